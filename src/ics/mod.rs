@@ -1,0 +1,1 @@
+//! iCalendar: parse into `model`, expand recurrences, and the one lossless edit we make.

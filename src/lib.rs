@@ -1,0 +1,8 @@
+//! oneonone: a daemon that turns a manager's calendar into a 1:1 practice.
+//!
+//! See `DESIGN.md` (shared) for the architecture; each module below owns one part of it.
+
+pub mod agenda;
+pub mod detect;
+pub mod ics;
+pub mod model;
