@@ -67,7 +67,12 @@ pub struct Person {
 impl Person {
     /// The name to show a user: the display name, else the email's local part, else "someone".
     pub fn display_name(&self) -> String {
-        if let Some(n) = self.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(n) = self
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             return n.to_string();
         }
         self.email
@@ -177,7 +182,9 @@ impl EventTime {
             EventTime::Utc { at } => at,
             EventTime::Zoned { local, tz } => resolve_local(tz, local),
             EventTime::Floating { local } => resolve_local(fallback, local),
-            EventTime::Date { date } => resolve_local(fallback, date.and_time(chrono::NaiveTime::MIN)),
+            EventTime::Date { date } => {
+                resolve_local(fallback, date.and_time(chrono::NaiveTime::MIN))
+            }
         }
     }
 
@@ -213,7 +220,7 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// One VEVENT (or one Google event resource): a series master, an override, or a single event.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Event {
     pub uid: String,
     /// Set on an override: which occurrence of the series it replaces.
@@ -259,7 +266,7 @@ impl Event {
 
 /// All the components that share one UID: a master (absent when a server holds only overrides,
 /// e.g. an invitation to a single occurrence) and its overrides.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
     pub uid: String,
     pub master: Option<Event>,
@@ -315,7 +322,9 @@ pub struct Owner {
 
 impl Owner {
     pub fn new(emails: impl IntoIterator<Item = EmailAddress>) -> Self {
-        Self { emails: emails.into_iter().collect() }
+        Self {
+            emails: emails.into_iter().collect(),
+        }
     }
 
     pub fn is(&self, email: &EmailAddress) -> bool {
@@ -339,14 +348,20 @@ mod tests {
     #[test]
     fn local_time_in_dst_gap_moves_forward() {
         let tz: Tz = "Europe/Berlin".parse().unwrap();
-        let gap = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap().and_hms_opt(2, 30, 0).unwrap();
+        let gap = NaiveDate::from_ymd_opt(2026, 3, 29)
+            .unwrap()
+            .and_hms_opt(2, 30, 0)
+            .unwrap();
         let t = resolve_local(tz, gap);
         assert_eq!(t.to_rfc3339(), "2026-03-29T01:00:00+00:00");
     }
 
     #[test]
     fn display_name_falls_back_to_local_part() {
-        let p = Person { email: EmailAddress::parse("bob@x.org"), name: None };
+        let p = Person {
+            email: EmailAddress::parse("bob@x.org"),
+            name: None,
+        };
         assert_eq!(p.display_name(), "bob");
     }
 }
