@@ -235,3 +235,484 @@ fn edit_on_every_corpus_series_keeps_everything_else_per_python_icalendar() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(data_dir().join(name)).unwrap()
+}
+
+fn lines_of(bytes: &[u8]) -> String {
+    // Unfold for easy assertions on whole content lines.
+    String::from_utf8_lossy(bytes)
+        .replace("\r\n ", "")
+        .replace("\n ", "")
+}
+
+#[test]
+fn new_override_writes_recurrence_id_in_the_form_of_dtstart() {
+    // Zoned (Windows TZID kept verbatim).
+    let input = read("outlook_windows_tz.ics");
+    let at = utc(2026, 1, 14, 8, 30); // Wed 09:30 Berlin (CET)
+    let out = ics::set_occurrence_description(&input, &ics_uid(&input), at, "x", now()).unwrap();
+    let text = lines_of(&out);
+    assert!(text.contains("RECURRENCE-ID;TZID=W. Europe Standard Time:20260114T093000\r\n"));
+    assert!(text.contains("X-MICROSOFT-CDO-INSTTYPE:3\r\n"));
+    assert_eq!(
+        text.matches("X-ALT-DESC").count(),
+        1,
+        "kept on the master only"
+    );
+    assert_eq!(
+        text.matches("RRULE:FREQ=WEEKLY").count(),
+        1,
+        "only the master has the rule"
+    );
+    assert!(text.contains("DTSTAMP:20261124T120000Z\r\n"));
+
+    // All-day.
+    let input = read("google_allday_yearly.ics");
+    let at = Tz::Europe__Berlin
+        .with_ymd_and_hms(2027, 3, 14, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let out =
+        ics::set_occurrence_description(&input, "g-birthday@google.com", at, "x", now()).unwrap();
+    assert!(lines_of(&out).contains("RECURRENCE-ID;VALUE=DATE:20270314\r\n"));
+
+    // UTC.
+    let input = read("radicale_simple.ics");
+    let at = utc(2026, 2, 2, 10, 0);
+    let out = ics::set_occurrence_description(&input, "radicale-simple", at, "x", now()).unwrap();
+    assert!(lines_of(&out).contains("RECURRENCE-ID:20260202T100000Z\r\n"));
+}
+
+fn ics_uid(input: &[u8]) -> String {
+    ics::parse(input).unwrap().series[0].uid.clone()
+}
+
+#[test]
+fn x_wr_timezone_makes_utc_times_wall_clock_in_that_zone() {
+    // Written as 14:00Z (09:00 EST); in March New York moves to EDT and the meeting stays at
+    // 09:00 local, i.e. 13:00Z. Google's meaning, and our documented policy.
+    let cal = ics::parse(&read("google_utc_xwr.ics")).unwrap();
+    assert_eq!(cal.x_wr_timezone, Some(Tz::America__New_York));
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 3, 16, 0, 0),
+        utc(2026, 3, 17, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ.len(), 1);
+    assert_eq!(occ[0].start, utc(2026, 3, 16, 13, 0));
+    assert_eq!(occ[0].tz, Tz::America__New_York);
+    // The override we write for it names that instant in UTC, the form of its DTSTART.
+    let out = ics::set_occurrence_description(
+        &read("google_utc_xwr.ics"),
+        "g-utc-xwr@google.com",
+        occ[0].original_start,
+        "agenda",
+        now(),
+    )
+    .unwrap();
+    assert!(lines_of(&out).contains("RECURRENCE-ID:20260316T130000Z\r\n"));
+}
+
+#[test]
+fn windows_and_custom_zones_resolve_to_iana() {
+    let zone = |name: &str| {
+        let cal = ics::parse(&read(name)).unwrap();
+        cal.series[0].master.as_ref().unwrap().start.unwrap().zone()
+    };
+    assert_eq!(zone("outlook_windows_tz.ics"), Some(Tz::Europe__Berlin));
+    assert_eq!(
+        zone("outlook_pacific_biweekly.ics"),
+        Some(Tz::America__Los_Angeles)
+    );
+    assert_eq!(zone("outlook_quoted_tzid.ics"), Some(Tz::America__New_York));
+    // CLDR's name for Kolkata; chrono-tz keeps the link with identical rules.
+    assert_eq!(zone("outlook_india.ics"), Some(Tz::Asia__Calcutta));
+    // "Customized Time Zone" has no name we know: matched by its rules.
+    assert_eq!(
+        zone("outlook_customized_tz.ics"),
+        Some(Tz::America__New_York)
+    );
+    // Thunderbird's own name, resolved through X-LIC-LOCATION.
+    assert_eq!(zone("thunderbird_custom_tzid.ics"), Some(Tz::Asia__Tokyo));
+    assert_eq!(
+        zone("thunderbird_mozilla_prefix.ics"),
+        Some(Tz::America__New_York)
+    );
+    assert_eq!(
+        zone("misc_missing_vtimezone.ics"),
+        Some(Tz::America__Chicago)
+    );
+}
+
+#[test]
+fn custom_vtimezone_matched_by_rules_keeps_wall_clock_across_dst() {
+    let cal = ics::parse(&read("outlook_customized_tz.ics")).unwrap();
+    let s = &cal.series[0];
+    let before = ics::expand(s, utc(2026, 3, 2, 0, 0), utc(2026, 3, 3, 0, 0), Tz::UTC).unwrap();
+    let after = ics::expand(s, utc(2026, 3, 9, 0, 0), utc(2026, 3, 10, 0, 0), Tz::UTC).unwrap();
+    assert_eq!(before[0].start, utc(2026, 3, 2, 14, 15)); // 09:15 EST
+    assert_eq!(after[0].start, utc(2026, 3, 9, 13, 15)); // 09:15 EDT
+}
+
+#[test]
+fn attendees_organizer_and_x_properties_are_read() {
+    let cal = ics::parse(&read("outlook_room_resource.ics")).unwrap();
+    let m = cal.series[0].master.as_ref().unwrap();
+    use oneonone::model::{CalendarUserType as C, Role};
+    let kinds: Vec<C> = m.attendees.iter().map(|a| a.cutype).collect();
+    assert_eq!(kinds, vec![C::Individual, C::Room, C::Resource, C::Group]);
+    assert_eq!(m.attendees[1].role, Role::NonParticipant);
+    assert_eq!(
+        m.organizer.as_ref().unwrap().name.as_deref(),
+        Some("Mia Manager")
+    );
+    assert!(
+        m.x_props
+            .iter()
+            .any(|(k, v)| k == "X-MICROSOFT-CDO-INSTTYPE" && v == "1")
+    );
+
+    let cal = ics::parse(&read("misc_quoted_cn.ics")).unwrap();
+    let m = cal.series[0].master.as_ref().unwrap();
+    assert_eq!(
+        m.attendees[0].person.name.as_deref(),
+        Some("Smith, Ann; PhD")
+    );
+    assert_eq!(
+        m.organizer.as_ref().unwrap().name.as_deref(),
+        Some("Manager, Mia: Head of Eng")
+    );
+
+    // Apple: the address is in EMAIL=, the value is a urn:uuid.
+    let cal = ics::parse(&read("apple_weekly.ics")).unwrap();
+    let m = cal.series[0].master.as_ref().unwrap();
+    assert_eq!(
+        m.organizer
+            .as_ref()
+            .unwrap()
+            .email
+            .as_ref()
+            .map(|e| e.as_str()),
+        Some("mia@example.com")
+    );
+    assert!(
+        m.x_props
+            .iter()
+            .any(|(k, _)| k == "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR")
+    );
+}
+
+#[test]
+fn escaped_text_and_folds_are_decoded() {
+    let cal = ics::parse(&read("google_escaped_text.ics")).unwrap();
+    let m = cal.series[0].master.as_ref().unwrap();
+    assert_eq!(m.summary.as_deref(), Some("Mia / Dana: 1:1, weekly"));
+    assert!(
+        m.description
+            .as_deref()
+            .unwrap()
+            .starts_with("Agenda, notes; and a backslash \\ here.\n")
+    );
+    let cal = ics::parse(&read("misc_fold_splits_utf8.ics")).unwrap();
+    let m = cal.series[0].master.as_ref().unwrap();
+    assert_eq!(
+        m.summary.as_deref(),
+        Some("Größenvergleich für Café-Besprechung mit Jürgen und Zoë über Überstunden")
+    );
+}
+
+#[test]
+fn overrides_move_cancel_and_thisandfuture_reshape_occurrences() {
+    use oneonone::model::OccurrenceStatus as S;
+    let cal = ics::parse(&read("google_override_exported.ics")).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 2, 1, 0, 0),
+        utc(2026, 2, 8, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ.len(), 1);
+    assert_eq!(occ[0].status, S::Moved);
+    assert_eq!(occ[0].original_start, utc(2026, 2, 2, 14, 0));
+    assert_eq!(occ[0].start, utc(2026, 2, 3, 15, 0));
+    assert_eq!(
+        occ[0].description.as_deref(),
+        Some("Moved to Tuesday this week.")
+    );
+
+    let cal = ics::parse(&read("google_cancelled_instance.ics")).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 3, 5, 0, 0),
+        utc(2026, 3, 6, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ[0].status, S::Cancelled);
+
+    // THISANDFUTURE on 2 March: from then on Tuesdays 11:00-12:00.
+    let cal = ics::parse(&read("apple_thisandfuture.ics")).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 3, 8, 0, 0),
+        utc(2026, 3, 15, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ.len(), 1);
+    assert_eq!(occ[0].original_start, utc(2026, 3, 9, 9, 0));
+    assert_eq!(occ[0].start, utc(2026, 3, 10, 10, 0));
+    assert_eq!(occ[0].end - occ[0].start, chrono::Duration::hours(1));
+    assert_eq!(
+        occ[0].description.as_deref(),
+        Some("From March on we meet on Tuesdays.")
+    );
+
+    // Only overrides, no master: each is an occurrence.
+    let cal = ics::parse(&read("radicale_overrides_only.ics")).unwrap();
+    assert!(cal.series[0].master.is_none());
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 1, 1, 0, 0),
+        utc(2027, 1, 1, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ.len(), 2);
+    assert_eq!(occ[1].status, S::Moved);
+}
+
+#[test]
+fn date_exdate_on_timed_series_removes_that_day() {
+    let cal = ics::parse(&read("misc_date_exdate_on_timed.ics")).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 1, 9, 0, 0),
+        utc(2026, 1, 13, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    let days: Vec<u32> = occ
+        .iter()
+        .map(|o| chrono::Datelike::day(&o.start))
+        .collect();
+    assert_eq!(days, vec![9, 12]);
+}
+
+#[test]
+fn until_as_date_on_a_timed_series_includes_that_whole_day() {
+    // A deliberate difference from recurring-ical-events (which reads UNTIL=date as midnight
+    // UTC and drops the last meeting): libical, Outlook and Google include that day.
+    let ics_text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:u\r\n\
+DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20260105T100000\r\n\
+RRULE:FREQ=WEEKLY;UNTIL=20260119\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let cal = ics::parse(ics_text.as_bytes()).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 1, 1, 0, 0),
+        utc(2026, 3, 1, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ.len(), 3);
+    assert_eq!(occ[2].start, utc(2026, 1, 19, 9, 0));
+}
+
+#[test]
+fn a_bad_rule_fails_only_its_own_series() {
+    let ics_text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTART:19700101T000000Z\r\n\
+RRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:garbage\r\nDTSTART:20260101T000000Z\r\n\
+RRULE:FREQ=FORTNIGHTLY\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:good\r\n\
+DTSTART:20260105T100000Z\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let cal = ics::parse(ics_text.as_bytes()).unwrap();
+    let (from, to) = (utc(2026, 1, 1, 0, 0), utc(2026, 2, 1, 0, 0));
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        ics::expand(&cal.series[0], from, to, Tz::UTC),
+        Err(ics::ExpandError::TooManyInstances { .. })
+    ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(matches!(
+        ics::expand(&cal.series[1], from, to, Tz::UTC),
+        Err(ics::ExpandError::BadRule(_))
+    ));
+    assert_eq!(
+        ics::expand(&cal.series[2], from, to, Tz::UTC)
+            .unwrap()
+            .len(),
+        27
+    );
+}
+
+#[test]
+fn malformed_input_is_a_typed_error_naming_the_line() {
+    let cases: &[(&str, usize)] = &[
+        (
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nEND:VCALENDAR\r\n",
+            4,
+        ),
+        (
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nno colon here\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            3,
+        ),
+        ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", 1),
+        ("UID:x\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", 1),
+    ];
+    for (text, line) in cases {
+        let err = ics::parse(text.as_bytes()).unwrap_err();
+        assert_eq!(err.line(), Some(*line), "{text:?}: {err}");
+        assert!(err.to_string().starts_with(&format!("line {line}:")));
+    }
+    assert_eq!(ics::parse(b"hello").unwrap_err().line(), Some(1));
+    assert_eq!(ics::parse(b"").unwrap_err(), ics::IcsError::NotACalendar);
+    // A bad value skips its VEVENT only, and says where.
+    let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:2026-01-01\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let cal = ics::parse(text.as_bytes()).unwrap();
+    assert_eq!(cal.series.len(), 1);
+    assert_eq!(cal.problems[0].line(), Some(4));
+}
+
+#[test]
+fn edit_refuses_unknown_series_non_occurrences_and_control_characters() {
+    let input = read("google_weekly_tzid.ics");
+    let uid = "g-weekly-1@google.com";
+    assert!(matches!(
+        ics::set_occurrence_description(&input, "nope", utc(2026, 1, 13, 9, 0), "x", now()),
+        Err(ics::EditError::NoSuchSeries { .. })
+    ));
+    assert!(matches!(
+        ics::set_occurrence_description(&input, uid, utc(2026, 1, 13, 9, 1), "x", now()),
+        Err(ics::EditError::NoSuchOccurrence { .. })
+    ));
+    assert!(matches!(
+        ics::set_occurrence_description(&input, uid, utc(2026, 1, 13, 9, 0), "a\u{0}b", now()),
+        Err(ics::EditError::InvalidText { code: 0 })
+    ));
+}
+
+#[test]
+fn editing_twice_updates_the_override_instead_of_adding_another() {
+    let input = read("google_weekly_tzid.ics");
+    let uid = "g-weekly-1@google.com";
+    let at = utc(2026, 1, 13, 9, 0);
+    let once = ics::set_occurrence_description(&input, uid, at, "first", now()).unwrap();
+    let later = now() + chrono::Duration::hours(1);
+    let twice = ics::set_occurrence_description(&once, uid, at, "second", later).unwrap();
+    let text = lines_of(&twice);
+    assert_eq!(text.matches("RECURRENCE-ID").count(), 1);
+    assert!(text.contains("DESCRIPTION:second\r\n"));
+    assert!(text.contains("DTSTAMP:20261124T130000Z\r\n"));
+    // SEQUENCE is not bumped: a description is not a significant change.
+    assert_eq!(text.matches("SEQUENCE:0\r\n").count(), 2);
+    // Line by line, only the description and the two time stamps changed.
+    let a = lines_of(&once);
+    let b = lines_of(&twice);
+    assert_eq!(a.lines().count(), b.lines().count());
+    for (x, y) in a.lines().zip(b.lines()).filter(|(x, y)| x != y) {
+        assert!(
+            ["DESCRIPTION:", "DTSTAMP:", "LAST-MODIFIED:"]
+                .iter()
+                .any(|p| x.starts_with(p) && y.starts_with(p)),
+            "{x} -> {y}"
+        );
+    }
+}
+
+#[test]
+fn edit_keeps_bom_and_lf_line_endings() {
+    let input = read("misc_bom_lf.ics");
+    assert!(input.starts_with(b"\xEF\xBB\xBF"));
+    let out = ics::set_occurrence_description(
+        &input,
+        "misc-bom-lf",
+        utc(2026, 1, 12, 10, 0),
+        "a\nb",
+        now(),
+    )
+    .unwrap();
+    assert!(out.starts_with(b"\xEF\xBB\xBF"));
+    assert!(
+        !out.windows(2).any(|w| w == b"\r\n"),
+        "a CR crept into an LF file"
+    );
+    assert!(lines_of(&out).contains("DESCRIPTION:a\\nb\n"));
+}
+
+#[test]
+fn folded_output_lines_never_exceed_75_octets() {
+    let long = "ä€😀 word ".repeat(60);
+    let input = read("google_weekly_tzid.ics");
+    let out = ics::set_occurrence_description(
+        &input,
+        "g-weekly-1@google.com",
+        utc(2026, 1, 13, 9, 0),
+        &long,
+        now(),
+    )
+    .unwrap();
+    let (p, s) = common_ends(&input, &out);
+    let added = &out[p..out.len() - s];
+    for line in added.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        assert!(line.len() <= 75, "{} octets", line.len());
+        assert!(
+            std::str::from_utf8(line).is_ok(),
+            "a fold split a character"
+        );
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn description() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just(",".to_string()),
+            Just(";".to_string()),
+            Just("\\".to_string()),
+            Just("\\n".to_string()),
+            Just("\n".to_string()),
+            Just("\r\n".to_string()),
+            Just(":".to_string()),
+            Just("\"".to_string()),
+            Just(" ".to_string()),
+            Just("\t".to_string()),
+            Just("- [ ] ".to_string()),
+            "[a-zA-Z0-9]{1,12}",
+            "[äöüßéñ€日本語😀🎉✅—“”]{1,6}",
+            "[a-z ]{70,200}",
+            any::<char>()
+                .prop_filter("no control characters", |c| !c.is_control())
+                .prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn description_round_trips_exactly(text in description()) {
+            let input = read("google_weekly_tzid.ics");
+            let uid = "g-weekly-1@google.com";
+            let at = utc(2026, 1, 13, 9, 0);
+            let out = ics::set_occurrence_description(&input, uid, at, &text, now()).unwrap();
+            let cal = ics::parse(&out).unwrap();
+            let occ = ics::expand(&cal.series[0], at, at + chrono::Duration::hours(1), Tz::UTC)
+                .unwrap();
+            let want = text.replace("\r\n", "\n");
+            prop_assert_eq!(occ[0].description.as_deref(), Some(want.as_str()));
+            // And once more through the in-place path.
+            let again = ics::set_occurrence_description(&out, uid, at, &text, now()).unwrap();
+            let cal = ics::parse(&again).unwrap();
+            prop_assert_eq!(cal.series[0].overrides[0].description.as_deref(), Some(want.as_str()));
+        }
+    }
+}
