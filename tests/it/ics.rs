@@ -716,3 +716,130 @@ mod props {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+
+#[test]
+fn inspect_reports_people_zone_and_next_occurrences() {
+    let report = ics::inspect(
+        &read("google_override_exported.ics"),
+        utc(2026, 1, 26, 0, 0),
+        3,
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(report.x_wr_timezone, Some(Tz::Europe__Berlin));
+    let s = &report.series[0];
+    assert_eq!(s.time_zone, "Europe/Berlin");
+    assert_eq!(s.summary.as_deref(), Some("1:1 Mia <> Dana"));
+    assert_eq!(s.attendees[0].email.as_deref(), Some("dana@example.com"));
+    let starts: Vec<&str> = s.occurrences.iter().map(|o| o.start.as_str()).collect();
+    assert_eq!(
+        starts,
+        vec![
+            "2026-01-26T15:00:00+01:00",
+            "2026-02-03T16:00:00+01:00",
+            "2026-02-09T15:00:00+01:00"
+        ]
+    );
+    assert_eq!(s.occurrences[1].original_start, "2026-02-02T15:00:00+01:00");
+    let text = ics::render_text(&report);
+    assert!(text.contains("1:1 Mia <> Dana"), "{text}");
+    assert!(
+        text.contains("(originally 2026-02-02T15:00:00+01:00) [moved]"),
+        "{text}"
+    );
+    assert!(text.contains("attendee:   Dana Direct <dana@example.com> (individual, required_participant, accepted)"), "{text}");
+}
+
+#[test]
+fn inspect_keeps_going_when_one_series_cannot_be_expanded() {
+    let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTART:20260101T000000Z\r\n\
+RRULE:FREQ=FORTNIGHTLY\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:good\r\nSUMMARY:ok\r\n\
+DTSTART:20260105T100000Z\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let report = ics::inspect(text.as_bytes(), utc(2026, 1, 1, 0, 0), 2, Tz::UTC).unwrap();
+    assert!(
+        report.series[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("FORTNIGHTLY")
+    );
+    assert_eq!(report.series[1].occurrences.len(), 2);
+}
+
+fn oneonone() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_oneonone"))
+}
+
+#[test]
+fn inspect_command_prints_text_and_json_from_a_file_or_stdin() {
+    let file = data_dir().join("outlook_windows_tz.ics");
+    let out = oneonone()
+        .args([
+            "inspect",
+            "--from",
+            "2026-03-01",
+            "--count",
+            "2",
+            "--tz",
+            "UTC",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("time zone:  Europe/Berlin"), "{text}");
+    assert!(
+        text.contains("- 2026-03-04T09:30:00+01:00 -> 2026-03-04T10:00:00+01:00"),
+        "{text}"
+    );
+
+    use std::io::Write as _;
+    let mut child = oneonone()
+        .args([
+            "inspect",
+            "-",
+            "--json",
+            "--from",
+            "2026-04-01T00:00:00Z",
+            "--tz",
+            "UTC",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&file).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["series"][0]["occurrences"].as_array().unwrap().len(),
+        5
+    );
+    // After the DST change the meeting stays at 09:30 local.
+    assert_eq!(
+        json["series"][0]["occurrences"][0]["start"],
+        "2026-04-01T09:30:00+02:00"
+    );
+
+    let out = oneonone()
+        .args(["inspect", "--tz", "UTC", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no BEGIN:VCALENDAR"));
+}
