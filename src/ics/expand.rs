@@ -115,7 +115,8 @@ fn split_until(rule: &str, frame: Frame, start: &EventTime) -> Result<Rule, Expa
             }
             // A negative COUNT (seen in the wild) means nothing; drop it like others do.
             "COUNT" if v.trim().starts_with('-') => {}
-            "" => {}
+            // Extensions (Evolution's X-EVOLUTION-ENDDATE) only restate the rule.
+            k if k.is_empty() || k.starts_with("X-") => {}
             _ => parts.push(format!("{key}={}", v.trim().to_ascii_uppercase())),
         }
     }
