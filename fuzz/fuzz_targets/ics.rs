@@ -6,8 +6,13 @@ use libfuzzer_sys::fuzz_target;
 use oneonone::ics;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(cal) = ics::parse(data) else {
-        return;
+    let cal = match ics::parse(data) {
+        Ok(cal) => cal,
+        Err(e) => {
+            // Every error says where, unless there is no calendar at all.
+            assert!(e.line().is_some() || e == ics::IcsError::NotACalendar, "{e}");
+            return;
+        }
     };
     let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let to = from + Duration::days(400);
