@@ -306,14 +306,14 @@ fn edit_in_place(
                 stamped = true;
                 splices.push(Splice {
                     range: span,
-                    bytes: line(&l.head, &stamp(now), eol),
+                    bytes: line(&doc.head(l), &stamp(now), eol),
                 });
             }
             "LAST-MODIFIED" if !modified => {
                 modified = true;
                 splices.push(Splice {
                     range: span,
-                    bytes: line(&l.head, &stamp(now), eol),
+                    bytes: line(&doc.head(l), &stamp(now), eol),
                 });
             }
             _ => {}
@@ -383,7 +383,7 @@ impl NewOverride<'_, '_> {
                 "DTSTART" => {
                     let form = form_of(l, self.zones);
                     out.extend(line(
-                        &l.head,
+                        &doc.head(l),
                         &format_in(form, self.start, self.fallback),
                         eol,
                     ));
@@ -392,7 +392,7 @@ impl NewOverride<'_, '_> {
                 "DTEND" => {
                     let form = form_of(l, self.zones);
                     out.extend(line(
-                        &l.head,
+                        &doc.head(l),
                         &format_in(form, self.end, self.fallback),
                         eol,
                     ));
@@ -403,10 +403,10 @@ impl NewOverride<'_, '_> {
                     } else {
                         modified = true;
                     }
-                    out.extend(line(&l.head, &stamp(self.now), eol));
+                    out.extend(line(&doc.head(l), &stamp(self.now), eol));
                 }
                 // Outlook marks an exception instance with 3 (MS-OXCICAL 2.1.3.1.1.20.14).
-                "X-MICROSOFT-CDO-INSTTYPE" => out.extend(line(&l.head, "3", eol)),
+                "X-MICROSOFT-CDO-INSTTYPE" => out.extend(line(&doc.head(l), "3", eol)),
                 _ => out.extend_from_slice(doc.raw(i)),
             }
         }
@@ -434,7 +434,10 @@ impl NewOverride<'_, '_> {
         let form = form_of(master_start, self.zones);
         let mut head = String::from("RECURRENCE-ID");
         // Copy TZID and VALUE exactly as DTSTART writes them (quotes included).
-        for param in split_params(&master_start.head).into_iter().skip(1) {
+        for param in split_params(&self.doc.head(master_start))
+            .into_iter()
+            .skip(1)
+        {
             let key = param.split('=').next().unwrap_or("").to_ascii_uppercase();
             if key == "TZID" || key == "VALUE" {
                 head.push(';');

@@ -23,9 +23,9 @@ pub(crate) struct ContentLine {
     pub params: Vec<(String, Option<String>)>,
     /// The value: TEXT values unescaped, everything else verbatim.
     pub value: String,
-    /// The unfolded text up to (not including) the colon that starts the value: what we copy
-    /// when we rewrite only a value.
-    pub head: String,
+    /// Length of the unfolded text before the colon that starts the value (see
+    /// [`Document::head`]); kept as a length so reading allocates nothing for it.
+    pub head_len: usize,
 }
 
 impl ContentLine {
@@ -127,12 +127,19 @@ fn unfold(src: &[u8], start: usize) -> Vec<(Range<usize>, usize, Cow<'_, [u8]>)>
         }
         let content = &src[pos..content_end];
         let is_continuation = matches!(content.first(), Some(b' ' | b'\t'));
+        // Each logical line keeps its line ending: the crate's parser then finds the end of
+        // the value at once instead of failing (and allocating an error) on two alternatives.
         match out.last_mut() {
             Some((span, _, text)) if is_continuation => {
                 span.end = nl;
-                text.to_mut().extend_from_slice(&content[1..]);
+                let t = text.to_mut();
+                while matches!(t.last(), Some(b'\r' | b'\n')) {
+                    t.pop();
+                }
+                t.extend_from_slice(&content[1..]);
+                t.extend_from_slice(&src[content_end..nl]);
             }
-            _ => out.push((pos..nl, line_no, Cow::Borrowed(content))),
+            _ => out.push((pos..nl, line_no, Cow::Borrowed(&src[pos..nl]))),
         }
         pos = nl;
     }
@@ -156,7 +163,9 @@ pub(crate) fn value_colon(text: &str) -> Option<usize> {
     None
 }
 
-fn parse_line(text: &str, span: Range<usize>, line_no: usize) -> Result<ContentLine, IcsError> {
+/// `full` is the unfolded line with its line ending, if it had one.
+fn parse_line(full: &str, span: Range<usize>, line_no: usize) -> Result<ContentLine, IcsError> {
+    let text = full.trim_end_matches(['\r', '\n']);
     let malformed = |message: String| IcsError::Malformed {
         line: line_no,
         message,
@@ -173,11 +182,11 @@ fn parse_line(text: &str, span: Range<usize>, line_no: usize) -> Result<ContentL
                 name: delim.to_string(),
                 params: Vec::new(),
                 value: text[colon + 1..].to_string(),
-                head: name_part.to_string(),
+                head_len: colon,
             });
         }
     }
-    let parsed = icalendar::parser::Property::try_from(text).map_err(|e| {
+    let parsed = icalendar::parser::Property::try_from(full).map_err(|e| {
         malformed(format!(
             "cannot parse `{}`: {}",
             excerpt(text),
@@ -218,7 +227,7 @@ fn parse_line(text: &str, span: Range<usize>, line_no: usize) -> Result<ContentL
         name,
         params,
         value,
-        head: text[..colon].to_string(),
+        head_len: colon,
     })
 }
 
@@ -329,6 +338,29 @@ impl<'a> Document<'a> {
         })
     }
 
+    /// The unfolded text of a line up to (not including) the colon before its value: name and
+    /// parameters exactly as written, which is what we keep when we rewrite only a value.
+    pub fn head(&self, line: &ContentLine) -> String {
+        let raw = &self.src[line.span.clone()];
+        let mut text = Vec::with_capacity(raw.len());
+        let mut i = 0;
+        while i < raw.len() {
+            let fold = match raw[i..] {
+                [b'\r', b'\n', b' ' | b'\t', ..] => 3,
+                [b'\n', b' ' | b'\t', ..] => 2,
+                _ => 0,
+            };
+            if fold > 0 {
+                i += fold;
+                continue;
+            }
+            text.push(raw[i]);
+            i += 1;
+        }
+        let text = String::from_utf8_lossy(&text);
+        text.get(..line.head_len).unwrap_or(&text).to_string()
+    }
+
     /// The exact bytes of one content line, folds and line ending included.
     pub fn raw(&self, line: usize) -> &'a [u8] {
         &self.src[self.lines[line].span.clone()]
@@ -399,6 +431,9 @@ mod tests {
         let doc = Document::parse(src).unwrap();
         assert_eq!(doc.lines[1].value, "café");
         assert_eq!(doc.raw(1), b"SUMMARY:caf\xC3\r\n \xA9\r\n");
+        let src = b"BEGIN:VCALENDAR\r\nDTSTART;TZID=Eu\r\n rope/Berlin:20260101T000000\r\nEND:VCALENDAR\r\n";
+        let doc = Document::parse(src).unwrap();
+        assert_eq!(doc.head(&doc.lines[1]), "DTSTART;TZID=Europe/Berlin");
     }
 
     #[test]
