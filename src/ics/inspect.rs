@@ -242,6 +242,9 @@ pub fn render_text(r: &InspectReport) -> String {
             }
             if o.status != OccurrenceStatus::Scheduled {
                 let _ = write!(line, " [{}]", snake(&o.status));
+            } else if o.overridden {
+                // Same time, but its own VEVENT: its text or people may differ from the series.
+                line.push_str(" [own override]");
             }
             let _ = writeln!(out, "{line}");
         }
