@@ -760,7 +760,7 @@ fn inspect_reports_people_zone_and_next_occurrences() {
     .unwrap();
     let text = ics::render_text(&report);
     assert!(
-        text.contains("2026-02-12T11:00:00+01:00 [own override]"),
+        text.contains("- 2026-02-12T10:00:00+01:00 -> 2026-02-12T11:00:00+01:00 [own override]"),
         "{text}"
     );
     assert!(text.contains("attendee:   Dana Direct <dana@example.com> (individual, required_participant, accepted)"), "{text}");
