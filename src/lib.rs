@@ -10,6 +10,7 @@ pub mod config;
 pub mod detect;
 pub mod ics;
 pub mod model;
+pub mod provider;
 pub mod server;
 pub mod store;
 pub mod sync;
