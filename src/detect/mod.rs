@@ -173,7 +173,8 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
     let Some(ev) = series.representative() else {
         return no(conf::FACT, "the series has no events".into(), None);
     };
-    let title = ev.summary.as_deref().map(str::trim).unwrap_or("");
+    let full_title = ev.summary.as_deref().map(str::trim).unwrap_or("");
+    let title = &shown_title(full_title);
     let tz = series.default_tz.unwrap_or(Tz::UTC);
     let who = people::participants(ev, owner);
     let others: Vec<&Person> = who.others.iter().map(|h| &h.person).collect();
@@ -189,7 +190,7 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
 
     let freq = frequency(series);
     let length = ev.length(tz);
-    let signals = title::signals(title, &others);
+    let signals = title::signals(full_title, &others);
     let detected = judge(&Judged {
         who: &who,
         title,
@@ -202,7 +203,7 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
     });
 
     // Tier 2: the user's patterns overrule the judgement.
-    let mut v = if let Some(p) = rules.excluding(title) {
+    let mut v = if let Some(p) = rules.excluding(full_title) {
         no(
             conf::PATTERN,
             format!(
@@ -211,7 +212,7 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
             ),
             None,
         )
-    } else if let Some(p) = rules.including(title).filter(|_| !detected.one_on_one) {
+    } else if let Some(p) = rules.including(full_title).filter(|_| !detected.one_on_one) {
         Verdict {
             one_on_one: true,
             with: candidate.clone(),
@@ -473,6 +474,18 @@ fn frequency(series: &Series) -> String {
         unit.0.to_string()
     } else {
         format!("every {n} {}", unit.1)
+    }
+}
+
+/// The title as a reason quotes it: on one line, at most 80 characters.
+fn shown_title(title: &str) -> String {
+    let one_line: String = title
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match one_line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}...", &one_line[..cut]),
+        None => one_line,
     }
 }
 

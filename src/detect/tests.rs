@@ -500,3 +500,13 @@ fn empty_series_is_not_a_one_on_one() {
     assert!(!v.one_on_one);
     assert!(v.reason.contains("no events"));
 }
+
+#[test]
+fn reason_quotes_a_long_multiline_title_on_one_line() {
+    let title = format!("Alice / Sam\nagenda: {}", "x".repeat(200));
+    let v = run(meeting(&title, &["alice@example.com"]));
+    assert!(v.one_on_one, "{}", v.reason);
+    assert!(!v.reason.contains('\n'), "{}", v.reason);
+    assert!(v.reason.contains("Alice / Sam agenda: xxx"), "{}", v.reason);
+    assert!(v.reason.len() < 250, "{}", v.reason);
+}

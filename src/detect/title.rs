@@ -25,7 +25,7 @@ static ONE_ON_ONE: LazyLock<Regex> = LazyLock::new(|| {
       | entretien\s+individuel | point\s+individuel
       | \b(?:één|een)[-\s]op[-\s](?:één|een)\b
       | medarbetarsamtal | enskilt\s+samtal
-      | [1一][对對][1一] | ワンオンワン | 원온원 | 面談
+      | [1一][对對対][1一] | ワンオンワン | 원온원 | 面談
     ",
     )
     .expect("static 1:1 regex compiles")
@@ -184,6 +184,7 @@ mod tests {
             "Jour fixe Alice / Sam",
             "Jour-Fixe",
             "1对1 Alice",
+            "1対1",
             "一对一",
             "Alice 1:1s",
             "Reunión individual",
