@@ -44,7 +44,7 @@ mod conf {
     pub const TWO_AND_TITLE: f32 = 0.98;
     /// Three or more people and no 1:1 title.
     pub const CROWD: f32 = 0.97;
-    /// A group address is invited.
+    /// A group address or shared mailbox is invited.
     pub const GROUP: f32 = 0.95;
     /// The user's title pattern decided.
     pub const PATTERN: f32 = 0.95;
@@ -61,7 +61,8 @@ mod conf {
     /// Two people, but the title names a group ritual (standup, retro, ...).
     pub const SOFT_TITLE: f32 = 0.8;
     /// Taken off for each doubt about a positive verdict (no email for the other person, the
-    /// owner only implied, only single occurrences visible, marked free).
+    /// owner only implied or recognised by a guessed alias, only single occurrences visible,
+    /// marked free).
     pub const DOUBT: f32 = 0.05;
     /// Never below a coin toss: a verdict we trust less than that would be the other one.
     pub const FLOOR: f32 = 0.5;
@@ -331,7 +332,11 @@ fn judge(j: &Judged<'_>) -> Verdict {
     if !groups.is_empty() {
         return no(
             conf::GROUP,
-            format!("{}, invites the group {}", j.freq, list(&groups)),
+            format!(
+                "{}, invites the group or shared mailbox {}",
+                j.freq,
+                list(&groups)
+            ),
             None,
         );
     }
@@ -404,6 +409,11 @@ fn judge(j: &Judged<'_>) -> Verdict {
     }
     if who.owner_implied {
         doubts.push("no organizer is named, so you are taken to be it".to_string());
+    }
+    if let Some(alias) = &who.owner_alias_guess {
+        doubts.push(format!(
+            "{alias} is taken to be you (add it to your addresses if it is)"
+        ));
     }
     if j.master_less {
         doubts.push("only single occurrences are visible".to_string());

@@ -14,6 +14,8 @@ pub(crate) enum NonHuman {
     Group,
     /// A calendar's own address (Google secondary or imported calendars).
     Calendar,
+    /// A shared role mailbox (support@, recruiting@): a team behind one address.
+    Mailbox,
 }
 
 /// One distinct human other than the owner.
@@ -35,6 +37,8 @@ pub(crate) struct Participants {
     /// Nobody organizes and the owner is not listed: an event the owner put in their own
     /// calendar, so they are taken to be in it.
     pub owner_implied: bool,
+    /// An address taken to be the owner's because none of their known ones is listed.
+    pub owner_alias_guess: Option<EmailAddress>,
     /// The organizer, when there is one and it is not the owner.
     pub foreign_organizer: Option<Person>,
     /// Humans other than the owner who take part (declined and non-participants left out).
@@ -49,7 +53,7 @@ impl Participants {
     pub(crate) fn groups(&self) -> impl Iterator<Item = &Person> {
         self.non_humans
             .iter()
-            .filter(|(_, k)| *k == NonHuman::Group)
+            .filter(|(_, k)| matches!(k, NonHuman::Group | NonHuman::Mailbox))
             .map(|(p, _)| p)
     }
 
@@ -62,11 +66,32 @@ impl Participants {
 pub(crate) fn participants(ev: &Event, owner: &Owner) -> Participants {
     let mut out = Participants::default();
     let mut owner_answers: Vec<ParticipationStatus> = Vec::new();
+    // The event is in the owner's calendar, so when none of their known addresses is in it, an
+    // address with the same local part at another domain is almost surely theirs (an old domain
+    // after a rename, a second company domain).
+    let listed = ev
+        .organizer
+        .iter()
+        .chain(ev.attendees.iter().map(|a| &a.person));
+    let exact = listed.clone().any(|p| is_exact_owner(p, owner));
+    let guess = (!exact)
+        .then(|| {
+            listed
+                .filter_map(|p| p.email.clone())
+                .find(|e| alias_guess(e, owner))
+        })
+        .flatten();
+    let is_owner = |p: &Person| {
+        is_exact_owner(p, owner) || (guess.is_some() && p.email.as_ref() == guess.as_ref())
+    };
 
     if let Some(org) = &ev.organizer {
         match classify(org, CalendarUserType::Individual) {
+            // A shared mailbox that sends an invitation (recruiting@ booking an interview) does
+            // not attend it; as organizer it says no more than a calendar address.
+            Some(NonHuman::Mailbox) => out.non_humans.push((org.clone(), NonHuman::Calendar)),
             Some(kind) => out.non_humans.push((org.clone(), kind)),
-            None if is_owner(org, owner) => {
+            None if is_owner(org) => {
                 out.owner_listed = true;
                 out.owner_organizes = true;
             }
@@ -88,7 +113,7 @@ pub(crate) fn participants(ev: &Event, owner: &Owner) -> Participants {
             }
             continue;
         }
-        if is_owner(p, owner) {
+        if is_owner(p) {
             out.owner_listed = true;
             owner_answers.push(a.partstat);
             continue;
@@ -129,6 +154,7 @@ pub(crate) fn participants(ev: &Event, owner: &Owner) -> Participants {
             .iter()
             .all(|s| *s == ParticipationStatus::Declined);
     out.owner_implied = !out.owner_listed && ev.organizer.is_none();
+    out.owner_alias_guess = guess.filter(|_| out.owner_listed);
     out
 }
 
@@ -140,8 +166,16 @@ fn takes_part(a: &Attendee) -> bool {
     ) && a.role != Role::NonParticipant
 }
 
-fn is_owner(p: &Person, owner: &Owner) -> bool {
+fn is_exact_owner(p: &Person, owner: &Owner) -> bool {
     p.email.as_ref().is_some_and(|e| owner.is(e))
+}
+
+/// Same local part as one of the owner's addresses, at another domain.
+fn alias_guess(e: &EmailAddress, owner: &Owner) -> bool {
+    owner
+        .emails
+        .iter()
+        .any(|o| o.local_part() == e.local_part() && o != e)
 }
 
 /// Same email, or (when either has no email) the same display name.
@@ -183,6 +217,39 @@ const GROUP_WORDS: &[&str] = &[
     "members", "announce",
 ];
 
+/// Whole local parts that name a role, not a person.
+const ROLE_MAILBOXES: &[&str] = &[
+    "support",
+    "help",
+    "helpdesk",
+    "info",
+    "hello",
+    "contact",
+    "sales",
+    "billing",
+    "finance",
+    "accounts",
+    "legal",
+    "press",
+    "marketing",
+    "hr",
+    "people",
+    "it",
+    "ops",
+    "security",
+    "admin",
+    "office",
+    "reception",
+    "recruiting",
+    "recruitment",
+    "talent",
+    "jobs",
+    "careers",
+    "noreply",
+    "no-reply",
+    "calendar",
+];
+
 /// `None` for a human; otherwise what else the address is. CUTYPE decides when it says room,
 /// resource or group; without it (Google, many servers) the address and name are read.
 pub(crate) fn classify(p: &Person, cutype: CalendarUserType) -> Option<NonHuman> {
@@ -208,6 +275,9 @@ fn classify_email(email: &EmailAddress) -> Option<NonHuman> {
     }
     if domain.ends_with("calendar.google.com") {
         return Some(NonHuman::Calendar);
+    }
+    if ROLE_MAILBOXES.contains(&email.local_part()) {
+        return Some(NonHuman::Mailbox);
     }
     let local = tokens(email.local_part());
     if local.iter().any(|w| ROOM_WORDS.contains(&w.as_str())) {
@@ -247,12 +317,15 @@ mod tests {
             ("conf-berlin-4.12@example.com", NonHuman::Room),
             ("eng-team@example.com", NonHuman::Group),
             ("all@example.com", NonHuman::Group),
+            ("support@example.com", NonHuman::Mailbox),
+            ("Recruiting@example.com", NonHuman::Mailbox),
         ];
         for (email, kind) in cases {
             assert_eq!(classify(&person(email), ind), Some(kind), "{email}");
         }
         assert_eq!(classify(&person("alice@example.com"), ind), None);
         assert_eq!(classify(&person("allison@example.com"), ind), None);
+        assert_eq!(classify(&person("it.nguyen@example.com"), ind), None);
         assert_eq!(
             classify(&person("alice@example.com"), CalendarUserType::Room),
             Some(NonHuman::Room)

@@ -353,7 +353,8 @@ fn group_address_means_many_people() {
     let v = run(ev);
     assert!(!v.one_on_one);
     assert!(
-        v.reason.contains("group berlin@example.com"),
+        v.reason
+            .contains("group or shared mailbox berlin@example.com"),
         "{}",
         v.reason
     );
@@ -509,4 +510,53 @@ fn reason_quotes_a_long_multiline_title_on_one_line() {
     assert!(!v.reason.contains('\n'), "{}", v.reason);
     assert!(v.reason.contains("Alice / Sam agenda: xxx"), "{}", v.reason);
     assert!(v.reason.len() < 250, "{}", v.reason);
+}
+
+#[test]
+fn unknown_address_with_the_owners_local_part_is_taken_as_an_alias() {
+    let mut ev = meeting(
+        "Dana <> Sam",
+        &["dana@example.com", "sam@old-domain.example"],
+    );
+    ev.organizer = Some(person("dana@example.com", None));
+    let v = run(ev.clone());
+    assert!(v.one_on_one, "{}", v.reason);
+    assert_eq!(v.with_email(), Some("dana@example.com"));
+    assert!(v.confidence < conf::TWO_AND_TITLE);
+    assert!(
+        v.reason
+            .contains("sam@old-domain.example is taken to be you"),
+        "{}",
+        v.reason
+    );
+
+    // Never when a known address of the owner is in the meeting: then it is someone else.
+    ev.attendees.push(att(SAM));
+    let v = run(ev);
+    assert!(!v.one_on_one, "{}", v.reason);
+    assert!(v.reason.contains("3 people"), "{}", v.reason);
+}
+
+#[test]
+fn single_character_cjk_name_makes_a_pair() {
+    let mut ev = meeting("Kenji / 森", &[SAM]);
+    ev.organizer = Some(person("takeshi.mori@example.jp", Some("森 武")));
+    let v = run(ev);
+    assert!(v.reason.contains("pairs two names"), "{}", v.reason);
+}
+
+#[test]
+fn shared_mailbox_is_many_people_as_attendee_and_nobody_as_organizer() {
+    let v = run(meeting("Queue review", &[SAM, "support@example.com"]));
+    assert!(!v.one_on_one);
+    assert!(
+        v.reason.contains("shared mailbox support@example.com"),
+        "{}",
+        v.reason
+    );
+
+    let mut ev = meeting("Alice / Sam", &[SAM, "alice@example.com"]);
+    ev.organizer = Some(person("recruiting@example.com", None));
+    let v = run(ev);
+    assert!(v.one_on_one, "{}", v.reason);
 }

@@ -134,7 +134,8 @@ fn words(s: &str) -> Vec<String> {
 }
 
 /// The tokens a title might use to name `p`: words of the display name and of the email's local
-/// part ("alice.martin" -> "alice", "martin"), at least two letters long.
+/// part ("alice.martin" -> "alice", "martin"), at least two letters long unless non-Latin (a
+/// Japanese or Chinese name is often one or two characters: "森").
 pub(crate) fn name_tokens(p: &Person) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if let Some(n) = &p.name {
@@ -143,7 +144,7 @@ pub(crate) fn name_tokens(p: &Person) -> Vec<String> {
     if let Some(e) = &p.email {
         out.extend(words(e.local_part()));
     }
-    out.retain(|w| w.chars().count() >= 2);
+    out.retain(|w| w.chars().count() >= 2 || !w.is_ascii());
     out.dedup();
     out
 }

@@ -67,7 +67,10 @@ fn same_other(v: &Verdict, want: &str) -> bool {
     let Some(p) = &v.with else { return false };
     match &p.email {
         Some(e) => e.as_str().eq_ignore_ascii_case(want),
-        None => p.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(want)),
+        None => p
+            .name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(want)),
     }
 }
 
@@ -116,9 +119,17 @@ fn corpus_is_large_labeled_and_complete() {
     files.sort();
     files.dedup();
     let series = corpus_series(&files);
-    assert_eq!(series.len(), labels.len(), "labels and series differ in number");
+    assert_eq!(
+        series.len(),
+        labels.len(),
+        "labels and series differ in number"
+    );
     for l in &labels {
-        assert!(l.one_on_one != (l.with == "-"), "{}: with must be set iff 1:1", l.uid);
+        assert!(
+            l.one_on_one != (l.with == "-"),
+            "{}: with must be set iff 1:1",
+            l.uid
+        );
     }
 }
 
@@ -155,6 +166,18 @@ fn detector_reaches_precision_and_recall_on_the_labeled_corpus() {
          recall {recall:.3}",
         outcomes.len()
     );
+    // ONEONONE_DETECT_VERBOSE=1 prints every verdict, to review the reasons by eye.
+    if std::env::var_os("ONEONONE_DETECT_VERBOSE").is_some() {
+        for o in &outcomes {
+            println!(
+                "  {:5} {:.2} {} | {}",
+                o.right(),
+                o.verdict.confidence,
+                o.label.note,
+                o.verdict.reason
+            );
+        }
+    }
     for o in &wrong {
         println!(
             "  WRONG {} [{}] want one_on_one={} with={} ({}); got: {} (confidence {:.2})",
@@ -197,13 +220,19 @@ fn confidence_is_calibrated_on_the_labeled_corpus() {
         sure.len(),
         accuracy
     );
-    assert!(accuracy >= 0.95, "verdicts at >= 0.95 are right only {accuracy:.3}");
+    assert!(
+        accuracy >= 0.95,
+        "verdicts at >= 0.95 are right only {accuracy:.3}"
+    );
     for o in &outcomes {
         let c = o.verdict.confidence;
         assert!((0.5..=1.0).contains(&c), "{}: confidence {c}", o.label.uid);
     }
     if n_wrong > 0 {
-        assert!(mean_wrong < mean_right, "wrong verdicts are not less confident");
+        assert!(
+            mean_wrong < mean_right,
+            "wrong verdicts are not less confident"
+        );
     }
 }
 
@@ -212,7 +241,11 @@ fn every_corpus_reason_is_one_sentence_that_states_the_verdict() {
     let labels = labels();
     for o in judge_corpus(&labels) {
         let r = &o.verdict.reason;
-        let prefix = if o.verdict.one_on_one { "1:1: " } else { "not a 1:1: " };
+        let prefix = if o.verdict.one_on_one {
+            "1:1: "
+        } else {
+            "not a 1:1: "
+        };
         assert!(r.starts_with(prefix), "{}: {r}", o.label.uid);
         assert!(!r.contains('\n') && r.len() < 400, "{}: {r}", o.label.uid);
     }
