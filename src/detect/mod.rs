@@ -264,7 +264,9 @@ fn ruling_fact(series: &Series, who: &Participants) -> Option<(f32, String)> {
         EventKind::WorkingLocation => return Some((conf::FACT, "working-location event".into())),
         EventKind::Default => {}
     }
-    if !who.owner_in_meeting() {
+    // Invited through a group, the owner is in the meeting without being listed; the group
+    // then decides (tier 3), and the reason names it.
+    if !who.owner_in_meeting() && who.groups().next().is_none() {
         let by = who
             .foreign_organizer
             .as_ref()

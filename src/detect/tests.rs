@@ -560,3 +560,101 @@ fn shared_mailbox_is_many_people_as_attendee_and_nobody_as_organizer() {
     let v = run(ev);
     assert!(v.one_on_one, "{}", v.reason);
 }
+
+#[test]
+fn owner_invited_through_a_group_hears_about_the_group() {
+    let mut ev = meeting(
+        "Platform weekly",
+        &["alice@example.com", "platform-team@example.com"],
+    );
+    ev.organizer = Some(person("alice@example.com", None));
+    let v = run(ev);
+    assert!(!v.one_on_one);
+    assert!(
+        v.reason.contains("platform-team@example.com"),
+        "{}",
+        v.reason
+    );
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_attendee() -> impl Strategy<Value = Attendee> {
+        (
+            prop::option::of("[a-zA-Z.]{0,8}@?[a-z.]{0,8}"),
+            prop::option::of("\\PC{0,12}"),
+            0..5u8,
+            0..6u8,
+            0..4u8,
+        )
+            .prop_map(|(email, name, cu, ps, role)| Attendee {
+                person: Person {
+                    email: email.as_deref().and_then(EmailAddress::parse),
+                    name,
+                },
+                cutype: [
+                    CalendarUserType::Individual,
+                    CalendarUserType::Group,
+                    CalendarUserType::Resource,
+                    CalendarUserType::Room,
+                    CalendarUserType::Unknown,
+                ][cu as usize],
+                partstat: [
+                    ParticipationStatus::NeedsAction,
+                    ParticipationStatus::Accepted,
+                    ParticipationStatus::Declined,
+                    ParticipationStatus::Tentative,
+                    ParticipationStatus::Delegated,
+                    ParticipationStatus::Other,
+                ][ps as usize],
+                role: [
+                    Role::Chair,
+                    Role::RequiredParticipant,
+                    Role::OptionalParticipant,
+                    Role::NonParticipant,
+                ][role as usize],
+            })
+    }
+
+    proptest! {
+        /// Whatever a calendar holds, detect answers with a bounded confidence and a one-line
+        /// reason that states the verdict, and never panics.
+        #[test]
+        fn detect_is_total_and_its_reason_is_one_line(
+            title in prop::option::of("\\PC{0,200}|[\\n\\r\\t a-z/:&<>x1-]{0,40}"),
+            rule in prop::option::of("[A-Z=;,0-9-]{0,40}|FREQ=(DAILY|WEEKLY|MONTHLY);COUNT=[0-3]"),
+            attendees in prop::collection::vec(any_attendee(), 0..6),
+            organizer in prop::option::of(any_attendee()),
+            minutes in -60i64..600,
+            with_master in any::<bool>(),
+            include in prop::option::of("[a-z*?/]{0,6}"),
+        ) {
+            let mut ev = meeting("", &[]);
+            ev.summary = title;
+            ev.rrules = rule.into_iter().collect();
+            ev.attendees = attendees;
+            ev.organizer = organizer.map(|a| a.person);
+            ev.end = None;
+            ev.duration = Some(chrono::Duration::minutes(minutes));
+            let s = if with_master {
+                series(ev)
+            } else {
+                ev.recurrence_id = ev.start;
+                Series { uid: "u".into(), master: None, overrides: vec![ev], default_tz: None }
+            };
+            let rules = match include.as_deref().map(TitlePattern::parse) {
+                Some(Ok(p)) => DetectRules { include_titles: vec![p], ..DetectRules::default() },
+                _ => DetectRules::default(),
+            };
+            let v = detect(&s, &owner(), &rules);
+            prop_assert!((0.5..=1.0).contains(&v.confidence));
+            let prefix = if v.one_on_one { "1:1: " } else { "not a 1:1: " };
+            prop_assert!(v.reason.starts_with(prefix), "{}", v.reason);
+            prop_assert!(!v.reason.contains(['\n', '\r']), "{}", v.reason);
+            prop_assert_eq!(v.one_on_one, v.with.is_some() || v.reason.contains("include pattern"));
+        }
+    }
+}
