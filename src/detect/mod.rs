@@ -171,7 +171,7 @@ impl FromStr for SeriesOverride {
 
 /// Decides whether `series` is a recurring 1:1 of `owner`, with whom, and why.
 pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
-    let Some(ev) = series.representative() else {
+    let Some(ev) = subject(series) else {
         return no(conf::FACT, "the series has no events".into(), None);
     };
     let full_title = ev.summary.as_deref().map(str::trim).unwrap_or("");
@@ -231,9 +231,22 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
     v
 }
 
+/// The event that speaks for the series: the master; without one (only some instances are
+/// visible), the first instance that is not cancelled, since one cancelled week says nothing
+/// about the others.
+fn subject(series: &Series) -> Option<&crate::model::Event> {
+    series.master.as_ref().or_else(|| {
+        series
+            .overrides
+            .iter()
+            .find(|o| o.status != EventStatus::Cancelled)
+            .or_else(|| series.overrides.first())
+    })
+}
+
 /// A fact that rules the series out: how sure it is, and the reason's detail.
 fn ruling_fact(series: &Series, who: &Participants) -> Option<(f32, String)> {
-    let ev = series.representative()?;
+    let ev = subject(series)?;
     let recurring = series.is_recurring()
         || (series.master.is_none() && series.overrides.iter().any(|o| o.recurrence_id.is_some()));
     if !recurring {

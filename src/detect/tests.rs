@@ -658,3 +658,29 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn without_master_a_cancelled_first_instance_does_not_cancel_the_series() {
+    let mut ev = meeting("Alice / Sam", &[SAM, "alice@example.com"]);
+    ev.rrules.clear();
+    ev.recurrence_id = Some(at(10, 0));
+    let mut gone = ev.clone();
+    gone.status = EventStatus::Cancelled;
+    let s = Series {
+        uid: ev.uid.clone(),
+        master: None,
+        overrides: vec![gone.clone(), ev],
+        default_tz: None,
+    };
+    assert!(detect(&s, &owner(), &DetectRules::default()).one_on_one);
+    let all_gone = Series {
+        overrides: vec![gone],
+        ..s
+    };
+    let v = detect(&all_gone, &owner(), &DetectRules::default());
+    assert!(
+        !v.one_on_one && v.reason.contains("cancelled"),
+        "{}",
+        v.reason
+    );
+}
