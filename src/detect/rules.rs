@@ -140,6 +140,11 @@ impl DetectRules {
         })
     }
 
+    /// Rules from the `[detect]` config section.
+    pub fn from_config(c: &crate::config::DetectConfig) -> Result<Self, PatternError> {
+        Self::new(c.max_length_minutes, &c.include_titles, &c.exclude_titles)
+    }
+
     pub(crate) fn excluding(&self, title: &str) -> Option<&TitlePattern> {
         self.exclude_titles.iter().find(|p| p.is_match(title))
     }
@@ -176,6 +181,24 @@ mod tests {
         let err = DetectRules::new(90, &["/(unclosed/"], &[] as &[&str]).unwrap_err();
         assert_eq!(err.pattern, "/(unclosed/");
         assert!(err.to_string().contains("/(unclosed/"));
+    }
+
+    #[test]
+    fn rules_come_from_the_detect_config_section() {
+        let c = crate::config::DetectConfig {
+            max_length_minutes: 45,
+            include_titles: vec!["Coaching *".into()],
+            exclude_titles: vec!["/[/".into()],
+        };
+        let err = DetectRules::from_config(&c).unwrap_err();
+        assert_eq!(err.pattern, "/[/");
+        let c = crate::config::DetectConfig {
+            exclude_titles: vec![],
+            ..c
+        };
+        let r = DetectRules::from_config(&c).unwrap();
+        assert_eq!(r.max_length, chrono::Duration::minutes(45));
+        assert!(r.including("coaching Alice").is_some());
     }
 
     #[test]
