@@ -330,6 +330,7 @@ fn judge(j: &Judged<'_>) -> Verdict {
     let who = j.who;
     let title = j.title;
     let positive = j.signals.iter().find_map(|s| match s {
+        TitleSignal::OneOnOne(m) if m == "1:1" => Some("says 1:1".to_string()),
         TitleSignal::OneOnOne(m) => Some(format!("says 1:1 ('{m}')")),
         TitleSignal::NamePair => Some("pairs two names".to_string()),
         _ => None,

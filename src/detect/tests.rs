@@ -80,7 +80,7 @@ fn weekly_two_person_meeting_with_one_on_one_title_is_a_one_on_one() {
     assert_eq!(
         v.reason,
         "1:1: weekly, 30 min, 2 people: you and alice@example.com, title '1:1 Alice / Sam' \
-         says 1:1 ('1:1')"
+         says 1:1"
     );
 }
 

@@ -144,7 +144,7 @@ class Case:
     def __init__(self, title, label, other="-", note="", organizer=None, attendees=(),
                  rrule="FREQ=WEEKLY", minutes=30, start=None, status="CONFIRMED",
                  transp="OPAQUE", allday=False, rdates=(), exdates=(), overrides=(),
-                 xprops=(), description=None, location=None, no_master=False):
+                 xprops=(), description=None, location=None, no_master=False, uid=None):
         self.title, self.label, self.other, self.note = title, label, other, note
         self.organizer, self.attendees = organizer, list(attendees)
         self.rrule, self.minutes, self.start = rrule, minutes, start
@@ -152,6 +152,7 @@ class Case:
         self.rdates, self.exdates, self.overrides = list(rdates), list(exdates), list(overrides)
         self.xprops, self.description, self.location = list(xprops), description, location
         self.no_master = no_master
+        self.uid = uid
 
 
 # --- Producers -----------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class Producer:
         out.extend(self.header)
         out.append(VTZ[self.tz])
         for case in cases:
-            uid = self.uid()
+            uid = case.uid or self.uid()
             start = case.start or self.next_start(case)
             if not case.no_master:
                 out.extend(self.vevent(case, uid, start))
@@ -496,6 +497,21 @@ def google_cases():
         mine("1:1 Carol / Sam", c, note="ended series (UNTIL in the past)",
              rrule="FREQ=WEEKLY;UNTIL=20260301T090000Z"),
         mine(None, P("kai.berg@acme.io", "Kai Berg"), note="no SUMMARY at all"),
+        # Google splits a series changed "this and following": the old part ends (UNTIL), the
+        # new part gets the old UID plus _R<start>.
+        mine("1:1 Hugo / Sam", h, note="split series, old part",
+             uid="3pt0e5n2b7c1q9r8s6u4v2m0ka@google.com",
+             rrule="FREQ=WEEKLY;UNTIL=20260225T225959Z;BYDAY=WE"),
+        mine("1:1 Hugo / Sam", h, note="split series, new part (_R uid)",
+             uid="3pt0e5n2b7c1q9r8s6u4v2m0ka_R20260304T130000@google.com",
+             rrule="FREQ=WEEKLY;BYDAY=WE", start=(2026, 3, 4, 13, 0), minutes=45),
+        Case("1:1 Alice / Sam (moved from Monday)", False, "-", "one-off rescheduled 1:1",
+             organizer=sam, attendees=[sam, a], rrule=None),
+        Case("Farewell drinks for Bob", False, "-", "one-off social", organizer=c,
+             attendees=[c, sam, a, b, d, e], rrule=None, minutes=120),
+        Case("Coffee with Priyanka (candidate)", False, "-", "one-off candidate coffee",
+             organizer=sam, attendees=[sam, P("priyanka.rao@gmail.com", "Priyanka Rao")],
+             rrule=None),
         mine("Weekly 1:1", g.but(cutype="UNKNOWN"), note="attendee CUTYPE=UNKNOWN"),
         mine("Onboarding check-in: Kai", P("kai.berg@acme.io", "Kai Berg"),
              note="daily for two weeks (COUNT=10)",
