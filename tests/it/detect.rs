@@ -55,6 +55,9 @@ fn corpus_series(files: &[&str]) -> HashMap<(String, String), Series> {
     for file in files {
         let bytes = std::fs::read(corpus_dir().join(file)).expect("corpus file");
         let cal = ics::parse(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
+        // The corpus is well-formed: anything the parser had to skip or guess would make the
+        // detector judge something other than what the label describes.
+        assert!(cal.problems.is_empty(), "{file}: {:?}", cal.problems);
         for s in cal.series {
             out.insert((file.to_string(), s.uid.clone()), s);
         }
