@@ -2,5 +2,6 @@
 //! processes and databases (see `helpers`).
 
 mod daemon;
+mod detect;
 mod helpers;
 mod store;
