@@ -1,7 +1,9 @@
 //! The one integration test binary: each module exercises one part of the product against real
 //! processes and databases (see `helpers`).
 
+mod caldav_client;
 mod daemon;
 mod detect;
 mod helpers;
+mod servers;
 mod store;
