@@ -107,7 +107,7 @@ async fn discovery_sync_and_conditional_writes_work_on_real_servers() {
         assert_eq!(changed.changed.len(), 1, "{kind:?}: {changed:?}");
 
         // Multiget and GET return the stored data.
-        let got = c.multiget(&cal, &[href.clone()]).await.unwrap();
+        let got = c.multiget(&cal, std::slice::from_ref(&href)).await.unwrap();
         assert_eq!(got.len(), 1);
         assert!(
             String::from_utf8_lossy(&got[0].body).contains("SUMMARY:changed"),
