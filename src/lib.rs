@@ -11,6 +11,7 @@ pub mod detect;
 pub mod ics;
 pub mod model;
 pub mod provider;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod sync;
