@@ -40,6 +40,88 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Connect a calendar account once; the daemon keeps it in sync from then on.
+    Connect {
+        #[command(subcommand)]
+        provider: ConnectProvider,
+    },
+    /// List or remove connected accounts.
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+    /// Run sync passes now (all accounts, or one), without the HTTP server.
+    Sync {
+        /// One pass, then exit (non-zero when any account failed). Without it, passes repeat
+        /// every `sync.interval_secs` until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+        /// Start the clock at this instant (RFC 3339): replays any week.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+        /// Only this account (see `accounts list`).
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
+    },
+    /// The recurring series found in connected calendars, and your overrides of detection.
+    Series {
+        #[command(subcommand)]
+        action: SeriesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectProvider {
+    /// A CalDAV server (Fastmail, iCloud, Nextcloud, Radicale...): verifies the credentials and
+    /// the calendars, then stores the account with its password encrypted.
+    Caldav {
+        /// Server URL (discovery finds your calendars) or one calendar's URL.
+        #[arg(long)]
+        url: url::Url,
+        #[arg(long)]
+        username: String,
+        /// Read the password from this file (first line). Without it or --password-env, you are asked.
+        #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+        password_file: Option<PathBuf>,
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// A calendar to sync, by display name or URL (repeatable; default: every event calendar).
+        #[arg(long = "calendar", value_name = "NAME_OR_URL")]
+        calendars: Vec<String>,
+        /// An address the calendar owner is known by (repeatable; added to what the server says).
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// Every connected account with its state and last pass.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and everything kept about it (series, history, cached events).
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeriesAction {
+    /// Recurring series with the detection verdict and its reason.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Also list series that are not 1:1s.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Treat this series as a 1:1 whatever detection says.
+    Include { id: i64 },
+    /// Never treat this series as a 1:1.
+    Exclude { id: i64 },
+    /// Let detection decide again.
+    Auto { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +189,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(())
             })?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Connect { provider } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::connect(config, provider))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::accounts(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Series { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::series(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync { once, now, account } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            let ok = runtime()?.block_on(crate::commands::sync(config, once, now, account))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Run { now } => {
             let config = load_config(cli.config)?;

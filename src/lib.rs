@@ -6,6 +6,7 @@ pub mod agenda;
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod ics;
