@@ -211,6 +211,7 @@ impl CalDavClient {
         };
         let mut resp = req.send().await.map_err(net)?;
         let status = resp.status();
+        tracing::debug!(%method, url = %redact(url), status = status.as_u16(), "caldav request");
         metrics::counter!("oneonone_http_requests_total", "provider" => "caldav",
             "status" => status.as_u16().to_string())
         .increment(1);
