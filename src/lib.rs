@@ -3,6 +3,14 @@
 //! See `DESIGN.md` (shared) for the architecture; each module below owns one part of it.
 
 pub mod agenda;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
 pub mod detect;
 pub mod ics;
 pub mod model;
+pub mod server;
+pub mod store;
+pub mod sync;
+pub mod telemetry;

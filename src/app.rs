@@ -1,0 +1,107 @@
+//! Start-up and shutdown of the daemon: database, scheduler and HTTP server, wired together and
+//! stopped in order. Takes a bound listener and a cancellation token so tests run the real thing
+//! on port 0.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::server::{AppState, router};
+use crate::store::Store;
+use crate::sync::{Heartbeat, Providers, Scheduler};
+
+/// A name for this daemon in leases and `sync_runs`: host, process id and a random suffix.
+pub fn daemon_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    let suffix: u32 = rand::random();
+    format!("{host}-{}-{suffix:08x}", std::process::id())
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database).await?;
+    let applied = store.migrate().await?;
+    if applied > 0 {
+        info!(applied, dialect = store.dialect(), "database migrated");
+    }
+    Ok(store)
+}
+
+/// Runs the daemon until `cancel` fires, then shuts down within `server.shutdown_timeout_secs`.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    cancel: CancellationToken,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    crate::telemetry::metrics();
+    let heartbeat = Arc::new(Heartbeat::default());
+    let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
+    let scheduler = Scheduler {
+        store: store.clone(),
+        cfg: config.sync.clone(),
+        daemon_id: daemon_id(),
+        clock: clock.clone(),
+        syncer: Arc::new(Providers::default()),
+        heartbeat: heartbeat.clone(),
+    };
+    let pass_period = Duration::from_secs(config.sync.interval_secs.min(60));
+    let state = AppState {
+        store: store.clone(),
+        heartbeat,
+        clock: clock.clone(),
+        pass_period,
+        started_at: clock.now(),
+    };
+    let addr = listener
+        .local_addr()
+        .context("listener has no local address")?;
+    info!(%addr, daemon = %scheduler.daemon_id, "listening");
+    let sched = tokio::spawn(scheduler.run(cancel.clone(), grace));
+    let server_cancel = cancel.clone();
+    let server = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { server_cancel.cancelled().await });
+    let served = server.await;
+    cancel.cancel();
+    if tokio::time::timeout(grace + Duration::from_secs(1), sched)
+        .await
+        .is_err()
+    {
+        warn!("the scheduler did not stop in time; exiting anyway");
+    }
+    store.close().await;
+    info!("stopped");
+    served.context("HTTP server failed")
+}
+
+/// Cancels `token` on SIGTERM or SIGINT.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => info!("SIGINT: shutting down"),
+            () = term => info!("SIGTERM: shutting down"),
+        }
+        token.cancel();
+    });
+}

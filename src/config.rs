@@ -1,0 +1,498 @@
+//! Layered configuration: the embedded `config/default.toml`, then the user's file, then the
+//! environment (`ONEONONE__SECTION__KEY`). Validated once at start-up; every error names the key.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// The defaults, with a comment on every key. `oneonone config print-default` prints this.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Prefix of environment overrides: `ONEONONE__SERVER__LISTEN` sets `server.listen`.
+pub const ENV_PREFIX: &str = "ONEONONE__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: TOML syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("config key `{key}`: {message}")]
+    Key { key: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub sync: SyncConfig,
+    pub agenda: AgendaConfig,
+    pub detect: DetectConfig,
+    pub secrets: SecretsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+/// A database URL whose `Debug`/`Display` hide the password.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    /// `host:port` of a PostgreSQL URL (for error messages), or the path of a SQLite URL.
+    pub fn location(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(u) if self.is_postgres() => format!(
+                "{}:{}",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432)
+            ),
+            _ => self
+                .0
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .to_string(),
+        }
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok_scheme = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| s.starts_with(p));
+        if !ok_scheme {
+            return Err(format!(
+                "`{}` is not a database URL: expected sqlite://PATH or postgres://USER@HOST:PORT/DB",
+                redact_url(&s)
+            ));
+        }
+        if s.starts_with("postgres") {
+            let u = url::Url::parse(&s).map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
+            if u.host_str().is_none_or(str::is_empty) {
+                return Err("PostgreSQL URL has no host".into());
+            }
+        }
+        Ok(Self(s))
+    }
+}
+
+fn redact_url(s: &str) -> String {
+    match url::Url::parse(s) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => s.to_string(),
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", redact_url(&self.0))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    pub interval_secs: u64,
+    pub jitter: f64,
+    pub concurrency: usize,
+    pub request_timeout_secs: u64,
+    pub max_writes_per_pass: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaConfig {
+    pub lookahead_days: u32,
+    pub max_description_bytes: usize,
+    pub default_timezone: Tz,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectConfig {
+    pub max_length_minutes: u32,
+    pub include_titles: Vec<String>,
+    pub exclude_titles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    pub key_file: PathBuf,
+}
+
+/// Where the user's layer comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub file: Option<PathBuf>,
+    /// Environment variables to read overrides from (normally `std::env::vars()`).
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The file from `--config` or else `ONEONONE_CONFIG`, and the process environment.
+    pub fn from_process(cli_file: Option<PathBuf>) -> Self {
+        let file = cli_file.or_else(|| std::env::var_os("ONEONONE_CONFIG").map(PathBuf::from));
+        Self {
+            file,
+            env: std::env::vars().collect(),
+        }
+    }
+}
+
+impl Config {
+    /// The defaults alone.
+    pub fn defaults() -> Self {
+        Self::load(&Sources::default()).expect("the embedded default config is valid")
+    }
+
+    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
+        let mut table = parse_toml(DEFAULT_TOML, "config/default.toml (embedded)")?;
+        if let Some(path) = &sources.file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let origin = path.display().to_string();
+            let user = parse_toml(&text, &origin)?;
+            merge(&mut table, user, "", &origin)?;
+        }
+        let mut env: Vec<_> = sources
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        env.sort();
+        for (var, value) in env {
+            apply_env(&mut table, var, value)?;
+        }
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let message = e.into_inner().to_string();
+                ConfigError::Key { key, message }
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| {
+            Err(ConfigError::Key {
+                key: key.into(),
+                message: message.into(),
+            })
+        };
+        if self.sync.interval_secs == 0 {
+            return bad("sync.interval_secs", "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.sync.jitter) {
+            return bad("sync.jitter", "must be between 0.0 and 1.0");
+        }
+        if self.sync.concurrency == 0 {
+            return bad("sync.concurrency", "must be at least 1");
+        }
+        if self.sync.request_timeout_secs == 0 {
+            return bad("sync.request_timeout_secs", "must be at least 1");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if self.agenda.lookahead_days == 0 {
+            return bad("agenda.lookahead_days", "must be at least 1");
+        }
+        if self.detect.max_length_minutes == 0 {
+            return bad("detect.max_length_minutes", "must be at least 1");
+        }
+        for (key, list) in [
+            ("detect.include_titles", &self.detect.include_titles),
+            ("detect.exclude_titles", &self.detect.exclude_titles),
+        ] {
+            for (i, pattern) in list.iter().enumerate() {
+                if pattern.trim().is_empty() {
+                    return bad(
+                        &format!("{key}[{i}]"),
+                        "an empty pattern would match every title",
+                    );
+                }
+            }
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return bad("log.level", &format!("not a valid level filter: {e}"));
+        }
+        Ok(())
+    }
+}
+
+fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>().map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_col(text, span.start))
+            .unwrap_or((0, 0));
+        ConfigError::Syntax {
+            origin: origin.to_string(),
+            line,
+            column,
+            message: e.message().to_string(),
+        }
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Overlays `user` on `base`. Keys absent from the defaults are unknown: reported with their path.
+fn merge(
+    base: &mut toml::Table,
+    user: toml::Table,
+    prefix: &str,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    for (key, value) in user {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (base.get_mut(&key), value) {
+            (None, _) => {
+                return Err(ConfigError::Key {
+                    key: path,
+                    message: format!(
+                        "unknown key (in {origin}); see `oneonone config print-default`"
+                    ),
+                });
+            }
+            (Some(toml::Value::Table(b)), toml::Value::Table(u)) => merge(b, u, &path, origin)?,
+            (Some(toml::Value::Table(_)), _) => {
+                return Err(ConfigError::Key {
+                    key: path,
+                    message: format!("must be a section ([{key}]), in {origin}"),
+                });
+            }
+            (Some(slot), value) => *slot = value,
+        }
+    }
+    Ok(())
+}
+
+fn apply_env(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let path: Vec<String> = var[ENV_PREFIX.len()..]
+        .split("__")
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if path.len() < 2 || path.iter().any(String::is_empty) {
+        return Err(ConfigError::Env {
+            var: var.into(),
+            message: "expected ONEONONE__SECTION__KEY".into(),
+        });
+    }
+    // Read the value as TOML (numbers, booleans, arrays); anything else is a plain string.
+    let value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let mut nested = value;
+    for key in path.iter().rev() {
+        let mut t = toml::Table::new();
+        t.insert(key.clone(), nested);
+        nested = toml::Value::Table(t);
+    }
+    let toml::Value::Table(user) = nested else {
+        unreachable!("built as a table above")
+    };
+    merge(table, user, "", &format!("environment variable {var}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file.map(|text| {
+            let p = dir.path().join("user.toml");
+            std::fs::write(&p, text).unwrap();
+            p
+        });
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(&Sources { file: path, env })
+    }
+
+    #[test]
+    fn defaults_load_and_match_documented_values() {
+        let c = Config::defaults();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database.url.expose(), "sqlite://data/oneonone.db");
+        assert_eq!(c.sync.interval_secs, 60);
+        assert_eq!(c.agenda.lookahead_days, 8);
+        assert_eq!(c.detect.max_length_minutes, 90);
+    }
+
+    #[test]
+    fn user_file_overrides_defaults_and_env_overrides_file() {
+        let c = load(
+            Some("[server]\nlisten = \"0.0.0.0:9000\"\n[sync]\ninterval_secs = 30\n"),
+            &[("ONEONONE__SYNC__INTERVAL_SECS", "15"), ("UNRELATED", "x")],
+        )
+        .unwrap();
+        assert_eq!(c.server.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.sync.interval_secs, 15);
+    }
+
+    #[test]
+    fn env_value_that_is_not_toml_is_a_string() {
+        let c = load(
+            None,
+            &[("ONEONONE__DATABASE__URL", "postgres://u@db.internal:5433/x")],
+        )
+        .unwrap();
+        assert!(c.database.url.is_postgres());
+        assert_eq!(c.database.url.location(), "db.internal:5433");
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_section() {
+        let err = load(Some("[server]\nlisten_addr = \"1.2.3.4:1\"\n"), &[]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("`server.listen_addr`"), "{msg}");
+        assert!(msg.contains("unknown key"), "{msg}");
+        let err = load(None, &[("ONEONONE__SYNC__INTERVALL", "3")]).unwrap_err();
+        assert!(err.to_string().contains("`sync.intervall`"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = load(Some("[server]\nlisten = \"not an address\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`server.listen`"), "{err}");
+        let err = load(Some("[database]\nurl = \"mysql://x\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`database.url`"), "{err}");
+        let err = load(Some("[sync]\njitter = 3.0\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`sync.jitter`"), "{err}");
+        let err = load(Some("[agenda]\ndefault_timezone = \"Mars/Olympus\"\n"), &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("`agenda.default_timezone`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_file_line_and_column() {
+        let err = load(
+            Some("[server]\nlisten = \"127.0.0.1:1\"\nshutdown_timeout_secs = = 3\n"),
+            &[],
+        )
+        .unwrap_err();
+        match err {
+            ConfigError::Syntax { line, origin, .. } => {
+                assert_eq!(line, 3);
+                assert!(origin.ends_with("user.toml"));
+            }
+            other => panic!("expected a syntax error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn database_password_never_shows_in_debug_or_display() {
+        let c = load(
+            None,
+            &[("ONEONONE__DATABASE__URL", "postgres://u:hunter2@h:5432/d")],
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.database.url.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn embedded_default_file_documents_every_key() {
+        // Each key line must be preceded by a comment line (the promise of config/default.toml).
+        let lines: Vec<&str> = DEFAULT_TOML.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') || t.starts_with('[') {
+                continue;
+            }
+            assert!(
+                lines[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|l| !l.trim().is_empty())
+                    .any(|l| l.trim().starts_with('#')),
+                "key without a comment: {t}"
+            );
+        }
+    }
+}

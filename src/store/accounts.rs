@@ -1,0 +1,335 @@
+//! Connected accounts, their calendars, and the leases that let several daemons share them.
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, StoreError, on_pool, parse_enum, text_enum};
+
+text_enum!(
+    /// Which API an account speaks.
+    Provider { Caldav = "caldav", Google = "google" }
+);
+
+text_enum!(
+    /// `needs_reconnect`: the credentials were refused for good (revoked token, changed password);
+    /// the scheduler leaves the account alone until the user connects it again.
+    AccountState { Active = "active", NeedsReconnect = "needs_reconnect", Disabled = "disabled" }
+);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: i64,
+    pub provider: Provider,
+    pub display_name: String,
+    /// Non-secret settings as JSON (server URL, user name, owner addresses).
+    pub settings: serde_json::Value,
+    /// Encrypted credentials; opaque to the store.
+    pub credentials: Option<Vec<u8>>,
+    pub state: AccountState,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: i64,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub last_error_kind: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRecord {
+    id: i64,
+    provider: String,
+    display_name: String,
+    settings: String,
+    credentials: Option<Vec<u8>>,
+    state: String,
+    lease_owner: Option<String>,
+    lease_expires_at: Option<DateTime<Utc>>,
+    next_due_at: Option<DateTime<Utc>>,
+    consecutive_failures: i64,
+    last_success_at: Option<DateTime<Utc>>,
+    last_error_at: Option<DateTime<Utc>>,
+    last_error_kind: Option<String>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<AccountRecord> for Account {
+    type Error = StoreError;
+
+    fn try_from(r: AccountRecord) -> Result<Self> {
+        Ok(Self {
+            id: r.id,
+            provider: parse_enum("accounts.provider", &r.provider)?,
+            display_name: r.display_name,
+            settings: serde_json::from_str(&r.settings).map_err(|_| StoreError::Corrupt {
+                column: "accounts.settings",
+                value: r.settings,
+            })?,
+            credentials: r.credentials,
+            state: parse_enum("accounts.state", &r.state)?,
+            lease_owner: r.lease_owner,
+            lease_expires_at: r.lease_expires_at,
+            next_due_at: r.next_due_at,
+            consecutive_failures: r.consecutive_failures,
+            last_success_at: r.last_success_at,
+            last_error_at: r.last_error_at,
+            last_error_kind: r.last_error_kind,
+            last_error: r.last_error,
+            created_at: r.created_at,
+        })
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "id, provider, display_name, settings, credentials, state, lease_owner, \
+    lease_expires_at, next_due_at, consecutive_failures, last_success_at, last_error_at, \
+    last_error_kind, last_error, created_at";
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub provider: Provider,
+    pub display_name: String,
+    pub settings: serde_json::Value,
+    pub credentials: Option<Vec<u8>>,
+    /// (remote id, display name, time zone) of each calendar to sync.
+    pub calendars: Vec<(String, String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Calendar {
+    pub id: i64,
+    pub account_id: i64,
+    pub remote_id: String,
+    pub display_name: String,
+    pub timezone: Option<String>,
+    pub sync_token: Option<String>,
+    pub ctag: Option<String>,
+    pub last_full_sync_at: Option<DateTime<Utc>>,
+    pub enabled: bool,
+}
+
+impl Store {
+    /// Stores an account and its calendars in one transaction; returns the account id.
+    pub async fn insert_account(&self, new: &NewAccount, now: DateTime<Utc>) -> Result<i64> {
+        let settings = new.settings.to_string();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO accounts (provider, display_name, settings, credentials, state, \
+                 next_due_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'active', $5, $5, $5) RETURNING id",
+            )
+            .bind(new.provider.as_str())
+            .bind(&new.display_name)
+            .bind(&settings)
+            .bind(&new.credentials)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (remote_id, name, tz) in &new.calendars {
+                sqlx::query(
+                    "INSERT INTO calendars (account_id, remote_id, display_name, timezone) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(remote_id)
+                .bind(name)
+                .bind(tz)
+                .execute(&mut *tx)
+                .await
+                .map(|r| r.rows_affected())?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn list_accounts(&self) -> Result<Vec<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id");
+        let rows: Vec<AccountRecord> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
+    pub async fn get_account(&self, id: i64) -> Result<Account> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<AccountRecord> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_optional(p)
+                .await)?;
+        row.ok_or(StoreError::NotFound {
+            what: "account",
+            id: id.to_string(),
+        })?
+        .try_into()
+    }
+
+    /// Removes an account with everything that hangs off it (calendars, series, history).
+    pub async fn remove_account(&self, id: i64) -> Result<()> {
+        let done = on_pool!(self, |p| {
+            sqlx::query("DELETE FROM accounts WHERE id = $1")
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "account",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn set_account_state(
+        &self,
+        id: i64,
+        state: AccountState,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE accounts SET state = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(state.as_str())
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` active accounts that are due and not leased by another live daemon.
+    /// One conditional UPDATE: under concurrency each account goes to exactly one daemon.
+    pub async fn claim_due_accounts(
+        &self,
+        daemon: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Account>> {
+        let free = "(lease_owner IS NULL OR lease_expires_at < $2 OR lease_owner = $1)";
+        let sql = format!(
+            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3 \
+             WHERE id IN (SELECT id FROM accounts WHERE state = 'active' \
+                 AND (next_due_at IS NULL OR next_due_at <= $2) AND {free} \
+                 ORDER BY next_due_at, id LIMIT $4) \
+             AND {free} RETURNING {ACCOUNT_COLUMNS}"
+        );
+        let rows: Vec<AccountRecord> = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(daemon)
+                .bind(now)
+                .bind(lease_until)
+                .bind(limit)
+                .fetch_all(p)
+                .await
+        })?;
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
+    /// Gives back every lease `daemon` holds (at shutdown), so another daemon can take over at once.
+    pub async fn release_leases(&self, daemon: &str) -> Result<u64> {
+        let done = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+            )
+            .bind(daemon)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done)
+    }
+
+    /// Records a successful pass: clears the failure streak and schedules the next one.
+    pub async fn record_account_success(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        next_due: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET last_success_at = $2, next_due_at = $3, consecutive_failures = 0, \
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(next_due)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Records a failed pass with its kind (for /readyz) and a message without secrets.
+    pub async fn record_account_failure(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        next_due: DateTime<Utc>,
+        kind: &str,
+        message: &str,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET last_error_at = $2, next_due_at = $3, \
+                 consecutive_failures = consecutive_failures + 1, last_error_kind = $4, last_error = $5, \
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(next_due)
+            .bind(kind)
+            .bind(message)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn list_calendars(&self, account_id: i64) -> Result<Vec<Calendar>> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, account_id, remote_id, display_name, timezone, sync_token, ctag, \
+                 last_full_sync_at, enabled FROM calendars WHERE account_id = $1 ORDER BY id",
+            )
+            .bind(account_id)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Stores a calendar's sync cursor after a pass.
+    pub async fn set_calendar_cursor(
+        &self,
+        calendar_id: i64,
+        sync_token: Option<&str>,
+        ctag: Option<&str>,
+        full_sync_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE calendars SET sync_token = $2, ctag = $3, \
+                 last_full_sync_at = COALESCE($4, last_full_sync_at) WHERE id = $1",
+            )
+            .bind(calendar_id)
+            .bind(sync_token)
+            .bind(ctag)
+            .bind(full_sync_at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

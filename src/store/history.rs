@@ -1,0 +1,429 @@
+//! The 1:1 history: series, their occurrences, the items carried between meetings, and every
+//! description we replaced (so each write can be undone).
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, StoreError, on_pool, parse_enum, text_enum};
+
+text_enum!(
+    /// A user's decision on a series, which wins over detection.
+    SeriesOverride { Auto = "auto", Included = "included", Excluded = "excluded" }
+);
+
+text_enum!(
+    OccurrenceState { Upcoming = "upcoming", Held = "held", Cancelled = "cancelled", Moved = "moved" }
+);
+
+text_enum!(
+    /// Where an item came from.
+    ItemSource { Calendar = "calendar", Cli = "cli", Api = "api", Web = "web" }
+);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRow {
+    pub id: i64,
+    pub calendar_id: i64,
+    pub uid: String,
+    pub summary: String,
+    pub manager_email: Option<String>,
+    pub direct_email: Option<String>,
+    pub direct_name: Option<String>,
+    pub one_on_one: bool,
+    pub owner_is_organizer: bool,
+    pub confidence: f64,
+    pub detection_reason: String,
+    pub override_: SeriesOverride,
+    pub last_error: Option<String>,
+}
+
+impl SeriesRow {
+    /// Whether the daemon treats this series as a 1:1: the user's override, else detection.
+    pub fn tracked(&self) -> bool {
+        match self.override_ {
+            SeriesOverride::Included => true,
+            SeriesOverride::Excluded => false,
+            SeriesOverride::Auto => self.one_on_one,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SeriesRecord {
+    id: i64,
+    calendar_id: i64,
+    uid: String,
+    summary: String,
+    manager_email: Option<String>,
+    direct_email: Option<String>,
+    direct_name: Option<String>,
+    one_on_one: bool,
+    owner_is_organizer: bool,
+    confidence: f64,
+    detection_reason: String,
+    #[sqlx(rename = "override")]
+    override_: String,
+    last_error: Option<String>,
+}
+
+impl TryFrom<SeriesRecord> for SeriesRow {
+    type Error = StoreError;
+
+    fn try_from(r: SeriesRecord) -> Result<Self> {
+        Ok(Self {
+            id: r.id,
+            calendar_id: r.calendar_id,
+            uid: r.uid,
+            summary: r.summary,
+            manager_email: r.manager_email,
+            direct_email: r.direct_email,
+            direct_name: r.direct_name,
+            one_on_one: r.one_on_one,
+            owner_is_organizer: r.owner_is_organizer,
+            confidence: r.confidence,
+            detection_reason: r.detection_reason,
+            override_: parse_enum("series.override", &r.override_)?,
+            last_error: r.last_error,
+        })
+    }
+}
+
+const SERIES_COLUMNS: &str = "id, calendar_id, uid, summary, manager_email, direct_email, direct_name, \
+    one_on_one, owner_is_organizer, confidence, detection_reason, override, last_error";
+
+/// What detection says about a series; written on every pass, never touching the user's override.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesUpsert {
+    pub calendar_id: i64,
+    pub uid: String,
+    pub summary: String,
+    pub manager_email: Option<String>,
+    pub direct_email: Option<String>,
+    pub direct_name: Option<String>,
+    pub one_on_one: bool,
+    pub owner_is_organizer: bool,
+    pub confidence: f64,
+    pub detection_reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OccurrenceRow {
+    pub id: i64,
+    pub series_id: i64,
+    pub original_start: DateTime<Utc>,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    pub remote_id: Option<String>,
+    pub status: String,
+    pub agenda_hash: Option<String>,
+    pub final_agenda: Option<String>,
+    pub notes: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl OccurrenceRow {
+    pub fn state(&self) -> Result<OccurrenceState> {
+        parse_enum("occurrences.status", &self.status)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: i64,
+    pub series_id: i64,
+    pub section: String,
+    pub text: String,
+    pub state: String,
+    pub created_in: Option<i64>,
+    pub closed_in: Option<i64>,
+    pub times_carried: i64,
+    pub source: String,
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRevision {
+    pub series_id: Option<i64>,
+    pub occurrence_id: Option<i64>,
+    pub calendar_id: i64,
+    pub remote_id: String,
+    pub original_start: Option<DateTime<Utc>>,
+    pub etag_before: Option<String>,
+    pub description_before: Option<String>,
+    pub description_after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Revision {
+    pub id: i64,
+    pub series_id: Option<i64>,
+    pub occurrence_id: Option<i64>,
+    pub calendar_id: i64,
+    pub remote_id: String,
+    pub original_start: Option<DateTime<Utc>>,
+    pub etag_before: Option<String>,
+    pub description_before: Option<String>,
+    pub description_after: String,
+    pub created_at: DateTime<Utc>,
+    pub restored_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Inserts or refreshes a series from detection; the user's override is kept.
+    pub async fn upsert_series(&self, s: &SeriesUpsert, now: DateTime<Utc>) -> Result<SeriesRow> {
+        let sql = format!(
+            "INSERT INTO series (calendar_id, uid, summary, manager_email, direct_email, direct_name, \
+             one_on_one, owner_is_organizer, confidence, detection_reason, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+             ON CONFLICT (calendar_id, uid) DO UPDATE SET summary = excluded.summary, \
+             manager_email = excluded.manager_email, direct_email = excluded.direct_email, \
+             direct_name = excluded.direct_name, one_on_one = excluded.one_on_one, \
+             owner_is_organizer = excluded.owner_is_organizer, confidence = excluded.confidence, \
+             detection_reason = excluded.detection_reason, updated_at = excluded.updated_at \
+             RETURNING {SERIES_COLUMNS}"
+        );
+        let row: SeriesRecord = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(s.calendar_id)
+                .bind(&s.uid)
+                .bind(&s.summary)
+                .bind(&s.manager_email)
+                .bind(&s.direct_email)
+                .bind(&s.direct_name)
+                .bind(s.one_on_one)
+                .bind(s.owner_is_organizer)
+                .bind(s.confidence)
+                .bind(&s.detection_reason)
+                .bind(now)
+                .fetch_one(p)
+                .await
+        })?;
+        row.try_into()
+    }
+
+    pub async fn list_series(&self) -> Result<Vec<SeriesRow>> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series ORDER BY id");
+        let rows: Vec<SeriesRecord> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(SeriesRow::try_from).collect()
+    }
+
+    pub async fn get_series(&self, id: i64) -> Result<SeriesRow> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = $1");
+        let row: Option<SeriesRecord> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_optional(p)
+                .await)?;
+        row.ok_or(StoreError::NotFound {
+            what: "series",
+            id: id.to_string(),
+        })?
+        .try_into()
+    }
+
+    pub async fn set_series_override(
+        &self,
+        id: i64,
+        o: SeriesOverride,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = on_pool!(self, |p| {
+            sqlx::query("UPDATE series SET override = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(o.as_str())
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "series",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records an occurrence (or refreshes its times and status while it is still open).
+    pub async fn upsert_occurrence(
+        &self,
+        series_id: i64,
+        original_start: DateTime<Utc>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        remote_id: Option<&str>,
+    ) -> Result<OccurrenceRow> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "INSERT INTO occurrences (series_id, original_start, start_at, end_at, remote_id) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (series_id, original_start) DO UPDATE SET \
+                 start_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.start_at ELSE occurrences.start_at END, \
+                 end_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.end_at ELSE occurrences.end_at END, \
+                 remote_id = COALESCE(excluded.remote_id, occurrences.remote_id) \
+                 RETURNING id, series_id, original_start, start_at, end_at, remote_id, status, \
+                 agenda_hash, final_agenda, notes, closed_at",
+            )
+            .bind(series_id)
+            .bind(original_start)
+            .bind(start)
+            .bind(end)
+            .bind(remote_id)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    pub async fn list_occurrences(&self, series_id: i64) -> Result<Vec<OccurrenceRow>> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
+                 agenda_hash, final_agenda, notes, closed_at FROM occurrences \
+                 WHERE series_id = $1 ORDER BY original_start",
+            )
+            .bind(series_id)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Closes an occurrence with its final state; a closed occurrence is never reopened.
+    pub async fn close_occurrence(
+        &self,
+        id: i64,
+        state: OccurrenceState,
+        final_agenda: Option<&str>,
+        notes: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE occurrences SET status = $2, final_agenda = $3, notes = $4, closed_at = $5 \
+                 WHERE id = $1 AND closed_at IS NULL",
+            )
+            .bind(id)
+            .bind(state.as_str())
+            .bind(final_agenda)
+            .bind(notes)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    pub async fn set_agenda_hash(&self, occurrence_id: i64, hash: &str) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE occurrences SET agenda_hash = $2 WHERE id = $1")
+                .bind(occurrence_id)
+                .bind(hash)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn add_item(
+        &self,
+        series_id: i64,
+        section: &str,
+        text: &str,
+        source: ItemSource,
+        created_in: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "INSERT INTO items (series_id, section, text, source, created_in, position, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, \
+                 (SELECT COALESCE(MAX(position), 0) + 1 FROM items WHERE series_id = $1), $6, $6) RETURNING id",
+            )
+            .bind(series_id)
+            .bind(section)
+            .bind(text)
+            .bind(source.as_str())
+            .bind(created_in)
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Items of a series in their order; `open_only` leaves out done and dropped ones.
+    pub async fn list_items(&self, series_id: i64, open_only: bool) -> Result<Vec<ItemRow>> {
+        let filter = if open_only { " AND state = 'open'" } else { "" };
+        let sql = format!(
+            "SELECT id, series_id, section, text, state, created_in, closed_in, times_carried, source, \
+             position FROM items WHERE series_id = $1{filter} ORDER BY position, id"
+        );
+        on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(series_id)
+            .fetch_all(p)
+            .await)
+        .map_err(Into::into)
+    }
+
+    /// Adds one carry to every open action item of a series (a meeting was held without closing them).
+    pub async fn carry_open_actions(&self, series_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        let done = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE items SET times_carried = times_carried + 1, updated_at = $2 \
+                 WHERE series_id = $1 AND section = 'action' AND state = 'open'",
+            )
+            .bind(series_id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done)
+    }
+
+    /// Stores the description we are about to replace; the write happens only after this commits.
+    pub async fn insert_revision(&self, r: &NewRevision, now: DateTime<Utc>) -> Result<i64> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "INSERT INTO description_revisions (series_id, occurrence_id, calendar_id, remote_id, \
+                 original_start, etag_before, description_before, description_after, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(r.series_id)
+            .bind(r.occurrence_id)
+            .bind(r.calendar_id)
+            .bind(&r.remote_id)
+            .bind(r.original_start)
+            .bind(&r.etag_before)
+            .bind(&r.description_before)
+            .bind(&r.description_after)
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    pub async fn get_revision(&self, id: i64) -> Result<Revision> {
+        let row: Option<Revision> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
+                 description_before, description_after, created_at, restored_at \
+                 FROM description_revisions WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.ok_or(StoreError::NotFound {
+            what: "revision",
+            id: id.to_string(),
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! The database: SQLite (embedded default, one daemon) or PostgreSQL (several daemons sharing
+//! accounts), behind one typed API. Each operation that touches more than one row runs in an
+//! explicit transaction. SQL is written once with `$N` placeholders, which both dialects accept;
+//! only the schema differs, in `migrations/sqlite` and `migrations/postgres`.
+
+mod accounts;
+mod history;
+mod runs;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
+pub use history::{
+    ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
+    SeriesRow, SeriesUpsert,
+};
+pub use runs::{RunOutcome, RunStats, SyncRun};
+
+use crate::config::{DatabaseConfig, DatabaseUrl};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the SQLite database {path}: {source}")]
+    OpenSqlite { path: String, source: sqlx::Error },
+    #[error("cannot connect to PostgreSQL at {location}: {source}")]
+    ConnectPostgres {
+        location: String,
+        source: sqlx::Error,
+    },
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("the database holds an unexpected value in {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool, so one query text serves both dialects.
+macro_rules! on_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.pool {
+            Pool::Sqlite(_) => "Store(sqlite)",
+            Pool::Postgres(_) => "Store(postgres)",
+        })
+    }
+}
+
+impl Store {
+    /// Opens the pool. SQLite: creates the file and its folder, WAL, foreign keys on.
+    pub async fn connect(cfg: &DatabaseConfig) -> Result<Self> {
+        Self::connect_url(
+            &cfg.url,
+            cfg.max_connections,
+            Duration::from_secs(cfg.connect_timeout_secs),
+        )
+        .await
+    }
+
+    pub async fn connect_url(url: &DatabaseUrl, max: u32, timeout: Duration) -> Result<Self> {
+        if url.is_postgres() {
+            let location = url.location();
+            let opts = PgConnectOptions::from_str(url.expose()).map_err(|source| {
+                StoreError::ConnectPostgres {
+                    location: location.clone(),
+                    source,
+                }
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(timeout)
+                .connect_with(opts)
+                .await
+                .map_err(|source| StoreError::ConnectPostgres { location, source })?;
+            return Ok(Self {
+                pool: Pool::Postgres(pool),
+            });
+        }
+        let path = url.location();
+        let dir = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|_| path != ":memory:") {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let opts = SqliteConnectOptions::from_str(url.expose())
+            .map_err(|source| StoreError::OpenSqlite {
+                path: path.clone(),
+                source,
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::OpenSqlite { path, source })?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    pub fn dialect(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies the pending migrations of this dialect; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        on_pool!(self, |p| self.migrator().run(p).await)?;
+        Ok(self.applied_migrations().await?.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize> {
+        let n: i64 = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(p)
+                .await
+        })?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether every migration this binary knows has been applied.
+    pub async fn migrations_current(&self) -> Result<bool> {
+        let known = self.migrator().iter().count();
+        Ok(self.applied_migrations().await.unwrap_or(0) >= known)
+    }
+
+    /// A cheap round trip, for readiness.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await);
+    }
+}
+
+/// Parses a stored enum value, reporting the column when the database holds something unexpected.
+pub(crate) fn parse_enum<T: FromStr>(column: &'static str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| StoreError::Corrupt {
+        column,
+        value: value.to_string(),
+    })
+}
+
+/// Declares a string-backed enum with `as_str` and `FromStr` for a checked column.
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(format!("unknown {}: {other}", stringify!($name))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;

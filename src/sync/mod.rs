@@ -1,0 +1,370 @@
+//! The scheduler: every `sync.interval_secs` it claims the accounts that are due (with a lease,
+//! so several daemons can share one database), runs one pass per account with bounded
+//! concurrency, records each pass in `sync_runs`, and schedules the next one (with jitter, and
+//! exponential backoff after failures).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::config::SyncConfig;
+use crate::store::{Account, AccountState, RunOutcome, RunStats, Store, StoreError};
+
+/// What one account's pass reports back to the scheduler.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// The credentials were refused for good: the account waits for the user to reconnect.
+    #[error("credentials refused: {0}")]
+    Unauthorized(String),
+    /// Anything that may pass on retry (network, 5xx, timeouts, a provider this build lacks).
+    #[error("{kind}: {message}")]
+    Transient { kind: &'static str, message: String },
+}
+
+impl PassError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PassError::Unauthorized(_) => "unauthorized",
+            PassError::Transient { kind, .. } => kind,
+        }
+    }
+}
+
+/// Syncs one account. The providers implement it; the scheduler only schedules.
+pub trait AccountSyncer: Send + Sync + 'static {
+    fn sync<'a>(
+        &'a self,
+        account: &'a Account,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<RunStats, PassError>>;
+}
+
+/// Routes each account to its provider's syncer. Providers register as they are built.
+#[derive(Default)]
+pub struct Providers {
+    by_provider: Vec<(crate::store::Provider, Arc<dyn AccountSyncer>)>,
+}
+
+impl Providers {
+    pub fn with(
+        mut self,
+        provider: crate::store::Provider,
+        syncer: Arc<dyn AccountSyncer>,
+    ) -> Self {
+        self.by_provider.push((provider, syncer));
+        self
+    }
+}
+
+impl AccountSyncer for Providers {
+    fn sync<'a>(
+        &'a self,
+        account: &'a Account,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<RunStats, PassError>> {
+        match self
+            .by_provider
+            .iter()
+            .find(|(p, _)| *p == account.provider)
+        {
+            Some((_, s)) => s.sync(account, now),
+            None => Box::pin(async move {
+                Err(PassError::Transient {
+                    kind: "unsupported_provider",
+                    message: format!("this build cannot sync {} accounts", account.provider),
+                })
+            }),
+        }
+    }
+}
+
+/// Liveness of the scheduler loop, for `/readyz`.
+#[derive(Debug, Default)]
+pub struct Heartbeat {
+    last_pass_unix: AtomicI64,
+}
+
+impl Heartbeat {
+    pub fn beat(&self, now: DateTime<Utc>) {
+        self.last_pass_unix
+            .store(now.timestamp(), Ordering::Relaxed);
+    }
+
+    pub fn last(&self) -> Option<DateTime<Utc>> {
+        match self.last_pass_unix.load(Ordering::Relaxed) {
+            0 => None,
+            t => DateTime::from_timestamp(t, 0),
+        }
+    }
+}
+
+/// When an account is due next: the interval with jitter after a success; after `failures`
+/// failures in a row, an exponential backoff (interval x 2^n, capped at one day) with jitter.
+pub fn next_due(
+    now: DateTime<Utc>,
+    cfg: &SyncConfig,
+    failures: i64,
+    rng: &mut impl Rng,
+) -> DateTime<Utc> {
+    let base = cfg.interval_secs as f64;
+    let secs = if failures <= 0 {
+        base
+    } else {
+        (base * 2f64.powi(failures.min(16) as i32)).min(86_400.0)
+    };
+    let jitter = if cfg.jitter > 0.0 {
+        rng.random_range(0.0..=cfg.jitter)
+    } else {
+        0.0
+    };
+    now + chrono::Duration::milliseconds((secs * (1.0 + jitter) * 1000.0) as i64)
+}
+
+/// How long `sync_runs` rows are kept.
+const RUN_RETENTION_DAYS: i64 = 30;
+
+/// Summary of one scheduler pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    pub accounts: usize,
+    pub failed: usize,
+}
+
+pub struct Scheduler {
+    pub store: Store,
+    pub cfg: SyncConfig,
+    pub daemon_id: String,
+    pub clock: Arc<dyn Clock>,
+    pub syncer: Arc<dyn AccountSyncer>,
+    pub heartbeat: Arc<Heartbeat>,
+}
+
+impl Scheduler {
+    /// How long a claimed account stays ours without renewal; a dead daemon's accounts are taken
+    /// over by others after this.
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::seconds((self.cfg.request_timeout_secs * 4).max(60) as i64)
+    }
+
+    /// Runs passes until `cancel` fires. A pass in flight when it fires is given
+    /// `grace` to finish, then abandoned (recorded as such).
+    pub async fn run(self, cancel: CancellationToken, grace: Duration) {
+        let period = Duration::from_secs(self.cfg.interval_secs.min(60));
+        loop {
+            let pass = self.pass_once();
+            tokio::pin!(pass);
+            let finished = tokio::select! {
+                r = &mut pass => Some(r),
+                () = cancel.cancelled() => None,
+            };
+            let result = match finished {
+                Some(r) => r,
+                None => match tokio::time::timeout(grace, pass).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        warn!("abandoning the sync pass in flight at shutdown");
+                        Ok(PassSummary::default())
+                    }
+                },
+            };
+            if let Err(e) = result {
+                warn!(error = %e, "sync pass failed");
+            }
+            if cancel.is_cancelled() {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(period) => {}
+                () = cancel.cancelled() => break,
+            }
+        }
+        let now = self.clock.now();
+        if let Err(e) = self.store.release_leases(&self.daemon_id).await {
+            warn!(error = %e, "could not release leases at shutdown");
+        }
+        if let Err(e) = self.store.abandon_runs(&self.daemon_id, now).await {
+            warn!(error = %e, "could not mark unfinished passes at shutdown");
+        }
+    }
+
+    /// One pass: claim the due accounts, sync each (bounded concurrency), record everything.
+    pub async fn pass_once(&self) -> Result<PassSummary, StoreError> {
+        let started = Instant::now();
+        let now = self.clock.now();
+        let run_id = self.store.start_run(&self.daemon_id, None, now).await?;
+        let limit = (self.cfg.concurrency * 8) as i64;
+        let accounts = self
+            .store
+            .claim_due_accounts(&self.daemon_id, now, now + self.lease(), limit)
+            .await?;
+        let results: Vec<bool> = futures::stream::iter(accounts.clone())
+            .map(|a| async move { self.sync_account(&a).await })
+            .buffer_unordered(self.cfg.concurrency)
+            .collect()
+            .await;
+        let failed = results.iter().filter(|ok| !**ok).count();
+        let summary = PassSummary {
+            accounts: accounts.len(),
+            failed,
+        };
+        let stats = RunStats {
+            accounts: accounts.len() as i64,
+            ..RunStats::default()
+        };
+        let outcome = if failed == 0 {
+            RunOutcome::Ok
+        } else {
+            RunOutcome::Failed
+        };
+        let error = (failed > 0).then(|| format!("{failed} of {} accounts failed", accounts.len()));
+        self.store
+            .finish_run(run_id, stats, outcome, error.as_deref(), self.clock.now())
+            .await?;
+        self.store
+            .prune_runs(now - chrono::Duration::days(RUN_RETENTION_DAYS))
+            .await?;
+        self.heartbeat.beat(self.clock.now());
+        metrics::counter!("oneonone_sync_passes_total", "outcome" => outcome.as_str()).increment(1);
+        metrics::histogram!("oneonone_sync_pass_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        if !accounts.is_empty() {
+            info!(accounts = accounts.len(), failed, "sync pass finished");
+        }
+        Ok(summary)
+    }
+
+    /// Syncs one claimed account and records the outcome; returns whether it succeeded.
+    async fn sync_account(&self, account: &Account) -> bool {
+        let now = self.clock.now();
+        let run_id = match self
+            .store
+            .start_run(&self.daemon_id, Some(account.id), now)
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                warn!(account = account.id, error = %e, "cannot record the start of a pass");
+                return false;
+            }
+        };
+        let result = self.syncer.sync(account, now).await;
+        let done = self.clock.now();
+        // Computed before any await: the thread-local rng must not live across one.
+        let next_ok = next_due(done, &self.cfg, 0, &mut rand::rng());
+        let next_failed = next_due(
+            done,
+            &self.cfg,
+            account.consecutive_failures + 1,
+            &mut rand::rng(),
+        );
+        let recorded = match &result {
+            Ok(stats) => {
+                let next = next_ok;
+                metrics::counter!("oneonone_writes_total").increment(stats.writes as u64);
+                metrics::counter!("oneonone_conflicts_total").increment(stats.conflicts as u64);
+                let r = self
+                    .store
+                    .finish_run(run_id, *stats, RunOutcome::Ok, None, done)
+                    .await;
+                r.and(
+                    self.store
+                        .record_account_success(account.id, done, next)
+                        .await,
+                )
+            }
+            Err(e) => {
+                warn!(account = account.id, kind = e.kind(), error = %e, "account pass failed");
+                let next = next_failed;
+                let msg = e.to_string();
+                let r = self
+                    .store
+                    .finish_run(
+                        run_id,
+                        RunStats::default(),
+                        RunOutcome::Failed,
+                        Some(&msg),
+                        done,
+                    )
+                    .await;
+                let r = r.and(
+                    self.store
+                        .record_account_failure(account.id, done, next, e.kind(), &msg)
+                        .await,
+                );
+                if matches!(e, PassError::Unauthorized(_)) {
+                    r.and(
+                        self.store
+                            .set_account_state(account.id, AccountState::NeedsReconnect, done)
+                            .await,
+                    )
+                } else {
+                    r
+                }
+            }
+        };
+        if let Err(e) = recorded {
+            warn!(account = account.id, error = %e, "cannot record the outcome of a pass");
+        }
+        result.is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(jitter: f64) -> SyncConfig {
+        SyncConfig {
+            interval_secs: 60,
+            jitter,
+            concurrency: 2,
+            request_timeout_secs: 30,
+            max_writes_per_pass: 25,
+        }
+    }
+
+    #[test]
+    fn next_due_is_the_interval_without_jitter() {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut rng = rand::rng();
+        assert_eq!(
+            next_due(now, &cfg(0.0), 0, &mut rng),
+            now + chrono::Duration::seconds(60)
+        );
+    }
+
+    #[test]
+    fn next_due_backs_off_exponentially_and_caps_at_a_day() {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut rng = rand::rng();
+        assert_eq!(
+            next_due(now, &cfg(0.0), 3, &mut rng),
+            now + chrono::Duration::seconds(480)
+        );
+        assert_eq!(
+            next_due(now, &cfg(0.0), 40, &mut rng),
+            now + chrono::Duration::days(1)
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_its_fraction() {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut rng = rand::rng();
+        for _ in 0..200 {
+            let d = next_due(now, &cfg(0.5), 0, &mut rng) - now;
+            assert!(
+                d >= chrono::Duration::seconds(60) && d <= chrono::Duration::seconds(90),
+                "{d}"
+            );
+        }
+    }
+}

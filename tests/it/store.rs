@@ -1,0 +1,428 @@
+//! The store's typed operations and the schema's constraints, on SQLite and PostgreSQL alike.
+
+use chrono::{DateTime, Duration, Utc};
+use oneonone::store::{
+    AccountState, ItemSource, NewAccount, NewRevision, OccurrenceState, Provider, RunOutcome,
+    RunStats, SeriesOverride, SeriesUpsert, Store, StoreError,
+};
+
+use crate::helpers::TestDb;
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn caldav_account(name: &str) -> NewAccount {
+    NewAccount {
+        provider: Provider::Caldav,
+        display_name: name.into(),
+        settings: serde_json::json!({"url": "http://127.0.0.1:5232/", "username": name}),
+        credentials: Some(vec![1, 2, 3]),
+        calendars: vec![(
+            "/alice/work/".into(),
+            "Work".into(),
+            Some("Europe/Berlin".into()),
+        )],
+    }
+}
+
+async fn series(store: &Store, calendar_id: i64, uid: &str) -> oneonone::store::SeriesRow {
+    store
+        .upsert_series(
+            &SeriesUpsert {
+                calendar_id,
+                uid: uid.into(),
+                summary: "1:1 Alice / Sam".into(),
+                manager_email: Some("sam@example.com".into()),
+                direct_email: Some("alice@example.com".into()),
+                direct_name: Some("Alice".into()),
+                one_on_one: true,
+                owner_is_organizer: true,
+                confidence: 0.9,
+                detection_reason: "weekly, 2 people".into(),
+            },
+            t("2026-11-01T00:00:00Z"),
+        )
+        .await
+        .unwrap()
+}
+
+/// Raw SQL against the test database, to prove the schema itself refuses bad rows.
+async fn raw_exec(db: &TestDb, sql: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if db.kind == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await?;
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut c)
+            .await?;
+        sqlx::query(sql).execute(&mut c).await.map(|_| ())
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await?;
+        sqlx::query(sql).execute(&mut c).await.map(|_| ())
+    }
+}
+
+#[tokio::test]
+async fn accounts_with_calendars_are_stored_listed_and_removed_with_everything_below() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let accounts = store.list_accounts().await.unwrap();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].provider, Provider::Caldav);
+        assert_eq!(accounts[0].state, AccountState::Active);
+        assert_eq!(accounts[0].settings["username"], "alice");
+        let cals = store.list_calendars(id).await.unwrap();
+        assert_eq!(cals.len(), 1);
+        assert_eq!(cals[0].timezone.as_deref(), Some("Europe/Berlin"));
+
+        let s = series(&store, cals[0].id, "uid-1").await;
+        store
+            .add_item(s.id, "action", "Send the plan", ItemSource::Cli, None, now)
+            .await
+            .unwrap();
+
+        store.remove_account(id).await.unwrap();
+        assert!(store.list_accounts().await.unwrap().is_empty());
+        assert!(
+            store.list_series().await.unwrap().is_empty(),
+            "{}: series not cascaded",
+            db.kind
+        );
+        assert!(matches!(
+            store.remove_account(id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_gives_an_account_to_one_daemon_until_it_expires_or_is_released() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let until = now + Duration::seconds(60);
+
+        let a = store
+            .claim_due_accounts("daemon-a", now, until, 10)
+            .await
+            .unwrap();
+        assert_eq!(a.iter().map(|x| x.id).collect::<Vec<_>>(), vec![id]);
+        let b = store
+            .claim_due_accounts("daemon-b", now, until, 10)
+            .await
+            .unwrap();
+        assert!(b.is_empty(), "{}: two daemons hold one account", db.kind);
+
+        // After expiry another daemon takes over.
+        let later = until + Duration::seconds(1);
+        let b = store
+            .claim_due_accounts("daemon-b", later, later + Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(b.len(), 1, "{}", db.kind);
+
+        // Released at shutdown: free at once.
+        assert_eq!(store.release_leases("daemon-b").await.unwrap(), 1);
+        let a = store
+            .claim_due_accounts("daemon-a", later, later + Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(a.len(), 1, "{}", db.kind);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn success_and_failure_schedule_the_account_and_keep_the_error_kind() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let next = now + Duration::seconds(120);
+        store
+            .record_account_failure(id, now, next, "timeout", "no answer in 30 s")
+            .await
+            .unwrap();
+        let a = store.get_account(id).await.unwrap();
+        assert_eq!(a.consecutive_failures, 1);
+        assert_eq!(a.last_error_kind.as_deref(), Some("timeout"));
+        assert_eq!(a.next_due_at, Some(next));
+        // Not due before `next`.
+        assert!(
+            store
+                .claim_due_accounts("d", now, now + Duration::seconds(60), 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store
+            .record_account_success(id, next, next + Duration::seconds(60))
+            .await
+            .unwrap();
+        let a = store.get_account(id).await.unwrap();
+        assert_eq!(a.consecutive_failures, 0);
+        assert_eq!(a.last_success_at, Some(next));
+        // An account that needs reconnecting is never claimed.
+        store
+            .set_account_state(id, AccountState::NeedsReconnect, now)
+            .await
+            .unwrap();
+        let far = now + Duration::days(2);
+        assert!(
+            store
+                .claim_due_accounts("d", far, far, 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn series_upsert_refreshes_detection_but_keeps_the_users_override() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let s = series(&store, cal, "uid-1").await;
+        assert!(s.tracked());
+        store
+            .set_series_override(s.id, SeriesOverride::Excluded, now)
+            .await
+            .unwrap();
+        let again = series(&store, cal, "uid-1").await;
+        assert_eq!(again.id, s.id);
+        assert_eq!(again.override_, SeriesOverride::Excluded);
+        assert!(!again.tracked());
+        assert_eq!(store.list_series().await.unwrap().len(), 1);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn occurrences_are_unique_per_series_and_close_once() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let s = series(&store, cal, "uid-1").await;
+        let start = t("2026-11-03T09:00:00Z");
+        let end = start + Duration::minutes(30);
+        let o1 = store
+            .upsert_occurrence(s.id, start, start, end, Some("/a.ics"))
+            .await
+            .unwrap();
+        let moved = start + Duration::hours(2);
+        let o2 = store
+            .upsert_occurrence(s.id, start, moved, moved + Duration::minutes(30), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            o1.id, o2.id,
+            "{}: same original start is one occurrence",
+            db.kind
+        );
+        assert_eq!(o2.start_at, moved);
+        assert_eq!(o2.remote_id.as_deref(), Some("/a.ics"));
+
+        assert!(
+            store
+                .close_occurrence(
+                    o1.id,
+                    OccurrenceState::Held,
+                    Some("block"),
+                    Some("notes"),
+                    now
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .close_occurrence(o1.id, OccurrenceState::Cancelled, None, None, now)
+                .await
+                .unwrap()
+        );
+        let occ = store.list_occurrences(s.id).await.unwrap();
+        assert_eq!(occ.len(), 1);
+        assert_eq!(occ[0].state().unwrap(), OccurrenceState::Held);
+        assert_eq!(occ[0].notes.as_deref(), Some("notes"));
+        // A closed occurrence keeps its times even if the calendar later says otherwise.
+        let o3 = store
+            .upsert_occurrence(s.id, start, start, end, None)
+            .await
+            .unwrap();
+        assert_eq!(o3.start_at, moved);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn items_carry_and_revisions_keep_the_replaced_text() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let s = series(&store, cal, "uid-1").await;
+        let a = store
+            .add_item(
+                s.id,
+                "action",
+                "Send the plan",
+                ItemSource::Calendar,
+                None,
+                now,
+            )
+            .await
+            .unwrap();
+        let d = store
+            .add_item(s.id, "direct", "Career talk", ItemSource::Web, None, now)
+            .await
+            .unwrap();
+        assert_eq!(store.carry_open_actions(s.id, now).await.unwrap(), 1);
+        let items = store.list_items(s.id, true).await.unwrap();
+        assert_eq!(items.iter().map(|i| i.id).collect::<Vec<_>>(), vec![a, d]);
+        assert_eq!(items[0].times_carried, 1);
+        assert_eq!(items[1].times_carried, 0, "only action items carry");
+
+        let before = "User text\n\nwith ünïcode and \\ backslashes";
+        let rev = store
+            .insert_revision(
+                &NewRevision {
+                    series_id: Some(s.id),
+                    occurrence_id: None,
+                    calendar_id: cal,
+                    remote_id: "/a.ics".into(),
+                    original_start: Some(t("2026-11-03T09:00:00Z")),
+                    etag_before: Some("\"e1\"".into()),
+                    description_before: Some(before.into()),
+                    description_after: "agenda".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let r = store.get_revision(rev).await.unwrap();
+        assert_eq!(r.description_before.as_deref(), Some(before));
+        assert_eq!(r.etag_before.as_deref(), Some("\"e1\""));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn sync_runs_record_outcomes_and_abandoned_passes() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let r1 = store.start_run("d1", None, now).await.unwrap();
+        let stats = RunStats {
+            accounts: 2,
+            requests: 3,
+            events_seen: 10,
+            writes: 1,
+            conflicts: 0,
+        };
+        store
+            .finish_run(r1, stats, RunOutcome::Ok, None, now + Duration::seconds(1))
+            .await
+            .unwrap();
+        store
+            .start_run("d1", None, now + Duration::seconds(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .abandon_runs("d1", now + Duration::seconds(6))
+                .await
+                .unwrap(),
+            1
+        );
+        let runs = store.recent_runs(10).await.unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].outcome, RunOutcome::Abandoned);
+        assert_eq!(runs[1].stats, stats);
+        // Old finished passes are pruned; a running one never is.
+        store.start_run("d2", None, now).await.unwrap();
+        assert_eq!(store.prune_runs(now + Duration::days(1)).await.unwrap(), 2);
+        assert_eq!(store.recent_runs(10).await.unwrap().len(), 1);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_schema_refuses_unknown_states_orphans_and_duplicate_occurrences() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let id = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let s = series(&store, cal, "uid-1").await;
+        let ts = "'2026-11-02T09:00:00+00:00'";
+        let bad = [
+            format!("UPDATE accounts SET state = 'sleeping' WHERE id = {id}"),
+            format!("UPDATE series SET override = 'maybe' WHERE id = {}", s.id),
+            format!(
+                "INSERT INTO items (series_id, section, text, source, created_at, updated_at) \
+                 VALUES ({}, 'misc', 'x', 'cli', {ts}, {ts})",
+                s.id
+            ),
+            format!(
+                "INSERT INTO items (series_id, section, text, source, created_at, updated_at) \
+                 VALUES (999999, 'action', 'x', 'cli', {ts}, {ts})"
+            ),
+            format!(
+                "INSERT INTO occurrences (series_id, original_start, start_at, end_at, status, closed_at) \
+                 VALUES ({}, {ts}, {ts}, {ts}, 'upcoming', {ts})",
+                s.id
+            ),
+        ];
+        for sql in &bad {
+            assert!(
+                raw_exec(&db, sql).await.is_err(),
+                "{}: accepted: {sql}",
+                db.kind
+            );
+        }
+        let dup = format!(
+            "INSERT INTO occurrences (series_id, original_start, start_at, end_at) VALUES ({}, {ts}, {ts}, {ts})",
+            s.id
+        );
+        raw_exec(&db, &dup).await.unwrap();
+        assert!(
+            raw_exec(&db, &dup).await.is_err(),
+            "{}: duplicate occurrence accepted",
+            db.kind
+        );
+        store.close().await;
+    }
+}
