@@ -170,12 +170,14 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
     let mut plan = AbsorbPlan::default();
     let mut area = Area::Top;
     let mut cands: Vec<Candidate> = Vec::new();
+    let mut areas_found: Vec<Area> = Vec::new();
     for line in &parsed.lines {
         let canon = line.canonical();
         let k = key(&canon);
         if let Some(h) = (0..headings.len()).find(|&h| !heading_used[h] && headings[h].1 == k) {
             heading_used[h] = true;
             area = headings[h].0;
+            areas_found.push(area);
             plan.structure_found = true;
             continue;
         }
@@ -281,14 +283,15 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                         text: collapse(&cand.text),
                     });
                 }
-                if cand.section != w.section {
+                // A line under another section's heading moved there, unless the heading of its
+                // own area is gone: then it only looks moved because that heading was deleted.
+                if cand.section != w.section && areas_found.contains(&w.area) {
                     plan.actions.push(AbsorbAction::Move {
                         id: w.id,
                         section: cand.section,
                         in_notes: cand.area == Area::Notes,
                     });
                 }
-                let _ = w.area;
             }
             None => {
                 // An item the store has but the written block did not show (added since, or the
@@ -352,5 +355,164 @@ mod tests {
         assert!(similarity("Review roadmap", "Review Q3 roadmap with Sam") >= MATCH);
         assert!(similarity("Promotion case", "Promotion cse") >= MATCH);
         assert!(similarity("Promotion case", "Team offsite budget") < MATCH_IN_PLACE);
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::agenda::{Format, Template, parse_block, render};
+
+    fn it(id: i64, section: Section, text: &str) -> Item {
+        Item {
+            id,
+            section,
+            text: text.into(),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+        }
+    }
+
+    fn written(items: &[Item]) -> RenderedBlock {
+        let start = chrono_tz::Europe::Berlin
+            .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+            .unwrap();
+        let input = crate::agenda::AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes: &[],
+            last_meeting: None,
+            start,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        render(&input, Format::Plain, &Template::default_template()).unwrap()
+    }
+
+    fn plan(items: &[Item], w: &RenderedBlock, text: &str) -> AbsorbPlan {
+        let parsed = parse_block(text, Format::Plain, usize::MAX)
+            .unwrap()
+            .unwrap();
+        plan_absorb(items, w, &parsed)
+    }
+
+    #[test]
+    fn rewritten_line_in_place_is_an_edit_not_a_new_item() {
+        let items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Direct, "Holidays in May"),
+            it(3, Section::Direct, "Desk move"),
+        ];
+        let w = written(&items);
+        let text = w
+            .text
+            .replace("- [ ] Holidays in May", "- [ ] Vacation plans: May")
+            .replace("- [ ] Promotion", "- [ ] promotion.");
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Edit {
+                    id: 1,
+                    text: "promotion.".into()
+                },
+                AbsorbAction::Edit {
+                    id: 2,
+                    text: "Vacation plans: May".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn unrelated_new_line_with_a_deleted_one_is_create_and_drop() {
+        let items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Direct, "Holidays in May"),
+        ];
+        let w = written(&items);
+        let text = w.text.replace("- [ ] Holidays in May", "").replace(
+            "- [ ] Promotion",
+            "- [ ] Promotion\n- [ ] Kubernetes migration",
+        );
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Create {
+                    section: Section::Direct,
+                    text: "Kubernetes migration".into(),
+                    done: false,
+                    in_notes: false
+                },
+                AbsorbAction::Drop { id: 2 }
+            ]
+        );
+    }
+
+    #[test]
+    fn untick_reopens_and_moved_line_changes_section() {
+        let mut items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Manager, "Budget"),
+        ];
+        items[1].state = ItemState::Done;
+        let w = written(&items);
+        assert!(w.text.contains("- [x] Budget"));
+        let text = w
+            .text
+            .replace("- [x] Budget", "- [ ] Budget")
+            .replace("- [ ] Promotion\n", "")
+            .replace(
+                "Notes and action items for next time\n",
+                "Notes and action items for next time\n- [ ] Promotion\n",
+            );
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Reopen { id: 2 },
+                AbsorbAction::Move {
+                    id: 1,
+                    section: Section::Action,
+                    in_notes: true
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn deleted_heading_does_not_move_its_items() {
+        let items = [it(1, Section::Manager, "Budget")];
+        let w = written(&items);
+        let text = w.text.replace("Topics from Max\n", "");
+        let p = plan(&items, &w, &text);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+    }
+
+    #[test]
+    fn google_checklist_glyphs_and_typed_ticked_lines() {
+        let items = [it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        let text = w
+            .text
+            .replace("- [ ] Promotion", "☑ Promotion\n✅ Already sorted");
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Close { id: 1 },
+                AbsorbAction::Create {
+                    section: Section::Direct,
+                    text: "Already sorted".into(),
+                    done: true,
+                    in_notes: false
+                }
+            ]
+        );
     }
 }

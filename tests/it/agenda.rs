@@ -754,11 +754,21 @@ proptest! {
         } else {
             inner.iter().map(|l| format!("{}<br>", esc(l))).collect()
         };
-        let edited = format!("{before}<br>{START_MARKER}<br>{body}{END_MARKER}<br>{after}");
+        // Google's editor also wraps the marker lines themselves in `<div>`s.
+        let edited = if divs {
+            format!("{before}<br><div>{START_MARKER}</div>{body}<div>{END_MARKER}</div>{after}")
+        } else {
+            format!("{before}<br>{START_MARKER}<br>{body}{END_MARKER}<br>{after}")
+        };
         let _ = &block;
         let out = pass(&mut l, &edited, &m, Format::GoogleHtml);
-        prop_assert!(out.starts_with(&format!("{before}<br>")), "before changed: {out:?}");
-        prop_assert!(out.ends_with(&format!("<br>{after}")), "after changed: {out:?}");
+        let (head, tail) = if divs {
+            (format!("{before}<br><div>"), format!("</div>{after}"))
+        } else {
+            (format!("{before}<br>"), format!("<br>{after}"))
+        };
+        prop_assert!(out.starts_with(&head), "before changed: {out:?}");
+        prop_assert!(out.ends_with(&tail), "after changed: {out:?}");
         check_typed_kept(&l, &typed)?;
         let again = pass(&mut l, &out, &m, Format::GoogleHtml);
         prop_assert_eq!(&again, &out);
