@@ -117,6 +117,8 @@ fn similarity(a: &str, b: &str) -> f64 {
 /// Threshold for a match by similarity; lower when the line sits where the item was.
 const MATCH: f64 = 0.5;
 const MATCH_IN_PLACE: f64 = 0.3;
+/// Upper bound of line/item pairs scored by similarity in one section.
+const MAX_PAIRS: usize = 40_000;
 
 fn line_key(l: &RenderedLine) -> String {
     match l.kind {
@@ -224,7 +226,10 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
         let free_c: Vec<usize> = cs.iter().copied().filter(|&c| pairs[c].is_none()).collect();
         let free_w: Vec<usize> = ws.iter().copied().filter(|&w| !w_used[w]).collect();
         let mut scored: Vec<(f64, usize, usize, usize)> = Vec::new();
-        for (rc, &c) in free_c.iter().enumerate() {
+        // A description stuffed with lines would make this quadratic pass slow: past the bound,
+        // only exact matches count (the rest become new items and dropped ones, nothing lost).
+        let affordable = free_c.len().saturating_mul(free_w.len()) <= MAX_PAIRS;
+        for (rc, &c) in free_c.iter().enumerate().filter(|_| affordable) {
             for (rw, &w) in free_w.iter().enumerate() {
                 let s = similarity(&cands[c].text, &written_items[w].text);
                 let need = if rc == rw && free_c.len() == free_w.len() {

@@ -137,9 +137,7 @@ fn html_lines(s: &str) -> Vec<RawLine> {
                             } else if (name == "script" || name == "style") && !closing {
                                 // Content of these is never visible text: skip to the closing tag.
                                 let close = format!("</{name}");
-                                let rest = s[end..].to_ascii_lowercase();
-                                let skip_to = rest
-                                    .find(&close)
+                                let skip_to = find_ascii_ci(&s[end..], &close)
                                     .and_then(|p| s[end + p..].find('>').map(|q| end + p + q + 1))
                                     .unwrap_or(s.len());
                                 i = skip_to;
@@ -202,10 +200,24 @@ struct Tag {
     kind: TagKind,
 }
 
+/// Case-insensitive search for an ASCII needle, without allocating.
+fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() || h.len() < n.len() {
+        return None;
+    }
+    (0..=h.len() - n.len()).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+/// Longest tag we read as a tag; anything longer is text. Bounds the work on hostile input
+/// (`<a "` repeated would otherwise rescan the rest of the description at every `<`).
+const MAX_TAG: usize = 4096;
+
 /// A tag starting at `i` (which holds `<`), or `None` when the `<` is literal text (`a < b`).
 fn lex_tag(s: &str, i: usize) -> Option<Tag> {
     let rest = &s[i + 1..];
     if let Some(body) = rest.strip_prefix("!--") {
+        // An unterminated comment hides the rest, as in a browser.
         let end = body.find("-->").map_or(s.len(), |p| i + 4 + p + 3);
         return Some(Tag {
             end,
@@ -236,6 +248,7 @@ fn lex_tag(s: &str, i: usize) -> Option<Tag> {
         .as_bytes()
         .iter()
         .enumerate()
+        .take(MAX_TAG)
         .skip(name_start + name.len())
     {
         match (quote, b) {
@@ -344,6 +357,30 @@ mod tests {
         let p = "  x y \r\nz";
         let l = &split(p, Format::Plain)[0];
         assert_eq!(&p[l.span.clone()], "x y");
+    }
+
+    #[test]
+    fn hostile_html_is_read_in_bounded_time() {
+        let s = "<a \"".repeat(16_000) + &"<script>".repeat(4000);
+        let t = std::time::Instant::now();
+        let lines = split(&s, Format::GoogleHtml);
+        assert!(!lines.is_empty());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn script_content_and_comments_are_not_text() {
+        assert_eq!(
+            texts(
+                "a<SCRIPT>x<br>y</Script >b<!-- c<br>d -->e",
+                Format::GoogleHtml
+            ),
+            ["abe"]
+        );
     }
 
     #[test]

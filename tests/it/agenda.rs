@@ -785,3 +785,50 @@ fn splice_of_rendered_block_is_found_again_at_the_same_place() {
         .unwrap();
     assert_eq!(&desc[parsed.span.clone()], block.text);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Any input at all: reading, splicing and planning never panic, and a splice either keeps
+    /// every byte outside the block or refuses.
+    #[test]
+    fn arbitrary_descriptions_never_panic(
+        raw in "(\\PC|<|>|&|;|#|\n|\r|\u{a0}|<br>|<li>|</div>|&nbsp;|── end of oneonone agenda ──|── oneonone agenda: edit inside, keep these lines ──|- \\[x\\] ){0,60}",
+        html in any::<bool>(),
+    ) {
+        let format = if html { Format::GoogleHtml } else { Format::Plain };
+        let t = Template::default_template();
+        let items = sample_items();
+        let block = render(&input(&items, &[]), format, &t).unwrap();
+        match parse_block(&raw, format, MAX) {
+            Ok(Some(parsed)) => {
+                let _ = plan_absorb(&items, &block, &parsed);
+                let out = splice(&raw, &block.text, format, MAX).unwrap();
+                prop_assert!(out.starts_with(&raw[..parsed.span.start]));
+                prop_assert!(out.ends_with(&raw[parsed.span.end..]));
+            }
+            Ok(None) => {
+                let out = splice(&raw, &block.text, format, MAX).unwrap();
+                prop_assert!(out.ends_with(raw.as_str()));
+            }
+            Err(e) => prop_assert!(splice(&raw, &block.text, format, MAX) == Err(e)),
+        }
+    }
+}
+
+#[test]
+fn a_description_stuffed_with_lines_is_planned_quickly() {
+    let items: Vec<Item> = (1..=300)
+        .map(|i| item(i, Section::Direct, &format!("topic number {i}"), 0))
+        .collect();
+    let t = Template::default_template();
+    let block = render(&input(&items, &[]), Format::Plain, &t).unwrap();
+    let stuffing = "- [ ] some other thing\n".repeat(2500);
+    let text = block.text.replace("- [ ] topic number 1\n", &stuffing);
+    assert!(text.len() < MAX);
+    let started = std::time::Instant::now();
+    let parsed = parse_block(&text, Format::Plain, MAX).unwrap().unwrap();
+    let plan = plan_absorb(&items, &block, &parsed);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(plan.actions.len(), 2501, "2500 creates and one drop");
+}
