@@ -365,45 +365,8 @@ mod tests {
 
 #[cfg(test)]
 mod plan_tests {
-    use chrono::TimeZone;
-
+    use super::plan_tests_support::*;
     use super::*;
-    use crate::agenda::{Format, Template, parse_block, render};
-
-    fn it(id: i64, section: Section, text: &str) -> Item {
-        Item {
-            id,
-            section,
-            text: text.into(),
-            state: ItemState::Open,
-            times_carried: 0,
-            in_notes: false,
-        }
-    }
-
-    fn written(items: &[Item]) -> RenderedBlock {
-        let start = chrono_tz::Europe::Berlin
-            .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
-            .unwrap();
-        let input = crate::agenda::AgendaInput {
-            direct_name: "Ann",
-            manager_name: "Max",
-            items,
-            notes: &[],
-            last_meeting: None,
-            start,
-            length: chrono::Duration::minutes(30),
-            cancelled_in_a_row: 0,
-        };
-        render(&input, Format::Plain, &Template::default_template()).unwrap()
-    }
-
-    fn plan(items: &[Item], w: &RenderedBlock, text: &str) -> AbsorbPlan {
-        let parsed = parse_block(text, Format::Plain, usize::MAX)
-            .unwrap()
-            .unwrap();
-        plan_absorb(items, w, &parsed)
-    }
 
     #[test]
     fn rewritten_line_in_place_is_an_edit_not_a_new_item() {
@@ -519,5 +482,80 @@ mod plan_tests {
                 }
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod three_way_tests {
+    use super::plan_tests_support::*;
+    use super::*;
+
+    #[test]
+    fn cli_edit_after_the_write_is_not_undone_by_an_untouched_line() {
+        let mut items = [it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        items[0].text = "Promotion case for June".into();
+        let p = plan(&items, &w, &w.text);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+    }
+
+    #[test]
+    fn item_dropped_from_the_cli_is_not_revived_by_its_old_line() {
+        let mut items = [it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        items[0].state = ItemState::Dropped;
+        let text = w.text.replace("- [ ] Promotion", "- [x] Promotion");
+        assert!(plan(&items, &w, &text).actions.is_empty());
+    }
+
+    #[test]
+    fn item_added_from_the_cli_after_the_write_is_not_dropped() {
+        let mut items = vec![it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        items.push(it(2, Section::Manager, "Budget"));
+        assert!(plan(&items, &w, &w.text).actions.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod plan_tests_support {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::agenda::{Format, Template, parse_block, render};
+
+    pub(super) fn it(id: i64, section: Section, text: &str) -> Item {
+        Item {
+            id,
+            section,
+            text: text.into(),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+        }
+    }
+
+    pub(super) fn written(items: &[Item]) -> RenderedBlock {
+        let start = chrono_tz::Europe::Berlin
+            .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+            .unwrap();
+        let input = crate::agenda::AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes: &[],
+            last_meeting: None,
+            start,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        render(&input, Format::Plain, &Template::default_template()).unwrap()
+    }
+
+    pub(super) fn plan(items: &[Item], w: &RenderedBlock, text: &str) -> AbsorbPlan {
+        let parsed = parse_block(text, Format::Plain, usize::MAX)
+            .unwrap()
+            .unwrap();
+        plan_absorb(items, w, &parsed)
     }
 }

@@ -19,16 +19,30 @@
 //!
 //! # How the pieces fit (one pass for one occurrence)
 //! 1. [`opted_out`]: `#no-agenda` anywhere means the description is never touched.
-//! 2. [`parse_block`] finds the block and returns its logical lines ([`ParsedBlock`]).
-//! 3. [`plan_absorb`] compares those lines with the block as last written ([`RenderedBlock`],
-//!    stored by the caller) and the series' items, and returns an [`AbsorbPlan`]: close, reopen,
-//!    create, edit, drop, plus the free notes now in the block.
+//! 2. [`parse_block`]`(description, format, max_len)` finds the block and returns its logical
+//!    lines ([`ParsedBlock`]); `Ok(None)` when there is none; [`BlockError`] when the description
+//!    is over `max_len` bytes or the markers are damaged or doubled.
+//! 3. [`plan_absorb`]`(items, written, parsed)` compares those lines with the block as last
+//!    written ([`RenderedBlock`], which the caller stores, e.g. as JSON next to the occurrence)
+//!    and the series' items, and returns an [`AbsorbPlan`]: [`AbsorbAction`]s (close, reopen,
+//!    create, edit, move, drop) plus every free [`Note`] now in the block.
 //! 4. The caller applies the plan (the store in production, [`Ledger`] in memory) and renders the
-//!    new state with [`render`] ([`AgendaInput`] -> [`RenderedBlock`]).
-//! 5. [`plan_write`] decides whether the description must change at all ([`same_block`] ignores
-//!    what Google rewrites cosmetically) and, if so, returns the spliced description ([`splice`]).
-//! 6. When an occurrence has ended: absorb its final block, then [`close_meeting`] (held ->
-//!    carried + 1; cancelled or moved -> items move on without a carry).
+//!    new state: [`render`]`(&`[`AgendaInput`]`, format, &`[`Template`]`)` -> [`RenderedBlock`].
+//! 5. [`plan_write`]`(description, &rendered, written_before, max_len)` says whether to write:
+//!    [`WriteDecision::Unchanged`] when the block already says the same ([`same_block`] ignores
+//!    what Google rewrites cosmetically), else the spliced description ([`splice`]); or a
+//!    [`WriteRefusal`]. Store the old description as a revision, write with the etag, and store
+//!    the new [`RenderedBlock`] as "written". On a conflict (412): re-read, and go to 2 with the
+//!    same "written" block.
+//! 6. When an occurrence has ended: absorb its final block, then [`close_meeting`]`(items, shown,
+//!    outcome)` gives the carry changes ([`MeetingOutcome::Held`] -> `times_carried + 1` for the
+//!    open items it showed; `Cancelled`/`Moved` -> they move on without a carry). A skipped week
+//!    has no occurrence and is never closed.
+//!
+//! What the store must keep per item is [`Item`] (`in_notes`: an action item typed in the notes
+//! area of the current occurrence; [`close_meeting`] clears it), and per occurrence the notes
+//! ([`Note`]s: area + text) and the last written [`RenderedBlock`]. The template is
+//! `config/agenda.j2` ([`DEFAULT_TEMPLATE`]); a user's own is compiled with [`Template::new`].
 //!
 //! Item identity across renders uses no visible reference: lines are matched to the items that
 //! were written, by exact text, then by text similarity within a section helped by position (see

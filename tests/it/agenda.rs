@@ -1,5 +1,10 @@
 //! The agenda engine, end to end on its pure functions: golden renders, round trips through
 //! plain text and Google's HTML, random edits (proptest), and a multi-week series.
+//!
+//! Golden files live in `tests/data/agenda/<case>.{txt,html}`, one per case and format. After a
+//! deliberate change to the template or the formatter, regenerate them with
+//! `UPDATE_GOLDEN=1 cargo test --test it agenda::golden` and review the diff before committing;
+//! a missing or different file otherwise fails the test.
 
 use std::path::PathBuf;
 
