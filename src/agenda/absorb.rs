@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::block::{ParsedBlock, ParsedLine};
+use super::block::{ParsedBlock, ParsedLine, START_MARKER};
 use super::lines::collapse;
 use super::render::{LineKind, RenderedBlock, RenderedLine};
-use super::{Area, Item, ItemState, Note, Section};
+use super::{Anchor, Area, Item, ItemState, Note, Section};
 
 /// One change to the series' items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +39,28 @@ pub enum AbsorbAction {
     Drop { id: i64 },
 }
 
+impl AbsorbPlan {
+    /// True when the plan changes no item (notes may still differ from the stored ones).
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// The notes with `Anchor::Created { index }` replaced by the id of the item the `index`-th
+    /// `Create` made (`created`: those ids, in the order of the plan's `Create` actions).
+    pub fn notes_with_ids(&self, created: &[i64]) -> Vec<Note> {
+        self.notes
+            .iter()
+            .cloned()
+            .map(|mut n| {
+                if let Some(Anchor::Created { index }) = n.after {
+                    n.after = created.get(index).map(|&id| Anchor::Item { id });
+                }
+                n
+            })
+            .collect()
+    }
+}
+
 /// What to do with the series after reading one block.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AbsorbPlan {
@@ -48,6 +70,13 @@ pub struct AbsorbPlan {
     /// False when none of the written headings was found: the block's structure is gone (a client
     /// mangled it, or everything was cleared), so no item was dropped for being missing.
     pub structure_found: bool,
+}
+
+/// The line a note follows, before candidates are resolved to items.
+#[derive(Debug, Clone)]
+enum Pending {
+    Line(String),
+    Cand(usize),
 }
 
 /// A checkbox line found in the block.
@@ -69,7 +98,8 @@ struct Written {
     text: String,
 }
 
-fn key(s: &str) -> String {
+/// The form lines are compared in: whitespace collapsed, lower case, no end punctuation.
+pub(crate) fn key(s: &str) -> String {
     collapse(s)
         .to_lowercase()
         .trim_end_matches(['.', '!', '?', ';', ',', ':'])
@@ -120,7 +150,8 @@ const MATCH_IN_PLACE: f64 = 0.3;
 /// Upper bound of line/item pairs scored by similarity in one section.
 const MAX_PAIRS: usize = 40_000;
 
-fn line_key(l: &RenderedLine) -> String {
+/// The key of a template line as a reader sees it (a standing question reads `- text`).
+pub(crate) fn line_key(l: &RenderedLine) -> String {
     match l.kind {
         LineKind::Bullet => key(&format!("- {}", l.text)),
         _ => key(&l.text),
@@ -171,6 +202,9 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
 
     let mut plan = AbsorbPlan::default();
     let mut area = Area::Top;
+    // What the next note follows; candidates are resolved to items after matching.
+    let mut last = Pending::Line(key(START_MARKER));
+    let mut pending_notes: Vec<(Note, Pending)> = Vec::new();
     let mut cands: Vec<Candidate> = Vec::new();
     let mut areas_found: Vec<Area> = Vec::new();
     for line in &parsed.lines {
@@ -181,15 +215,18 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
             area = headings[h].0;
             areas_found.push(area);
             plan.structure_found = true;
+            last = Pending::Line(k);
             continue;
         }
         if let Some(n) = fixed.get_mut(&k).filter(|n| **n > 0) {
             *n -= 1;
+            last = Pending::Line(k);
             continue;
         }
         match line {
             ParsedLine::Checkbox { text, .. } if strip_carried(text).is_empty() => {}
             ParsedLine::Checkbox { checked, text } if area.section().is_some() => {
+                last = Pending::Cand(cands.len());
                 cands.push(Candidate {
                     area,
                     section: area.section().unwrap_or(Section::Action),
@@ -197,7 +234,14 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                     text: strip_carried(text).to_string(),
                 });
             }
-            _ => plan.notes.push(Note { area, text: canon }),
+            _ => pending_notes.push((
+                Note {
+                    area,
+                    text: canon,
+                    after: None,
+                },
+                last.clone(),
+            )),
         }
     }
 
@@ -265,6 +309,9 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
     }
 
     let mut claimed: Vec<i64> = Vec::new();
+    // The anchor each candidate line resolves to.
+    let mut cand_anchor: Vec<Option<Anchor>> = vec![None; cands.len()];
+    let mut creates = 0;
     for (c, cand) in cands.iter().enumerate() {
         match pairs[c] {
             Some(w) => {
@@ -275,6 +322,7 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                 if item.state == ItemState::Dropped {
                     continue;
                 }
+                cand_anchor[c] = Some(Anchor::Item { id: w.id });
                 if cand.checked != w.done {
                     if cand.checked && item.state == ItemState::Open {
                         plan.actions.push(AbsorbAction::Close { id: w.id });
@@ -311,10 +359,13 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                 });
                 if let Some(item) = known {
                     claimed.push(item.id);
+                    cand_anchor[c] = Some(Anchor::Item { id: item.id });
                     if cand.checked {
                         plan.actions.push(AbsorbAction::Close { id: item.id });
                     }
                 } else {
+                    cand_anchor[c] = Some(Anchor::Created { index: creates });
+                    creates += 1;
                     plan.actions.push(AbsorbAction::Create {
                         section: cand.section,
                         text: collapse(&cand.text),
@@ -325,6 +376,16 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
             }
         }
     }
+    plan.notes = pending_notes
+        .into_iter()
+        .map(|(mut note, anchor)| {
+            note.after = match anchor {
+                Pending::Line(key) => Some(Anchor::Line { key }),
+                Pending::Cand(c) => cand_anchor[c].clone(),
+            };
+            note
+        })
+        .collect();
     if plan.structure_found {
         for (w, used) in written_items.iter().zip(&w_used) {
             if *used {

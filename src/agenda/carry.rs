@@ -231,7 +231,7 @@ impl Ledger {
                 }
             }
         }
-        self.notes.clone_from(&plan.notes);
+        self.notes = plan.notes_with_ids(&created);
         created
     }
 

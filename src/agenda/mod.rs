@@ -41,7 +41,8 @@
 //!
 //! What the store must keep per item is [`Item`] (`in_notes`: an action item typed in the notes
 //! area of the current occurrence; [`close_meeting`] clears it), and per occurrence the notes
-//! ([`Note`]s: area + text) and the last written [`RenderedBlock`]. The template is
+//! ([`Note`]s: area, text, and the line each follows, with new items' ids filled in by
+//! [`AbsorbPlan::notes_with_ids`]) and the last written [`RenderedBlock`]. The template is
 //! `config/agenda.j2` ([`DEFAULT_TEMPLATE`]); a user's own is compiled with [`Template::new`].
 //!
 //! Item identity across renders uses no visible reference: lines are matched to the items that
@@ -205,11 +206,41 @@ impl Area {
     }
 }
 
-/// A free line a person wrote inside the block, kept verbatim (after HTML decoding) in its area.
+/// A free line a person wrote inside the block, kept verbatim (after HTML decoding) in its area,
+/// with the line it follows so a re-render puts it back where it was typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     pub area: Area,
     pub text: String,
+    /// The line this note was typed after. `None` (or an anchor no longer shown): the note is
+    /// shown where the template places the area's notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Anchor>,
+}
+
+impl Note {
+    /// A note without an anchor (shown where the template places the area's notes).
+    pub fn new(area: Area, text: impl Into<String>) -> Self {
+        Self {
+            area,
+            text: text.into(),
+            after: None,
+        }
+    }
+}
+
+/// What a note follows in the block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Anchor {
+    /// The line of this item.
+    Item { id: i64 },
+    /// The line of the item made by the `index`-th `Create` of the same [`AbsorbPlan`]; resolved
+    /// to `Item` by [`AbsorbPlan::notes_with_ids`] once the items exist.
+    Created { index: usize },
+    /// A line of the template (heading, fixed text, standing question, start marker), by its
+    /// text (lower-cased, whitespace collapsed).
+    Line { key: String },
 }
 
 /// The form a description is written in.

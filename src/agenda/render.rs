@@ -8,9 +8,10 @@ use chrono_tz::Tz;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 
+use super::absorb::line_key;
 use super::block::{END_MARKER, START_MARKER};
 use super::lines::collapse;
-use super::{Area, Format, Item, ItemState, Note};
+use super::{Anchor, Area, Format, Item, ItemState, Note};
 
 /// The default template (`config/agenda.j2`): the method in DESIGN.md.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
@@ -343,12 +344,13 @@ pub fn render(
                         what: format!("the notes of {}", a.as_str()),
                     });
                 }
-                for note in input.notes.iter().filter(|n| n.area == a) {
-                    let text = collapse(&note.text);
-                    if !text.is_empty() {
-                        push(&mut lines, area, LineKind::Note, note_text(text));
-                    }
-                }
+                // A slot: the notes of area `a` without a shown anchor go here.
+                push(
+                    &mut lines,
+                    area,
+                    LineKind::Note,
+                    format!("{DIRECTIVE}{}", a.as_str()),
+                );
             }
             _ => {}
         }
@@ -358,21 +360,13 @@ pub fn render(
             what: format!("item {id}"),
         });
     }
-    if let Some(n) = input
-        .notes
-        .iter()
-        .find(|n| !notes_done.contains(&n.area) && !collapse(&n.text).is_empty())
-    {
-        return Err(RenderError::Hidden {
-            what: format!("the notes of {}", n.area.as_str()),
-        });
-    }
     lines.push(RenderedLine {
         area,
         kind: LineKind::Marker,
         text: END_MARKER.to_string(),
         label: None,
     });
+    let mut lines = place_notes(lines, input.notes)?;
     tidy_blanks(&mut lines);
     let text = match format {
         Format::Plain => to_plain(&lines),
@@ -383,6 +377,71 @@ pub fn render(
         text,
         lines,
     })
+}
+
+/// Puts each note after the line it was typed after, or else in its area's slot (both in the
+/// notes' order). Notes with neither are refused: the template would hide them.
+fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLine>, RenderError> {
+    let slot_of = |l: &RenderedLine| -> Option<Area> {
+        (l.kind == LineKind::Note)
+            .then(|| l.text.strip_prefix(DIRECTIVE).and_then(Area::parse))
+            .flatten()
+    };
+    let mut after: Vec<Vec<&Note>> = vec![Vec::new(); base.len()];
+    let mut in_slot: BTreeMap<Area, Vec<&Note>> = BTreeMap::new();
+    for note in notes.iter().filter(|n| !collapse(&n.text).is_empty()) {
+        let is_anchor = |l: &RenderedLine| match &note.after {
+            Some(Anchor::Item { id }) => matches!(l.kind, LineKind::Item { id: i, .. } if i == *id),
+            Some(Anchor::Line { key }) => {
+                let template_line = match l.kind {
+                    // Only the start marker: a note after the end one would leave the block.
+                    LineKind::Marker => l.text == START_MARKER,
+                    LineKind::Heading | LineKind::Title | LineKind::Fixed | LineKind::Bullet => {
+                        true
+                    }
+                    _ => false,
+                };
+                template_line && line_key(l) == *key
+            }
+            _ => false,
+        };
+        // Prefer the anchor in the note's own area (a fixed text may repeat across areas).
+        let target = base
+            .iter()
+            .position(|l| l.area == note.area && is_anchor(l))
+            .or_else(|| base.iter().position(is_anchor));
+        match target {
+            Some(i) => after[i].push(note),
+            None => in_slot.entry(note.area).or_default().push(note),
+        }
+    }
+    let slots: BTreeSet<Area> = base.iter().filter_map(slot_of).collect();
+    if let Some(area) = in_slot.keys().find(|a| !slots.contains(a)) {
+        return Err(RenderError::Hidden {
+            what: format!("the notes of {}", area.as_str()),
+        });
+    }
+    let note_line = |area: Area, note: &Note| RenderedLine {
+        area,
+        kind: LineKind::Note,
+        text: note_text(collapse(&note.text)),
+        label: None,
+    };
+    let mut out = Vec::with_capacity(base.len() + notes.len());
+    for (l, following) in base.into_iter().zip(after) {
+        let area = l.area;
+        if let Some(slot) = slot_of(&l) {
+            for note in in_slot.remove(&slot).unwrap_or_default() {
+                out.push(note_line(area, note));
+            }
+        } else {
+            out.push(l);
+        }
+        for note in following {
+            out.push(note_line(area, note));
+        }
+    }
+    Ok(out)
 }
 
 /// A note that would read as a marker line would break the block: quote it.

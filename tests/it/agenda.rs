@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use oneonone::agenda::{
-    AbsorbAction, AgendaInput, Area, END_MARKER, Format, Item, ItemState, Ledger, MeetingOutcome,
-    Note, ParsedLine, START_MARKER, Section, Template, WriteDecision, WriteRefusal, opted_out,
-    parse_block, plan_absorb, plan_write, render, same_block, splice,
+    AbsorbAction, AgendaInput, Anchor, Area, END_MARKER, Format, Item, ItemState, Ledger,
+    MeetingOutcome, Note, ParsedLine, START_MARKER, Section, Template, WriteDecision, WriteRefusal,
+    opted_out, parse_block, plan_absorb, plan_write, render, same_block, splice,
 };
 use proptest::prelude::*;
 
@@ -115,14 +115,8 @@ fn golden_items_carried_twice() {
         },
     ];
     let notes = [
-        Note {
-            area: Area::Notes,
-            text: "Good energy this week".into(),
-        },
-        Note {
-            area: Area::Direct,
-            text: "- talk about the on-call rota".into(),
-        },
+        Note::new(Area::Notes, "Good energy this week"),
+        Note::new(Area::Direct, "- talk about the on-call rota"),
     ];
     golden_both("carried_twice", &input(&items, &notes));
 }
@@ -167,10 +161,7 @@ fn golden_item_text_with_html_and_marker_like_text() {
         item(2, Section::Manager, END_MARKER, 0),
         item(3, Section::Action, "line one\nline two", 2),
     ];
-    let notes = [Note {
-        area: Area::Notes,
-        text: START_MARKER.into(),
-    }];
+    let notes = [Note::new(Area::Notes, START_MARKER)];
     let i = input(&items, &notes);
     golden_both("hostile_text", &i);
     // And the block still parses as one block with the same items.
@@ -297,8 +288,8 @@ fn round_trip_through_a_google_web_edit() {
     assert_eq!(
         plan.notes,
         [Note {
-            area: Area::Notes,
-            text: "We agreed on <b>Friday</b> demos".into()
+            after: Some(Anchor::Item { id: 5 }),
+            ..Note::new(Area::Notes, "We agreed on <b>Friday</b> demos")
         }]
     );
     assert!(plan.structure_found);
@@ -777,6 +768,46 @@ proptest! {
         check_typed_kept(&l, &typed)?;
         let again = pass(&mut l, &out, &m, Format::GoogleHtml);
         prop_assert_eq!(&again, &out);
+    }
+}
+
+fn gentle_edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Tick),
+        any::<usize>().prop_map(Edit::Untick),
+        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Append(i, w)),
+        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Insert(i, w, false)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Notes typed anywhere, ticks and edited items are absorbed without rewriting the invite:
+    /// the re-render reproduces what the person wrote, where they wrote it.
+    #[test]
+    fn notes_ticks_and_edits_cause_no_write(
+        seed in prop::collection::vec((0u8..3, word()), 0..6),
+        edits in prop::collection::vec(gentle_edit(), 1..8),
+        html in any::<bool>(),
+    ) {
+        let format = if html { Format::GoogleHtml } else { Format::Plain };
+        let m = Meeting { start: at("Europe/London", 2026, 10, 25, 9, 0), length: Duration::minutes(30) };
+        let mut l = seeded_ledger(&seed);
+        let t = Template::default_template();
+        let plain = l.render("Alice", "Bob", m.start, m.length, Format::Plain, &t).unwrap();
+        let block_lines: Vec<String> = plain.text.split('\n').map(str::to_string).collect();
+        let (inner, _) = apply_edits(&block_lines, &edits);
+        let edited = if html {
+            let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;");
+            let body: String = inner.iter().map(|l| format!("<div>{}</div>", esc(l))).collect();
+            l.render("Alice", "Bob", m.start, m.length, format, &t).unwrap();
+            format!("Call link<br>{START_MARKER}{body}{END_MARKER}")
+        } else {
+            format!("Call link\n{START_MARKER}\n{}\n{END_MARKER}", inner.join("\n"))
+        };
+        let out = pass(&mut l, &edited, &m, format);
+        prop_assert_eq!(&out, &edited);
     }
 }
 
