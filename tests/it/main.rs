@@ -1,6 +1,7 @@
 //! The one integration test binary: each module exercises one part of the product against real
 //! processes and databases (see `helpers`).
 
+mod agenda;
 mod caldav_client;
 mod caldav_sync;
 mod daemon;
