@@ -35,6 +35,26 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Show what oneonone reads from an iCalendar file: each series, its people, its time zone
+    /// and its next occurrences ("why does my meeting look like that").
+    Inspect {
+        /// The .ics file, or `-` for standard input.
+        file: PathBuf,
+        /// First instant to list occurrences from: `YYYY-MM-DD` (midnight in --tz) or RFC 3339.
+        /// Default: now.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// How many occurrences to list per series.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        count: usize,
+        /// Zone for floating and all-day times when the file names none (default:
+        /// agenda.default_timezone from the config).
+        #[arg(long, value_name = "IANA")]
+        tz: Option<chrono_tz::Tz>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show or check configuration.
     Config {
         #[command(subcommand)]
@@ -159,8 +179,65 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// `--from`: a date (midnight in `tz`) or an RFC 3339 instant.
+fn parse_from(raw: &str, tz: chrono_tz::Tz) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .with_context(|| format!("--from {raw:?} is neither a date (2026-01-31) nor RFC 3339"))?;
+    Ok(crate::model::resolve_local(
+        tz,
+        date.and_time(chrono::NaiveTime::MIN),
+    ))
+}
+
+fn inspect(
+    file: &std::path::Path,
+    from: Option<&str>,
+    count: usize,
+    tz: chrono_tz::Tz,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let input = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        buf
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let from = from.map_or(Ok(now), |raw| parse_from(raw, tz))?;
+    let report = crate::ics::inspect(&input, from, count, tz)
+        .with_context(|| format!("{} is not a calendar we can read", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::ics::render_text(&report));
+    }
+    Ok(())
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Inspect {
+            file,
+            from,
+            count,
+            tz,
+            json,
+        } => {
+            let tz = match tz {
+                Some(tz) => tz,
+                None => load_config(cli.config)?.agenda.default_timezone,
+            };
+            let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+            inspect(&file, from.as_deref(), count, tz, json, now)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config {
             action: ConfigAction::PrintDefault,
         } => {

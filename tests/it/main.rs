@@ -7,5 +7,6 @@ mod caldav_sync;
 mod daemon;
 mod detect;
 mod helpers;
+mod ics;
 mod servers;
 mod store;
