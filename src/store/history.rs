@@ -243,6 +243,19 @@ impl Store {
         Ok(())
     }
 
+    /// Records (or clears) the problem that keeps a series from getting its agenda.
+    pub async fn set_series_error(&self, id: i64, error: Option<&str>) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE series SET last_error = $2 WHERE id = $1")
+                .bind(id)
+                .bind(error)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// Records an occurrence (or refreshes its times and status while it is still open).
     pub async fn upsert_occurrence(
         &self,

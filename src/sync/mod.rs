@@ -3,6 +3,8 @@
 //! concurrency, records each pass in `sync_runs`, and schedules the next one (with jitter, and
 //! exponential backoff after failures).
 
+pub mod series;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
