@@ -112,6 +112,9 @@ pub enum ConnectProvider {
         /// An address the calendar owner is known by (repeatable; added to what the server says).
         #[arg(long = "owner", value_name = "EMAIL")]
         owners: Vec<String>,
+        /// Run the first pass as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
     },
 }
 

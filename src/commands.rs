@@ -50,7 +50,9 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
         password_env,
         calendars,
         owners,
+        now,
     } = provider;
+    let clock = crate::clock::from_option(now);
     let password = read_password(password_file.as_deref(), password_env.as_deref())?;
     let services = Services::open(config).await?;
     let timeout = std::time::Duration::from_secs(services.config.sync.request_timeout_secs);
@@ -63,7 +65,7 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
         timeout,
     };
     let connected =
-        crate::provider::caldav::connect(&services.store, &services.keyring, req, Utc::now())
+        crate::provider::caldav::connect(&services.store, &services.keyring, req, clock.now())
             .await
             .with_context(|| format!("cannot connect {url}"))?;
     println!("Connected account {} ({}).", connected.account_id, url);
@@ -76,7 +78,7 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
         );
     }
     // A first pass right away, so the user sees what was found.
-    let scheduler = services.scheduler(crate::clock::from_option(None));
+    let scheduler = services.scheduler(clock);
     let summary = scheduler.sync_now(&[connected.account_id]).await?;
     if summary.failed > 0 {
         let a = services.store.get_account(connected.account_id).await?;

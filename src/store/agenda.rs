@@ -24,11 +24,15 @@ struct ItemRecord {
 fn to_item(r: ItemRecord) -> Result<Item> {
     Ok(Item {
         id: r.id,
-        section: Section::parse(&r.section)
-            .ok_or(StoreError::Corrupt { column: "items.section", value: r.section.clone() })?,
+        section: Section::parse(&r.section).ok_or(StoreError::Corrupt {
+            column: "items.section",
+            value: r.section.clone(),
+        })?,
         text: r.text,
-        state: ItemState::parse(&r.state)
-            .ok_or(StoreError::Corrupt { column: "items.state", value: r.state.clone() })?,
+        state: ItemState::parse(&r.state).ok_or(StoreError::Corrupt {
+            column: "items.state",
+            value: r.state.clone(),
+        })?,
         times_carried: u32::try_from(r.times_carried).unwrap_or(u32::MAX),
         in_notes: r.in_notes,
     })
@@ -71,15 +75,20 @@ impl Store {
     }
 
     /// The block last written into an occurrence and its current notes.
-    pub async fn occurrence_agenda(&self, occurrence_id: i64) -> Result<(Option<RenderedBlock>, Vec<Note>)> {
+    pub async fn occurrence_agenda(
+        &self,
+        occurrence_id: i64,
+    ) -> Result<(Option<RenderedBlock>, Vec<Note>)> {
         let row: Option<(Option<String>, Option<String>)> = on_pool!(self, |p| {
             sqlx::query_as("SELECT written_block, notes FROM occurrences WHERE id = $1")
                 .bind(occurrence_id)
                 .fetch_optional(p)
                 .await
         })?;
-        let (written, notes) =
-            row.ok_or(StoreError::NotFound { what: "occurrence", id: occurrence_id.to_string() })?;
+        let (written, notes) = row.ok_or(StoreError::NotFound {
+            what: "occurrence",
+            id: occurrence_id.to_string(),
+        })?;
         let written = match written {
             Some(w) => Some(serde_json::from_str(&w).map_err(|_| StoreError::Corrupt {
                 column: "occurrences.written_block",
@@ -88,7 +97,8 @@ impl Store {
             None => None,
         };
         let notes = match notes {
-            Some(n) => serde_json::from_str(&n).unwrap_or_else(|_| vec![Note::new(crate::agenda::Area::Notes, n)]),
+            Some(n) => serde_json::from_str(&n)
+                .unwrap_or_else(|_| vec![Note::new(crate::agenda::Area::Notes, n)]),
             None => Vec::new(),
         };
         Ok((written, notes))
@@ -131,7 +141,12 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    AbsorbAction::Create { section, text, done, in_notes } => {
+                    AbsorbAction::Create {
+                        section,
+                        text,
+                        done,
+                        in_notes,
+                    } => {
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO items (series_id, section, text, state, created_in, closed_in, \
                              in_notes, source, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
@@ -160,7 +175,11 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    AbsorbAction::Move { id, section, in_notes } => {
+                    AbsorbAction::Move {
+                        id,
+                        section,
+                        in_notes,
+                    } => {
                         sqlx::query(
                             "UPDATE items SET section = $3, in_notes = $4, updated_at = $5 \
                              WHERE id = $1 AND series_id = $2",
@@ -187,7 +206,8 @@ impl Store {
                     }
                 }
             }
-            let notes = serde_json::to_string(&plan.notes_with_ids(&created)).expect("notes serialize");
+            let notes =
+                serde_json::to_string(&plan.notes_with_ids(&created)).expect("notes serialize");
             sqlx::query("UPDATE occurrences SET notes = $2 WHERE id = $1")
                 .bind(occurrence_id)
                 .bind(notes)
@@ -201,7 +221,9 @@ impl Store {
     /// Remembers the block written into an occurrence (after the write succeeded).
     pub async fn set_written_block(&self, occurrence_id: i64, block: &RenderedBlock) -> Result<()> {
         let json = serde_json::to_string(block).expect("block serializes");
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(block.text.as_bytes()));
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            block.text.as_bytes(),
+        ));
         on_pool!(self, |p| {
             sqlx::query("UPDATE occurrences SET written_block = $2, agenda_hash = $3 WHERE id = $1")
                 .bind(occurrence_id)

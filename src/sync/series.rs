@@ -60,7 +60,8 @@ impl SeriesStep<'_> {
     fn window(&self, series: &Series, default_tz: Tz) -> Result<Vec<Occurrence>, SeriesError> {
         let from = self.now - chrono::Duration::days(CLOSE_LOOKBACK_DAYS);
         let to = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));
-        crate::ics::expand(series, from, to, default_tz).map_err(|e| SeriesError::Expand(e.to_string()))
+        crate::ics::expand(series, from, to, default_tz)
+            .map_err(|e| SeriesError::Expand(e.to_string()))
     }
 
     /// Runs the step: closes what ended, then plans the next occurrence.
@@ -82,7 +83,13 @@ impl SeriesStep<'_> {
         };
         let occ = self
             .store
-            .upsert_occurrence(row.id, next.original_start, next.start, next.end, Some(remote_id))
+            .upsert_occurrence(
+                row.id,
+                next.original_start,
+                next.start,
+                next.end,
+                Some(remote_id),
+            )
             .await?;
         if occ.closed_at.is_some() {
             return Ok(NextAction::Nothing);
@@ -91,25 +98,38 @@ impl SeriesStep<'_> {
     }
 
     /// Closes every tracked occurrence that has ended, oldest first, from its final block.
-    async fn close_ended(&self, row: &SeriesRow, occurrences: &[Occurrence]) -> Result<(), SeriesError> {
+    async fn close_ended(
+        &self,
+        row: &SeriesRow,
+        occurrences: &[Occurrence],
+    ) -> Result<(), SeriesError> {
         // Refresh the times of open occurrences first (a meeting moved later has not ended).
         let known = self.store.list_occurrences(row.id).await?;
         for k in known.iter().filter(|k| k.closed_at.is_none()) {
-            if let Some(o) = occurrences.iter().find(|o| o.original_start == k.original_start) {
+            if let Some(o) = occurrences
+                .iter()
+                .find(|o| o.original_start == k.original_start)
+            {
                 if (o.start, o.end) != (k.start_at, k.end_at) {
-                    self.store.upsert_occurrence(row.id, o.original_start, o.start, o.end, None).await?;
+                    self.store
+                        .upsert_occurrence(row.id, o.original_start, o.start, o.end, None)
+                        .await?;
                 }
             }
         }
         for occ in self.store.ended_open_occurrences(row.id, self.now).await? {
-            let current = occurrences.iter().find(|o| o.original_start == occ.original_start);
+            let current = occurrences
+                .iter()
+                .find(|o| o.original_start == occ.original_start);
             let outcome = match current.map(|o| o.status) {
                 // Gone from the expansion (EXDATE) or cancelled: not held.
                 None | Some(OccurrenceStatus::Cancelled) => MeetingOutcome::Cancelled,
                 Some(OccurrenceStatus::Moved) => MeetingOutcome::Moved,
                 Some(OccurrenceStatus::Scheduled) => MeetingOutcome::Held,
             };
-            let description = current.and_then(|o| o.description.clone()).unwrap_or_default();
+            let description = current
+                .and_then(|o| o.description.clone())
+                .unwrap_or_default();
             self.close_one(row, &occ, outcome, &description).await?;
         }
         Ok(())
@@ -129,7 +149,9 @@ impl SeriesStep<'_> {
         if let (Some(w), Some(p)) = (&written, &parsed) {
             let items = self.store.agenda_items(row.id, occ.id).await?;
             let plan = agenda::plan_absorb(&items, w, p);
-            self.store.apply_absorb(row.id, occ.id, &plan, self.now).await?;
+            self.store
+                .apply_absorb(row.id, occ.id, &plan, self.now)
+                .await?;
             final_agenda = Some(description[p.span.clone()].to_string());
         }
         let items = self.store.agenda_items(row.id, occ.id).await?;
@@ -137,7 +159,14 @@ impl SeriesStep<'_> {
         let shown = written.as_ref().map(RenderedBlock::item_ids);
         let closing = agenda::close_meeting(&items, shown.as_deref(), outcome);
         self.store
-            .close_meeting(occ.id, outcome, &closing, final_agenda.as_deref(), &notes, self.now)
+            .close_meeting(
+                occ.id,
+                outcome,
+                &closing,
+                final_agenda.as_deref(),
+                &notes,
+                self.now,
+            )
             .await?;
         Ok(())
     }
@@ -157,24 +186,34 @@ impl SeriesStep<'_> {
                 Ok(Some(parsed)) => {
                     let items = self.store.agenda_items(row.id, occ.id).await?;
                     let plan = agenda::plan_absorb(&items, w, &parsed);
-                    self.store.apply_absorb(row.id, occ.id, &plan, self.now).await?;
+                    self.store
+                        .apply_absorb(row.id, occ.id, &plan, self.now)
+                        .await?;
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    return Ok(NextAction::Refused { occurrence_id: occ.id, why: e.to_string() });
+                    return Ok(NextAction::Refused {
+                        occurrence_id: occ.id,
+                        why: e.to_string(),
+                    });
                 }
             }
         }
         let items = self.store.agenda_items(row.id, occ.id).await?;
         let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
         let memory = self.store.series_memory(row.id).await?;
-        let direct = row.direct_name.clone().unwrap_or_else(|| "Your report".into());
+        let direct = row
+            .direct_name
+            .clone()
+            .unwrap_or_else(|| "Your report".into());
         let input = agenda::AgendaInput {
             direct_name: &direct,
             manager_name: self.manager_name,
             items: &items,
             notes: &notes,
-            last_meeting: memory.last_held.map(|t| t.with_timezone(&next.tz).date_naive()),
+            last_meeting: memory
+                .last_held
+                .map(|t| t.with_timezone(&next.tz).date_naive()),
             start: next.start.with_timezone(&next.tz),
             length: next.end - next.start,
             cancelled_in_a_row: memory.cancelled_in_a_row,
@@ -183,7 +222,12 @@ impl SeriesStep<'_> {
         if !may_write {
             return Ok(NextAction::Nothing);
         }
-        match agenda::plan_write(&description, &block, written.is_some(), self.cfg.max_description_bytes) {
+        match agenda::plan_write(
+            &description,
+            &block,
+            written.is_some(),
+            self.cfg.max_description_bytes,
+        ) {
             Ok(WriteDecision::Unchanged) => {
                 if written.as_ref() != Some(&block) {
                     self.store.set_written_block(occ.id, &block).await?;
@@ -198,9 +242,15 @@ impl SeriesStep<'_> {
                 block,
             }),
             Err(refusal @ (WriteRefusal::OptedOut | WriteRefusal::BlockRemoved)) => {
-                Ok(NextAction::Refused { occurrence_id: occ.id, why: refusal.to_string() })
+                Ok(NextAction::Refused {
+                    occurrence_id: occ.id,
+                    why: refusal.to_string(),
+                })
             }
-            Err(other) => Ok(NextAction::Refused { occurrence_id: occ.id, why: other.to_string() }),
+            Err(other) => Ok(NextAction::Refused {
+                occurrence_id: occ.id,
+                why: other.to_string(),
+            }),
         }
     }
 }

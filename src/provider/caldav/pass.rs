@@ -8,21 +8,21 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use tracing::{info, warn};
 
+use super::client::Precondition;
 use super::client::{CalDavClient, DavError};
 use super::connect::CaldavSettings;
-use super::client::Precondition;
 use super::fetch::{FetchError, fetch_calendar, to_cached};
 use crate::agenda::{Format, Template};
-use crate::model::Etag;
-use crate::store::{NewRevision, SeriesRow};
-use crate::sync::series::{NextAction, SeriesError, SeriesStep};
-use url::Url;
 use crate::config::Config;
 use crate::detect::{DetectRules, detect};
+use crate::model::Etag;
 use crate::model::Owner;
 use crate::secrets::Keyring;
 use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
+use crate::store::{NewRevision, SeriesRow};
+use crate::sync::series::{NextAction, SeriesError, SeriesStep};
 use crate::sync::{AccountSyncer, PassError};
+use url::Url;
 
 pub struct CaldavSyncer {
     pub store: Store,
@@ -101,7 +101,10 @@ impl CaldavSyncer {
                 // Guarantee 7: an empty answer is not "every meeting was deleted".
                 return Err(PassError::Transient {
                     kind: "empty_listing",
-                    message: format!("calendar {} came back empty; nothing was changed", cal.remote_id),
+                    message: format!(
+                        "calendar {} came back empty; nothing was changed",
+                        cal.remote_id
+                    ),
                 });
             }
             self.agendas(&client, cal, &owner, now, &mut stats).await?;
@@ -131,7 +134,9 @@ impl CaldavSyncer {
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
         let all = self.store.list_series().await.map_err(internal)?;
-        let tracked = all.into_iter().filter(|s| s.calendar_id == cal.id && s.tracked());
+        let tracked = all
+            .into_iter()
+            .filter(|s| s.calendar_id == cal.id && s.tracked());
         let default_tz = cal
             .timezone
             .as_deref()
@@ -139,14 +144,28 @@ impl CaldavSyncer {
             .unwrap_or(self.config.agenda.default_timezone);
         for row in tracked {
             let cap = i64::from(self.config.sync.max_writes_per_pass);
-            let outcome = self.agenda_for(client, cal, &row, owner, default_tz, now, stats, stats.writes < cap).await;
+            let outcome = self
+                .agenda_for(
+                    client,
+                    cal,
+                    &row,
+                    owner,
+                    default_tz,
+                    now,
+                    stats,
+                    stats.writes < cap,
+                )
+                .await;
             let error = match &outcome {
                 Ok(()) => None,
                 Err(AgendaFailure::Series(msg)) => Some(msg.clone()),
                 Err(AgendaFailure::Pass(_)) => None,
             };
             if row.last_error != error {
-                self.store.set_series_error(row.id, error.as_deref()).await.map_err(internal)?;
+                self.store
+                    .set_series_error(row.id, error.as_deref())
+                    .await
+                    .map_err(internal)?;
             }
             if let Some(e) = &error {
                 warn!(series = row.id, error = %e, "series skipped");
@@ -174,10 +193,18 @@ impl CaldavSyncer {
     ) -> Result<(), AgendaFailure> {
         let template = Template::default_template();
         for attempt in 0..MAX_CONFLICT_RETRIES {
-            let Some(cached) = self.store.events_by_uid(cal.id, &row.uid).await.map_err(AgendaFailure::internal)?.into_iter().next() else {
+            let Some(cached) = self
+                .store
+                .events_by_uid(cal.id, &row.uid)
+                .await
+                .map_err(AgendaFailure::internal)?
+                .into_iter()
+                .next()
+            else {
                 return Ok(()); // The series is gone from the calendar: its history stays.
             };
-            let parsed = crate::ics::parse(cached.raw.as_bytes()).map_err(|e| AgendaFailure::Series(e.to_string()))?;
+            let parsed = crate::ics::parse(cached.raw.as_bytes())
+                .map_err(|e| AgendaFailure::Series(e.to_string()))?;
             let Some(series) = parsed.series.iter().find(|s| s.uid == row.uid) else {
                 return Ok(());
             };
@@ -192,18 +219,33 @@ impl CaldavSyncer {
             };
             let tz = parsed.x_wr_timezone.unwrap_or(default_tz);
             let writable = may_write && row.owner_is_organizer;
-            let action = step.run(row, series, &cached.remote_id, tz, writable).await.map_err(|e| match e {
-                SeriesError::Store(s) => AgendaFailure::internal(s),
-                other => AgendaFailure::Series(other.to_string()),
-            })?;
-            let NextAction::Write { occurrence_id, original_start, before, description, block } = action else {
+            let action = step
+                .run(row, series, &cached.remote_id, tz, writable)
+                .await
+                .map_err(|e| match e {
+                    SeriesError::Store(s) => AgendaFailure::internal(s),
+                    other => AgendaFailure::Series(other.to_string()),
+                })?;
+            let NextAction::Write {
+                occurrence_id,
+                original_start,
+                before,
+                description,
+                block,
+            } = action
+            else {
                 if let NextAction::Refused { why, .. } = action {
                     return Err(AgendaFailure::Series(why));
                 }
                 return Ok(());
             };
             let body = crate::ics::set_occurrence_description_in(
-                cached.raw.as_bytes(), &row.uid, original_start, &description, now, tz,
+                cached.raw.as_bytes(),
+                &row.uid,
+                original_start,
+                &description,
+                now,
+                tz,
             )
             .map_err(|e| AgendaFailure::Series(e.to_string()))?;
             let revision = NewRevision {
@@ -216,14 +258,30 @@ impl CaldavSyncer {
                 description_before: before,
                 description_after: description,
             };
-            self.store.insert_revision(&revision, now).await.map_err(AgendaFailure::internal)?;
+            self.store
+                .insert_revision(&revision, now)
+                .await
+                .map_err(AgendaFailure::internal)?;
             let url = Url::parse(&cached.remote_id).map_err(AgendaFailure::internal)?;
-            let etag = cached.etag.clone().map(Etag).ok_or_else(|| AgendaFailure::Series("no etag known for the resource".into()))?;
-            match client.put(&url, body.clone(), &Precondition::Match(etag)).await {
+            let etag =
+                cached.etag.clone().map(Etag).ok_or_else(|| {
+                    AgendaFailure::Series("no etag known for the resource".into())
+                })?;
+            match client
+                .put(&url, body.clone(), &Precondition::Match(etag))
+                .await
+            {
                 Ok(new_etag) => {
-                    let fresh = to_cached(&cached.remote_id, new_etag.as_ref(), &body).map_err(AgendaFailure::Series)?;
-                    self.store.upsert_event(cal.id, &fresh, now).await.map_err(AgendaFailure::internal)?;
-                    self.store.set_written_block(occurrence_id, &block).await.map_err(AgendaFailure::internal)?;
+                    let fresh = to_cached(&cached.remote_id, new_etag.as_ref(), &body)
+                        .map_err(AgendaFailure::Series)?;
+                    self.store
+                        .upsert_event(cal.id, &fresh, now)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
+                    self.store
+                        .set_written_block(occurrence_id, &block)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
                     stats.writes += 1;
                     info!(series = row.id, attempt, "agenda written");
                     return Ok(());
@@ -231,14 +289,23 @@ impl CaldavSyncer {
                 Err(DavError::PreconditionFailed { .. }) => {
                     // Someone edited the invite since we read it: re-read, absorb, re-render.
                     stats.conflicts += 1;
-                    let fresh = client.get(&url).await.map_err(|e| AgendaFailure::Pass(e.into()))?;
-                    let fresh = to_cached(&cached.remote_id, fresh.etag.as_ref(), &fresh.body).map_err(AgendaFailure::Series)?;
-                    self.store.upsert_event(cal.id, &fresh, now).await.map_err(AgendaFailure::internal)?;
+                    let fresh = client
+                        .get(&url)
+                        .await
+                        .map_err(|e| AgendaFailure::Pass(e.into()))?;
+                    let fresh = to_cached(&cached.remote_id, fresh.etag.as_ref(), &fresh.body)
+                        .map_err(AgendaFailure::Series)?;
+                    self.store
+                        .upsert_event(cal.id, &fresh, now)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
                 }
                 Err(e) => return Err(AgendaFailure::Pass(e.into())),
             }
         }
-        Err(AgendaFailure::Series(format!("still conflicting after {MAX_CONFLICT_RETRIES} attempts; next pass retries")))
+        Err(AgendaFailure::Series(format!(
+            "still conflicting after {MAX_CONFLICT_RETRIES} attempts; next pass retries"
+        )))
     }
 
     /// Runs detection on one changed resource and records each recurring series it holds.
@@ -292,7 +359,10 @@ fn manager_name(series: &crate::model::Series, owner: &Owner) -> String {
     let organizer = rep.and_then(|e| e.organizer.as_ref());
     match organizer {
         Some(o) if o.email.as_ref().is_some_and(|e| owner.is(e)) => o.display_name(),
-        _ => owner.emails.first().map_or_else(|| "Manager".into(), |e| e.local_part().to_string()),
+        _ => owner
+            .emails
+            .first()
+            .map_or_else(|| "Manager".into(), |e| e.local_part().to_string()),
     }
 }
 
