@@ -144,6 +144,10 @@ pub struct Item {
     /// rendered: it stays there (where the person typed it) until the meeting closes, then
     /// becomes a follow-up. Cleared by [`close_meeting`].
     pub in_notes: bool,
+    /// Order among the items shown in the same area (then by id): follows where people put the
+    /// lines, so a re-render does not reorder what they arranged.
+    #[serde(default)]
+    pub position: i64,
 }
 
 /// Where in the block a line sits. Notes (free lines) are kept per area.

@@ -27,7 +27,7 @@ pub struct AgendaInput<'a> {
     pub direct_name: &'a str,
     pub manager_name: &'a str,
     /// The series' items: open ones are shown; done ones are shown ticked (pass only those closed
-    /// in this occurrence); dropped ones never. Order does not matter (shown by id).
+    /// in this occurrence); dropped ones never. Shown by `position`, then id, in each area.
     pub items: &'a [Item],
     /// The free notes people wrote in this occurrence's block.
     pub notes: &'a [Note],
@@ -223,9 +223,13 @@ pub fn render(
         }
     }
     let list = |area: Area| -> Vec<Value> {
-        shown
+        let mut in_area: Vec<&(&Item, String)> = shown
             .values()
             .filter(|(it, _)| Area::of_item(it) == area)
+            .collect();
+        in_area.sort_by_key(|(it, _)| (it.position, it.id));
+        in_area
+            .into_iter()
             .map(|(it, text)| {
                 Value::from_serialize(serde_json::json!({
                     "id": it.id,
@@ -578,6 +582,7 @@ mod tests {
             state: ItemState::Open,
             times_carried: 0,
             in_notes: false,
+            position: 0,
         }];
         let start = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
             .single()
