@@ -249,6 +249,14 @@ fn round_trip_through_a_google_web_edit() {
     let parsed = parse_block(&rewritten, Format::GoogleHtml, MAX)
         .unwrap()
         .unwrap();
+    assert_eq!(
+        parsed.before(&rewritten),
+        "<div><a href=\"https://meet.example/abc\">Join</a></div><div><br></div><div>"
+    );
+    assert_eq!(
+        parsed.after(&rewritten),
+        "</div><div>after &amp; more</div>"
+    );
     assert!(plan_absorb(&items, &block, &parsed).actions.is_empty());
     assert_eq!(
         plan_write(&rewritten, &block, true, MAX).unwrap(),
