@@ -35,6 +35,50 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Everything a pass needs, built once from the config.
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub keyring: Arc<crate::secrets::Keyring>,
+    pub rules: Arc<crate::detect::DetectRules>,
+}
+
+impl Services {
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+        let rules = crate::detect::DetectRules::from_config(&config.detect)?;
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            keyring: Arc::new(keyring),
+            rules: Arc::new(rules),
+        })
+    }
+
+    /// The syncer that routes each account to its provider.
+    pub fn providers(&self) -> Providers {
+        let caldav = crate::provider::caldav::CaldavSyncer {
+            store: self.store.clone(),
+            keyring: self.keyring.clone(),
+            config: self.config.clone(),
+            rules: self.rules.clone(),
+        };
+        Providers::default().with(crate::store::Provider::Caldav, Arc::new(caldav))
+    }
+
+    pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
+        Scheduler {
+            store: self.store.clone(),
+            cfg: self.config.sync.clone(),
+            daemon_id: daemon_id(),
+            clock,
+            syncer: Arc::new(self.providers()),
+            heartbeat: Arc::new(Heartbeat::default()),
+        }
+    }
+}
+
 /// Runs the daemon until `cancel` fires, then shuts down within `server.shutdown_timeout_secs`.
 pub async fn run(
     config: Config,
@@ -42,18 +86,12 @@ pub async fn run(
     cancel: CancellationToken,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
-    crate::telemetry::metrics();
-    let heartbeat = Arc::new(Heartbeat::default());
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
-    let scheduler = Scheduler {
-        store: store.clone(),
-        cfg: config.sync.clone(),
-        daemon_id: daemon_id(),
-        clock: clock.clone(),
-        syncer: Arc::new(Providers::default()),
-        heartbeat: heartbeat.clone(),
-    };
+    let services = Services::open(config.clone()).await?;
+    let store = services.store.clone();
+    crate::telemetry::metrics();
+    let scheduler = services.scheduler(clock.clone());
+    let heartbeat = scheduler.heartbeat.clone();
     let pass_period = Duration::from_secs(config.sync.interval_secs.min(60));
     let state = AppState {
         store: store.clone(),

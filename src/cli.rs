@@ -35,11 +35,113 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Show what oneonone reads from an iCalendar file: each series, its people, its time zone
+    /// and its next occurrences ("why does my meeting look like that").
+    Inspect {
+        /// The .ics file, or `-` for standard input.
+        file: PathBuf,
+        /// First instant to list occurrences from: `YYYY-MM-DD` (midnight in --tz) or RFC 3339.
+        /// Default: now.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// How many occurrences to list per series.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        count: usize,
+        /// Zone for floating and all-day times when the file names none (default:
+        /// agenda.default_timezone from the config).
+        #[arg(long, value_name = "IANA")]
+        tz: Option<chrono_tz::Tz>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show or check configuration.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Connect a calendar account once; the daemon keeps it in sync from then on.
+    Connect {
+        #[command(subcommand)]
+        provider: ConnectProvider,
+    },
+    /// List or remove connected accounts.
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+    /// Run sync passes now (all accounts, or one), without the HTTP server.
+    Sync {
+        /// One pass, then exit (non-zero when any account failed). Without it, passes repeat
+        /// every `sync.interval_secs` until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+        /// Start the clock at this instant (RFC 3339): replays any week.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+        /// Only this account (see `accounts list`).
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
+    },
+    /// The recurring series found in connected calendars, and your overrides of detection.
+    Series {
+        #[command(subcommand)]
+        action: SeriesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectProvider {
+    /// A CalDAV server (Fastmail, iCloud, Nextcloud, Radicale...): verifies the credentials and
+    /// the calendars, then stores the account with its password encrypted.
+    Caldav {
+        /// Server URL (discovery finds your calendars) or one calendar's URL.
+        #[arg(long)]
+        url: url::Url,
+        #[arg(long)]
+        username: String,
+        /// Read the password from this file (first line). Without it or --password-env, you are asked.
+        #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+        password_file: Option<PathBuf>,
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// A calendar to sync, by display name or URL (repeatable; default: every event calendar).
+        #[arg(long = "calendar", value_name = "NAME_OR_URL")]
+        calendars: Vec<String>,
+        /// An address the calendar owner is known by (repeatable; added to what the server says).
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// Every connected account with its state and last pass.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and everything kept about it (series, history, cached events).
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeriesAction {
+    /// Recurring series with the detection verdict and its reason.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Also list series that are not 1:1s.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Treat this series as a 1:1 whatever detection says.
+    Include { id: i64 },
+    /// Never treat this series as a 1:1.
+    Exclude { id: i64 },
+    /// Let detection decide again.
+    Auto { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,8 +179,65 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// `--from`: a date (midnight in `tz`) or an RFC 3339 instant.
+fn parse_from(raw: &str, tz: chrono_tz::Tz) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .with_context(|| format!("--from {raw:?} is neither a date (2026-01-31) nor RFC 3339"))?;
+    Ok(crate::model::resolve_local(
+        tz,
+        date.and_time(chrono::NaiveTime::MIN),
+    ))
+}
+
+fn inspect(
+    file: &std::path::Path,
+    from: Option<&str>,
+    count: usize,
+    tz: chrono_tz::Tz,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let input = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        buf
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let from = from.map_or(Ok(now), |raw| parse_from(raw, tz))?;
+    let report = crate::ics::inspect(&input, from, count, tz)
+        .with_context(|| format!("{} is not a calendar we can read", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::ics::render_text(&report));
+    }
+    Ok(())
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Inspect {
+            file,
+            from,
+            count,
+            tz,
+            json,
+        } => {
+            let tz = match tz {
+                Some(tz) => tz,
+                None => load_config(cli.config)?.agenda.default_timezone,
+            };
+            let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+            inspect(&file, from.as_deref(), count, tz, json, now)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config {
             action: ConfigAction::PrintDefault,
         } => {
@@ -107,6 +266,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(())
             })?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Connect { provider } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::connect(config, provider))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::accounts(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Series { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::series(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync { once, now, account } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            let ok = runtime()?.block_on(crate::commands::sync(config, once, now, account))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Run { now } => {
             let config = load_config(cli.config)?;

@@ -281,6 +281,14 @@ impl Config {
                 }
             }
         }
+        if let Err(e) = crate::detect::DetectRules::from_config(&self.detect) {
+            let list = if self.detect.include_titles.contains(&e.pattern) {
+                "detect.include_titles"
+            } else {
+                "detect.exclude_titles"
+            };
+            return bad(list, &e.to_string());
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", &format!("not a valid level filter: {e}"));
         }
@@ -442,6 +450,8 @@ mod tests {
         assert!(err.to_string().contains("`database.url`"), "{err}");
         let err = load(Some("[sync]\njitter = 3.0\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("`sync.jitter`"), "{err}");
+        let err = load(Some("[detect]\nexclude_titles = [\"/(unclosed/\"]\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`detect.exclude_titles`"), "{err}");
         let err = load(Some("[agenda]\ndefault_timezone = \"Mars/Olympus\"\n"), &[]).unwrap_err();
         assert!(
             err.to_string().contains("`agenda.default_timezone`"),

@@ -175,7 +175,7 @@ impl EventTime {
     }
 
     /// The instant this time denotes. Floating and all-day values are read in `fallback`.
-    /// A wall-clock time inside a DST gap moves forward by the gap (RFC 5545 3.3.5); an ambiguous
+    /// A wall-clock time inside a DST gap moves forward by the gap's length (RFC 5545 3.3.5); an ambiguous
     /// one takes the first (earlier) instant.
     pub fn to_utc(&self, fallback: Tz) -> DateTime<Utc> {
         match *self {
@@ -206,12 +206,15 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
         LocalResult::None => {
-            // Inside a gap: step forward minute by minute (gaps are at most a few hours).
-            let mut probe = local;
-            for _ in 0..(24 * 60) {
-                probe += chrono::Duration::minutes(1);
-                if let Some(t) = tz.from_local_datetime(&probe).earliest() {
-                    return t.with_timezone(&Utc);
+            // Inside a gap: read it with the offset in effect before the gap, which moves it
+            // forward by the gap's length (RFC 5545 3.3.5: 02:30 on a 02:00->03:00 night is
+            // 03:30), as libical and Python's zoneinfo do. Gaps are at most a few hours.
+            use chrono::Offset;
+            for back in 1..=(24 * 60) {
+                let probe = local - chrono::Duration::minutes(back);
+                if let Some(t) = tz.from_local_datetime(&probe).latest() {
+                    let offset = i64::from(t.offset().fix().local_minus_utc());
+                    return Utc.from_utc_datetime(&(local - chrono::Duration::seconds(offset)));
                 }
             }
             Utc.from_utc_datetime(&local)
@@ -353,7 +356,7 @@ mod tests {
             .and_hms_opt(2, 30, 0)
             .unwrap();
         let t = resolve_local(tz, gap);
-        assert_eq!(t.to_rfc3339(), "2026-03-29T01:00:00+00:00");
+        assert_eq!(t.to_rfc3339(), "2026-03-29T01:30:00+00:00");
     }
 
     #[test]

@@ -233,6 +233,32 @@ impl Store {
         rows.into_iter().map(Account::try_from).collect()
     }
 
+    /// Claims one account whether due or not (a sync asked for by hand), unless another live
+    /// daemon holds it or it is not active.
+    pub async fn claim_account(
+        &self,
+        daemon: &str,
+        id: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Account>> {
+        let sql = format!(
+            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3 WHERE id = $4 \
+             AND state = 'active' AND (lease_owner IS NULL OR lease_expires_at < $2 OR lease_owner = $1) \
+             RETURNING {ACCOUNT_COLUMNS}"
+        );
+        let row: Option<AccountRecord> = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(daemon)
+                .bind(now)
+                .bind(lease_until)
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.map(Account::try_from).transpose()
+    }
+
     /// Gives back every lease `daemon` holds (at shutdown), so another daemon can take over at once.
     pub async fn release_leases(&self, daemon: &str) -> Result<u64> {
         let done = on_pool!(self, |p| {

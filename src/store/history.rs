@@ -4,11 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Result, Store, StoreError, on_pool, parse_enum, text_enum};
-
-text_enum!(
-    /// A user's decision on a series, which wins over detection.
-    SeriesOverride { Auto = "auto", Included = "included", Excluded = "excluded" }
-);
+pub use crate::detect::SeriesOverride;
 
 text_enum!(
     OccurrenceState { Upcoming = "upcoming", Held = "held", Cancelled = "cancelled", Moved = "moved" }

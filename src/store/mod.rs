@@ -4,6 +4,7 @@
 //! only the schema differs, in `migrations/sqlite` and `migrations/postgres`.
 
 mod accounts;
+mod events;
 mod history;
 mod runs;
 
@@ -14,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
+pub use events::CachedEvent;
 pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
     SeriesRow, SeriesUpsert,

@@ -131,7 +131,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT id, account_id, daemon_id, started_at, finished_at, accounts, requests, \
                  events_seen, writes, conflicts, outcome, error FROM sync_runs \
-                 ORDER BY started_at DESC, id DESC LIMIT $1",
+                 ORDER BY id DESC LIMIT $1",
             )
             .bind(limit)
             .fetch_all(p)

@@ -241,6 +241,32 @@ impl Scheduler {
         Ok(summary)
     }
 
+    /// Syncs the given accounts now, due or not (`oneonone sync --once`): each is claimed first,
+    /// so a daemon working on the same database never processes it at the same time.
+    pub async fn sync_now(&self, ids: &[i64]) -> Result<PassSummary, StoreError> {
+        let mut summary = PassSummary::default();
+        for &id in ids {
+            let now = self.clock.now();
+            let Some(account) = self
+                .store
+                .claim_account(&self.daemon_id, id, now, now + self.lease())
+                .await?
+            else {
+                warn!(
+                    account = id,
+                    "skipped: not active, or another daemon is working on it"
+                );
+                summary.failed += 1;
+                continue;
+            };
+            summary.accounts += 1;
+            if !self.sync_account(&account).await {
+                summary.failed += 1;
+            }
+        }
+        Ok(summary)
+    }
+
     /// Syncs one claimed account and records the outcome; returns whether it succeeded.
     async fn sync_account(&self, account: &Account) -> bool {
         let now = self.clock.now();

@@ -2,6 +2,11 @@
 //! processes and databases (see `helpers`).
 
 mod agenda;
+mod caldav_client;
+mod caldav_sync;
 mod daemon;
+mod detect;
 mod helpers;
+mod ics;
+mod servers;
 mod store;

@@ -1,0 +1,343 @@
+//! From the raw component tree to the normalized `model` types.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::raw::{Component, ContentLine, Document};
+use super::tz::ZoneResolver;
+use super::{Calendar, IcsError};
+use crate::model::{
+    Attendee, CalendarUserType, EmailAddress, Event, EventKind, EventStatus, EventTime,
+    ParticipationStatus, Person, Role, Series, Transparency,
+};
+
+/// `20260105T090000`, `20260105T090000Z` (the Z is ignored here) or `20260105`.
+pub(crate) fn parse_naive(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    let s = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    match s.len() {
+        8 => NaiveDate::parse_from_str(s, "%Y%m%d")
+            .ok()
+            .map(|d| d.and_time(NaiveTime::MIN)),
+        15 => NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%S").ok(),
+        _ => None,
+    }
+}
+
+/// Reads one DATE or DATE-TIME value written with the parameters of `line`.
+pub(crate) fn parse_time(
+    raw: &str,
+    line: &ContentLine,
+    zones: &ZoneResolver,
+    problems: &mut Vec<IcsError>,
+) -> Result<EventTime, IcsError> {
+    let raw = raw.trim();
+    let bad = || IcsError::BadValue {
+        line: line.line_no,
+        property: line.name.clone(),
+        message: format!("`{raw}` is not a DATE or DATE-TIME"),
+    };
+    let is_date = line
+        .param("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
+        || raw.len() == 8;
+    if is_date {
+        let d = NaiveDate::parse_from_str(raw.get(..8).ok_or_else(bad)?, "%Y%m%d")
+            .map_err(|_| bad())?;
+        return Ok(EventTime::Date { date: d });
+    }
+    let local = parse_naive(raw).ok_or_else(bad)?;
+    if raw.ends_with(['Z', 'z']) {
+        return Ok(EventTime::Utc {
+            at: Utc.from_utc_datetime(&local),
+        });
+    }
+    match line.param("TZID") {
+        None => Ok(EventTime::Floating { local }),
+        Some(tzid) => match zones.resolve(tzid) {
+            Some(tz) => Ok(EventTime::Zoned { local, tz }),
+            None => {
+                problems.push(IcsError::UnknownZone {
+                    line: line.line_no,
+                    tzid: tzid.to_string(),
+                });
+                Ok(EventTime::Floating { local })
+            }
+        },
+    }
+}
+
+/// RFC 5545 DURATION: `P1W`, `P1DT2H30M`, `-PT15M`, `PT0S`.
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (neg, s) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let s = s.strip_prefix(['P', 'p'])?;
+    let mut total = Duration::zero();
+    let mut num = String::new();
+    let mut in_time = false;
+    let mut any = false;
+    for c in s.chars() {
+        match c.to_ascii_uppercase() {
+            'T' => in_time = true,
+            d if d.is_ascii_digit() => num.push(d),
+            unit => {
+                let n: i64 = num.parse().ok()?;
+                num.clear();
+                any = true;
+                total += match (unit, in_time) {
+                    ('W', false) => Duration::try_weeks(n)?,
+                    ('D', false) => Duration::try_days(n)?,
+                    ('H', true) => Duration::try_hours(n)?,
+                    ('M', true) => Duration::try_minutes(n)?,
+                    ('S', true) => Duration::try_seconds(n)?,
+                    _ => return None,
+                };
+            }
+        }
+    }
+    if !num.is_empty() || !any {
+        return None;
+    }
+    Some(if neg { -total } else { total })
+}
+
+fn person(line: &ContentLine) -> Person {
+    // Apple writes `ATTENDEE;EMAIL=a@x.org:urn:uuid:...`; prefer a mailto value, else EMAIL.
+    let email = EmailAddress::parse(&line.value)
+        .filter(|_| {
+            line.value.to_ascii_lowercase().starts_with("mailto:") || !line.value.contains(':')
+        })
+        .or_else(|| line.param("EMAIL").and_then(EmailAddress::parse));
+    let name = line
+        .param("CN")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    Person { email, name }
+}
+
+fn attendee(line: &ContentLine) -> Attendee {
+    let upper = |p: &str| line.param(p).map(str::to_ascii_uppercase);
+    Attendee {
+        person: person(line),
+        role: match upper("ROLE").as_deref() {
+            Some("CHAIR") => Role::Chair,
+            Some("OPT-PARTICIPANT") => Role::OptionalParticipant,
+            Some("NON-PARTICIPANT") => Role::NonParticipant,
+            _ => Role::RequiredParticipant,
+        },
+        partstat: match upper("PARTSTAT").as_deref() {
+            Some("ACCEPTED") => ParticipationStatus::Accepted,
+            Some("DECLINED") => ParticipationStatus::Declined,
+            Some("TENTATIVE") => ParticipationStatus::Tentative,
+            Some("DELEGATED") => ParticipationStatus::Delegated,
+            None | Some("NEEDS-ACTION") => ParticipationStatus::NeedsAction,
+            Some(_) => ParticipationStatus::Other,
+        },
+        cutype: match upper("CUTYPE").as_deref() {
+            None | Some("INDIVIDUAL") => CalendarUserType::Individual,
+            Some("GROUP") => CalendarUserType::Group,
+            Some("RESOURCE") => CalendarUserType::Resource,
+            Some("ROOM") => CalendarUserType::Room,
+            Some(_) => CalendarUserType::Unknown,
+        },
+    }
+}
+
+/// Google's meaning of X-WR-TIMEZONE: a time written in UTC is wall-clock time in that zone.
+fn apply_wr_zone(t: EventTime, wr: Option<Tz>) -> EventTime {
+    match (t, wr) {
+        (EventTime::Utc { at }, Some(tz)) if tz != Tz::UTC => EventTime::Zoned {
+            local: at.with_timezone(&tz).naive_local(),
+            tz,
+        },
+        _ => t,
+    }
+}
+
+fn read_event(
+    doc: &Document<'_>,
+    comp: &Component,
+    zones: &ZoneResolver,
+    wr: Option<Tz>,
+    problems: &mut Vec<IcsError>,
+) -> Result<Event, IcsError> {
+    let mut ev = Event::default();
+    let mut seen_uid = false;
+    for &i in &comp.props {
+        let line = &doc.lines[i];
+        let time = |problems: &mut Vec<IcsError>| {
+            parse_time(&line.value, line, zones, problems).map(|t| apply_wr_zone(t, wr))
+        };
+        let times = |problems: &mut Vec<IcsError>| -> Result<Vec<EventTime>, IcsError> {
+            let mut out = Vec::new();
+            for part in line.value.split(',').filter(|p| !p.trim().is_empty()) {
+                // RDATE;VALUE=PERIOD: the start counts as the occurrence.
+                let start = part.split('/').next().unwrap_or(part);
+                out.push(apply_wr_zone(parse_time(start, line, zones, problems)?, wr));
+            }
+            Ok(out)
+        };
+        match line.name.as_str() {
+            "UID" => {
+                ev.uid = line.value.trim().to_string();
+                seen_uid = true;
+            }
+            "SUMMARY" => ev.summary = Some(line.value.clone()),
+            "DESCRIPTION" => ev.description = Some(line.value.clone()),
+            "DTSTART" => ev.start = Some(time(problems)?),
+            "DTEND" => ev.end = Some(time(problems)?),
+            "DURATION" => {
+                ev.duration =
+                    Some(
+                        parse_duration(&line.value).ok_or_else(|| IcsError::BadValue {
+                            line: line.line_no,
+                            property: line.name.clone(),
+                            message: format!("`{}` is not a DURATION", line.value),
+                        })?,
+                    );
+            }
+            "RECURRENCE-ID" => {
+                ev.recurrence_id = Some(time(problems)?);
+                ev.this_and_future = line
+                    .param("RANGE")
+                    .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
+            }
+            "ORGANIZER" => ev.organizer = Some(person(line)),
+            "ATTENDEE" => ev.attendees.push(attendee(line)),
+            "STATUS" => {
+                ev.status = match line.value.trim().to_ascii_uppercase().as_str() {
+                    "CANCELLED" => EventStatus::Cancelled,
+                    "TENTATIVE" => EventStatus::Tentative,
+                    _ => EventStatus::Confirmed,
+                }
+            }
+            "TRANSP" => {
+                ev.transparency = if line.value.trim().eq_ignore_ascii_case("TRANSPARENT") {
+                    Transparency::Transparent
+                } else {
+                    Transparency::Opaque
+                }
+            }
+            // A malformed SEQUENCE only orders revisions; it is not worth losing the event.
+            "SEQUENCE" => ev.sequence = line.value.trim().parse().unwrap_or(0),
+            "RRULE" => ev.rrules.push(line.value.trim().to_string()),
+            "RDATE" => ev.rdates.extend(times(problems)?),
+            "EXDATE" => ev.exdates.extend(times(problems)?),
+            name if name.starts_with("X-") => {
+                if name == "X-MICROSOFT-CDO-BUSYSTATUS" && line.value.trim() == "OOF" {
+                    ev.kind = EventKind::OutOfOffice;
+                }
+                ev.x_props.push((name.to_string(), line.value.clone()));
+            }
+            _ => {}
+        }
+    }
+    if !seen_uid || ev.uid.is_empty() {
+        return Err(IcsError::MissingProperty {
+            line: doc.lines[comp.begin].line_no,
+            property: "UID".into(),
+        });
+    }
+    if ev.start.is_none() {
+        return Err(IcsError::MissingProperty {
+            line: doc.lines[comp.begin].line_no,
+            property: "DTSTART".into(),
+        });
+    }
+    Ok(ev)
+}
+
+/// Builds the calendar from a parsed document. A VEVENT with a bad value is skipped and
+/// reported in `problems`; the others are read.
+pub(crate) fn calendar(doc: &Document<'_>) -> Result<Calendar, IcsError> {
+    let root = doc
+        .roots
+        .iter()
+        .find(|c| c.name == "VCALENDAR")
+        .ok_or(IcsError::NotACalendar)?;
+    let mut problems = Vec::new();
+    let zones = ZoneResolver::from_calendar(doc, root);
+    let wr_line = root.prop(doc, "X-WR-TIMEZONE");
+    let x_wr_timezone = wr_line.and_then(|l| super::tz::zone_by_name(&l.value));
+    if let (Some(l), None) = (wr_line, x_wr_timezone) {
+        problems.push(IcsError::UnknownZone {
+            line: l.line_no,
+            tzid: l.value.clone(),
+        });
+    }
+    let name = root.prop(doc, "X-WR-CALNAME").map(|l| l.value.clone());
+    let product = root.prop(doc, "PRODID").map(|l| l.value.clone());
+
+    let mut series: Vec<Series> = Vec::new();
+    for comp in doc
+        .roots
+        .iter()
+        .filter(|c| c.name == "VCALENDAR")
+        .flat_map(|c| c.children.iter())
+        .filter(|c| c.name == "VEVENT")
+    {
+        let ev = match read_event(doc, comp, &zones, x_wr_timezone, &mut problems) {
+            Ok(ev) => ev,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let idx = match series.iter().position(|s| s.uid == ev.uid) {
+            Some(i) => i,
+            None => {
+                series.push(Series {
+                    uid: ev.uid.clone(),
+                    master: None,
+                    overrides: Vec::new(),
+                    default_tz: x_wr_timezone,
+                });
+                series.len() - 1
+            }
+        };
+        let s = &mut series[idx];
+        if ev.recurrence_id.is_some() {
+            s.overrides.push(ev);
+        } else {
+            // Two masters with one UID: the higher SEQUENCE is the current one (RFC 5546).
+            match &s.master {
+                Some(m) if m.sequence > ev.sequence => {}
+                _ => s.master = Some(ev),
+            }
+        }
+    }
+    Ok(Calendar {
+        series,
+        x_wr_timezone,
+        name,
+        product,
+        problems,
+    })
+}
+
+/// An instant for a value of unknown zone: helper for tests and `inspect`.
+#[allow(dead_code)]
+pub(crate) fn utc(s: &str) -> Option<DateTime<Utc>> {
+    parse_naive(s).map(|n| Utc.from_utc_datetime(&n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_rfc5545() {
+        assert_eq!(parse_duration("PT1H30M"), Some(Duration::minutes(90)));
+        assert_eq!(parse_duration("P1W"), Some(Duration::weeks(1)));
+        assert_eq!(parse_duration("-PT15M"), Some(Duration::minutes(-15)));
+        assert_eq!(parse_duration("P1DT1S"), Some(Duration::seconds(86_401)));
+        assert_eq!(parse_duration("P"), None);
+        assert_eq!(parse_duration("PT5"), None);
+        assert_eq!(parse_duration("P1H"), None);
+    }
+}
