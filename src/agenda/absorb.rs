@@ -26,7 +26,10 @@ pub enum AbsorbAction {
         text: String,
         done: bool,
         in_notes: bool,
+        position: i64,
     },
+    /// The person reordered the lines of an area: this item's new position.
+    Place { id: i64, position: i64 },
     /// The line of this item was edited (not a new item).
     Edit { id: i64, text: String },
     /// The line of this item was moved under another section's heading.
@@ -155,6 +158,81 @@ pub(crate) fn line_key(l: &RenderedLine) -> String {
     match l.kind {
         LineKind::Bullet => key(&format!("- {}", l.text)),
         _ => key(&l.text),
+    }
+}
+
+/// Sets the positions of created items and, when people reordered the lines of an area, of the
+/// existing ones: items keep the order they have in the block.
+fn place_items(
+    items: &[Item],
+    cands: &[Candidate],
+    cand_anchor: &[Option<Anchor>],
+    create_at: &[usize],
+    plan: &mut AbsorbPlan,
+) {
+    let by_id: HashMap<i64, &Item> = items.iter().map(|i| (i.id, i)).collect();
+    for area in [Area::Direct, Area::FollowUps, Area::Manager, Area::Notes] {
+        let entries: Vec<&Anchor> = cands
+            .iter()
+            .zip(cand_anchor)
+            .filter(|(c, _)| c.area == area)
+            .filter_map(|(_, a)| a.as_ref())
+            .collect();
+        let existing: Vec<i64> = entries
+            .iter()
+            .filter_map(|a| match a {
+                Anchor::Item { id } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let mut sorted = existing.clone();
+        sorted.sort_by_key(|id| (by_id.get(id).map_or(0, |i| i.position), *id));
+        let first_create = entries
+            .iter()
+            .position(|a| matches!(a, Anchor::Created { .. }));
+        let creates_last = first_create.is_none_or(|f| {
+            entries[f..]
+                .iter()
+                .all(|a| matches!(a, Anchor::Created { .. }))
+        });
+        let section = area.section().unwrap_or(Section::Action);
+        let set_create = |plan: &mut AbsorbPlan, index: usize, pos: i64| {
+            if let Some(AbsorbAction::Create { position, .. }) =
+                create_at.get(index).and_then(|&i| plan.actions.get_mut(i))
+            {
+                *position = pos;
+            }
+        };
+        if existing == sorted && creates_last {
+            // In order already: new lines go after every item of their section.
+            let mut next = items
+                .iter()
+                .filter(|i| i.section == section)
+                .map(|i| i.position + 1)
+                .max()
+                .unwrap_or(0);
+            for a in &entries {
+                if let Anchor::Created { index } = a {
+                    set_create(plan, *index, next);
+                    next += 1;
+                }
+            }
+        } else {
+            for (pos, a) in (0_i64..).zip(&entries) {
+                match a {
+                    Anchor::Item { id } => {
+                        if by_id.get(id).is_some_and(|i| i.position != pos) {
+                            plan.actions.push(AbsorbAction::Place {
+                                id: *id,
+                                position: pos,
+                            });
+                        }
+                    }
+                    Anchor::Created { index } => set_create(plan, *index, pos),
+                    Anchor::Line { .. } => {}
+                }
+            }
+        }
     }
 }
 
@@ -312,6 +390,8 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
     // The anchor each candidate line resolves to.
     let mut cand_anchor: Vec<Option<Anchor>> = vec![None; cands.len()];
     let mut creates = 0;
+    // Index in `plan.actions` of each Create, in order.
+    let mut create_at: Vec<usize> = Vec::new();
     for (c, cand) in cands.iter().enumerate() {
         match pairs[c] {
             Some(w) => {
@@ -366,16 +446,19 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                 } else {
                     cand_anchor[c] = Some(Anchor::Created { index: creates });
                     creates += 1;
+                    create_at.push(plan.actions.len());
                     plan.actions.push(AbsorbAction::Create {
                         section: cand.section,
                         text: collapse(&cand.text),
                         done: cand.checked,
                         in_notes: cand.area == Area::Notes,
+                        position: 0,
                     });
                 }
             }
         }
     }
+    place_items(items, &cands, &cand_anchor, &create_at, &mut plan);
     plan.notes = pending_notes
         .into_iter()
         .map(|(mut note, anchor)| {
@@ -476,7 +559,8 @@ mod plan_tests {
                     section: Section::Direct,
                     text: "Kubernetes migration".into(),
                     done: false,
-                    in_notes: false
+                    in_notes: false,
+                    position: 1
                 },
                 AbsorbAction::Drop { id: 2 }
             ]
@@ -539,7 +623,8 @@ mod plan_tests {
                     section: Section::Direct,
                     text: "Already sorted".into(),
                     done: true,
-                    in_notes: false
+                    in_notes: false,
+                    position: 1
                 }
             ]
         );
@@ -593,6 +678,7 @@ mod plan_tests_support {
             state: ItemState::Open,
             times_carried: 0,
             in_notes: false,
+            position: 0,
         }
     }
 

@@ -134,6 +134,18 @@ pub struct ParsedBlock {
     pub lines: Vec<ParsedLine>,
 }
 
+impl ParsedBlock {
+    /// The description's text before the block, untouched (`description` is the one parsed).
+    pub fn before<'d>(&self, description: &'d str) -> &'d str {
+        description.get(..self.span.start).unwrap_or("")
+    }
+
+    /// The description's text after the block, untouched.
+    pub fn after<'d>(&self, description: &'d str) -> &'d str {
+        description.get(self.span.end..).unwrap_or("")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Marker {
     Start,

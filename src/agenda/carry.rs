@@ -125,12 +125,28 @@ impl Ledger {
 
     /// Adds an open item (what `oneonone item add` does). Returns its id.
     pub fn add_item(&mut self, section: Section, text: &str) -> i64 {
-        self.push_item(section, text, ItemState::Open, false)
+        self.push_item(section, text, ItemState::Open, false, None)
     }
 
-    fn push_item(&mut self, section: Section, text: &str, state: ItemState, in_notes: bool) -> i64 {
+    /// Adds an item at `position`, or after every item of its section.
+    fn push_item(
+        &mut self,
+        section: Section,
+        text: &str,
+        state: ItemState,
+        in_notes: bool,
+        position: Option<i64>,
+    ) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
+        let position = position.unwrap_or_else(|| {
+            self.items
+                .iter()
+                .filter(|i| i.section == section)
+                .map(|i| i.position + 1)
+                .max()
+                .unwrap_or(0)
+        });
         self.items.push(Item {
             id,
             section,
@@ -138,6 +154,7 @@ impl Ledger {
             state,
             times_carried: 0,
             in_notes,
+            position,
         });
         id
     }
@@ -196,13 +213,14 @@ impl Ledger {
                     text,
                     done,
                     in_notes,
+                    position,
                 } => {
                     let state = if *done {
                         ItemState::Done
                     } else {
                         ItemState::Open
                     };
-                    let id = self.push_item(*section, text, state, *in_notes);
+                    let id = self.push_item(*section, text, state, *in_notes, Some(*position));
                     if *done {
                         self.closed_here.push(id);
                     }
@@ -221,6 +239,11 @@ impl Ledger {
                     if let Some(i) = self.items.iter_mut().find(|i| i.id == *id) {
                         i.section = *section;
                         i.in_notes = *in_notes;
+                    }
+                }
+                AbsorbAction::Place { id, position } => {
+                    if let Some(i) = self.items.iter_mut().find(|i| i.id == *id) {
+                        i.position = *position;
                     }
                 }
                 AbsorbAction::Drop { id } => {
@@ -314,6 +337,7 @@ mod tests {
             state,
             times_carried: times,
             in_notes,
+            position: 0,
         }
     }
 

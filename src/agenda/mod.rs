@@ -25,7 +25,11 @@
 //! 3. [`plan_absorb`]`(items, written, parsed)` compares those lines with the block as last
 //!    written ([`RenderedBlock`], which the caller stores, e.g. as JSON next to the occurrence)
 //!    and the series' items, and returns an [`AbsorbPlan`]: [`AbsorbAction`]s (close, reopen,
-//!    create, edit, move, drop) plus every free [`Note`] now in the block.
+//!    create, edit, move, place, drop) plus every free [`Note`] now in the block. A block found
+//!    in an occurrence this store never wrote (copied by a person, or a lost database) is still
+//!    absorbed before anything is written: pass a fresh render through
+//!    [`RenderedBlock::without_items`] as `written` (lines then match items by text, and nothing
+//!    is dropped for being missing).
 //! 4. The caller applies the plan (the store in production, [`Ledger`] in memory) and renders the
 //!    new state: [`render`]`(&`[`AgendaInput`]`, format, &`[`Template`]`)` -> [`RenderedBlock`].
 //! 5. [`plan_write`]`(description, &rendered, written_before, max_len)` says whether to write:
@@ -43,7 +47,9 @@
 //! area of the current occurrence; [`close_meeting`] clears it), and per occurrence the notes
 //! ([`Note`]s: area, text, and the line each follows, with new items' ids filled in by
 //! [`AbsorbPlan::notes_with_ids`]) and the last written [`RenderedBlock`]. The template is
-//! `config/agenda.j2` ([`DEFAULT_TEMPLATE`]); a user's own is compiled with [`Template::new`].
+//! `config/agenda.j2` ([`DEFAULT_TEMPLATE`]); a user's own is compiled and checked with
+//! [`Template::new`] (load it at start-up: a template that would hide items or lacks a heading is
+//! refused there with a [`RenderError`]).
 //!
 //! Item identity across renders uses no visible reference: lines are matched to the items that
 //! were written, by exact text, then by text similarity within a section helped by position (see
@@ -144,6 +150,10 @@ pub struct Item {
     /// rendered: it stays there (where the person typed it) until the meeting closes, then
     /// becomes a follow-up. Cleared by [`close_meeting`].
     pub in_notes: bool,
+    /// Order among the items shown in the same area (then by id): follows where people put the
+    /// lines, so a re-render does not reorder what they arranged.
+    #[serde(default)]
+    pub position: i64,
 }
 
 /// Where in the block a line sits. Notes (free lines) are kept per area.

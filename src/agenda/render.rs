@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::absorb::line_key;
 use super::block::{END_MARKER, START_MARKER};
 use super::lines::collapse;
-use super::{Anchor, Area, Format, Item, ItemState, Note};
+use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
 
 /// The default template (`config/agenda.j2`): the method in DESIGN.md.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
@@ -27,7 +27,7 @@ pub struct AgendaInput<'a> {
     pub direct_name: &'a str,
     pub manager_name: &'a str,
     /// The series' items: open ones are shown; done ones are shown ticked (pass only those closed
-    /// in this occurrence); dropped ones never. Order does not matter (shown by id).
+    /// in this occurrence); dropped ones never. Shown by `position`, then id, in each area.
     pub items: &'a [Item],
     /// The free notes people wrote in this occurrence's block.
     pub notes: &'a [Note],
@@ -52,6 +52,16 @@ pub enum RenderError {
     Hidden { what: String },
     #[error("the agenda template shows {what} twice")]
     Twice { what: String },
+    #[error(
+        "the agenda template has no heading(\"{area}\", ...): new lines people type there could \
+         not be read back"
+    )]
+    MissingHeading { area: &'static str },
+    #[error(
+        "the agenda template shows a {what} under the heading of area {area}: the read-back \
+         would move it there"
+    )]
+    Misplaced { what: String, area: &'static str },
 }
 
 /// A compiled agenda template.
@@ -95,7 +105,71 @@ impl Template {
             Ok::<_, minijinja::Error>(format!("{DIRECTIVE}N{area}"))
         });
         env.add_template_owned("agenda", source.to_string())?;
-        Ok(Self { env })
+        let template = Self { env };
+        template.check()?;
+        Ok(template)
+    }
+
+    /// Renders a sample with an item and a note in every area, so a template that would hide
+    /// them, lacks a heading for an area, or shows an item under another section's heading (the
+    /// read-back would then move it) is refused when it is loaded, not at the first write.
+    fn check(&self) -> Result<(), RenderError> {
+        use chrono::TimeZone;
+        let sample = |id: i64, section: Section, in_notes: bool| Item {
+            id,
+            section,
+            text: format!("sample {id}"),
+            state: ItemState::Open,
+            times_carried: 2,
+            in_notes,
+            position: 0,
+        };
+        let items = [
+            sample(1, Section::Direct, false),
+            sample(2, Section::Action, false),
+            sample(3, Section::Manager, false),
+            sample(4, Section::Action, true),
+        ];
+        let notes: Vec<Note> = Area::ALL.iter().map(|&a| Note::new(a, "sample")).collect();
+        let input = AgendaInput {
+            direct_name: "Direct",
+            manager_name: "Manager",
+            items: &items,
+            notes: &notes,
+            last_meeting: chrono::NaiveDate::from_ymd_opt(2026, 1, 6),
+            start: chrono_tz::UTC
+                .with_ymd_and_hms(2026, 1, 13, 10, 0, 0)
+                .single()
+                .ok_or_else(|| RenderError::Hidden {
+                    what: "a sample date".into(),
+                })?,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 1,
+        };
+        let block = render(&input, Format::Plain, self)?;
+        for area in [Area::Direct, Area::FollowUps, Area::Manager, Area::Notes] {
+            if !block
+                .lines
+                .iter()
+                .any(|l| l.kind == LineKind::Heading && l.area == area)
+            {
+                return Err(RenderError::MissingHeading {
+                    area: area.as_str(),
+                });
+            }
+        }
+        for l in &block.lines {
+            if let LineKind::Item { id, .. } = l.kind {
+                let item = items.iter().find(|i| i.id == id);
+                if item.is_some_and(|i| Area::of_item(i) != l.area) {
+                    return Err(RenderError::Misplaced {
+                        what: format!("{} item", item.map_or("an", |i| i.section.as_str())),
+                        area: l.area.as_str(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The default template; it is embedded and tested, so this cannot fail at run time.
@@ -223,9 +297,13 @@ pub fn render(
         }
     }
     let list = |area: Area| -> Vec<Value> {
-        shown
+        let mut in_area: Vec<&(&Item, String)> = shown
             .values()
             .filter(|(it, _)| Area::of_item(it) == area)
+            .collect();
+        in_area.sort_by_key(|(it, _)| (it.position, it.id));
+        in_area
+            .into_iter()
             .map(|(it, text)| {
                 Value::from_serialize(serde_json::json!({
                     "id": it.id,
@@ -569,8 +647,52 @@ mod tests {
     }
 
     #[test]
+    fn template_without_a_heading_or_with_misplaced_items_is_refused_at_load() {
+        let all = DEFAULT_TEMPLATE;
+        let no_notes_heading = all.replace("heading(\"notes\", ", "title(");
+        assert_ne!(no_notes_heading, all);
+        assert!(matches!(
+            Template::new(&no_notes_heading),
+            Err(RenderError::MissingHeading { area: "notes" })
+        ));
+        // Follow-ups shown under the manager's heading.
+        let moved = all.replace(
+            "{% for it in follow_ups %}\n{{ item(it) }}\n{% else %}",
+            "{% for it in [] %}\n{% else %}",
+        );
+        let moved = moved.replace(
+            "{% for it in manager_items %}",
+            "{% for it in follow_ups %}\n{{ item(it) }}\n{% endfor %}\n{% for it in manager_items %}",
+        );
+        assert_ne!(moved, all);
+        assert!(
+            matches!(Template::new(&moved), Err(RenderError::Misplaced { .. })),
+            "{:?}",
+            Template::new(&moved).map(|_| ())
+        );
+    }
+
+    #[test]
     fn template_hiding_items_is_refused() {
-        let t = Template::new("{{ heading('direct', 'x') }}\n{{ notes('direct') }}").unwrap();
+        let t = Template {
+            env: {
+                let mut env = Environment::new();
+                env.add_function("heading", |a: String, t: String| {
+                    format!("{DIRECTIVE}H{a}{SEP}{t}")
+                });
+                env.add_function("notes", |a: String| format!("{DIRECTIVE}N{a}"));
+                env.add_template_owned(
+                    "agenda",
+                    "{{ heading('direct', 'x') }}\n{{ notes('direct') }}".to_string(),
+                )
+                .unwrap();
+                env
+            },
+        };
+        assert!(matches!(
+            Template::new("{{ heading('direct', 'x') }}\n{{ notes('direct') }}"),
+            Err(RenderError::Hidden { .. })
+        ));
         let items = [Item {
             id: 7,
             section: super::super::Section::Direct,
@@ -578,6 +700,7 @@ mod tests {
             state: ItemState::Open,
             times_carried: 0,
             in_notes: false,
+            position: 0,
         }];
         let start = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
             .single()

@@ -36,6 +36,7 @@ fn item(id: i64, section: Section, text: &str, times_carried: u32) -> Item {
         state: ItemState::Open,
         times_carried,
         in_notes: false,
+        position: id,
     }
 }
 
@@ -248,6 +249,14 @@ fn round_trip_through_a_google_web_edit() {
     let parsed = parse_block(&rewritten, Format::GoogleHtml, MAX)
         .unwrap()
         .unwrap();
+    assert_eq!(
+        parsed.before(&rewritten),
+        "<div><a href=\"https://meet.example/abc\">Join</a></div><div><br></div><div>"
+    );
+    assert_eq!(
+        parsed.after(&rewritten),
+        "</div><div>after &amp; more</div>"
+    );
     assert!(plan_absorb(&items, &block, &parsed).actions.is_empty());
     assert_eq!(
         plan_write(&rewritten, &block, true, MAX).unwrap(),
@@ -276,13 +285,16 @@ fn round_trip_through_a_google_web_edit() {
                 section: Section::Direct,
                 text: "Team offsite".into(),
                 done: false,
-                in_notes: false
+                in_notes: false,
+                position: 1
             },
             AbsorbAction::Edit {
                 id: 2,
                 text: "Conference travel budget".into()
             },
             AbsorbAction::Close { id: 4 },
+            // Typed between two topics: the others are renumbered around it.
+            AbsorbAction::Place { id: 1, position: 0 },
         ]
     );
     assert_eq!(
@@ -812,6 +824,39 @@ proptest! {
 }
 
 #[test]
+fn items_typed_between_others_keep_their_place_and_cause_no_write() {
+    let m = Meeting {
+        start: at("Europe/Berlin", 2026, 3, 3, 10, 0),
+        length: Duration::minutes(30),
+    };
+    let mut l = Ledger::new();
+    for t in ["First", "Second", "Third"] {
+        l.add_item(Section::Direct, t);
+    }
+    l.add_item(Section::Action, "Old follow-up");
+    let desc = pass(&mut l, "", &m, Format::Plain);
+    let edited = desc
+        .replace("- [ ] Second\n", "- [ ] Urgent one\n- [ ] Second\n")
+        .replace("- [ ] First\n", "")
+        .replace("- [ ] Third\n", "- [ ] Third\n- [ ] Last one\n")
+        .replace(
+            "lines become action items.\n",
+            "lines become action items.\nWe met in person\n- [ ] Ann: book a room\nMore notes\n",
+        );
+    let out = pass(&mut l, &edited, &m, Format::Plain);
+    assert_eq!(out, edited);
+    let direct = l
+        .agenda_items()
+        .into_iter()
+        .filter(|i| i.section == Section::Direct)
+        .count();
+    assert_eq!(direct, 4, "First was dropped, two were added");
+    assert_eq!(by_text(&l, "First").state, ItemState::Dropped);
+    assert!(by_text(&l, "Ann: book a room").in_notes);
+    assert!(out.contains("- [ ] Urgent one\n- [ ] Second\n- [ ] Third\n- [ ] Last one\n"));
+}
+
+#[test]
 fn splice_of_rendered_block_is_found_again_at_the_same_place() {
     let t = Template::default_template();
     let block = render(&input(&sample_items(), &[]), Format::GoogleHtml, &t).unwrap();
@@ -866,5 +911,9 @@ fn a_description_stuffed_with_lines_is_planned_quickly() {
     let parsed = parse_block(&text, Format::Plain, MAX).unwrap().unwrap();
     let plan = plan_absorb(&items, &block, &parsed);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert_eq!(plan.actions.len(), 2501, "2500 creates and one drop");
+    let count = |f: fn(&AbsorbAction) -> bool| plan.actions.iter().filter(|a| f(a)).count();
+    assert_eq!(count(|a| matches!(a, AbsorbAction::Create { .. })), 2500);
+    assert_eq!(count(|a| matches!(a, AbsorbAction::Drop { id: 1 })), 1);
+    // The new lines came first, so the other 299 topics are renumbered after them.
+    assert_eq!(count(|a| matches!(a, AbsorbAction::Place { .. })), 299);
 }
