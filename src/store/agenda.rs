@@ -19,6 +19,7 @@ struct ItemRecord {
     state: String,
     times_carried: i64,
     in_notes: bool,
+    position: i64,
 }
 
 fn to_item(r: ItemRecord) -> Result<Item> {
@@ -35,6 +36,7 @@ fn to_item(r: ItemRecord) -> Result<Item> {
         })?,
         times_carried: u32::try_from(r.times_carried).unwrap_or(u32::MAX),
         in_notes: r.in_notes,
+        position: r.position,
     })
 }
 
@@ -62,7 +64,7 @@ impl Store {
     pub async fn agenda_items(&self, series_id: i64, occurrence_id: i64) -> Result<Vec<Item>> {
         let rows: Vec<ItemRecord> = on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT id, section, text, state, times_carried, in_notes FROM items \
+                "SELECT id, section, text, state, times_carried, in_notes, position FROM items \
                  WHERE series_id = $1 AND (state = 'open' OR (state = 'done' AND closed_in = $2)) \
                  ORDER BY id",
             )
@@ -146,12 +148,12 @@ impl Store {
                         text,
                         done,
                         in_notes,
+                        position,
                     } => {
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO items (series_id, section, text, state, created_in, closed_in, \
                              in_notes, source, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
-                             $6, $7, $8, (SELECT COALESCE(MAX(position), 0) + 1 FROM items WHERE series_id = $1), \
-                             $9, $9) RETURNING id",
+                             $6, $7, $8, $10, $9, $9) RETURNING id",
                         )
                         .bind(series_id)
                         .bind(section.as_str())
@@ -162,9 +164,21 @@ impl Store {
                         .bind(*in_notes)
                         .bind(ItemSource::Calendar.as_str())
                         .bind(now)
+                        .bind(*position)
                         .fetch_one(&mut *tx)
                         .await?;
                         created.push(id);
+                    }
+                    AbsorbAction::Place { id, position } => {
+                        sqlx::query(
+                            "UPDATE items SET position = $3, updated_at = $4 WHERE id = $1 AND series_id = $2",
+                        )
+                        .bind(id)
+                        .bind(series_id)
+                        .bind(*position)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
                     }
                     AbsorbAction::Edit { id, text } => {
                         sqlx::query("UPDATE items SET text = $3, updated_at = $4 WHERE id = $1 AND series_id = $2")

@@ -6,9 +6,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::agenda::{
-    self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision, WriteRefusal,
-};
+use crate::agenda::{self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision};
 use crate::config::AgendaConfig;
 use crate::model::{Occurrence, OccurrenceStatus, Series};
 use crate::store::{OccurrenceRow, SeriesRow, Store, StoreError};
@@ -171,34 +169,13 @@ impl SeriesStep<'_> {
         Ok(())
     }
 
-    /// Absorbs the next occurrence's block and renders it again.
-    async fn plan_next(
+    /// Renders the occurrence's block from the store's current state.
+    async fn render(
         &self,
         row: &SeriesRow,
         next: &Occurrence,
         occ: &OccurrenceRow,
-        may_write: bool,
-    ) -> Result<NextAction, SeriesError> {
-        let description = next.description.clone().unwrap_or_default();
-        let (written, _) = self.store.occurrence_agenda(occ.id).await?;
-        if let Some(w) = &written {
-            match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
-                Ok(Some(parsed)) => {
-                    let items = self.store.agenda_items(row.id, occ.id).await?;
-                    let plan = agenda::plan_absorb(&items, w, &parsed);
-                    self.store
-                        .apply_absorb(row.id, occ.id, &plan, self.now)
-                        .await?;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    return Ok(NextAction::Refused {
-                        occurrence_id: occ.id,
-                        why: e.to_string(),
-                    });
-                }
-            }
-        }
+    ) -> Result<RenderedBlock, SeriesError> {
         let items = self.store.agenda_items(row.id, occ.id).await?;
         let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
         let memory = self.store.series_memory(row.id).await?;
@@ -218,7 +195,43 @@ impl SeriesStep<'_> {
             length: next.end - next.start,
             cancelled_in_a_row: memory.cancelled_in_a_row,
         };
-        let block = agenda::render(&input, self.format, self.template)?;
+        Ok(agenda::render(&input, self.format, self.template)?)
+    }
+
+    /// Absorbs the next occurrence's block and renders it again.
+    async fn plan_next(
+        &self,
+        row: &SeriesRow,
+        next: &Occurrence,
+        occ: &OccurrenceRow,
+        may_write: bool,
+    ) -> Result<NextAction, SeriesError> {
+        let description = next.description.clone().unwrap_or_default();
+        let (written, _) = self.store.occurrence_agenda(occ.id).await?;
+        match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
+            Ok(Some(parsed)) => {
+                // A block we have no record of writing (we crashed between the write and
+                // recording it, or a copy came from elsewhere): compare with a render that shows
+                // no items, so nothing in it is taken as deleted.
+                let base = match &written {
+                    Some(w) => w.clone(),
+                    None => self.render(row, next, occ).await?.without_items(),
+                };
+                let items = self.store.agenda_items(row.id, occ.id).await?;
+                let plan = agenda::plan_absorb(&items, &base, &parsed);
+                self.store
+                    .apply_absorb(row.id, occ.id, &plan, self.now)
+                    .await?;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return Ok(NextAction::Refused {
+                    occurrence_id: occ.id,
+                    why: e.to_string(),
+                });
+            }
+        }
+        let block = self.render(row, next, occ).await?;
         if !may_write {
             return Ok(NextAction::Nothing);
         }
@@ -241,12 +254,6 @@ impl SeriesStep<'_> {
                 description: new,
                 block,
             }),
-            Err(refusal @ (WriteRefusal::OptedOut | WriteRefusal::BlockRemoved)) => {
-                Ok(NextAction::Refused {
-                    occurrence_id: occ.id,
-                    why: refusal.to_string(),
-                })
-            }
             Err(other) => Ok(NextAction::Refused {
                 occurrence_id: occ.id,
                 why: other.to_string(),
