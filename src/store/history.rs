@@ -419,6 +419,21 @@ impl Store {
         .map_err(Into::into)
     }
 
+    /// Every revision of a series (all series with `None`), newest first.
+    pub async fn list_revisions(&self, series_id: Option<i64>) -> Result<Vec<Revision>> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
+                 description_before, description_after, created_at, restored_at \
+                 FROM description_revisions WHERE ($1 IS NULL OR series_id = $1) ORDER BY id DESC",
+            )
+            .bind(series_id)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
     pub async fn get_revision(&self, id: i64) -> Result<Revision> {
         let row: Option<Revision> = on_pool!(self, |p| {
             sqlx::query_as(

@@ -219,3 +219,330 @@ async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     let store = s.db.store().await;
     assert!(store.list_accounts().await.unwrap().is_empty());
 }
+
+fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap()
+}
+
+/// The description an occurrence shows in a resource (override's, else the master's).
+pub fn description_at(body: &[u8], uid: &str, original_start: &str) -> String {
+    let cal = oneonone::ics::parse(body).unwrap();
+    let series = cal.series.iter().find(|s| s.uid == uid).unwrap();
+    let at = t(original_start);
+    let occ = oneonone::ics::expand(
+        series,
+        at - chrono::Duration::hours(1),
+        at + chrono::Duration::hours(1),
+        chrono_tz::UTC,
+    )
+    .unwrap();
+    let o = occ
+        .iter()
+        .find(|o| o.original_start == at)
+        .unwrap_or_else(|| panic!("no occurrence at {at}"));
+    o.description.clone().unwrap_or_default()
+}
+
+impl Setup {
+    pub async fn body(&self, name: &str) -> Vec<u8> {
+        self.client
+            .get(&self.calendar.join(name).unwrap())
+            .await
+            .unwrap()
+            .body
+    }
+
+    /// Edits one occurrence's description as a calendar client would: read, change, PUT If-Match.
+    pub async fn user_edit(
+        &self,
+        name: &str,
+        uid: &str,
+        original_start: &str,
+        edit: impl Fn(&str) -> String,
+    ) {
+        let url = self.calendar.join(name).unwrap();
+        let r = self.client.get(&url).await.unwrap();
+        let old = description_at(&r.body, uid, original_start);
+        let new = edit(&old);
+        assert_ne!(old, new, "the edit changed nothing");
+        let body = oneonone::ics::set_occurrence_description(
+            &r.body,
+            uid,
+            t(original_start),
+            &new,
+            t(original_start),
+        )
+        .unwrap();
+        let etag = r.etag.or(self.client.etag(&url).await.unwrap()).unwrap();
+        self.client
+            .put(&url, body, &Precondition::Match(etag))
+            .await
+            .unwrap();
+    }
+
+    pub fn sync(&self, now: &str) {
+        let out = self.cli(&["sync", "--once", "--now", now]);
+        assert!(
+            out.status.success(),
+            "sync at {now}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
+    let mut out = Vec::new();
+    let mut done = false;
+    for l in text.split('\n') {
+        out.push(l.to_string());
+        if !done && l.starts_with(line_starting) {
+            out.push(new_line.to_string());
+            done = true;
+        }
+    }
+    assert!(done, "no line starting with {line_starting:?} in:\n{text}");
+    out.join("\n")
+}
+
+const ALICE: &str = "weekly-alice.ics";
+const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, the first week after the DST change
+const W2: &str = "2026-04-06T08:00:00Z";
+const W3: &str = "2026-04-13T08:00:00Z";
+
+#[tokio::test]
+async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {
+    for kind in Kind::ALL {
+        let s = Setup::new(kind).await;
+        let team_before = s.body("team-sync.ics").await;
+        let oneoff_before = s.body("one-off.ics").await;
+        let out = s.cli(&[
+            "connect",
+            "caldav",
+            "--url",
+            s.server.base.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ]);
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // First pass: agendas only in the next occurrence of the two 1:1s.
+        let alice = s.body(ALICE).await;
+        let d1 = description_at(&alice, "weekly-alice", W1);
+        assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
+        assert!(d1.contains("Alice Example goes first"), "{kind:?}: {d1}");
+        assert!(
+            d1.ends_with("\n\nAlice's own notes: keep me."),
+            "{kind:?}: user text must stay below: {d1}"
+        );
+        assert!(
+            d1.contains("Mon 30 Mar 2026, 10:00"),
+            "{kind:?}: shown in the event's zone after DST: {d1}"
+        );
+        assert_eq!(
+            description_at(&alice, "weekly-alice", W2),
+            "Alice's own notes: keep me."
+        );
+        let text = String::from_utf8_lossy(&alice);
+        assert!(
+            text.contains("X-OWN-PROPERTY:kept") && text.contains("BEGIN:VALARM"),
+            "{kind:?}: {text}"
+        );
+        let bob = s.body("biweekly-bob.ics").await;
+        assert!(
+            description_at(&bob, "biweekly-bob", "2026-03-31T14:00:00Z")
+                .contains("Bob Builder goes first"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            s.body("team-sync.ics").await,
+            team_before,
+            "{kind:?}: team meeting touched"
+        );
+        assert_eq!(
+            s.body("one-off.ics").await,
+            oneoff_before,
+            "{kind:?}: one-off touched"
+        );
+
+        // A second pass writes nothing.
+        s.sync("2026-03-24T12:05:00Z");
+        let store = s.db.store().await;
+        assert_eq!(
+            store.recent_runs(1).await.unwrap()[0].stats.writes,
+            0,
+            "{kind:?}"
+        );
+
+        // Alice adds a topic of hers and an action item in the invite.
+        s.user_edit(ALICE, "weekly-alice", W1, |d| {
+            let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
+            insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
+        })
+        .await;
+        s.sync("2026-03-25T12:00:00Z");
+        let series = store.list_series().await.unwrap();
+        let alice_series = series.iter().find(|x| x.uid == "weekly-alice").unwrap();
+        let items = store.list_items(alice_series.id, true).await.unwrap();
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(texts.len(), 2, "{kind:?}: {texts:?}");
+        assert!(
+            texts.contains(&"Career growth") && texts.contains(&"Prepare the Q2 plan"),
+            "{kind:?}: {texts:?}"
+        );
+
+        // The meeting is held; next week's agenda follows up on both.
+        s.sync("2026-03-31T09:00:00Z");
+        let d2 = description_at(&s.body(ALICE).await, "weekly-alice", W2);
+        assert!(d2.contains("- [ ] Prepare the Q2 plan"), "{kind:?}: {d2}");
+        assert!(d2.contains("- [ ] Career growth"), "{kind:?}: {d2}");
+        assert!(
+            d2.contains("Follow-ups from Mon 30 Mar 2026"),
+            "{kind:?}: {d2}"
+        );
+
+        // Alice ticks the action item in the invite; the week after it is gone and the other
+        // item shows its second carry.
+        s.user_edit(ALICE, "weekly-alice", W2, |d| {
+            d.replace("- [ ] Prepare the Q2 plan", "- [x] Prepare the Q2 plan")
+        })
+        .await;
+        s.sync("2026-04-07T09:00:00Z");
+        let d3 = description_at(&s.body(ALICE).await, "weekly-alice", W3);
+        assert!(
+            !d3.contains("Prepare the Q2 plan"),
+            "{kind:?}: closed item still shown: {d3}"
+        );
+        assert!(d3.contains("Career growth (carried x2)"), "{kind:?}: {d3}");
+        assert!(
+            d3.ends_with("\n\nAlice's own notes: keep me."),
+            "{kind:?}: {d3}"
+        );
+
+        let occ = store.list_occurrences(alice_series.id).await.unwrap();
+        let held: Vec<_> = occ.iter().filter(|o| o.status == "held").collect();
+        assert_eq!(held.len(), 2, "{kind:?}: {occ:?}");
+        let all = store.list_items(alice_series.id, false).await.unwrap();
+        let q2 = all
+            .iter()
+            .find(|i| i.text == "Prepare the Q2 plan")
+            .unwrap();
+        assert_eq!(
+            (q2.state.as_str(), q2.times_carried),
+            ("done", 1),
+            "{kind:?}"
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_concurrent_edit_between_read_and_write_keeps_both() {
+    for kind in Kind::ALL {
+        let s = Setup::new(kind).await;
+        let out = s.cli(&[
+            "connect",
+            "caldav",
+            "--url",
+            s.server.base.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ]);
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // The daemon's services, as the pass builds them.
+        let env = s.env();
+        let config = oneonone::config::Config::load(&oneonone::config::Sources {
+            file: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+        .unwrap();
+        let services = oneonone::app::Services::open(config).await.unwrap();
+        let syncer = oneonone::provider::caldav::CaldavSyncer {
+            store: services.store.clone(),
+            keyring: services.keyring.clone(),
+            config: services.config.clone(),
+            rules: services.rules.clone(),
+        };
+        let account = services.store.get_account(1).await.unwrap();
+
+        // The manager queues a topic (the agenda must change), and meanwhile Alice edits the
+        // invite: a line in the block, and text of her own outside it.
+        let series = services.store.list_series().await.unwrap();
+        let alice = series.iter().find(|x| x.uid == "weekly-alice").unwrap();
+        services
+            .store
+            .add_item(
+                alice.id,
+                "manager",
+                "Team offsite plans",
+                oneonone::store::ItemSource::Cli,
+                None,
+                t("2026-03-25T10:00:00Z"),
+            )
+            .await
+            .unwrap();
+        s.user_edit(ALICE, "weekly-alice", W1, |d| {
+            let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May");
+            format!("{d}\nPS from Alice: room 4.2")
+        })
+        .await;
+
+        // The cache still holds the old version: the write meets a 412, re-reads, merges.
+        let stats = syncer
+            .write_agendas(&account, t("2026-03-25T12:00:00Z"))
+            .await
+            .unwrap();
+        assert!(stats.conflicts >= 1, "{kind:?}: {stats:?}");
+        assert_eq!(stats.writes, 1, "{kind:?}: {stats:?}");
+        let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+        assert!(
+            d.contains("- [ ] Vacation in May"),
+            "{kind:?}: Alice's line lost: {d}"
+        );
+        assert!(
+            d.contains("Team offsite plans"),
+            "{kind:?}: the queued topic is missing: {d}"
+        );
+        assert!(
+            d.ends_with("Alice's own notes: keep me.\nPS from Alice: room 4.2"),
+            "{kind:?}: {d}"
+        );
+
+        // Every write is reversible: the revisions hold what was replaced.
+        let revs = services.store.list_revisions(Some(alice.id)).await.unwrap();
+        assert!(
+            revs[0]
+                .description_before
+                .as_deref()
+                .unwrap()
+                .contains("PS from Alice"),
+            "{kind:?}"
+        );
+        assert_eq!(revs[0].description_after, d, "{kind:?}");
+        services.store.close().await;
+    }
+}

@@ -123,6 +123,33 @@ impl CaldavSyncer {
         Ok(stats)
     }
 
+    /// Only the agenda step, from the cache as it stands (no fetch): what a pass does between its
+    /// read and its writes. Tests use it to put a concurrent edit in exactly that gap.
+    pub async fn write_agendas(
+        &self,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<RunStats, PassError> {
+        let (client, settings) = self.client_for(account)?;
+        let owner = settings.owner();
+        let mut stats = RunStats {
+            accounts: 1,
+            ..RunStats::default()
+        };
+        for cal in self
+            .store
+            .list_calendars(account.id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter(|c| c.enabled)
+        {
+            self.agendas(&client, cal, &owner, now, &mut stats).await?;
+        }
+        stats.requests = client.request_count() as i64;
+        Ok(stats)
+    }
+
     /// The agenda step for every tracked 1:1 of a calendar; one series' problem is recorded on
     /// that series and the others go on.
     async fn agendas(
