@@ -104,15 +104,13 @@ impl SeriesStep<'_> {
         // Refresh the times of open occurrences first (a meeting moved later has not ended).
         let known = self.store.list_occurrences(row.id).await?;
         for k in known.iter().filter(|k| k.closed_at.is_none()) {
-            if let Some(o) = occurrences
+            let current = occurrences
                 .iter()
-                .find(|o| o.original_start == k.original_start)
-            {
-                if (o.start, o.end) != (k.start_at, k.end_at) {
-                    self.store
-                        .upsert_occurrence(row.id, o.original_start, o.start, o.end, None)
-                        .await?;
-                }
+                .find(|o| o.original_start == k.original_start);
+            if let Some(o) = current.filter(|o| (o.start, o.end) != (k.start_at, k.end_at)) {
+                self.store
+                    .upsert_occurrence(row.id, o.original_start, o.start, o.end, None)
+                    .await?;
             }
         }
         for occ in self.store.ended_open_occurrences(row.id, self.now).await? {
