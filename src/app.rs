@@ -56,15 +56,18 @@ impl Services {
         })
     }
 
-    /// The syncer that routes each account to its provider.
-    pub fn providers(&self) -> Providers {
-        let caldav = crate::provider::caldav::CaldavSyncer {
+    pub fn caldav(&self) -> crate::provider::caldav::CaldavSyncer {
+        crate::provider::caldav::CaldavSyncer {
             store: self.store.clone(),
             keyring: self.keyring.clone(),
             config: self.config.clone(),
             rules: self.rules.clone(),
-        };
-        Providers::default().with(crate::store::Provider::Caldav, Arc::new(caldav))
+        }
+    }
+
+    /// The syncer that routes each account to its provider.
+    pub fn providers(&self) -> Providers {
+        Providers::default().with(crate::store::Provider::Caldav, Arc::new(self.caldav()))
     }
 
     pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {

@@ -83,10 +83,70 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         account: Option<i64>,
     },
+    /// Items on a 1:1's agenda.
+    Item {
+        #[command(subcommand)]
+        action: ItemAction,
+    },
+    /// Every meeting of a 1:1: date, status, items closed and carried, notes.
+    History {
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: HistoryFormat,
+    },
+    /// Put back the description that a write replaced (see the revision ids in `history`).
+    Restore {
+        revision: i64,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
     /// The recurring series found in connected calendars, and your overrides of detection.
     Series {
         #[command(subcommand)]
         action: SeriesAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SectionArg {
+    /// The direct's topics ("15 minutes for you").
+    Direct,
+    /// Your topics.
+    Manager,
+    /// An action item to follow up on.
+    Action,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemAction {
+    /// Queue an item for the next agenda of the 1:1 with EMAIL.
+    Add {
+        /// The other person of the 1:1 (the direct's address).
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        #[arg(long, value_enum, default_value = "manager")]
+        section: SectionArg,
+        /// The item's text.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// The items of the 1:1 with EMAIL.
+    List {
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        /// Also done and dropped items.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -297,6 +357,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Item { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::item(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { with, format } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::history(config, &with, format))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { revision, now } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::restore(config, revision, now))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Run { now } => {
             let config = load_config(cli.config)?;

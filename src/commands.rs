@@ -10,11 +10,14 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::app::Services;
-use crate::cli::{AccountsAction, ConnectProvider, SeriesAction};
+use crate::cli::{
+    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, SectionArg, SeriesAction,
+};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::detect::SeriesOverride;
 use crate::server::AccountReadiness;
+use crate::store::{ItemSource, SeriesRow, Store};
 
 fn read_password(
     file: Option<&std::path::Path>,
@@ -277,4 +280,197 @@ pub async fn sync(
     }
     services.store.close().await;
     Ok(summary.failed == 0)
+}
+
+/// The tracked 1:1 with `email` (the direct's address); an error naming the choices otherwise.
+async fn series_with(store: &Store, email: &str) -> anyhow::Result<SeriesRow> {
+    let wanted = crate::model::EmailAddress::parse(email)
+        .with_context(|| format!("{email:?} is not an email address"))?;
+    let all = store.list_series().await?;
+    let mut found: Vec<SeriesRow> = all
+        .into_iter()
+        .filter(|s| s.tracked() && s.direct_email.as_deref() == Some(wanted.as_str()))
+        .collect();
+    match found.len() {
+        0 => bail!("no tracked 1:1 with {wanted}; see `oneonone series list`"),
+        1 => Ok(found.remove(0)),
+        _ => bail!(
+            "several 1:1s with {wanted} ({}); exclude the ones you do not use with `oneonone series exclude ID`",
+            found
+                .iter()
+                .map(|s| format!("{} {:?}", s.id, s.summary))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    match action {
+        ItemAction::Add {
+            with,
+            section,
+            text,
+        } => {
+            let series = series_with(&store, &with).await?;
+            let text = text.join(" ");
+            let text = text.trim();
+            if text.is_empty() {
+                bail!("the item text is empty");
+            }
+            let section = match section {
+                SectionArg::Direct => "direct",
+                SectionArg::Manager => "manager",
+                SectionArg::Action => "action",
+            };
+            let id = store
+                .add_item(series.id, section, text, ItemSource::Cli, None, Utc::now())
+                .await?;
+            println!(
+                "Item {id} added to {:?} ({section}); it shows in the next agenda after the next pass.",
+                series.summary
+            );
+        }
+        ItemAction::List { with, all, json } => {
+            let series = series_with(&store, &with).await?;
+            let items = store.list_items(series.id, !all).await?;
+            if json {
+                let v: Vec<_> = items
+                    .iter()
+                    .map(|i| {
+                        serde_json::json!({"id": i.id, "section": i.section, "text": i.text,
+                        "state": i.state, "times_carried": i.times_carried, "source": i.source})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for i in &items {
+                    let carried = if i.times_carried > 0 {
+                        format!(" (carried x{})", i.times_carried)
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "{:>5}  {:<7} {:<7} {}{carried}",
+                        i.id, i.section, i.state, i.text
+                    );
+                }
+                if items.is_empty() {
+                    println!("No items.");
+                }
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct MeetingLine {
+    date: String,
+    status: String,
+    closed: Vec<String>,
+    carried: Vec<(String, u32)>,
+    moved_on: Vec<String>,
+    notes: Vec<String>,
+}
+
+pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    let series = series_with(&store, with).await?;
+    let mut meetings = Vec::new();
+    for o in store.list_occurrences(series.id).await? {
+        let summary: crate::store::MeetingSummary = o
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let notes: Vec<crate::agenda::Note> = o
+            .notes
+            .as_deref()
+            .and_then(|n| serde_json::from_str(n).ok())
+            .unwrap_or_default();
+        meetings.push(MeetingLine {
+            date: o.start_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            status: o.status.clone(),
+            closed: summary.closed,
+            carried: summary.carried,
+            moved_on: summary.moved_on,
+            notes: notes
+                .into_iter()
+                .map(|n| n.text)
+                .filter(|t| !t.trim().is_empty())
+                .collect(),
+        });
+    }
+    match format {
+        HistoryFormat::Json => {
+            let v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        HistoryFormat::Text | HistoryFormat::Markdown => {
+            let md = format == HistoryFormat::Markdown;
+            if md {
+                println!("# {}\n", series.summary);
+            } else {
+                println!(
+                    "{} (with {})",
+                    series.summary,
+                    series.direct_email.as_deref().unwrap_or("?")
+                );
+            }
+            for m in &meetings {
+                if md {
+                    println!("## {} ({})\n", m.date, m.status);
+                } else {
+                    println!("{}  {}", m.date, m.status);
+                }
+                let bullet = if md { "- " } else { "    " };
+                for c in &m.closed {
+                    println!("{bullet}done: {c}");
+                }
+                for (c, n) in &m.carried {
+                    println!("{bullet}carried (x{n}): {c}");
+                }
+                for c in &m.moved_on {
+                    println!("{bullet}moved on: {c}");
+                }
+                for n in &m.notes {
+                    println!("{bullet}note: {n}");
+                }
+                if md {
+                    println!();
+                }
+            }
+            let revs = store.list_revisions(Some(series.id)).await?;
+            if !revs.is_empty() && !md {
+                println!(
+                    "Revisions (undo a write with `oneonone restore ID`): {}",
+                    revs.iter()
+                        .take(10)
+                        .map(|r| r.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn restore(
+    config: Config,
+    revision: i64,
+    now: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let services = Services::open(config).await?;
+    let now = crate::clock::from_option(now).now();
+    let id = crate::provider::caldav::restore::restore(&services.caldav(), revision, now)
+        .await
+        .with_context(|| format!("cannot restore revision {revision}"))?;
+    println!("Restored revision {revision}; the restore itself is revision {id}.");
+    services.store.close().await;
+    Ok(())
 }

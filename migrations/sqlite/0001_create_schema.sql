@@ -97,6 +97,8 @@ CREATE TABLE occurrences (
     -- The final block as it stood when the meeting closed, and its free notes (JSON).
     final_agenda     TEXT,
     notes            TEXT,
+    -- What the meeting closed, carried and moved on (JSON), for `oneonone history`.
+    summary          TEXT,
     closed_at        TEXT,
     UNIQUE (series_id, original_start),
     -- A closed occurrence is never 'upcoming'.

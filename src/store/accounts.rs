@@ -335,6 +335,22 @@ impl Store {
         .map_err(Into::into)
     }
 
+    pub async fn get_calendar(&self, id: i64) -> Result<Calendar> {
+        let row: Option<Calendar> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, account_id, remote_id, display_name, timezone, sync_token, ctag, \
+                 last_full_sync_at, enabled FROM calendars WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.ok_or(StoreError::NotFound {
+            what: "calendar",
+            id: id.to_string(),
+        })
+    }
+
     /// Stores a calendar's sync cursor after a pass.
     pub async fn set_calendar_cursor(
         &self,

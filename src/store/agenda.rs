@@ -40,6 +40,47 @@ fn to_item(r: ItemRecord) -> Result<Item> {
     })
 }
 
+/// What one meeting did to the items, kept with the occurrence for `oneonone history`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MeetingSummary {
+    /// Items ticked in this meeting.
+    pub closed: Vec<String>,
+    /// Open items carried to the next meeting, with their new count.
+    pub carried: Vec<(String, u32)>,
+    /// Open items that moved on without a carry (the meeting did not take place).
+    pub moved_on: Vec<String>,
+}
+
+impl MeetingSummary {
+    pub fn new(items: &[Item], closing: &ClosedMeeting) -> Self {
+        let text = |id: &i64| {
+            items
+                .iter()
+                .find(|i| i.id == *id)
+                .map(|i| i.text.clone())
+                .unwrap_or_default()
+        };
+        let count = |id: &i64| {
+            closing
+                .changes
+                .iter()
+                .find(|c| c.id == *id)
+                .map(|c| c.times_carried)
+                .or_else(|| items.iter().find(|i| i.id == *id).map(|i| i.times_carried))
+                .unwrap_or(0)
+        };
+        Self {
+            closed: closing.closed.iter().map(text).collect(),
+            carried: closing
+                .carried
+                .iter()
+                .map(|id| (text(id), count(id)))
+                .collect(),
+            moved_on: closing.moved_on.iter().map(text).collect(),
+        }
+    }
+}
+
 /// What the renderer needs to know about a series' past.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SeriesMemory {
@@ -260,21 +301,24 @@ impl Store {
         closing: &ClosedMeeting,
         final_agenda: Option<&str>,
         notes: &[Note],
+        summary: &MeetingSummary,
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let notes = serde_json::to_string(notes).expect("notes serialize");
+        let summary = serde_json::to_string(summary).expect("summary serializes");
         let state = OccurrenceState::from(outcome);
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let done = sqlx::query(
-                "UPDATE occurrences SET status = $2, final_agenda = $3, notes = $4, closed_at = $5 \
-                 WHERE id = $1 AND closed_at IS NULL",
+                "UPDATE occurrences SET status = $2, final_agenda = $3, notes = $4, closed_at = $5, \
+                 summary = $6 WHERE id = $1 AND closed_at IS NULL",
             )
             .bind(occurrence_id)
             .bind(state.as_str())
             .bind(final_agenda)
             .bind(&notes)
             .bind(now)
+            .bind(&summary)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -330,7 +374,7 @@ impl Store {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at FROM occurrences \
+                 agenda_hash, final_agenda, notes, closed_at, summary FROM occurrences \
                  WHERE series_id = $1 AND closed_at IS NULL AND end_at <= $2 ORDER BY original_start",
             )
             .bind(series_id)

@@ -114,6 +114,7 @@ pub struct OccurrenceRow {
     pub final_agenda: Option<String>,
     pub notes: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub summary: Option<String>,
 }
 
 impl OccurrenceRow {
@@ -274,7 +275,7 @@ impl Store {
                  end_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.end_at ELSE occurrences.end_at END, \
                  remote_id = COALESCE(excluded.remote_id, occurrences.remote_id) \
                  RETURNING id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at",
+                 agenda_hash, final_agenda, notes, closed_at, summary",
             )
             .bind(series_id)
             .bind(original_start)
@@ -291,7 +292,7 @@ impl Store {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at FROM occurrences \
+                 agenda_hash, final_agenda, notes, closed_at, summary FROM occurrences \
                  WHERE series_id = $1 ORDER BY original_start",
             )
             .bind(series_id)
@@ -432,6 +433,18 @@ impl Store {
             .await
         })
         .map_err(Into::into)
+    }
+
+    pub async fn mark_revision_restored(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE description_revisions SET restored_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 
     pub async fn get_revision(&self, id: i64) -> Result<Revision> {

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
-pub use agenda::SeriesMemory;
+pub use agenda::{MeetingSummary, SeriesMemory};
 pub use events::CachedEvent;
 pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,

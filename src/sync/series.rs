@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use crate::agenda::{self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision};
 use crate::config::AgendaConfig;
 use crate::model::{Occurrence, OccurrenceStatus, Series};
-use crate::store::{OccurrenceRow, SeriesRow, Store, StoreError};
+use crate::store::{MeetingSummary, OccurrenceRow, SeriesRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeriesError {
@@ -154,14 +154,11 @@ impl SeriesStep<'_> {
         let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
         let shown = written.as_ref().map(RenderedBlock::item_ids);
         let closing = agenda::close_meeting(&items, shown.as_deref(), outcome);
+        let summary = MeetingSummary::new(&items, &closing);
+        let snapshot = final_agenda.as_deref();
         self.store
             .close_meeting(
-                occ.id,
-                outcome,
-                &closing,
-                final_agenda.as_deref(),
-                &notes,
-                self.now,
+                occ.id, outcome, &closing, snapshot, &notes, &summary, self.now,
             )
             .await?;
         Ok(())

@@ -481,12 +481,7 @@ async fn a_concurrent_edit_between_read_and_write_keeps_both() {
         })
         .unwrap();
         let services = oneonone::app::Services::open(config).await.unwrap();
-        let syncer = oneonone::provider::caldav::CaldavSyncer {
-            store: services.store.clone(),
-            keyring: services.keyring.clone(),
-            config: services.config.clone(),
-            rules: services.rules.clone(),
-        };
+        let syncer = services.caldav();
         let account = services.store.get_account(1).await.unwrap();
 
         // The manager queues a topic (the agenda must change), and meanwhile Alice edits the
@@ -545,4 +540,124 @@ async fn a_concurrent_edit_between_read_and_write_keeps_both() {
         assert_eq!(revs[0].description_after, d, "{kind:?}");
         services.store.close().await;
     }
+}
+
+#[tokio::test]
+async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.cli(&[
+        "connect",
+        "caldav",
+        "--url",
+        s.server.base.as_str(),
+        "--username",
+        USER,
+        "--password-env",
+        "TEST_CALDAV_PASSWORD",
+        "--owner",
+        "sam@example.com",
+        "--now",
+        "2026-03-24T12:00:00Z",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let add = s.cli(&[
+        "item",
+        "add",
+        "--with",
+        "Alice@Example.com",
+        "--section",
+        "manager",
+        "Budget",
+        "review",
+    ]);
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let unknown = s.cli(&["item", "add", "--with", "nobody@example.com", "x"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no tracked 1:1 with nobody@example.com")
+    );
+
+    s.sync("2026-03-24T12:05:00Z");
+    let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(d.contains("- [ ] Budget review"), "{d}");
+    let list = s.cli(&["item", "list", "--with", "alice@example.com", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v[0]["text"], "Budget review", "{v}");
+
+    // Undo every write into this occurrence, oldest first: the description is the user's again.
+    let store = s.db.store().await;
+    let alice = store
+        .list_series()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.uid == "weekly-alice")
+        .unwrap();
+    let first = store
+        .list_revisions(Some(alice.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .last()
+        .unwrap();
+    assert_eq!(
+        first.description_before.as_deref(),
+        Some("Alice's own notes: keep me.")
+    );
+    let out = s.cli(&["restore", &first.id.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        description_at(&s.body(ALICE).await, "weekly-alice", W1),
+        "Alice's own notes: keep me."
+    );
+
+    // The daemon does not put back a block someone removed; it says why.
+    s.sync("2026-03-24T12:10:00Z");
+    assert_eq!(
+        description_at(&s.body(ALICE).await, "weekly-alice", W1),
+        "Alice's own notes: keep me."
+    );
+    let list = s.cli(&["series", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let row = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["uid"] == "weekly-alice")
+        .unwrap();
+    assert!(
+        row["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("removed"),
+        "{row}"
+    );
+
+    // The meeting still counts as held in the history.
+    s.sync("2026-03-31T09:00:00Z");
+    let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(v["meetings"][0]["status"], "held", "{v}");
+    assert_eq!(v["meetings"][0]["carried"][0][0], "Budget review", "{v}");
+    let md = s.cli(&[
+        "history",
+        "--with",
+        "alice@example.com",
+        "--format",
+        "markdown",
+    ]);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("## 2026-03-30 08:00 UTC (held)"));
+    store.close().await;
 }

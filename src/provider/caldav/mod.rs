@@ -5,6 +5,7 @@ pub mod client;
 pub mod connect;
 pub mod fetch;
 pub mod pass;
+pub mod restore;
 pub mod xml;
 
 pub use client::{
