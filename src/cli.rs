@@ -54,6 +54,9 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The calendar owner's address (repeatable): adds the 1:1 verdict of each series.
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
     },
     /// Show or check configuration.
     Config {
@@ -262,6 +265,7 @@ fn inspect(
     tz: chrono_tz::Tz,
     json: bool,
     now: DateTime<Utc>,
+    verdicts: Option<(Vec<String>, &crate::config::DetectConfig)>,
 ) -> anyhow::Result<()> {
     use std::io::Read as _;
     let input = if file.as_os_str() == "-" {
@@ -276,6 +280,50 @@ fn inspect(
     let from = from.map_or(Ok(now), |raw| parse_from(raw, tz))?;
     let report = crate::ics::inspect(&input, from, count, tz)
         .with_context(|| format!("{} is not a calendar we can read", file.display()))?;
+    if let Some((owners, detect_cfg)) = verdicts {
+        let owner = crate::model::Owner::new(
+            owners
+                .iter()
+                .filter_map(|o| crate::model::EmailAddress::parse(o)),
+        );
+        if owner.emails.is_empty() {
+            anyhow::bail!("--owner: no valid email address in {owners:?}");
+        }
+        let rules = crate::detect::DetectRules::from_config(detect_cfg)?;
+        let cal = crate::ics::parse(&input)?;
+        let lines: Vec<serde_json::Value> = report
+            .series
+            .iter()
+            .filter_map(|r| {
+                let series = cal.series.iter().find(|s| s.uid == r.uid)?;
+                let v = crate::detect::detect(series, &owner, &rules);
+                Some(serde_json::json!({
+                    "uid": r.uid,
+                    "summary": r.summary,
+                    "one_on_one": v.one_on_one,
+                    "with": v.with_email(),
+                    "reason": v.reason,
+                    "next": r.occurrences.iter().map(|o| o.start.clone()).collect::<Vec<_>>(),
+                }))
+            })
+            .collect();
+        if json {
+            println!("{}", serde_json::to_string_pretty(&lines)?);
+        } else {
+            print!("{}", crate::ics::render_text(&report));
+            println!("\n1:1 verdicts:");
+            for l in &lines {
+                println!(
+                    "  {}: {}",
+                    l["summary"]
+                        .as_str()
+                        .unwrap_or(l["uid"].as_str().unwrap_or("?")),
+                    l["reason"].as_str().unwrap_or("")
+                );
+            }
+        }
+        return Ok(());
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -292,13 +340,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             count,
             tz,
             json,
+            owners,
         } => {
-            let tz = match tz {
-                Some(tz) => tz,
-                None => load_config(cli.config)?.agenda.default_timezone,
-            };
+            let config = load_config(cli.config)?;
+            let tz = tz.unwrap_or(config.agenda.default_timezone);
             let now = crate::clock::Clock::now(&crate::clock::SystemClock);
-            inspect(&file, from.as_deref(), count, tz, json, now)?;
+            let verdicts = (!owners.is_empty()).then(|| (owners, &config.detect));
+            inspect(&file, from.as_deref(), count, tz, json, now, verdicts)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {

@@ -253,3 +253,44 @@ fn every_corpus_reason_is_one_sentence_that_states_the_verdict() {
         assert!(!r.contains('\n') && r.len() < 400, "{}: {r}", o.label.uid);
     }
 }
+
+#[test]
+fn inspect_with_owner_prints_one_verdict_object_per_series() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/detect/google-sam.ics"
+    );
+    let out = crate::helpers::run_cli(
+        &[
+            "inspect",
+            file,
+            "--owner",
+            "sam@acme.io",
+            "--json",
+            "--count",
+            "2",
+            "--from",
+            "2026-12-01",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["summary"] == "1:1 Alice / Sam")
+        .unwrap();
+    assert_eq!(first["one_on_one"], true);
+    assert_eq!(first["with"], "alice.martin@acme.io");
+    assert!(first["reason"].as_str().unwrap().starts_with("1:1: weekly"));
+    assert_eq!(first["next"].as_array().unwrap().len(), 2);
+    assert!(first["uid"].is_string());
+    let bad = crate::helpers::run_cli(&["inspect", file, "--owner", "not-an-address"], &[]);
+    assert!(!bad.status.success());
+}
