@@ -345,7 +345,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(cli.config)?;
             let tz = tz.unwrap_or(config.agenda.default_timezone);
             let now = crate::clock::Clock::now(&crate::clock::SystemClock);
-            let verdicts = (!owners.is_empty()).then(|| (owners, &config.detect));
+            let verdicts = (!owners.is_empty()).then_some((owners, &config.detect));
             inspect(&file, from.as_deref(), count, tz, json, now, verdicts)?;
             Ok(ExitCode::SUCCESS)
         }
