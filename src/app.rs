@@ -62,21 +62,31 @@ impl Services {
             keyring: self.keyring.clone(),
             config: self.config.clone(),
             rules: self.rules.clone(),
+            dry_run: false,
         }
     }
 
     /// The syncer that routes each account to its provider.
-    pub fn providers(&self) -> Providers {
-        Providers::default().with(crate::store::Provider::Caldav, Arc::new(self.caldav()))
+    pub fn providers(&self, dry_run: bool) -> Providers {
+        let caldav = crate::provider::caldav::CaldavSyncer {
+            dry_run,
+            ..self.caldav()
+        };
+        Providers::default().with(crate::store::Provider::Caldav, Arc::new(caldav))
     }
 
     pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
+        self.scheduler_with(clock, false)
+    }
+
+    /// A scheduler; with `dry_run` it writes nothing into calendars (see `sync --dry-run`).
+    pub fn scheduler_with(&self, clock: Arc<dyn Clock>, dry_run: bool) -> Scheduler {
         Scheduler {
             store: self.store.clone(),
             cfg: self.config.sync.clone(),
             daemon_id: daemon_id(),
             clock,
-            syncer: Arc::new(self.providers()),
+            syncer: Arc::new(self.providers(dry_run)),
             heartbeat: Arc::new(Heartbeat::default()),
         }
     }

@@ -85,6 +85,10 @@ pub enum Command {
         /// Only this account (see `accounts list`).
         #[arg(long, value_name = "ID")]
         account: Option<i64>,
+        /// Read and record as usual, but write nothing into calendars: print each description
+        /// that would be written.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Items on a 1:1's agenda.
     Item {
@@ -396,10 +400,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(crate::commands::series(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sync { once, now, account } => {
+        Command::Sync {
+            once,
+            now,
+            account,
+            dry_run,
+        } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
-            let ok = runtime()?.block_on(crate::commands::sync(config, once, now, account))?;
+            let ok =
+                runtime()?.block_on(crate::commands::sync(config, once, now, account, dry_run))?;
             Ok(if ok {
                 ExitCode::SUCCESS
             } else {

@@ -242,10 +242,11 @@ pub async fn sync(
     once: bool,
     now: Option<DateTime<Utc>>,
     account: Option<i64>,
+    dry_run: bool,
 ) -> anyhow::Result<bool> {
     let services = Services::open(config).await?;
     let clock: Arc<dyn Clock> = crate::clock::from_option(now);
-    let scheduler = services.scheduler(clock);
+    let scheduler = services.scheduler_with(clock, dry_run);
     if !once {
         let cancel = tokio_util::sync::CancellationToken::new();
         crate::app::cancel_on_signals(cancel.clone());

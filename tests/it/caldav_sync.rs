@@ -585,6 +585,24 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         String::from_utf8_lossy(&unknown.stderr).contains("no tracked 1:1 with nobody@example.com")
     );
 
+    // A dry run shows the write and does not make it.
+    let before = s.body(ALICE).await;
+    let dry = s.cli(&[
+        "sync",
+        "--once",
+        "--dry-run",
+        "--now",
+        "2026-03-24T12:04:00Z",
+    ]);
+    assert!(dry.status.success());
+    let shown = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        shown.contains("would write into \"1:1 Alice / Sam\"")
+            && shown.contains("- [ ] Budget review"),
+        "{shown}"
+    );
+    assert_eq!(s.body(ALICE).await, before, "a dry run wrote");
+
     s.sync("2026-03-24T12:05:00Z");
     let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
     assert!(d.contains("- [ ] Budget review"), "{d}");

@@ -29,6 +29,8 @@ pub struct CaldavSyncer {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
     pub rules: Arc<DetectRules>,
+    /// Write nothing into calendars; print each description a write would put there.
+    pub dry_run: bool,
 }
 
 impl From<DavError> for PassError {
@@ -253,6 +255,22 @@ impl CaldavSyncer {
                     SeriesError::Store(s) => AgendaFailure::internal(s),
                     other => AgendaFailure::Series(other.to_string()),
                 })?;
+            if let (
+                true,
+                NextAction::Write {
+                    original_start,
+                    description,
+                    ..
+                },
+            ) = (self.dry_run, &action)
+            {
+                println!(
+                    "--- would write into {:?}, occurrence of {}:\n{description}\n---",
+                    row.summary,
+                    original_start.to_rfc3339()
+                );
+                return Ok(());
+            }
             let NextAction::Write {
                 occurrence_id,
                 original_start,
