@@ -41,6 +41,7 @@ pub struct Services {
     pub store: Store,
     pub keyring: Arc<crate::secrets::Keyring>,
     pub rules: Arc<crate::detect::DetectRules>,
+    pub template: Arc<crate::agenda::Template>,
 }
 
 impl Services {
@@ -53,6 +54,7 @@ impl Services {
             store,
             keyring: Arc::new(keyring),
             rules: Arc::new(rules),
+            template: Arc::new(crate::agenda::Template::default_template()),
         })
     }
 
@@ -62,6 +64,7 @@ impl Services {
             keyring: self.keyring.clone(),
             config: self.config.clone(),
             rules: self.rules.clone(),
+            template: self.template.clone(),
             dry_run: false,
         }
     }

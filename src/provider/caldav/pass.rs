@@ -29,6 +29,8 @@ pub struct CaldavSyncer {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
     pub rules: Arc<DetectRules>,
+    /// The compiled agenda template (compiled once at start-up).
+    pub template: Arc<Template>,
     /// Write nothing into calendars; print each description a write would put there.
     pub dry_run: bool,
 }
@@ -220,7 +222,6 @@ impl CaldavSyncer {
         stats: &mut RunStats,
         may_write: bool,
     ) -> Result<(), AgendaFailure> {
-        let template = Template::default_template();
         for attempt in 0..MAX_CONFLICT_RETRIES {
             let Some(cached) = self
                 .store
@@ -241,7 +242,7 @@ impl CaldavSyncer {
             let step = SeriesStep {
                 store: &self.store,
                 cfg: &self.config.agenda,
-                template: &template,
+                template: &self.template,
                 format: Format::Plain,
                 manager_name: &manager,
                 now,
