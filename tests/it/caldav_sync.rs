@@ -63,6 +63,16 @@ pub fn manager_calendar() -> Vec<(&'static str, String)> {
                 + "END:VEVENT\r\nEND:VCALENDAR\r\n",
         ),
         (
+            // Sam's own manager's 1:1 with Sam: a 1:1, but Dana organizes it, so no writes.
+            "with-dana.ics",
+            ev("with-dana", "")
+                + "DTSTART:20260302T150000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\n\
+                   SUMMARY:Sam / Dana 1:1\r\nORGANIZER;CN=Dana Director:mailto:dana@example.com\r\n\
+                   ATTENDEE;CN=Dana Director;PARTSTAT=ACCEPTED:mailto:dana@example.com\r\n\
+                   ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
+                   END:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+        (
             "one-off.ics",
             ev("one-off", "")
                 + "DTSTART:20260305T110000Z\r\nDURATION:PT30M\r\nSUMMARY:Coffee with Carol\r\n"
@@ -146,12 +156,12 @@ impl Setup {
 }
 
 #[tokio::test]
-async fn connect_finds_the_two_one_on_ones_and_an_idle_pass_costs_one_request() {
+async fn connect_finds_the_one_on_ones_and_an_idle_pass_costs_one_request() {
     for kind in Kind::ALL {
         let s = Setup::new(kind).await;
         let text = s.connect();
         assert!(
-            text.contains("2 recurring 1:1(s) found"),
+            text.contains("3 recurring 1:1(s) found"),
             "{kind:?}: {text}"
         );
         assert!(
@@ -186,7 +196,7 @@ async fn connect_finds_the_two_one_on_ones_and_an_idle_pass_costs_one_request() 
             .iter()
             .filter_map(|s| s["with"].as_str())
             .collect();
-        assert_eq!(withs.len(), 2, "{kind:?}: {v}");
+        assert_eq!(withs.len(), 3, "{kind:?}: {v}");
         assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
         store.close().await;
     }
@@ -315,6 +325,7 @@ async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {
     for kind in Kind::ALL {
         let s = Setup::new(kind).await;
         let team_before = s.body("team-sync.ics").await;
+        let dana_before = s.body("with-dana.ics").await;
         let oneoff_before = s.body("one-off.ics").await;
         let out = s.cli(&[
             "connect",
