@@ -160,6 +160,8 @@ pub struct SyncConfig {
     pub jitter: f64,
     pub concurrency: usize,
     pub request_timeout_secs: u64,
+    pub lease_secs: u64,
+    pub pass_timeout_secs: u64,
     pub max_writes_per_pass: u32,
 }
 
@@ -258,6 +260,12 @@ impl Config {
         }
         if self.sync.request_timeout_secs == 0 {
             return bad("sync.request_timeout_secs", "must be at least 1");
+        }
+        if self.sync.lease_secs < 2 {
+            return bad("sync.lease_secs", "must be at least 2");
+        }
+        if self.sync.pass_timeout_secs == 0 {
+            return bad("sync.pass_timeout_secs", "must be at least 1");
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");

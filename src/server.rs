@@ -145,7 +145,24 @@ pub async fn readiness(s: &AppState) -> Readiness {
     }
 }
 
-async fn metrics() -> impl IntoResponse {
+async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    // Gauges read from the database at scrape time: they are true for every daemon sharing it.
+    let bound = Duration::from_secs(3);
+    if let Ok(Ok((leased, overdue))) =
+        tokio::time::timeout(bound, s.store.lease_counts(s.clock.now())).await
+    {
+        metrics::gauge!("oneonone_leases_held").set(leased as f64);
+        metrics::gauge!("oneonone_accounts_overdue").set(overdue as f64);
+    }
+    if let Ok(Ok(accounts)) = tokio::time::timeout(bound, s.store.list_accounts()).await {
+        for state in ["ok", "backing_off", "needs_reconnect", "disabled"] {
+            let n = accounts
+                .iter()
+                .filter(|a| AccountReadiness::from(*a).state == state)
+                .count();
+            metrics::gauge!("oneonone_accounts", "state" => state).set(n as f64);
+        }
+    }
     let body = crate::telemetry::metrics().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

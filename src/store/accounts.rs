@@ -259,6 +259,37 @@ impl Store {
         row.map(Account::try_from).transpose()
     }
 
+    /// Extends a lease this daemon holds; false when it no longer holds it.
+    pub async fn renew_lease(&self, id: i64, daemon: &str, until: DateTime<Utc>) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(id)
+            .bind(daemon)
+            .bind(until)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// (accounts leased now, active accounts overdue): for `/metrics`.
+    pub async fn lease_counts(&self, now: DateTime<Utc>) -> Result<(i64, i64)> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT COUNT(*) FROM accounts WHERE lease_owner IS NOT NULL AND lease_expires_at >= $1), \
+                 (SELECT COUNT(*) FROM accounts WHERE state = 'active' AND next_due_at < $1)",
+            )
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
     /// Gives back every lease `daemon` holds (at shutdown), so another daemon can take over at once.
     pub async fn release_leases(&self, daemon: &str) -> Result<u64> {
         let done = on_pool!(self, |p| {

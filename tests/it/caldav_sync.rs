@@ -385,6 +385,8 @@ async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {
             oneoff_before,
             "{kind:?}: one-off touched"
         );
+        let dana_after = s.body("with-dana.ics").await;
+        assert_eq!(dana_after, dana_before, "{kind:?}: wrote into Dana's event");
 
         // A second pass writes nothing.
         s.sync("2026-03-24T12:05:00Z");

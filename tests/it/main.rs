@@ -8,5 +8,6 @@ mod daemon;
 mod detect;
 mod helpers;
 mod ics;
+mod scheduler;
 mod servers;
 mod store;

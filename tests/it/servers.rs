@@ -126,3 +126,42 @@ impl Drop for CalDavServer {
         let _ = self.child.wait();
     }
 }
+
+impl CalDavServer {
+    /// A Radicale serving many users (`name:password` each), for tests with many accounts.
+    pub fn radicale_with_users(users: &[(String, String)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let d = dir.path();
+        let lines: String = users.iter().map(|(u, p)| format!("{u}:{p}\n")).collect();
+        std::fs::write(d.join("users"), lines).unwrap();
+        let child = Command::new(venv_bin("python"))
+            .args(["-m", "radicale", "--config", "", "--server-hosts"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--auth-type", "htpasswd", "--auth-htpasswd-filename"])
+            .arg(d.join("users"))
+            .args(["--auth-htpasswd-encryption", "plain", "--auth-delay", "0"])
+            .arg("--storage-filesystem-folder")
+            .arg(d.join("collections"))
+            .args(["--logging-level", "warning"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start radicale");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "radicale did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        Self {
+            kind: Kind::Radicale,
+            base,
+            child,
+            _dir: dir,
+        }
+    }
+}

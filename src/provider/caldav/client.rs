@@ -204,12 +204,16 @@ impl CalDavClient {
             req = req.body(b);
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
         let net = |source| DavError::Network {
             method: method.to_string(),
             url: redact(url),
             source,
         };
-        let mut resp = req.send().await.map_err(net)?;
+        let sent = req.send().await;
+        metrics::histogram!("oneonone_http_request_duration_seconds", "provider" => "caldav")
+            .record(started.elapsed().as_secs_f64());
+        let mut resp = sent.map_err(net)?;
         let status = resp.status();
         tracing::debug!(%method, url = %redact(url), status = status.as_u16(), "caldav request");
         metrics::counter!("oneonone_http_requests_total", "provider" => "caldav",
