@@ -206,6 +206,24 @@ async fn several_daemons_share_accounts_without_overlap_and_take_over_from_a_kil
         let (code, body) = get(&d.url("/readyz")).await;
         assert_eq!(code, 200, "{body}");
     }
+
+    // SIGTERM gives the leases back at once.
+    let mut last = daemons.pop().unwrap();
+    let pid = last.child.id();
+    last.signal("TERM");
+    assert_eq!(last.wait_exit(Duration::from_secs(10)).0, Some(0));
+    let held: Vec<_> = store
+        .list_accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| {
+            a.lease_owner
+                .as_deref()
+                .is_some_and(|o| o.contains(&format!("-{pid}-")))
+        })
+        .collect();
+    assert!(held.is_empty(), "leases kept after SIGTERM: {held:?}");
     store.close().await;
 }
 
@@ -344,5 +362,124 @@ async fn broken_calendars_do_not_hold_up_healthy_ones_and_readyz_tells_each_stat
         metrics.contains("oneonone_http_request_duration_seconds_bucket"),
         "{metrics}"
     );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agenda() {
+    use rand::Rng;
+    const USERS: usize = 3;
+    let users: Vec<(String, String)> = (0..USERS)
+        .map(|i| (format!("crash{i}"), "secret".into()))
+        .collect();
+    let server = CalDavServer::radicale_with_users(&users);
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    for (u, p) in &users {
+        let cal = server.base.join(&format!("/{u}/work/")).unwrap();
+        let c =
+            CalDavClient::new(u, SecretString::from(p.clone()), Duration::from_secs(10)).unwrap();
+        c.mkcalendar(&cal, "Work").await.unwrap();
+        let body = String::from_utf8(one_on_one(u)).unwrap().replace(
+            "SUMMARY:",
+            &format!("DESCRIPTION:Own text of {u}\\, with a comma\\nand a second line\r\nSUMMARY:"),
+        );
+        c.put(
+            &cal.join("oo.ics").unwrap(),
+            body.into_bytes(),
+            &Precondition::Create,
+        )
+        .await
+        .unwrap();
+        stored_account(&store, &server.base, u, p, &cal).await;
+    }
+    let key = key_env();
+    let env = daemon_env(&key, &[]);
+    let mut rng = rand::rng();
+    for _ in 0..50 {
+        let d = Daemon::spawn(&db.url, &env);
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..1200))).await;
+        d.signal("KILL");
+        drop(d);
+    }
+    // One clean pass after the storm.
+    let envs: Vec<(&str, &str)> = env
+        .iter()
+        .copied()
+        .chain([("ONEONONE__DATABASE__URL", db.url.as_str())])
+        .collect();
+    let out = crate::helpers::run_cli(&["sync", "--once"], &envs);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let now = chrono::Utc::now();
+    for (u, p) in &users {
+        let c =
+            CalDavClient::new(u, SecretString::from(p.clone()), Duration::from_secs(10)).unwrap();
+        let url = server.base.join(&format!("/{u}/work/oo.ics")).unwrap();
+        let body = c.get(&url).await.unwrap().body;
+        let cal = oneonone::ics::parse(&body).unwrap();
+        let series = &cal.series[0];
+        let occ = oneonone::ics::expand(
+            series,
+            now - chrono::Duration::days(3),
+            now + chrono::Duration::days(8),
+            chrono_tz::UTC,
+        )
+        .unwrap();
+        let next = occ
+            .iter()
+            .find(|o| o.end > now)
+            .expect("an upcoming occurrence");
+        let mut agendas = 0;
+        for o in &occ {
+            let d = o.description.clone().unwrap_or_default();
+            assert!(
+                d.contains("Own text of"),
+                "{u}: user text lost at {}: {d}",
+                o.original_start
+            );
+            assert!(
+                d.ends_with(&format!("Own text of {u}, with a comma\nand a second line")),
+                "{u}: {d}"
+            );
+            let block = oneonone::agenda::parse_block(&d, oneonone::agenda::Format::Plain, 1 << 20)
+                .unwrap_or_else(|e| panic!("{u}: damaged block at {}: {e}\n{d}", o.original_start));
+            if block.is_some() && o.original_start == next.original_start {
+                agendas += 1;
+            }
+            assert_eq!(
+                d.matches("── oneonone agenda").count(),
+                usize::from(block.is_some()),
+                "{u}: {d}"
+            );
+        }
+        assert_eq!(
+            agendas, 1,
+            "{u}: the upcoming occurrence must carry exactly one agenda"
+        );
+    }
+    // The database is consistent: no orphan rows.
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    let orphans: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert!(orphans.is_empty(), "{orphans:?}");
+    let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ok, "ok");
+    for s in store.list_series().await.unwrap() {
+        for o in store.list_occurrences(s.id).await.unwrap() {
+            assert!(o.closed_at.is_none() || o.status != "upcoming", "{o:?}");
+        }
+    }
     store.close().await;
 }
