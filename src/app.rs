@@ -91,6 +91,7 @@ impl Services {
             clock,
             syncer: Arc::new(self.providers(dry_run)),
             heartbeat: Arc::new(Heartbeat::default()),
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -108,6 +109,7 @@ pub async fn run(
     crate::telemetry::metrics();
     let scheduler = services.scheduler(clock.clone());
     let heartbeat = scheduler.heartbeat.clone();
+    let wake = scheduler.wake.clone();
     let pass_period = Duration::from_secs(config.sync.interval_secs.min(60));
     let state = AppState {
         store: store.clone(),
@@ -115,6 +117,8 @@ pub async fn run(
         clock: clock.clone(),
         pass_period,
         started_at: clock.now(),
+        wake,
+        admin_token: config.server.admin_token.clone(),
     };
     let addr = listener
         .local_addr()

@@ -52,6 +52,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    pub admin_token: secrecy::SecretString,
     pub shutdown_timeout_secs: u64,
 }
 
@@ -481,6 +482,12 @@ mod tests {
             }
             other => panic!("expected a syntax error, got {other}"),
         }
+    }
+
+    #[test]
+    fn admin_token_never_shows_in_debug() {
+        let c = load(None, &[("ONEONONE__SERVER__ADMIN_TOKEN", "s3cr3t-token")]).unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t-token"));
     }
 
     #[test]

@@ -290,6 +290,19 @@ impl Store {
         .map_err(Into::into)
     }
 
+    /// Makes an account due now (a sync asked for through the API or a push notification).
+    pub async fn request_sync(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query("UPDATE accounts SET next_due_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     /// Gives back every lease `daemon` holds (at shutdown), so another daemon can take over at once.
     pub async fn release_leases(&self, daemon: &str) -> Result<u64> {
         let done = on_pool!(self, |p| {

@@ -147,6 +147,8 @@ pub struct Scheduler {
     pub clock: Arc<dyn Clock>,
     pub syncer: Arc<dyn AccountSyncer>,
     pub heartbeat: Arc<Heartbeat>,
+    /// Wakes the loop before its period is over (a sync was asked for).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl Scheduler {
@@ -185,6 +187,7 @@ impl Scheduler {
             }
             tokio::select! {
                 () = tokio::time::sleep(period) => {}
+                () = self.wake.notified() => {}
                 () = cancel.cancelled() => break,
             }
         }

@@ -483,3 +483,63 @@ async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agen
     }
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_sync_asked_for_through_the_api_runs_at_once() {
+    let users = vec![("api0".to_string(), "secret".to_string())];
+    let server = CalDavServer::radicale_with_users(&users);
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let id = seed_account(&store, &server.base, "api0", "secret").await;
+    let key = key_env();
+    let env = daemon_env(
+        &key,
+        &[
+            ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
+            ("ONEONONE__SERVER__ADMIN_TOKEN", "t0k3n"),
+        ],
+    );
+    let daemon = Daemon::spawn(&db.url, &env);
+    let passes = async || {
+        account_runs(&store)
+            .await
+            .iter()
+            .filter(|r| r.0 == id)
+            .count()
+    };
+    wait_for("the first pass", Duration::from_secs(20), async || {
+        passes().await == 1
+    })
+    .await;
+
+    let http = reqwest::Client::new();
+    let url = daemon.url(&format!("/api/v1/accounts/{id}/sync"));
+    let post = |token: Option<&'static str>, url: String| {
+        let mut r = http.post(url);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(None, url.clone()).await, 401);
+    assert_eq!(post(Some("wrong"), url.clone()).await, 401);
+    assert_eq!(
+        post(Some("t0k3n"), daemon.url("/api/v1/accounts/999/sync")).await,
+        404
+    );
+    assert_eq!(post(Some("t0k3n"), url.clone()).await, 202);
+    // The loop sleeps for an hour, but the request wakes it.
+    wait_for("the requested pass", Duration::from_secs(10), async || {
+        passes().await == 2
+    })
+    .await;
+
+    // Without a configured token the API does not exist.
+    let db2 = TestDb::sqlite();
+    let plain = Daemon::spawn(&db2.url, &daemon_env(&key, &[]));
+    assert_eq!(
+        post(Some("t0k3n"), plain.url("/api/v1/accounts/1/sync")).await,
+        404
+    );
+    store.close().await;
+}
