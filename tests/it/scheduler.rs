@@ -116,7 +116,7 @@ async fn several_daemons_share_accounts_without_overlap_and_take_over_from_a_kil
         eprintln!("skipped: ONEONONE_TEST_POSTGRES_URL is not set");
         return;
     };
-    const N: usize = 24;
+    const N: usize = 60;
     let users: Vec<(String, String)> = (0..N)
         .map(|i| (format!("user{i}"), "secret".to_string()))
         .collect();
