@@ -9,5 +9,6 @@ mod detect;
 mod helpers;
 mod ics;
 mod scheduler;
+mod secrets;
 mod servers;
 mod store;
