@@ -115,7 +115,8 @@ fn split_until(rule: &str, frame: Frame, start: &EventTime) -> Result<Rule, Expa
             }
             // A negative COUNT (seen in the wild) means nothing; drop it like others do.
             "COUNT" if v.trim().starts_with('-') => {}
-            "" => {}
+            // Extensions (Evolution's X-EVOLUTION-ENDDATE) only restate the rule.
+            k if k.is_empty() || k.starts_with("X-") => {}
             _ => parts.push(format!("{key}={}", v.trim().to_ascii_uppercase())),
         }
     }
@@ -153,6 +154,38 @@ fn rule_walls(
     if limit < start {
         return Ok(());
     }
+    // `rrule` slices its input by bytes and panics on non-ASCII (found by fuzzing); no valid
+    // rule has anything but these characters.
+    if let Some(c) = rule
+        .body
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '=' | ';' | ',' | '+' | '-')))
+    {
+        return Err(ExpandError::BadRule(format!(
+            "RRULE:{}: unexpected {c:?}",
+            rule.body
+        )));
+    }
+    // A panic inside the third-party rule engine on some other hostile rule must cost this
+    // series only, not the sync pass.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_rule(rule, start, limit, cap, out)
+    }))
+    .unwrap_or_else(|_| {
+        Err(ExpandError::BadRule(format!(
+            "RRULE:{}: rule engine failed",
+            rule.body
+        )))
+    })
+}
+
+fn run_rule(
+    rule: &Rule,
+    start: NaiveDateTime,
+    limit: NaiveDateTime,
+    cap: usize,
+    out: &mut Vec<NaiveDateTime>,
+) -> Result<(), ExpandError> {
     let parsed = rrule::RRule::<rrule::Unvalidated>::from_str(&rule.body)
         .map_err(|e| ExpandError::BadRule(format!("RRULE:{}: {e}", rule.body)))?;
     let dt_start = rrule::Tz::UTC.from_utc_datetime(&start);
@@ -428,6 +461,17 @@ mod tests {
             1000,
         );
         assert!(matches!(r, Ok(ref v) if v.is_empty()), "{r:?}");
+    }
+
+    #[test]
+    fn non_ascii_rule_is_an_error_not_a_panic() {
+        let r = wall_rule(
+            "FREQ=WEEKLY;BYDAY=F\u{fffd}",
+            wall("20260101T090000"),
+            wall("20300101T000000"),
+            1000,
+        );
+        assert!(matches!(r, Err(ExpandError::BadRule(_))), "{r:?}");
     }
 
     #[test]

@@ -205,7 +205,7 @@ fn parse_line(text: &str, span: Range<usize>, line_no: usize) -> Result<ContentL
     // spellings, and never for X- properties (their values are opaque: JSON, HTML).
     let raw_value = &text[colon + 1..];
     let value = if is_text_property(&name) {
-        icalendar::parser::ParseString::from(raw_value.to_string())
+        icalendar::parser::ParseString::from(raw_value)
             .unescape_text()
             .as_str()
             .to_string()

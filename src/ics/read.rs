@@ -1,6 +1,6 @@
 //! From the raw component tree to the normalized `model` types.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::raw::{Component, ContentLine, Document};
@@ -15,11 +15,22 @@ use crate::model::{
 pub(crate) fn parse_naive(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     let s = s.strip_suffix(['Z', 'z']).unwrap_or(s);
-    match s.len() {
-        8 => NaiveDate::parse_from_str(s, "%Y%m%d")
-            .ok()
-            .map(|d| d.and_time(NaiveTime::MIN)),
-        15 => NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%S").ok(),
+    let b = s.as_bytes();
+    // Hand-rolled: this runs for every date in a file, and chrono's format parser was a
+    // visible share of parse time.
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(4..6)?, num(6..8)?)?;
+    match b.len() {
+        8 => Some(date.and_time(NaiveTime::MIN)),
+        15 if matches!(b[8], b'T' | b't') => {
+            // A leap second (60) is read as 59: chrono has no 23:59:60 in a NaiveTime.
+            let time = NaiveTime::from_hms_opt(num(9..11)?, num(11..13)?, num(13..15)?.min(59))?;
+            Some(date.and_time(time))
+        }
         _ => None,
     }
 }
@@ -42,9 +53,8 @@ pub(crate) fn parse_time(
         .is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
         || raw.len() == 8;
     if is_date {
-        let d = NaiveDate::parse_from_str(raw.get(..8).ok_or_else(bad)?, "%Y%m%d")
-            .map_err(|_| bad())?;
-        return Ok(EventTime::Date { date: d });
+        let d = parse_naive(raw.get(..8).ok_or_else(bad)?).ok_or_else(bad)?;
+        return Ok(EventTime::Date { date: d.date() });
     }
     let local = parse_naive(raw).ok_or_else(bad)?;
     if raw.ends_with(['Z', 'z']) {
@@ -88,7 +98,7 @@ pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
                 let n: i64 = num.parse().ok()?;
                 num.clear();
                 any = true;
-                total += match (unit, in_time) {
+                let part = match (unit, in_time) {
                     ('W', false) => Duration::try_weeks(n)?,
                     ('D', false) => Duration::try_days(n)?,
                     ('H', true) => Duration::try_hours(n)?,
@@ -96,10 +106,12 @@ pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
                     ('S', true) => Duration::try_seconds(n)?,
                     _ => return None,
                 };
+                total = total.checked_add(&part)?;
             }
         }
     }
-    if !num.is_empty() || !any {
+    // No event lasts a century; refusing those keeps all later date arithmetic in range.
+    if !num.is_empty() || !any || total.abs() > Duration::days(36_600) {
         return None;
     }
     Some(if neg { -total } else { total })
@@ -274,6 +286,7 @@ pub(crate) fn calendar(doc: &Document<'_>) -> Result<Calendar, IcsError> {
     let product = root.prop(doc, "PRODID").map(|l| l.value.clone());
 
     let mut series: Vec<Series> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for comp in doc
         .roots
         .iter()
@@ -288,9 +301,10 @@ pub(crate) fn calendar(doc: &Document<'_>) -> Result<Calendar, IcsError> {
                 continue;
             }
         };
-        let idx = match series.iter().position(|s| s.uid == ev.uid) {
-            Some(i) => i,
+        let idx = match index.get(&ev.uid) {
+            Some(&i) => i,
             None => {
+                index.insert(ev.uid.clone(), series.len());
                 series.push(Series {
                     uid: ev.uid.clone(),
                     master: None,
@@ -320,15 +334,28 @@ pub(crate) fn calendar(doc: &Document<'_>) -> Result<Calendar, IcsError> {
     })
 }
 
-/// An instant for a value of unknown zone: helper for tests and `inspect`.
-#[allow(dead_code)]
-pub(crate) fn utc(s: &str) -> Option<DateTime<Utc>> {
-    parse_naive(s).map(|n| Utc.from_utc_datetime(&n))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_times_parse_strictly() {
+        let t = parse_naive("20260105T093015Z").unwrap();
+        assert_eq!(t.to_string(), "2026-01-05 09:30:15");
+        assert_eq!(
+            parse_naive("20260105").unwrap().to_string(),
+            "2026-01-05 00:00:00"
+        );
+        for bad in [
+            "2026-01-05",
+            "20261305",
+            "20260105T250000",
+            "20260105X093000",
+            "2026010",
+        ] {
+            assert_eq!(parse_naive(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn durations_parse_like_rfc5545() {
@@ -339,5 +366,7 @@ mod tests {
         assert_eq!(parse_duration("P"), None);
         assert_eq!(parse_duration("PT5"), None);
         assert_eq!(parse_duration("P1H"), None);
+        assert_eq!(parse_duration("P9999999999999W"), None);
+        assert_eq!(parse_duration("P6000W"), None);
     }
 }

@@ -843,3 +843,61 @@ fn inspect_command_prints_text_and_json_from_a_file_or_stdin() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no BEGIN:VCALENDAR"));
 }
+
+#[test]
+fn override_after_thisandfuture_is_copied_from_that_override() {
+    let input = read("apple_thisandfuture.ics");
+    let at = utc(2026, 3, 16, 9, 0); // Monday 10:00 Berlin by the rule; Tuesday 11:00 since March
+    let out = ics::set_occurrence_description(&input, "apple-thisandfuture-1", at, "agenda", now())
+        .unwrap();
+    let (p, s) = common_ends(&input, &out);
+    let added = String::from_utf8_lossy(&out[p..out.len() - s]).replace("\r\n ", "");
+    assert!(
+        added.contains("DTSTART;TZID=Europe/Berlin:20260317T110000\r\n"),
+        "{added}"
+    );
+    assert!(
+        added.contains("DTEND;TZID=Europe/Berlin:20260317T120000\r\n"),
+        "{added}"
+    );
+    assert!(
+        added.contains("RECURRENCE-ID;TZID=Europe/Berlin:20260316T100000\r\n"),
+        "{added}"
+    );
+    assert!(
+        added.contains("SUMMARY:Weekly 1:1 (now Tuesdays, 1h)\r\n"),
+        "{added}"
+    );
+    assert!(!added.contains("THISANDFUTURE"), "{added}");
+    let cal = ics::parse(&out).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 3, 15, 0, 0),
+        utc(2026, 3, 25, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ[0].description.as_deref(), Some("agenda"));
+    assert_eq!(occ[0].start, utc(2026, 3, 17, 10, 0));
+    assert_eq!(
+        occ[1].description.as_deref(),
+        Some("From March on we meet on Tuesdays.")
+    );
+}
+
+#[test]
+fn rule_extensions_and_lowercase_rule_values_are_tolerated() {
+    let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:evo\r\n\
+DTSTART;TZID=Europe/Berlin:20260105T100000\r\n\
+RRULE:FREQ=WEEKLY;COUNT=3;byday=mo;X-EVOLUTION-ENDDATE=20260119T090000Z\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let cal = ics::parse(text.as_bytes()).unwrap();
+    let occ = ics::expand(
+        &cal.series[0],
+        utc(2026, 1, 1, 0, 0),
+        utc(2027, 1, 1, 0, 0),
+        Tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(occ.len(), 3);
+}
