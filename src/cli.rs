@@ -108,6 +108,11 @@ pub enum Command {
         #[arg(long, value_name = "RFC3339")]
         now: Option<DateTime<Utc>>,
     },
+    /// Manage the key that encrypts stored credentials.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// The recurring series found in connected calendars, and your overrides of detection.
     Series {
         #[command(subcommand)]
@@ -155,6 +160,13 @@ pub enum ItemAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Re-encrypt every stored credential under a new key, in one transaction. With a key file,
+    /// the new key is written there; with ONEONONE_SECRET_KEY=NEW,OLD the rows move to NEW.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -415,6 +427,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Secrets {
+            action: SecretsAction::Rotate,
+        } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::rotate(config))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Item { action } => {
             let config = load_config(cli.config)?;

@@ -475,3 +475,30 @@ pub async fn restore(
     services.store.close().await;
     Ok(())
 }
+
+pub async fn rotate(config: Config) -> anyhow::Result<()> {
+    use crate::secrets::{KeySource, Keyring};
+    let store = crate::app::open_store(&config).await?;
+    let mut ring = Keyring::load(&config.secrets.key_file)?;
+    let from_file = matches!(ring.source(), KeySource::File(_));
+    if from_file {
+        ring.begin_rotation()?;
+    }
+    let n = store
+        .reencrypt_credentials(|blob| ring.decrypt(blob).map(|pt| ring.encrypt(&pt)))
+        .await
+        .context("nothing was changed")?;
+    if from_file {
+        ring.finish_rotation()?;
+        println!(
+            "Re-encrypted {n} credential(s) under a new key in {}.",
+            config.secrets.key_file.display()
+        );
+    } else {
+        println!(
+            "Re-encrypted {n} credential(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
+        );
+    }
+    store.close().await;
+    Ok(())
+}

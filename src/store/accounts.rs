@@ -259,6 +259,35 @@ impl Store {
         row.map(Account::try_from).transpose()
     }
 
+    /// Replaces every account's credentials with `f(old)` in one transaction (key rotation): all
+    /// rows change, or none.
+    pub async fn reencrypt_credentials<E: std::fmt::Display>(
+        &self,
+        f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
+    ) -> Result<usize> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                "SELECT id, credentials FROM accounts WHERE credentials IS NOT NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, blob) in &rows {
+                let new = f(blob).map_err(|e| StoreError::Corrupt {
+                    column: "accounts.credentials",
+                    value: format!("account {id}: {e}"),
+                })?;
+                sqlx::query("UPDATE accounts SET credentials = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(new)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(rows.len())
+        })
+    }
+
     /// Extends a lease this daemon holds; false when it no longer holds it.
     pub async fn renew_lease(&self, id: i64, daemon: &str, until: DateTime<Utc>) -> Result<bool> {
         let n = on_pool!(self, |p| {

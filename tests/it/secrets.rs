@@ -118,3 +118,78 @@ async fn no_secret_appears_in_logs_database_readyz_or_metrics() {
         "the Authorization header was logged"
     );
 }
+
+#[tokio::test]
+async fn rotating_the_key_reencrypts_every_credential_and_retires_the_old_key() {
+    let server = CalDavServer::radicale_with_users(&[("erin".into(), PASSWORD.into())]);
+    let cal = server.base.join("/erin/work/").unwrap();
+    let c = CalDavClient::new(
+        "erin",
+        SecretString::from(PASSWORD),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    c.mkcalendar(&cal, "Work").await.unwrap();
+    let db = TestDb::sqlite();
+    let keydir = tempfile::tempdir().unwrap();
+    let key_path = keydir.path().join("key");
+    let key_file = key_path.to_str().unwrap();
+    let env = [
+        ("ONEONONE__DATABASE__URL", db.url.as_str()),
+        ("ONEONONE__SECRETS__KEY_FILE", key_file),
+        ("ONEONONE__LOG__LEVEL", "warn"),
+        ("ERIN_PW", PASSWORD),
+    ];
+    let out = run_cli(
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            server.base.as_str(),
+            "--username",
+            "erin",
+            "--password-env",
+            "ERIN_PW",
+            "--owner",
+            "erin@example.com",
+        ],
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let old_key = std::fs::read_to_string(&key_path).unwrap();
+
+    let out = run_cli(&["secrets", "rotate"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Re-encrypted 1 credential(s)"));
+    let new_key = std::fs::read_to_string(&key_path).unwrap();
+    assert_ne!(old_key, new_key);
+    assert_eq!(
+        new_key.lines().count(),
+        1,
+        "the old key must be gone from the file"
+    );
+
+    // The daemon still reaches the calendar with the new key...
+    let out = run_cli(&["sync", "--once"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // ...and the old key no longer opens what is stored.
+    let store = db.store().await;
+    let blob = store.get_account(1).await.unwrap().credentials.unwrap();
+    let old_path = keydir.path().join("old.key");
+    std::fs::write(&old_path, &old_key).unwrap();
+    let old = oneonone::secrets::Keyring::from_file(&old_path).unwrap();
+    assert!(old.decrypt(&blob).is_err());
+    store.close().await;
+}
