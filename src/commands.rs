@@ -66,6 +66,7 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
         calendars,
         owners,
         timeout,
+        allow_http: services.config.network.allow_http,
     };
     let connected =
         crate::provider::caldav::connect(&services.store, &services.keyring, req, clock.now())

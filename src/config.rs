@@ -45,7 +45,14 @@ pub struct Config {
     pub sync: SyncConfig,
     pub agenda: AgendaConfig,
     pub detect: DetectConfig,
+    pub network: NetworkConfig,
     pub secrets: SecretsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

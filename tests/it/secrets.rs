@@ -193,3 +193,42 @@ async fn rotating_the_key_reencrypts_every_credential_and_retires_the_old_key() 
     assert!(old.decrypt(&blob).is_err());
     store.close().await;
 }
+
+#[test]
+fn connect_refuses_metadata_addresses_and_plain_http_to_other_hosts() {
+    let db = TestDb::sqlite();
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("key");
+    let env = [
+        ("ONEONONE__DATABASE__URL", db.url.as_str()),
+        ("ONEONONE__SECRETS__KEY_FILE", key.to_str().unwrap()),
+        ("PW", "x"),
+    ];
+    for (url, says) in [
+        (
+            "http://169.254.169.254/latest/",
+            "link-local or cloud metadata",
+        ),
+        ("http://calendar.example.com/", "unencrypted"),
+        ("file:///etc/passwd", "only http and https"),
+    ] {
+        let out = run_cli(
+            &[
+                "connect",
+                "caldav",
+                "--url",
+                url,
+                "--username",
+                "u",
+                "--password-env",
+                "PW",
+                "--owner",
+                "u@example.com",
+            ],
+            &env,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{url} accepted");
+        assert!(err.contains(says), "{url}: {err}");
+    }
+}

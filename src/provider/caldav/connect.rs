@@ -51,6 +51,8 @@ pub enum ConnectError {
     Settings(String),
     #[error("cannot create the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Url(#[from] crate::provider::netcheck::UrlRefused),
 }
 
 pub struct ConnectRequest {
@@ -61,6 +63,8 @@ pub struct ConnectRequest {
     pub calendars: Vec<String>,
     pub owners: Vec<String>,
     pub timeout: std::time::Duration,
+    /// `network.allow_http`.
+    pub allow_http: bool,
 }
 
 #[derive(Debug)]
@@ -115,9 +119,13 @@ pub async fn connect(
     req: ConnectRequest,
     now: DateTime<Utc>,
 ) -> Result<Connected, ConnectError> {
+    crate::provider::netcheck::check(&req.url, req.allow_http).await?;
     let client = CalDavClient::new(&req.username, req.password.clone(), req.timeout)?;
     let found = client.discover(&req.url).await?;
     let calendars = select_calendars(&found.calendars, &req.calendars)?;
+    for c in &calendars {
+        crate::provider::netcheck::check(&c.url, req.allow_http).await?;
+    }
     let mut owners: Vec<String> = req.owners.clone();
     owners.extend(found.addresses.iter().cloned());
     if req.username.contains('@') {

@@ -72,6 +72,13 @@ impl CaldavSyncer {
         account: &Account,
     ) -> Result<(CalDavClient, CaldavSettings), PassError> {
         let settings = CaldavSettings::from_account(account).map_err(internal)?;
+        let url = url::Url::parse(&settings.url).map_err(internal)?;
+        crate::provider::netcheck::check_static(&url, self.config.network.allow_http).map_err(
+            |e| PassError::Transient {
+                kind: "refused_url",
+                message: e.to_string(),
+            },
+        )?;
         let blob = account.credentials.as_deref().ok_or_else(|| {
             PassError::Unauthorized("no stored password: connect the account again".into())
         })?;
