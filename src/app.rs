@@ -35,6 +35,67 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Everything a pass needs, built once from the config.
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub keyring: Arc<crate::secrets::Keyring>,
+    pub rules: Arc<crate::detect::DetectRules>,
+    pub template: Arc<crate::agenda::Template>,
+}
+
+impl Services {
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+        let rules = crate::detect::DetectRules::from_config(&config.detect)?;
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            keyring: Arc::new(keyring),
+            rules: Arc::new(rules),
+            template: Arc::new(crate::agenda::Template::default_template()),
+        })
+    }
+
+    pub fn caldav(&self) -> crate::provider::caldav::CaldavSyncer {
+        crate::provider::caldav::CaldavSyncer {
+            store: self.store.clone(),
+            keyring: self.keyring.clone(),
+            config: self.config.clone(),
+            rules: self.rules.clone(),
+            template: self.template.clone(),
+            dry_run: false,
+        }
+    }
+
+    /// The syncer that routes each account to its provider.
+    pub fn providers(&self, dry_run: bool) -> Providers {
+        let caldav = crate::provider::caldav::CaldavSyncer {
+            dry_run,
+            ..self.caldav()
+        };
+        Providers::default().with(crate::store::Provider::Caldav, Arc::new(caldav))
+    }
+
+    pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
+        self.scheduler_with(clock, false)
+    }
+
+    /// A scheduler; with `dry_run` it writes nothing into calendars (see `sync --dry-run`).
+    pub fn scheduler_with(&self, clock: Arc<dyn Clock>, dry_run: bool) -> Scheduler {
+        Scheduler {
+            store: self.store.clone(),
+            cfg: self.config.sync.clone(),
+            daemon_id: daemon_id(),
+            clock,
+            syncer: Arc::new(self.providers(dry_run)),
+            heartbeat: Arc::new(Heartbeat::default()),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+}
+
 /// Runs the daemon until `cancel` fires, then shuts down within `server.shutdown_timeout_secs`.
 pub async fn run(
     config: Config,
@@ -42,18 +103,13 @@ pub async fn run(
     cancel: CancellationToken,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
-    crate::telemetry::metrics();
-    let heartbeat = Arc::new(Heartbeat::default());
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
-    let scheduler = Scheduler {
-        store: store.clone(),
-        cfg: config.sync.clone(),
-        daemon_id: daemon_id(),
-        clock: clock.clone(),
-        syncer: Arc::new(Providers::default()),
-        heartbeat: heartbeat.clone(),
-    };
+    let services = Services::open(config.clone()).await?;
+    let store = services.store.clone();
+    crate::telemetry::metrics();
+    let scheduler = services.scheduler(clock.clone());
+    let heartbeat = scheduler.heartbeat.clone();
+    let wake = scheduler.wake.clone();
     let pass_period = Duration::from_secs(config.sync.interval_secs.min(60));
     let state = AppState {
         store: store.clone(),
@@ -61,6 +117,8 @@ pub async fn run(
         clock: clock.clone(),
         pass_period,
         started_at: clock.now(),
+        wake,
+        admin_token: config.server.admin_token.clone(),
     };
     let addr = listener
         .local_addr()

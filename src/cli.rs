@@ -54,12 +54,176 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The calendar owner's address (repeatable): adds the 1:1 verdict of each series.
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
     },
     /// Show or check configuration.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Connect a calendar account once; the daemon keeps it in sync from then on.
+    Connect {
+        #[command(subcommand)]
+        provider: ConnectProvider,
+    },
+    /// List or remove connected accounts.
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+    /// Run sync passes now (all accounts, or one), without the HTTP server.
+    Sync {
+        /// One pass, then exit (non-zero when any account failed). Without it, passes repeat
+        /// every `sync.interval_secs` until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+        /// Start the clock at this instant (RFC 3339): replays any week.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+        /// Only this account (see `accounts list`).
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
+        /// Read and record as usual, but write nothing into calendars: print each description
+        /// that would be written.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Items on a 1:1's agenda.
+    Item {
+        #[command(subcommand)]
+        action: ItemAction,
+    },
+    /// Every meeting of a 1:1: date, status, items closed and carried, notes.
+    History {
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: HistoryFormat,
+    },
+    /// Put back the description that a write replaced (see the revision ids in `history`).
+    Restore {
+        revision: i64,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Manage the key that encrypts stored credentials.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
+    /// The recurring series found in connected calendars, and your overrides of detection.
+    Series {
+        #[command(subcommand)]
+        action: SeriesAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SectionArg {
+    /// The direct's topics ("15 minutes for you").
+    Direct,
+    /// Your topics.
+    Manager,
+    /// An action item to follow up on.
+    Action,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemAction {
+    /// Queue an item for the next agenda of the 1:1 with EMAIL.
+    Add {
+        /// The other person of the 1:1 (the direct's address).
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        #[arg(long, value_enum, default_value = "manager")]
+        section: SectionArg,
+        /// The item's text.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// The items of the 1:1 with EMAIL.
+    List {
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        /// Also done and dropped items.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Re-encrypt every stored credential under a new key, in one transaction. With a key file,
+    /// the new key is written there; with ONEONONE_SECRET_KEY=NEW,OLD the rows move to NEW.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectProvider {
+    /// A CalDAV server (Fastmail, iCloud, Nextcloud, Radicale...): verifies the credentials and
+    /// the calendars, then stores the account with its password encrypted.
+    Caldav {
+        /// Server URL (discovery finds your calendars) or one calendar's URL.
+        #[arg(long)]
+        url: url::Url,
+        #[arg(long)]
+        username: String,
+        /// Read the password from this file (first line). Without it or --password-env, you are asked.
+        #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+        password_file: Option<PathBuf>,
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// A calendar to sync, by display name or URL (repeatable; default: every event calendar).
+        #[arg(long = "calendar", value_name = "NAME_OR_URL")]
+        calendars: Vec<String>,
+        /// An address the calendar owner is known by (repeatable; added to what the server says).
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
+        /// Run the first pass as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// Every connected account with its state and last pass.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and everything kept about it (series, history, cached events).
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeriesAction {
+    /// Recurring series with the detection verdict and its reason.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Also list series that are not 1:1s.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Treat this series as a 1:1 whatever detection says.
+    Include { id: i64 },
+    /// Never treat this series as a 1:1.
+    Exclude { id: i64 },
+    /// Let detection decide again.
+    Auto { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +281,7 @@ fn inspect(
     tz: chrono_tz::Tz,
     json: bool,
     now: DateTime<Utc>,
+    verdicts: Option<(Vec<String>, &crate::config::DetectConfig)>,
 ) -> anyhow::Result<()> {
     use std::io::Read as _;
     let input = if file.as_os_str() == "-" {
@@ -131,6 +296,50 @@ fn inspect(
     let from = from.map_or(Ok(now), |raw| parse_from(raw, tz))?;
     let report = crate::ics::inspect(&input, from, count, tz)
         .with_context(|| format!("{} is not a calendar we can read", file.display()))?;
+    if let Some((owners, detect_cfg)) = verdicts {
+        let owner = crate::model::Owner::new(
+            owners
+                .iter()
+                .filter_map(|o| crate::model::EmailAddress::parse(o)),
+        );
+        if owner.emails.is_empty() {
+            anyhow::bail!("--owner: no valid email address in {owners:?}");
+        }
+        let rules = crate::detect::DetectRules::from_config(detect_cfg)?;
+        let cal = crate::ics::parse(&input)?;
+        let lines: Vec<serde_json::Value> = report
+            .series
+            .iter()
+            .filter_map(|r| {
+                let series = cal.series.iter().find(|s| s.uid == r.uid)?;
+                let v = crate::detect::detect(series, &owner, &rules);
+                Some(serde_json::json!({
+                    "uid": r.uid,
+                    "summary": r.summary,
+                    "one_on_one": v.one_on_one,
+                    "with": v.with_email(),
+                    "reason": v.reason,
+                    "next": r.occurrences.iter().map(|o| o.start.clone()).collect::<Vec<_>>(),
+                }))
+            })
+            .collect();
+        if json {
+            println!("{}", serde_json::to_string_pretty(&lines)?);
+        } else {
+            print!("{}", crate::ics::render_text(&report));
+            println!("\n1:1 verdicts:");
+            for l in &lines {
+                println!(
+                    "  {}: {}",
+                    l["summary"]
+                        .as_str()
+                        .unwrap_or(l["uid"].as_str().unwrap_or("?")),
+                    l["reason"].as_str().unwrap_or("")
+                );
+            }
+        }
+        return Ok(());
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -147,13 +356,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             count,
             tz,
             json,
+            owners,
         } => {
-            let tz = match tz {
-                Some(tz) => tz,
-                None => load_config(cli.config)?.agenda.default_timezone,
-            };
+            let config = load_config(cli.config)?;
+            let tz = tz.unwrap_or(config.agenda.default_timezone);
             let now = crate::clock::Clock::now(&crate::clock::SystemClock);
-            inspect(&file, from.as_deref(), count, tz, json, now)?;
+            let verdicts = (!owners.is_empty()).then_some((owners, &config.detect));
+            inspect(&file, from.as_deref(), count, tz, json, now, verdicts)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
@@ -183,6 +392,66 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 store.close().await;
                 anyhow::Ok(())
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connect { provider } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::connect(config, provider))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::accounts(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Series { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::series(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync {
+            once,
+            now,
+            account,
+            dry_run,
+        } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            let ok =
+                runtime()?.block_on(crate::commands::sync(config, once, now, account, dry_run))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Secrets {
+            action: SecretsAction::Rotate,
+        } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::rotate(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Item { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::item(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { with, format } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::history(config, &with, format))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { revision, now } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::restore(config, revision, now))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { now } => {

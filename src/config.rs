@@ -45,13 +45,21 @@ pub struct Config {
     pub sync: SyncConfig,
     pub agenda: AgendaConfig,
     pub detect: DetectConfig,
+    pub network: NetworkConfig,
     pub secrets: SecretsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    pub admin_token: secrecy::SecretString,
     pub shutdown_timeout_secs: u64,
 }
 
@@ -160,6 +168,8 @@ pub struct SyncConfig {
     pub jitter: f64,
     pub concurrency: usize,
     pub request_timeout_secs: u64,
+    pub lease_secs: u64,
+    pub pass_timeout_secs: u64,
     pub max_writes_per_pass: u32,
 }
 
@@ -259,6 +269,12 @@ impl Config {
         if self.sync.request_timeout_secs == 0 {
             return bad("sync.request_timeout_secs", "must be at least 1");
         }
+        if self.sync.lease_secs < 2 {
+            return bad("sync.lease_secs", "must be at least 2");
+        }
+        if self.sync.pass_timeout_secs == 0 {
+            return bad("sync.pass_timeout_secs", "must be at least 1");
+        }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }
@@ -280,6 +296,14 @@ impl Config {
                     );
                 }
             }
+        }
+        if let Err(e) = crate::detect::DetectRules::from_config(&self.detect) {
+            let list = if self.detect.include_titles.contains(&e.pattern) {
+                "detect.include_titles"
+            } else {
+                "detect.exclude_titles"
+            };
+            return bad(list, &e.to_string());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", &format!("not a valid level filter: {e}"));
@@ -442,6 +466,8 @@ mod tests {
         assert!(err.to_string().contains("`database.url`"), "{err}");
         let err = load(Some("[sync]\njitter = 3.0\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("`sync.jitter`"), "{err}");
+        let err = load(Some("[detect]\nexclude_titles = [\"/(unclosed/\"]\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`detect.exclude_titles`"), "{err}");
         let err = load(Some("[agenda]\ndefault_timezone = \"Mars/Olympus\"\n"), &[]).unwrap_err();
         assert!(
             err.to_string().contains("`agenda.default_timezone`"),
@@ -463,6 +489,12 @@ mod tests {
             }
             other => panic!("expected a syntax error, got {other}"),
         }
+    }
+
+    #[test]
+    fn admin_token_never_shows_in_debug() {
+        let c = load(None, &[("ONEONONE__SERVER__ADMIN_TOKEN", "s3cr3t-token")]).unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t-token"));
     }
 
     #[test]

@@ -91,8 +91,14 @@ CREATE TABLE occurrences (
     status           TEXT NOT NULL DEFAULT 'upcoming'
                      CHECK (status IN ('upcoming', 'held', 'cancelled', 'moved')),
     agenda_hash      TEXT,
+    -- The block as we last wrote it (JSON of agenda::RenderedBlock): the base of the three-way
+    -- comparison that tells a person's edit from our own text.
+    written_block    TEXT,
+    -- The final block as it stood when the meeting closed, and its free notes (JSON).
     final_agenda     TEXT,
     notes            TEXT,
+    -- What the meeting closed, carried and moved on (JSON), for `oneonone history`.
+    summary          TEXT,
     closed_at        TEXT,
     UNIQUE (series_id, original_start),
     -- A closed occurrence is never 'upcoming'.
@@ -107,6 +113,8 @@ CREATE TABLE items (
     state            TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'dropped')),
     created_in       INTEGER REFERENCES occurrences (id) ON DELETE SET NULL,
     closed_in        INTEGER REFERENCES occurrences (id) ON DELETE SET NULL,
+    -- An action item typed in the notes area of the current occurrence (stays there until it closes).
+    in_notes         INTEGER NOT NULL DEFAULT 0 CHECK (in_notes IN (0, 1)),
     times_carried    INTEGER NOT NULL DEFAULT 0 CHECK (times_carried >= 0),
     source           TEXT NOT NULL CHECK (source IN ('calendar', 'cli', 'api', 'web')),
     position         INTEGER NOT NULL DEFAULT 0,

@@ -233,6 +233,105 @@ impl Store {
         rows.into_iter().map(Account::try_from).collect()
     }
 
+    /// Claims one account whether due or not (a sync asked for by hand), unless another live
+    /// daemon holds it or it is not active.
+    pub async fn claim_account(
+        &self,
+        daemon: &str,
+        id: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Account>> {
+        let sql = format!(
+            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3 WHERE id = $4 \
+             AND state = 'active' AND (lease_owner IS NULL OR lease_expires_at < $2 OR lease_owner = $1) \
+             RETURNING {ACCOUNT_COLUMNS}"
+        );
+        let row: Option<AccountRecord> = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(daemon)
+                .bind(now)
+                .bind(lease_until)
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.map(Account::try_from).transpose()
+    }
+
+    /// Replaces every account's credentials with `f(old)` in one transaction (key rotation): all
+    /// rows change, or none.
+    pub async fn reencrypt_credentials<E: std::fmt::Display>(
+        &self,
+        f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
+    ) -> Result<usize> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                "SELECT id, credentials FROM accounts WHERE credentials IS NOT NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, blob) in &rows {
+                let new = f(blob).map_err(|e| StoreError::Corrupt {
+                    column: "accounts.credentials",
+                    value: format!("account {id}: {e}"),
+                })?;
+                sqlx::query("UPDATE accounts SET credentials = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(new)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(rows.len())
+        })
+    }
+
+    /// Extends a lease this daemon holds; false when it no longer holds it.
+    pub async fn renew_lease(&self, id: i64, daemon: &str, until: DateTime<Utc>) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(id)
+            .bind(daemon)
+            .bind(until)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// (accounts leased now, active accounts overdue): for `/metrics`.
+    pub async fn lease_counts(&self, now: DateTime<Utc>) -> Result<(i64, i64)> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT COUNT(*) FROM accounts WHERE lease_owner IS NOT NULL AND lease_expires_at >= $1), \
+                 (SELECT COUNT(*) FROM accounts WHERE state = 'active' AND next_due_at < $1)",
+            )
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Makes an account due now (a sync asked for through the API or a push notification).
+    pub async fn request_sync(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query("UPDATE accounts SET next_due_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     /// Gives back every lease `daemon` holds (at shutdown), so another daemon can take over at once.
     pub async fn release_leases(&self, daemon: &str) -> Result<u64> {
         let done = on_pool!(self, |p| {
@@ -307,6 +406,22 @@ impl Store {
             .await
         })
         .map_err(Into::into)
+    }
+
+    pub async fn get_calendar(&self, id: i64) -> Result<Calendar> {
+        let row: Option<Calendar> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, account_id, remote_id, display_name, timezone, sync_token, ctag, \
+                 last_full_sync_at, enabled FROM calendars WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.ok_or(StoreError::NotFound {
+            what: "calendar",
+            id: id.to_string(),
+        })
     }
 
     /// Stores a calendar's sync cursor after a pass.

@@ -4,11 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Result, Store, StoreError, on_pool, parse_enum, text_enum};
-
-text_enum!(
-    /// A user's decision on a series, which wins over detection.
-    SeriesOverride { Auto = "auto", Included = "included", Excluded = "excluded" }
-);
+pub use crate::detect::SeriesOverride;
 
 text_enum!(
     OccurrenceState { Upcoming = "upcoming", Held = "held", Cancelled = "cancelled", Moved = "moved" }
@@ -118,6 +114,7 @@ pub struct OccurrenceRow {
     pub final_agenda: Option<String>,
     pub notes: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub summary: Option<String>,
 }
 
 impl OccurrenceRow {
@@ -247,6 +244,19 @@ impl Store {
         Ok(())
     }
 
+    /// Records (or clears) the problem that keeps a series from getting its agenda.
+    pub async fn set_series_error(&self, id: i64, error: Option<&str>) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE series SET last_error = $2 WHERE id = $1")
+                .bind(id)
+                .bind(error)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// Records an occurrence (or refreshes its times and status while it is still open).
     pub async fn upsert_occurrence(
         &self,
@@ -265,7 +275,7 @@ impl Store {
                  end_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.end_at ELSE occurrences.end_at END, \
                  remote_id = COALESCE(excluded.remote_id, occurrences.remote_id) \
                  RETURNING id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at",
+                 agenda_hash, final_agenda, notes, closed_at, summary",
             )
             .bind(series_id)
             .bind(original_start)
@@ -282,7 +292,7 @@ impl Store {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at FROM occurrences \
+                 agenda_hash, final_agenda, notes, closed_at, summary FROM occurrences \
                  WHERE series_id = $1 ORDER BY original_start",
             )
             .bind(series_id)
@@ -408,6 +418,33 @@ impl Store {
             .await
         })
         .map_err(Into::into)
+    }
+
+    /// Every revision of a series (all series with `None`), newest first.
+    pub async fn list_revisions(&self, series_id: Option<i64>) -> Result<Vec<Revision>> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
+                 description_before, description_after, created_at, restored_at \
+                 FROM description_revisions WHERE ($1 IS NULL OR series_id = $1) ORDER BY id DESC",
+            )
+            .bind(series_id)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    pub async fn mark_revision_restored(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE description_revisions SET restored_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 
     pub async fn get_revision(&self, id: i64) -> Result<Revision> {

@@ -4,6 +4,8 @@
 //! only the schema differs, in `migrations/sqlite` and `migrations/postgres`.
 
 mod accounts;
+mod agenda;
+mod events;
 mod history;
 mod runs;
 
@@ -14,6 +16,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
+pub use agenda::{MeetingSummary, SeriesMemory};
+pub use events::CachedEvent;
 pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
     SeriesRow, SeriesUpsert,

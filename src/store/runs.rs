@@ -112,6 +112,27 @@ impl Store {
         Ok(done)
     }
 
+    /// Marks passes still "running" that started before `before` as abandoned: their daemon
+    /// died (a live one finishes or times out its passes well before).
+    pub async fn abandon_stale_runs(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE sync_runs SET outcome = 'abandoned', finished_at = $2 \
+                 WHERE outcome = 'running' AND started_at < $1",
+            )
+            .bind(before)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .map_err(Into::into)
+    }
+
     /// Deletes pass records older than `before` (the table would otherwise grow by one row a
     /// minute forever); returns how many went.
     pub async fn prune_runs(&self, before: DateTime<Utc>) -> Result<u64> {
@@ -131,7 +152,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT id, account_id, daemon_id, started_at, finished_at, accounts, requests, \
                  events_seen, writes, conflicts, outcome, error FROM sync_runs \
-                 ORDER BY started_at DESC, id DESC LIMIT $1",
+                 ORDER BY id DESC LIMIT $1",
             )
             .bind(limit)
             .fetch_all(p)

@@ -3,6 +3,8 @@
 //! concurrency, records each pass in `sync_runs`, and schedules the next one (with jitter, and
 //! exponential backoff after failures).
 
+pub mod series;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -145,13 +147,15 @@ pub struct Scheduler {
     pub clock: Arc<dyn Clock>,
     pub syncer: Arc<dyn AccountSyncer>,
     pub heartbeat: Arc<Heartbeat>,
+    /// Wakes the loop before its period is over (a sync was asked for).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl Scheduler {
     /// How long a claimed account stays ours without renewal; a dead daemon's accounts are taken
     /// over by others after this.
     fn lease(&self) -> chrono::Duration {
-        chrono::Duration::seconds((self.cfg.request_timeout_secs * 4).max(60) as i64)
+        chrono::Duration::seconds(self.cfg.lease_secs as i64)
     }
 
     /// Runs passes until `cancel` fires. A pass in flight when it fires is given
@@ -183,6 +187,7 @@ impl Scheduler {
             }
             tokio::select! {
                 () = tokio::time::sleep(period) => {}
+                () = self.wake.notified() => {}
                 () = cancel.cancelled() => break,
             }
         }
@@ -241,6 +246,66 @@ impl Scheduler {
         Ok(summary)
     }
 
+    /// Syncs the given accounts now, due or not (`oneonone sync --once`): each is claimed first,
+    /// so a daemon working on the same database never processes it at the same time.
+    pub async fn sync_now(&self, ids: &[i64]) -> Result<PassSummary, StoreError> {
+        let mut summary = PassSummary::default();
+        for &id in ids {
+            let now = self.clock.now();
+            let Some(account) = self
+                .store
+                .claim_account(&self.daemon_id, id, now, now + self.lease())
+                .await?
+            else {
+                warn!(
+                    account = id,
+                    "skipped: not active, or another daemon is working on it"
+                );
+                summary.failed += 1;
+                continue;
+            };
+            summary.accounts += 1;
+            if !self.sync_account(&account).await {
+                summary.failed += 1;
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Runs the provider's pass, renewing the lease while it works and giving up after
+    /// `sync.pass_timeout_secs` (a hung server must not hold the account forever).
+    async fn run_leased(
+        &self,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<RunStats, PassError> {
+        let pass = tokio::time::timeout(
+            Duration::from_secs(self.cfg.pass_timeout_secs),
+            self.syncer.sync(account, now),
+        );
+        tokio::pin!(pass);
+        let every = Duration::from_secs((self.cfg.lease_secs / 3).max(1));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                r = &mut pass => {
+                    return r.unwrap_or_else(|_| Err(PassError::Transient {
+                        kind: "timeout",
+                        message: format!("the pass took longer than {} s", self.cfg.pass_timeout_secs),
+                    }));
+                }
+                _ = renew.tick() => {
+                    let until = self.clock.now() + self.lease();
+                    match self.store.renew_lease(account.id, &self.daemon_id, until).await {
+                        Ok(true) => {}
+                        Ok(false) => warn!(account = account.id, "lease lost to another daemon"),
+                        Err(e) => warn!(account = account.id, error = %e, "cannot renew lease"),
+                    }
+                }
+            }
+        }
+    }
+
     /// Syncs one claimed account and records the outcome; returns whether it succeeded.
     async fn sync_account(&self, account: &Account) -> bool {
         let now = self.clock.now();
@@ -255,7 +320,14 @@ impl Scheduler {
                 return false;
             }
         };
-        let result = self.syncer.sync(account, now).await;
+        let result = self.run_leased(account, now).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        metrics::counter!("oneonone_account_passes_total", "provider" => account.provider.as_str(),
+            "outcome" => outcome)
+        .increment(1);
         let done = self.clock.now();
         // Computed before any await: the thread-local rng must not live across one.
         let next_ok = next_due(done, &self.cfg, 0, &mut rand::rng());
@@ -327,6 +399,8 @@ mod tests {
             jitter,
             concurrency: 2,
             request_timeout_secs: 30,
+            lease_secs: 120,
+            pass_timeout_secs: 600,
             max_writes_per_pass: 25,
         }
     }

@@ -1,7 +1,14 @@
 //! The one integration test binary: each module exercises one part of the product against real
 //! processes and databases (see `helpers`).
 
+mod agenda;
+mod caldav_client;
+mod caldav_sync;
 mod daemon;
+mod detect;
 mod helpers;
 mod ics;
+mod scheduler;
+mod secrets;
+mod servers;
 mod store;

@@ -1,0 +1,708 @@
+//! Plans what a block read back means for the series' items: ticks, new lines, edits, deletions
+//! and free notes, by comparing it with the block as last written (a three-way view: what we
+//! wrote, what is there now, what the store holds).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::block::{ParsedBlock, ParsedLine, START_MARKER};
+use super::lines::collapse;
+use super::render::{LineKind, RenderedBlock, RenderedLine};
+use super::{Anchor, Area, Item, ItemState, Note, Section};
+
+/// One change to the series' items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AbsorbAction {
+    /// Ticked: done, closed in this occurrence.
+    Close { id: i64 },
+    /// Unticked again before the meeting closed.
+    Reopen { id: i64 },
+    /// A new `- [ ]` line. `done` when it was typed already ticked; `in_notes` when typed in the
+    /// notes area (it stays there until the meeting closes).
+    Create {
+        section: Section,
+        text: String,
+        done: bool,
+        in_notes: bool,
+        position: i64,
+    },
+    /// The person reordered the lines of an area: this item's new position.
+    Place { id: i64, position: i64 },
+    /// The line of this item was edited (not a new item).
+    Edit { id: i64, text: String },
+    /// The line of this item was moved under another section's heading.
+    Move {
+        id: i64,
+        section: Section,
+        in_notes: bool,
+    },
+    /// The line was deleted: dropped for good.
+    Drop { id: i64 },
+}
+
+impl AbsorbPlan {
+    /// True when the plan changes no item (notes may still differ from the stored ones).
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// The notes with `Anchor::Created { index }` replaced by the id of the item the `index`-th
+    /// `Create` made (`created`: those ids, in the order of the plan's `Create` actions).
+    pub fn notes_with_ids(&self, created: &[i64]) -> Vec<Note> {
+        self.notes
+            .iter()
+            .cloned()
+            .map(|mut n| {
+                if let Some(Anchor::Created { index }) = n.after {
+                    n.after = created.get(index).map(|&id| Anchor::Item { id });
+                }
+                n
+            })
+            .collect()
+    }
+}
+
+/// What to do with the series after reading one block.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AbsorbPlan {
+    pub actions: Vec<AbsorbAction>,
+    /// Every free line now in the block, in order: the occurrence's notes (replace the old ones).
+    pub notes: Vec<Note>,
+    /// False when none of the written headings was found: the block's structure is gone (a client
+    /// mangled it, or everything was cleared), so no item was dropped for being missing.
+    pub structure_found: bool,
+}
+
+/// The line a note follows, before candidates are resolved to items.
+#[derive(Debug, Clone)]
+enum Pending {
+    Line(String),
+    Cand(usize),
+}
+
+/// A checkbox line found in the block.
+#[derive(Debug, Clone)]
+struct Candidate {
+    area: Area,
+    section: Section,
+    checked: bool,
+    text: String,
+}
+
+/// An item line of the written block.
+#[derive(Debug, Clone)]
+struct Written {
+    id: i64,
+    area: Area,
+    section: Section,
+    done: bool,
+    text: String,
+}
+
+/// The form lines are compared in: whitespace collapsed, lower case, no end punctuation.
+pub(crate) fn key(s: &str) -> String {
+    collapse(s)
+        .to_lowercase()
+        .trim_end_matches(['.', '!', '?', ';', ',', ':'])
+        .trim_end()
+        .to_string()
+}
+
+/// Removes the `(carried xN)` label the renderer adds.
+fn strip_carried(text: &str) -> &str {
+    let t = text.trim_end();
+    if let Some(open) = t.rfind("(carried x")
+        && t.ends_with(')')
+        && t[open + "(carried x".len()..t.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    {
+        return t[..open].trim_end();
+    }
+    t
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// How alike two item texts are, 0..=1: the better of edit-distance similarity and word overlap
+/// (shared words over the shorter text's words), so both typo fixes and added words match.
+fn similarity(a: &str, b: &str) -> f64 {
+    let (ka, kb) = (key(a), key(b));
+    let lev = strsim::normalized_levenshtein(&ka, &kb);
+    let (wa, wb) = (words(a), words(b));
+    let min = wa.len().min(wb.len());
+    let overlap = if min == 0 {
+        0.0
+    } else {
+        let shared = wa.iter().filter(|w| wb.contains(w)).count().min(min);
+        shared as f64 / wa.len().max(wb.len()).min(min * 2) as f64
+    };
+    lev.max(overlap)
+}
+
+/// Threshold for a match by similarity; lower when the line sits where the item was.
+const MATCH: f64 = 0.5;
+const MATCH_IN_PLACE: f64 = 0.3;
+/// Upper bound of line/item pairs scored by similarity in one section.
+const MAX_PAIRS: usize = 40_000;
+
+/// The key of a template line as a reader sees it (a standing question reads `- text`).
+pub(crate) fn line_key(l: &RenderedLine) -> String {
+    match l.kind {
+        LineKind::Bullet => key(&format!("- {}", l.text)),
+        _ => key(&l.text),
+    }
+}
+
+/// Sets the positions of created items and, when people reordered the lines of an area, of the
+/// existing ones: items keep the order they have in the block.
+fn place_items(
+    items: &[Item],
+    cands: &[Candidate],
+    cand_anchor: &[Option<Anchor>],
+    create_at: &[usize],
+    plan: &mut AbsorbPlan,
+) {
+    let by_id: HashMap<i64, &Item> = items.iter().map(|i| (i.id, i)).collect();
+    for area in [Area::Direct, Area::FollowUps, Area::Manager, Area::Notes] {
+        let entries: Vec<&Anchor> = cands
+            .iter()
+            .zip(cand_anchor)
+            .filter(|(c, _)| c.area == area)
+            .filter_map(|(_, a)| a.as_ref())
+            .collect();
+        let existing: Vec<i64> = entries
+            .iter()
+            .filter_map(|a| match a {
+                Anchor::Item { id } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let mut sorted = existing.clone();
+        sorted.sort_by_key(|id| (by_id.get(id).map_or(0, |i| i.position), *id));
+        let first_create = entries
+            .iter()
+            .position(|a| matches!(a, Anchor::Created { .. }));
+        let creates_last = first_create.is_none_or(|f| {
+            entries[f..]
+                .iter()
+                .all(|a| matches!(a, Anchor::Created { .. }))
+        });
+        let section = area.section().unwrap_or(Section::Action);
+        let set_create = |plan: &mut AbsorbPlan, index: usize, pos: i64| {
+            if let Some(AbsorbAction::Create { position, .. }) =
+                create_at.get(index).and_then(|&i| plan.actions.get_mut(i))
+            {
+                *position = pos;
+            }
+        };
+        if existing == sorted && creates_last {
+            // In order already: new lines go after every item of their section.
+            let mut next = items
+                .iter()
+                .filter(|i| i.section == section)
+                .map(|i| i.position + 1)
+                .max()
+                .unwrap_or(0);
+            for a in &entries {
+                if let Anchor::Created { index } = a {
+                    set_create(plan, *index, next);
+                    next += 1;
+                }
+            }
+        } else {
+            for (pos, a) in (0_i64..).zip(&entries) {
+                match a {
+                    Anchor::Item { id } => {
+                        if by_id.get(id).is_some_and(|i| i.position != pos) {
+                            plan.actions.push(AbsorbAction::Place {
+                                id: *id,
+                                position: pos,
+                            });
+                        }
+                    }
+                    Anchor::Created { index } => set_create(plan, *index, pos),
+                    Anchor::Line { .. } => {}
+                }
+            }
+        }
+    }
+}
+
+/// Plans the changes a block read back implies.
+///
+/// - `items`: the series' items as the store holds them now (any state).
+/// - `written`: the block as this daemon last wrote it into this occurrence. When unknown (a
+///   block found but never written by this store), pass a fresh render of the current state
+///   through [`RenderedBlock::without_items`]: lines then match items by text and nothing is
+///   dropped for being missing.
+/// - `parsed`: the block found in the description now.
+pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock) -> AbsorbPlan {
+    let by_id: HashMap<i64, &Item> = items.iter().map(|i| (i.id, i)).collect();
+    let headings: Vec<(Area, String)> = written
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Heading)
+        .map(|l| (l.area, key(&l.text)))
+        .collect();
+    let mut heading_used = vec![false; headings.len()];
+    let mut fixed: HashMap<String, usize> = HashMap::new();
+    for l in &written.lines {
+        if matches!(l.kind, LineKind::Title | LineKind::Fixed | LineKind::Bullet) {
+            *fixed.entry(line_key(l)).or_default() += 1;
+        }
+    }
+    let written_items: Vec<Written> = written
+        .lines
+        .iter()
+        .filter_map(|l| match l.kind {
+            LineKind::Item { id, done } => Some(Written {
+                id,
+                area: l.area,
+                section: by_id
+                    .get(&id)
+                    .map(|i| i.section)
+                    .or(l.area.section())
+                    .unwrap_or(Section::Action),
+                done,
+                text: l.text.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+
+    let mut plan = AbsorbPlan::default();
+    let mut area = Area::Top;
+    // What the next note follows; candidates are resolved to items after matching.
+    let mut last = Pending::Line(key(START_MARKER));
+    let mut pending_notes: Vec<(Note, Pending)> = Vec::new();
+    let mut cands: Vec<Candidate> = Vec::new();
+    let mut areas_found: Vec<Area> = Vec::new();
+    for line in &parsed.lines {
+        let canon = line.canonical();
+        let k = key(&canon);
+        if let Some(h) = (0..headings.len()).find(|&h| !heading_used[h] && headings[h].1 == k) {
+            heading_used[h] = true;
+            area = headings[h].0;
+            areas_found.push(area);
+            plan.structure_found = true;
+            last = Pending::Line(k);
+            continue;
+        }
+        if let Some(n) = fixed.get_mut(&k).filter(|n| **n > 0) {
+            *n -= 1;
+            last = Pending::Line(k);
+            continue;
+        }
+        match line {
+            ParsedLine::Checkbox { text, .. } if strip_carried(text).is_empty() => {}
+            ParsedLine::Checkbox { checked, text } if area.section().is_some() => {
+                last = Pending::Cand(cands.len());
+                cands.push(Candidate {
+                    area,
+                    section: area.section().unwrap_or(Section::Action),
+                    checked: *checked,
+                    text: strip_carried(text).to_string(),
+                });
+            }
+            _ => pending_notes.push((
+                Note {
+                    area,
+                    text: canon,
+                    after: None,
+                },
+                last.clone(),
+            )),
+        }
+    }
+
+    // pairs[c] = index into written_items matched to candidate c.
+    let mut pairs: Vec<Option<usize>> = vec![None; cands.len()];
+    let mut w_used = vec![false; written_items.len()];
+    for section in [Section::Direct, Section::Manager, Section::Action] {
+        let cs: Vec<usize> = (0..cands.len())
+            .filter(|&c| cands[c].section == section)
+            .collect();
+        let ws: Vec<usize> = (0..written_items.len())
+            .filter(|&w| written_items[w].section == section)
+            .collect();
+        // 1. The same text (case, spacing and end punctuation aside), in order.
+        for &c in &cs {
+            let kc = key(&cands[c].text);
+            if let Some(&w) = ws
+                .iter()
+                .find(|&&w| !w_used[w] && key(&written_items[w].text) == kc)
+            {
+                w_used[w] = true;
+                pairs[c] = Some(w);
+            }
+        }
+        // 2. Edited text: the most similar first; a line where the item was needs less.
+        let free_c: Vec<usize> = cs.iter().copied().filter(|&c| pairs[c].is_none()).collect();
+        let free_w: Vec<usize> = ws.iter().copied().filter(|&w| !w_used[w]).collect();
+        let mut scored: Vec<(f64, usize, usize, usize)> = Vec::new();
+        // A description stuffed with lines would make this quadratic pass slow: past the bound,
+        // only exact matches count (the rest become new items and dropped ones, nothing lost).
+        let affordable = free_c.len().saturating_mul(free_w.len()) <= MAX_PAIRS;
+        for (rc, &c) in free_c.iter().enumerate().filter(|_| affordable) {
+            for (rw, &w) in free_w.iter().enumerate() {
+                let s = similarity(&cands[c].text, &written_items[w].text);
+                let need = if rc == rw && free_c.len() == free_w.len() {
+                    MATCH_IN_PLACE
+                } else {
+                    MATCH
+                };
+                if s >= need {
+                    scored.push((s, rc.abs_diff(rw), c, w));
+                }
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        for (_, _, c, w) in scored {
+            if pairs[c].is_none() && !w_used[w] {
+                w_used[w] = true;
+                pairs[c] = Some(w);
+            }
+        }
+    }
+    // 3. A line moved under another section's heading, text unchanged.
+    for c in 0..cands.len() {
+        if pairs[c].is_some() {
+            continue;
+        }
+        let kc = key(&cands[c].text);
+        if let Some(w) =
+            (0..written_items.len()).find(|&w| !w_used[w] && key(&written_items[w].text) == kc)
+        {
+            w_used[w] = true;
+            pairs[c] = Some(w);
+        }
+    }
+
+    let mut claimed: Vec<i64> = Vec::new();
+    // The anchor each candidate line resolves to.
+    let mut cand_anchor: Vec<Option<Anchor>> = vec![None; cands.len()];
+    let mut creates = 0;
+    // Index in `plan.actions` of each Create, in order.
+    let mut create_at: Vec<usize> = Vec::new();
+    for (c, cand) in cands.iter().enumerate() {
+        match pairs[c] {
+            Some(w) => {
+                let w = &written_items[w];
+                let Some(item) = by_id.get(&w.id) else {
+                    continue;
+                };
+                if item.state == ItemState::Dropped {
+                    continue;
+                }
+                cand_anchor[c] = Some(Anchor::Item { id: w.id });
+                if cand.checked != w.done {
+                    if cand.checked && item.state == ItemState::Open {
+                        plan.actions.push(AbsorbAction::Close { id: w.id });
+                    } else if !cand.checked && item.state == ItemState::Done {
+                        plan.actions.push(AbsorbAction::Reopen { id: w.id });
+                    }
+                }
+                if collapse(&cand.text) != collapse(&w.text) {
+                    plan.actions.push(AbsorbAction::Edit {
+                        id: w.id,
+                        text: collapse(&cand.text),
+                    });
+                }
+                // A line under another section's heading moved there, unless the heading of its
+                // own area is gone: then it only looks moved because that heading was deleted.
+                if cand.section != w.section && areas_found.contains(&w.area) {
+                    plan.actions.push(AbsorbAction::Move {
+                        id: w.id,
+                        section: cand.section,
+                        in_notes: cand.area == Area::Notes,
+                    });
+                }
+            }
+            None => {
+                // An item the store has but the written block did not show (added since, or the
+                // written block is unknown): the same text is that item, not a new one.
+                let kc = key(&cand.text);
+                let known = items.iter().find(|i| {
+                    i.state == ItemState::Open
+                        && i.section == cand.section
+                        && !claimed.contains(&i.id)
+                        && !written_items.iter().any(|w| w.id == i.id)
+                        && key(&i.text) == kc
+                });
+                if let Some(item) = known {
+                    claimed.push(item.id);
+                    cand_anchor[c] = Some(Anchor::Item { id: item.id });
+                    if cand.checked {
+                        plan.actions.push(AbsorbAction::Close { id: item.id });
+                    }
+                } else {
+                    cand_anchor[c] = Some(Anchor::Created { index: creates });
+                    creates += 1;
+                    create_at.push(plan.actions.len());
+                    plan.actions.push(AbsorbAction::Create {
+                        section: cand.section,
+                        text: collapse(&cand.text),
+                        done: cand.checked,
+                        in_notes: cand.area == Area::Notes,
+                        position: 0,
+                    });
+                }
+            }
+        }
+    }
+    place_items(items, &cands, &cand_anchor, &create_at, &mut plan);
+    plan.notes = pending_notes
+        .into_iter()
+        .map(|(mut note, anchor)| {
+            note.after = match anchor {
+                Pending::Line(key) => Some(Anchor::Line { key }),
+                Pending::Cand(c) => cand_anchor[c].clone(),
+            };
+            note
+        })
+        .collect();
+    if plan.structure_found {
+        for (w, used) in written_items.iter().zip(&w_used) {
+            if *used {
+                continue;
+            }
+            if by_id
+                .get(&w.id)
+                .is_some_and(|i| i.state != ItemState::Dropped)
+            {
+                plan.actions.push(AbsorbAction::Drop { id: w.id });
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carried_label_is_stripped() {
+        assert_eq!(strip_carried("Ship it (carried x3)"), "Ship it");
+        assert_eq!(
+            strip_carried("Ship it (carried xx)"),
+            "Ship it (carried xx)"
+        );
+        assert_eq!(strip_carried("(carried x2)"), "");
+    }
+
+    #[test]
+    fn similarity_accepts_small_edits_and_rejects_other_topics() {
+        assert!(similarity("Review roadmap", "Review Q3 roadmap with Sam") >= MATCH);
+        assert!(similarity("Promotion case", "Promotion cse") >= MATCH);
+        assert!(similarity("Promotion case", "Team offsite budget") < MATCH_IN_PLACE);
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::plan_tests_support::*;
+    use super::*;
+
+    #[test]
+    fn rewritten_line_in_place_is_an_edit_not_a_new_item() {
+        let items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Direct, "Holidays in May"),
+            it(3, Section::Direct, "Desk move"),
+        ];
+        let w = written(&items);
+        let text = w
+            .text
+            .replace("- [ ] Holidays in May", "- [ ] Vacation plans: May")
+            .replace("- [ ] Promotion", "- [ ] promotion.");
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Edit {
+                    id: 1,
+                    text: "promotion.".into()
+                },
+                AbsorbAction::Edit {
+                    id: 2,
+                    text: "Vacation plans: May".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn unrelated_new_line_with_a_deleted_one_is_create_and_drop() {
+        let items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Direct, "Holidays in May"),
+        ];
+        let w = written(&items);
+        let text = w.text.replace("- [ ] Holidays in May", "").replace(
+            "- [ ] Promotion",
+            "- [ ] Promotion\n- [ ] Kubernetes migration",
+        );
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Create {
+                    section: Section::Direct,
+                    text: "Kubernetes migration".into(),
+                    done: false,
+                    in_notes: false,
+                    position: 1
+                },
+                AbsorbAction::Drop { id: 2 }
+            ]
+        );
+    }
+
+    #[test]
+    fn untick_reopens_and_moved_line_changes_section() {
+        let mut items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Manager, "Budget"),
+        ];
+        items[1].state = ItemState::Done;
+        let w = written(&items);
+        assert!(w.text.contains("- [x] Budget"));
+        let text = w
+            .text
+            .replace("- [x] Budget", "- [ ] Budget")
+            .replace("- [ ] Promotion\n", "")
+            .replace(
+                "Notes and action items for next time\n",
+                "Notes and action items for next time\n- [ ] Promotion\n",
+            );
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Reopen { id: 2 },
+                AbsorbAction::Move {
+                    id: 1,
+                    section: Section::Action,
+                    in_notes: true
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn deleted_heading_does_not_move_its_items() {
+        let items = [it(1, Section::Manager, "Budget")];
+        let w = written(&items);
+        let text = w.text.replace("Topics from Max\n", "");
+        let p = plan(&items, &w, &text);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+    }
+
+    #[test]
+    fn google_checklist_glyphs_and_typed_ticked_lines() {
+        let items = [it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        let text = w
+            .text
+            .replace("- [ ] Promotion", "☑ Promotion\n✅ Already sorted");
+        let p = plan(&items, &w, &text);
+        assert_eq!(
+            p.actions,
+            [
+                AbsorbAction::Close { id: 1 },
+                AbsorbAction::Create {
+                    section: Section::Direct,
+                    text: "Already sorted".into(),
+                    done: true,
+                    in_notes: false,
+                    position: 1
+                }
+            ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod three_way_tests {
+    use super::plan_tests_support::*;
+    use super::*;
+
+    #[test]
+    fn cli_edit_after_the_write_is_not_undone_by_an_untouched_line() {
+        let mut items = [it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        items[0].text = "Promotion case for June".into();
+        let p = plan(&items, &w, &w.text);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+    }
+
+    #[test]
+    fn item_dropped_from_the_cli_is_not_revived_by_its_old_line() {
+        let mut items = [it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        items[0].state = ItemState::Dropped;
+        let text = w.text.replace("- [ ] Promotion", "- [x] Promotion");
+        assert!(plan(&items, &w, &text).actions.is_empty());
+    }
+
+    #[test]
+    fn item_added_from_the_cli_after_the_write_is_not_dropped() {
+        let mut items = vec![it(1, Section::Direct, "Promotion")];
+        let w = written(&items);
+        items.push(it(2, Section::Manager, "Budget"));
+        assert!(plan(&items, &w, &w.text).actions.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod plan_tests_support {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::agenda::{Format, Template, parse_block, render};
+
+    pub(super) fn it(id: i64, section: Section, text: &str) -> Item {
+        Item {
+            id,
+            section,
+            text: text.into(),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+            position: 0,
+        }
+    }
+
+    pub(super) fn written(items: &[Item]) -> RenderedBlock {
+        let start = chrono_tz::Europe::Berlin
+            .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+            .unwrap();
+        let input = crate::agenda::AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes: &[],
+            last_meeting: None,
+            start,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        render(&input, Format::Plain, &Template::default_template()).unwrap()
+    }
+
+    pub(super) fn plan(items: &[Item], w: &RenderedBlock, text: &str) -> AbsorbPlan {
+        let parsed = parse_block(text, Format::Plain, usize::MAX)
+            .unwrap()
+            .unwrap();
+        plan_absorb(items, w, &parsed)
+    }
+}

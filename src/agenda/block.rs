@@ -1,0 +1,459 @@
+//! The managed block inside a description: markers, finding and reading it, splicing a new one
+//! in, and deciding whether a write is needed at all.
+
+use std::ops::Range;
+
+use super::Format;
+use super::lines::{self, RawLine, collapse};
+use super::render::RenderedBlock;
+
+/// The first line of the block. Recognised case-insensitively, with any dashes or box-drawing
+/// characters around the words and any whitespace (see [`parse_block`]).
+pub const START_MARKER: &str = "── oneonone agenda: edit inside, keep these lines ──";
+/// The last line of the block.
+pub const END_MARKER: &str = "── end of oneonone agenda ──";
+/// Anywhere in a description (any case): the daemon never touches it.
+pub const OPT_OUT_MARKER: &str = "#no-agenda";
+
+const START_WORDS: &str = "oneonone agenda: edit inside, keep these lines";
+const END_WORDS: &str = "end of oneonone agenda";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error(
+        "the description is {len} bytes, over the limit of {limit}: it is neither read nor written"
+    )]
+    TooLarge { len: usize, limit: usize },
+    #[error(
+        "the agenda start marker (line {line}) has no end marker after it: restore the line \
+         `{END_MARKER}` or delete the block"
+    )]
+    MissingEnd { line: usize },
+    #[error(
+        "an agenda end marker (line {line}) has no start marker before it: restore the line \
+         `{START_MARKER}` or delete the block"
+    )]
+    MissingStart { line: usize },
+    #[error(
+        "the description holds more than one agenda block (markers on lines {first} and {second}): \
+         keep one"
+    )]
+    Doubled { first: usize, second: usize },
+}
+
+/// One non-blank line found inside the block, read lexically (no knowledge of what was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParsedLine {
+    /// `- [ ] text`, `[x] text`, `* [X] text`, `☐ text`, `☑ text`, `<li>[ ] text</li>`...
+    Checkbox { checked: bool, text: String },
+    /// `- text` (or an HTML list item) without a checkbox.
+    Bullet(String),
+    /// Anything else, whitespace collapsed.
+    Text(String),
+}
+
+impl ParsedLine {
+    fn read(raw: &RawLine) -> Option<ParsedLine> {
+        let text = collapse(&raw.text);
+        if text.is_empty() {
+            return None;
+        }
+        let (bulleted, rest) = match strip_bullet(&text) {
+            Some(rest) => (true, rest),
+            None => (raw.list_item, text.as_str()),
+        };
+        if let Some((checked, body)) = strip_checkbox(rest) {
+            return Some(ParsedLine::Checkbox {
+                checked,
+                text: body.trim().to_string(),
+            });
+        }
+        Some(if bulleted {
+            ParsedLine::Bullet(rest.trim().to_string())
+        } else {
+            ParsedLine::Text(text)
+        })
+    }
+
+    /// The canonical text form, used to compare blocks regardless of how they are encoded.
+    pub fn canonical(&self) -> String {
+        match self {
+            ParsedLine::Checkbox { checked, text } => {
+                format!("- [{}] {text}", if *checked { "x" } else { " " })
+            }
+            ParsedLine::Bullet(t) => format!("- {t}"),
+            ParsedLine::Text(t) => t.clone(),
+        }
+    }
+}
+
+fn strip_bullet(s: &str) -> Option<&str> {
+    for b in ["- ", "* ", "• ", "+ ", "– ", "· ", "◦ "] {
+        if let Some(rest) = s.strip_prefix(b) {
+            return Some(rest);
+        }
+    }
+    None
+}
+
+fn strip_checkbox(s: &str) -> Option<(bool, &str)> {
+    const BOXES: [(&str, bool); 14] = [
+        ("[ ]", false),
+        ("[]", false),
+        ("[x]", true),
+        ("[X]", true),
+        ("[✓]", true),
+        ("[✔]", true),
+        ("☐", false),
+        ("□", false),
+        ("☑", true),
+        ("☒", true),
+        ("✅", true),
+        ("✔️", true),
+        ("✔", true),
+        ("✓", true),
+    ];
+    for (b, checked) in BOXES {
+        if let Some(rest) = s.strip_prefix(b) {
+            // `[x]foo` is still a checkbox; `☐` glued to a word is too.
+            return Some((checked, rest));
+        }
+    }
+    None
+}
+
+/// The block found in a description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedBlock {
+    pub format: Format,
+    /// Raw byte range from the first character of the start marker to the last of the end marker.
+    pub span: Range<usize>,
+    /// 1-based logical line numbers of the two markers.
+    pub marker_lines: (usize, usize),
+    /// The non-blank lines strictly between the markers, in order.
+    pub lines: Vec<ParsedLine>,
+}
+
+impl ParsedBlock {
+    /// The description's text before the block, untouched (`description` is the one parsed).
+    pub fn before<'d>(&self, description: &'d str) -> &'d str {
+        description.get(..self.span.start).unwrap_or("")
+    }
+
+    /// The description's text after the block, untouched.
+    pub fn after<'d>(&self, description: &'d str) -> &'d str {
+        description.get(self.span.end..).unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Start,
+    End,
+}
+
+fn marker_of(text: &str) -> Option<Marker> {
+    let t = collapse(text);
+    if !t.to_lowercase().contains("oneonone agenda") {
+        return None;
+    }
+    let deco = |c: char| {
+        matches!(
+            c,
+            '─' | '━' | '—' | '–' | '-' | '=' | '_' | '*' | '~' | '#' | '│'
+        ) || lines::is_blank(c)
+    };
+    let core = t.trim_matches(deco).to_lowercase();
+    let core = collapse(&core);
+    if core == START_WORDS {
+        Some(Marker::Start)
+    } else if core == END_WORDS {
+        Some(Marker::End)
+    } else {
+        None
+    }
+}
+
+/// True when the description carries the opt-out marker (`#no-agenda`, any case).
+pub fn opted_out(description: &str) -> bool {
+    description
+        .to_lowercase()
+        .contains(&OPT_OUT_MARKER.to_lowercase())
+}
+
+fn check_len(description: &str, max_len: usize) -> Result<(), BlockError> {
+    if description.len() > max_len {
+        return Err(BlockError::TooLarge {
+            len: description.len(),
+            limit: max_len,
+        });
+    }
+    Ok(())
+}
+
+/// Finds the marker lines: `Ok(None)` when there are none.
+fn find_markers(raw: &[RawLine]) -> Result<Option<(usize, usize)>, BlockError> {
+    let mut start: Option<usize> = None;
+    let mut end: Option<usize> = None;
+    for (i, line) in raw.iter().enumerate() {
+        match marker_of(&line.text) {
+            Some(Marker::Start) => {
+                if let Some(s) = start {
+                    return Err(BlockError::Doubled {
+                        first: s + 1,
+                        second: i + 1,
+                    });
+                }
+                start = Some(i);
+            }
+            Some(Marker::End) => {
+                if let Some(e) = end {
+                    return Err(BlockError::Doubled {
+                        first: e + 1,
+                        second: i + 1,
+                    });
+                }
+                if start.is_none() {
+                    return Err(BlockError::MissingStart { line: i + 1 });
+                }
+                end = Some(i);
+            }
+            None => {}
+        }
+    }
+    match (start, end) {
+        (None, None) => Ok(None),
+        (Some(s), None) => Err(BlockError::MissingEnd { line: s + 1 }),
+        (None, Some(e)) => Err(BlockError::MissingStart { line: e + 1 }),
+        (Some(s), Some(e)) => Ok(Some((s, e))),
+    }
+}
+
+/// Finds the block in a description and reads its lines. `Ok(None)`: no block. Errors: the
+/// description is over `max_len` bytes, or the markers are damaged or doubled.
+///
+/// `format` is how to read the description: `Plain` for CalDAV; `GoogleHtml` for Google, which
+/// reads both the HTML a web edit leaves and plain text with newlines.
+pub fn parse_block(
+    description: &str,
+    format: Format,
+    max_len: usize,
+) -> Result<Option<ParsedBlock>, BlockError> {
+    check_len(description, max_len)?;
+    let raw = lines::split(description, format);
+    let Some((s, e)) = find_markers(&raw)? else {
+        return Ok(None);
+    };
+    let lines = raw[s + 1..e].iter().filter_map(ParsedLine::read).collect();
+    Ok(Some(ParsedBlock {
+        format,
+        span: raw[s].span.start..raw[e].span.end,
+        marker_lines: (s + 1, e + 1),
+        lines,
+    }))
+}
+
+/// Replaces the block in `description` with `block` (a rendered block, markers included), or
+/// adds it at the top followed by a blank line when there is none. Every byte outside the old
+/// block is kept as it was. Damaged or doubled markers: an error, and nothing to write.
+pub fn splice(
+    description: &str,
+    block: &str,
+    format: Format,
+    max_len: usize,
+) -> Result<String, BlockError> {
+    check_len(description, max_len)?;
+    let raw = lines::split(description, format);
+    match find_markers(&raw)? {
+        Some((s, e)) => {
+            let span = raw[s].span.start..raw[e].span.end;
+            let mut out = String::with_capacity(description.len() + block.len());
+            out.push_str(&description[..span.start]);
+            out.push_str(block);
+            out.push_str(&description[span.end..]);
+            Ok(out)
+        }
+        None if description.is_empty() => Ok(block.to_string()),
+        None => {
+            let sep = match format {
+                Format::Plain => "\n\n",
+                Format::GoogleHtml => "<br><br>",
+            };
+            Ok(format!("{block}{sep}{description}"))
+        }
+    }
+}
+
+/// The canonical lines of a block's inside, for comparison.
+fn canonical_lines(lines: &[ParsedLine]) -> Vec<String> {
+    lines.iter().map(ParsedLine::canonical).collect()
+}
+
+/// True when the block found in a description says the same as a rendered one, ignoring what
+/// editors change cosmetically: HTML vs plain text, tags, entities, `&nbsp;`, whitespace, blank
+/// lines, bullet and checkbox glyphs (`* [X]` and `☑` read as `- [x]`).
+pub fn same_block(found: &ParsedBlock, rendered: &RenderedBlock) -> bool {
+    match parse_block(&rendered.text, rendered.format, usize::MAX) {
+        Ok(Some(mine)) => canonical_lines(&found.lines) == canonical_lines(&mine.lines),
+        _ => false,
+    }
+}
+
+/// What a pass should do with one description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteDecision {
+    /// The block already says this: write nothing.
+    Unchanged,
+    /// Write this description (the old one must be kept as a revision first).
+    Write(String),
+}
+
+/// Why a description must not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteRefusal {
+    #[error("the description contains {OPT_OUT_MARKER}: never touched")]
+    OptedOut,
+    #[error(transparent)]
+    Block(#[from] BlockError),
+    #[error(
+        "the agenda block written earlier is gone from the description: someone removed it, so \
+         it is not added again"
+    )]
+    BlockRemoved,
+    #[error("writing the agenda would make the description {len} bytes, over the limit of {limit}")]
+    ResultTooLarge { len: usize, limit: usize },
+}
+
+/// Decides whether to write `rendered` into `description`. `written_before`: this daemon wrote a
+/// block into this occurrence earlier (a missing block then means a person removed it).
+pub fn plan_write(
+    description: &str,
+    rendered: &RenderedBlock,
+    written_before: bool,
+    max_len: usize,
+) -> Result<WriteDecision, WriteRefusal> {
+    if opted_out(description) {
+        return Err(WriteRefusal::OptedOut);
+    }
+    let found = parse_block(description, rendered.format, max_len)?;
+    match &found {
+        Some(b) if same_block(b, rendered) => return Ok(WriteDecision::Unchanged),
+        None if written_before => return Err(WriteRefusal::BlockRemoved),
+        _ => {}
+    }
+    let out = splice(description, &rendered.text, rendered.format, max_len)?;
+    if out.len() > max_len {
+        return Err(WriteRefusal::ResultTooLarge {
+            len: out.len(),
+            limit: max_len,
+        });
+    }
+    Ok(WriteDecision::Write(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: usize = 64 * 1024;
+
+    #[test]
+    fn markers_survive_html_rewrapping_and_case() {
+        for s in [
+            "── oneonone agenda: edit inside, keep these lines ──",
+            "<b>──&nbsp;OneOnOne Agenda: edit inside,  keep these lines&nbsp;──</b>",
+            "-- oneonone agenda: edit inside, keep these lines --",
+        ] {
+            let d = format!("{s}<br>x<br>── end of oneonone agenda ──");
+            let b = parse_block(&d, Format::GoogleHtml, MAX).unwrap().unwrap();
+            assert_eq!(b.lines, vec![ParsedLine::Text("x".into())], "{s}");
+        }
+    }
+
+    #[test]
+    fn damaged_and_doubled_markers_are_typed_errors() {
+        let s = START_MARKER;
+        let e = END_MARKER;
+        let f = Format::Plain;
+        assert_eq!(
+            parse_block(&format!("a\n{s}\nx"), f, MAX),
+            Err(BlockError::MissingEnd { line: 2 })
+        );
+        assert_eq!(
+            parse_block(&format!("{e}\n{s}\n{e}"), f, MAX),
+            Err(BlockError::MissingStart { line: 1 })
+        );
+        assert_eq!(
+            parse_block(&format!("{s}\n{e}\n{s}\n{e}"), f, MAX),
+            Err(BlockError::Doubled {
+                first: 1,
+                second: 3
+            })
+        );
+        assert!(matches!(
+            splice(&format!("{s}\nno end"), "B", f, MAX),
+            Err(BlockError::MissingEnd { .. })
+        ));
+    }
+
+    #[test]
+    fn item_text_looking_like_a_marker_is_not_a_marker() {
+        let d = format!("{START_MARKER}\n- [ ] {END_MARKER}\n{END_MARKER}");
+        let b = parse_block(&d, Format::Plain, MAX).unwrap().unwrap();
+        assert_eq!(
+            b.lines,
+            vec![ParsedLine::Checkbox {
+                checked: false,
+                text: END_MARKER.into()
+            }]
+        );
+    }
+
+    #[test]
+    fn checkbox_forms_are_read() {
+        let d =
+            format!("{START_MARKER}\n- [ ] a\n* [X] b\n[x]c\n☐ d\n☑ e\n✅ f\n- g\nh\n{END_MARKER}");
+        let b = parse_block(&d, Format::Plain, MAX).unwrap().unwrap();
+        let canon: Vec<_> = b.lines.iter().map(ParsedLine::canonical).collect();
+        assert_eq!(
+            canon,
+            [
+                "- [ ] a", "- [x] b", "- [x] c", "- [ ] d", "- [x] e", "- [x] f", "- g", "h"
+            ]
+        );
+    }
+
+    #[test]
+    fn splice_keeps_outside_bytes_and_adds_at_top() {
+        let old = format!("before \u{A0}x\n{START_MARKER}\nold\n{END_MARKER}  \r\nafter");
+        let out = splice(&old, "NEW", Format::Plain, MAX).unwrap();
+        assert_eq!(out, "before \u{A0}x\nNEW  \r\nafter");
+        assert_eq!(
+            splice("user text", "NEW", Format::Plain, MAX).unwrap(),
+            "NEW\n\nuser text"
+        );
+        assert_eq!(
+            splice("<b>hi</b>", "NEW", Format::GoogleHtml, MAX).unwrap(),
+            "NEW<br><br><b>hi</b>"
+        );
+        assert_eq!(splice("", "NEW", Format::Plain, MAX).unwrap(), "NEW");
+    }
+
+    #[test]
+    fn size_limit_is_a_typed_error() {
+        let big = "x".repeat(101);
+        assert_eq!(
+            parse_block(&big, Format::Plain, 100),
+            Err(BlockError::TooLarge {
+                len: 101,
+                limit: 100
+            })
+        );
+    }
+
+    #[test]
+    fn opt_out_marker_is_found_in_any_case() {
+        assert!(opted_out("please #No-Agenda here"));
+        assert!(!opted_out("no agenda please"));
+    }
+}

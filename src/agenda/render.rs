@@ -1,0 +1,721 @@
+//! Renders the managed block from a series' state and one occurrence, through a minijinja
+//! template (wording, order, split) and a fixed formatter (plain text or Google's HTML, escaping).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate};
+use chrono_tz::Tz;
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+use serde::{Deserialize, Serialize};
+
+use super::absorb::line_key;
+use super::block::{END_MARKER, START_MARKER};
+use super::lines::collapse;
+use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
+
+/// The default template (`config/agenda.j2`): the method in DESIGN.md.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
+
+/// Starts a directive line in the template's output. A private-use character: it cannot come
+/// from people's text, which reaches the output only through the formatter.
+const DIRECTIVE: char = '\u{E000}';
+const SEP: char = '\u{E001}';
+
+/// What the block shows for one occurrence.
+#[derive(Debug, Clone)]
+pub struct AgendaInput<'a> {
+    pub direct_name: &'a str,
+    pub manager_name: &'a str,
+    /// The series' items: open ones are shown; done ones are shown ticked (pass only those closed
+    /// in this occurrence); dropped ones never. Shown by `position`, then id, in each area.
+    pub items: &'a [Item],
+    /// The free notes people wrote in this occurrence's block.
+    pub notes: &'a [Note],
+    /// The last meeting that was held, for "Follow-ups from ...".
+    pub last_meeting: Option<NaiveDate>,
+    /// The occurrence's start in the event's own zone.
+    pub start: DateTime<Tz>,
+    pub length: chrono::Duration,
+    pub cancelled_in_a_row: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("agenda template: {0:#}")]
+    Template(#[from] minijinja::Error),
+    #[error("agenda template output line {line}: a directive ({what}) must be alone on its line")]
+    Directive { line: usize, what: String },
+    #[error(
+        "the agenda template does not show {what}: every item and every area's notes must \
+         appear, so nothing people wrote is hidden"
+    )]
+    Hidden { what: String },
+    #[error("the agenda template shows {what} twice")]
+    Twice { what: String },
+    #[error(
+        "the agenda template has no heading(\"{area}\", ...): new lines people type there could \
+         not be read back"
+    )]
+    MissingHeading { area: &'static str },
+    #[error(
+        "the agenda template shows a {what} under the heading of area {area}: the read-back \
+         would move it there"
+    )]
+    Misplaced { what: String, area: &'static str },
+}
+
+/// A compiled agenda template.
+#[derive(Debug)]
+pub struct Template {
+    env: Environment<'static>,
+}
+
+impl Template {
+    /// Compiles a template (see `config/agenda.j2` for what it can use).
+    pub fn new(source: &str) -> Result<Self, RenderError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_function("heading", |area: String, text: String| {
+            area_arg(&area)?;
+            Ok::<_, minijinja::Error>(format!("{DIRECTIVE}H{area}{SEP}{}", collapse(&text)))
+        });
+        env.add_function("title", |text: String| {
+            format!("{DIRECTIVE}T{}", collapse(&text))
+        });
+        env.add_function("line", |text: String| {
+            format!("{DIRECTIVE}L{}", collapse(&text))
+        });
+        env.add_function("bullet", |text: String| {
+            format!("{DIRECTIVE}B{}", collapse(&text))
+        });
+        env.add_function("item", |it: Value| {
+            let id = it.get_attr("id")?;
+            let id = i64::try_from(id).map_err(|_| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "item() takes an item (with an id)",
+                )
+            })?;
+            Ok::<_, minijinja::Error>(format!("{DIRECTIVE}I{id}"))
+        });
+        env.add_function("notes", |area: String| {
+            area_arg(&area)?;
+            Ok::<_, minijinja::Error>(format!("{DIRECTIVE}N{area}"))
+        });
+        env.add_template_owned("agenda", source.to_string())?;
+        let template = Self { env };
+        template.check()?;
+        Ok(template)
+    }
+
+    /// Renders a sample with an item and a note in every area, so a template that would hide
+    /// them, lacks a heading for an area, or shows an item under another section's heading (the
+    /// read-back would then move it) is refused when it is loaded, not at the first write.
+    fn check(&self) -> Result<(), RenderError> {
+        use chrono::TimeZone;
+        let sample = |id: i64, section: Section, in_notes: bool| Item {
+            id,
+            section,
+            text: format!("sample {id}"),
+            state: ItemState::Open,
+            times_carried: 2,
+            in_notes,
+            position: 0,
+        };
+        let items = [
+            sample(1, Section::Direct, false),
+            sample(2, Section::Action, false),
+            sample(3, Section::Manager, false),
+            sample(4, Section::Action, true),
+        ];
+        let notes: Vec<Note> = Area::ALL.iter().map(|&a| Note::new(a, "sample")).collect();
+        let input = AgendaInput {
+            direct_name: "Direct",
+            manager_name: "Manager",
+            items: &items,
+            notes: &notes,
+            last_meeting: chrono::NaiveDate::from_ymd_opt(2026, 1, 6),
+            start: chrono_tz::UTC
+                .with_ymd_and_hms(2026, 1, 13, 10, 0, 0)
+                .single()
+                .ok_or_else(|| RenderError::Hidden {
+                    what: "a sample date".into(),
+                })?,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 1,
+        };
+        let block = render(&input, Format::Plain, self)?;
+        for area in [Area::Direct, Area::FollowUps, Area::Manager, Area::Notes] {
+            if !block
+                .lines
+                .iter()
+                .any(|l| l.kind == LineKind::Heading && l.area == area)
+            {
+                return Err(RenderError::MissingHeading {
+                    area: area.as_str(),
+                });
+            }
+        }
+        for l in &block.lines {
+            if let LineKind::Item { id, .. } = l.kind {
+                let item = items.iter().find(|i| i.id == id);
+                if item.is_some_and(|i| Area::of_item(i) != l.area) {
+                    return Err(RenderError::Misplaced {
+                        what: format!("{} item", item.map_or("an", |i| i.section.as_str())),
+                        area: l.area.as_str(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The default template; it is embedded and tested, so this cannot fail at run time.
+    pub fn default_template() -> Self {
+        #[allow(clippy::expect_used)]
+        Self::new(DEFAULT_TEMPLATE).expect("the embedded default template compiles")
+    }
+}
+
+fn area_arg(area: &str) -> Result<Area, minijinja::Error> {
+    Area::parse(area).ok_or_else(|| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("unknown area {area:?}: use top, direct, follow_ups, manager or notes"),
+        )
+    })
+}
+
+/// The kind of one line of a rendered block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LineKind {
+    Marker,
+    /// Starts an area.
+    Heading,
+    /// A bold line.
+    Title,
+    Fixed,
+    /// A fixed `- text` line (a standing question).
+    Bullet,
+    Item {
+        id: i64,
+        done: bool,
+    },
+    Note,
+    Blank,
+}
+
+/// One line of a rendered block, with what it is. `text` is the item's text for items (without
+/// the checkbox or the carried label), the line's text otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedLine {
+    pub area: Area,
+    #[serde(flatten)]
+    pub kind: LineKind,
+    pub text: String,
+    /// For items: the `(carried xN)` label shown, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// A rendered block: its text (markers included) and its structure, which the caller stores as
+/// "what was written" and hands to [`super::plan_absorb`] on the next read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedBlock {
+    pub format: Format,
+    pub text: String,
+    pub lines: Vec<RenderedLine>,
+}
+
+impl RenderedBlock {
+    /// The ids of the items the block shows, in order.
+    pub fn item_ids(&self) -> Vec<i64> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l.kind {
+                LineKind::Item { id, .. } => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// This block with its item lines removed: the stand-in for "what was written" when a block
+    /// is found that this store never wrote. Absorbing against it matches lines to items by
+    /// text and never drops an item for being missing.
+    pub fn without_items(&self) -> RenderedBlock {
+        RenderedBlock {
+            format: self.format,
+            text: self.text.clone(),
+            lines: self
+                .lines
+                .iter()
+                .filter(|l| !matches!(l.kind, LineKind::Item { .. }))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// How the meeting's minutes split between the direct and the manager: halves, the direct's
+/// rounded up to 5 minutes (30 -> 15/15, 45 -> 25/20, 60 -> 30/30).
+pub fn split_minutes(length: chrono::Duration) -> (i64, i64) {
+    let total = length.num_minutes().max(0);
+    let half = (total + 1) / 2;
+    let you = if total >= 10 {
+        ((half + 4) / 5 * 5).min(total)
+    } else {
+        half
+    };
+    (you, total - you)
+}
+
+fn fmt_date(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
+
+fn shown_text(item: &Item) -> Option<String> {
+    let t = collapse(&item.text);
+    (!t.is_empty()).then_some(t)
+}
+
+/// Renders the block for one occurrence. The same input gives the same bytes.
+pub fn render(
+    input: &AgendaInput<'_>,
+    format: Format,
+    template: &Template,
+) -> Result<RenderedBlock, RenderError> {
+    let mut shown: BTreeMap<i64, (&Item, String)> = BTreeMap::new();
+    for it in input.items {
+        if it.state == ItemState::Dropped {
+            continue;
+        }
+        if let Some(t) = shown_text(it) {
+            shown.insert(it.id, (it, t));
+        }
+    }
+    let list = |area: Area| -> Vec<Value> {
+        let mut in_area: Vec<&(&Item, String)> = shown
+            .values()
+            .filter(|(it, _)| Area::of_item(it) == area)
+            .collect();
+        in_area.sort_by_key(|(it, _)| (it.position, it.id));
+        in_area
+            .into_iter()
+            .map(|(it, text)| {
+                Value::from_serialize(serde_json::json!({
+                    "id": it.id,
+                    "text": text,
+                    "done": it.state == ItemState::Done,
+                    "times_carried": it.times_carried,
+                }))
+            })
+            .collect()
+    };
+    let (you, me) = split_minutes(input.length);
+    let end = input.start + input.length;
+    let ctx = context! {
+        direct => input.direct_name,
+        manager => input.manager_name,
+        date => fmt_date(input.start.date_naive()),
+        time => input.start.format("%H:%M").to_string(),
+        end_time => end.format("%H:%M").to_string(),
+        tz => input.start.timezone().name(),
+        length_minutes => input.length.num_minutes(),
+        you_minutes => you,
+        me_minutes => me,
+        last_meeting => input.last_meeting.map(fmt_date),
+        cancelled_in_a_row => input.cancelled_in_a_row,
+        direct_items => list(Area::Direct),
+        follow_ups => list(Area::FollowUps),
+        manager_items => list(Area::Manager),
+        new_actions => list(Area::Notes),
+    };
+    let out = template.env.get_template("agenda")?.render(ctx)?;
+
+    let mut lines = vec![RenderedLine {
+        area: Area::Top,
+        kind: LineKind::Marker,
+        text: START_MARKER.to_string(),
+        label: None,
+    }];
+    let mut area = Area::Top;
+    let mut items_done: BTreeSet<i64> = BTreeSet::new();
+    let mut notes_done: BTreeSet<Area> = BTreeSet::new();
+    let push = |lines: &mut Vec<RenderedLine>, area, kind, text: String| {
+        lines.push(RenderedLine {
+            area,
+            kind,
+            text,
+            label: None,
+        });
+    };
+    for (n, raw) in out.lines().enumerate() {
+        let line = raw.trim();
+        let Some(body) = line.strip_prefix(DIRECTIVE) else {
+            if line.contains(DIRECTIVE) {
+                return Err(RenderError::Directive {
+                    line: n + 1,
+                    what: line
+                        .replace([DIRECTIVE, SEP], "")
+                        .chars()
+                        .take(40)
+                        .collect(),
+                });
+            }
+            let text = collapse(line);
+            let kind = if text.is_empty() {
+                LineKind::Blank
+            } else {
+                LineKind::Fixed
+            };
+            push(&mut lines, area, kind, text);
+            continue;
+        };
+        if body.contains(DIRECTIVE) {
+            return Err(RenderError::Directive {
+                line: n + 1,
+                what: "two directives".into(),
+            });
+        }
+        let mut chars = body.chars();
+        let code = chars.next().unwrap_or(' ');
+        let arg = chars.as_str();
+        match code {
+            'H' => {
+                let (a, text) = arg.split_once(SEP).unwrap_or((arg, ""));
+                area = Area::parse(a).unwrap_or(area);
+                push(&mut lines, area, LineKind::Heading, text.to_string());
+            }
+            'T' => push(&mut lines, area, LineKind::Title, arg.to_string()),
+            'L' => push(&mut lines, area, LineKind::Fixed, arg.to_string()),
+            'B' => push(&mut lines, area, LineKind::Bullet, arg.to_string()),
+            'I' => {
+                let id: i64 = arg.parse().unwrap_or(i64::MIN);
+                let Some((it, text)) = shown.get(&id) else {
+                    return Err(RenderError::Hidden {
+                        what: format!("a known item (item({arg}) names none)"),
+                    });
+                };
+                if !items_done.insert(id) {
+                    return Err(RenderError::Twice {
+                        what: format!("item {id}"),
+                    });
+                }
+                lines.push(RenderedLine {
+                    area,
+                    kind: LineKind::Item {
+                        id,
+                        done: it.state == ItemState::Done,
+                    },
+                    text: text.clone(),
+                    label: (it.times_carried >= 2)
+                        .then(|| format!("(carried x{})", it.times_carried)),
+                });
+            }
+            'N' => {
+                let a = Area::parse(arg).unwrap_or(Area::Top);
+                if !notes_done.insert(a) {
+                    return Err(RenderError::Twice {
+                        what: format!("the notes of {}", a.as_str()),
+                    });
+                }
+                // A slot: the notes of area `a` without a shown anchor go here.
+                push(
+                    &mut lines,
+                    area,
+                    LineKind::Note,
+                    format!("{DIRECTIVE}{}", a.as_str()),
+                );
+            }
+            _ => {}
+        }
+    }
+    if let Some(id) = shown.keys().find(|id| !items_done.contains(id)) {
+        return Err(RenderError::Hidden {
+            what: format!("item {id}"),
+        });
+    }
+    lines.push(RenderedLine {
+        area,
+        kind: LineKind::Marker,
+        text: END_MARKER.to_string(),
+        label: None,
+    });
+    let mut lines = place_notes(lines, input.notes)?;
+    tidy_blanks(&mut lines);
+    let text = match format {
+        Format::Plain => to_plain(&lines),
+        Format::GoogleHtml => to_html(&lines),
+    };
+    Ok(RenderedBlock {
+        format,
+        text,
+        lines,
+    })
+}
+
+/// Puts each note after the line it was typed after, or else in its area's slot (both in the
+/// notes' order). Notes with neither are refused: the template would hide them.
+fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLine>, RenderError> {
+    let slot_of = |l: &RenderedLine| -> Option<Area> {
+        (l.kind == LineKind::Note)
+            .then(|| l.text.strip_prefix(DIRECTIVE).and_then(Area::parse))
+            .flatten()
+    };
+    let mut after: Vec<Vec<&Note>> = vec![Vec::new(); base.len()];
+    let mut in_slot: BTreeMap<Area, Vec<&Note>> = BTreeMap::new();
+    for note in notes.iter().filter(|n| !collapse(&n.text).is_empty()) {
+        let is_anchor = |l: &RenderedLine| match &note.after {
+            Some(Anchor::Item { id }) => matches!(l.kind, LineKind::Item { id: i, .. } if i == *id),
+            Some(Anchor::Line { key }) => {
+                let template_line = match l.kind {
+                    // Only the start marker: a note after the end one would leave the block.
+                    LineKind::Marker => l.text == START_MARKER,
+                    LineKind::Heading | LineKind::Title | LineKind::Fixed | LineKind::Bullet => {
+                        true
+                    }
+                    _ => false,
+                };
+                template_line && line_key(l) == *key
+            }
+            _ => false,
+        };
+        // Prefer the anchor in the note's own area (a fixed text may repeat across areas).
+        let target = base
+            .iter()
+            .position(|l| l.area == note.area && is_anchor(l))
+            .or_else(|| base.iter().position(is_anchor));
+        match target {
+            Some(i) => after[i].push(note),
+            None => in_slot.entry(note.area).or_default().push(note),
+        }
+    }
+    let slots: BTreeSet<Area> = base.iter().filter_map(slot_of).collect();
+    if let Some(area) = in_slot.keys().find(|a| !slots.contains(a)) {
+        return Err(RenderError::Hidden {
+            what: format!("the notes of {}", area.as_str()),
+        });
+    }
+    let note_line = |area: Area, note: &Note| RenderedLine {
+        area,
+        kind: LineKind::Note,
+        text: note_text(collapse(&note.text)),
+        label: None,
+    };
+    let mut out = Vec::with_capacity(base.len() + notes.len());
+    for (l, following) in base.into_iter().zip(after) {
+        let area = l.area;
+        if let Some(slot) = slot_of(&l) {
+            for note in in_slot.remove(&slot).unwrap_or_default() {
+                out.push(note_line(area, note));
+            }
+        } else {
+            out.push(l);
+        }
+        for note in following {
+            out.push(note_line(area, note));
+        }
+    }
+    Ok(out)
+}
+
+/// A note that would read as a marker line would break the block: quote it.
+fn note_text(text: String) -> String {
+    let probe = format!("{START_MARKER}\n{text}\n{END_MARKER}");
+    match super::block::parse_block(&probe, Format::Plain, usize::MAX) {
+        Ok(Some(_)) => text,
+        _ => format!("> {text}"),
+    }
+}
+
+/// One blank line at most between lines; none after the start marker or before the end marker.
+fn tidy_blanks(lines: &mut Vec<RenderedLine>) {
+    let mut out: Vec<RenderedLine> = Vec::with_capacity(lines.len());
+    for l in lines.drain(..) {
+        let blank = l.kind == LineKind::Blank;
+        let after_blank_or_marker = out
+            .last()
+            .is_none_or(|p| matches!(p.kind, LineKind::Blank | LineKind::Marker));
+        if blank && after_blank_or_marker {
+            continue;
+        }
+        if l.kind == LineKind::Marker && out.last().is_some_and(|p| p.kind == LineKind::Blank) {
+            out.pop();
+        }
+        out.push(l);
+    }
+    *lines = out;
+}
+
+fn item_body(l: &RenderedLine, done: bool) -> String {
+    let mut s = format!("[{}] {}", if done { "x" } else { " " }, l.text);
+    if let Some(label) = &l.label {
+        s.push(' ');
+        s.push_str(label);
+    }
+    s
+}
+
+fn to_plain(lines: &[RenderedLine]) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    for l in lines {
+        out.push(match l.kind {
+            LineKind::Item { done, .. } => format!("- {}", item_body(l, done)),
+            LineKind::Bullet => format!("- {}", l.text),
+            LineKind::Blank => String::new(),
+            _ => l.text.clone(),
+        });
+    }
+    out.join("\n")
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Google's subset: `<b>`, `<ul><li>`, `<br>`, no newlines (Google would show them as breaks).
+/// The markers are bare text at both ends so splicing replaces exactly marker to marker.
+fn to_html(lines: &[RenderedLine]) -> String {
+    let mut out = String::new();
+    let mut in_list = false;
+    let last = lines.len().saturating_sub(1);
+    for (i, l) in lines.iter().enumerate() {
+        let li = match l.kind {
+            LineKind::Item { done, .. } => Some(item_body(l, done)),
+            LineKind::Bullet => Some(l.text.clone()),
+            _ => None,
+        };
+        if let Some(body) = li {
+            if !in_list {
+                out.push_str("<ul>");
+                in_list = true;
+            }
+            out.push_str("<li>");
+            out.push_str(&escape(&body));
+            out.push_str("</li>");
+            continue;
+        }
+        if in_list {
+            out.push_str("</ul>");
+            in_list = false;
+        }
+        match l.kind {
+            LineKind::Heading | LineKind::Title => {
+                out.push_str("<b>");
+                out.push_str(&escape(&l.text));
+                out.push_str("</b>");
+            }
+            LineKind::Blank => {}
+            _ => out.push_str(&escape(&l.text)),
+        }
+        if i != last {
+            out.push_str("<br>");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_follows_length() {
+        let m = chrono::Duration::minutes;
+        assert_eq!(split_minutes(m(30)), (15, 15));
+        assert_eq!(split_minutes(m(45)), (25, 20));
+        assert_eq!(split_minutes(m(60)), (30, 30));
+        assert_eq!(split_minutes(m(5)), (3, 2));
+    }
+
+    #[test]
+    fn default_template_compiles() {
+        Template::new(DEFAULT_TEMPLATE).unwrap();
+    }
+
+    #[test]
+    fn template_without_a_heading_or_with_misplaced_items_is_refused_at_load() {
+        let all = DEFAULT_TEMPLATE;
+        let no_notes_heading = all.replace("heading(\"notes\", ", "title(");
+        assert_ne!(no_notes_heading, all);
+        assert!(matches!(
+            Template::new(&no_notes_heading),
+            Err(RenderError::MissingHeading { area: "notes" })
+        ));
+        // Follow-ups shown under the manager's heading.
+        let moved = all.replace(
+            "{% for it in follow_ups %}\n{{ item(it) }}\n{% else %}",
+            "{% for it in [] %}\n{% else %}",
+        );
+        let moved = moved.replace(
+            "{% for it in manager_items %}",
+            "{% for it in follow_ups %}\n{{ item(it) }}\n{% endfor %}\n{% for it in manager_items %}",
+        );
+        assert_ne!(moved, all);
+        assert!(
+            matches!(Template::new(&moved), Err(RenderError::Misplaced { .. })),
+            "{:?}",
+            Template::new(&moved).map(|_| ())
+        );
+    }
+
+    #[test]
+    fn template_hiding_items_is_refused() {
+        let t = Template {
+            env: {
+                let mut env = Environment::new();
+                env.add_function("heading", |a: String, t: String| {
+                    format!("{DIRECTIVE}H{a}{SEP}{t}")
+                });
+                env.add_function("notes", |a: String| format!("{DIRECTIVE}N{a}"));
+                env.add_template_owned(
+                    "agenda",
+                    "{{ heading('direct', 'x') }}\n{{ notes('direct') }}".to_string(),
+                )
+                .unwrap();
+                env
+            },
+        };
+        assert!(matches!(
+            Template::new("{{ heading('direct', 'x') }}\n{{ notes('direct') }}"),
+            Err(RenderError::Hidden { .. })
+        ));
+        let items = [Item {
+            id: 7,
+            section: super::super::Section::Direct,
+            text: "t".into(),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+            position: 0,
+        }];
+        let start = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
+            .single()
+            .unwrap();
+        let input = AgendaInput {
+            direct_name: "A",
+            manager_name: "B",
+            items: &items,
+            notes: &[],
+            last_meeting: None,
+            start,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        let err = render(&input, Format::Plain, &t).unwrap_err();
+        assert!(matches!(err, RenderError::Hidden { .. }), "{err}");
+    }
+}

@@ -1,0 +1,505 @@
+//! What the one-shot CLI commands do (the parsing is in `cli`): each opens the services it needs,
+//! calls the library, and prints for a person (or JSON with `--json`).
+
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::app::Services;
+use crate::cli::{
+    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, SectionArg, SeriesAction,
+};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::detect::SeriesOverride;
+use crate::server::AccountReadiness;
+use crate::store::{ItemSource, SeriesRow, Store};
+
+fn read_password(
+    file: Option<&std::path::Path>,
+    env: Option<&str>,
+) -> anyhow::Result<SecretString> {
+    let raw = if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the password file {}", path.display()))?;
+        text.lines().next().unwrap_or_default().to_string()
+    } else if let Some(var) = env {
+        std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").context("cannot read the password")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if raw.is_empty() {
+        bail!("the password is empty");
+    }
+    Ok(SecretString::from(raw))
+}
+
+pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Result<()> {
+    let ConnectProvider::Caldav {
+        url,
+        username,
+        password_file,
+        password_env,
+        calendars,
+        owners,
+        now,
+    } = provider;
+    let clock = crate::clock::from_option(now);
+    let password = read_password(password_file.as_deref(), password_env.as_deref())?;
+    let services = Services::open(config).await?;
+    let timeout = std::time::Duration::from_secs(services.config.sync.request_timeout_secs);
+    let req = crate::provider::caldav::ConnectRequest {
+        url: url.clone(),
+        username,
+        password,
+        calendars,
+        owners,
+        timeout,
+        allow_http: services.config.network.allow_http,
+    };
+    let connected =
+        crate::provider::caldav::connect(&services.store, &services.keyring, req, clock.now())
+            .await
+            .with_context(|| format!("cannot connect {url}"))?;
+    println!("Connected account {} ({}).", connected.account_id, url);
+    println!("Owner: {}", connected.settings.owner_emails.join(", "));
+    for c in &connected.calendars {
+        println!(
+            "  calendar {:?} <{}>",
+            c.display_name.as_deref().unwrap_or(""),
+            c.url
+        );
+    }
+    // A first pass right away, so the user sees what was found.
+    let scheduler = services.scheduler(clock);
+    let summary = scheduler.sync_now(&[connected.account_id]).await?;
+    if summary.failed > 0 {
+        let a = services.store.get_account(connected.account_id).await?;
+        bail!(
+            "the first sync failed: {}",
+            a.last_error.unwrap_or_default()
+        );
+    }
+    let series = services.store.list_series().await?;
+    let cal_ids: Vec<i64> = services
+        .store
+        .list_calendars(connected.account_id)
+        .await?
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let ones: Vec<_> = series
+        .iter()
+        .filter(|s| cal_ids.contains(&s.calendar_id) && s.tracked())
+        .collect();
+    println!("{} recurring 1:1(s) found:", ones.len());
+    for s in ones {
+        println!("  [{}] {} — {}", s.id, s.summary, s.detection_reason);
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct AccountLine {
+    #[serde(flatten)]
+    state: AccountReadiness,
+    display_name: String,
+    calendars: Vec<String>,
+    last_error: Option<String>,
+}
+
+pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    match action {
+        AccountsAction::List { json } => {
+            let mut lines = Vec::new();
+            for a in store.list_accounts().await? {
+                let calendars = store
+                    .list_calendars(a.id)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.remote_id)
+                    .collect();
+                lines.push(AccountLine {
+                    state: AccountReadiness::from(&a),
+                    display_name: a.display_name.clone(),
+                    calendars,
+                    last_error: a.last_error.clone(),
+                });
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else if lines.is_empty() {
+                println!(
+                    "No accounts. Connect one with `oneonone connect caldav --url URL --username USER`."
+                );
+            } else {
+                for l in &lines {
+                    let last = l
+                        .state
+                        .last_success
+                        .map_or("never".into(), |t| t.to_rfc3339());
+                    println!(
+                        "{:>4}  {:<7} {:<16} {}  (last success: {last})",
+                        l.state.id, l.state.provider, l.state.state, l.display_name
+                    );
+                    if let Some(e) = &l.last_error {
+                        println!("      last error: {e}");
+                    }
+                }
+            }
+        }
+        AccountsAction::Remove { id } => {
+            store.remove_account(id).await?;
+            println!("Removed account {id} and everything kept about it.");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    let set = |id, o| {
+        let store = store.clone();
+        async move {
+            store.set_series_override(id, o, Utc::now()).await?;
+            let s = store.get_series(id).await?;
+            println!(
+                "Series {id} ({}) is now {}.",
+                s.summary,
+                if s.tracked() {
+                    "tracked as a 1:1"
+                } else {
+                    "not tracked"
+                }
+            );
+            anyhow::Ok(())
+        }
+    };
+    match action {
+        SeriesAction::List { json, all } => {
+            let rows: Vec<_> = store
+                .list_series()
+                .await?
+                .into_iter()
+                .filter(|s| all || s.tracked())
+                .collect();
+            if json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "id": s.id, "uid": s.uid, "summary": s.summary, "one_on_one": s.tracked(),
+                            "with": s.direct_email, "override": s.override_.as_str(),
+                            "reason": s.detection_reason, "writes_agenda": s.owner_is_organizer,
+                            "last_error": s.last_error,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for s in &rows {
+                    let o = if s.override_ == SeriesOverride::Auto {
+                        String::new()
+                    } else {
+                        format!(" [{}]", s.override_)
+                    };
+                    println!(
+                        "{:>4}  {}{o}\n      {}",
+                        s.id, s.summary, s.detection_reason
+                    );
+                    if let Some(e) = &s.last_error {
+                        println!("      problem: {e}");
+                    }
+                }
+                if rows.is_empty() {
+                    println!("No series yet (connect an account, then `oneonone sync --once`).");
+                }
+            }
+        }
+        SeriesAction::Include { id } => set(id, SeriesOverride::Included).await?,
+        SeriesAction::Exclude { id } => set(id, SeriesOverride::Excluded).await?,
+        SeriesAction::Auto { id } => set(id, SeriesOverride::Auto).await?,
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Runs one pass (or passes until Ctrl-C); returns whether every account succeeded.
+pub async fn sync(
+    config: Config,
+    once: bool,
+    now: Option<DateTime<Utc>>,
+    account: Option<i64>,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    let services = Services::open(config).await?;
+    let clock: Arc<dyn Clock> = crate::clock::from_option(now);
+    let scheduler = services.scheduler_with(clock, dry_run);
+    if !once {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        crate::app::cancel_on_signals(cancel.clone());
+        scheduler
+            .run(
+                cancel,
+                std::time::Duration::from_secs(services.config.server.shutdown_timeout_secs),
+            )
+            .await;
+        return Ok(true);
+    }
+    let ids: Vec<i64> = match account {
+        Some(id) => vec![services.store.get_account(id).await?.id],
+        None => services
+            .store
+            .list_accounts()
+            .await?
+            .iter()
+            .map(|a| a.id)
+            .collect(),
+    };
+    let summary = scheduler.sync_now(&ids).await?;
+    for id in &ids {
+        let a = services.store.get_account(*id).await?;
+        match (&a.last_error_kind, a.consecutive_failures) {
+            (Some(kind), n) if n > 0 => println!(
+                "account {id}: failed ({kind}): {}",
+                a.last_error.as_deref().unwrap_or_default()
+            ),
+            _ => println!("account {id}: ok"),
+        }
+    }
+    services.store.close().await;
+    Ok(summary.failed == 0)
+}
+
+/// The tracked 1:1 with `email` (the direct's address); an error naming the choices otherwise.
+async fn series_with(store: &Store, email: &str) -> anyhow::Result<SeriesRow> {
+    let wanted = crate::model::EmailAddress::parse(email)
+        .with_context(|| format!("{email:?} is not an email address"))?;
+    let all = store.list_series().await?;
+    let mut found: Vec<SeriesRow> = all
+        .into_iter()
+        .filter(|s| s.tracked() && s.direct_email.as_deref() == Some(wanted.as_str()))
+        .collect();
+    match found.len() {
+        0 => bail!("no tracked 1:1 with {wanted}; see `oneonone series list`"),
+        1 => Ok(found.remove(0)),
+        _ => bail!(
+            "several 1:1s with {wanted} ({}); exclude the ones you do not use with `oneonone series exclude ID`",
+            found
+                .iter()
+                .map(|s| format!("{} {:?}", s.id, s.summary))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    match action {
+        ItemAction::Add {
+            with,
+            section,
+            text,
+        } => {
+            let series = series_with(&store, &with).await?;
+            let text = text.join(" ");
+            let text = text.trim();
+            if text.is_empty() {
+                bail!("the item text is empty");
+            }
+            let section = match section {
+                SectionArg::Direct => "direct",
+                SectionArg::Manager => "manager",
+                SectionArg::Action => "action",
+            };
+            let id = store
+                .add_item(series.id, section, text, ItemSource::Cli, None, Utc::now())
+                .await?;
+            println!(
+                "Item {id} added to {:?} ({section}); it shows in the next agenda after the next pass.",
+                series.summary
+            );
+        }
+        ItemAction::List { with, all, json } => {
+            let series = series_with(&store, &with).await?;
+            let items = store.list_items(series.id, !all).await?;
+            if json {
+                let v: Vec<_> = items
+                    .iter()
+                    .map(|i| {
+                        serde_json::json!({"id": i.id, "section": i.section, "text": i.text,
+                        "state": i.state, "times_carried": i.times_carried, "source": i.source})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for i in &items {
+                    let carried = if i.times_carried > 0 {
+                        format!(" (carried x{})", i.times_carried)
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "{:>5}  {:<7} {:<7} {}{carried}",
+                        i.id, i.section, i.state, i.text
+                    );
+                }
+                if items.is_empty() {
+                    println!("No items.");
+                }
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct MeetingLine {
+    date: String,
+    status: String,
+    closed: Vec<String>,
+    carried: Vec<(String, u32)>,
+    moved_on: Vec<String>,
+    notes: Vec<String>,
+}
+
+pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    let series = series_with(&store, with).await?;
+    let mut meetings = Vec::new();
+    for o in store.list_occurrences(series.id).await? {
+        let summary: crate::store::MeetingSummary = o
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let notes: Vec<crate::agenda::Note> = o
+            .notes
+            .as_deref()
+            .and_then(|n| serde_json::from_str(n).ok())
+            .unwrap_or_default();
+        meetings.push(MeetingLine {
+            date: o.start_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            status: o.status.clone(),
+            closed: summary.closed,
+            carried: summary.carried,
+            moved_on: summary.moved_on,
+            notes: notes
+                .into_iter()
+                .map(|n| n.text)
+                .filter(|t| !t.trim().is_empty())
+                .collect(),
+        });
+    }
+    match format {
+        HistoryFormat::Json => {
+            let v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        HistoryFormat::Text | HistoryFormat::Markdown => {
+            let md = format == HistoryFormat::Markdown;
+            if md {
+                println!("# {}\n", series.summary);
+            } else {
+                println!(
+                    "{} (with {})",
+                    series.summary,
+                    series.direct_email.as_deref().unwrap_or("?")
+                );
+            }
+            for m in &meetings {
+                if md {
+                    println!("## {} ({})\n", m.date, m.status);
+                } else {
+                    println!("{}  {}", m.date, m.status);
+                }
+                let bullet = if md { "- " } else { "    " };
+                for c in &m.closed {
+                    println!("{bullet}done: {c}");
+                }
+                for (c, n) in &m.carried {
+                    println!("{bullet}carried (x{n}): {c}");
+                }
+                for c in &m.moved_on {
+                    println!("{bullet}moved on: {c}");
+                }
+                for n in &m.notes {
+                    println!("{bullet}note: {n}");
+                }
+                if md {
+                    println!();
+                }
+            }
+            let revs = store.list_revisions(Some(series.id)).await?;
+            if !revs.is_empty() && !md {
+                println!(
+                    "Revisions (undo a write with `oneonone restore ID`): {}",
+                    revs.iter()
+                        .take(10)
+                        .map(|r| r.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn restore(
+    config: Config,
+    revision: i64,
+    now: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let services = Services::open(config).await?;
+    let now = crate::clock::from_option(now).now();
+    let id = crate::provider::caldav::restore::restore(&services.caldav(), revision, now)
+        .await
+        .with_context(|| format!("cannot restore revision {revision}"))?;
+    println!("Restored revision {revision}; the restore itself is revision {id}.");
+    services.store.close().await;
+    Ok(())
+}
+
+pub async fn rotate(config: Config) -> anyhow::Result<()> {
+    use crate::secrets::{KeySource, Keyring};
+    let store = crate::app::open_store(&config).await?;
+    let mut ring = Keyring::load(&config.secrets.key_file)?;
+    let from_file = matches!(ring.source(), KeySource::File(_));
+    if from_file {
+        ring.begin_rotation()?;
+    }
+    let n = store
+        .reencrypt_credentials(|blob| ring.decrypt(blob).map(|pt| ring.encrypt(&pt)))
+        .await
+        .context("nothing was changed")?;
+    if from_file {
+        ring.finish_rotation()?;
+        println!(
+            "Re-encrypted {n} credential(s) under a new key in {}.",
+            config.secrets.key_file.display()
+        );
+    } else {
+        println!(
+            "Re-encrypted {n} credential(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
+        );
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,788 @@
+//! The WebDAV/CalDAV protocol layer on reqwest + quick-xml: discovery, calendar listing,
+//! sync-collection (RFC 6578), etag listings, multiget, conditional PUT/DELETE, MKCALENDAR.
+//! Errors keep the status, the URL and a bounded piece of the body, so the sync pass can tell a
+//! stale etag from a rejected token from a dead server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, header};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::xml::{self, CALDAV, CS, DAV, Element, XmlError};
+use crate::model::Etag;
+
+/// Largest response body we read (a calendar export of a busy decade is well below this).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+/// Hrefs per calendar-multiget request.
+const MULTIGET_CHUNK: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DavError {
+    #[error("{method} {url}: {source}")]
+    Network {
+        method: String,
+        url: String,
+        source: reqwest::Error,
+    },
+    #[error("{url}: the server refused the user name or password (HTTP {status})")]
+    Unauthorized { url: String, status: u16 },
+    #[error("{url}: changed on the server since we read it (HTTP 412)")]
+    PreconditionFailed { url: String },
+    #[error("{url}: the server no longer accepts our sync token")]
+    InvalidSyncToken { url: String },
+    #[error("{url}: not found (HTTP 404)")]
+    NotFound { url: String },
+    #[error("{method} {url}: HTTP {status}: {body}")]
+    Status {
+        method: String,
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{url}: unreadable XML answer: {source}")]
+    Xml { url: String, source: XmlError },
+    #[error("{url}: answer larger than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
+    #[error("{url}: {reason}")]
+    NotCalDav { url: String, reason: String },
+}
+
+impl DavError {
+    /// A short, stable name for `/readyz` and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DavError::Network { source, .. } if source.is_timeout() => "timeout",
+            DavError::Network { .. } => "network",
+            DavError::Unauthorized { .. } => "unauthorized",
+            DavError::PreconditionFailed { .. } => "conflict",
+            DavError::InvalidSyncToken { .. } => "invalid_sync_token",
+            DavError::NotFound { .. } => "not_found",
+            DavError::Status { status, .. } if *status >= 500 => "server_error",
+            DavError::Status { .. } => "http_error",
+            DavError::Xml { .. } => "bad_xml",
+            DavError::TooLarge { .. } => "too_large",
+            DavError::NotCalDav { .. } => "not_caldav",
+        }
+    }
+}
+
+pub type Result<T, E = DavError> = std::result::Result<T, E>;
+
+/// A calendar collection as the server lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarInfo {
+    pub url: Url,
+    pub display_name: Option<String>,
+    /// Component names the calendar accepts (VEVENT, VTODO...); empty when the server does not say.
+    pub components: Vec<String>,
+    pub ctag: Option<String>,
+    pub sync_token: Option<String>,
+}
+
+impl CalendarInfo {
+    pub fn holds_events(&self) -> bool {
+        self.components.is_empty() || self.components.iter().any(|c| c == "VEVENT")
+    }
+}
+
+/// What discovery found behind a URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovery {
+    pub principal: Option<Url>,
+    pub home: Option<Url>,
+    /// The owner's addresses (`calendar-user-address-set`), `mailto:` stripped.
+    pub addresses: Vec<String>,
+    pub calendars: Vec<CalendarInfo>,
+}
+
+/// Changes reported by sync-collection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncChanges {
+    pub token: Option<String>,
+    pub changed: Vec<(Url, Option<Etag>)>,
+    pub deleted: Vec<Url>,
+    /// The server reported 507: more changes remain; ask again with the new token.
+    pub truncated: bool,
+}
+
+/// A fetched calendar resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub url: Url,
+    pub etag: Option<Etag>,
+    pub body: Vec<u8>,
+}
+
+/// The condition a write is made under.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Precondition {
+    /// Create only: `If-None-Match: *`.
+    Create,
+    /// Replace only the version we read: `If-Match`.
+    Match(Etag),
+}
+
+#[derive(Clone)]
+pub struct CalDavClient {
+    http: reqwest::Client,
+    username: String,
+    password: SecretString,
+    requests: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for CalDavClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CalDavClient")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+impl CalDavClient {
+    pub fn new(
+        username: &str,
+        password: SecretString,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        // Redirects are followed only within the same host (discovery's /.well-known answers
+        // redirect); a redirect to another host could leak the Authorization header.
+        let policy = reqwest::redirect::Policy::custom(|attempt| {
+            let same_host = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.host_str() == attempt.url().host_str());
+            if attempt.previous().len() >= 5 || !same_host {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .redirect(policy)
+            .user_agent(concat!("oneonone/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            username: username.to_string(),
+            password,
+            requests: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Requests sent so far by this client (and its clones): the idle-cost measure.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, header::HeaderMap, Vec<u8>)> {
+        let mut req = self
+            .http
+            .request(method.clone(), url.clone())
+            .basic_auth(&self.username, Some(self.password.expose_secret()));
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let net = |source| DavError::Network {
+            method: method.to_string(),
+            url: redact(url),
+            source,
+        };
+        let sent = req.send().await;
+        metrics::histogram!("oneonone_http_request_duration_seconds", "provider" => "caldav")
+            .record(started.elapsed().as_secs_f64());
+        let mut resp = sent.map_err(net)?;
+        let status = resp.status();
+        tracing::debug!(%method, url = %redact(url), status = status.as_u16(), "caldav request");
+        metrics::counter!("oneonone_http_requests_total", "provider" => "caldav",
+            "status" => status.as_u16().to_string())
+        .increment(1);
+        let headers = resp.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(net)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(DavError::TooLarge {
+                    url: redact(url),
+                    limit: MAX_BODY,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(DavError::Unauthorized {
+                url: redact(url),
+                status: status.as_u16(),
+            });
+        }
+        Ok((status, headers, body))
+    }
+
+    fn status_error(method: &str, url: &Url, status: StatusCode, body: &[u8]) -> DavError {
+        if status == StatusCode::NOT_FOUND {
+            return DavError::NotFound { url: redact(url) };
+        }
+        if status == StatusCode::PRECONDITION_FAILED {
+            return DavError::PreconditionFailed { url: redact(url) };
+        }
+        let text = String::from_utf8_lossy(body);
+        let body: String = text.chars().take(300).collect();
+        DavError::Status {
+            method: method.into(),
+            url: redact(url),
+            status: status.as_u16(),
+            body,
+        }
+    }
+
+    async fn dav_request(
+        &self,
+        method: &str,
+        url: &Url,
+        depth: &str,
+        body: String,
+    ) -> Result<Multistatus> {
+        let m = Method::from_bytes(method.as_bytes()).expect("a valid method name");
+        let headers = [
+            ("Depth", depth.to_string()),
+            ("Content-Type", "application/xml; charset=utf-8".to_string()),
+        ];
+        let (status, _, body) = self.send(m, url, &headers, Some(body.into_bytes())).await?;
+        if status != StatusCode::MULTI_STATUS {
+            if method == "REPORT" && is_invalid_token(status, &body) {
+                return Err(DavError::InvalidSyncToken { url: redact(url) });
+            }
+            if status == StatusCode::FORBIDDEN {
+                return Err(DavError::Unauthorized {
+                    url: redact(url),
+                    status: 403,
+                });
+            }
+            return Err(Self::status_error(method, url, status, &body));
+        }
+        let root = xml::parse(&body).map_err(|source| DavError::Xml {
+            url: redact(url),
+            source,
+        })?;
+        Multistatus::from_element(url, &root).map_err(|source| DavError::Xml {
+            url: redact(url),
+            source,
+        })
+    }
+
+    /// PROPFIND with the given properties (`(namespace, name)`), at `depth`.
+    pub async fn propfind(
+        &self,
+        url: &Url,
+        depth: &str,
+        props: &[(&str, &str)],
+    ) -> Result<Multistatus> {
+        self.dav_request("PROPFIND", url, depth, propfind_body(props))
+            .await
+    }
+
+    /// Finds the calendars behind `start`: a calendar URL itself, or a server/principal URL
+    /// (current-user-principal, then calendar-home-set, with `/.well-known/caldav` as fallback).
+    pub async fn discover(&self, start: &Url) -> Result<Discovery> {
+        let probe = self
+            .propfind(
+                start,
+                "0",
+                &[(DAV, "resourcetype"), (DAV, "current-user-principal")],
+            )
+            .await;
+        let (probe, base) = match probe {
+            Ok(ms) => (ms, start.clone()),
+            Err(DavError::NotFound { .. } | DavError::Status { .. }) => {
+                let wk = start.join("/.well-known/caldav").expect("a valid path");
+                (
+                    self.propfind(&wk, "0", &[(DAV, "current-user-principal")])
+                        .await?,
+                    wk,
+                )
+            }
+            Err(e) => return Err(e),
+        };
+        let me = probe.responses.first();
+        if me.is_some_and(|r| r.is_calendar()) {
+            let cal = self.calendar_info(start).await?;
+            return Ok(Discovery {
+                principal: None,
+                home: None,
+                addresses: vec![],
+                calendars: vec![cal],
+            });
+        }
+        let principal = me
+            .and_then(|r| r.prop(DAV, "current-user-principal"))
+            .and_then(|p| p.child(DAV, "href"))
+            .and_then(|h| base.join(h.trimmed()).ok())
+            .ok_or_else(|| DavError::NotCalDav {
+                url: redact(start),
+                reason: "neither a calendar nor a CalDAV server (no current-user-principal)".into(),
+            })?;
+        let p = self
+            .propfind(
+                &principal,
+                "0",
+                &[
+                    (CALDAV, "calendar-home-set"),
+                    (CALDAV, "calendar-user-address-set"),
+                ],
+            )
+            .await?;
+        let pr = p.responses.first();
+        let home = pr
+            .and_then(|r| r.prop(CALDAV, "calendar-home-set"))
+            .and_then(|p| p.child(DAV, "href"))
+            .and_then(|h| principal.join(h.trimmed()).ok())
+            .ok_or_else(|| DavError::NotCalDav {
+                url: redact(&principal),
+                reason: "the principal has no calendar-home-set".into(),
+            })?;
+        let addresses = pr
+            .and_then(|r| r.prop(CALDAV, "calendar-user-address-set"))
+            .map(|set| {
+                set.children_named(DAV, "href")
+                    .filter_map(|h| {
+                        let t = h.trimmed();
+                        let lower = t.to_ascii_lowercase();
+                        lower.strip_prefix("mailto:").map(|_| t[7..].to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let calendars = self.list_calendars(&home).await?;
+        Ok(Discovery {
+            principal: Some(principal),
+            home: Some(home),
+            addresses,
+            calendars,
+        })
+    }
+
+    const CALENDAR_PROPS: [(&'static str, &'static str); 5] = [
+        (DAV, "resourcetype"),
+        (DAV, "displayname"),
+        (CALDAV, "supported-calendar-component-set"),
+        (CS, "getctag"),
+        (DAV, "sync-token"),
+    ];
+
+    /// The calendars in a calendar home.
+    pub async fn list_calendars(&self, home: &Url) -> Result<Vec<CalendarInfo>> {
+        let ms = self.propfind(home, "1", &Self::CALENDAR_PROPS).await?;
+        Ok(ms
+            .responses
+            .iter()
+            .filter(|r| r.is_calendar())
+            .map(|r| r.calendar_info(home))
+            .collect())
+    }
+
+    /// One calendar's properties (ctag and sync token: the cheap "anything new?" question).
+    pub async fn calendar_info(&self, url: &Url) -> Result<CalendarInfo> {
+        let ms = self.propfind(url, "0", &Self::CALENDAR_PROPS).await?;
+        let r = ms.responses.first().ok_or_else(|| DavError::NotCalDav {
+            url: redact(url),
+            reason: "empty PROPFIND answer".into(),
+        })?;
+        if !r.is_calendar() {
+            return Err(DavError::NotCalDav {
+                url: redact(url),
+                reason: "not a calendar collection".into(),
+            });
+        }
+        let mut info = r.calendar_info(url);
+        info.url = url.clone();
+        Ok(info)
+    }
+
+    /// RFC 6578 sync-collection: what changed since `token` (None: everything).
+    pub async fn sync_collection(
+        &self,
+        calendar: &Url,
+        token: Option<&str>,
+    ) -> Result<SyncChanges> {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:sync-collection xmlns:D=\"DAV:\">\
+             <D:sync-token>{}</D:sync-token><D:sync-level>1</D:sync-level>\
+             <D:prop><D:getetag/></D:prop></D:sync-collection>",
+            escape(token.unwrap_or(""))
+        );
+        let ms = self.dav_request("REPORT", calendar, "0", body).await?;
+        let mut changes = SyncChanges {
+            token: ms.sync_token.clone(),
+            ..SyncChanges::default()
+        };
+        for r in &ms.responses {
+            let Ok(url) = calendar.join(&r.href) else {
+                continue;
+            };
+            if same_path(&url, calendar) {
+                changes.truncated |= r.status == Some(507);
+                continue;
+            }
+            if r.status == Some(404) {
+                changes.deleted.push(url);
+            } else if r.propstats.iter().any(|(s, _)| (200..300).contains(s))
+                || r.status.is_some_and(|s| s < 300)
+            {
+                changes.changed.push((url, r.etag()));
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Every resource of a calendar with its etag (the fallback where sync-collection is missing).
+    pub async fn list_etags(&self, calendar: &Url) -> Result<Vec<(Url, Etag)>> {
+        let ms = self
+            .propfind(calendar, "1", &[(DAV, "getetag"), (DAV, "resourcetype")])
+            .await?;
+        Ok(ms
+            .responses
+            .iter()
+            .filter_map(|r| {
+                let url = calendar.join(&r.href).ok()?;
+                (!same_path(&url, calendar) && !r.is_collection()).then_some(())?;
+                Some((url, r.etag()?))
+            })
+            .collect())
+    }
+
+    /// calendar-multiget of the given resources (in chunks), with their data and etags.
+    pub async fn multiget(&self, calendar: &Url, urls: &[Url]) -> Result<Vec<Resource>> {
+        let mut out = Vec::with_capacity(urls.len());
+        for chunk in urls.chunks(MULTIGET_CHUNK) {
+            let hrefs: String = chunk
+                .iter()
+                .map(|u| format!("<D:href>{}</D:href>", escape(u.path())))
+                .collect();
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<C:calendar-multiget xmlns:D=\"DAV:\" \
+                 xmlns:C=\"{CALDAV}\"><D:prop><D:getetag/><C:calendar-data/></D:prop>{hrefs}\
+                 </C:calendar-multiget>"
+            );
+            let ms = self.dav_request("REPORT", calendar, "1", body).await?;
+            for r in &ms.responses {
+                let Some(data) = r.prop(CALDAV, "calendar-data") else {
+                    continue;
+                };
+                let Ok(url) = calendar.join(&r.href) else {
+                    continue;
+                };
+                out.push(Resource {
+                    url,
+                    etag: r.etag(),
+                    body: data.text.clone().into_bytes(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// GET one resource with its etag.
+    pub async fn get(&self, url: &Url) -> Result<Resource> {
+        let (status, headers, body) = self.send(Method::GET, url, &[], None).await?;
+        if !status.is_success() {
+            return Err(Self::status_error("GET", url, status, &body));
+        }
+        Ok(Resource {
+            url: url.clone(),
+            etag: etag_header(&headers),
+            body,
+        })
+    }
+
+    /// The current etag of one resource (after a PUT that did not return one).
+    pub async fn etag(&self, url: &Url) -> Result<Option<Etag>> {
+        let ms = self.propfind(url, "0", &[(DAV, "getetag")]).await?;
+        Ok(ms.responses.first().and_then(MsResponse::etag))
+    }
+
+    /// PUT under a precondition. Returns the new etag: from the answer when the server sends
+    /// one, else read back with PROPFIND (Cyrus never sends one; DAViCal only sometimes).
+    pub async fn put(&self, url: &Url, body: Vec<u8>, pre: &Precondition) -> Result<Option<Etag>> {
+        let cond = match pre {
+            Precondition::Create => ("If-None-Match", "*".to_string()),
+            Precondition::Match(e) => ("If-Match", e.0.clone()),
+        };
+        let headers = [
+            cond,
+            ("Content-Type", "text/calendar; charset=utf-8".to_string()),
+        ];
+        let (status, h, resp) = self.send(Method::PUT, url, &headers, Some(body)).await?;
+        if !status.is_success() {
+            return Err(Self::status_error("PUT", url, status, &resp));
+        }
+        match etag_header(&h) {
+            Some(e) => Ok(Some(e)),
+            None => self.etag(url).await,
+        }
+    }
+
+    /// DELETE under `If-Match`.
+    pub async fn delete(&self, url: &Url, etag: &Etag) -> Result<()> {
+        let (status, _, body) = self
+            .send(Method::DELETE, url, &[("If-Match", etag.0.clone())], None)
+            .await?;
+        if !status.is_success() {
+            return Err(Self::status_error("DELETE", url, status, &body));
+        }
+        Ok(())
+    }
+
+    /// MKCALENDAR (used by tests and the demo to set up a calendar).
+    pub async fn mkcalendar(&self, url: &Url, display_name: &str) -> Result<()> {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<C:mkcalendar xmlns:D=\"DAV:\" xmlns:C=\"{CALDAV}\">\
+             <D:set><D:prop><D:displayname>{}</D:displayname>\
+             <C:supported-calendar-component-set><C:comp name=\"VEVENT\"/></C:supported-calendar-component-set>\
+             </D:prop></D:set></C:mkcalendar>",
+            escape(display_name)
+        );
+        let m = Method::from_bytes(b"MKCALENDAR").expect("a valid method name");
+        let headers = [("Content-Type", "application/xml; charset=utf-8".to_string())];
+        let (status, _, resp) = self.send(m, url, &headers, Some(body.into_bytes())).await?;
+        if !status.is_success() {
+            return Err(Self::status_error("MKCALENDAR", url, status, &resp));
+        }
+        Ok(())
+    }
+}
+
+/// 403/409 with a `valid-sync-token` precondition, or a 412 (Xandikos), on a sync REPORT.
+fn is_invalid_token(status: StatusCode, body: &[u8]) -> bool {
+    match status {
+        StatusCode::PRECONDITION_FAILED => true,
+        StatusCode::FORBIDDEN | StatusCode::CONFLICT => {
+            String::from_utf8_lossy(body).contains("valid-sync-token")
+        }
+        _ => false,
+    }
+}
+
+fn etag_header(h: &header::HeaderMap) -> Option<Etag> {
+    h.get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| Etag(s.to_string()))
+}
+
+fn same_path(a: &Url, b: &Url) -> bool {
+    a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+}
+
+fn escape(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+fn propfind_body(props: &[(&str, &str)]) -> String {
+    let mut namespaces: Vec<&str> = props.iter().map(|(ns, _)| *ns).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let prefix = |ns: &str| format!("n{}", namespaces.iter().position(|n| *n == ns).unwrap_or(0));
+    let decls: String = namespaces
+        .iter()
+        .map(|ns| format!(" xmlns:{}=\"{}\"", prefix(ns), ns))
+        .collect();
+    let items: String = props
+        .iter()
+        .map(|(ns, name)| format!("<{}:{name}/>", prefix(ns)))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propfind xmlns:D=\"DAV:\"{decls}><D:prop>{items}</D:prop></D:propfind>"
+    )
+}
+
+/// A parsed `multistatus`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Multistatus {
+    pub responses: Vec<MsResponse>,
+    pub sync_token: Option<String>,
+}
+
+/// One `response`: its href, an overall status (when given), and each propstat's status + props.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MsResponse {
+    pub href: String,
+    pub status: Option<u16>,
+    pub propstats: Vec<(u16, Element)>,
+}
+
+fn status_code(line: &str) -> Option<u16> {
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+impl Multistatus {
+    fn from_element(url: &Url, root: &Element) -> Result<Self, XmlError> {
+        if !root.is(DAV, "multistatus") {
+            return Err(XmlError::Unexpected {
+                expected: "DAV:multistatus",
+                found: root.name.clone(),
+            });
+        }
+        let _ = url;
+        let mut ms = Multistatus {
+            sync_token: root
+                .child(DAV, "sync-token")
+                .map(|t| t.trimmed().to_string()),
+            ..Multistatus::default()
+        };
+        for r in root.children_named(DAV, "response") {
+            let Some(href) = r.child(DAV, "href") else {
+                continue;
+            };
+            let mut resp = MsResponse {
+                href: href.trimmed().to_string(),
+                status: r
+                    .child(DAV, "status")
+                    .and_then(|s| status_code(s.trimmed())),
+                propstats: Vec::new(),
+            };
+            for ps in r.children_named(DAV, "propstat") {
+                let code = ps
+                    .child(DAV, "status")
+                    .and_then(|s| status_code(s.trimmed()))
+                    .unwrap_or(200);
+                if let Some(prop) = ps.child(DAV, "prop") {
+                    resp.propstats.push((code, prop.clone()));
+                }
+            }
+            ms.responses.push(resp);
+        }
+        Ok(ms)
+    }
+}
+
+impl MsResponse {
+    /// A property from a successful propstat.
+    pub fn prop(&self, ns: &str, name: &str) -> Option<&Element> {
+        self.propstats
+            .iter()
+            .filter(|(code, _)| (200..300).contains(code))
+            .find_map(|(_, p)| p.child(ns, name))
+    }
+
+    pub fn etag(&self) -> Option<Etag> {
+        self.prop(DAV, "getetag")
+            .map(|e| Etag(e.trimmed().to_string()))
+            .filter(|e| !e.0.is_empty())
+    }
+
+    fn resource_types(&self) -> impl Iterator<Item = &Element> {
+        self.prop(DAV, "resourcetype")
+            .into_iter()
+            .flat_map(|t| t.children.iter())
+    }
+
+    pub fn is_calendar(&self) -> bool {
+        self.resource_types().any(|t| t.is(CALDAV, "calendar"))
+    }
+
+    pub fn is_collection(&self) -> bool {
+        self.resource_types().any(|t| t.is(DAV, "collection"))
+    }
+
+    fn calendar_info(&self, base: &Url) -> CalendarInfo {
+        let text = |ns, name| {
+            self.prop(ns, name)
+                .map(|e| e.trimmed().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        CalendarInfo {
+            url: base.join(&self.href).unwrap_or_else(|_| base.clone()),
+            display_name: text(DAV, "displayname"),
+            components: self
+                .prop(CALDAV, "supported-calendar-component-set")
+                .map(|s| {
+                    s.children_named(CALDAV, "comp")
+                        .filter_map(|c| c.attr("name").map(str::to_ascii_uppercase))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ctag: text(CS, "getctag"),
+            sync_token: text(DAV, "sync-token"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multistatus_reads_hrefs_etags_tokens_and_statuses_whatever_the_prefixes() {
+        let body = br#"<?xml version="1.0"?>
+<x:multistatus xmlns:x="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <x:response><x:href>/cal/a.ics</x:href>
+    <x:propstat><x:prop><x:getetag>"1&amp;2"</x:getetag></x:prop><x:status>HTTP/1.1 200 OK</x:status></x:propstat>
+  </x:response>
+  <x:response><x:href>/cal/gone.ics</x:href><x:status>HTTP/1.1 404 Not Found</x:status></x:response>
+  <x:sync-token>data:,42</x:sync-token>
+</x:multistatus>"#;
+        let root = xml::parse(body).unwrap();
+        let url = Url::parse("http://h/cal/").unwrap();
+        let ms = Multistatus::from_element(&url, &root).unwrap();
+        assert_eq!(ms.sync_token.as_deref(), Some("data:,42"));
+        assert_eq!(ms.responses[0].etag(), Some(Etag("\"1&2\"".into())));
+        assert_eq!(ms.responses[1].status, Some(404));
+    }
+
+    #[test]
+    fn entity_expansion_and_doctypes_are_refused() {
+        let bomb = br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>
+<D:multistatus xmlns:D="DAV:"><D:response><D:href>&lol2;</D:href></D:response></D:multistatus>"#;
+        assert!(matches!(xml::parse(bomb), Err(XmlError::Doctype)));
+        let external = br#"<D:multistatus xmlns:D="DAV:"><D:href>&xxe;</D:href></D:multistatus>"#;
+        assert!(matches!(xml::parse(external), Err(XmlError::UnknownEntity(e)) if e == "xxe"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let depth = 10_000;
+        let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(matches!(xml::parse(doc.as_bytes()), Err(XmlError::TooDeep)));
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error_with_a_position() {
+        let e = xml::parse(b"<D:multistatus xmlns:D=\"DAV:\"><D:response></D:multistatus>")
+            .unwrap_err();
+        assert!(matches!(e, XmlError::Malformed { .. }), "{e}");
+        assert!(xml::parse(b"").is_err());
+        assert!(xml::parse(b"<a>unterminated").is_err());
+    }
+
+    #[test]
+    fn propfind_body_declares_each_namespace_once() {
+        let b = propfind_body(&[
+            (DAV, "getetag"),
+            (CALDAV, "calendar-data"),
+            (DAV, "displayname"),
+        ]);
+        assert_eq!(b.matches("xmlns:n").count(), 2, "{b}");
+        assert!(xml::parse(b.as_bytes()).is_ok());
+    }
+}

@@ -1,0 +1,207 @@
+//! Connecting a CalDAV account once: verify the credentials, find the calendars, store the
+//! account with its password encrypted.
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::client::{CalDavClient, CalendarInfo, DavError};
+use crate::model::{EmailAddress, Owner};
+use crate::secrets::Keyring;
+use crate::store::{Account, NewAccount, Provider, Store, StoreError};
+
+/// The non-secret settings of a CalDAV account, stored as JSON in `accounts.settings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaldavSettings {
+    pub url: String,
+    pub username: String,
+    /// Every address the calendar owner is known by (from the server, plus `--owner`).
+    pub owner_emails: Vec<String>,
+}
+
+impl CaldavSettings {
+    pub fn from_account(a: &Account) -> Result<Self, ConnectError> {
+        serde_json::from_value(a.settings.clone())
+            .map_err(|e| ConnectError::Settings(format!("account {}: {e}", a.id)))
+    }
+
+    pub fn owner(&self) -> Owner {
+        Owner::new(
+            self.owner_emails
+                .iter()
+                .filter_map(|e| EmailAddress::parse(e)),
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Dav(#[from] DavError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no calendar matches {0:?}; the server has: {1}")]
+    NoSuchCalendar(String, String),
+    #[error("the server lists no calendar that holds events")]
+    NoCalendars,
+    #[error("cannot tell whose calendar this is: pass --owner EMAIL (the server lists no address)")]
+    NoOwner,
+    #[error("stored settings are unreadable: {0}")]
+    Settings(String),
+    #[error("cannot create the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Url(#[from] crate::provider::netcheck::UrlRefused),
+}
+
+pub struct ConnectRequest {
+    pub url: Url,
+    pub username: String,
+    pub password: SecretString,
+    /// Display names or URLs; empty: every calendar that holds events.
+    pub calendars: Vec<String>,
+    pub owners: Vec<String>,
+    pub timeout: std::time::Duration,
+    /// `network.allow_http`.
+    pub allow_http: bool,
+}
+
+#[derive(Debug)]
+pub struct Connected {
+    pub account_id: i64,
+    pub calendars: Vec<CalendarInfo>,
+    pub settings: CaldavSettings,
+}
+
+/// Picks the calendars the user named (by display name, case-insensitively, or by URL/path).
+pub fn select_calendars(
+    found: &[CalendarInfo],
+    wanted: &[String],
+) -> Result<Vec<CalendarInfo>, ConnectError> {
+    let events: Vec<&CalendarInfo> = found.iter().filter(|c| c.holds_events()).collect();
+    if wanted.is_empty() {
+        if events.is_empty() {
+            return Err(ConnectError::NoCalendars);
+        }
+        return Ok(events.into_iter().cloned().collect());
+    }
+    let names = || {
+        events
+            .iter()
+            .map(|c| format!("{:?} <{}>", c.display_name.as_deref().unwrap_or(""), c.url))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    wanted
+        .iter()
+        .map(|w| {
+            let w_path = w.trim_end_matches('/');
+            events
+                .iter()
+                .find(|c| {
+                    c.display_name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(w))
+                        || c.url.as_str().trim_end_matches('/') == w_path
+                        || c.url.path().trim_end_matches('/') == w_path
+                })
+                .map(|c| (*c).clone())
+                .ok_or_else(|| ConnectError::NoSuchCalendar(w.clone(), names()))
+        })
+        .collect()
+}
+
+/// Verifies the account against the server and stores it.
+pub async fn connect(
+    store: &Store,
+    keyring: &Keyring,
+    req: ConnectRequest,
+    now: DateTime<Utc>,
+) -> Result<Connected, ConnectError> {
+    crate::provider::netcheck::check(&req.url, req.allow_http).await?;
+    let client = CalDavClient::new(&req.username, req.password.clone(), req.timeout)?;
+    let found = client.discover(&req.url).await?;
+    let calendars = select_calendars(&found.calendars, &req.calendars)?;
+    for c in &calendars {
+        crate::provider::netcheck::check(&c.url, req.allow_http).await?;
+    }
+    let mut owners: Vec<String> = req.owners.clone();
+    owners.extend(found.addresses.iter().cloned());
+    if req.username.contains('@') {
+        owners.push(req.username.clone());
+    }
+    let mut owner_emails: Vec<String> = owners
+        .iter()
+        .filter_map(|e| EmailAddress::parse(e).map(|e| e.to_string()))
+        .collect();
+    owner_emails.sort();
+    owner_emails.dedup();
+    if owner_emails.is_empty() {
+        return Err(ConnectError::NoOwner);
+    }
+    let settings = CaldavSettings {
+        url: req.url.to_string(),
+        username: req.username.clone(),
+        owner_emails,
+    };
+    let display_name = format!(
+        "{} at {}",
+        req.username,
+        req.url.host_str().unwrap_or("server")
+    );
+    let account = NewAccount {
+        provider: Provider::Caldav,
+        display_name,
+        settings: serde_json::to_value(&settings).expect("settings serialize"),
+        credentials: Some(keyring.encrypt(&req.password)),
+        calendars: calendars
+            .iter()
+            .map(|c| {
+                (
+                    c.url.to_string(),
+                    c.display_name.clone().unwrap_or_default(),
+                    None,
+                )
+            })
+            .collect(),
+    };
+    let account_id = store.insert_account(&account, now).await?;
+    Ok(Connected {
+        account_id,
+        calendars,
+        settings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(name: &str, path: &str, comps: &[&str]) -> CalendarInfo {
+        CalendarInfo {
+            url: Url::parse("http://h/").unwrap().join(path).unwrap(),
+            display_name: Some(name.into()),
+            components: comps.iter().map(|s| s.to_string()).collect(),
+            ctag: None,
+            sync_token: None,
+        }
+    }
+
+    #[test]
+    fn calendars_are_picked_by_name_or_url_and_task_lists_are_left_out() {
+        let found = [
+            cal("Work", "/a/work/", &["VEVENT"]),
+            cal("Tasks", "/a/tasks/", &["VTODO"]),
+            cal("Home", "/a/home/", &[]),
+        ];
+        let all = select_calendars(&found, &[]).unwrap();
+        assert_eq!(all.len(), 2);
+        let by_name = select_calendars(&found, &["work".into()]).unwrap();
+        assert_eq!(by_name[0].url.path(), "/a/work/");
+        let by_path = select_calendars(&found, &["/a/home".into()]).unwrap();
+        assert_eq!(by_path[0].display_name.as_deref(), Some("Home"));
+        let err = select_calendars(&found, &["Tasks".into()]).unwrap_err();
+        assert!(err.to_string().contains("\"Work\""), "{err}");
+    }
+}

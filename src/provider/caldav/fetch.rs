@@ -1,0 +1,213 @@
+//! Brings one CalDAV calendar's cache up to date: sync-collection since the stored token
+//! (one request when nothing changed), a full listing when the token is missing or rejected, and
+//! ctag + etag comparison where a server lacks sync-collection. Only resources whose etag changed
+//! are downloaded (multiget).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tracing::{debug, warn};
+use url::Url;
+
+use super::client::{CalDavClient, DavError, Resource};
+use crate::model::Etag;
+use crate::store::{CachedEvent, Calendar, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Dav(#[from] DavError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("calendar URL {0:?} stored for this account is not a URL")]
+    BadUrl(String),
+}
+
+/// What one fetch did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FetchReport {
+    /// Resources downloaded and stored (remote ids).
+    pub changed: Vec<String>,
+    pub deleted: usize,
+    /// Whether this was a full listing (first sync, rejected token, no sync support).
+    pub full: bool,
+    /// A full listing came back empty while we hold events: kept as is (see DESIGN guarantee 7).
+    pub suspicious_empty: bool,
+    /// Resources that could not be read, with the reason (they are skipped, the rest goes on).
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// A resource as the cache keeps it: UID, summary and first start read from the ICS.
+pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<CachedEvent, String> {
+    let cal = crate::ics::parse(body).map_err(|e| e.to_string())?;
+    let series = cal.series.first().ok_or("no VEVENT in the resource")?;
+    let rep = series.representative();
+    let tz = cal.x_wr_timezone.unwrap_or(chrono_tz::UTC);
+    let status = match rep.map(|e| e.status) {
+        Some(crate::model::EventStatus::Cancelled) => "cancelled",
+        Some(crate::model::EventStatus::Tentative) => "tentative",
+        _ => "confirmed",
+    };
+    Ok(CachedEvent {
+        remote_id: remote_id.to_string(),
+        uid: series.uid.clone(),
+        etag: etag.map(|e| e.0.clone()),
+        payload_hash: hex::encode(Sha256::digest(body)),
+        summary: rep.and_then(|e| e.summary.clone()),
+        start_at: rep.and_then(|e| e.start).map(|s| s.to_utc(tz)),
+        status: status.into(),
+        raw: String::from_utf8_lossy(body).into_owned(),
+    })
+}
+
+/// Brings the cache of `cal` up to date.
+pub async fn fetch_calendar(
+    client: &CalDavClient,
+    store: &Store,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<FetchReport, FetchError> {
+    let url = Url::parse(&cal.remote_id).map_err(|_| FetchError::BadUrl(cal.remote_id.clone()))?;
+    if let Some(token) = cal.sync_token.as_deref() {
+        match incremental(client, store, cal, &url, token, now).await {
+            Err(FetchError::Dav(DavError::InvalidSyncToken { .. })) => {
+                warn!(calendar = cal.id, "sync token rejected; full resync");
+            }
+            other => return other,
+        }
+    }
+    full(client, store, cal, &url, now).await
+}
+
+async fn incremental(
+    client: &CalDavClient,
+    store: &Store,
+    cal: &Calendar,
+    url: &Url,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<FetchReport, FetchError> {
+    let cached: HashMap<String, Option<String>> =
+        store.event_etags(cal.id).await?.into_iter().collect();
+    let mut report = FetchReport::default();
+    let mut token = token.to_string();
+    // A server may truncate (507): ask again with the new token until it has said everything.
+    for _ in 0..100 {
+        let changes = client.sync_collection(url, Some(&token)).await?;
+        for gone in &changes.deleted {
+            report.deleted += store.delete_event(cal.id, gone.as_str()).await? as usize;
+        }
+        let wanted: Vec<Url> = changes
+            .changed
+            .iter()
+            .filter(|(u, etag)| {
+                let known = cached.get(u.as_str()).cloned().flatten();
+                etag.is_none() || known.as_deref() != etag.as_ref().map(|e| e.0.as_str())
+            })
+            .map(|(u, _)| u.clone())
+            .collect();
+        store_resources(client, store, cal, url, &wanted, now, &mut report).await?;
+        let new_token = changes.token.clone().unwrap_or(token.clone());
+        store
+            .set_calendar_cursor(cal.id, Some(&new_token), cal.ctag.as_deref(), None)
+            .await?;
+        token = new_token;
+        if !changes.truncated {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+async fn full(
+    client: &CalDavClient,
+    store: &Store,
+    cal: &Calendar,
+    url: &Url,
+    now: DateTime<Utc>,
+) -> Result<FetchReport, FetchError> {
+    let mut report = FetchReport {
+        full: true,
+        ..FetchReport::default()
+    };
+    let (listing, token, ctag) = match client.sync_collection(url, None).await {
+        Ok(changes) => {
+            let listing: Vec<(Url, Option<Etag>)> = changes.changed;
+            (listing, changes.token, None)
+        }
+        // No sync-collection here (old servers): fall back to ctag + etag listing.
+        Err(DavError::Status { status, .. }) if (400..500).contains(&status) || status == 501 => {
+            let info = client.calendar_info(url).await?;
+            if info.ctag.is_some() && info.ctag == cal.ctag {
+                debug!(calendar = cal.id, "ctag unchanged");
+                return Ok(FetchReport::default());
+            }
+            let listing = client
+                .list_etags(url)
+                .await?
+                .into_iter()
+                .map(|(u, e)| (u, Some(e)))
+                .collect();
+            (listing, None, info.ctag)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let cached: HashMap<String, Option<String>> =
+        store.event_etags(cal.id).await?.into_iter().collect();
+    if listing.is_empty() && !cached.is_empty() {
+        // A calendar that suddenly comes back empty is not taken as "everything was deleted".
+        warn!(
+            calendar = cal.id,
+            cached = cached.len(),
+            "full listing is empty; keeping the cache"
+        );
+        report.suspicious_empty = true;
+        return Ok(report);
+    }
+    let present: HashSet<&str> = listing.iter().map(|(u, _)| u.as_str()).collect();
+    for gone in cached.keys().filter(|k| !present.contains(k.as_str())) {
+        report.deleted += store.delete_event(cal.id, gone).await? as usize;
+    }
+    let wanted: Vec<Url> = listing
+        .iter()
+        .filter(|(u, etag)| {
+            let known = cached.get(u.as_str()).cloned().flatten();
+            etag.is_none() || known.as_deref() != etag.as_ref().map(|e| e.0.as_str())
+        })
+        .map(|(u, _)| u.clone())
+        .collect();
+    store_resources(client, store, cal, url, &wanted, now, &mut report).await?;
+    store
+        .set_calendar_cursor(cal.id, token.as_deref(), ctag.as_deref(), Some(now))
+        .await?;
+    Ok(report)
+}
+
+async fn store_resources(
+    client: &CalDavClient,
+    store: &Store,
+    cal: &Calendar,
+    url: &Url,
+    wanted: &[Url],
+    now: DateTime<Utc>,
+    report: &mut FetchReport,
+) -> Result<(), FetchError> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let fetched: Vec<Resource> = client.multiget(url, wanted).await?;
+    for r in fetched {
+        match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
+            Ok(e) => {
+                store.upsert_event(cal.id, &e, now).await?;
+                report.changed.push(e.remote_id);
+            }
+            Err(why) => {
+                warn!(calendar = cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
+                report.unreadable.push((r.url.to_string(), why));
+            }
+        }
+    }
+    Ok(())
+}

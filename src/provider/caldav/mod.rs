@@ -1,0 +1,15 @@
+//! CalDAV: our own WebDAV layer on reqwest + quick-xml (see docs/decisions.md for why not libdav),
+//! connecting an account, fetching changes into the cache, and the per-account pass.
+
+pub mod client;
+pub mod connect;
+pub mod fetch;
+pub mod pass;
+pub mod restore;
+pub mod xml;
+
+pub use client::{
+    CalDavClient, CalendarInfo, DavError, Discovery, Precondition, Resource, SyncChanges,
+};
+pub use connect::{CaldavSettings, ConnectRequest, connect};
+pub use pass::CaldavSyncer;

@@ -1,0 +1,459 @@
+//! One pass over a CalDAV account: bring each calendar's cache up to date, re-detect the series
+//! whose resources changed, then let the agenda step work on every tracked 1:1.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use tracing::{info, warn};
+
+use super::client::Precondition;
+use super::client::{CalDavClient, DavError};
+use super::connect::CaldavSettings;
+use super::fetch::{FetchError, fetch_calendar, to_cached};
+use crate::agenda::{Format, Template};
+use crate::config::Config;
+use crate::detect::{DetectRules, detect};
+use crate::model::Etag;
+use crate::model::Owner;
+use crate::secrets::Keyring;
+use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
+use crate::store::{NewRevision, SeriesRow};
+use crate::sync::series::{NextAction, SeriesError, SeriesStep};
+use crate::sync::{AccountSyncer, PassError};
+use url::Url;
+
+pub struct CaldavSyncer {
+    pub store: Store,
+    pub keyring: Arc<Keyring>,
+    pub config: Arc<Config>,
+    pub rules: Arc<DetectRules>,
+    /// The compiled agenda template (compiled once at start-up).
+    pub template: Arc<Template>,
+    /// Write nothing into calendars; print each description a write would put there.
+    pub dry_run: bool,
+}
+
+impl From<DavError> for PassError {
+    fn from(e: DavError) -> Self {
+        match e {
+            DavError::Unauthorized { .. } => PassError::Unauthorized(e.to_string()),
+            other => PassError::Transient {
+                kind: other.kind(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<FetchError> for PassError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Dav(d) => d.into(),
+            other => PassError::Transient {
+                kind: "internal",
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> PassError {
+    PassError::Transient {
+        kind: "internal",
+        message: e.to_string(),
+    }
+}
+
+impl CaldavSyncer {
+    pub fn client_for(
+        &self,
+        account: &Account,
+    ) -> Result<(CalDavClient, CaldavSettings), PassError> {
+        let settings = CaldavSettings::from_account(account).map_err(internal)?;
+        let url = url::Url::parse(&settings.url).map_err(internal)?;
+        crate::provider::netcheck::check_static(&url, self.config.network.allow_http).map_err(
+            |e| PassError::Transient {
+                kind: "refused_url",
+                message: e.to_string(),
+            },
+        )?;
+        let blob = account.credentials.as_deref().ok_or_else(|| {
+            PassError::Unauthorized("no stored password: connect the account again".into())
+        })?;
+        let password = self.keyring.decrypt(blob).map_err(internal)?;
+        let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
+        let client = CalDavClient::new(&settings.username, password, timeout).map_err(internal)?;
+        Ok((client, settings))
+    }
+
+    async fn run(&self, account: &Account, now: DateTime<Utc>) -> Result<RunStats, PassError> {
+        let (client, settings) = self.client_for(account)?;
+        let owner = settings.owner();
+        let mut stats = RunStats {
+            accounts: 1,
+            ..RunStats::default()
+        };
+        let calendars = self
+            .store
+            .list_calendars(account.id)
+            .await
+            .map_err(internal)?;
+        for cal in calendars.iter().filter(|c| c.enabled) {
+            let report = fetch_calendar(&client, &self.store, cal, now).await?;
+            stats.events_seen += report.changed.len() as i64;
+            for remote_id in &report.changed {
+                if let Err(e) = self.redetect(cal, remote_id, &owner, now).await {
+                    warn!(calendar = cal.id, resource = %remote_id, error = %e, "detection failed");
+                }
+            }
+            if report.suspicious_empty {
+                // Guarantee 7: an empty answer is not "every meeting was deleted".
+                return Err(PassError::Transient {
+                    kind: "empty_listing",
+                    message: format!(
+                        "calendar {} came back empty; nothing was changed",
+                        cal.remote_id
+                    ),
+                });
+            }
+            self.agendas(&client, cal, &owner, now, &mut stats).await?;
+            if !report.changed.is_empty() || report.deleted > 0 {
+                info!(
+                    account = account.id,
+                    calendar = cal.id,
+                    changed = report.changed.len(),
+                    deleted = report.deleted,
+                    full = report.full,
+                    "calendar updated"
+                );
+            }
+        }
+        stats.requests = client.request_count() as i64;
+        Ok(stats)
+    }
+
+    /// Only the agenda step, from the cache as it stands (no fetch): what a pass does between its
+    /// read and its writes. Tests use it to put a concurrent edit in exactly that gap.
+    pub async fn write_agendas(
+        &self,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<RunStats, PassError> {
+        let (client, settings) = self.client_for(account)?;
+        let owner = settings.owner();
+        let mut stats = RunStats {
+            accounts: 1,
+            ..RunStats::default()
+        };
+        for cal in self
+            .store
+            .list_calendars(account.id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter(|c| c.enabled)
+        {
+            self.agendas(&client, cal, &owner, now, &mut stats).await?;
+        }
+        stats.requests = client.request_count() as i64;
+        Ok(stats)
+    }
+
+    /// The agenda step for every tracked 1:1 of a calendar; one series' problem is recorded on
+    /// that series and the others go on.
+    async fn agendas(
+        &self,
+        client: &CalDavClient,
+        cal: &Calendar,
+        owner: &Owner,
+        now: DateTime<Utc>,
+        stats: &mut RunStats,
+    ) -> Result<(), PassError> {
+        let all = self.store.list_series().await.map_err(internal)?;
+        let tracked = all
+            .into_iter()
+            .filter(|s| s.calendar_id == cal.id && s.tracked());
+        let default_tz = cal
+            .timezone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(self.config.agenda.default_timezone);
+        for row in tracked {
+            let cap = i64::from(self.config.sync.max_writes_per_pass);
+            let outcome = self
+                .agenda_for(
+                    client,
+                    cal,
+                    &row,
+                    owner,
+                    default_tz,
+                    now,
+                    stats,
+                    stats.writes < cap,
+                )
+                .await;
+            let error = match &outcome {
+                Ok(()) => None,
+                Err(AgendaFailure::Series(msg)) => Some(msg.clone()),
+                Err(AgendaFailure::Pass(_)) => None,
+            };
+            if row.last_error != error {
+                self.store
+                    .set_series_error(row.id, error.as_deref())
+                    .await
+                    .map_err(internal)?;
+            }
+            if let Some(e) = &error {
+                warn!(series = row.id, error = %e, "series skipped");
+            }
+            if let Err(AgendaFailure::Pass(e)) = outcome {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// One series: close what ended, absorb and re-render the next occurrence, write it under
+    /// the resource's etag; on a conflict re-read (absorbing the concurrent edit) and retry.
+    #[allow(clippy::too_many_arguments)]
+    async fn agenda_for(
+        &self,
+        client: &CalDavClient,
+        cal: &Calendar,
+        row: &SeriesRow,
+        owner: &Owner,
+        default_tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+        stats: &mut RunStats,
+        may_write: bool,
+    ) -> Result<(), AgendaFailure> {
+        for attempt in 0..MAX_CONFLICT_RETRIES {
+            let Some(cached) = self
+                .store
+                .events_by_uid(cal.id, &row.uid)
+                .await
+                .map_err(AgendaFailure::internal)?
+                .into_iter()
+                .next()
+            else {
+                return Ok(()); // The series is gone from the calendar: its history stays.
+            };
+            let parsed = crate::ics::parse(cached.raw.as_bytes())
+                .map_err(|e| AgendaFailure::Series(e.to_string()))?;
+            let Some(series) = parsed.series.iter().find(|s| s.uid == row.uid) else {
+                return Ok(());
+            };
+            let manager = manager_name(series, owner);
+            let step = SeriesStep {
+                store: &self.store,
+                cfg: &self.config.agenda,
+                template: &self.template,
+                format: Format::Plain,
+                manager_name: &manager,
+                now,
+            };
+            let tz = parsed.x_wr_timezone.unwrap_or(default_tz);
+            let writable = may_write && row.owner_is_organizer;
+            let action = step
+                .run(row, series, &cached.remote_id, tz, writable)
+                .await
+                .map_err(|e| match e {
+                    SeriesError::Store(s) => AgendaFailure::internal(s),
+                    other => AgendaFailure::Series(other.to_string()),
+                })?;
+            if let (
+                true,
+                NextAction::Write {
+                    original_start,
+                    description,
+                    ..
+                },
+            ) = (self.dry_run, &action)
+            {
+                println!(
+                    "--- would write into {:?}, occurrence of {}:\n{description}\n---",
+                    row.summary,
+                    original_start.to_rfc3339()
+                );
+                return Ok(());
+            }
+            let NextAction::Write {
+                occurrence_id,
+                original_start,
+                before,
+                description,
+                block,
+            } = action
+            else {
+                if let NextAction::Refused { why, .. } = action {
+                    return Err(AgendaFailure::Series(why));
+                }
+                return Ok(());
+            };
+            let body = crate::ics::set_occurrence_description_in(
+                cached.raw.as_bytes(),
+                &row.uid,
+                original_start,
+                &description,
+                now,
+                tz,
+            )
+            .map_err(|e| AgendaFailure::Series(e.to_string()))?;
+            let revision = NewRevision {
+                series_id: Some(row.id),
+                occurrence_id: Some(occurrence_id),
+                calendar_id: cal.id,
+                remote_id: cached.remote_id.clone(),
+                original_start: Some(original_start),
+                etag_before: cached.etag.clone(),
+                description_before: before,
+                description_after: description,
+            };
+            self.store
+                .insert_revision(&revision, now)
+                .await
+                .map_err(AgendaFailure::internal)?;
+            let url = Url::parse(&cached.remote_id).map_err(AgendaFailure::internal)?;
+            let etag =
+                cached.etag.clone().map(Etag).ok_or_else(|| {
+                    AgendaFailure::Series("no etag known for the resource".into())
+                })?;
+            match client
+                .put(&url, body.clone(), &Precondition::Match(etag))
+                .await
+            {
+                Ok(new_etag) => {
+                    let fresh = to_cached(&cached.remote_id, new_etag.as_ref(), &body)
+                        .map_err(AgendaFailure::Series)?;
+                    self.store
+                        .upsert_event(cal.id, &fresh, now)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
+                    self.store
+                        .set_written_block(occurrence_id, &block)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
+                    stats.writes += 1;
+                    info!(series = row.id, attempt, "agenda written");
+                    return Ok(());
+                }
+                Err(DavError::PreconditionFailed { .. }) => {
+                    // Someone edited the invite since we read it: re-read, absorb, re-render.
+                    stats.conflicts += 1;
+                    let fresh = client
+                        .get(&url)
+                        .await
+                        .map_err(|e| AgendaFailure::Pass(e.into()))?;
+                    let fresh = to_cached(&cached.remote_id, fresh.etag.as_ref(), &fresh.body)
+                        .map_err(AgendaFailure::Series)?;
+                    self.store
+                        .upsert_event(cal.id, &fresh, now)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
+                }
+                Err(e) => return Err(AgendaFailure::Pass(e.into())),
+            }
+        }
+        Err(AgendaFailure::Series(format!(
+            "still conflicting after {MAX_CONFLICT_RETRIES} attempts; next pass retries"
+        )))
+    }
+
+    /// Runs detection on one changed resource and records each recurring series it holds.
+    async fn redetect(
+        &self,
+        cal: &Calendar,
+        remote_id: &str,
+        owner: &Owner,
+        now: DateTime<Utc>,
+    ) -> Result<(), PassError> {
+        let Some(cached) = self
+            .store
+            .get_event(cal.id, remote_id)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(());
+        };
+        let parsed = crate::ics::parse(cached.raw.as_bytes()).map_err(internal)?;
+        for series in parsed.series.iter().filter(|s| s.is_recurring()) {
+            let verdict = detect(series, owner, &self.rules);
+            self.store
+                .upsert_series(&series_row(cal.id, series, owner, &verdict), now)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+}
+
+/// How often one pass re-reads and retries a write refused as stale (412).
+const MAX_CONFLICT_RETRIES: usize = 3;
+
+/// Why one series' agenda step stopped: a problem of that series (recorded on it, the pass goes
+/// on) or of the whole account (the server is down: the pass stops).
+enum AgendaFailure {
+    Series(String),
+    Pass(PassError),
+}
+
+impl AgendaFailure {
+    fn internal(e: impl std::fmt::Display) -> Self {
+        AgendaFailure::Pass(internal(e))
+    }
+}
+
+/// The name the agenda uses for the manager: the organizer's CN when the owner organizes, else
+/// the owner's address.
+fn manager_name(series: &crate::model::Series, owner: &Owner) -> String {
+    let rep = series.representative();
+    let organizer = rep.and_then(|e| e.organizer.as_ref());
+    match organizer {
+        Some(o) if o.email.as_ref().is_some_and(|e| owner.is(e)) => o.display_name(),
+        _ => owner
+            .emails
+            .first()
+            .map_or_else(|| "Manager".into(), |e| e.local_part().to_string()),
+    }
+}
+
+/// The series row detection gives (the user's override is kept by the store).
+pub fn series_row(
+    calendar_id: i64,
+    series: &crate::model::Series,
+    owner: &Owner,
+    verdict: &crate::detect::Verdict,
+) -> SeriesUpsert {
+    let rep = series.representative();
+    let organizer = rep
+        .and_then(|e| e.organizer.as_ref())
+        .and_then(|o| o.email.as_ref());
+    let owner_is_organizer = organizer.is_none_or(|o| owner.is(o));
+    let other = verdict.with.as_ref();
+    SeriesUpsert {
+        calendar_id,
+        uid: series.uid.clone(),
+        summary: rep.and_then(|e| e.summary.clone()).unwrap_or_default(),
+        manager_email: owner.emails.first().map(ToString::to_string),
+        direct_email: other
+            .and_then(|p| p.email.as_ref())
+            .map(ToString::to_string),
+        direct_name: other.map(crate::model::Person::display_name),
+        one_on_one: verdict.one_on_one,
+        owner_is_organizer,
+        confidence: f64::from(verdict.confidence),
+        detection_reason: verdict.reason.clone(),
+    }
+}
+
+impl AccountSyncer for CaldavSyncer {
+    fn sync<'a>(
+        &'a self,
+        account: &'a Account,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<RunStats, PassError>> {
+        Box::pin(self.run(account, now))
+    }
+}

@@ -1,0 +1,162 @@
+//! The cache of remote events: one row per remote resource (a CalDAV href holds one UID with its
+//! overrides; a Google event id one event), with its etag and raw payload, so an idle pass needs
+//! no download and a series can be re-read without asking the server.
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, on_pool};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedEvent {
+    pub remote_id: String,
+    pub uid: String,
+    pub etag: Option<String>,
+    pub payload_hash: String,
+    pub summary: Option<String>,
+    pub start_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub raw: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRecord {
+    remote_id: String,
+    uid: String,
+    etag: Option<String>,
+    payload_hash: String,
+    summary: Option<String>,
+    start_at: Option<DateTime<Utc>>,
+    status: String,
+    raw: String,
+}
+
+impl From<EventRecord> for CachedEvent {
+    fn from(r: EventRecord) -> Self {
+        Self {
+            remote_id: r.remote_id,
+            uid: r.uid,
+            etag: r.etag,
+            payload_hash: r.payload_hash,
+            summary: r.summary,
+            start_at: r.start_at,
+            status: r.status,
+            raw: r.raw,
+        }
+    }
+}
+
+const EVENT_COLUMNS: &str = "remote_id, uid, etag, payload_hash, summary, start_at, status, raw";
+
+impl Store {
+    /// Stores (or replaces) one cached resource.
+    pub async fn upsert_event(
+        &self,
+        calendar_id: i64,
+        e: &CachedEvent,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO events (calendar_id, remote_id, uid, etag, payload_hash, summary, start_at, \
+                 status, raw, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (calendar_id, remote_id) DO UPDATE SET uid = excluded.uid, \
+                 etag = excluded.etag, payload_hash = excluded.payload_hash, summary = excluded.summary, \
+                 start_at = excluded.start_at, status = excluded.status, raw = excluded.raw, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(calendar_id)
+            .bind(&e.remote_id)
+            .bind(&e.uid)
+            .bind(&e.etag)
+            .bind(&e.payload_hash)
+            .bind(&e.summary)
+            .bind(e.start_at)
+            .bind(&e.status)
+            .bind(&e.raw)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })
+        .map_err(Into::into)
+    }
+
+    pub async fn delete_event(&self, calendar_id: i64, remote_id: &str) -> Result<u64> {
+        on_pool!(self, |p| {
+            sqlx::query("DELETE FROM events WHERE calendar_id = $1 AND remote_id = $2")
+                .bind(calendar_id)
+                .bind(remote_id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .map_err(Into::into)
+    }
+
+    /// Forgets every cached event of a calendar (before a full resync).
+    pub async fn clear_events(&self, calendar_id: i64) -> Result<u64> {
+        on_pool!(self, |p| {
+            sqlx::query("DELETE FROM events WHERE calendar_id = $1")
+                .bind(calendar_id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .map_err(Into::into)
+    }
+
+    /// (remote id, etag) of every cached resource of a calendar.
+    pub async fn event_etags(&self, calendar_id: i64) -> Result<Vec<(String, Option<String>)>> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT remote_id, etag FROM events WHERE calendar_id = $1 ORDER BY remote_id",
+            )
+            .bind(calendar_id)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    pub async fn get_event(
+        &self,
+        calendar_id: i64,
+        remote_id: &str,
+    ) -> Result<Option<CachedEvent>> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE calendar_id = $1 AND remote_id = $2");
+        let row: Option<EventRecord> = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(calendar_id)
+                .bind(remote_id)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row.map(Into::into))
+    }
+
+    /// The cached resource(s) holding a UID.
+    pub async fn events_by_uid(&self, calendar_id: i64, uid: &str) -> Result<Vec<CachedEvent>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE calendar_id = $1 AND uid = $2 ORDER BY remote_id"
+        );
+        let rows: Vec<EventRecord> = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(calendar_id)
+                .bind(uid)
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn count_events(&self, calendar_id: i64) -> Result<i64> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE calendar_id = $1")
+                .bind(calendar_id)
+                .fetch_one(p)
+                .await
+        })
+        .map_err(Into::into)
+    }
+}

@@ -1,0 +1,258 @@
+//! The agenda step of a pass, for one tracked 1:1 series: close the occurrences that have ended
+//! (absorbing their final block into the history), then absorb what people wrote into the next
+//! occurrence's block and render it again. Provider-neutral: it reads descriptions and returns the
+//! description to write; the provider does the conditional write and calls back on success.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::agenda::{self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision};
+use crate::config::AgendaConfig;
+use crate::model::{Occurrence, OccurrenceStatus, Series};
+use crate::store::{MeetingSummary, OccurrenceRow, SeriesRow, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeriesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot expand the series: {0}")]
+    Expand(String),
+    #[error("cannot render the agenda: {0}")]
+    Render(#[from] agenda::RenderError),
+    #[error("the agenda block cannot be read: {0}")]
+    Block(#[from] agenda::BlockError),
+}
+
+/// What the next occurrence needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextAction {
+    /// No occurrence within the look-ahead window (or the series is not ours to write).
+    Nothing,
+    /// The invite already shows this agenda.
+    UpToDate,
+    /// The description must not be touched (opt-out marker, removed block, damaged markers...).
+    Refused { occurrence_id: i64, why: String },
+    /// Write `description` into the occurrence starting (originally) at `original_start`.
+    Write {
+        occurrence_id: i64,
+        original_start: DateTime<Utc>,
+        before: Option<String>,
+        description: String,
+        block: RenderedBlock,
+    },
+}
+
+pub struct SeriesStep<'a> {
+    pub store: &'a Store,
+    pub cfg: &'a AgendaConfig,
+    pub template: &'a Template,
+    pub format: Format,
+    pub manager_name: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// How far back a pass looks for occurrences that ended (the daemon may have been stopped).
+const CLOSE_LOOKBACK_DAYS: i64 = 120;
+
+impl SeriesStep<'_> {
+    fn window(&self, series: &Series, default_tz: Tz) -> Result<Vec<Occurrence>, SeriesError> {
+        let from = self.now - chrono::Duration::days(CLOSE_LOOKBACK_DAYS);
+        let to = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));
+        crate::ics::expand(series, from, to, default_tz)
+            .map_err(|e| SeriesError::Expand(e.to_string()))
+    }
+
+    /// Runs the step: closes what ended, then plans the next occurrence.
+    pub async fn run(
+        &self,
+        row: &SeriesRow,
+        series: &Series,
+        remote_id: &str,
+        default_tz: Tz,
+        may_write: bool,
+    ) -> Result<NextAction, SeriesError> {
+        let occurrences = self.window(series, default_tz)?;
+        self.close_ended(row, &occurrences).await?;
+        let Some(next) = occurrences
+            .iter()
+            .find(|o| o.end > self.now && o.status != OccurrenceStatus::Cancelled)
+        else {
+            return Ok(NextAction::Nothing);
+        };
+        let occ = self
+            .store
+            .upsert_occurrence(
+                row.id,
+                next.original_start,
+                next.start,
+                next.end,
+                Some(remote_id),
+            )
+            .await?;
+        if occ.closed_at.is_some() {
+            return Ok(NextAction::Nothing);
+        }
+        self.plan_next(row, next, &occ, may_write).await
+    }
+
+    /// Closes every tracked occurrence that has ended, oldest first, from its final block.
+    async fn close_ended(
+        &self,
+        row: &SeriesRow,
+        occurrences: &[Occurrence],
+    ) -> Result<(), SeriesError> {
+        // Refresh the times of open occurrences first (a meeting moved later has not ended).
+        let known = self.store.list_occurrences(row.id).await?;
+        for k in known.iter().filter(|k| k.closed_at.is_none()) {
+            let current = occurrences
+                .iter()
+                .find(|o| o.original_start == k.original_start);
+            if let Some(o) = current.filter(|o| (o.start, o.end) != (k.start_at, k.end_at)) {
+                self.store
+                    .upsert_occurrence(row.id, o.original_start, o.start, o.end, None)
+                    .await?;
+            }
+        }
+        for occ in self.store.ended_open_occurrences(row.id, self.now).await? {
+            let current = occurrences
+                .iter()
+                .find(|o| o.original_start == occ.original_start);
+            let outcome = match current.map(|o| o.status) {
+                // Gone from the expansion (EXDATE) or cancelled: not held.
+                None | Some(OccurrenceStatus::Cancelled) => MeetingOutcome::Cancelled,
+                Some(OccurrenceStatus::Moved) => MeetingOutcome::Moved,
+                Some(OccurrenceStatus::Scheduled) => MeetingOutcome::Held,
+            };
+            let description = current
+                .and_then(|o| o.description.clone())
+                .unwrap_or_default();
+            self.close_one(row, &occ, outcome, &description).await?;
+        }
+        Ok(())
+    }
+
+    async fn close_one(
+        &self,
+        row: &SeriesRow,
+        occ: &OccurrenceRow,
+        outcome: MeetingOutcome,
+        description: &str,
+    ) -> Result<(), SeriesError> {
+        let (written, _) = self.store.occurrence_agenda(occ.id).await?;
+        let parsed = agenda::parse_block(description, self.format, self.cfg.max_description_bytes)
+            .unwrap_or(None);
+        let mut final_agenda = None;
+        if let (Some(w), Some(p)) = (&written, &parsed) {
+            let items = self.store.agenda_items(row.id, occ.id).await?;
+            let plan = agenda::plan_absorb(&items, w, p);
+            self.store
+                .apply_absorb(row.id, occ.id, &plan, self.now)
+                .await?;
+            final_agenda = Some(description[p.span.clone()].to_string());
+        }
+        let items = self.store.agenda_items(row.id, occ.id).await?;
+        let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
+        let shown = written.as_ref().map(RenderedBlock::item_ids);
+        let closing = agenda::close_meeting(&items, shown.as_deref(), outcome);
+        let summary = MeetingSummary::new(&items, &closing);
+        let snapshot = final_agenda.as_deref();
+        self.store
+            .close_meeting(
+                occ.id, outcome, &closing, snapshot, &notes, &summary, self.now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Renders the occurrence's block from the store's current state.
+    async fn render(
+        &self,
+        row: &SeriesRow,
+        next: &Occurrence,
+        occ: &OccurrenceRow,
+    ) -> Result<RenderedBlock, SeriesError> {
+        let items = self.store.agenda_items(row.id, occ.id).await?;
+        let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
+        let memory = self.store.series_memory(row.id).await?;
+        let direct = row
+            .direct_name
+            .clone()
+            .unwrap_or_else(|| "Your report".into());
+        let input = agenda::AgendaInput {
+            direct_name: &direct,
+            manager_name: self.manager_name,
+            items: &items,
+            notes: &notes,
+            last_meeting: memory
+                .last_held
+                .map(|t| t.with_timezone(&next.tz).date_naive()),
+            start: next.start.with_timezone(&next.tz),
+            length: next.end - next.start,
+            cancelled_in_a_row: memory.cancelled_in_a_row,
+        };
+        Ok(agenda::render(&input, self.format, self.template)?)
+    }
+
+    /// Absorbs the next occurrence's block and renders it again.
+    async fn plan_next(
+        &self,
+        row: &SeriesRow,
+        next: &Occurrence,
+        occ: &OccurrenceRow,
+        may_write: bool,
+    ) -> Result<NextAction, SeriesError> {
+        let description = next.description.clone().unwrap_or_default();
+        let (written, _) = self.store.occurrence_agenda(occ.id).await?;
+        match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
+            Ok(Some(parsed)) => {
+                // A block we have no record of writing (we crashed between the write and
+                // recording it, or a copy came from elsewhere): compare with a render that shows
+                // no items, so nothing in it is taken as deleted.
+                let base = match &written {
+                    Some(w) => w.clone(),
+                    None => self.render(row, next, occ).await?.without_items(),
+                };
+                let items = self.store.agenda_items(row.id, occ.id).await?;
+                let plan = agenda::plan_absorb(&items, &base, &parsed);
+                self.store
+                    .apply_absorb(row.id, occ.id, &plan, self.now)
+                    .await?;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return Ok(NextAction::Refused {
+                    occurrence_id: occ.id,
+                    why: e.to_string(),
+                });
+            }
+        }
+        let block = self.render(row, next, occ).await?;
+        if !may_write {
+            return Ok(NextAction::Nothing);
+        }
+        match agenda::plan_write(
+            &description,
+            &block,
+            written.is_some(),
+            self.cfg.max_description_bytes,
+        ) {
+            Ok(WriteDecision::Unchanged) => {
+                if written.as_ref() != Some(&block) {
+                    self.store.set_written_block(occ.id, &block).await?;
+                }
+                Ok(NextAction::UpToDate)
+            }
+            Ok(WriteDecision::Write(new)) => Ok(NextAction::Write {
+                occurrence_id: occ.id,
+                original_start: next.original_start,
+                before: next.description.clone(),
+                description: new,
+                block,
+            }),
+            Err(other) => Ok(NextAction::Refused {
+                occurrence_id: occ.id,
+                why: other.to_string(),
+            }),
+        }
+    }
+}

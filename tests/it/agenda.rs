@@ -1,0 +1,919 @@
+//! The agenda engine, end to end on its pure functions: golden renders, round trips through
+//! plain text and Google's HTML, random edits (proptest), and a multi-week series.
+//!
+//! Golden files live in `tests/data/agenda/<case>.{txt,html}`, one per case and format. After a
+//! deliberate change to the template or the formatter, regenerate them with
+//! `UPDATE_GOLDEN=1 cargo test --test it agenda::golden` and review the diff before committing;
+//! a missing or different file otherwise fails the test.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use oneonone::agenda::{
+    AbsorbAction, AgendaInput, Anchor, Area, END_MARKER, Format, Item, ItemState, Ledger,
+    MeetingOutcome, Note, ParsedLine, START_MARKER, Section, Template, WriteDecision, WriteRefusal,
+    opted_out, parse_block, plan_absorb, plan_write, render, same_block, splice,
+};
+use proptest::prelude::*;
+
+const MAX: usize = 64 * 1024;
+
+fn at(tz: &str, y: i32, m: u32, d: u32, h: u32, mi: u32) -> DateTime<Tz> {
+    let tz: Tz = tz.parse().unwrap();
+    tz.with_ymd_and_hms(y, m, d, h, mi, 0).single().unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn item(id: i64, section: Section, text: &str, times_carried: u32) -> Item {
+    Item {
+        id,
+        section,
+        text: text.to_string(),
+        state: ItemState::Open,
+        times_carried,
+        in_notes: false,
+        position: id,
+    }
+}
+
+/// Compares `actual` with `tests/data/agenda/<name>`. `UPDATE_GOLDEN=1` rewrites the file (review
+/// the diff before committing); a missing or different file fails otherwise.
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/agenda")
+        .join(name);
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden file {} unreadable ({e}): run with UPDATE_GOLDEN=1 and review it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the render (UPDATE_GOLDEN=1 to accept after review)\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+fn input<'a>(items: &'a [Item], notes: &'a [Note]) -> AgendaInput<'a> {
+    AgendaInput {
+        direct_name: "Alice Martin",
+        manager_name: "Bob Stone",
+        items,
+        notes,
+        last_meeting: Some(date(2026, 2, 24)),
+        start: at("Europe/Berlin", 2026, 3, 3, 10, 0),
+        length: Duration::minutes(30),
+        cancelled_in_a_row: 0,
+    }
+}
+
+fn golden_both(name: &str, input: &AgendaInput<'_>) {
+    let t = Template::default_template();
+    for (format, ext) in [(Format::Plain, "txt"), (Format::GoogleHtml, "html")] {
+        let block = render(input, format, &t).unwrap();
+        // Deterministic: the same state renders the same bytes.
+        assert_eq!(block, render(input, format, &t).unwrap());
+        golden(&format!("{name}.{ext}"), &block.text);
+    }
+}
+
+#[test]
+fn golden_first_meeting_ever() {
+    let mut i = input(&[], &[]);
+    i.last_meeting = None;
+    golden_both("first_meeting", &i);
+}
+
+#[test]
+fn golden_items_carried_twice() {
+    let items = [
+        item(1, Section::Direct, "Career goals for H2", 1),
+        item(2, Section::Action, "Alice: draft the promotion case", 2),
+        item(3, Section::Action, "Bob: ask HR about the travel budget", 3),
+        item(4, Section::Action, "Share the offsite notes", 1),
+        Item {
+            state: ItemState::Done,
+            ..item(5, Section::Manager, "Q2 planning", 0)
+        },
+        item(6, Section::Manager, "Hiring loop feedback", 0),
+        Item {
+            in_notes: true,
+            ..item(7, Section::Action, "Alice: book the venue", 0)
+        },
+        Item {
+            state: ItemState::Dropped,
+            ..item(8, Section::Direct, "never shown", 0)
+        },
+    ];
+    let notes = [
+        Note::new(Area::Notes, "Good energy this week"),
+        Note::new(Area::Direct, "- talk about the on-call rota"),
+    ];
+    golden_both("carried_twice", &input(&items, &notes));
+}
+
+#[test]
+fn golden_empty_sections_after_cancellations() {
+    let mut i = input(&[], &[]);
+    i.cancelled_in_a_row = 2;
+    golden_both("empty_sections", &i);
+}
+
+#[test]
+fn golden_45_and_60_minute_meetings() {
+    let items = [item(1, Section::Direct, "Roadmap", 0)];
+    let mut i = input(&items, &[]);
+    i.length = Duration::minutes(45);
+    golden_both("length_45", &i);
+    i.length = Duration::minutes(60);
+    i.start = at("America/New_York", 2026, 3, 9, 16, 30);
+    golden_both("length_60", &i);
+}
+
+#[test]
+fn golden_non_ascii_names() {
+    let items = [item(1, Section::Direct, "Überstunden & Urlaub 🌴", 0)];
+    let mut i = input(&items, &[]);
+    i.direct_name = "Zoë Ångström-Łukasiewicz";
+    i.manager_name = "李小龍";
+    i.start = at("Asia/Tokyo", 2026, 3, 3, 9, 0);
+    golden_both("non_ascii", &i);
+}
+
+#[test]
+fn golden_item_text_with_html_and_marker_like_text() {
+    let items = [
+        item(
+            1,
+            Section::Direct,
+            "<script>alert(1)</script> & <b>bold</b>",
+            0,
+        ),
+        item(2, Section::Manager, END_MARKER, 0),
+        item(3, Section::Action, "line one\nline two", 2),
+    ];
+    let notes = [Note::new(Area::Notes, START_MARKER)];
+    let i = input(&items, &notes);
+    golden_both("hostile_text", &i);
+    // And the block still parses as one block with the same items.
+    let t = Template::default_template();
+    for format in [Format::Plain, Format::GoogleHtml] {
+        let block = render(&i, format, &t).unwrap();
+        let parsed = parse_block(&block.text, format, MAX).unwrap().unwrap();
+        let plan = plan_absorb(&items, &block, &parsed);
+        assert!(plan.actions.is_empty(), "{format:?}: {:?}", plan.actions);
+        assert_eq!(plan.notes.len(), 1);
+    }
+}
+
+fn sample_items() -> Vec<Item> {
+    vec![
+        item(1, Section::Direct, "Career goals", 0),
+        item(2, Section::Direct, "Conference budget", 1),
+        item(3, Section::Action, "Draft the promotion case", 2),
+        item(4, Section::Manager, "Q2 planning", 0),
+        Item {
+            in_notes: true,
+            ..item(5, Section::Action, "Book the venue", 0)
+        },
+    ]
+}
+
+#[test]
+fn round_trip_render_then_parse_gives_the_same_items() {
+    let items = sample_items();
+    let t = Template::default_template();
+    for format in [Format::Plain, Format::GoogleHtml] {
+        let block = render(&input(&items, &[]), format, &t).unwrap();
+        let parsed = parse_block(&block.text, format, MAX).unwrap().unwrap();
+        let checkboxes: Vec<String> = parsed
+            .lines
+            .iter()
+            .filter_map(|l| match l {
+                ParsedLine::Checkbox { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            checkboxes,
+            [
+                "Career goals",
+                "Conference budget",
+                "Draft the promotion case (carried x2)",
+                "Q2 planning",
+                "Book the venue"
+            ]
+        );
+        let plan = plan_absorb(&items, &block, &parsed);
+        assert!(plan.actions.is_empty() && plan.notes.is_empty(), "{plan:?}");
+        assert!(same_block(&parsed, &block));
+    }
+}
+
+/// What Google's editor does to a description after a web edit: blocks become `<div>`s, spaces
+/// next to others become `&nbsp;`, quotes get escaped, links wrapped.
+fn google_rewrite(html: &str) -> String {
+    let mut out = String::from("<div>");
+    out.push_str(
+        &html
+            .replace("<br>", "</div><div>")
+            .replace("[ ] ", "[ ]&nbsp;")
+            .replace('\'', "&#39;"),
+    );
+    out.push_str("</div>");
+    out.replace("<div></div>", "<div><br></div>")
+}
+
+#[test]
+fn round_trip_through_a_google_web_edit() {
+    let items = sample_items();
+    let t = Template::default_template();
+    let block = render(&input(&items, &[]), Format::GoogleHtml, &t).unwrap();
+    let desc = format!(
+        "<a href=\"https://meet.example/abc\">Join</a><br><br>{}<br>after &amp; more",
+        block.text
+    );
+    // Cosmetic rewrite only: nothing to absorb, nothing to write.
+    let rewritten = google_rewrite(&desc);
+    assert_ne!(rewritten, desc);
+    let parsed = parse_block(&rewritten, Format::GoogleHtml, MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        parsed.before(&rewritten),
+        "<div><a href=\"https://meet.example/abc\">Join</a></div><div><br></div><div>"
+    );
+    assert_eq!(
+        parsed.after(&rewritten),
+        "</div><div>after &amp; more</div>"
+    );
+    assert!(plan_absorb(&items, &block, &parsed).actions.is_empty());
+    assert_eq!(
+        plan_write(&rewritten, &block, true, MAX).unwrap(),
+        WriteDecision::Unchanged
+    );
+    // Now a person ticks one item, edits one, adds a topic and a note in the editor.
+    let edited = rewritten
+        .replace("<li>[ ]&nbsp;Q2 planning</li>", "<li>[x]&nbsp;Q2 planning</li>")
+        .replace("Conference budget", "Conference travel budget")
+        .replace(
+            "<li>[ ]&nbsp;Career goals</li>",
+            "<li>[ ]&nbsp;Career goals</li><li>☐ Team offsite</li>",
+        )
+        .replace(
+            "<li>[ ]&nbsp;Book the venue</li></ul>",
+            "<li>[ ]&nbsp;Book the venue</li></ul><div>We agreed on &lt;b&gt;Friday&lt;/b&gt;&nbsp;&nbsp;demos</div>",
+        );
+    let parsed = parse_block(&edited, Format::GoogleHtml, MAX)
+        .unwrap()
+        .unwrap();
+    let plan = plan_absorb(&items, &block, &parsed);
+    assert_eq!(
+        plan.actions,
+        [
+            AbsorbAction::Create {
+                section: Section::Direct,
+                text: "Team offsite".into(),
+                done: false,
+                in_notes: false,
+                position: 1
+            },
+            AbsorbAction::Edit {
+                id: 2,
+                text: "Conference travel budget".into()
+            },
+            AbsorbAction::Close { id: 4 },
+            // Typed between two topics: the others are renumbered around it.
+            AbsorbAction::Place { id: 1, position: 0 },
+        ]
+    );
+    assert_eq!(
+        plan.notes,
+        [Note {
+            after: Some(Anchor::Item { id: 5 }),
+            ..Note::new(Area::Notes, "We agreed on <b>Friday</b> demos")
+        }]
+    );
+    assert!(plan.structure_found);
+}
+
+#[test]
+fn write_is_refused_for_opt_out_size_and_removed_blocks() {
+    let t = Template::default_template();
+    let block = render(&input(&[], &[]), Format::Plain, &t).unwrap();
+    assert!(opted_out("Standup #NO-AGENDA"));
+    assert_eq!(
+        plan_write("Standup #no-agenda", &block, false, MAX),
+        Err(WriteRefusal::OptedOut)
+    );
+    assert!(matches!(
+        plan_write(&"x".repeat(MAX + 1), &block, false, MAX),
+        Err(WriteRefusal::Block(_))
+    ));
+    assert!(matches!(
+        plan_write(&"x".repeat(MAX - 10), &block, false, MAX),
+        Err(WriteRefusal::ResultTooLarge { .. })
+    ));
+    assert_eq!(
+        plan_write("user text only", &block, true, MAX),
+        Err(WriteRefusal::BlockRemoved)
+    );
+    let WriteDecision::Write(first) = plan_write("user text only", &block, false, MAX).unwrap()
+    else {
+        panic!("a first write is expected")
+    };
+    assert_eq!(first, format!("{}\n\nuser text only", block.text));
+    assert_eq!(
+        plan_write(&first, &block, true, MAX).unwrap(),
+        WriteDecision::Unchanged
+    );
+}
+
+#[test]
+fn deleting_everything_inside_the_block_drops_nothing() {
+    let items = sample_items();
+    let t = Template::default_template();
+    let block = render(&input(&items, &[]), Format::Plain, &t).unwrap();
+    let cleared = format!("{START_MARKER}\nsome text\n{END_MARKER}");
+    let parsed = parse_block(&cleared, Format::Plain, MAX).unwrap().unwrap();
+    let plan = plan_absorb(&items, &block, &parsed);
+    assert!(!plan.structure_found);
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    assert_eq!(plan.notes.len(), 1);
+}
+
+#[test]
+fn unknown_written_block_matches_by_text_and_never_drops() {
+    let items = sample_items();
+    let t = Template::default_template();
+    let block = render(&input(&items, &[]), Format::Plain, &t).unwrap();
+    let edited = block
+        .text
+        .replace("- [ ] Q2 planning\n", "- [x] Q2 planning\n")
+        .replace("- [ ] Career goals\n", "");
+    let parsed = parse_block(&edited, Format::Plain, MAX).unwrap().unwrap();
+    let plan = plan_absorb(&items, &block.without_items(), &parsed);
+    assert_eq!(plan.actions, [AbsorbAction::Close { id: 4 }]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A pass as the daemon runs it, on an in-memory series.
+
+struct Meeting {
+    start: DateTime<Tz>,
+    length: Duration,
+}
+
+/// Reads the block in `desc` (when there is one written before), absorbs it, renders, and returns
+/// the description to write (or the same one when nothing changes).
+fn pass(ledger: &mut Ledger, desc: &str, m: &Meeting, format: Format) -> String {
+    let t = Template::default_template();
+    let written_before = ledger.written().is_some();
+    if let Some(written) = ledger.written().cloned() {
+        let parsed = parse_block(desc, format, MAX).unwrap().unwrap();
+        let plan = plan_absorb(ledger.items(), &written, &parsed);
+        ledger.apply(&plan);
+    }
+    let block = ledger
+        .render("Alice", "Bob", m.start, m.length, format, &t)
+        .unwrap();
+    match plan_write(desc, &block, written_before, MAX).unwrap() {
+        WriteDecision::Unchanged => desc.to_string(),
+        WriteDecision::Write(d) => d,
+    }
+}
+
+fn by_text<'a>(ledger: &'a Ledger, text: &str) -> &'a Item {
+    ledger
+        .items()
+        .iter()
+        .find(|i| i.text == text)
+        .unwrap_or_else(|| panic!("no item {text:?} in {:#?}", ledger.items()))
+}
+
+fn insert_after(desc: &str, anchor: &str, line: &str) -> String {
+    let pos = desc
+        .find(anchor)
+        .unwrap_or_else(|| panic!("{anchor:?} not in {desc}"));
+    let eol = desc[pos..].find('\n').map_or(desc.len(), |p| pos + p);
+    format!("{}\n{line}{}", &desc[..eol], &desc[eol..])
+}
+
+fn delete_line(desc: &str, line: &str) -> String {
+    let needle = format!("{line}\n");
+    assert!(desc.contains(&needle), "{line:?} not in {desc}");
+    desc.replacen(&needle, "", 1)
+}
+
+#[test]
+fn four_weeks_of_ticks_additions_deletions_a_cancelled_week_and_a_moved_meeting() {
+    let tz = "Europe/Berlin";
+    let len = Duration::minutes(30);
+    let mut l = Ledger::new();
+
+    // Week 1 (first meeting ever): two topics queued from the CLI.
+    l.add_item(Section::Direct, "Career goals");
+    l.add_item(Section::Manager, "Q2 planning");
+    let w1 = Meeting {
+        start: at(tz, 2026, 3, 3, 10, 0),
+        length: len,
+    };
+    let desc = pass(&mut l, "Zoom: https://zoom.example/j/1", &w1, Format::Plain);
+    assert!(desc.starts_with(START_MARKER) && desc.ends_with("\n\nZoom: https://zoom.example/j/1"));
+    assert!(desc.contains("Follow-ups\nNothing to follow up on."));
+    // The direct adds a topic; an idle pass after the absorb writes nothing.
+    let desc = insert_after(&desc, "- [ ] Career goals", "- [ ] Conference budget");
+    let desc = pass(&mut l, &desc, &w1, Format::Plain);
+    assert_eq!(pass(&mut l, &desc, &w1, Format::Plain), desc);
+    // In the meeting: Q2 planning is ticked, two action items and a note are written.
+    let desc = desc.replace("- [ ] Q2 planning", "- [x] Q2 planning");
+    let desc = insert_after(
+        &desc,
+        "Notes and action items for next time",
+        "- [ ] Alice: draft the promotion case\n- [ ] Bob: ask HR about budget\nGood energy this week",
+    );
+    let desc = pass(&mut l, &desc, &w1, Format::Plain);
+    assert!(desc.ends_with("\n\nZoom: https://zoom.example/j/1"));
+    assert_eq!(by_text(&l, "Q2 planning").state, ItemState::Done);
+    assert!(by_text(&l, "Bob: ask HR about budget").in_notes);
+    let rec = l.close(MeetingOutcome::Held, date(2026, 3, 3));
+    assert_eq!(rec.closed, ["Q2 planning"]);
+    assert_eq!(
+        rec.carried,
+        [
+            ("Career goals".to_string(), 1),
+            ("Conference budget".to_string(), 1),
+            ("Alice: draft the promotion case".to_string(), 1),
+            ("Bob: ask HR about budget".to_string(), 1),
+        ]
+    );
+    assert_eq!(rec.notes[0].text, "Good energy this week");
+
+    // Week 2: follow-ups from 3 Mar; a tick, an edit and a deletion.
+    let w2 = Meeting {
+        start: at(tz, 2026, 3, 10, 10, 0),
+        length: len,
+    };
+    let user = "Zoom: https://zoom.example/j/1\n\nBring coffee.";
+    let desc = pass(&mut l, user, &w2, Format::Plain);
+    assert!(desc.ends_with(&format!("{END_MARKER}\n\n{user}")));
+    assert!(desc.contains("Follow-ups from Tue 3 Mar 2026\n- [ ] Alice: draft the promotion case\n- [ ] Bob: ask HR about budget\n"));
+    assert!(!desc.contains("carried x"));
+    let bob = by_text(&l, "Bob: ask HR about budget").id;
+    let desc = desc
+        .replace("- [ ] Alice: draft", "- [X] Alice: draft")
+        .replace("ask HR about budget", "ask HR about the travel budget");
+    let desc = delete_line(&desc, "- [ ] Conference budget");
+    let desc = pass(&mut l, &desc, &w2, Format::Plain);
+    assert_eq!(
+        l.item(bob).unwrap().text,
+        "Bob: ask HR about the travel budget"
+    );
+    assert_eq!(by_text(&l, "Conference budget").state, ItemState::Dropped);
+    assert!(desc.ends_with(&format!("{END_MARKER}\n\n{user}")));
+    let rec = l.close(MeetingOutcome::Held, date(2026, 3, 10));
+    assert_eq!(rec.closed, ["Alice: draft the promotion case"]);
+    assert_eq!(
+        rec.carried,
+        [
+            ("Career goals".to_string(), 2),
+            ("Bob: ask HR about the travel budget".to_string(), 2),
+        ]
+    );
+
+    // Week 3: the agenda shows "(carried x2)"; a topic is added, then the meeting is cancelled.
+    let w3 = Meeting {
+        start: at(tz, 2026, 3, 17, 10, 0),
+        length: len,
+    };
+    let desc = pass(&mut l, "", &w3, Format::Plain);
+    assert!(desc.contains("- [ ] Career goals (carried x2)"));
+    assert!(desc.contains("- [ ] Bob: ask HR about the travel budget (carried x2)"));
+    let desc = insert_after(&desc, "Topics from Bob", "- [ ] Offsite ideas");
+    pass(&mut l, &desc, &w3, Format::Plain);
+    let rec = l.close(MeetingOutcome::Cancelled, date(2026, 3, 17));
+    assert!(rec.carried.is_empty() && rec.closed.is_empty());
+    assert_eq!(by_text(&l, "Career goals").times_carried, 2);
+    assert_eq!(by_text(&l, "Offsite ideas").times_carried, 0);
+
+    // 24 Mar: skipped (no occurrence): nothing is closed, nothing changes.
+    // Week 4: the 31 Mar meeting is moved to Wed 1 Apr 14:00 (Google this time).
+    let w4 = Meeting {
+        start: at(tz, 2026, 4, 1, 14, 0),
+        length: Duration::minutes(45),
+    };
+    let mut l4 = l.clone();
+    let desc = pass(&mut l4, "<p>Agenda below</p>", &w4, Format::GoogleHtml);
+    assert!(desc.ends_with("<br><br><p>Agenda below</p>"));
+    assert!(desc.contains("The last meeting was cancelled: its items moved here."));
+    assert!(desc.contains("Follow-ups from Tue 10 Mar 2026"));
+    assert!(desc.contains("<b>25 minutes for you</b>"));
+    let desc = google_rewrite(&desc).replace("[ ]&nbsp;Career goals", "[x]&nbsp;Career goals");
+    pass(&mut l4, &desc, &w4, Format::GoogleHtml);
+    assert_eq!(by_text(&l4, "Career goals").state, ItemState::Done);
+    let rec = l4.close(MeetingOutcome::Moved, date(2026, 4, 1));
+    assert_eq!(rec.closed, ["Career goals"]);
+    assert!(rec.carried.is_empty());
+    let mut l = l4;
+
+    // Week 5: held; the counts moved on without carries in weeks 3 and 4, then carry once.
+    let w5 = Meeting {
+        start: at(tz, 2026, 4, 7, 10, 0),
+        length: len,
+    };
+    let desc = pass(&mut l, "", &w5, Format::Plain);
+    assert!(desc.contains("Follow-ups from Tue 10 Mar 2026"));
+    assert!(!desc.contains("Career goals"));
+    let rec = l.close(MeetingOutcome::Held, date(2026, 4, 7));
+    assert_eq!(
+        rec.carried,
+        [
+            ("Bob: ask HR about the travel budget".to_string(), 3),
+            ("Offsite ideas".to_string(), 1),
+        ]
+    );
+    let outcomes: Vec<_> = l.history().iter().map(|r| (r.date, r.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        [
+            (date(2026, 3, 3), MeetingOutcome::Held),
+            (date(2026, 3, 10), MeetingOutcome::Held),
+            (date(2026, 3, 17), MeetingOutcome::Cancelled),
+            (date(2026, 4, 1), MeetingOutcome::Moved),
+            (date(2026, 4, 7), MeetingOutcome::Held),
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random text around the block, random edits inside it, random concurrent changes.
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Tick(usize),
+    Untick(usize),
+    Delete(usize),
+    Append(usize, String),
+    /// Insert a line after the n-th line of the block (never before the start marker).
+    Insert(usize, String, bool),
+}
+
+fn word() -> impl Strategy<Value = String> {
+    "[a-z]{3,9}( [a-z0-9]{1,8}){0,3}"
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Tick),
+        any::<usize>().prop_map(Edit::Untick),
+        any::<usize>().prop_map(Edit::Delete),
+        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Append(i, w)),
+        (any::<usize>(), word(), any::<bool>()).prop_map(|(i, w, b)| Edit::Insert(i, w, b)),
+    ]
+}
+
+fn outside_plain() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 .,;:!?#<>&\"'()\\[\\]\t\u{a0}é–-]{0,40}(\n[a-zA-Z0-9 <>&\u{a0}-]{0,30}){0,3}"
+}
+
+fn outside_html() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("<br>".to_string()),
+            Just("<b>".to_string()),
+            Just("</b>".to_string()),
+            Just("<div>".to_string()),
+            Just("</div>".to_string()),
+            Just("&nbsp;".to_string()),
+            Just("&amp;".to_string()),
+            Just("<a href=\"https://x.example/?a=1&amp;b=2\">link</a>".to_string()),
+            "[a-zA-Z0-9 .,;:!?()\u{a0}é]{1,12}",
+        ],
+        0..8,
+    )
+    .prop_map(|v| v.concat())
+}
+
+/// Applies edits to the lines strictly inside the block; returns the new lines and the lines a
+/// person typed or changed (without their checkbox), as they stand after all the edits.
+fn apply_edits(block_lines: &[String], edits: &[Edit]) -> (Vec<String>, Vec<String>) {
+    let original: Vec<String> = block_lines[1..block_lines.len() - 1].to_vec();
+    let mut lines = original.clone();
+    let item_idx = |lines: &[String], n: usize| -> Option<usize> {
+        let idx: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].starts_with("- [ ] ") || lines[i].starts_with("- [x] "))
+            .collect();
+        (!idx.is_empty()).then(|| idx[n % idx.len()])
+    };
+    for e in edits {
+        match e {
+            Edit::Tick(n) => {
+                if let Some(i) = item_idx(&lines, *n) {
+                    lines[i] = lines[i].replacen("- [ ] ", "- [x] ", 1);
+                }
+            }
+            Edit::Untick(n) => {
+                if let Some(i) = item_idx(&lines, *n) {
+                    lines[i] = lines[i].replacen("- [x] ", "- [ ] ", 1);
+                }
+            }
+            Edit::Delete(n) => {
+                if let Some(i) = item_idx(&lines, *n) {
+                    lines.remove(i);
+                }
+            }
+            Edit::Append(n, w) => {
+                if let Some(i) = item_idx(&lines, *n) {
+                    lines[i] = format!("{} {w}", lines[i]);
+                }
+            }
+            Edit::Insert(n, w, as_item) => {
+                let at = if lines.is_empty() {
+                    0
+                } else {
+                    n % (lines.len() + 1)
+                };
+                let line = if *as_item {
+                    format!("- [ ] {w}")
+                } else {
+                    w.clone()
+                };
+                lines.insert(at, line);
+            }
+        }
+    }
+    let typed = lines
+        .iter()
+        .filter(|l| !original.contains(l))
+        .map(|l| {
+            l.strip_prefix("- [ ] ")
+                .or_else(|| l.strip_prefix("- [x] "))
+                .unwrap_or(l)
+                .to_string()
+        })
+        .collect();
+    (lines, typed)
+}
+
+fn check_typed_kept(ledger: &Ledger, typed: &[String]) -> Result<(), TestCaseError> {
+    for t in typed {
+        let t = t.trim();
+        let in_items = ledger
+            .items()
+            .iter()
+            .any(|i| i.state != ItemState::Dropped && i.text.contains(t));
+        let in_notes = ledger.notes().iter().any(|n| n.text.contains(t));
+        prop_assert!(
+            in_items || in_notes,
+            "typed {t:?} is neither an item nor a note: {:#?} {:#?}",
+            ledger.items(),
+            ledger.notes()
+        );
+    }
+    Ok(())
+}
+
+fn seeded_ledger(seed: &[(u8, String)]) -> Ledger {
+    let mut l = Ledger::new();
+    for (s, text) in seed {
+        let section = [Section::Direct, Section::Manager, Section::Action][*s as usize % 3];
+        l.add_item(section, text);
+    }
+    l
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plain_text_outside_is_kept_and_typed_lines_are_never_lost(
+        before in outside_plain(),
+        after in outside_plain(),
+        seed in prop::collection::vec((0u8..3, word()), 0..6),
+        edits in prop::collection::vec(edit(), 0..8),
+        concurrent in prop::option::of((0u8..3, word())),
+    ) {
+        let m = Meeting { start: at("Europe/Paris", 2026, 5, 5, 9, 30), length: Duration::minutes(30) };
+        let mut l = seeded_ledger(&seed);
+        let t = Template::default_template();
+        let block = l.render("Ann", "Max", m.start, m.length, Format::Plain, &t).unwrap();
+        let desc = format!("{before}\n{}\n{after}", block.text);
+        let block_lines: Vec<String> = block.text.split('\n').map(str::to_string).collect();
+        let (inner, typed) = apply_edits(&block_lines, &edits);
+        let edited = format!("{before}\n{START_MARKER}\n{}\n{END_MARKER}\n{after}", inner.join("\n"));
+        prop_assert_ne!(desc.len(), 0);
+        // Someone adds an item from the CLI while the person edits: the pass renders both.
+        if let Some((s, w)) = &concurrent {
+            l.add_item([Section::Direct, Section::Manager, Section::Action][*s as usize % 3], w);
+        }
+        let out = pass(&mut l, &edited, &m, Format::Plain);
+        prop_assert!(out.starts_with(&format!("{before}\n")), "before changed: {out:?}");
+        prop_assert!(out.ends_with(&format!("\n{after}")), "after changed: {out:?}");
+        check_typed_kept(&l, &typed)?;
+        if let Some((_, w)) = &concurrent {
+            prop_assert!(out.contains(w.as_str()));
+        }
+        // A second pass with nothing new changes nothing: no write storm.
+        let again = pass(&mut l, &out, &m, Format::Plain);
+        prop_assert_eq!(&again, &out);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn google_html_outside_is_kept_and_typed_lines_are_never_lost(
+        before in outside_html(),
+        after in outside_html(),
+        seed in prop::collection::vec((0u8..3, word()), 0..6),
+        edits in prop::collection::vec(edit(), 0..8),
+        divs in any::<bool>(),
+    ) {
+        let m = Meeting { start: at("America/Chicago", 2026, 11, 2, 8, 0), length: Duration::minutes(60) };
+        let mut l = seeded_ledger(&seed);
+        let t = Template::default_template();
+        let block = l.render("Ann", "Max", m.start, m.length, Format::GoogleHtml, &t).unwrap();
+        // The person edits in Google's web editor, which re-serializes the block: lines as
+        // `<div>`s or `<br>`s, entities for what needs them.
+        let plain = render(
+            &AgendaInput {
+                direct_name: "Ann", manager_name: "Max", items: &l.agenda_items(), notes: l.notes(),
+                last_meeting: None, start: m.start, length: m.length, cancelled_in_a_row: 0,
+            },
+            Format::Plain,
+            &t,
+        ).unwrap();
+        let block_lines: Vec<String> = plain.text.split('\n').map(str::to_string).collect();
+        let (inner, typed) = apply_edits(&block_lines, &edits);
+        let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace("  ", " &nbsp;");
+        let body: String = if divs {
+            inner.iter().map(|l| if l.is_empty() { "<div><br></div>".to_string() } else { format!("<div>{}</div>", esc(l)) }).collect()
+        } else {
+            inner.iter().map(|l| format!("{}<br>", esc(l))).collect()
+        };
+        // Google's editor also wraps the marker lines themselves in `<div>`s.
+        let edited = if divs {
+            format!("{before}<br><div>{START_MARKER}</div>{body}<div>{END_MARKER}</div>{after}")
+        } else {
+            format!("{before}<br>{START_MARKER}<br>{body}{END_MARKER}<br>{after}")
+        };
+        let _ = &block;
+        let out = pass(&mut l, &edited, &m, Format::GoogleHtml);
+        let (head, tail) = if divs {
+            (format!("{before}<br><div>"), format!("</div>{after}"))
+        } else {
+            (format!("{before}<br>"), format!("<br>{after}"))
+        };
+        prop_assert!(out.starts_with(&head), "before changed: {out:?}");
+        prop_assert!(out.ends_with(&tail), "after changed: {out:?}");
+        check_typed_kept(&l, &typed)?;
+        let again = pass(&mut l, &out, &m, Format::GoogleHtml);
+        prop_assert_eq!(&again, &out);
+    }
+}
+
+fn gentle_edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Tick),
+        any::<usize>().prop_map(Edit::Untick),
+        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Append(i, w)),
+        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Insert(i, w, false)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Notes typed anywhere, ticks and edited items are absorbed without rewriting the invite:
+    /// the re-render reproduces what the person wrote, where they wrote it.
+    #[test]
+    fn notes_ticks_and_edits_cause_no_write(
+        seed in prop::collection::vec((0u8..3, word()), 0..6),
+        edits in prop::collection::vec(gentle_edit(), 1..8),
+        html in any::<bool>(),
+    ) {
+        let format = if html { Format::GoogleHtml } else { Format::Plain };
+        let m = Meeting { start: at("Europe/London", 2026, 10, 25, 9, 0), length: Duration::minutes(30) };
+        let mut l = seeded_ledger(&seed);
+        let t = Template::default_template();
+        let plain = l.render("Alice", "Bob", m.start, m.length, Format::Plain, &t).unwrap();
+        let block_lines: Vec<String> = plain.text.split('\n').map(str::to_string).collect();
+        let (inner, _) = apply_edits(&block_lines, &edits);
+        let edited = if html {
+            let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;");
+            let body: String = inner.iter().map(|l| format!("<div>{}</div>", esc(l))).collect();
+            l.render("Alice", "Bob", m.start, m.length, format, &t).unwrap();
+            format!("Call link<br>{START_MARKER}{body}{END_MARKER}")
+        } else {
+            format!("Call link\n{START_MARKER}\n{}\n{END_MARKER}", inner.join("\n"))
+        };
+        let out = pass(&mut l, &edited, &m, format);
+        prop_assert_eq!(&out, &edited);
+    }
+}
+
+#[test]
+fn items_typed_between_others_keep_their_place_and_cause_no_write() {
+    let m = Meeting {
+        start: at("Europe/Berlin", 2026, 3, 3, 10, 0),
+        length: Duration::minutes(30),
+    };
+    let mut l = Ledger::new();
+    for t in ["First", "Second", "Third"] {
+        l.add_item(Section::Direct, t);
+    }
+    l.add_item(Section::Action, "Old follow-up");
+    let desc = pass(&mut l, "", &m, Format::Plain);
+    let edited = desc
+        .replace("- [ ] Second\n", "- [ ] Urgent one\n- [ ] Second\n")
+        .replace("- [ ] First\n", "")
+        .replace("- [ ] Third\n", "- [ ] Third\n- [ ] Last one\n")
+        .replace(
+            "lines become action items.\n",
+            "lines become action items.\nWe met in person\n- [ ] Ann: book a room\nMore notes\n",
+        );
+    let out = pass(&mut l, &edited, &m, Format::Plain);
+    assert_eq!(out, edited);
+    let direct = l
+        .agenda_items()
+        .into_iter()
+        .filter(|i| i.section == Section::Direct)
+        .count();
+    assert_eq!(direct, 4, "First was dropped, two were added");
+    assert_eq!(by_text(&l, "First").state, ItemState::Dropped);
+    assert!(by_text(&l, "Ann: book a room").in_notes);
+    assert!(out.contains("- [ ] Urgent one\n- [ ] Second\n- [ ] Third\n- [ ] Last one\n"));
+}
+
+#[test]
+fn splice_of_rendered_block_is_found_again_at_the_same_place() {
+    let t = Template::default_template();
+    let block = render(&input(&sample_items(), &[]), Format::GoogleHtml, &t).unwrap();
+    let desc = splice("<div>hello</div>", &block.text, Format::GoogleHtml, MAX).unwrap();
+    let parsed = parse_block(&desc, Format::GoogleHtml, MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(&desc[parsed.span.clone()], block.text);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Any input at all: reading, splicing and planning never panic, and a splice either keeps
+    /// every byte outside the block or refuses.
+    #[test]
+    fn arbitrary_descriptions_never_panic(
+        raw in "(\\PC|<|>|&|;|#|\n|\r|\u{a0}|<br>|<li>|</div>|&nbsp;|── end of oneonone agenda ──|── oneonone agenda: edit inside, keep these lines ──|- \\[x\\] ){0,60}",
+        html in any::<bool>(),
+    ) {
+        let format = if html { Format::GoogleHtml } else { Format::Plain };
+        let t = Template::default_template();
+        let items = sample_items();
+        let block = render(&input(&items, &[]), format, &t).unwrap();
+        match parse_block(&raw, format, MAX) {
+            Ok(Some(parsed)) => {
+                let _ = plan_absorb(&items, &block, &parsed);
+                let out = splice(&raw, &block.text, format, MAX).unwrap();
+                prop_assert!(out.starts_with(&raw[..parsed.span.start]));
+                prop_assert!(out.ends_with(&raw[parsed.span.end..]));
+            }
+            Ok(None) => {
+                let out = splice(&raw, &block.text, format, MAX).unwrap();
+                prop_assert!(out.ends_with(raw.as_str()));
+            }
+            Err(e) => prop_assert!(splice(&raw, &block.text, format, MAX) == Err(e)),
+        }
+    }
+}
+
+#[test]
+fn a_description_stuffed_with_lines_is_planned_quickly() {
+    let items: Vec<Item> = (1..=300)
+        .map(|i| item(i, Section::Direct, &format!("topic number {i}"), 0))
+        .collect();
+    let t = Template::default_template();
+    let block = render(&input(&items, &[]), Format::Plain, &t).unwrap();
+    let stuffing = "- [ ] some other thing\n".repeat(2500);
+    let text = block.text.replace("- [ ] topic number 1\n", &stuffing);
+    assert!(text.len() < MAX);
+    let started = std::time::Instant::now();
+    let parsed = parse_block(&text, Format::Plain, MAX).unwrap().unwrap();
+    let plan = plan_absorb(&items, &block, &parsed);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let count = |f: fn(&AbsorbAction) -> bool| plan.actions.iter().filter(|a| f(a)).count();
+    assert_eq!(count(|a| matches!(a, AbsorbAction::Create { .. })), 2500);
+    assert_eq!(count(|a| matches!(a, AbsorbAction::Drop { id: 1 })), 1);
+    // The new lines came first, so the other 299 topics are renumbered after them.
+    assert_eq!(count(|a| matches!(a, AbsorbAction::Place { .. })), 299);
+}

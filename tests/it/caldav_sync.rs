@@ -1,0 +1,694 @@
+//! The CalDAV path end to end with the real binary and real servers: connect once, then passes.
+
+use std::time::Duration;
+
+use oneonone::provider::caldav::{CalDavClient, Precondition};
+use secrecy::SecretString;
+
+use crate::helpers::{TestDb, run_cli};
+use crate::servers::{CalDavServer, Kind, PASSWORD, USER};
+
+/// A manager calendar: a weekly 1:1 in Berlin crossing the March DST change, a biweekly 1:1, a
+/// three-person weekly and a one-off.
+pub fn manager_calendar() -> Vec<(&'static str, String)> {
+    let ev = |uid: &str, body: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\n{body}BEGIN:VEVENT\r\nUID:{uid}\r\n\
+             DTSTAMP:20260101T000000Z\r\n"
+        )
+    };
+    let berlin_tz = "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\n\
+        TZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n\
+        END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\n\
+        DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    let people = |others: &[(&str, &str)]| {
+        let mut s = String::from(
+            "ORGANIZER;CN=Sam Manager:mailto:sam@example.com\r\n\
+            ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n",
+        );
+        for (cn, mail) in others {
+            s.push_str(&format!(
+                "ATTENDEE;CN={cn};PARTSTAT=ACCEPTED:mailto:{mail}\r\n"
+            ));
+        }
+        s
+    };
+    vec![
+        (
+            "weekly-alice.ics",
+            ev("weekly-alice", berlin_tz)
+                + "DTSTART;TZID=Europe/Berlin:20260302T100000\r\nDTEND;TZID=Europe/Berlin:20260302T103000\r\n\
+                   RRULE:FREQ=WEEKLY;BYDAY=MO\r\nSUMMARY:1:1 Alice / Sam\r\n\
+                   DESCRIPTION:Alice's own notes: keep me.\r\n"
+                + &people(&[("Alice Example", "alice@example.com")])
+                + "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\n\
+                   X-OWN-PROPERTY:kept\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+        (
+            "biweekly-bob.ics",
+            ev("biweekly-bob", "")
+                + "DTSTART:20260303T140000Z\r\nDURATION:PT45M\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU\r\n\
+                   SUMMARY:Bob <> Sam catch-up\r\n"
+                + &people(&[("Bob Builder", "bob@example.com")])
+                + "END:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+        (
+            "team-sync.ics",
+            ev("team-sync", "")
+                + "DTSTART:20260304T090000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Team sync\r\n"
+                + &people(&[
+                    ("Alice Example", "alice@example.com"),
+                    ("Bob Builder", "bob@example.com"),
+                ])
+                + "END:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+        (
+            // Sam's own manager's 1:1 with Sam: a 1:1, but Dana organizes it, so no writes.
+            "with-dana.ics",
+            ev("with-dana", "")
+                + "DTSTART:20260302T150000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\n\
+                   SUMMARY:Sam / Dana 1:1\r\nORGANIZER;CN=Dana Director:mailto:dana@example.com\r\n\
+                   ATTENDEE;CN=Dana Director;PARTSTAT=ACCEPTED:mailto:dana@example.com\r\n\
+                   ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
+                   END:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+        (
+            "one-off.ics",
+            ev("one-off", "")
+                + "DTSTART:20260305T110000Z\r\nDURATION:PT30M\r\nSUMMARY:Coffee with Carol\r\n"
+                + &people(&[("Carol", "carol@example.com")])
+                + "END:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+    ]
+}
+
+#[allow(dead_code)] // client and calendar serve the scenario tests that edit the calendar.
+pub struct Setup {
+    pub server: CalDavServer,
+    pub db: TestDb,
+    pub keydir: tempfile::TempDir,
+    pub client: CalDavClient,
+    pub calendar: url::Url,
+}
+
+impl Setup {
+    pub async fn new(kind: Kind) -> Self {
+        let server = CalDavServer::start(kind);
+        let client =
+            CalDavClient::new(USER, SecretString::from(PASSWORD), Duration::from_secs(10)).unwrap();
+        let calendar = server.calendar_url("work");
+        client.mkcalendar(&calendar, "Work").await.unwrap();
+        for (name, body) in manager_calendar() {
+            let url = calendar.join(name).unwrap();
+            client
+                .put(&url, body.into_bytes(), &Precondition::Create)
+                .await
+                .unwrap();
+        }
+        Self {
+            server,
+            db: TestDb::sqlite(),
+            keydir: tempfile::tempdir().unwrap(),
+            client,
+            calendar,
+        }
+    }
+
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ONEONONE__DATABASE__URL", self.db.url.clone()),
+            (
+                "ONEONONE__SECRETS__KEY_FILE",
+                self.keydir.path().join("key").display().to_string(),
+            ),
+            ("ONEONONE__LOG__LEVEL", "warn".into()),
+            ("TEST_CALDAV_PASSWORD", PASSWORD.into()),
+        ]
+    }
+
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_cli(args, &env)
+    }
+
+    pub fn connect(&self) -> String {
+        let out = self.cli(&[
+            "connect",
+            "caldav",
+            "--url",
+            self.server.base.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "connect failed: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+}
+
+#[tokio::test]
+async fn connect_finds_the_one_on_ones_and_an_idle_pass_costs_one_request() {
+    for kind in Kind::ALL {
+        let s = Setup::new(kind).await;
+        let text = s.connect();
+        assert!(
+            text.contains("3 recurring 1:1(s) found"),
+            "{kind:?}: {text}"
+        );
+        assert!(
+            text.contains("1:1 Alice / Sam") && text.contains("Bob <> Sam"),
+            "{kind:?}: {text}"
+        );
+        assert!(!text.contains("Team sync"), "{kind:?}: {text}");
+
+        let out = s.cli(&["sync", "--once", "--now", "2026-03-01T12:00:00Z"]);
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let store = s.db.store().await;
+        let idle = s.cli(&["sync", "--once", "--now", "2026-03-01T12:05:00Z"]);
+        assert!(idle.status.success());
+        let runs = store.recent_runs(1).await.unwrap();
+        assert_eq!(runs[0].account_id, Some(1));
+        let calendars = store.list_calendars(1).await.unwrap().len() as i64;
+        assert_eq!(
+            runs[0].stats.requests, calendars,
+            "{kind:?}: an idle pass must cost one request per calendar"
+        );
+        assert_eq!(runs[0].stats.writes, 0, "{kind:?}");
+
+        let list = s.cli(&["series", "list", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        let withs: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["with"].as_str())
+            .collect();
+        assert_eq!(withs.len(), 3, "{kind:?}: {v}");
+        assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
+    let s = Setup::new(Kind::Radicale).await;
+    let mut env = s.env();
+    env.retain(|(k, _)| *k != "TEST_CALDAV_PASSWORD");
+    env.push(("TEST_CALDAV_PASSWORD", "wrong".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_cli(
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            s.server.base.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+        ],
+        &env,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("refused the user name or password"), "{err}");
+    assert!(!err.contains("wrong"), "password leaked: {err}");
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+}
+
+fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap()
+}
+
+/// The description an occurrence shows in a resource (override's, else the master's).
+pub fn description_at(body: &[u8], uid: &str, original_start: &str) -> String {
+    let cal = oneonone::ics::parse(body).unwrap();
+    let series = cal.series.iter().find(|s| s.uid == uid).unwrap();
+    let at = t(original_start);
+    let occ = oneonone::ics::expand(
+        series,
+        at - chrono::Duration::hours(1),
+        at + chrono::Duration::hours(1),
+        chrono_tz::UTC,
+    )
+    .unwrap();
+    let o = occ
+        .iter()
+        .find(|o| o.original_start == at)
+        .unwrap_or_else(|| panic!("no occurrence at {at}"));
+    o.description.clone().unwrap_or_default()
+}
+
+impl Setup {
+    pub async fn body(&self, name: &str) -> Vec<u8> {
+        self.client
+            .get(&self.calendar.join(name).unwrap())
+            .await
+            .unwrap()
+            .body
+    }
+
+    /// Edits one occurrence's description as a calendar client would: read, change, PUT If-Match.
+    pub async fn user_edit(
+        &self,
+        name: &str,
+        uid: &str,
+        original_start: &str,
+        edit: impl Fn(&str) -> String,
+    ) {
+        let url = self.calendar.join(name).unwrap();
+        let r = self.client.get(&url).await.unwrap();
+        let old = description_at(&r.body, uid, original_start);
+        let new = edit(&old);
+        assert_ne!(old, new, "the edit changed nothing");
+        let body = oneonone::ics::set_occurrence_description(
+            &r.body,
+            uid,
+            t(original_start),
+            &new,
+            t(original_start),
+        )
+        .unwrap();
+        let etag = r.etag.or(self.client.etag(&url).await.unwrap()).unwrap();
+        self.client
+            .put(&url, body, &Precondition::Match(etag))
+            .await
+            .unwrap();
+    }
+
+    pub fn sync(&self, now: &str) {
+        let out = self.cli(&["sync", "--once", "--now", now]);
+        assert!(
+            out.status.success(),
+            "sync at {now}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
+    let mut out = Vec::new();
+    let mut done = false;
+    for l in text.split('\n') {
+        out.push(l.to_string());
+        if !done && l.starts_with(line_starting) {
+            out.push(new_line.to_string());
+            done = true;
+        }
+    }
+    assert!(done, "no line starting with {line_starting:?} in:\n{text}");
+    out.join("\n")
+}
+
+const ALICE: &str = "weekly-alice.ics";
+const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, the first week after the DST change
+const W2: &str = "2026-04-06T08:00:00Z";
+const W3: &str = "2026-04-13T08:00:00Z";
+
+#[tokio::test]
+async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {
+    for kind in Kind::ALL {
+        let s = Setup::new(kind).await;
+        let team_before = s.body("team-sync.ics").await;
+        let dana_before = s.body("with-dana.ics").await;
+        let oneoff_before = s.body("one-off.ics").await;
+        let out = s.cli(&[
+            "connect",
+            "caldav",
+            "--url",
+            s.server.base.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ]);
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // First pass: agendas only in the next occurrence of the two 1:1s.
+        let alice = s.body(ALICE).await;
+        let d1 = description_at(&alice, "weekly-alice", W1);
+        assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
+        assert!(d1.contains("Alice Example goes first"), "{kind:?}: {d1}");
+        assert!(
+            d1.ends_with("\n\nAlice's own notes: keep me."),
+            "{kind:?}: user text must stay below: {d1}"
+        );
+        assert!(
+            d1.contains("Mon 30 Mar 2026, 10:00"),
+            "{kind:?}: shown in the event's zone after DST: {d1}"
+        );
+        assert_eq!(
+            description_at(&alice, "weekly-alice", W2),
+            "Alice's own notes: keep me."
+        );
+        let text = String::from_utf8_lossy(&alice);
+        assert!(
+            text.contains("X-OWN-PROPERTY:kept") && text.contains("BEGIN:VALARM"),
+            "{kind:?}: {text}"
+        );
+        let bob = s.body("biweekly-bob.ics").await;
+        assert!(
+            description_at(&bob, "biweekly-bob", "2026-03-31T14:00:00Z")
+                .contains("Bob Builder goes first"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            s.body("team-sync.ics").await,
+            team_before,
+            "{kind:?}: team meeting touched"
+        );
+        assert_eq!(
+            s.body("one-off.ics").await,
+            oneoff_before,
+            "{kind:?}: one-off touched"
+        );
+        let dana_after = s.body("with-dana.ics").await;
+        assert_eq!(dana_after, dana_before, "{kind:?}: wrote into Dana's event");
+
+        // A second pass writes nothing.
+        s.sync("2026-03-24T12:05:00Z");
+        let store = s.db.store().await;
+        assert_eq!(
+            store.recent_runs(1).await.unwrap()[0].stats.writes,
+            0,
+            "{kind:?}"
+        );
+
+        // Alice adds a topic of hers and an action item in the invite.
+        s.user_edit(ALICE, "weekly-alice", W1, |d| {
+            let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
+            insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
+        })
+        .await;
+        s.sync("2026-03-25T12:00:00Z");
+        let series = store.list_series().await.unwrap();
+        let alice_series = series.iter().find(|x| x.uid == "weekly-alice").unwrap();
+        let items = store.list_items(alice_series.id, true).await.unwrap();
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(texts.len(), 2, "{kind:?}: {texts:?}");
+        assert!(
+            texts.contains(&"Career growth") && texts.contains(&"Prepare the Q2 plan"),
+            "{kind:?}: {texts:?}"
+        );
+
+        // The meeting is held; next week's agenda follows up on both.
+        s.sync("2026-03-31T09:00:00Z");
+        let d2 = description_at(&s.body(ALICE).await, "weekly-alice", W2);
+        assert!(d2.contains("- [ ] Prepare the Q2 plan"), "{kind:?}: {d2}");
+        assert!(d2.contains("- [ ] Career growth"), "{kind:?}: {d2}");
+        assert!(
+            d2.contains("Follow-ups from Mon 30 Mar 2026"),
+            "{kind:?}: {d2}"
+        );
+
+        // Alice ticks the action item in the invite; the week after it is gone and the other
+        // item shows its second carry.
+        s.user_edit(ALICE, "weekly-alice", W2, |d| {
+            d.replace("- [ ] Prepare the Q2 plan", "- [x] Prepare the Q2 plan")
+        })
+        .await;
+        s.sync("2026-04-07T09:00:00Z");
+        let d3 = description_at(&s.body(ALICE).await, "weekly-alice", W3);
+        assert!(
+            !d3.contains("Prepare the Q2 plan"),
+            "{kind:?}: closed item still shown: {d3}"
+        );
+        assert!(d3.contains("Career growth (carried x2)"), "{kind:?}: {d3}");
+        assert!(
+            d3.ends_with("\n\nAlice's own notes: keep me."),
+            "{kind:?}: {d3}"
+        );
+
+        let occ = store.list_occurrences(alice_series.id).await.unwrap();
+        let held: Vec<_> = occ.iter().filter(|o| o.status == "held").collect();
+        assert_eq!(held.len(), 2, "{kind:?}: {occ:?}");
+        let all = store.list_items(alice_series.id, false).await.unwrap();
+        let q2 = all
+            .iter()
+            .find(|i| i.text == "Prepare the Q2 plan")
+            .unwrap();
+        assert_eq!(
+            (q2.state.as_str(), q2.times_carried),
+            ("done", 1),
+            "{kind:?}"
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_concurrent_edit_between_read_and_write_keeps_both() {
+    for kind in Kind::ALL {
+        let s = Setup::new(kind).await;
+        let out = s.cli(&[
+            "connect",
+            "caldav",
+            "--url",
+            s.server.base.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ]);
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // The daemon's services, as the pass builds them.
+        let env = s.env();
+        let config = oneonone::config::Config::load(&oneonone::config::Sources {
+            file: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+        .unwrap();
+        let services = oneonone::app::Services::open(config).await.unwrap();
+        let syncer = services.caldav();
+        let account = services.store.get_account(1).await.unwrap();
+
+        // The manager queues a topic (the agenda must change), and meanwhile Alice edits the
+        // invite: a line in the block, and text of her own outside it.
+        let series = services.store.list_series().await.unwrap();
+        let alice = series.iter().find(|x| x.uid == "weekly-alice").unwrap();
+        services
+            .store
+            .add_item(
+                alice.id,
+                "manager",
+                "Team offsite plans",
+                oneonone::store::ItemSource::Cli,
+                None,
+                t("2026-03-25T10:00:00Z"),
+            )
+            .await
+            .unwrap();
+        s.user_edit(ALICE, "weekly-alice", W1, |d| {
+            let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May");
+            format!("{d}\nPS from Alice: room 4.2")
+        })
+        .await;
+
+        // The cache still holds the old version: the write meets a 412, re-reads, merges.
+        let stats = syncer
+            .write_agendas(&account, t("2026-03-25T12:00:00Z"))
+            .await
+            .unwrap();
+        assert!(stats.conflicts >= 1, "{kind:?}: {stats:?}");
+        assert_eq!(stats.writes, 1, "{kind:?}: {stats:?}");
+        let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+        assert!(
+            d.contains("- [ ] Vacation in May"),
+            "{kind:?}: Alice's line lost: {d}"
+        );
+        assert!(
+            d.contains("Team offsite plans"),
+            "{kind:?}: the queued topic is missing: {d}"
+        );
+        assert!(
+            d.ends_with("Alice's own notes: keep me.\nPS from Alice: room 4.2"),
+            "{kind:?}: {d}"
+        );
+
+        // Every write is reversible: the revisions hold what was replaced.
+        let revs = services.store.list_revisions(Some(alice.id)).await.unwrap();
+        assert!(
+            revs[0]
+                .description_before
+                .as_deref()
+                .unwrap()
+                .contains("PS from Alice"),
+            "{kind:?}"
+        );
+        assert_eq!(revs[0].description_after, d, "{kind:?}");
+        services.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.cli(&[
+        "connect",
+        "caldav",
+        "--url",
+        s.server.base.as_str(),
+        "--username",
+        USER,
+        "--password-env",
+        "TEST_CALDAV_PASSWORD",
+        "--owner",
+        "sam@example.com",
+        "--now",
+        "2026-03-24T12:00:00Z",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let add = s.cli(&[
+        "item",
+        "add",
+        "--with",
+        "Alice@Example.com",
+        "--section",
+        "manager",
+        "Budget",
+        "review",
+    ]);
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let unknown = s.cli(&["item", "add", "--with", "nobody@example.com", "x"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no tracked 1:1 with nobody@example.com")
+    );
+
+    // A dry run shows the write and does not make it.
+    let before = s.body(ALICE).await;
+    let dry = s.cli(&[
+        "sync",
+        "--once",
+        "--dry-run",
+        "--now",
+        "2026-03-24T12:04:00Z",
+    ]);
+    assert!(dry.status.success());
+    let shown = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        shown.contains("would write into \"1:1 Alice / Sam\"")
+            && shown.contains("- [ ] Budget review"),
+        "{shown}"
+    );
+    assert_eq!(s.body(ALICE).await, before, "a dry run wrote");
+
+    s.sync("2026-03-24T12:05:00Z");
+    let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(d.contains("- [ ] Budget review"), "{d}");
+    let list = s.cli(&["item", "list", "--with", "alice@example.com", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v[0]["text"], "Budget review", "{v}");
+
+    // Undo every write into this occurrence, oldest first: the description is the user's again.
+    let store = s.db.store().await;
+    let alice = store
+        .list_series()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.uid == "weekly-alice")
+        .unwrap();
+    let first = store
+        .list_revisions(Some(alice.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .last()
+        .unwrap();
+    assert_eq!(
+        first.description_before.as_deref(),
+        Some("Alice's own notes: keep me.")
+    );
+    let out = s.cli(&["restore", &first.id.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        description_at(&s.body(ALICE).await, "weekly-alice", W1),
+        "Alice's own notes: keep me."
+    );
+
+    // The daemon does not put back a block someone removed; it says why.
+    s.sync("2026-03-24T12:10:00Z");
+    assert_eq!(
+        description_at(&s.body(ALICE).await, "weekly-alice", W1),
+        "Alice's own notes: keep me."
+    );
+    let list = s.cli(&["series", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let row = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["uid"] == "weekly-alice")
+        .unwrap();
+    assert!(
+        row["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("removed"),
+        "{row}"
+    );
+
+    // The meeting still counts as held in the history.
+    s.sync("2026-03-31T09:00:00Z");
+    let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(v["meetings"][0]["status"], "held", "{v}");
+    assert_eq!(v["meetings"][0]["carried"][0][0], "Budget review", "{v}");
+    let md = s.cli(&[
+        "history",
+        "--with",
+        "alice@example.com",
+        "--format",
+        "markdown",
+    ]);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("## 2026-03-30 08:00 UTC (held)"));
+    store.close().await;
+}

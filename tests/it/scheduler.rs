@@ -1,0 +1,545 @@
+//! The daemon at work: several daemons sharing accounts through leases on one PostgreSQL, and
+//! broken calendars that must not hold up the healthy ones.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use oneonone::provider::caldav::{CalDavClient, Precondition};
+use oneonone::secrets::Keyring;
+use oneonone::store::{NewAccount, Provider, Store};
+use secrecy::SecretString;
+
+use crate::helpers::{Daemon, TestDb, get};
+use crate::servers::CalDavServer;
+
+const KEY: [u8; 32] = [42; 32];
+
+fn key_env() -> String {
+    base64::engine::general_purpose::STANDARD.encode(KEY)
+}
+
+fn one_on_one(user: &str) -> Vec<u8> {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\nUID:oo-{user}\r\n\
+         DTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=DAILY\r\n\
+         SUMMARY:1:1 {user} / report\r\nORGANIZER:mailto:{user}@example.com\r\n\
+         ATTENDEE;PARTSTAT=ACCEPTED:mailto:{user}@example.com\r\n\
+         ATTENDEE;CN=Report;PARTSTAT=ACCEPTED:mailto:report-{user}@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    .into_bytes()
+}
+
+/// Creates `user`'s calendar with a daily 1:1 on `server` and stores an account for it.
+async fn seed_account(store: &Store, base: &url::Url, user: &str, password: &str) -> i64 {
+    let cal = base.join(&format!("/{user}/work/")).unwrap();
+    let c = CalDavClient::new(user, SecretString::from(password), Duration::from_secs(10)).unwrap();
+    c.mkcalendar(&cal, "Work").await.unwrap();
+    c.put(
+        &cal.join("oo.ics").unwrap(),
+        one_on_one(user),
+        &Precondition::Create,
+    )
+    .await
+    .unwrap();
+    stored_account(store, base, user, password, &cal).await
+}
+
+async fn stored_account(
+    store: &Store,
+    base: &url::Url,
+    user: &str,
+    password: &str,
+    cal: &url::Url,
+) -> i64 {
+    let keyring = Keyring::from_bytes(KEY);
+    let account = NewAccount {
+        provider: Provider::Caldav,
+        display_name: user.into(),
+        settings: serde_json::json!({
+            "url": base.as_str(), "username": user, "owner_emails": [format!("{user}@example.com")],
+        }),
+        credentials: Some(keyring.encrypt(&SecretString::from(password.to_string()))),
+        calendars: vec![(cal.to_string(), "Work".into(), None)],
+    };
+    store
+        .insert_account(&account, chrono::Utc::now())
+        .await
+        .unwrap()
+}
+
+fn daemon_env<'a>(key: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![
+        ("ONEONONE_SECRET_KEY", key),
+        ("ONEONONE__SYNC__INTERVAL_SECS", "1"),
+        ("ONEONONE__SYNC__JITTER", "0.0"),
+        ("ONEONONE__SYNC__LEASE_SECS", "3"),
+        ("ONEONONE__SYNC__CONCURRENCY", "4"),
+        ("ONEONONE__LOG__LEVEL", "warn"),
+    ];
+    env.extend_from_slice(extra);
+    env
+}
+
+/// (account, daemon, started, finished) of every finished per-account pass.
+async fn account_runs(
+    store: &Store,
+) -> Vec<(
+    i64,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Utc>,
+)> {
+    store
+        .recent_runs(100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| Some((r.account_id?, r.daemon_id, r.started_at, r.finished_at?)))
+        .collect()
+}
+
+async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !done().await {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn several_daemons_share_accounts_without_overlap_and_take_over_from_a_killed_one() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("skipped: ONEONONE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    const N: usize = 60;
+    let users: Vec<(String, String)> = (0..N)
+        .map(|i| (format!("user{i}"), "secret".to_string()))
+        .collect();
+    let server = CalDavServer::radicale_with_users(&users);
+    let store = db.store().await;
+    let mut ids = Vec::new();
+    for (u, p) in &users {
+        ids.push(seed_account(&store, &server.base, u, p).await);
+    }
+    let key = key_env();
+    let env = daemon_env(&key, &[]);
+    let mut daemons: Vec<Daemon> = (0..3).map(|_| Daemon::spawn(&db.url, &env)).collect();
+
+    // Every account is processed, more than once.
+    wait_for(
+        "two passes of every account",
+        Duration::from_secs(90),
+        async || {
+            let runs = account_runs(&store).await;
+            ids.iter()
+                .all(|id| runs.iter().filter(|r| r.0 == *id).count() >= 2)
+        },
+    )
+    .await;
+
+    // Never by two daemons at once: an account's passes do not overlap in time.
+    let runs = account_runs(&store).await;
+    let mut by_account: HashMap<i64, Vec<_>> = HashMap::new();
+    for r in &runs {
+        by_account.entry(r.0).or_default().push(r.clone());
+    }
+    for (id, mut rs) in by_account {
+        rs.sort_by_key(|r| r.2);
+        for w in rs.windows(2) {
+            assert!(
+                w[1].2 >= w[0].3,
+                "account {id}: passes overlap: {:?} and {:?}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+    let workers: HashSet<&String> = runs.iter().map(|r| &r.1).collect();
+    assert!(
+        workers.len() >= 2,
+        "one daemon did all the work: {workers:?}"
+    );
+    // Exactly one agenda write per account: no daemon wrote over another.
+    for s in store.list_series().await.unwrap() {
+        assert_eq!(
+            store.list_revisions(Some(s.id)).await.unwrap().len(),
+            1,
+            "series {}",
+            s.id
+        );
+    }
+
+    // kill -9 one daemon: its accounts are taken over within a lease period or so.
+    let victim = daemons.remove(0);
+    let victim_pid = victim.child.id();
+    victim.signal("KILL");
+    let killed_at = chrono::Utc::now();
+    drop(victim);
+    wait_for(
+        "every account passed again after the kill",
+        Duration::from_secs(30),
+        async || {
+            let runs = account_runs(&store).await;
+            ids.iter().all(|id| {
+                runs.iter()
+                    .any(|r| r.0 == *id && r.2 > killed_at + chrono::Duration::seconds(3))
+            })
+        },
+    )
+    .await;
+    let late = account_runs(&store)
+        .await
+        .into_iter()
+        .filter(|r| r.2 > killed_at + chrono::Duration::seconds(1));
+    for r in late {
+        assert!(
+            !r.1.contains(&format!("-{victim_pid}-")),
+            "a dead daemon ran a pass: {r:?}"
+        );
+    }
+    for d in &daemons {
+        let (code, body) = get(&d.url("/readyz")).await;
+        assert_eq!(code, 200, "{body}");
+    }
+
+    // SIGTERM gives the leases back at once.
+    let mut last = daemons.pop().unwrap();
+    let pid = last.child.id();
+    last.signal("TERM");
+    assert_eq!(last.wait_exit(Duration::from_secs(10)).0, Some(0));
+    let held: Vec<_> = store
+        .list_accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| {
+            a.lease_owner
+                .as_deref()
+                .is_some_and(|o| o.contains(&format!("-{pid}-")))
+        })
+        .collect();
+    assert!(held.is_empty(), "leases kept after SIGTERM: {held:?}");
+    store.close().await;
+}
+
+/// A TCP server that accepts connections and never answers.
+fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().take(200) {
+            held.push(s);
+        }
+    });
+    (port, h)
+}
+
+/// An HTTP server that answers 500 to everything.
+async fn always_500() -> u16 {
+    let app = axum::Router::new()
+        .fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    port
+}
+
+#[tokio::test]
+async fn broken_calendars_do_not_hold_up_healthy_ones_and_readyz_tells_each_state() {
+    const HEALTHY: usize = 20;
+    let mut users: Vec<(String, String)> = (0..HEALTHY)
+        .map(|i| (format!("ok{i}"), "secret".into()))
+        .collect();
+    users.push(("revoked".into(), "the-real-one".into()));
+    let server = CalDavServer::radicale_with_users(&users);
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let mut healthy = Vec::new();
+    for (u, p) in users.iter().take(HEALTHY) {
+        healthy.push(seed_account(&store, &server.base, u, p).await);
+    }
+    let (hole, _keep) = black_hole();
+    let hole_base = url::Url::parse(&format!("http://127.0.0.1:{hole}/")).unwrap();
+    let hanging = stored_account(
+        &store,
+        &hole_base,
+        "hang",
+        "x",
+        &hole_base.join("/hang/work/").unwrap(),
+    )
+    .await;
+    let five = url::Url::parse(&format!("http://127.0.0.1:{}/", always_500().await)).unwrap();
+    let failing = stored_account(
+        &store,
+        &five,
+        "boom",
+        "x",
+        &five.join("/boom/work/").unwrap(),
+    )
+    .await;
+    let revoked_cal = server.base.join("/revoked/work/").unwrap();
+    let revoked = stored_account(
+        &store,
+        &server.base,
+        "revoked",
+        "an-old-password",
+        &revoked_cal,
+    )
+    .await;
+
+    let key = key_env();
+    let env = daemon_env(
+        &key,
+        &[
+            ("ONEONONE__SYNC__REQUEST_TIMEOUT_SECS", "2"),
+            ("ONEONONE__SYNC__PASS_TIMEOUT_SECS", "4"),
+        ],
+    );
+    let started = Instant::now();
+    let daemon = Daemon::spawn(&db.url, &env);
+    wait_for(
+        "every healthy account synced",
+        Duration::from_secs(30),
+        async || {
+            let accounts = store.list_accounts().await.unwrap();
+            healthy.iter().all(|id| {
+                accounts
+                    .iter()
+                    .any(|a| a.id == *id && a.last_success_at.is_some())
+            })
+        },
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "healthy accounts waited {took:?} behind broken ones"
+    );
+
+    wait_for(
+        "every broken account to report",
+        Duration::from_secs(30),
+        async || {
+            let (_, body) = get(&daemon.url("/readyz")).await;
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let state = |id: i64| {
+                v["accounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["id"] == id)
+                    .map(|a| {
+                        (
+                            a["state"].as_str().unwrap_or("").to_string(),
+                            a["last_error_kind"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+            };
+            state(hanging) == Some(("backing_off".into(), "timeout".into()))
+                && state(failing) == Some(("backing_off".into(), "server_error".into()))
+                && state(revoked) == Some(("needs_reconnect".into(), "unauthorized".into()))
+        },
+    )
+    .await;
+    let (code, body) = get(&daemon.url("/readyz")).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        !body.contains("the-real-one") && !body.contains("an-old-password"),
+        "{body}"
+    );
+    let (_, metrics) = get(&daemon.url("/metrics")).await;
+    assert!(
+        metrics.contains("oneonone_accounts{state=\"needs_reconnect\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("oneonone_http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agenda() {
+    use rand::Rng;
+    const USERS: usize = 3;
+    let users: Vec<(String, String)> = (0..USERS)
+        .map(|i| (format!("crash{i}"), "secret".into()))
+        .collect();
+    let server = CalDavServer::radicale_with_users(&users);
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    for (u, p) in &users {
+        let cal = server.base.join(&format!("/{u}/work/")).unwrap();
+        let c =
+            CalDavClient::new(u, SecretString::from(p.clone()), Duration::from_secs(10)).unwrap();
+        c.mkcalendar(&cal, "Work").await.unwrap();
+        let body = String::from_utf8(one_on_one(u)).unwrap().replace(
+            "SUMMARY:",
+            &format!("DESCRIPTION:Own text of {u}\\, with a comma\\nand a second line\r\nSUMMARY:"),
+        );
+        c.put(
+            &cal.join("oo.ics").unwrap(),
+            body.into_bytes(),
+            &Precondition::Create,
+        )
+        .await
+        .unwrap();
+        stored_account(&store, &server.base, u, p, &cal).await;
+    }
+    let key = key_env();
+    let env = daemon_env(&key, &[]);
+    let mut rng = rand::rng();
+    for _ in 0..50 {
+        let d = Daemon::spawn(&db.url, &env);
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..1200))).await;
+        d.signal("KILL");
+        drop(d);
+    }
+    // One clean pass after the storm.
+    let envs: Vec<(&str, &str)> = env
+        .iter()
+        .copied()
+        .chain([("ONEONONE__DATABASE__URL", db.url.as_str())])
+        .collect();
+    let out = crate::helpers::run_cli(&["sync", "--once"], &envs);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let now = chrono::Utc::now();
+    for (u, p) in &users {
+        let c =
+            CalDavClient::new(u, SecretString::from(p.clone()), Duration::from_secs(10)).unwrap();
+        let url = server.base.join(&format!("/{u}/work/oo.ics")).unwrap();
+        let body = c.get(&url).await.unwrap().body;
+        let cal = oneonone::ics::parse(&body).unwrap();
+        let series = &cal.series[0];
+        let occ = oneonone::ics::expand(
+            series,
+            now - chrono::Duration::days(3),
+            now + chrono::Duration::days(8),
+            chrono_tz::UTC,
+        )
+        .unwrap();
+        let next = occ
+            .iter()
+            .find(|o| o.end > now)
+            .expect("an upcoming occurrence");
+        let mut agendas = 0;
+        for o in &occ {
+            let d = o.description.clone().unwrap_or_default();
+            assert!(
+                d.contains("Own text of"),
+                "{u}: user text lost at {}: {d}",
+                o.original_start
+            );
+            assert!(
+                d.ends_with(&format!("Own text of {u}, with a comma\nand a second line")),
+                "{u}: {d}"
+            );
+            let block = oneonone::agenda::parse_block(&d, oneonone::agenda::Format::Plain, 1 << 20)
+                .unwrap_or_else(|e| panic!("{u}: damaged block at {}: {e}\n{d}", o.original_start));
+            if block.is_some() && o.original_start == next.original_start {
+                agendas += 1;
+            }
+            assert_eq!(
+                d.matches("── oneonone agenda").count(),
+                usize::from(block.is_some()),
+                "{u}: {d}"
+            );
+        }
+        assert_eq!(
+            agendas, 1,
+            "{u}: the upcoming occurrence must carry exactly one agenda"
+        );
+    }
+    // The database is consistent: no orphan rows.
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    let orphans: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert!(orphans.is_empty(), "{orphans:?}");
+    let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ok, "ok");
+    for s in store.list_series().await.unwrap() {
+        for o in store.list_occurrences(s.id).await.unwrap() {
+            assert!(o.closed_at.is_none() || o.status != "upcoming", "{o:?}");
+        }
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_sync_asked_for_through_the_api_runs_at_once() {
+    let users = vec![("api0".to_string(), "secret".to_string())];
+    let server = CalDavServer::radicale_with_users(&users);
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let id = seed_account(&store, &server.base, "api0", "secret").await;
+    let key = key_env();
+    let env = daemon_env(
+        &key,
+        &[
+            ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
+            ("ONEONONE__SERVER__ADMIN_TOKEN", "t0k3n"),
+        ],
+    );
+    let daemon = Daemon::spawn(&db.url, &env);
+    let passes = async || {
+        account_runs(&store)
+            .await
+            .iter()
+            .filter(|r| r.0 == id)
+            .count()
+    };
+    wait_for("the first pass", Duration::from_secs(20), async || {
+        passes().await == 1
+    })
+    .await;
+
+    let http = reqwest::Client::new();
+    let url = daemon.url(&format!("/api/v1/accounts/{id}/sync"));
+    let post = |token: Option<&'static str>, url: String| {
+        let mut r = http.post(url);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(None, url.clone()).await, 401);
+    assert_eq!(post(Some("wrong"), url.clone()).await, 401);
+    assert_eq!(
+        post(Some("t0k3n"), daemon.url("/api/v1/accounts/999/sync")).await,
+        404
+    );
+    assert_eq!(post(Some("t0k3n"), url.clone()).await, 202);
+    // The loop sleeps for an hour, but the request wakes it.
+    wait_for("the requested pass", Duration::from_secs(10), async || {
+        passes().await == 2
+    })
+    .await;
+
+    // Without a configured token the API does not exist.
+    let db2 = TestDb::sqlite();
+    let plain = Daemon::spawn(&db2.url, &daemon_env(&key, &[]));
+    assert_eq!(
+        post(Some("t0k3n"), plain.url("/api/v1/accounts/1/sync")).await,
+        404
+    );
+    store.close().await;
+}
