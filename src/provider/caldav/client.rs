@@ -285,7 +285,7 @@ impl CalDavClient {
             url: redact(url),
             source,
         })?;
-        Multistatus::from_element(url, &root).map_err(|source| DavError::Xml {
+        Multistatus::from_element(&root).map_err(|source| DavError::Xml {
             url: redact(url),
             source,
         })
@@ -635,14 +635,18 @@ fn status_code(line: &str) -> Option<u16> {
 }
 
 impl Multistatus {
-    fn from_element(url: &Url, root: &Element) -> Result<Self, XmlError> {
+    /// Reads a whole `multistatus` answer.
+    pub fn parse(body: &[u8]) -> Result<Self, XmlError> {
+        Self::from_element(&xml::parse(body)?)
+    }
+
+    fn from_element(root: &Element) -> Result<Self, XmlError> {
         if !root.is(DAV, "multistatus") {
             return Err(XmlError::Unexpected {
                 expected: "DAV:multistatus",
                 found: root.name.clone(),
             });
         }
-        let _ = url;
         let mut ms = Multistatus {
             sync_token: root
                 .child(DAV, "sync-token")
@@ -741,9 +745,7 @@ mod tests {
   <x:response><x:href>/cal/gone.ics</x:href><x:status>HTTP/1.1 404 Not Found</x:status></x:response>
   <x:sync-token>data:,42</x:sync-token>
 </x:multistatus>"#;
-        let root = xml::parse(body).unwrap();
-        let url = Url::parse("http://h/cal/").unwrap();
-        let ms = Multistatus::from_element(&url, &root).unwrap();
+        let ms = Multistatus::parse(body).unwrap();
         assert_eq!(ms.sync_token.as_deref(), Some("data:,42"));
         assert_eq!(ms.responses[0].etag(), Some(Etag("\"1&2\"".into())));
         assert_eq!(ms.responses[1].status, Some(404));
