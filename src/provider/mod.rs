@@ -2,3 +2,4 @@
 //! description back, conditionally. The sync pass is the same for both.
 
 pub mod caldav;
+pub mod google;
