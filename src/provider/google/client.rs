@@ -40,7 +40,7 @@ pub enum GoogleError {
         source: reqwest::Error,
     },
     #[error("no access token: {0}")]
-    Token(String),
+    Token(#[from] TokenError),
     #[error("{url}: Google refused the access token (HTTP 401)")]
     Unauthorized { url: String },
     /// The sync token is no longer valid (410): wipe this calendar's cache and list in full.
@@ -84,6 +84,7 @@ impl GoogleError {
         match self {
             GoogleError::Network { source, .. } if source.is_timeout() => "timeout",
             GoogleError::Network { .. } => "network",
+            GoogleError::Token(TokenError::Revoked(_)) => "revoked",
             GoogleError::Token(_) => "token",
             GoogleError::Unauthorized { .. } => "unauthorized",
             GoogleError::FullSyncRequired { .. } => "full_sync_required",
@@ -102,11 +103,22 @@ impl GoogleError {
 
 pub type Result<T, E = GoogleError> = std::result::Result<T, E>;
 
+/// Why no access token could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The grant is gone (`invalid_grant`): the account must be reconnected; do not retry.
+    #[error("the Google grant was revoked or expired; reconnect the account ({0})")]
+    Revoked(String),
+    /// Anything that may pass (the token endpoint unreachable, a 5xx).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 /// Where the client gets its bearer token. The OAuth layer implements it with refresh; tests and
 /// one-shot tools use [`StaticToken`].
 pub trait AccessTokenSource: Send + Sync {
     /// A currently valid access token.
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, String>>;
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, TokenError>>;
     /// Google answered 401 to `token`: the next `access_token` must not return it again.
     fn invalidate(&self, token: &SecretString) -> BoxFuture<'_, ()>;
 }
@@ -115,7 +127,7 @@ pub trait AccessTokenSource: Send + Sync {
 pub struct StaticToken(pub SecretString);
 
 impl AccessTokenSource for StaticToken {
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, String>> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, TokenError>> {
         let t = self.0.clone();
         Box::pin(async move { Ok(t) })
     }
@@ -443,11 +455,7 @@ impl GoogleClient {
         let mut attempt: u32 = 0;
         let mut refreshed = false;
         loop {
-            let token = self
-                .tokens
-                .access_token()
-                .await
-                .map_err(GoogleError::Token)?;
+            let token = self.tokens.access_token().await?;
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())

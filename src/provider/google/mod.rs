@@ -23,5 +23,5 @@ pub mod oauth;
 
 pub use client::{
     AccessTokenSource, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError, GoogleEvent,
-    RetryPolicy, StaticToken, SyncMode,
+    RetryPolicy, StaticToken, SyncMode, TokenError,
 };

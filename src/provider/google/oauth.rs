@@ -18,7 +18,7 @@ use oauth2::{
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::client::AccessTokenSource;
+use super::client::{AccessTokenSource, TokenError};
 use crate::clock::Clock;
 
 pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
@@ -391,8 +391,13 @@ impl RefreshingTokens {
 }
 
 impl AccessTokenSource for RefreshingTokens {
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, String>> {
-        Box::pin(async move { self.get().await.map_err(|e| e.to_string()) })
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, TokenError>> {
+        Box::pin(async move {
+            self.get().await.map_err(|e| match e {
+                OAuthError::Revoked { .. } => TokenError::Revoked(e.to_string()),
+                e => TokenError::Unavailable(e.to_string()),
+            })
+        })
     }
 
     fn invalidate(&self, token: &SecretString) -> BoxFuture<'_, ()> {
