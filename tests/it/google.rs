@@ -14,7 +14,7 @@ use oneonone::model::{Etag, EventStatus};
 use oneonone::provider::google::convert;
 use oneonone::provider::google::oauth::{self, OAuthError, OAuthSettings, RefreshingTokens};
 use oneonone::provider::google::{
-    GoogleClient, GoogleError, RetryPolicy, StaticToken, SyncMode, TokenError,
+    GoogleClient, GoogleError, RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -457,6 +457,95 @@ async fn rate_limits_and_server_errors_are_retried_and_retry_after_is_honoured()
     assert_eq!(e.kind(), "quota_exceeded");
     assert_eq!(server.requests_by("other"), 2);
     server.assert_clean();
+}
+
+#[tokio::test]
+async fn the_request_budget_spaces_requests_out_instead_of_drawing_rate_limits() {
+    let server = GoogleServer::start().await;
+    seed(&server, 0);
+    let c = client(&server, TOKEN).with_budget(RequestBudget {
+        max: 2,
+        per: Duration::from_millis(400),
+    });
+    let started = Instant::now();
+    for _ in 0..5 {
+        c.get("primary", "bob11").await.unwrap();
+    }
+    // Requests 3-4 wait for the first window, request 5 for the second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests_by(TOKEN), 5);
+    server.assert_clean();
+}
+
+#[test]
+fn the_validator_catches_answers_that_break_the_event_schema() {
+    let d = crate::google_server::Discovery::load();
+    let mut v = Vec::new();
+    d.check_schema(
+        "Events",
+        &json!({"kind": "calendar#events", "items": [
+            {"id": "a", "start": {"dateTime": "5 pm"}, "attendees": [{"email": 1}],
+             "sequence": 1.5, "reminders": {"useDefault": "yes"}, "color": "red"},
+            {"id": "b", "originalStartTime": {"date": "2026-13-01"}, "recurrence": "RRULE:FREQ=DAILY"}
+        ], "nextSyncToken": 7}),
+        &mut v,
+    );
+    let all = v.join("\n");
+    for needle in [
+        "Events.items[0].start.dateTime: `5 pm` is not an RFC 3339 date-time",
+        "Events.items[0].attendees[0].email: expected a string",
+        "Events.items[0].sequence: expected an integer",
+        "Events.items[0].reminders.useDefault: expected a boolean",
+        "Events.items[0].color: not a property",
+        "Events.items[1].originalStartTime.date: `2026-13-01` is not a yyyy-mm-dd date",
+        "Events.items[1].recurrence: expected an array",
+        "Events.nextSyncToken: expected a string",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    assert_eq!(v.len(), 8, "{all}");
+    let mut ok = Vec::new();
+    d.check_schema(
+        "Event",
+        &crate::google_server::weekly_one_on_one(
+            "x",
+            "2026-01-05T10:00:00",
+            "Europe/Berlin",
+            "Bob",
+        ),
+        &mut ok,
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn a_sync_token_reused_with_other_parameters_is_flagged() {
+    let server = GoogleServer::start().await;
+    seed(&server, 0);
+    let c = client(&server, TOKEN);
+    let token = c
+        .list_events("primary", &SyncMode::Full)
+        .await
+        .unwrap()
+        .next_sync_token
+        .unwrap();
+    let mut url = server.api_base().join("calendars/primary/events").unwrap();
+    url.query_pairs_mut()
+        .append_pair("syncToken", &token)
+        .append_pair("showDeleted", "true");
+    let r = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v = server.violations().join("\n");
+    assert!(v.contains("syncToken used with parameters"), "{v}");
 }
 
 // ---------------------------------------------------------------------------------------------

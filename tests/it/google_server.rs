@@ -292,6 +292,8 @@ struct St {
     requests: Vec<Recorded>,
     by_token: HashMap<String, u64>,
     rejected_tokens: HashSet<String>,
+    /// Sync token -> the parameters of the listing that handed it out.
+    token_params: HashMap<String, Vec<(String, String)>>,
 }
 
 #[derive(Clone)]
@@ -514,6 +516,7 @@ impl GoogleServer {
             requests: Vec::new(),
             by_token: HashMap::new(),
             rejected_tokens: HashSet::new(),
+            token_params: HashMap::new(),
         };
         let st = Arc::new(Mutex::new(st));
         let app = Router::new().fallback(handle).with_state(st.clone());
@@ -804,6 +807,13 @@ fn serve_pages(
         );
         body["nextPageToken"] = json!(token);
     } else if let Some(t) = next_sync_token {
+        // Google requires every later request with this token to repeat these parameters.
+        let same: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "pageToken" | "syncToken" | "maxResults"))
+            .cloned()
+            .collect();
+        st.token_params.insert(t.clone(), same);
         body["nextSyncToken"] = json!(t);
     }
     body["items"] = Value::Array(items);
@@ -857,12 +867,26 @@ fn list(st: &mut St, cal: &str, query: &[(String, String)]) -> Response {
     let c = &st.cals[cal];
     let (items, token) = match q("syncToken") {
         Some(tok) => {
+            let c = &st.cals[cal];
             if let Some(bad) = NOT_WITH_SYNC_TOKEN.iter().find(|k| q(k).is_some()) {
                 return err(
                     400,
                     "invalid",
                     &format!("{bad} cannot be used with syncToken"),
                 );
+            }
+            let now: Vec<(String, String)> = query
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "pageToken" | "syncToken" | "maxResults"))
+                .cloned()
+                .collect();
+            if let Some(then) = st.token_params.get(&tok)
+                && *then != now
+            {
+                st.violations.push(format!(
+                    "list: syncToken used with parameters {now:?}, not those of the listing that \
+                     gave it {then:?}"
+                ));
             }
             let parsed = tok
                 .strip_prefix("sync-")

@@ -173,6 +173,51 @@ impl RetryPolicy {
     }
 }
 
+/// A cap on requests per window for one account: Google allows 600 requests per minute per user;
+/// staying under it keeps one busy account from drawing 403s for itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestBudget {
+    pub max: usize,
+    pub per: Duration,
+}
+
+impl Default for RequestBudget {
+    fn default() -> Self {
+        Self {
+            max: 500,
+            per: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A sliding window of the instants of recent requests.
+#[derive(Debug)]
+struct Budget {
+    limit: RequestBudget,
+    sent: std::sync::Mutex<std::collections::VecDeque<tokio::time::Instant>>,
+}
+
+impl Budget {
+    /// Waits until one more request fits in the window, then records it.
+    async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+                let now = tokio::time::Instant::now();
+                while sent.front().is_some_and(|t| now - *t >= self.limit.per) {
+                    sent.pop_front();
+                }
+                if sent.len() < self.limit.max.max(1) {
+                    sent.push_back(now);
+                    return;
+                }
+                *sent.front().expect("a full window is not empty") + self.limit.per - now
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
 /// A date or date-time as Google writes it (`EventDateTime`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -314,6 +359,7 @@ pub struct GoogleClient {
     retry: RetryPolicy,
     page_size: u32,
     requests: Arc<AtomicU64>,
+    budget: Arc<Budget>,
 }
 
 impl std::fmt::Debug for GoogleClient {
@@ -407,12 +453,25 @@ impl GoogleClient {
             retry: RetryPolicy::default(),
             page_size: MAX_PAGE_SIZE,
             requests: Arc::new(AtomicU64::new(0)),
+            budget: Arc::new(Budget {
+                limit: RequestBudget::default(),
+                sent: Default::default(),
+            }),
         })
     }
 
     /// Replaces the retry policy (tests use millisecond delays).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Replaces the per-account request budget (shared by this client's clones).
+    pub fn with_budget(mut self, limit: RequestBudget) -> Self {
+        self.budget = Arc::new(Budget {
+            limit,
+            sent: Default::default(),
+        });
         self
     }
 
@@ -466,6 +525,7 @@ impl GoogleClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
+            self.budget.acquire().await;
             self.requests.fetch_add(1, Ordering::Relaxed);
             let net = |source| GoogleError::Network {
                 method: method.to_string(),

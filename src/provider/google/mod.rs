@@ -11,6 +11,8 @@
 //!     event with its new etag; 412 -> [`GoogleError::Conflict`].
 //!   - rate limits and 5xx are retried inside (see [`RetryPolicy`]); what remains is
 //!     [`GoogleError::RateLimited`]. [`GoogleError::kind`] names each failure for `/readyz`.
+//!   - [`GoogleClient::with_budget`]: at most N requests per window per account (default 500/min,
+//!     under Google's 600/min/user); [`GoogleClient::request_count`] for idle-cost checks.
 //! - [`convert::series_from_events`]`(&events, calendar_tz)` -> `(Vec<model::Series>, errors)`;
 //!   [`convert::event_from_google`]; [`convert::self_emails`] for `model::Owner`.
 //! - [`oauth::authorize_url`], [`oauth::check_state`], [`oauth::exchange_code`],
@@ -23,5 +25,5 @@ pub mod oauth;
 
 pub use client::{
     AccessTokenSource, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError, GoogleEvent,
-    RetryPolicy, StaticToken, SyncMode, TokenError,
+    RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
