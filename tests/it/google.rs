@@ -460,6 +460,42 @@ async fn rate_limits_and_server_errors_are_retried_and_retry_after_is_honoured()
 }
 
 #[tokio::test]
+async fn broken_answers_and_deleted_series_are_typed_errors() {
+    let server = GoogleServer::start().await;
+    seed(&server, 0);
+    let c = client(&server, TOKEN);
+    server.push_fault(Fault::Garbage("<html>proxy error</html>"));
+    let e = c.list_events("primary", &SyncMode::Full).await.unwrap_err();
+    assert_eq!(e.kind(), "bad_json", "{e}");
+    server.push_fault(Fault::Garbage(
+        r#"{"kind": "calendar#events", "items": [{"id": 5}]}"#,
+    ));
+    let e = c.list_events("primary", &SyncMode::Full).await.unwrap_err();
+    assert!(e.to_string().contains("items[0].id"), "{e}");
+    // The series was deleted: its instances are gone (410), not an empty week.
+    server.delete("primary", "bob11");
+    let e = c
+        .instances(
+            "primary",
+            "bob11",
+            utc("2026-01-05T00:00:00Z"),
+            utc("2026-02-01T00:00:00Z"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, GoogleError::NotFound { status: 410, .. }),
+        "{e}"
+    );
+    let e = c.get("primary", "x").await.unwrap_err();
+    assert!(
+        matches!(e, GoogleError::NotFound { status: 404, .. }),
+        "{e}"
+    );
+    server.assert_clean();
+}
+
+#[tokio::test]
 async fn the_request_budget_spaces_requests_out_instead_of_drawing_rate_limits() {
     let server = GoogleServer::start().await;
     seed(&server, 0);

@@ -251,6 +251,8 @@ pub enum Fault {
     TooMany429(Option<u64>),
     /// A 5xx answer.
     Server(u16),
+    /// A 200 whose body is not what the documentation says (a broken proxy, a truncated answer).
+    Garbage(&'static str),
 }
 
 /// One request as received.
@@ -704,6 +706,7 @@ async fn handle(
                 r
             }
             Fault::Server(code) => err(code, "backendError", "Backend Error"),
+            Fault::Garbage(body) => (StatusCode::OK, body.to_string()).into_response(),
         };
     }
     let cal = segments[1].clone();

@@ -500,4 +500,19 @@ mod tests {
             Err(ConvertError::MissingId)
         ));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_times_and_recurrence_lines_never_panic(
+            dt in ".{0,40}", date in ".{0,12}", tz in ".{0,20}", line in ".{0,80}",
+        ) {
+            let ev = g(serde_json::json!({"id": "p",
+                "start": {"dateTime": dt, "timeZone": tz},
+                "end": {"date": date},
+                "originalStartTime": {"dateTime": dt},
+                "recurrence": [line]}));
+            let _ = event_from_google(&ev, None);
+            let _ = series_from_events(&[ev], Some(Tz::UTC));
+        }
+    }
 }
