@@ -740,6 +740,60 @@ async fn oauth_code_flow_with_pkce_refresh_and_revocation_against_a_real_server(
     assert_eq!(e.kind(), "network", "{e}");
 }
 
+#[tokio::test]
+async fn loopback_redirect_receives_the_code_from_a_browser_following_consent() {
+    let s = OAuthServer::start();
+    let settings = s.settings("cid");
+    let rx = oauth::LoopbackReceiver::bind().await.unwrap();
+    let redirect = rx.redirect_url().clone();
+    assert_eq!(redirect.host_str(), Some("127.0.0.1"));
+    let req = oauth::authorize_url(&settings, &redirect, &[oauth::SCOPE_EVENTS]).unwrap();
+    let state = req.state.clone();
+    let waiting = tokio::spawn(async move { rx.receive(&state, Duration::from_secs(10)).await });
+    // The browser: follows the authorization server's redirect to our loopback.
+    let browser = reqwest::Client::new();
+    let _ = browser
+        .get(redirect.join("favicon.ico").unwrap())
+        .send()
+        .await
+        .unwrap();
+    let page = browser.get(req.url.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("connected"));
+    let code = waiting.await.unwrap().unwrap();
+    let http = oauth::http_client(Duration::from_secs(10)).unwrap();
+    let tokens = oauth::exchange_code(&settings, &http, &redirect, &code, &req.pkce_verifier)
+        .await
+        .unwrap();
+    assert!(tokens.refresh_token.is_some());
+
+    // A forged callback with another state is refused; a refused consent is typed.
+    let rx = oauth::LoopbackReceiver::bind().await.unwrap();
+    let url = rx.redirect_url().join("?code=stolen&state=forged").unwrap();
+    let waiting =
+        tokio::spawn(async move { rx.receive("expected", Duration::from_secs(10)).await });
+    let _ = browser.get(url).send().await.unwrap();
+    assert!(matches!(
+        waiting.await.unwrap(),
+        Err(OAuthError::StateMismatch)
+    ));
+    let rx = oauth::LoopbackReceiver::bind().await.unwrap();
+    let url = rx
+        .redirect_url()
+        .join("?error=access_denied&state=s")
+        .unwrap();
+    let waiting = tokio::spawn(async move { rx.receive("s", Duration::from_secs(10)).await });
+    let _ = browser.get(url).send().await.unwrap();
+    assert!(matches!(waiting.await.unwrap(),
+        Err(OAuthError::Rejected { error, .. }) if error == "access_denied"));
+    let rx = oauth::LoopbackReceiver::bind().await.unwrap();
+    let e = rx
+        .receive("s", Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "timed_out");
+}
+
 struct TestClock(Mutex<DateTime<Utc>>);
 
 impl Clock for TestClock {

@@ -17,6 +17,7 @@
 //!   [`convert::event_from_google`]; [`convert::self_emails`] for `model::Owner`.
 //! - [`oauth::authorize_url`], [`oauth::check_state`], [`oauth::exchange_code`],
 //!   [`oauth::refresh`] (`invalid_grant` -> [`oauth::OAuthError::Revoked`]), [`oauth::revoke`],
+//!   [`oauth::LoopbackReceiver`] (the installed-app redirect on 127.0.0.1:<free port>),
 //!   and [`oauth::RefreshingTokens`], the `AccessTokenSource` that refreshes before expiry.
 
 pub mod client;

@@ -52,6 +52,10 @@ pub enum OAuthError {
     Network(String),
     #[error("unreadable answer from the authorization server: {0}")]
     BadAnswer(String),
+    #[error("no answer from the browser within {0:?}; run the connect command again")]
+    TimedOut(Duration),
+    #[error("could not listen for the OAuth redirect on 127.0.0.1: {0}")]
+    Listen(String),
     #[error("invalid OAuth setting {key}: {message}")]
     Config { key: &'static str, message: String },
 }
@@ -64,6 +68,8 @@ impl OAuthError {
             OAuthError::StateMismatch => "state_mismatch",
             OAuthError::Network(_) => "network",
             OAuthError::BadAnswer(_) => "bad_answer",
+            OAuthError::TimedOut(_) => "timed_out",
+            OAuthError::Listen(_) => "listen",
             OAuthError::Config { .. } => "config",
         }
     }
@@ -315,6 +321,98 @@ pub async fn revoke(http: &reqwest::Client, revoke_url: &Url, token: &SecretStri
         error: format!("HTTP {}", resp.status().as_u16()),
         description: None,
     })
+}
+
+/// The loopback redirect of an installed app (`http://127.0.0.1:<free port>/`): it receives the
+/// browser's one redirect after consent, checks `state`, and hands back the code.
+pub struct LoopbackReceiver {
+    listener: tokio::net::TcpListener,
+    redirect: Url,
+}
+
+type Callback = std::result::Result<String, OAuthError>;
+
+impl LoopbackReceiver {
+    /// Listens on 127.0.0.1 on a free port (never on other interfaces: the code must not be
+    /// reachable from the network).
+    pub async fn bind() -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| OAuthError::Listen(e.to_string()))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| OAuthError::Listen(e.to_string()))?
+            .port();
+        let redirect = Url::parse(&format!("http://127.0.0.1:{port}/")).expect("a valid URL");
+        Ok(Self { listener, redirect })
+    }
+
+    /// The `redirect_uri` to put in the consent URL.
+    pub fn redirect_url(&self) -> &Url {
+        &self.redirect
+    }
+
+    /// Waits for the redirect (at most `timeout`) and returns the authorization code. A refused
+    /// consent (`error=access_denied`) is [`OAuthError::Rejected`]; a wrong `state` is
+    /// [`OAuthError::StateMismatch`]. Other paths (a browser's `/favicon.ico`) get 404 and the
+    /// wait goes on.
+    pub async fn receive(self, expected_state: &str, timeout: Duration) -> Result<String> {
+        use axum::extract::{Query, State};
+        use axum::response::Html;
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Callback>(1);
+        let expected = expected_state.to_string();
+        let handler =
+            move |State(tx): State<tokio::sync::mpsc::Sender<Callback>>,
+                  Query(q): Query<std::collections::HashMap<String, String>>| {
+                let expected = expected.clone();
+                async move {
+                    let outcome = if let Some(error) = q.get("error") {
+                        Err(OAuthError::Rejected {
+                            error: error.clone(),
+                            description: q.get("error_description").cloned(),
+                        })
+                    } else {
+                        match (q.get("state"), q.get("code")) {
+                            (Some(state), Some(code)) => {
+                                check_state(&expected, state).map(|()| code.clone())
+                            }
+                            (None, _) => Err(OAuthError::StateMismatch),
+                            (Some(_), None) => Err(OAuthError::BadAnswer(
+                                "the redirect carries neither a code nor an error".into(),
+                            )),
+                        }
+                    };
+                    let page = match &outcome {
+                        Ok(_) => {
+                            "<p>oneonone is connected to your calendar. You can close this tab.</p>"
+                                .to_string()
+                        }
+                        Err(e) => format!(
+                            "<p>Connecting failed: {}</p>",
+                            quick_xml::escape::escape(e.to_string())
+                        ),
+                    };
+                    let _ = tx.try_send(outcome);
+                    Html(page)
+                }
+            };
+        let app = axum::Router::new()
+            .route("/", axum::routing::get(handler))
+            .with_state(tx);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let server =
+            axum::serve(self.listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
+        let serving = tokio::spawn(async move { server.await });
+        let got = tokio::time::timeout(timeout, rx.recv()).await;
+        stop.cancel();
+        // The page is already written; give the server a moment to flush it, no more.
+        let _ = tokio::time::timeout(Duration::from_secs(2), serving).await;
+        match got {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) | Err(_) => Err(OAuthError::TimedOut(timeout)),
+        }
+    }
 }
 
 /// An [`AccessTokenSource`] that refreshes before expiry (times from `clock`), and after a 401.
