@@ -322,6 +322,15 @@ async fn instances_have_their_own_ids_and_original_start_and_cancelled_ones_are_
         inst[2].start.as_ref().unwrap().date_time.as_deref(),
         Some("2026-01-19T11:00:00+01:00")
     );
+    let occ: Vec<_> = inst
+        .iter()
+        .map(|i| convert::occurrence_from_instance(i, None).unwrap().unwrap())
+        .collect();
+    use oneonone::model::OccurrenceStatus::{Cancelled, Moved, Scheduled};
+    let statuses: Vec<_> = occ.iter().map(|o| o.status).collect();
+    assert_eq!(statuses, [Scheduled, Cancelled, Moved, Scheduled]);
+    assert_eq!(occ[2].original_start, utc("2026-01-19T09:00:00Z"));
+    assert_eq!(occ[2].start, utc("2026-01-19T10:00:00Z"));
     let one = c.get("primary", "bob11_20260126T090000Z").await.unwrap();
     assert_eq!(one.etag, inst[3].etag);
     let e = c

@@ -13,8 +13,8 @@ use chrono_tz::Tz;
 use super::client::{GoogleAttendee, GoogleDateTime, GoogleEvent, GooglePerson};
 use crate::ics::zone_by_name;
 use crate::model::{
-    Attendee, CalendarUserType, EmailAddress, Event, EventKind, EventStatus, EventTime,
-    ParticipationStatus, Person, Role, Series, Transparency,
+    Attendee, CalendarUserType, EmailAddress, Event, EventKind, EventStatus, EventTime, Occurrence,
+    OccurrenceStatus, ParticipationStatus, Person, Role, Series, Transparency,
 };
 
 pub const X_EVENT_ID: &str = "X-GOOGLE-EVENT-ID";
@@ -264,6 +264,57 @@ pub fn series_from_events(
     (series, errors)
 }
 
+/// One instance from `events.instances` as a `model::Occurrence`, identified by its original
+/// start. Google does not say whether an instance is an exception, so `overridden` is true when
+/// it visibly differs from the rule (moved or cancelled). The occurrence is shown in its own zone,
+/// else `calendar_tz`, else UTC. `None` for an instance without `originalStartTime` or a start.
+pub fn occurrence_from_instance(
+    ev: &GoogleEvent,
+    calendar_tz: Option<Tz>,
+) -> Result<Option<Occurrence>, ConvertError> {
+    let e = event_from_google(ev, calendar_tz)?;
+    let fallback = calendar_tz.unwrap_or(Tz::UTC);
+    let Some(original) = e.recurrence_id else {
+        return Ok(None);
+    };
+    let original_start = original.to_utc(fallback);
+    let tz = e
+        .start
+        .and_then(|s| s.zone())
+        .or(original.zone())
+        .unwrap_or(fallback);
+    let (start, end, status) = match (e.status, e.start) {
+        (EventStatus::Cancelled, _) => {
+            let len = e.length(fallback);
+            (
+                original_start,
+                original_start + len,
+                OccurrenceStatus::Cancelled,
+            )
+        }
+        (_, Some(s)) => {
+            let start = s.to_utc(fallback);
+            let end = e.end.map_or(start, |x| x.to_utc(fallback));
+            let status = if start == original_start {
+                OccurrenceStatus::Scheduled
+            } else {
+                OccurrenceStatus::Moved
+            };
+            (start, end, status)
+        }
+        (_, None) => return Ok(None),
+    };
+    Ok(Some(Occurrence {
+        original_start,
+        start,
+        end,
+        tz,
+        status,
+        overridden: status != OccurrenceStatus::Scheduled,
+        description: e.description,
+    }))
+}
+
 /// The addresses Google marks as the calendar owner's (`self: true` on the organizer or an
 /// attendee), for `model::Owner`.
 pub fn self_emails(events: &[GoogleEvent]) -> Vec<EmailAddress> {
@@ -499,6 +550,44 @@ mod tests {
             event_from_google(&GoogleEvent::default(), None),
             Err(ConvertError::MissingId)
         ));
+    }
+
+    #[test]
+    fn instances_become_occurrences_scheduled_moved_or_cancelled() {
+        let tz = berlin();
+        let base = |id: &str, start: &str| {
+            g(
+                serde_json::json!({"id": id, "recurringEventId": "m", "etag": "\"9\"",
+                "description": "<p>agenda</p>",
+                "originalStartTime": {"dateTime": "2026-01-12T10:00:00+01:00",
+                    "timeZone": "Europe/Berlin"},
+                "start": {"dateTime": start, "timeZone": "Europe/Berlin"},
+                "end": {"dateTime": "2026-01-12T12:30:00+01:00", "timeZone": "Europe/Berlin"}}),
+            )
+        };
+        let o = occurrence_from_instance(&base("a", "2026-01-12T10:00:00+01:00"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.status, OccurrenceStatus::Scheduled);
+        assert!(!o.overridden);
+        assert_eq!(o.tz, tz);
+        assert_eq!(o.original_start.to_rfc3339(), "2026-01-12T09:00:00+00:00");
+        assert_eq!(o.description.as_deref(), Some("<p>agenda</p>"));
+        let o = occurrence_from_instance(&base("b", "2026-01-12T12:00:00+01:00"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.status, OccurrenceStatus::Moved);
+        assert_eq!(o.start.to_rfc3339(), "2026-01-12T11:00:00+00:00");
+        assert!(o.overridden);
+        let cancelled = g(serde_json::json!({"id": "c", "status": "cancelled",
+            "recurringEventId": "m",
+            "originalStartTime": {"dateTime": "2026-01-19T10:00:00+01:00",
+                "timeZone": "Europe/Berlin"}}));
+        let o = occurrence_from_instance(&cancelled, None).unwrap().unwrap();
+        assert_eq!(o.status, OccurrenceStatus::Cancelled);
+        assert_eq!(o.start.to_rfc3339(), "2026-01-19T09:00:00+00:00");
+        let single = g(serde_json::json!({"id": "s", "start": {"date": "2026-01-01"}}));
+        assert_eq!(occurrence_from_instance(&single, None).unwrap(), None);
     }
 
     proptest::proptest! {

@@ -14,7 +14,8 @@
 //!   - [`GoogleClient::with_budget`]: at most N requests per window per account (default 500/min,
 //!     under Google's 600/min/user); [`GoogleClient::request_count`] for idle-cost checks.
 //! - [`convert::series_from_events`]`(&events, calendar_tz)` -> `(Vec<model::Series>, errors)`;
-//!   [`convert::event_from_google`]; [`convert::self_emails`] for `model::Owner`.
+//!   [`convert::event_from_google`]; [`convert::occurrence_from_instance`] for what
+//!   `instances` returns; [`convert::self_emails`] for `model::Owner`.
 //! - [`oauth::authorize_url`], [`oauth::check_state`], [`oauth::exchange_code`],
 //!   [`oauth::refresh`] (`invalid_grant` -> [`oauth::OAuthError::Revoked`]), [`oauth::revoke`],
 //!   [`oauth::LoopbackReceiver`] (the installed-app redirect on 127.0.0.1:<free port>),
