@@ -421,6 +421,31 @@ async fn patching_an_instance_creates_an_exception_and_a_stale_etag_is_a_conflic
 }
 
 #[tokio::test]
+async fn descriptions_travel_byte_for_byte_whatever_they_contain() {
+    let server = GoogleServer::start().await;
+    seed(&server, 0);
+    let c = client(&server, TOKEN);
+    let id = "carol11_20260113T200000Z";
+    let hostile = format!(
+        "<b>bold</b> &amp; &nbsp; \"quotes\" \\ back\u{0}slash \u{1F600} Zoë\r\n{}",
+        "x".repeat(10_000)
+    );
+    let inst = c.get("primary", id).await.unwrap();
+    let patched = c
+        .patch_description("primary", id, &inst.etag().unwrap(), &hostile)
+        .await
+        .unwrap();
+    assert_eq!(patched.description.as_deref(), Some(hostile.as_str()));
+    assert_eq!(
+        server.event("primary", id).unwrap()["description"],
+        hostile.as_str()
+    );
+    let again = c.get("primary", id).await.unwrap();
+    assert_eq!(again.description.as_deref(), Some(hostile.as_str()));
+    server.assert_clean();
+}
+
+#[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_and_retry_after_is_honoured() {
     let server = GoogleServer::start().await;
     seed(&server, 0);
