@@ -842,10 +842,24 @@ async fn refreshing_tokens_refresh_before_expiry_after_a_401_and_stop_once_revok
     let google = GoogleServer::start().await;
     seed(&google, 0);
     let tokens = connect(&s, "cid").await;
-    let refresh = tokens.refresh_token.unwrap();
+    let refresh = tokens.refresh_token.clone().unwrap();
     let clock = Arc::new(TestClock(Mutex::new(
         Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap(),
     )));
+    // Seeded with the exchange's access token: no refresh until it nears expiry.
+    let seeded = RefreshingTokens::new(
+        s.settings("cid"),
+        oauth::http_client(Duration::from_secs(10)).unwrap(),
+        refresh.clone(),
+        clock.clone(),
+    )
+    .with_access_token(tokens.access_token.clone(), tokens.expires_at(clock.now()))
+    .await;
+    assert_eq!(
+        seeded.get().await.unwrap().expose_secret(),
+        tokens.access_token.expose_secret()
+    );
+    assert_eq!(seeded.refresh_count().await, 0);
     let http = oauth::http_client(Duration::from_secs(10)).unwrap();
     let source = Arc::new(RefreshingTokens::new(
         s.settings("cid"),

@@ -448,6 +448,17 @@ impl RefreshingTokens {
         }
     }
 
+    /// Starts with the access token a code exchange just gave (so connecting does not cost an
+    /// immediate refresh).
+    pub async fn with_access_token(
+        self,
+        token: SecretString,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        self.state.lock().await.current = Some((token, expires_at));
+        self
+    }
+
     /// Refreshes made so far (to check that a valid token is reused).
     pub async fn refresh_count(&self) -> u64 {
         self.state.lock().await.refreshes
