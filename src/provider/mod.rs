@@ -2,4 +2,5 @@
 //! description back, conditionally. The sync pass is the same for both.
 
 pub mod caldav;
+pub mod google;
 pub mod netcheck;

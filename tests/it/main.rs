@@ -6,6 +6,8 @@ mod caldav_client;
 mod caldav_sync;
 mod daemon;
 mod detect;
+mod google;
+mod google_server;
 mod helpers;
 mod ics;
 mod scheduler;
