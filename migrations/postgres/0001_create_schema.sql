@@ -136,6 +136,8 @@ CREATE TABLE description_revisions (
     description_before TEXT,
     description_after  TEXT NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL,
+    -- Set once the server accepted the write: a revision without it never took effect.
+    applied_at       TIMESTAMPTZ,
     restored_at      TIMESTAMPTZ
 );
 

@@ -430,8 +430,10 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                 // An item the store has but the written block did not show (added since, or the
                 // written block is unknown): the same text is that item, not a new one.
                 let kc = key(&cand.text);
+                // Done items count too (those closed in this occurrence are the only done ones
+                // the caller passes): a ticked line read again must not become a second item.
                 let known = items.iter().find(|i| {
-                    i.state == ItemState::Open
+                    i.state != ItemState::Dropped
                         && i.section == cand.section
                         && !claimed.contains(&i.id)
                         && !written_items.iter().any(|w| w.id == i.id)
@@ -440,8 +442,14 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                 if let Some(item) = known {
                     claimed.push(item.id);
                     cand_anchor[c] = Some(Anchor::Item { id: item.id });
-                    if cand.checked {
-                        plan.actions.push(AbsorbAction::Close { id: item.id });
+                    match (cand.checked, item.state) {
+                        (true, ItemState::Open) => {
+                            plan.actions.push(AbsorbAction::Close { id: item.id });
+                        }
+                        (false, ItemState::Done) => {
+                            plan.actions.push(AbsorbAction::Reopen { id: item.id });
+                        }
+                        _ => {}
                     }
                 } else {
                     cand_anchor[c] = Some(Anchor::Created { index: creates });
@@ -704,5 +712,35 @@ mod plan_tests_support {
             .unwrap()
             .unwrap();
         plan_absorb(items, w, &parsed)
+    }
+}
+
+#[cfg(test)]
+mod reabsorb_tests {
+    use super::plan_tests_support::{it, plan, written};
+    use super::*;
+
+    #[test]
+    fn a_ticked_line_read_again_does_not_become_a_second_item() {
+        // The block shows a done item (closed in this occurrence); we have no record of writing
+        // it (a crash, a 412 retry): reading it again must find the item, not create one.
+        let mut done = it(7, Section::Action, "Send the plan");
+        done.state = ItemState::Done;
+        let shown = written(std::slice::from_ref(&done));
+        let base = shown.without_items();
+        let p = plan(std::slice::from_ref(&done), &base, &shown.text);
+        assert!(
+            !p.actions
+                .iter()
+                .any(|a| matches!(a, AbsorbAction::Create { .. })),
+            "{:?}",
+            p.actions
+        );
+        // Unticked again by a person: reopened, still one item.
+        let unticked = shown
+            .text
+            .replace("- [x] Send the plan", "- [ ] Send the plan");
+        let p = plan(std::slice::from_ref(&done), &base, &unticked);
+        assert_eq!(p.actions, vec![AbsorbAction::Reopen { id: 7 }]);
     }
 }

@@ -82,6 +82,11 @@ impl TryFrom<AccountRecord> for Account {
     }
 }
 
+/// Gives the lease back only when `$4` still holds it (a daemon that lost its lease must not
+/// free the account under the daemon that took it over).
+const RELEASE_IF_MINE: &str = "lease_owner = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_owner END, \
+    lease_expires_at = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_expires_at END";
+
 const ACCOUNT_COLUMNS: &str = "id, provider, display_name, settings, credentials, state, lease_owner, \
     lease_expires_at, next_due_at, consecutive_failures, last_success_at, last_error_at, \
     last_error_kind, last_error, created_at";
@@ -352,18 +357,21 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
         next_due: DateTime<Utc>,
+        daemon: &str,
     ) -> Result<()> {
+        let sql = format!(
+            "UPDATE accounts SET last_success_at = $2, next_due_at = $3, consecutive_failures = 0, \
+             {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
+        );
         on_pool!(self, |p| {
-            sqlx::query(
-                "UPDATE accounts SET last_success_at = $2, next_due_at = $3, consecutive_failures = 0, \
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(next_due)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .bind(now)
+                .bind(next_due)
+                .bind(daemon)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -376,21 +384,24 @@ impl Store {
         next_due: DateTime<Utc>,
         kind: &str,
         message: &str,
+        daemon: &str,
     ) -> Result<()> {
+        let sql = format!(
+            "UPDATE accounts SET last_error_at = $2, next_due_at = $3, \
+             consecutive_failures = consecutive_failures + 1, last_error_kind = $5, last_error = $6, \
+             {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
+        );
         on_pool!(self, |p| {
-            sqlx::query(
-                "UPDATE accounts SET last_error_at = $2, next_due_at = $3, \
-                 consecutive_failures = consecutive_failures + 1, last_error_kind = $4, last_error = $5, \
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(next_due)
-            .bind(kind)
-            .bind(message)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .bind(now)
+                .bind(next_due)
+                .bind(daemon)
+                .bind(kind)
+                .bind(message)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }

@@ -161,6 +161,7 @@ pub struct Revision {
     pub description_before: Option<String>,
     pub description_after: String,
     pub created_at: DateTime<Utc>,
+    pub applied_at: Option<DateTime<Utc>>,
     pub restored_at: Option<DateTime<Utc>>,
 }
 
@@ -425,7 +426,7 @@ impl Store {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
-                 description_before, description_after, created_at, restored_at \
+                 description_before, description_after, created_at, applied_at, restored_at \
                  FROM description_revisions WHERE ($1 IS NULL OR series_id = $1) ORDER BY id DESC",
             )
             .bind(series_id)
@@ -433,6 +434,19 @@ impl Store {
             .await
         })
         .map_err(Into::into)
+    }
+
+    /// Records that the server accepted the write a revision describes.
+    pub async fn mark_revision_applied(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE description_revisions SET applied_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 
     pub async fn mark_revision_restored(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
@@ -451,7 +465,7 @@ impl Store {
         let row: Option<Revision> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
-                 description_before, description_after, created_at, restored_at \
+                 description_before, description_after, created_at, applied_at, restored_at \
                  FROM description_revisions WHERE id = $1",
             )
             .bind(id)

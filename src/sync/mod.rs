@@ -130,6 +130,9 @@ pub fn next_due(
     now + chrono::Duration::milliseconds((secs * (1.0 + jitter) * 1000.0) as i64)
 }
 
+/// Upper bound of claim batches in one pass (each account is due again only after its pass).
+const MAX_BATCHES_PER_PASS: usize = 10_000;
+
 /// How long `sync_runs` rows are kept.
 const RUN_RETENTION_DAYS: i64 = 30;
 
@@ -205,17 +208,32 @@ impl Scheduler {
         let started = Instant::now();
         let now = self.clock.now();
         let run_id = self.store.start_run(&self.daemon_id, None, now).await?;
-        let limit = (self.cfg.concurrency * 8) as i64;
-        let accounts = self
-            .store
-            .claim_due_accounts(&self.daemon_id, now, now + self.lease(), limit)
-            .await?;
-        let results: Vec<bool> = futures::stream::iter(accounts.clone())
-            .map(|a| async move { self.sync_account(&a).await })
-            .buffer_unordered(self.cfg.concurrency)
-            .collect()
-            .await;
-        let failed = results.iter().filter(|ok| !**ok).count();
+        // Claim only what can start now (one batch per free slot), so no claimed account waits
+        // in a queue while its lease runs out; batches follow each other until none is due.
+        let mut accounts = Vec::new();
+        let mut failed = 0;
+        for _ in 0..MAX_BATCHES_PER_PASS {
+            let at = self.clock.now();
+            let batch = self
+                .store
+                .claim_due_accounts(
+                    &self.daemon_id,
+                    at,
+                    at + self.lease(),
+                    self.cfg.concurrency as i64,
+                )
+                .await?;
+            if batch.is_empty() {
+                break;
+            }
+            let results: Vec<bool> = futures::stream::iter(batch.clone())
+                .map(|a| async move { self.sync_account(&a).await })
+                .buffer_unordered(self.cfg.concurrency)
+                .collect()
+                .await;
+            failed += results.iter().filter(|ok| !**ok).count();
+            accounts.extend(batch);
+        }
         let summary = PassSummary {
             accounts: accounts.len(),
             failed,
@@ -348,7 +366,7 @@ impl Scheduler {
                     .await;
                 r.and(
                     self.store
-                        .record_account_success(account.id, done, next)
+                        .record_account_success(account.id, done, next, &self.daemon_id)
                         .await,
                 )
             }
@@ -368,7 +386,14 @@ impl Scheduler {
                     .await;
                 let r = r.and(
                     self.store
-                        .record_account_failure(account.id, done, next, e.kind(), &msg)
+                        .record_account_failure(
+                            account.id,
+                            done,
+                            next,
+                            e.kind(),
+                            &msg,
+                            &self.daemon_id,
+                        )
                         .await,
                 );
                 if matches!(e, PassError::Unauthorized(_)) {

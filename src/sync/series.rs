@@ -49,15 +49,24 @@ pub struct SeriesStep<'a> {
     pub format: Format,
     pub manager_name: &'a str,
     pub now: DateTime<Utc>,
+    /// A preview (`sync --dry-run`): nothing is closed or absorbed into the store.
+    pub read_only: bool,
 }
 
 /// How far back a pass looks for occurrences that ended (the daemon may have been stopped).
 const CLOSE_LOOKBACK_DAYS: i64 = 120;
+/// How far ahead occurrences are expanded: beyond the agenda look-ahead, so an occurrence moved
+/// weeks later is still found by its original start (and not taken for a cancelled one).
+const EXPAND_AHEAD_DAYS: i64 = 370;
+/// A meeting is closed this long after its end: ticks and notes typed while it overruns, or
+/// right after it, still reach its history.
+const CLOSE_GRACE_HOURS: i64 = 2;
 
 impl SeriesStep<'_> {
     fn window(&self, series: &Series, default_tz: Tz) -> Result<Vec<Occurrence>, SeriesError> {
         let from = self.now - chrono::Duration::days(CLOSE_LOOKBACK_DAYS);
-        let to = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));
+        let ahead = EXPAND_AHEAD_DAYS.max(i64::from(self.cfg.lookahead_days));
+        let to = self.now + chrono::Duration::days(ahead);
         crate::ics::expand(series, from, to, default_tz)
             .map_err(|e| SeriesError::Expand(e.to_string()))
     }
@@ -72,10 +81,14 @@ impl SeriesStep<'_> {
         may_write: bool,
     ) -> Result<NextAction, SeriesError> {
         let occurrences = self.window(series, default_tz)?;
-        self.close_ended(row, &occurrences).await?;
+        if !self.read_only {
+            self.close_ended(row, &occurrences).await?;
+        }
+        let horizon = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));
         let Some(next) = occurrences
             .iter()
             .find(|o| o.end > self.now && o.status != OccurrenceStatus::Cancelled)
+            .filter(|o| o.start <= horizon)
         else {
             return Ok(NextAction::Nothing);
         };
@@ -113,20 +126,18 @@ impl SeriesStep<'_> {
                     .await?;
             }
         }
-        for occ in self.store.ended_open_occurrences(row.id, self.now).await? {
+        let ended_by = self.now - chrono::Duration::hours(CLOSE_GRACE_HOURS);
+        for occ in self.store.ended_open_occurrences(row.id, ended_by).await? {
             let current = occurrences
                 .iter()
                 .find(|o| o.original_start == occ.original_start);
             let outcome = match current.map(|o| o.status) {
                 // Gone from the expansion (EXDATE) or cancelled: not held.
                 None | Some(OccurrenceStatus::Cancelled) => MeetingOutcome::Cancelled,
-                Some(OccurrenceStatus::Moved) => MeetingOutcome::Moved,
-                Some(OccurrenceStatus::Scheduled) => MeetingOutcome::Held,
+                // Moved in time, and its new end has passed: it took place.
+                Some(OccurrenceStatus::Moved | OccurrenceStatus::Scheduled) => MeetingOutcome::Held,
             };
-            let description = current
-                .and_then(|o| o.description.clone())
-                .unwrap_or_default();
-            self.close_one(row, &occ, outcome, &description).await?;
+            self.close_one(row, &occ, outcome, current).await?;
         }
         Ok(())
     }
@@ -136,19 +147,38 @@ impl SeriesStep<'_> {
         row: &SeriesRow,
         occ: &OccurrenceRow,
         outcome: MeetingOutcome,
-        description: &str,
+        current: Option<&Occurrence>,
     ) -> Result<(), SeriesError> {
+        let description = current
+            .and_then(|o| o.description.clone())
+            .unwrap_or_default();
         let (written, _) = self.store.occurrence_agenda(occ.id).await?;
-        let parsed = agenda::parse_block(description, self.format, self.cfg.max_description_bytes)
-            .unwrap_or(None);
         let mut final_agenda = None;
-        if let (Some(w), Some(p)) = (&written, &parsed) {
-            let items = self.store.agenda_items(row.id, occ.id).await?;
-            let plan = agenda::plan_absorb(&items, w, p);
-            self.store
-                .apply_absorb(row.id, occ.id, &plan, self.now)
-                .await?;
-            final_agenda = Some(description[p.span.clone()].to_string());
+        match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
+            Ok(Some(p)) => {
+                // No record of writing it (a crash right after the write): compare with a render
+                // that shows no items, so nothing in the block is taken as deleted.
+                let base = match (&written, current) {
+                    (Some(w), _) => Some(w.clone()),
+                    (None, Some(o)) => Some(self.render(row, o, occ).await?.without_items()),
+                    (None, None) => None,
+                };
+                if let Some(base) = base {
+                    let items = self.store.agenda_items(row.id, occ.id).await?;
+                    let plan = agenda::plan_absorb(&items, &base, &p);
+                    self.store
+                        .apply_absorb(row.id, occ.id, &plan, self.now)
+                        .await?;
+                }
+                final_agenda = Some(description[p.span.clone()].to_string());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // Unreadable at close (damaged markers, too large): keep what it said verbatim
+                // as the snapshot, so nothing typed there is lost from the history.
+                tracing::warn!(series = row.id, error = %e, "final block unreadable; kept verbatim");
+                final_agenda = Some(description.clone());
+            }
         }
         let items = self.store.agenda_items(row.id, occ.id).await?;
         let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
@@ -214,9 +244,11 @@ impl SeriesStep<'_> {
                 };
                 let items = self.store.agenda_items(row.id, occ.id).await?;
                 let plan = agenda::plan_absorb(&items, &base, &parsed);
-                self.store
-                    .apply_absorb(row.id, occ.id, &plan, self.now)
-                    .await?;
+                if !self.read_only {
+                    self.store
+                        .apply_absorb(row.id, occ.id, &plan, self.now)
+                        .await?;
+                }
             }
             Ok(None) => {}
             Err(e) => {
@@ -237,7 +269,7 @@ impl SeriesStep<'_> {
             self.cfg.max_description_bytes,
         ) {
             Ok(WriteDecision::Unchanged) => {
-                if written.as_ref() != Some(&block) {
+                if !self.read_only && written.as_ref() != Some(&block) {
                     self.store.set_written_block(occ.id, &block).await?;
                 }
                 Ok(NextAction::UpToDate)

@@ -154,7 +154,7 @@ async fn success_and_failure_schedule_the_account_and_keep_the_error_kind() {
             .unwrap();
         let next = now + Duration::seconds(120);
         store
-            .record_account_failure(id, now, next, "timeout", "no answer in 30 s")
+            .record_account_failure(id, now, next, "timeout", "no answer in 30 s", "d")
             .await
             .unwrap();
         let a = store.get_account(id).await.unwrap();
@@ -170,7 +170,7 @@ async fn success_and_failure_schedule_the_account_and_keep_the_error_kind() {
                 .is_empty()
         );
         store
-            .record_account_success(id, next, next + Duration::seconds(60))
+            .record_account_success(id, next, next + Duration::seconds(60), "d")
             .await
             .unwrap();
         let a = store.get_account(id).await.unwrap();

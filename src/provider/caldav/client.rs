@@ -521,8 +521,10 @@ impl CalDavClient {
         Ok(ms.responses.first().and_then(MsResponse::etag))
     }
 
-    /// PUT under a precondition. Returns the new etag: from the answer when the server sends
-    /// one, else read back with PROPFIND (Cyrus never sends one; DAViCal only sometimes).
+    /// PUT under a precondition. Returns the new etag when the server sends one (Cyrus never
+    /// does; DAViCal only when it stored the body unchanged). Without one, the caller must not
+    /// pair our body with an etag read later: someone may have written in between, and the
+    /// server may have rewritten what we sent. Caching "no etag" makes the next pass re-read it.
     pub async fn put(&self, url: &Url, body: Vec<u8>, pre: &Precondition) -> Result<Option<Etag>> {
         let cond = match pre {
             Precondition::Create => ("If-None-Match", "*".to_string()),
@@ -536,10 +538,7 @@ impl CalDavClient {
         if !status.is_success() {
             return Err(Self::status_error("PUT", url, status, &resp));
         }
-        match etag_header(&h) {
-            Some(e) => Ok(Some(e)),
-            None => self.etag(url).await,
-        }
+        Ok(etag_header(&h))
     }
 
     /// DELETE under `If-Match`.

@@ -40,6 +40,10 @@ pub struct FetchReport {
 
 /// A resource as the cache keeps it: UID, summary and first start read from the ICS.
 pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<CachedEvent, String> {
+    if body.contains(&0) {
+        // Not text (and PostgreSQL cannot store it as such): refused for this resource only.
+        return Err("the resource contains a NUL byte".into());
+    }
     let cal = crate::ics::parse(body).map_err(|e| e.to_string())?;
     let series = cal.series.first().ok_or("no VEVENT in the resource")?;
     let rep = series.representative();
@@ -132,9 +136,19 @@ async fn full(
         ..FetchReport::default()
     };
     let (listing, token, ctag) = match client.sync_collection(url, None).await {
-        Ok(changes) => {
-            let listing: Vec<(Url, Option<Etag>)> = changes.changed;
-            (listing, changes.token, None)
+        Ok(mut changes) => {
+            // A server may cut a long first listing short (507): ask on from its token until
+            // the listing is complete, before anything is taken as deleted.
+            let mut listing: Vec<(Url, Option<Etag>)> = std::mem::take(&mut changes.changed);
+            let mut token = changes.token.clone();
+            let mut rounds = 0;
+            while changes.truncated && rounds < 100 {
+                rounds += 1;
+                changes = client.sync_collection(url, token.as_deref()).await?;
+                listing.append(&mut changes.changed);
+                token = changes.token.clone().or(token);
+            }
+            (listing, token, None)
         }
         // No sync-collection here (old servers): fall back to ctag + etag listing.
         Err(DavError::Status { status, .. }) if (400..500).contains(&status) || status == 501 => {

@@ -100,38 +100,61 @@ impl CaldavSyncer {
             .list_calendars(account.id)
             .await
             .map_err(internal)?;
+        let mut failure: Option<PassError> = None;
         for cal in calendars.iter().filter(|c| c.enabled) {
-            let report = fetch_calendar(&client, &self.store, cal, now).await?;
-            stats.events_seen += report.changed.len() as i64;
-            for remote_id in &report.changed {
-                if let Err(e) = self.redetect(cal, remote_id, &owner, now).await {
-                    warn!(calendar = cal.id, resource = %remote_id, error = %e, "detection failed");
-                }
-            }
-            if report.suspicious_empty {
-                // Guarantee 7: an empty answer is not "every meeting was deleted".
-                return Err(PassError::Transient {
-                    kind: "empty_listing",
-                    message: format!(
-                        "calendar {} came back empty; nothing was changed",
-                        cal.remote_id
-                    ),
-                });
-            }
-            self.agendas(&client, cal, &owner, now, &mut stats).await?;
-            if !report.changed.is_empty() || report.deleted > 0 {
-                info!(
-                    account = account.id,
-                    calendar = cal.id,
-                    changed = report.changed.len(),
-                    deleted = report.deleted,
-                    full = report.full,
-                    "calendar updated"
-                );
+            // One calendar's trouble is recorded and the account's other calendars go on.
+            if let Err(e) = self
+                .calendar_pass(&client, cal, &owner, now, &mut stats)
+                .await
+            {
+                warn!(account = account.id, calendar = cal.id, error = %e, "calendar pass failed");
+                failure.get_or_insert(e);
             }
         }
         stats.requests = client.request_count() as i64;
-        Ok(stats)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(stats),
+        }
+    }
+
+    async fn calendar_pass(
+        &self,
+        client: &CalDavClient,
+        cal: &Calendar,
+        owner: &Owner,
+        now: DateTime<Utc>,
+        stats: &mut RunStats,
+    ) -> Result<(), PassError> {
+        let report = fetch_calendar(client, &self.store, cal, now).await?;
+        stats.events_seen += report.changed.len() as i64;
+        for remote_id in &report.changed {
+            if let Err(e) = self.redetect(cal, remote_id, owner, now).await {
+                warn!(calendar = cal.id, resource = %remote_id, error = %e, "detection failed");
+            }
+        }
+        if report.suspicious_empty {
+            // Guarantee 7: an empty answer is not "every meeting was deleted".
+            return Err(PassError::Transient {
+                kind: "empty_listing",
+                message: format!(
+                    "calendar {} came back empty; nothing was changed",
+                    cal.remote_id
+                ),
+            });
+        }
+        self.agendas(client, cal, owner, now, stats).await?;
+        if !report.changed.is_empty() || report.deleted > 0 {
+            info!(
+                account = cal.account_id,
+                calendar = cal.id,
+                changed = report.changed.len(),
+                deleted = report.deleted,
+                full = report.full,
+                "calendar updated"
+            );
+        }
+        Ok(())
     }
 
     /// Only the agenda step, from the cache as it stands (no fetch): what a pass does between its
@@ -253,6 +276,7 @@ impl CaldavSyncer {
                 format: Format::Plain,
                 manager_name: &manager,
                 now,
+                read_only: self.dry_run,
             };
             let tz = parsed.x_wr_timezone.unwrap_or(default_tz);
             let writable = may_write && row.owner_is_organizer;
@@ -260,6 +284,9 @@ impl CaldavSyncer {
                 .run(row, series, &cached.remote_id, tz, writable)
                 .await
                 .map_err(|e| match e {
+                    SeriesError::Store(s @ crate::store::StoreError::Corrupt { .. }) => {
+                        AgendaFailure::Series(s.to_string())
+                    }
                     SeriesError::Store(s) => AgendaFailure::internal(s),
                     other => AgendaFailure::Series(other.to_string()),
                 })?;
@@ -311,7 +338,8 @@ impl CaldavSyncer {
                 description_before: before,
                 description_after: description,
             };
-            self.store
+            let revision_id = self
+                .store
                 .insert_revision(&revision, now)
                 .await
                 .map_err(AgendaFailure::internal)?;
@@ -335,6 +363,10 @@ impl CaldavSyncer {
                         .set_written_block(occurrence_id, &block)
                         .await
                         .map_err(AgendaFailure::internal)?;
+                    self.store
+                        .mark_revision_applied(revision_id, now)
+                        .await
+                        .map_err(AgendaFailure::internal)?;
                     stats.writes += 1;
                     info!(series = row.id, attempt, "agenda written");
                     return Ok(());
@@ -342,10 +374,7 @@ impl CaldavSyncer {
                 Err(DavError::PreconditionFailed { .. }) => {
                     // Someone edited the invite since we read it: re-read, absorb, re-render.
                     stats.conflicts += 1;
-                    let fresh = client
-                        .get(&url)
-                        .await
-                        .map_err(|e| AgendaFailure::Pass(e.into()))?;
+                    let fresh = client.get(&url).await.map_err(AgendaFailure::dav)?;
                     let fresh = to_cached(&cached.remote_id, fresh.etag.as_ref(), &fresh.body)
                         .map_err(AgendaFailure::Series)?;
                     self.store
@@ -353,7 +382,7 @@ impl CaldavSyncer {
                         .await
                         .map_err(AgendaFailure::internal)?;
                 }
-                Err(e) => return Err(AgendaFailure::Pass(e.into())),
+                Err(e) => return Err(AgendaFailure::dav(e)),
             }
         }
         Err(AgendaFailure::Series(format!(
@@ -402,6 +431,20 @@ enum AgendaFailure {
 impl AgendaFailure {
     fn internal(e: impl std::fmt::Display) -> Self {
         AgendaFailure::Pass(internal(e))
+    }
+
+    /// A refusal about this one resource (4xx, unreadable answer) stays with its series; the
+    /// server being down or refusing us stops the account's pass.
+    fn dav(e: DavError) -> Self {
+        match e {
+            DavError::Status { status, .. } if (400..500).contains(&status) => {
+                AgendaFailure::Series(e.to_string())
+            }
+            DavError::NotFound { .. } | DavError::TooLarge { .. } | DavError::Xml { .. } => {
+                AgendaFailure::Series(e.to_string())
+            }
+            other => AgendaFailure::Pass(other.into()),
+        }
     }
 }
 

@@ -13,6 +13,8 @@ use crate::store::NewRevision;
 pub enum RestoreError {
     #[error("revision {0} does not say which occurrence it belongs to")]
     NoOccurrence(i64),
+    #[error("revision {0} is of a write the server never accepted: there is nothing to undo")]
+    NeverApplied(i64),
     #[error("{0}")]
     Other(String),
 }
@@ -29,6 +31,9 @@ pub async fn restore(
 ) -> Result<i64, RestoreError> {
     let store = &syncer.store;
     let rev = store.get_revision(id).await.map_err(other)?;
+    if rev.applied_at.is_none() {
+        return Err(RestoreError::NeverApplied(id));
+    }
     let original_start = rev.original_start.ok_or(RestoreError::NoOccurrence(id))?;
     let cal = store.get_calendar(rev.calendar_id).await.map_err(other)?;
     let account = store.get_account(cal.account_id).await.map_err(other)?;
@@ -87,6 +92,10 @@ pub async fn restore(
     let cached = to_cached(url.as_str(), new_etag.as_ref(), &body).map_err(other)?;
     store
         .upsert_event(cal.id, &cached, now)
+        .await
+        .map_err(other)?;
+    store
+        .mark_revision_applied(new_id, now)
         .await
         .map_err(other)?;
     store.mark_revision_restored(id, now).await.map_err(other)?;
