@@ -676,6 +676,54 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         "{row}"
     );
 
+    // A dry run a week ahead previews and changes nothing: the meeting is not closed by it.
+    let dry = s.cli(&[
+        "sync",
+        "--once",
+        "--dry-run",
+        "--now",
+        "2026-03-31T09:00:00Z",
+    ]);
+    assert!(dry.status.success());
+    let occ = store.list_occurrences(alice.id).await.unwrap();
+    assert!(
+        occ.iter().all(|o| o.closed_at.is_none()),
+        "a dry run closed a meeting: {occ:?}"
+    );
+
+    // An hour after the end people may still be typing into it: not closed yet.
+    s.sync("2026-03-30T09:30:00Z");
+    let occ = store.list_occurrences(alice.id).await.unwrap();
+    assert!(
+        occ.iter().all(|o| o.closed_at.is_none()),
+        "closed too early: {occ:?}"
+    );
+
+    // A write that never reached the server cannot be "restored".
+    let ghost = store
+        .insert_revision(
+            &oneonone::store::NewRevision {
+                series_id: Some(alice.id),
+                occurrence_id: None,
+                calendar_id: alice.calendar_id,
+                remote_id: s.calendar.join(ALICE).unwrap().to_string(),
+                original_start: Some(t(W1)),
+                etag_before: None,
+                description_before: Some("never written".into()),
+                description_after: "x".into(),
+            },
+            t("2026-03-30T09:40:00Z"),
+        )
+        .await
+        .unwrap();
+    let out = s.cli(&["restore", &ghost.to_string()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("never accepted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The meeting still counts as held in the history.
     s.sync("2026-03-31T09:00:00Z");
     let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
@@ -690,5 +738,103 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         "markdown",
     ]);
     assert!(String::from_utf8_lossy(&md.stdout).contains("## 2026-03-30 08:00 UTC (held)"));
+    store.close().await;
+}
+
+/// Moves one occurrence's override to new local start/end (as a client dragging it would).
+fn move_override(body: &[u8], recurrence_local: &str, new_start: &str, new_end: &str) -> Vec<u8> {
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    let mut out = Vec::new();
+    let mut in_target = false;
+    let blocks: Vec<&str> = text.split_inclusive("END:VEVENT\r\n").collect();
+    for b in &blocks {
+        if b.contains(&format!(
+            "RECURRENCE-ID;TZID=Europe/Berlin:{recurrence_local}"
+        )) {
+            in_target = true;
+            let lines: Vec<String> = b
+                .split("\r\n")
+                .map(|l| {
+                    if l.starts_with("DTSTART;") {
+                        format!("DTSTART;TZID=Europe/Berlin:{new_start}")
+                    } else if l.starts_with("DTEND;") {
+                        format!("DTEND;TZID=Europe/Berlin:{new_end}")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            out.push(lines.join("\r\n"));
+        } else {
+            out.push(b.to_string());
+        }
+    }
+    assert!(in_target, "no override for {recurrence_local} in:\n{text}");
+    out.concat().into_bytes()
+}
+
+#[tokio::test]
+async fn a_meeting_moved_weeks_later_is_not_taken_for_cancelled_and_counts_as_held() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.cli(&[
+        "connect",
+        "caldav",
+        "--url",
+        s.server.base.as_str(),
+        "--username",
+        USER,
+        "--password-env",
+        "TEST_CALDAV_PASSWORD",
+        "--owner",
+        "sam@example.com",
+        "--now",
+        "2026-03-24T12:00:00Z",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Alice drags the 30 March meeting (which carries our agenda) to 15 April.
+    let url = s.calendar.join(ALICE).unwrap();
+    let r = s.client.get(&url).await.unwrap();
+    let moved = move_override(
+        &r.body,
+        "20260330T100000",
+        "20260415T100000",
+        "20260415T103000",
+    );
+    let etag = r.etag.or(s.client.etag(&url).await.unwrap()).unwrap();
+    s.client
+        .put(&url, moved, &Precondition::Match(etag))
+        .await
+        .unwrap();
+
+    s.sync("2026-03-30T12:00:00Z");
+    let store = s.db.store().await;
+    let alice = store
+        .list_series()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.uid == "weekly-alice")
+        .unwrap();
+    let w1 = |occ: &[oneonone::store::OccurrenceRow]| {
+        occ.iter()
+            .find(|o| o.original_start == t(W1))
+            .cloned()
+            .unwrap()
+    };
+    let occ = store.list_occurrences(alice.id).await.unwrap();
+    assert!(
+        w1(&occ).closed_at.is_none(),
+        "a moved meeting was closed: {:?}",
+        w1(&occ)
+    );
+    assert_eq!(w1(&occ).start_at, t("2026-04-15T08:00:00Z"));
+
+    s.sync("2026-04-15T12:00:00Z");
+    let occ = store.list_occurrences(alice.id).await.unwrap();
+    assert_eq!(w1(&occ).status, "held", "{:?}", w1(&occ));
     store.close().await;
 }

@@ -225,3 +225,21 @@ async fn store_resources(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resource_with_a_nul_byte_is_refused_not_stored() {
+        let body = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T100000Z\r\n\
+SUMMARY:hello\0world\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let err = to_cached("/c/x.ics", None, body).unwrap_err();
+        assert!(err.contains("NUL"), "{err}");
+        let ok = body
+            .iter()
+            .map(|&b| if b == 0 { b' ' } else { b })
+            .collect::<Vec<u8>>();
+        assert_eq!(to_cached("/c/x.ics", None, &ok).unwrap().uid, "x");
+    }
+}
