@@ -8,5 +8,6 @@ mod daemon;
 mod detect;
 mod helpers;
 mod ics;
+mod interop;
 mod servers;
 mod store;
