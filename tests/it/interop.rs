@@ -15,6 +15,8 @@ fn kinds(test: &str) -> Vec<Kind> {
             "interop::{test} skipped: neither ONEONONE_INTEROP_DAVICAL nor ONEONONE_INTEROP_CYRUS \
              is set (scripts/interop sets them)"
         );
+    } else {
+        eprintln!("interop::{test} on {kinds:?}");
     }
     kinds
 }
