@@ -1,4 +1,6 @@
 //! The CalDAV path end to end with the real binary and real servers: connect once, then passes.
+//! Each scenario is a function of the server kind, so `interop` runs the same ones against DAViCal
+//! and Cyrus.
 
 use std::time::Duration;
 
@@ -9,11 +11,13 @@ use crate::helpers::{TestDb, run_cli};
 use crate::servers::{CalDavServer, Kind, PASSWORD, USER};
 
 /// A manager calendar: a weekly 1:1 in Berlin crossing the March DST change, a biweekly 1:1, a
-/// three-person weekly and a one-off.
-pub fn manager_calendar() -> Vec<(&'static str, String)> {
+/// three-person weekly and a one-off. `tag` is appended to every UID: a scheduling server (Cyrus)
+/// refuses a second event with the same UID anywhere in the user's calendars (RFC 6638
+/// unique-scheduling-object-resource), and the tests share the external servers.
+pub fn manager_calendar(tag: &str) -> Vec<(&'static str, String)> {
     let ev = |uid: &str, body: &str| {
         format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\n{body}BEGIN:VEVENT\r\nUID:{uid}\r\n\
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\n{body}BEGIN:VEVENT\r\nUID:{uid}{tag}\r\n\
              DTSTAMP:20260101T000000Z\r\n"
         )
     };
@@ -89,6 +93,8 @@ pub struct Setup {
     pub keydir: tempfile::TempDir,
     pub client: CalDavClient,
     pub calendar: url::Url,
+    /// Appended to the test data's UIDs (empty on the servers started per test).
+    pub tag: String,
 }
 
 impl Setup {
@@ -96,9 +102,21 @@ impl Setup {
         let server = CalDavServer::start(kind);
         let client =
             CalDavClient::new(USER, SecretString::from(PASSWORD), Duration::from_secs(10)).unwrap();
-        let calendar = server.calendar_url("work");
+        // A fresh name per setup: the external servers are shared by every test of the run.
+        let name = format!("work-{}", uuid::Uuid::new_v4().simple());
+        let calendar = server.calendar_url(&name);
+        let tag = if kind.is_external() {
+            format!("-{}", &name[5..13])
+        } else {
+            String::new()
+        };
         client.mkcalendar(&calendar, "Work").await.unwrap();
-        for (name, body) in manager_calendar() {
+        for (name, body) in manager_calendar(&tag) {
+            // A scheduling server would treat an event organized by someone else as an
+            // invitation copy; the shared external servers run without it.
+            if name == DANA && kind.is_external() {
+                continue;
+            }
             let url = calendar.join(name).unwrap();
             client
                 .put(&url, body.into_bytes(), &Precondition::Create)
@@ -111,7 +129,13 @@ impl Setup {
             keydir: tempfile::tempdir().unwrap(),
             client,
             calendar,
+            tag,
         }
+    }
+
+    /// The UID a test-data event has on this server.
+    pub fn uid(&self, base: &str) -> String {
+        format!("{base}{}", self.tag)
     }
 
     pub fn env(&self) -> Vec<(&'static str, String)> {
@@ -132,8 +156,10 @@ impl Setup {
         run_cli(args, &env)
     }
 
-    pub fn connect(&self) -> String {
-        let out = self.cli(&[
+    /// `connect caldav` at the server's base URL (discovery), as the manager, at `now` if given.
+    /// On a shared external server it picks this setup's calendar among the others.
+    pub fn connect_at(&self, now: Option<&str>) -> std::process::Output {
+        let mut args = vec![
             "connect",
             "caldav",
             "--url",
@@ -144,7 +170,18 @@ impl Setup {
             "TEST_CALDAV_PASSWORD",
             "--owner",
             "sam@example.com",
-        ]);
+        ];
+        if self.server.kind.is_external() {
+            args.extend(["--calendar", self.calendar.as_str()]);
+        }
+        if let Some(now) = now {
+            args.extend(["--now", now]);
+        }
+        self.cli(&args)
+    }
+
+    pub fn connect(&self) -> String {
+        let out = self.connect_at(None);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -156,50 +193,58 @@ impl Setup {
 }
 
 #[tokio::test]
-async fn connect_finds_the_one_on_ones_and_an_idle_pass_costs_one_request() {
+async fn connect_finds_the_two_one_on_ones_and_an_idle_pass_costs_one_request() {
     for kind in Kind::ALL {
-        let s = Setup::new(kind).await;
-        let text = s.connect();
-        assert!(
-            text.contains("3 recurring 1:1(s) found"),
-            "{kind:?}: {text}"
-        );
-        assert!(
-            text.contains("1:1 Alice / Sam") && text.contains("Bob <> Sam"),
-            "{kind:?}: {text}"
-        );
-        assert!(!text.contains("Team sync"), "{kind:?}: {text}");
-
-        let out = s.cli(&["sync", "--once", "--now", "2026-03-01T12:00:00Z"]);
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let store = s.db.store().await;
-        let idle = s.cli(&["sync", "--once", "--now", "2026-03-01T12:05:00Z"]);
-        assert!(idle.status.success());
-        let runs = store.recent_runs(1).await.unwrap();
-        assert_eq!(runs[0].account_id, Some(1));
-        let calendars = store.list_calendars(1).await.unwrap().len() as i64;
-        assert_eq!(
-            runs[0].stats.requests, calendars,
-            "{kind:?}: an idle pass must cost one request per calendar"
-        );
-        assert_eq!(runs[0].stats.writes, 0, "{kind:?}");
-
-        let list = s.cli(&["series", "list", "--json"]);
-        let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-        let withs: Vec<&str> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|s| s["with"].as_str())
-            .collect();
-        assert_eq!(withs.len(), 3, "{kind:?}: {v}");
-        assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
-        store.close().await;
+        connect_and_idle_pass(kind).await;
     }
+}
+
+/// Connect finds the two 1:1s (not the team meeting); the pass after an idle one costs one
+/// request per calendar and writes nothing.
+pub(crate) async fn connect_and_idle_pass(kind: Kind) {
+    let s = Setup::new(kind).await;
+    let text = s.connect();
+    // With Dana's 1:1 (organized by Dana, Sam attends) on the servers started per test.
+    let expected = if kind.is_external() { 2 } else { 3 };
+    assert!(
+        text.contains(&format!("{expected} recurring 1:1(s) found")),
+        "{kind:?}: {text}"
+    );
+    assert!(
+        text.contains("1:1 Alice / Sam") && text.contains("Bob <> Sam"),
+        "{kind:?}: {text}"
+    );
+    assert!(!text.contains("Team sync"), "{kind:?}: {text}");
+
+    let out = s.cli(&["sync", "--once", "--now", "2026-03-01T12:00:00Z"]);
+    assert!(
+        out.status.success(),
+        "{kind:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = s.db.store().await;
+    let idle = s.cli(&["sync", "--once", "--now", "2026-03-01T12:05:00Z"]);
+    assert!(idle.status.success());
+    let runs = store.recent_runs(1).await.unwrap();
+    assert_eq!(runs[0].account_id, Some(1));
+    let calendars = store.list_calendars(1).await.unwrap().len() as i64;
+    assert_eq!(
+        runs[0].stats.requests, calendars,
+        "{kind:?}: an idle pass must cost one request per calendar"
+    );
+    assert_eq!(runs[0].stats.writes, 0, "{kind:?}");
+
+    let list = s.cli(&["series", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let withs: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["with"].as_str())
+        .collect();
+    assert_eq!(withs.len(), expected, "{kind:?}: {v}");
+    assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
+    store.close().await;
 }
 
 #[tokio::test]
@@ -316,6 +361,7 @@ fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
 }
 
 const ALICE: &str = "weekly-alice.ics";
+const DANA: &str = "with-dana.ics";
 const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, the first week after the DST change
 const W2: &str = "2026-04-06T08:00:00Z";
 const W3: &str = "2026-04-13T08:00:00Z";
@@ -323,236 +369,256 @@ const W3: &str = "2026-04-13T08:00:00Z";
 #[tokio::test]
 async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {
     for kind in Kind::ALL {
-        let s = Setup::new(kind).await;
-        let team_before = s.body("team-sync.ics").await;
-        let dana_before = s.body("with-dana.ics").await;
-        let oneoff_before = s.body("one-off.ics").await;
-        let out = s.cli(&[
-            "connect",
-            "caldav",
-            "--url",
-            s.server.base.as_str(),
-            "--username",
-            USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ]);
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-
-        // First pass: agendas only in the next occurrence of the two 1:1s.
-        let alice = s.body(ALICE).await;
-        let d1 = description_at(&alice, "weekly-alice", W1);
-        assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
-        assert!(d1.contains("Alice Example goes first"), "{kind:?}: {d1}");
-        assert!(
-            d1.ends_with("\n\nAlice's own notes: keep me."),
-            "{kind:?}: user text must stay below: {d1}"
-        );
-        assert!(
-            d1.contains("Mon 30 Mar 2026, 10:00"),
-            "{kind:?}: shown in the event's zone after DST: {d1}"
-        );
-        assert_eq!(
-            description_at(&alice, "weekly-alice", W2),
-            "Alice's own notes: keep me."
-        );
-        let text = String::from_utf8_lossy(&alice);
-        assert!(
-            text.contains("X-OWN-PROPERTY:kept") && text.contains("BEGIN:VALARM"),
-            "{kind:?}: {text}"
-        );
-        let bob = s.body("biweekly-bob.ics").await;
-        assert!(
-            description_at(&bob, "biweekly-bob", "2026-03-31T14:00:00Z")
-                .contains("Bob Builder goes first"),
-            "{kind:?}"
-        );
-        assert_eq!(
-            s.body("team-sync.ics").await,
-            team_before,
-            "{kind:?}: team meeting touched"
-        );
-        assert_eq!(
-            s.body("one-off.ics").await,
-            oneoff_before,
-            "{kind:?}: one-off touched"
-        );
-        let dana_after = s.body("with-dana.ics").await;
-        assert_eq!(dana_after, dana_before, "{kind:?}: wrote into Dana's event");
-
-        // A second pass writes nothing.
-        s.sync("2026-03-24T12:05:00Z");
-        let store = s.db.store().await;
-        assert_eq!(
-            store.recent_runs(1).await.unwrap()[0].stats.writes,
-            0,
-            "{kind:?}"
-        );
-
-        // Alice adds a topic of hers and an action item in the invite.
-        s.user_edit(ALICE, "weekly-alice", W1, |d| {
-            let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
-            insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
-        })
-        .await;
-        s.sync("2026-03-25T12:00:00Z");
-        let series = store.list_series().await.unwrap();
-        let alice_series = series.iter().find(|x| x.uid == "weekly-alice").unwrap();
-        let items = store.list_items(alice_series.id, true).await.unwrap();
-        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-        assert_eq!(texts.len(), 2, "{kind:?}: {texts:?}");
-        assert!(
-            texts.contains(&"Career growth") && texts.contains(&"Prepare the Q2 plan"),
-            "{kind:?}: {texts:?}"
-        );
-
-        // The meeting is held; next week's agenda follows up on both.
-        s.sync("2026-03-31T09:00:00Z");
-        let d2 = description_at(&s.body(ALICE).await, "weekly-alice", W2);
-        assert!(d2.contains("- [ ] Prepare the Q2 plan"), "{kind:?}: {d2}");
-        assert!(d2.contains("- [ ] Career growth"), "{kind:?}: {d2}");
-        assert!(
-            d2.contains("Follow-ups from Mon 30 Mar 2026"),
-            "{kind:?}: {d2}"
-        );
-
-        // Alice ticks the action item in the invite; the week after it is gone and the other
-        // item shows its second carry.
-        s.user_edit(ALICE, "weekly-alice", W2, |d| {
-            d.replace("- [ ] Prepare the Q2 plan", "- [x] Prepare the Q2 plan")
-        })
-        .await;
-        s.sync("2026-04-07T09:00:00Z");
-        let d3 = description_at(&s.body(ALICE).await, "weekly-alice", W3);
-        assert!(
-            !d3.contains("Prepare the Q2 plan"),
-            "{kind:?}: closed item still shown: {d3}"
-        );
-        assert!(d3.contains("Career growth (carried x2)"), "{kind:?}: {d3}");
-        assert!(
-            d3.ends_with("\n\nAlice's own notes: keep me."),
-            "{kind:?}: {d3}"
-        );
-
-        let occ = store.list_occurrences(alice_series.id).await.unwrap();
-        let held: Vec<_> = occ.iter().filter(|o| o.status == "held").collect();
-        assert_eq!(held.len(), 2, "{kind:?}: {occ:?}");
-        let all = store.list_items(alice_series.id, false).await.unwrap();
-        let q2 = all
-            .iter()
-            .find(|i| i.text == "Prepare the Q2 plan")
-            .unwrap();
-        assert_eq!(
-            (q2.state.as_str(), q2.times_carried),
-            ("done", 1),
-            "{kind:?}"
-        );
-        store.close().await;
+        agendas_week_after_week(kind).await;
     }
+}
+
+/// Three weeks: agendas only in the next occurrence of each 1:1, an idle pass that writes
+/// nothing, the direct's edits read back, follow-ups carried, ticked items closed.
+pub(crate) async fn agendas_week_after_week(kind: Kind) {
+    let s = Setup::new(kind).await;
+    let team_before = s.body("team-sync.ics").await;
+    let oneoff_before = s.body("one-off.ics").await;
+    let dana_before = if kind.is_external() {
+        None
+    } else {
+        Some(s.body(DANA).await)
+    };
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{kind:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // First pass: agendas only in the next occurrence of the two 1:1s.
+    let alice = s.body(ALICE).await;
+    let d1 = description_at(&alice, &s.uid("weekly-alice"), W1);
+    assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
+    assert!(d1.contains("Alice Example goes first"), "{kind:?}: {d1}");
+    assert!(
+        d1.ends_with("\n\nAlice's own notes: keep me."),
+        "{kind:?}: user text must stay below: {d1}"
+    );
+    assert!(
+        d1.contains("Mon 30 Mar 2026, 10:00"),
+        "{kind:?}: shown in the event's zone after DST: {d1}"
+    );
+    assert_eq!(
+        description_at(&alice, &s.uid("weekly-alice"), W2),
+        "Alice's own notes: keep me."
+    );
+    let text = String::from_utf8_lossy(&alice);
+    assert!(
+        text.contains("X-OWN-PROPERTY:kept") && text.contains("BEGIN:VALARM"),
+        "{kind:?}: {text}"
+    );
+    let bob = s.body("biweekly-bob.ics").await;
+    assert!(
+        description_at(&bob, &s.uid("biweekly-bob"), "2026-03-31T14:00:00Z")
+            .contains("Bob Builder goes first"),
+        "{kind:?}"
+    );
+    assert_eq!(
+        s.body("team-sync.ics").await,
+        team_before,
+        "{kind:?}: team meeting touched"
+    );
+    assert_eq!(
+        s.body("one-off.ics").await,
+        oneoff_before,
+        "{kind:?}: one-off touched"
+    );
+    if let Some(before) = &dana_before {
+        let after = s.body(DANA).await;
+        assert_eq!(&after, before, "{kind:?}: wrote into Dana's event");
+    }
+
+    // A second pass writes nothing.
+    s.sync("2026-03-24T12:05:00Z");
+    let store = s.db.store().await;
+    assert_eq!(
+        store.recent_runs(1).await.unwrap()[0].stats.writes,
+        0,
+        "{kind:?}"
+    );
+
+    // Alice adds a topic of hers and an action item in the invite.
+    s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
+        let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
+        insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
+    })
+    .await;
+    s.sync("2026-03-25T12:00:00Z");
+    let series = store.list_series().await.unwrap();
+    let alice_series = series
+        .iter()
+        .find(|x| x.uid == s.uid("weekly-alice"))
+        .unwrap();
+    let items = store.list_items(alice_series.id, true).await.unwrap();
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(texts.len(), 2, "{kind:?}: {texts:?}");
+    assert!(
+        texts.contains(&"Career growth") && texts.contains(&"Prepare the Q2 plan"),
+        "{kind:?}: {texts:?}"
+    );
+
+    // The meeting is held; next week's agenda follows up on both.
+    s.sync("2026-03-31T09:00:00Z");
+    let d2 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W2);
+    assert!(d2.contains("- [ ] Prepare the Q2 plan"), "{kind:?}: {d2}");
+    assert!(d2.contains("- [ ] Career growth"), "{kind:?}: {d2}");
+    assert!(
+        d2.contains("Follow-ups from Mon 30 Mar 2026"),
+        "{kind:?}: {d2}"
+    );
+
+    // Alice ticks the action item in the invite; the week after it is gone and the other
+    // item shows its second carry.
+    s.user_edit(ALICE, &s.uid("weekly-alice"), W2, |d| {
+        d.replace("- [ ] Prepare the Q2 plan", "- [x] Prepare the Q2 plan")
+    })
+    .await;
+    s.sync("2026-04-07T09:00:00Z");
+    let d3 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W3);
+    assert!(
+        !d3.contains("Prepare the Q2 plan"),
+        "{kind:?}: closed item still shown: {d3}"
+    );
+    assert!(d3.contains("Career growth (carried x2)"), "{kind:?}: {d3}");
+    assert!(
+        d3.ends_with("\n\nAlice's own notes: keep me."),
+        "{kind:?}: {d3}"
+    );
+
+    let occ = store.list_occurrences(alice_series.id).await.unwrap();
+    let held: Vec<_> = occ.iter().filter(|o| o.status == "held").collect();
+    assert_eq!(held.len(), 2, "{kind:?}: {occ:?}");
+    let all = store.list_items(alice_series.id, false).await.unwrap();
+    let q2 = all
+        .iter()
+        .find(|i| i.text == "Prepare the Q2 plan")
+        .unwrap();
+    assert_eq!(
+        (q2.state.as_str(), q2.times_carried),
+        ("done", 1),
+        "{kind:?}"
+    );
+
+    let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let m = v["meetings"].as_array().unwrap();
+    assert_eq!(
+        (m[0]["status"].as_str(), m[1]["status"].as_str()),
+        (Some("held"), Some("held")),
+        "{kind:?}: {v}"
+    );
+    assert_eq!(m[1]["closed"][0], "Prepare the Q2 plan", "{kind:?}: {v}");
+    assert_eq!(
+        m[1]["carried"][0],
+        serde_json::json!(["Career growth", 2]),
+        "{kind:?}: {v}"
+    );
+    if let Some(before) = &dana_before {
+        assert_eq!(
+            &s.body(DANA).await,
+            before,
+            "{kind:?}: wrote into Dana's event"
+        );
+    }
+    store.close().await;
 }
 
 #[tokio::test]
 async fn a_concurrent_edit_between_read_and_write_keeps_both() {
     for kind in Kind::ALL {
-        let s = Setup::new(kind).await;
-        let out = s.cli(&[
-            "connect",
-            "caldav",
-            "--url",
-            s.server.base.as_str(),
-            "--username",
-            USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ]);
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-
-        // The daemon's services, as the pass builds them.
-        let env = s.env();
-        let config = oneonone::config::Config::load(&oneonone::config::Sources {
-            file: None,
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        })
-        .unwrap();
-        let services = oneonone::app::Services::open(config).await.unwrap();
-        let syncer = services.caldav();
-        let account = services.store.get_account(1).await.unwrap();
-
-        // The manager queues a topic (the agenda must change), and meanwhile Alice edits the
-        // invite: a line in the block, and text of her own outside it.
-        let series = services.store.list_series().await.unwrap();
-        let alice = series.iter().find(|x| x.uid == "weekly-alice").unwrap();
-        services
-            .store
-            .add_item(
-                alice.id,
-                "manager",
-                "Team offsite plans",
-                oneonone::store::ItemSource::Cli,
-                None,
-                t("2026-03-25T10:00:00Z"),
-            )
-            .await
-            .unwrap();
-        s.user_edit(ALICE, "weekly-alice", W1, |d| {
-            let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May");
-            format!("{d}\nPS from Alice: room 4.2")
-        })
-        .await;
-
-        // The cache still holds the old version: the write meets a 412, re-reads, merges.
-        let stats = syncer
-            .write_agendas(&account, t("2026-03-25T12:00:00Z"))
-            .await
-            .unwrap();
-        assert!(stats.conflicts >= 1, "{kind:?}: {stats:?}");
-        assert_eq!(stats.writes, 1, "{kind:?}: {stats:?}");
-        let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
-        assert!(
-            d.contains("- [ ] Vacation in May"),
-            "{kind:?}: Alice's line lost: {d}"
-        );
-        assert!(
-            d.contains("Team offsite plans"),
-            "{kind:?}: the queued topic is missing: {d}"
-        );
-        assert!(
-            d.ends_with("Alice's own notes: keep me.\nPS from Alice: room 4.2"),
-            "{kind:?}: {d}"
-        );
-
-        // Every write is reversible: the revisions hold what was replaced.
-        let revs = services.store.list_revisions(Some(alice.id)).await.unwrap();
-        assert!(
-            revs[0]
-                .description_before
-                .as_deref()
-                .unwrap()
-                .contains("PS from Alice"),
-            "{kind:?}"
-        );
-        assert_eq!(revs[0].description_after, d, "{kind:?}");
-        services.store.close().await;
+        a_concurrent_edit_keeps_both(kind).await;
     }
+}
+
+/// A user edit between the pass's read and its write: the write meets a 412, re-reads, merges,
+/// and both texts survive.
+pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
+    let s = Setup::new(kind).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{kind:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The daemon's services, as the pass builds them.
+    let env = s.env();
+    let config = oneonone::config::Config::load(&oneonone::config::Sources {
+        file: None,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    })
+    .unwrap();
+    let services = oneonone::app::Services::open(config).await.unwrap();
+    let syncer = services.caldav();
+    let account = services.store.get_account(1).await.unwrap();
+
+    // The manager queues a topic (the agenda must change), and meanwhile Alice edits the
+    // invite: a line in the block, and text of her own outside it.
+    let series = services.store.list_series().await.unwrap();
+    let alice = series
+        .iter()
+        .find(|x| x.uid == s.uid("weekly-alice"))
+        .unwrap();
+    services
+        .store
+        .add_item(
+            alice.id,
+            "manager",
+            "Team offsite plans",
+            oneonone::store::ItemSource::Cli,
+            None,
+            t("2026-03-25T10:00:00Z"),
+        )
+        .await
+        .unwrap();
+    s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
+        let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May");
+        format!("{d}\nPS from Alice: room 4.2")
+    })
+    .await;
+
+    // The cache still holds the old version: the write meets a 412, re-reads, merges.
+    let stats = syncer
+        .write_agendas(&account, t("2026-03-25T12:00:00Z"))
+        .await
+        .unwrap();
+    assert!(stats.conflicts >= 1, "{kind:?}: {stats:?}");
+    assert_eq!(stats.writes, 1, "{kind:?}: {stats:?}");
+    let d = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W1);
+    assert!(
+        d.contains("- [ ] Vacation in May"),
+        "{kind:?}: Alice's line lost: {d}"
+    );
+    assert!(
+        d.contains("Team offsite plans"),
+        "{kind:?}: the queued topic is missing: {d}"
+    );
+    assert!(
+        d.ends_with("Alice's own notes: keep me.\nPS from Alice: room 4.2"),
+        "{kind:?}: {d}"
+    );
+
+    // Every write is reversible: the revisions hold what was replaced.
+    let revs = services.store.list_revisions(Some(alice.id)).await.unwrap();
+    assert!(
+        revs[0]
+            .description_before
+            .as_deref()
+            .unwrap()
+            .contains("PS from Alice"),
+        "{kind:?}"
+    );
+    assert_eq!(revs[0].description_after, d, "{kind:?}");
+    services.store.close().await;
 }
 
 #[tokio::test]

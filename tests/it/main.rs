@@ -10,6 +10,7 @@ mod google;
 mod google_server;
 mod helpers;
 mod ics;
+mod interop;
 mod scheduler;
 mod secrets;
 mod servers;

@@ -1,5 +1,6 @@
-//! Real CalDAV servers (Radicale and Xandikos from the project's Python venv), each started on a
-//! free port with throwaway storage and stopped when the fixture drops.
+//! Real CalDAV servers: Radicale and Xandikos (from the project's Python venv), each started on a
+//! free port with throwaway storage and stopped when the fixture drops; DAViCal and Cyrus started
+//! outside the tests by `scripts/interop`, which passes their URLs in environment variables.
 
 #![allow(dead_code)]
 
@@ -17,17 +18,59 @@ pub const PASSWORD: &str = "secret";
 pub enum Kind {
     Radicale,
     Xandikos,
+    /// DAViCal 1.1 (PHP + PostgreSQL), at `$ONEONONE_INTEROP_DAVICAL`.
+    Davical,
+    /// Cyrus 3.6 httpd with the caldav module, at `$ONEONONE_INTEROP_CYRUS`.
+    Cyrus,
 }
 
 impl Kind {
+    /// The servers every test run starts itself.
     pub const ALL: [Kind; 2] = [Kind::Radicale, Kind::Xandikos];
+    /// The servers `scripts/interop` starts.
+    pub const EXTERNAL: [Kind; 2] = [Kind::Davical, Kind::Cyrus];
+
+    /// The environment variable holding an external server's base URL (None: started here).
+    pub fn env_var(self) -> Option<&'static str> {
+        match self {
+            Kind::Radicale | Kind::Xandikos => None,
+            Kind::Davical => Some("ONEONONE_INTEROP_DAVICAL"),
+            Kind::Cyrus => Some("ONEONONE_INTEROP_CYRUS"),
+        }
+    }
+
+    /// The external server's base URL, when its variable is set.
+    pub fn external_url(self) -> Option<Url> {
+        let var = self.env_var()?;
+        let value = std::env::var(var).ok().filter(|v| !v.trim().is_empty())?;
+        let mut url =
+            Url::parse(value.trim()).unwrap_or_else(|e| panic!("{var}={value:?} is no URL: {e}"));
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Some(url)
+    }
+
+    /// The external servers whose URL is set (scripts/interop sets them; empty elsewhere).
+    pub fn interop() -> Vec<Kind> {
+        Kind::EXTERNAL
+            .into_iter()
+            .filter(|k| k.external_url().is_some())
+            .collect()
+    }
+
+    pub fn is_external(self) -> bool {
+        self.env_var().is_some()
+    }
 }
 
 pub struct CalDavServer {
     pub kind: Kind,
     pub base: Url,
-    child: Child,
-    _dir: tempfile::TempDir,
+    /// The process and storage of a server started here (None for an external one).
+    child: Option<Child>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn venv_bin(name: &str) -> PathBuf {
@@ -52,7 +95,22 @@ fn free_port() -> u16 {
 }
 
 impl CalDavServer {
+    /// Starts a local server, or points at the external one named by its environment variable.
     pub fn start(kind: Kind) -> Self {
+        if kind.is_external() {
+            let base = kind.external_url().unwrap_or_else(|| {
+                panic!(
+                    "{kind:?}: set {} (scripts/interop does)",
+                    kind.env_var().unwrap_or_default()
+                )
+            });
+            return Self {
+                kind,
+                base,
+                child: None,
+                _dir: None,
+            };
+        }
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let d = dir.path();
@@ -71,6 +129,7 @@ impl CalDavServer {
                     .args(["--logging-level", "warning"]);
                 c
             }
+            Kind::Davical | Kind::Cyrus => unreachable!("external servers return above"),
             Kind::Xandikos => {
                 let mut c = Command::new(venv_bin("xandikos"));
                 c.arg("serve")
@@ -102,8 +161,8 @@ impl CalDavServer {
         Self {
             kind,
             base,
-            child,
-            _dir: dir,
+            child: Some(child),
+            _dir: Some(dir),
         }
     }
 
@@ -112,6 +171,12 @@ impl CalDavServer {
         match self.kind {
             Kind::Radicale => self.base.join(&format!("/{USER}/")).unwrap(),
             Kind::Xandikos => self.base.join(&format!("/{USER}/calendars/")).unwrap(),
+            // Relative: DAViCal lives under its script, `/caldav.php/`.
+            Kind::Davical => self.base.join(&format!("{USER}/")).unwrap(),
+            Kind::Cyrus => self
+                .base
+                .join(&format!("/dav/calendars/user/{USER}/"))
+                .unwrap(),
         }
     }
 
@@ -122,8 +187,10 @@ impl CalDavServer {
 
 impl Drop for CalDavServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -160,8 +227,8 @@ impl CalDavServer {
         Self {
             kind: Kind::Radicale,
             base,
-            child,
-            _dir: dir,
+            child: Some(child),
+            _dir: Some(dir),
         }
     }
 }

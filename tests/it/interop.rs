@@ -1,0 +1,43 @@
+//! The CalDAV scenarios of `caldav_sync` against DAViCal and Cyrus, which `scripts/interop`
+//! installs, starts and names in `ONEONONE_INTEROP_DAVICAL` / `ONEONONE_INTEROP_CYRUS`. Without
+//! those variables each test says it was skipped and passes, so a plain `cargo test` stays green.
+
+use crate::caldav_sync::{
+    a_concurrent_edit_keeps_both, agendas_week_after_week, connect_and_idle_pass,
+};
+use crate::servers::Kind;
+
+/// The external servers to run against; prints the skip when there are none.
+fn kinds(test: &str) -> Vec<Kind> {
+    let kinds = Kind::interop();
+    if kinds.is_empty() {
+        eprintln!(
+            "interop::{test} skipped: neither ONEONONE_INTEROP_DAVICAL nor ONEONONE_INTEROP_CYRUS \
+             is set (scripts/interop sets them)"
+        );
+    } else {
+        eprintln!("interop::{test} on {kinds:?}");
+    }
+    kinds
+}
+
+#[tokio::test]
+async fn interop_connect_and_idle_pass() {
+    for kind in kinds("interop_connect_and_idle_pass") {
+        connect_and_idle_pass(kind).await;
+    }
+}
+
+#[tokio::test]
+async fn interop_agendas_week_after_week() {
+    for kind in kinds("interop_agendas_week_after_week") {
+        agendas_week_after_week(kind).await;
+    }
+}
+
+#[tokio::test]
+async fn interop_a_concurrent_edit_keeps_both() {
+    for kind in kinds("interop_a_concurrent_edit_keeps_both") {
+        a_concurrent_edit_keeps_both(kind).await;
+    }
+}
