@@ -541,6 +541,25 @@ impl CalDavClient {
         Ok(etag_header(&h))
     }
 
+    /// PUT under a precondition, then what the server now holds with its etag: our body with the
+    /// etag the PUT answered, or (when it answered none, as Cyrus does) a GET of the resource, so
+    /// body and etag always belong together.
+    pub async fn put_and_read(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        pre: &Precondition,
+    ) -> Result<Resource> {
+        match self.put(url, body.clone(), pre).await? {
+            Some(etag) => Ok(Resource {
+                url: url.clone(),
+                etag: Some(etag),
+                body,
+            }),
+            None => self.get(url).await,
+        }
+    }
+
     /// DELETE under `If-Match`.
     pub async fn delete(&self, url: &Url, etag: &Etag) -> Result<()> {
         let (status, _, body) = self

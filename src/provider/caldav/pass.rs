@@ -344,16 +344,29 @@ impl CaldavSyncer {
                 .await
                 .map_err(AgendaFailure::internal)?;
             let url = Url::parse(&cached.remote_id).map_err(AgendaFailure::internal)?;
-            let etag =
-                cached.etag.clone().map(Etag).ok_or_else(|| {
-                    AgendaFailure::Series("no etag known for the resource".into())
-                })?;
+            let Some(etag) = cached.etag.clone().map(Etag) else {
+                // No etag to write under: read the resource (body and etag together) and
+                // plan again from what it holds.
+                let fresh = client.get(&url).await.map_err(AgendaFailure::dav)?;
+                if fresh.etag.is_none() {
+                    return Err(AgendaFailure::Series(
+                        "the server gives no etag for the resource".into(),
+                    ));
+                }
+                let fresh = to_cached(&cached.remote_id, fresh.etag.as_ref(), &fresh.body)
+                    .map_err(AgendaFailure::Series)?;
+                self.store
+                    .upsert_event(cal.id, &fresh, now)
+                    .await
+                    .map_err(AgendaFailure::internal)?;
+                continue;
+            };
             match client
-                .put(&url, body.clone(), &Precondition::Match(etag))
+                .put_and_read(&url, body, &Precondition::Match(etag))
                 .await
             {
-                Ok(new_etag) => {
-                    let fresh = to_cached(&cached.remote_id, new_etag.as_ref(), &body)
+                Ok(stored) => {
+                    let fresh = to_cached(&cached.remote_id, stored.etag.as_ref(), &stored.body)
                         .map_err(AgendaFailure::Series)?;
                     self.store
                         .upsert_event(cal.id, &fresh, now)

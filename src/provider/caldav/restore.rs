@@ -85,11 +85,11 @@ pub async fn restore(
             .map_err(other)?
             .ok_or_else(|| other("the server gives no etag"))?,
     };
-    let new_etag = client
-        .put(&url, body.clone(), &Precondition::Match(etag))
+    let stored = client
+        .put_and_read(&url, body, &Precondition::Match(etag))
         .await
         .map_err(other)?;
-    let cached = to_cached(url.as_str(), new_etag.as_ref(), &body).map_err(other)?;
+    let cached = to_cached(url.as_str(), stored.etag.as_ref(), &stored.body).map_err(other)?;
     store
         .upsert_event(cal.id, &cached, now)
         .await
