@@ -14,6 +14,9 @@ use super::client::{CalDavClient, DavError, Resource};
 use crate::model::Etag;
 use crate::store::{CachedEvent, Calendar, Store, StoreError};
 
+/// How often a calendar gets a full comparison with the cache.
+const FULL_RESYNC_HOURS: i64 = 24;
+
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(transparent)]
@@ -73,7 +76,13 @@ pub async fn fetch_calendar(
     now: DateTime<Utc>,
 ) -> Result<FetchReport, FetchError> {
     let url = Url::parse(&cal.remote_id).map_err(|_| FetchError::BadUrl(cal.remote_id.clone()))?;
-    if let Some(token) = cal.sync_token.as_deref() {
+    // Once a day the whole listing is compared with the cache even when the token is accepted:
+    // some servers (DAViCal) answer an unknown token with a plain listing that cannot show
+    // deletions, so only a full comparison catches those. It costs the same single request.
+    let reconcile = cal
+        .last_full_sync_at
+        .is_none_or(|t| now - t > chrono::Duration::hours(FULL_RESYNC_HOURS));
+    if let Some(token) = cal.sync_token.as_deref().filter(|_| !reconcile) {
         match incremental(client, store, cal, &url, token, now).await {
             Err(FetchError::Dav(DavError::InvalidSyncToken { .. })) => {
                 warn!(calendar = cal.id, "sync token rejected; full resync");
