@@ -346,7 +346,7 @@ impl Setup {
     }
 }
 
-fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
+pub(crate) fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
     let mut out = Vec::new();
     let mut done = false;
     for l in text.split('\n') {
@@ -360,11 +360,11 @@ fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
     out.join("\n")
 }
 
-const ALICE: &str = "weekly-alice.ics";
+pub(crate) const ALICE: &str = "weekly-alice.ics";
 const DANA: &str = "with-dana.ics";
-const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, the first week after the DST change
-const W2: &str = "2026-04-06T08:00:00Z";
-const W3: &str = "2026-04-13T08:00:00Z";
+pub(crate) const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, the first week after the DST change
+pub(crate) const W2: &str = "2026-04-06T08:00:00Z";
+pub(crate) const W3: &str = "2026-04-13T08:00:00Z";
 
 #[tokio::test]
 async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {

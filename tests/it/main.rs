@@ -6,6 +6,7 @@ mod caldav_client;
 mod caldav_sync;
 mod daemon;
 mod detect;
+mod faults;
 mod google;
 mod google_server;
 mod helpers;

@@ -450,7 +450,10 @@ impl AgendaFailure {
     /// server being down or refusing us stops the account's pass.
     fn dav(e: DavError) -> Self {
         match e {
-            DavError::Status { status, .. } if (400..500).contains(&status) => {
+            // 408 and 429 say "later", not "never": the whole pass is retried with backoff.
+            DavError::Status { status, .. }
+                if (400..500).contains(&status) && status != 408 && status != 429 =>
+            {
                 AgendaFailure::Series(e.to_string())
             }
             DavError::NotFound { .. } | DavError::TooLarge { .. } | DavError::Xml { .. } => {

@@ -1,0 +1,214 @@
+//! Fault injection between the daemon and a real CalDAV server: a share of requests fails (500,
+//! 503, 429 with Retry-After, a delay past the request timeout, or an answer lost after the
+//! server acted on it). Weeks of passes through it end exactly where they end without faults.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::caldav_sync::{ALICE, Setup, W1, W2, W3, description_at, insert_after};
+use crate::servers::Kind;
+
+/// When `enabled`, every fifth request fails (20 %), cycling through the kinds of fault, so a
+/// run is reproducible and every kind occurs.
+#[derive(Clone)]
+struct Proxy {
+    upstream: url::Url,
+    permille: Arc<AtomicU32>,
+    seen: Arc<AtomicU32>,
+    http: reqwest::Client,
+}
+
+async fn forward(
+    p: &Proxy,
+    method: &axum::http::Method,
+    uri: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let url = p.upstream.join(uri).unwrap();
+    let mut req = p.http.request(
+        reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
+        url,
+    );
+    for name in [
+        "authorization",
+        "depth",
+        "content-type",
+        "if-match",
+        "if-none-match",
+    ] {
+        if let Some(v) = headers.get(name) {
+            req = req.header(name, v.as_bytes());
+        }
+    }
+    let resp = match req.body(body.to_vec()).send().await {
+        Ok(r) => r,
+        Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+    let mut out = HeaderMap::new();
+    for name in ["etag", "content-type"] {
+        if let Some(v) = resp.headers().get(name) {
+            out.insert(name, v.as_bytes().try_into().unwrap());
+        }
+    }
+    let bytes = resp.bytes().await.unwrap_or_default();
+    (status, out, bytes).into_response()
+}
+
+async fn handle(State(p): State<Proxy>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_string();
+    let fault = if p.permille.load(Ordering::Relaxed) > 0 {
+        let k = p.seen.fetch_add(1, Ordering::Relaxed);
+        (k % 5 == 2).then_some((k / 5) % 5)
+    } else {
+        None
+    };
+    match fault {
+        Some(0) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Some(1) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Some(2) => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response(),
+        Some(3) => {
+            // Slower than the daemon's request timeout.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            forward(&p, &parts.method, &uri, &parts.headers, body).await
+        }
+        Some(_) => {
+            // The server acts, the answer is lost.
+            let _ = forward(&p, &parts.method, &uri, &parts.headers, body).await;
+            StatusCode::BAD_GATEWAY.into_response()
+        }
+        None => forward(&p, &parts.method, &uri, &parts.headers, body).await,
+    }
+}
+
+async fn start_proxy(upstream: url::Url, permille: Arc<AtomicU32>) -> url::Url {
+    let p = Proxy {
+        upstream,
+        permille,
+        seen: Arc::new(AtomicU32::new(0)),
+        http: reqwest::Client::new(),
+    };
+    let app = axum::Router::new().fallback(handle).with_state(p);
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap()
+}
+
+/// Runs `sync --once` at `now` until a pass succeeds (each failure is a fault the next pass
+/// must recover from); returns how many attempts it took.
+fn sync_until_ok(s: &Setup, extra: &[(&str, &str)], now: &str) -> usize {
+    for attempt in 1..=40 {
+        let env = s.env();
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(extra);
+        let out = crate::helpers::run_cli(&["sync", "--once", "--now", now], &env);
+        if out.status.success() {
+            return attempt;
+        }
+    }
+    panic!("no successful pass at {now} in 40 attempts");
+}
+
+/// The multi-week story of the scenario test; returns what the calendar and history say at the end.
+async fn weeks(
+    s: &Setup,
+    via: &url::Url,
+    faults: &AtomicU32,
+    permille: u32,
+) -> (String, String, usize) {
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = crate::helpers::run_cli(
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            via.as_str(),
+            "--username",
+            crate::servers::USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ],
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    faults.store(permille, Ordering::Relaxed);
+    let timeout = [("ONEONONE__SYNC__REQUEST_TIMEOUT_SECS", "2")];
+    let mut attempts = 0;
+    attempts += sync_until_ok(s, &timeout, "2026-03-24T12:05:00Z");
+    s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
+        let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
+        insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
+    })
+    .await;
+    attempts += sync_until_ok(s, &timeout, "2026-03-25T12:00:00Z");
+    attempts += sync_until_ok(s, &timeout, "2026-03-31T09:00:00Z");
+    s.user_edit(ALICE, &s.uid("weekly-alice"), W2, |d| {
+        d.replace("- [ ] Prepare the Q2 plan", "- [x] Prepare the Q2 plan")
+    })
+    .await;
+    attempts += sync_until_ok(s, &timeout, "2026-04-07T09:00:00Z");
+    faults.store(0, Ordering::Relaxed);
+    let d3 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W3);
+    let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
+    (
+        d3,
+        String::from_utf8_lossy(&h.stdout).into_owned(),
+        attempts,
+    )
+}
+
+// Multi-threaded: the CLI runs as a blocking child process while the proxy serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weeks_of_passes_through_twenty_percent_faults_end_as_without_faults() {
+    let clean = Setup::new(Kind::Radicale).await;
+    let off = Arc::new(AtomicU32::new(0));
+    let via_clean = start_proxy(clean.server.base.clone(), off.clone()).await;
+    let (d_clean, h_clean, clean_attempts) = weeks(&clean, &via_clean, &off, 0).await;
+    assert_eq!(clean_attempts, 4, "no faults, no retries");
+
+    let faulty = Setup::new(Kind::Radicale).await;
+    let rate = Arc::new(AtomicU32::new(0));
+    let via = start_proxy(faulty.server.base.clone(), rate.clone()).await;
+    let (d_faulty, h_faulty, attempts) = weeks(&faulty, &via, &rate, 200).await;
+    eprintln!("passes needed with faults: {attempts}");
+    // No series may be left with an error the faults caused.
+    let list = faulty.cli(&["series", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    for row in v.as_array().unwrap() {
+        assert!(row["last_error"].is_null(), "{row}");
+    }
+    assert!(
+        attempts > 5,
+        "the faults never hit ({attempts} attempts): the test proves nothing"
+    );
+    assert_eq!(d_faulty, d_clean, "the invite differs after faults");
+    assert_eq!(h_faulty, h_clean, "the history differs after faults");
+    // Exactly one agenda block, and the user's own text, in the invite.
+    assert_eq!(d_faulty.matches("── oneonone agenda").count(), 1);
+    assert!(d_faulty.ends_with("Alice's own notes: keep me."));
+}
