@@ -273,6 +273,21 @@ impl Store {
         })
     }
 
+    /// Forgets which block was written into an occurrence (after a restore put an older block
+    /// back): the next pass then reads that block without taking any item as deleted.
+    pub async fn forget_written_block(&self, occurrence_id: i64) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE occurrences SET written_block = NULL, agenda_hash = NULL WHERE id = $1",
+            )
+            .bind(occurrence_id)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// Remembers the block written into an occurrence (after the write succeeded).
     pub async fn set_written_block(&self, occurrence_id: i64, block: &RenderedBlock) -> Result<()> {
         let json = serde_json::to_string(block).expect("block serializes");

@@ -904,3 +904,64 @@ async fn a_meeting_moved_weeks_later_is_not_taken_for_cancelled_and_counts_as_he
     assert_eq!(w1(&occ).status, "held", "{:?}", w1(&occ));
     store.close().await;
 }
+
+#[tokio::test]
+async fn restoring_an_older_agenda_drops_no_item() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (topic, now) in [
+        ("Budget review", "2026-03-24T12:05:00Z"),
+        ("Second topic", "2026-03-24T12:10:00Z"),
+    ] {
+        let add = s.cli(&["item", "add", "--with", "alice@example.com", topic]);
+        assert!(
+            add.status.success(),
+            "{}",
+            String::from_utf8_lossy(&add.stderr)
+        );
+        s.sync(now);
+    }
+    let store = s.db.store().await;
+    let alice = store
+        .list_series()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.uid == "weekly-alice")
+        .unwrap();
+    let newest = store
+        .list_revisions(Some(alice.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    assert!(newest.description_after.contains("Second topic"));
+    let out = s.cli(&["restore", &newest.id.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(
+        restored.contains("Budget review") && !restored.contains("Second topic"),
+        "{restored}"
+    );
+
+    // The next pass reads the older block without taking "Second topic" as deleted.
+    s.sync("2026-03-24T12:15:00Z");
+    let open = store.list_items(alice.id, true).await.unwrap();
+    let texts: Vec<&str> = open.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["Budget review", "Second topic"],
+        "an item was dropped by the restore"
+    );
+    store.close().await;
+}

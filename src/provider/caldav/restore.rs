@@ -98,6 +98,18 @@ pub async fn restore(
         .mark_revision_applied(new_id, now)
         .await
         .map_err(other)?;
+    // The restored text holds an older agenda block: compared with the newer block we wrote, it
+    // would read as "items deleted". Forget the written block so it is read as found. (Without a
+    // block, the record stays: the daemon then knows its block was removed and does not re-add it.)
+    let restored_has_block = crate::agenda::parse_block(
+        rev.description_before.as_deref().unwrap_or_default(),
+        crate::agenda::Format::Plain,
+        usize::MAX,
+    )
+    .is_ok_and(|b| b.is_some());
+    if let (true, Some(occ)) = (restored_has_block, rev.occurrence_id) {
+        store.forget_written_block(occ).await.map_err(other)?;
+    }
     store.mark_revision_restored(id, now).await.map_err(other)?;
     Ok(new_id)
 }
