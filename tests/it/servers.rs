@@ -86,6 +86,20 @@ fn venv_bin(name: &str) -> PathBuf {
     path
 }
 
+/// Radicale on `port` with its users file and storage in `d`.
+fn radicale_command(d: &std::path::Path, port: u16) -> Command {
+    let mut c = Command::new(venv_bin("python"));
+    c.args(["-m", "radicale", "--config", "", "--server-hosts"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--auth-type", "htpasswd", "--auth-htpasswd-filename"])
+        .arg(d.join("users"))
+        .args(["--auth-htpasswd-encryption", "plain", "--auth-delay", "0"])
+        .arg("--storage-filesystem-folder")
+        .arg(d.join("collections"))
+        .args(["--logging-level", "warning"]);
+    c
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -118,16 +132,7 @@ impl CalDavServer {
             Kind::Radicale => {
                 std::fs::write(d.join("users"), format!("{USER}:{PASSWORD}\nbob:secret\n"))
                     .unwrap();
-                let mut c = Command::new(venv_bin("python"));
-                c.args(["-m", "radicale", "--config", "", "--server-hosts"])
-                    .arg(format!("127.0.0.1:{port}"))
-                    .args(["--auth-type", "htpasswd", "--auth-htpasswd-filename"])
-                    .arg(d.join("users"))
-                    .args(["--auth-htpasswd-encryption", "plain", "--auth-delay", "0"])
-                    .arg("--storage-filesystem-folder")
-                    .arg(d.join("collections"))
-                    .args(["--logging-level", "warning"]);
-                c
+                radicale_command(d, port)
             }
             Kind::Davical | Kind::Cyrus => unreachable!("external servers return above"),
             Kind::Xandikos => {
@@ -144,6 +149,11 @@ impl CalDavServer {
                 c
             }
         };
+        Self::launch(kind, &mut cmd, port, dir)
+    }
+
+    /// Starts `cmd` and waits until it listens on `port`.
+    fn launch(kind: Kind, cmd: &mut Command, port: u16, dir: tempfile::TempDir) -> Self {
         let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -199,36 +209,9 @@ impl CalDavServer {
     pub fn radicale_with_users(users: &[(String, String)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let d = dir.path();
         let lines: String = users.iter().map(|(u, p)| format!("{u}:{p}\n")).collect();
-        std::fs::write(d.join("users"), lines).unwrap();
-        let child = Command::new(venv_bin("python"))
-            .args(["-m", "radicale", "--config", "", "--server-hosts"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["--auth-type", "htpasswd", "--auth-htpasswd-filename"])
-            .arg(d.join("users"))
-            .args(["--auth-htpasswd-encryption", "plain", "--auth-delay", "0"])
-            .arg("--storage-filesystem-folder")
-            .arg(d.join("collections"))
-            .args(["--logging-level", "warning"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start radicale");
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "radicale did not start on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-        Self {
-            kind: Kind::Radicale,
-            base,
-            child: Some(child),
-            _dir: Some(dir),
-        }
+        std::fs::write(dir.path().join("users"), lines).unwrap();
+        let mut cmd = radicale_command(dir.path(), port);
+        Self::launch(Kind::Radicale, &mut cmd, port, dir)
     }
 }
