@@ -624,20 +624,7 @@ pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
 #[tokio::test]
 async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.cli(&[
-        "connect",
-        "caldav",
-        "--url",
-        s.server.base.as_str(),
-        "--username",
-        USER,
-        "--password-env",
-        "TEST_CALDAV_PASSWORD",
-        "--owner",
-        "sam@example.com",
-        "--now",
-        "2026-03-24T12:00:00Z",
-    ]);
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
     assert!(
         out.status.success(),
         "{}",
@@ -842,20 +829,7 @@ fn move_override(body: &[u8], recurrence_local: &str, new_start: &str, new_end: 
 #[tokio::test]
 async fn a_meeting_moved_weeks_later_is_not_taken_for_cancelled_and_counts_as_held() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.cli(&[
-        "connect",
-        "caldav",
-        "--url",
-        s.server.base.as_str(),
-        "--username",
-        USER,
-        "--password-env",
-        "TEST_CALDAV_PASSWORD",
-        "--owner",
-        "sam@example.com",
-        "--now",
-        "2026-03-24T12:00:00Z",
-    ]);
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
     assert!(
         out.status.success(),
         "{}",
