@@ -316,7 +316,15 @@ impl Scheduler {
                     let until = self.clock.now() + self.lease();
                     match self.store.renew_lease(account.id, &self.daemon_id, until).await {
                         Ok(true) => {}
-                        Ok(false) => warn!(account = account.id, "lease lost to another daemon"),
+                        Ok(false) => {
+                            // Another daemon holds the account now: stop before writing anything
+                            // it may be writing too.
+                            warn!(account = account.id, "lease lost to another daemon; pass stopped");
+                            return Err(PassError::Transient {
+                                kind: "lease_lost",
+                                message: "another daemon took the account over".into(),
+                            });
+                        }
                         Err(e) => warn!(account = account.id, error = %e, "cannot renew lease"),
                     }
                 }

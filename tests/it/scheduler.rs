@@ -543,3 +543,69 @@ async fn a_sync_asked_for_through_the_api_runs_at_once() {
     );
     store.close().await;
 }
+
+/// A provider that takes its time, so a lease can be taken away mid-pass.
+struct Slow;
+
+impl oneonone::sync::AccountSyncer for Slow {
+    fn sync<'a>(
+        &'a self,
+        _account: &'a oneonone::store::Account,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> futures::future::BoxFuture<'a, Result<oneonone::store::RunStats, oneonone::sync::PassError>>
+    {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            Ok(oneonone::store::RunStats::default())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_pass_that_loses_its_lease_stops_and_leaves_the_new_holder_alone() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let users = [("lease0".to_string(), "x".to_string())];
+    let base = url::Url::parse("http://127.0.0.1:1/").unwrap();
+    let id = stored_account(
+        &store,
+        &base,
+        &users[0].0,
+        &users[0].1,
+        &base.join("/lease0/work/").unwrap(),
+    )
+    .await;
+    let mut cfg = oneonone::config::Config::defaults().sync;
+    cfg.lease_secs = 3;
+    let scheduler = oneonone::sync::Scheduler {
+        store: store.clone(),
+        cfg,
+        daemon_id: "daemon-a".into(),
+        clock: oneonone::clock::from_option(None),
+        syncer: std::sync::Arc::new(Slow),
+        heartbeat: Default::default(),
+        wake: Default::default(),
+    };
+    let pass = tokio::spawn(async move { scheduler.sync_now(&[id]).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Another daemon takes the account over (as if daemon-a had stalled past its lease).
+    store.release_leases("daemon-a").await.unwrap();
+    let now = chrono::Utc::now();
+    assert!(
+        store
+            .claim_account("daemon-b", id, now, now + chrono::Duration::seconds(60))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let summary = pass.await.unwrap();
+    assert_eq!(summary.failed, 1);
+    let a = store.get_account(id).await.unwrap();
+    assert_eq!(a.last_error_kind.as_deref(), Some("lease_lost"));
+    assert_eq!(
+        a.lease_owner.as_deref(),
+        Some("daemon-b"),
+        "the stopped pass freed another daemon's lease"
+    );
+    store.close().await;
+}
