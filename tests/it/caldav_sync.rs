@@ -346,6 +346,17 @@ impl Setup {
     }
 }
 
+/// The stored series of a test-data event.
+pub(crate) async fn series_with_uid(
+    store: &oneonone::store::Store,
+    uid: &str,
+) -> oneonone::store::SeriesRow {
+    let all = store.list_series().await.unwrap();
+    all.into_iter()
+        .find(|x| x.uid == uid)
+        .unwrap_or_else(|| panic!("no series {uid}"))
+}
+
 pub(crate) fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
     let mut out = Vec::new();
     let mut done = false;
@@ -678,13 +689,7 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
 
     // Undo every write into this occurrence, oldest first: the description is the user's again.
     let store = s.db.store().await;
-    let alice = store
-        .list_series()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|x| x.uid == "weekly-alice")
-        .unwrap();
+    let alice = series_with_uid(&store, "weekly-alice").await;
     let first = store
         .list_revisions(Some(alice.id))
         .await
@@ -852,13 +857,7 @@ async fn a_meeting_moved_weeks_later_is_not_taken_for_cancelled_and_counts_as_he
 
     s.sync("2026-03-30T12:00:00Z");
     let store = s.db.store().await;
-    let alice = store
-        .list_series()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|x| x.uid == "weekly-alice")
-        .unwrap();
+    let alice = series_with_uid(&store, "weekly-alice").await;
     let w1 = |occ: &[oneonone::store::OccurrenceRow]| {
         occ.iter()
             .find(|o| o.original_start == t(W1))
@@ -901,13 +900,7 @@ async fn restoring_an_older_agenda_drops_no_item() {
         s.sync(now);
     }
     let store = s.db.store().await;
-    let alice = store
-        .list_series()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|x| x.uid == "weekly-alice")
-        .unwrap();
+    let alice = series_with_uid(&store, "weekly-alice").await;
     let newest = store
         .list_revisions(Some(alice.id))
         .await

@@ -47,6 +47,15 @@ async fn series(store: &Store, calendar_id: i64, uid: &str) -> oneonone::store::
         .unwrap()
 }
 
+/// An account for alice with its one calendar: (account id, calendar id).
+async fn account_with_calendar(store: &Store, now: DateTime<Utc>) -> (i64, i64) {
+    let id = store
+        .insert_account(&caldav_account("alice"), now)
+        .await
+        .unwrap();
+    (id, store.list_calendars(id).await.unwrap()[0].id)
+}
+
 /// Raw SQL against the test database, to prove the schema itself refuses bad rows.
 async fn raw_exec(db: &TestDb, sql: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
@@ -198,11 +207,7 @@ async fn series_upsert_refreshes_detection_but_keeps_the_users_override() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let now = t("2026-11-02T09:00:00Z");
-        let id = store
-            .insert_account(&caldav_account("alice"), now)
-            .await
-            .unwrap();
-        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let (_, cal) = account_with_calendar(&store, now).await;
         let s = series(&store, cal, "uid-1").await;
         assert!(s.tracked());
         store
@@ -223,11 +228,7 @@ async fn occurrences_are_unique_per_series_and_close_once() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let now = t("2026-11-02T09:00:00Z");
-        let id = store
-            .insert_account(&caldav_account("alice"), now)
-            .await
-            .unwrap();
-        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let (_, cal) = account_with_calendar(&store, now).await;
         let s = series(&store, cal, "uid-1").await;
         let start = t("2026-11-03T09:00:00Z");
         let end = start + Duration::minutes(30);
@@ -285,11 +286,7 @@ async fn items_carry_and_revisions_keep_the_replaced_text() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let now = t("2026-11-02T09:00:00Z");
-        let id = store
-            .insert_account(&caldav_account("alice"), now)
-            .await
-            .unwrap();
-        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let (_, cal) = account_with_calendar(&store, now).await;
         let s = series(&store, cal, "uid-1").await;
         let a = store
             .add_item(
@@ -381,11 +378,7 @@ async fn the_schema_refuses_unknown_states_orphans_and_duplicate_occurrences() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let now = t("2026-11-02T09:00:00Z");
-        let id = store
-            .insert_account(&caldav_account("alice"), now)
-            .await
-            .unwrap();
-        let cal = store.list_calendars(id).await.unwrap()[0].id;
+        let (id, cal) = account_with_calendar(&store, now).await;
         let s = series(&store, cal, "uid-1").await;
         let ts = "'2026-11-02T09:00:00+00:00'";
         let bad = [
