@@ -402,7 +402,9 @@ async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agen
         d.signal("KILL");
         drop(d);
     }
-    // One clean pass after the storm.
+    // One clean pass after the storm, once the killed daemons' leases (3 s) have lapsed: until
+    // then the accounts are theirs, by design.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let envs: Vec<(&str, &str)> = env
         .iter()
         .copied()
