@@ -69,13 +69,27 @@ impl Services {
         }
     }
 
+    pub fn google(&self) -> crate::provider::google::GoogleSyncer {
+        crate::provider::google::GoogleSyncer::new(
+            self.store.clone(),
+            self.keyring.clone(),
+            self.config.clone(),
+            self.rules.clone(),
+            self.template.clone(),
+        )
+    }
+
     /// The syncer that routes each account to its provider.
     pub fn providers(&self, dry_run: bool) -> Providers {
         let caldav = crate::provider::caldav::CaldavSyncer {
             dry_run,
             ..self.caldav()
         };
-        Providers::default().with(crate::store::Provider::Caldav, Arc::new(caldav))
+        let mut google = self.google();
+        google.dry_run = dry_run;
+        Providers::default()
+            .with(crate::store::Provider::Caldav, Arc::new(caldav))
+            .with(crate::store::Provider::Google, Arc::new(google))
     }
 
     pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {

@@ -195,6 +195,23 @@ pub enum ConnectProvider {
         #[arg(long, value_name = "RFC3339")]
         now: Option<DateTime<Utc>>,
     },
+    /// Google Calendar: consent in the browser (the redirect comes back to 127.0.0.1), then the
+    /// account is stored with its refresh token encrypted. Needs `[google] client_id` (and secret).
+    Google {
+        /// Print the consent URL instead of opening a browser (open it on any machine whose
+        /// browser can reach this one's 127.0.0.1, e.g. through an SSH tunnel).
+        #[arg(long)]
+        no_browser: bool,
+        /// A calendar to sync, by id or name (repeatable; default: your primary calendar).
+        #[arg(long = "calendar", value_name = "ID_OR_NAME")]
+        calendars: Vec<String>,
+        /// An address you are known by (repeatable; added to your primary calendar's).
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
+        /// Run the first pass as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

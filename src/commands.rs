@@ -46,46 +46,95 @@ fn read_password(
 }
 
 pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Result<()> {
-    let ConnectProvider::Caldav {
-        url,
-        username,
-        password_file,
-        password_env,
-        calendars,
-        owners,
-        now,
-    } = provider;
-    let clock = crate::clock::from_option(now);
-    let password = read_password(password_file.as_deref(), password_env.as_deref())?;
-    let services = Services::open(config).await?;
-    let timeout = std::time::Duration::from_secs(services.config.sync.request_timeout_secs);
-    let req = crate::provider::caldav::ConnectRequest {
-        url: url.clone(),
-        username,
-        password,
-        calendars,
-        owners,
-        timeout,
-        allow_http: services.config.network.allow_http,
-    };
-    let connected =
-        crate::provider::caldav::connect(&services.store, &services.keyring, req, clock.now())
+    match provider {
+        ConnectProvider::Caldav {
+            url,
+            username,
+            password_file,
+            password_env,
+            calendars,
+            owners,
+            now,
+        } => {
+            let clock = crate::clock::from_option(now);
+            let password = read_password(password_file.as_deref(), password_env.as_deref())?;
+            let services = Services::open(config).await?;
+            let timeout = std::time::Duration::from_secs(services.config.sync.request_timeout_secs);
+            let req = crate::provider::caldav::ConnectRequest {
+                url: url.clone(),
+                username,
+                password,
+                calendars,
+                owners,
+                timeout,
+                allow_http: services.config.network.allow_http,
+            };
+            let connected = crate::provider::caldav::connect(
+                &services.store,
+                &services.keyring,
+                req,
+                clock.now(),
+            )
             .await
             .with_context(|| format!("cannot connect {url}"))?;
-    println!("Connected account {} ({}).", connected.account_id, url);
-    println!("Owner: {}", connected.settings.owner_emails.join(", "));
-    for c in &connected.calendars {
-        println!(
-            "  calendar {:?} <{}>",
-            c.display_name.as_deref().unwrap_or(""),
-            c.url
-        );
+            println!("Connected account {} ({}).", connected.account_id, url);
+            println!("Owner: {}", connected.settings.owner_emails.join(", "));
+            for c in &connected.calendars {
+                println!(
+                    "  calendar {:?} <{}>",
+                    c.display_name.as_deref().unwrap_or(""),
+                    c.url
+                );
+            }
+            first_pass(&services, clock, connected.account_id).await
+        }
+        ConnectProvider::Google {
+            no_browser,
+            calendars,
+            owners,
+            now,
+        } => {
+            let clock = crate::clock::from_option(now);
+            crate::provider::google::connect::check_config(&config)?;
+            let services = Services::open(config).await?;
+            let choices = crate::provider::google::connect::Choices { calendars, owners };
+            let connected = crate::provider::google::connect::interactive(
+                &services.store,
+                &services.keyring,
+                &services.config,
+                &choices,
+                |url| {
+                    use std::io::Write;
+                    println!("Open this page to let oneonone use your Google Calendar:\n{url}");
+                    let _ = std::io::stdout().flush();
+                    if !no_browser && !crate::provider::google::connect::open_browser(url) {
+                        println!("(No browser could be opened: open the page yourself.)");
+                    }
+                },
+                clock.now(),
+            )
+            .await
+            .context("cannot connect Google Calendar")?;
+            println!("Connected account {} (Google).", connected.account_id);
+            println!("Owner: {}", connected.settings.owner_emails.join(", "));
+            for c in &connected.calendars {
+                println!("  calendar {:?} <{}>", c.name(), c.id);
+            }
+            first_pass(&services, clock, connected.account_id).await
+        }
     }
-    // A first pass right away, so the user sees what was found.
+}
+
+/// A first pass right away after connecting, so the user sees what was found.
+async fn first_pass(
+    services: &Services,
+    clock: Arc<dyn Clock>,
+    account_id: i64,
+) -> anyhow::Result<()> {
     let scheduler = services.scheduler(clock);
-    let summary = scheduler.sync_now(&[connected.account_id]).await?;
+    let summary = scheduler.sync_now(&[account_id]).await?;
     if summary.failed > 0 {
-        let a = services.store.get_account(connected.account_id).await?;
+        let a = services.store.get_account(account_id).await?;
         bail!(
             "the first sync failed: {}",
             a.last_error.unwrap_or_default()
@@ -94,7 +143,7 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
     let series = services.store.list_series().await?;
     let cal_ids: Vec<i64> = services
         .store
-        .list_calendars(connected.account_id)
+        .list_calendars(account_id)
         .await?
         .iter()
         .map(|c| c.id)
@@ -469,9 +518,18 @@ pub async fn restore(
 ) -> anyhow::Result<()> {
     let services = Services::open(config).await?;
     let now = crate::clock::from_option(now).now();
-    let id = crate::provider::caldav::restore::restore(&services.caldav(), revision, now)
-        .await
-        .with_context(|| format!("cannot restore revision {revision}"))?;
+    let rev = services.store.get_revision(revision).await?;
+    let cal = services.store.get_calendar(rev.calendar_id).await?;
+    let provider = services.store.get_account(cal.account_id).await?.provider;
+    let restored = match provider {
+        crate::store::Provider::Caldav => {
+            crate::provider::caldav::restore::restore(&services.caldav(), revision, now).await
+        }
+        crate::store::Provider::Google => {
+            crate::provider::google::restore::restore(&services.google(), revision, now).await
+        }
+    };
+    let id = restored.with_context(|| format!("cannot restore revision {revision}"))?;
     println!("Restored revision {revision}; the restore itself is revision {id}.");
     services.store.close().await;
     Ok(())

@@ -47,6 +47,22 @@ pub struct Config {
     pub detect: DetectConfig,
     pub network: NetworkConfig,
     pub secrets: SecretsConfig,
+    pub google: GoogleConfig,
+}
+
+/// The Google Calendar provider: the OAuth client and the endpoints (see `[google]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoogleConfig {
+    pub client_id: String,
+    pub client_secret: secrecy::SecretString,
+    pub auth_url: url::Url,
+    pub token_url: url::Url,
+    pub revoke_url: url::Url,
+    pub api_base: url::Url,
+    pub push_url: String,
+    pub requests_per_minute: u32,
+    pub consent_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -304,6 +320,17 @@ impl Config {
                 "detect.exclude_titles"
             };
             return bad(list, &e.to_string());
+        }
+        if self.google.requests_per_minute == 0 {
+            return bad("google.requests_per_minute", "must be at least 1");
+        }
+        if !self.google.api_base.path().ends_with('/') {
+            return bad("google.api_base", "must end with a slash (…/calendar/v3/)");
+        }
+        if !self.google.push_url.is_empty()
+            && url::Url::parse(&self.google.push_url).map_or(true, |u| u.scheme() != "https")
+        {
+            return bad("google.push_url", "must be an https URL, or empty");
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", &format!("not a valid level filter: {e}"));

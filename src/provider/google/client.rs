@@ -329,6 +329,47 @@ struct EventsPage {
     time_zone: Option<String>,
 }
 
+/// One entry of `calendarList.list`: a calendar the user has in their list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarListEntry {
+    pub id: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub summary_override: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub access_role: Option<String>,
+}
+
+impl CalendarListEntry {
+    /// The name the user sees for it.
+    pub fn name(&self) -> &str {
+        self.summary_override
+            .as_deref()
+            .or(self.summary.as_deref())
+            .unwrap_or(&self.id)
+    }
+
+    /// Whether we may write descriptions into its events.
+    pub fn writable(&self) -> bool {
+        matches!(self.access_role.as_deref(), Some("owner" | "writer"))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CalendarListPage {
+    #[serde(default)]
+    items: Vec<CalendarListEntry>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
 /// How `list_events` lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncMode {
@@ -735,6 +776,36 @@ impl GoogleClient {
                     &["calendars", calendar_id, "events", event_id, "instances"],
                     &[],
                 )
+                .path()
+                .to_string(),
+            limit: MAX_PAGES,
+        })
+    }
+
+    /// calendarList.list: every calendar in the user's list, across pages.
+    pub async fn calendar_list(&self) -> Result<Vec<CalendarListEntry>> {
+        let mut out = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut q = vec![("maxResults", "250".to_string())];
+            if let Some(p) = &page_token {
+                q.push(("pageToken", p.clone()));
+            }
+            let url = self.url(&["users", "me", "calendarList"], &q);
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            if !answer.status.is_success() {
+                return Err(Self::status_error("GET", &url, &answer));
+            }
+            let page: CalendarListPage = Self::parse(&url, &answer.body)?;
+            out.extend(page.items);
+            match page.next_page_token {
+                Some(p) if !p.is_empty() => page_token = Some(p),
+                _ => return Ok(out),
+            }
+        }
+        Err(GoogleError::TooManyPages {
+            url: self
+                .url(&["users", "me", "calendarList"], &[])
                 .path()
                 .to_string(),
             limit: MAX_PAGES,
