@@ -9,6 +9,7 @@ mod detect;
 mod faults;
 mod google;
 mod google_server;
+mod google_sync;
 mod helpers;
 mod ics;
 mod interop;
