@@ -115,7 +115,12 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
             )
             .await
             .context("cannot connect Google Calendar")?;
-            println!("Connected account {} (Google).", connected.account_id);
+            let verb = if connected.reconnected {
+                "Reconnected"
+            } else {
+                "Connected"
+            };
+            println!("{verb} account {} (Google).", connected.account_id);
             println!("Owner: {}", connected.settings.owner_emails.join(", "));
             for c in &connected.calendars {
                 println!("  calendar {:?} <{}>", c.name(), c.id);

@@ -191,6 +191,28 @@ impl Store {
         Ok(())
     }
 
+    /// A reconnect: new credentials, the account active again and due now.
+    pub async fn reconnect_account(
+        &self,
+        id: i64,
+        credentials: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET credentials = $2, state = 'active', consecutive_failures = 0, \
+                 next_due_at = $3, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(credentials)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
     pub async fn set_account_state(
         &self,
         id: i64,

@@ -59,6 +59,8 @@ pub struct Choices {
 #[derive(Debug)]
 pub struct Connected {
     pub account_id: i64,
+    /// An account of the same owner existed (e.g. `needs_reconnect`): it got the new grant.
+    pub reconnected: bool,
     pub calendars: Vec<CalendarListEntry>,
     pub settings: GoogleSettings,
 }
@@ -202,11 +204,33 @@ pub async fn finish(
         return Err(ConnectError::NoOwner);
     }
     let settings = GoogleSettings { owner_emails };
+    let credentials = keyring.encrypt(&refresh);
+    // The same Google user connecting again (a revoked or expired grant): the account, its
+    // calendars and history stay; only the grant is replaced.
+    let primary = found.iter().find(|c| c.primary).map(|c| c.id.as_str());
+    for a in store.list_accounts().await? {
+        let same = a.provider == Provider::Google
+            && serde_json::from_value::<GoogleSettings>(a.settings.clone())
+                .is_ok_and(|s| primary.is_some_and(|p| s.owner_emails.iter().any(|e| e == p)));
+        if same {
+            store.reconnect_account(a.id, &credentials, now).await?;
+            let calendars = store.list_calendars(a.id).await?;
+            return Ok(Connected {
+                account_id: a.id,
+                reconnected: true,
+                calendars: found
+                    .into_iter()
+                    .filter(|f| calendars.iter().any(|c| c.remote_id == f.id))
+                    .collect(),
+                settings,
+            });
+        }
+    }
     let account = NewAccount {
         provider: Provider::Google,
         display_name: format!("{} on Google", settings.owner_emails[0]),
         settings: serde_json::to_value(&settings).expect("settings serialize"),
-        credentials: Some(keyring.encrypt(&refresh)),
+        credentials: Some(credentials),
         calendars: calendars
             .iter()
             .map(|c| (c.id.clone(), c.name().to_string(), c.time_zone.clone()))
@@ -215,6 +239,7 @@ pub async fn finish(
     let account_id = store.insert_account(&account, now).await?;
     Ok(Connected {
         account_id,
+        reconnected: false,
         calendars,
         settings,
     })
