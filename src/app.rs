@@ -133,6 +133,10 @@ pub async fn run(
         started_at: clock.now(),
         wake,
         admin_token: config.server.admin_token.clone(),
+        google: Arc::new(crate::provider::google::web::GoogleWeb::new(
+            services.config.clone(),
+            services.keyring.clone(),
+        )),
     };
     let addr = listener
         .local_addr()

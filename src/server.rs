@@ -28,6 +28,8 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// The admin API's bearer token; empty switches the API off.
     pub admin_token: secrecy::SecretString,
+    /// The Google connect flow's pending consents.
+    pub google: Arc<crate::provider::google::web::GoogleWeb>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/accounts/{id}/sync",
             axum::routing::post(sync_account),
+        )
+        .route("/connect/google", get(crate::provider::google::web::start))
+        .route(
+            "/oauth/google/callback",
+            get(crate::provider::google::web::callback),
         )
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -177,7 +184,7 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
 
 /// Whether the request carries the admin token. Compared through SHA-256 digests so the time
 /// taken does not depend on how much of the token matched.
-fn authorized(s: &AppState, headers: &axum::http::HeaderMap) -> Result<(), StatusCode> {
+pub(crate) fn authorized(s: &AppState, headers: &axum::http::HeaderMap) -> Result<(), StatusCode> {
     use secrecy::ExposeSecret;
     use sha2::{Digest, Sha256};
     let want = s.admin_token.expose_secret();

@@ -573,3 +573,69 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
     services.store.close().await;
     s.google.assert_clean();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account() {
+    let s = Setup::new().await;
+    let mut env = s.env();
+    env.push((
+        "ONEONONE__SERVER__ADMIN_TOKEN".into(),
+        "admin-secret".into(),
+    ));
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "1".into()));
+    let url = s.db.url.clone();
+    let daemon = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::helpers::Daemon::spawn(&url, &env)
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+
+    // Without the admin token: refused.
+    let r = http
+        .get(daemon.url("/connect/google"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // A callback with a state we never handed out: refused, nothing stored.
+    let r = http
+        .get(daemon.url("/oauth/google/callback?code=stolen&state=forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // The browser: our page -> Google's consent -> back to our callback.
+    let r = http
+        .get(daemon.url("/connect/google"))
+        .bearer_auth("admin-secret")
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("connected to your Google Calendar"), "{page}");
+    let store = s.db.store().await;
+    let accounts = store.list_accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].provider, oneonone::store::Provider::Google);
+
+    // The scheduler was woken: the account's first pass runs (bounded wait, not a timing test).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let a = store.get_account(accounts[0].id).await.unwrap();
+        if a.last_success_at.is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no pass ran: {a:?}\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    store.close().await;
+    drop(daemon);
+    s.google.assert_clean();
+}

@@ -29,6 +29,7 @@ pub mod convert;
 pub mod oauth;
 pub mod pass;
 pub mod restore;
+pub mod web;
 
 pub use client::{
     AccessTokenSource, CalendarListEntry, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError,
