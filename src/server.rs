@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             "/oauth/google/callback",
             get(crate::provider::google::web::callback),
         )
+        .route(
+            "/webhooks/google",
+            axum::routing::post(crate::provider::google::web::webhook),
+        )
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

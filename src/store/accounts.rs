@@ -173,6 +173,21 @@ impl Store {
         .try_into()
     }
 
+    /// Replaces an account's non-secret settings (a provider's own bookkeeping, e.g. Google's
+    /// push channels).
+    pub async fn set_account_settings(&self, id: i64, settings: &serde_json::Value) -> Result<()> {
+        let text = settings.to_string();
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE accounts SET settings = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&text)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
     /// Removes an account with everything that hangs off it (calendars, series, history).
     pub async fn remove_account(&self, id: i64) -> Result<()> {
         let done = on_pool!(self, |p| {

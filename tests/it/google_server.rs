@@ -314,6 +314,8 @@ struct St {
     token_params: HashMap<String, Vec<(String, String)>>,
     /// A person's edit that lands just before the next PATCH is applied (a concurrent edit).
     edit_before_patch: Option<(String, String, String)>,
+    /// Push channels opened with events.watch (the request bodies).
+    channels: Vec<Value>,
 }
 
 /// The id Google gives the primary calendar: its owner's address (`primary` is an alias).
@@ -541,6 +543,7 @@ impl GoogleServer {
             rejected_tokens: HashSet::new(),
             token_params: HashMap::new(),
             edit_before_patch: None,
+            channels: Vec::new(),
         };
         let st = Arc::new(Mutex::new(st));
         let app = Router::new().fallback(handle).with_state(st.clone());
@@ -629,6 +632,11 @@ impl GoogleServer {
     /// its write.
     pub fn edit_before_next_patch(&self, cal: &str, id: &str, html: &str) {
         self.lock().edit_before_patch = Some((cal.into(), id.into(), html.into()));
+    }
+
+    /// The push channels opened so far (events.watch request bodies: id, address, token...).
+    pub fn channels(&self) -> Vec<Value> {
+        self.lock().channels.clone()
     }
 
     pub fn push_fault(&self, f: Fault) {
@@ -771,6 +779,7 @@ async fn handle(
                 &body,
             )
         }
+        "watch" => watch(&mut st, &cal, &body),
         other => {
             st.violations.push(format!(
                 "{other}: the client called a method it should not need"
@@ -778,6 +787,39 @@ async fn handle(
             err(501, "notImplemented", "not implemented by the test server")
         }
     }
+}
+
+/// events.watch: opens a channel as Google does (the address must be https), answering with its
+/// `resourceId` and an expiry `params.ttl` seconds from now (real time, as Google's).
+fn watch(st: &mut St, cal: &str, body: &[u8]) -> Response {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        st.violations.push("watch: the body is not JSON".into());
+        return err(400, "parseError", "Parse Error");
+    };
+    let mut v = Vec::new();
+    st.disc.check_schema("Channel", &req, &mut v);
+    st.violations
+        .extend(v.into_iter().map(|e| format!("watch body: {e}")));
+    let address = req["address"].as_str().unwrap_or_default();
+    if !address.starts_with("https://")
+        || !matches!(req["type"].as_str(), Some("web_hook" | "webhook"))
+    {
+        return err(
+            400,
+            "push.webhookUrlNotHttps",
+            "WebHook callback must be HTTPS",
+        );
+    }
+    let ttl: i64 = req["params"]["ttl"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(604_800);
+    let expiration = Utc::now() + chrono::Duration::seconds(ttl.min(2_592_000));
+    st.channels.push(req.clone());
+    let answer = json!({"kind": "api#channel", "id": req["id"], "resourceId": format!("res-{cal}"),
+        "resourceUri": format!("https://www.googleapis.com/calendar/v3/calendars/{cal}/events"),
+        "expiration": expiration.timestamp_millis().to_string()});
+    respond(st, "Channel", answer)
 }
 
 /// calendarList.list: the primary calendar under its real id, and every other calendar.

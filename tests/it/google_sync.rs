@@ -51,6 +51,8 @@ struct Setup {
     oauth: OAuthServer,
     db: TestDb,
     keydir: tempfile::TempDir,
+    /// More environment for every command (e.g. `google.push_url`).
+    extra: Vec<(String, String)>,
 }
 
 impl Setup {
@@ -86,6 +88,7 @@ impl Setup {
             oauth: OAuthServer::start(),
             db: TestDb::sqlite(),
             keydir: tempfile::tempdir().unwrap(),
+            extra: Vec::new(),
         }
     }
 
@@ -119,6 +122,7 @@ impl Setup {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(self.extra.iter().cloned())
         .collect()
     }
 
@@ -635,6 +639,97 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    store.close().await;
+    drop(daemon);
+    s.google.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
+    let mut s = Setup::new().await;
+    s.extra.push((
+        "ONEONONE__GOOGLE__PUSH_URL".into(),
+        "https://push.example.com".into(),
+    ));
+    s.connect("2026-03-24T12:00:00Z").await;
+    let channels = s.google.channels();
+    assert_eq!(channels.len(), 1, "one channel per calendar: {channels:?}");
+    let ch = &channels[0];
+    assert_eq!(ch["address"], "https://push.example.com/webhooks/google");
+    let (id, token) = (ch["id"].as_str().unwrap(), ch["token"].as_str().unwrap());
+    let store = s.db.store().await;
+    let settings = store.get_account(1).await.unwrap().settings.to_string();
+    assert!(
+        !settings.contains(token),
+        "channel token stored in plain: {settings}"
+    );
+
+    // An idle pass keeps the channel (it is far from expiry) and costs one request.
+    s.sync("2026-03-24T12:05:00Z").await;
+    assert_eq!(s.google.channels().len(), 1);
+    assert_eq!(store.recent_runs(1).await.unwrap()[0].stats.requests, 1);
+
+    // The daemon polls hourly; a notification makes it sync the account at once.
+    let mut env = s.env();
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "3600".into()));
+    let url = s.db.url.clone();
+    let started = Utc::now();
+    let daemon = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::helpers::Daemon::spawn(&url, &env)
+    })
+    .await
+    .unwrap();
+    let wait_for = |what: &'static str, done: Box<dyn Fn(&[oneonone::store::SyncRun]) -> bool>| {
+        let store = store.clone();
+        let logs = daemon.logs.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let runs = store.recent_runs(1000).await.unwrap();
+                let mine: Vec<_> = runs
+                    .into_iter()
+                    .filter(|r| r.account_id == Some(1))
+                    .collect();
+                if done(&mine) {
+                    return mine.len();
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{what}: {mine:?}\n{}",
+                    logs.lock().unwrap().join("\n")
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    };
+    // The pass at start-up (the account was due), finished.
+    let n = wait_for(
+        "no pass at start-up",
+        Box::new(move |r| {
+            r.iter()
+                .any(|r| r.started_at >= started && r.finished_at.is_some())
+        }),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let notify = |id: &str, token: &str| {
+        http.post(daemon.url("/webhooks/google"))
+            .header("X-Goog-Channel-ID", id)
+            .header("X-Goog-Channel-Token", token)
+            .header("X-Goog-Resource-ID", "res-primary")
+            .header("X-Goog-Resource-State", "exists")
+            .header("X-Goog-Message-Number", "2")
+            .send()
+    };
+    assert_eq!(notify(id, "forged").await.unwrap().status(), 403);
+    assert_eq!(notify("unknown", token).await.unwrap().status(), 404);
+    assert_eq!(notify(id, token).await.unwrap().status(), 200);
+    wait_for(
+        "no pass after the notification",
+        Box::new(move |r| r.len() > n && r.iter().all(|r| r.finished_at.is_some())),
+    )
+    .await;
     store.close().await;
     drop(daemon);
     s.google.assert_clean();

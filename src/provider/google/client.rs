@@ -370,6 +370,23 @@ struct CalendarListPage {
     next_page_token: Option<String>,
 }
 
+/// A push channel Google opened (events.watch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedChannel {
+    pub resource_id: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelAnswer {
+    #[serde(default)]
+    resource_id: Option<String>,
+    /// Milliseconds since the epoch, as a string (int64).
+    #[serde(default)]
+    expiration: Option<String>,
+}
+
 /// How `list_events` lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncMode {
@@ -809,6 +826,39 @@ impl GoogleClient {
                 .path()
                 .to_string(),
             limit: MAX_PAGES,
+        })
+    }
+
+    /// events.watch: asks Google to POST to `address` whenever the calendar's events change,
+    /// with `token` in `X-Goog-Channel-Token`, for about `ttl`. Returns the channel as Google
+    /// opened it (its `resourceId` and expiry).
+    pub async fn watch(
+        &self,
+        calendar_id: &str,
+        channel_id: &str,
+        address: &str,
+        token: &SecretString,
+        ttl: Duration,
+    ) -> Result<WatchedChannel> {
+        let url = self.url(&["calendars", calendar_id, "events", "watch"], &[]);
+        let body = serde_json::json!({
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token.expose_secret(),
+            "params": {"ttl": ttl.as_secs().to_string()},
+        });
+        let answer = self.send(Method::POST, &url, None, Some(&body)).await?;
+        if !answer.status.is_success() {
+            return Err(Self::status_error("POST", &url, &answer));
+        }
+        let ch: ChannelAnswer = Self::parse(&url, &answer.body)?;
+        Ok(WatchedChannel {
+            resource_id: ch.resource_id.unwrap_or_default(),
+            expires_at: ch
+                .expiration
+                .and_then(|ms| ms.parse::<i64>().ok())
+                .and_then(DateTime::from_timestamp_millis),
         })
     }
 

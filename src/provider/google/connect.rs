@@ -203,7 +203,10 @@ pub async fn finish(
     if owner_emails.is_empty() {
         return Err(ConnectError::NoOwner);
     }
-    let settings = GoogleSettings { owner_emails };
+    let settings = GoogleSettings {
+        owner_emails,
+        channels: Default::default(),
+    };
     let credentials = keyring.encrypt(&refresh);
     // The same Google user connecting again (a revoked or expired grant): the account, its
     // calendars and history stay; only the grant is replaced.

@@ -36,7 +36,32 @@ use crate::sync::{AccountSyncer, PassError};
 pub struct GoogleSettings {
     /// Every address the calendar owner is known by (the primary calendar's id, plus `--owner`).
     pub owner_emails: Vec<String>,
+    /// The open push channel of each calendar (by calendar row id), when `google.push_url` is set.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub channels: std::collections::BTreeMap<String, PushChannel>,
 }
+
+/// A push channel (events.watch) of one calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushChannel {
+    pub id: String,
+    pub resource_id: String,
+    pub expires_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the channel's token: enough to check a notification, not to forge one.
+    pub token_sha256: String,
+}
+
+impl PushChannel {
+    /// Whether a notification's `X-Goog-Channel-Token` is this channel's.
+    pub fn token_matches(&self, token: &str) -> bool {
+        hex::encode(Sha256::digest(token.as_bytes())) == self.token_sha256
+    }
+}
+
+/// How long we ask a channel to live (Google caps events channels at about a week).
+const CHANNEL_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// A channel is renewed when it has less than this left.
+const CHANNEL_RENEW_BEFORE: chrono::Duration = chrono::Duration::hours(24);
 
 impl GoogleSettings {
     pub fn from_account(a: &Account) -> Result<Self, PassError> {
@@ -270,10 +295,73 @@ impl GoogleSyncer {
                 }
             }
         }
+        if failure.is_none() {
+            self.ensure_channels(&client, account, &calendars, settings)
+                .await;
+        }
         stats.requests = (client.request_count() - before) as i64;
         match failure {
             Some(e) => Err(e),
             None => Ok(stats),
+        }
+    }
+
+    /// With `google.push_url` set, keeps one push channel open per calendar, renewed a day
+    /// before it expires (real time: Google's clock, not `--now`). A channel that cannot be
+    /// opened is logged and polling goes on.
+    async fn ensure_channels(
+        &self,
+        client: &GoogleClient,
+        account: &Account,
+        calendars: &[Calendar],
+        mut settings: GoogleSettings,
+    ) {
+        let push = self.config.google.push_url.trim_end_matches('/');
+        if push.is_empty() {
+            return;
+        }
+        let address = format!("{push}/webhooks/google");
+        let real_now = Utc::now();
+        let mut changed = false;
+        for cal in calendars.iter().filter(|c| c.enabled) {
+            let key = cal.id.to_string();
+            if settings
+                .channels
+                .get(&key)
+                .is_some_and(|c| c.expires_at - real_now > CHANNEL_RENEW_BEFORE)
+            {
+                continue;
+            }
+            let id = hex::encode(rand::random::<[u8; 16]>());
+            let token = hex::encode(rand::random::<[u8; 32]>());
+            let secret = secrecy::SecretString::from(token.clone());
+            match client
+                .watch(&cal.remote_id, &id, &address, &secret, CHANNEL_TTL)
+                .await
+            {
+                Ok(w) => {
+                    let ttl = chrono::Duration::from_std(CHANNEL_TTL).unwrap_or_default();
+                    settings.channels.insert(
+                        key,
+                        PushChannel {
+                            id,
+                            resource_id: w.resource_id,
+                            expires_at: w.expires_at.unwrap_or(real_now + ttl),
+                            token_sha256: hex::encode(Sha256::digest(token.as_bytes())),
+                        },
+                    );
+                    changed = true;
+                }
+                Err(e) => {
+                    warn!(calendar = cal.id, error = %e, "push channel not opened; polling goes on");
+                }
+            }
+        }
+        if changed {
+            let value = serde_json::to_value(&settings).expect("settings serialize");
+            if let Err(e) = self.store.set_account_settings(account.id, &value).await {
+                warn!(account = account.id, error = %e, "cannot record the push channels");
+            }
         }
     }
 

@@ -178,3 +178,55 @@ pub async fn callback(
         }
     }
 }
+
+/// `POST /webhooks/google`: Google says a watched calendar changed. The channel's token (its
+/// only authentication) must match; then the account is made due and the scheduler woken. The
+/// `sync` message Google sends when a channel opens needs nothing.
+pub async fn webhook(State(s): State<AppState>, headers: HeaderMap) -> StatusCode {
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let channel = h("x-goog-channel-id");
+    if channel.is_empty() {
+        return StatusCode::BAD_REQUEST;
+    }
+    let accounts = match s.store.list_accounts().await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "push notification: cannot read the accounts");
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    };
+    let found = accounts
+        .iter()
+        .filter(|a| a.provider == crate::store::Provider::Google)
+        .find_map(|a| {
+            let settings: super::GoogleSettings =
+                serde_json::from_value(a.settings.clone()).ok()?;
+            let c = settings.channels.into_values().find(|c| c.id == channel)?;
+            Some((a.id, c))
+        });
+    let Some((account, c)) = found else {
+        return StatusCode::NOT_FOUND;
+    };
+    if !c.token_matches(h("x-goog-channel-token")) {
+        tracing::warn!(
+            account,
+            "push notification with a wrong channel token ignored"
+        );
+        return StatusCode::FORBIDDEN;
+    }
+    if h("x-goog-resource-state") != "sync" {
+        match s.store.request_sync(account, s.clock.now()).await {
+            Ok(_) => s.wake.notify_one(),
+            Err(e) => {
+                tracing::warn!(account, error = %e, "push notification: cannot queue a pass");
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
+        }
+    }
+    StatusCode::OK
+}
