@@ -644,6 +644,9 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     s.google.assert_clean();
 }
 
+/// A condition on an account's recorded passes.
+type RunsCheck = dyn Fn(&[oneonone::store::SyncRun]) -> bool;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
     let mut s = Setup::new().await;
@@ -680,7 +683,7 @@ async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
     })
     .await
     .unwrap();
-    let wait_for = |what: &'static str, done: Box<dyn Fn(&[oneonone::store::SyncRun]) -> bool>| {
+    let wait_for = |what: &'static str, done: Box<RunsCheck>| {
         let store = store.clone();
         let logs = daemon.logs.clone();
         async move {
