@@ -86,7 +86,11 @@ impl Setup {
         Self {
             google,
             oauth: OAuthServer::start(),
-            db: TestDb::sqlite(),
+            // PostgreSQL when the suite has one (the store's Google writes on both dialects).
+            db: match TestDb::postgres().await {
+                Some(db) => db,
+                None => TestDb::sqlite(),
+            },
             keydir: tempfile::tempdir().unwrap(),
             extra: Vec::new(),
         }
