@@ -321,6 +321,9 @@ impl Config {
             };
             return bad(list, &e.to_string());
         }
+        if self.google.consent_timeout_secs == 0 {
+            return bad("google.consent_timeout_secs", "must be at least 1");
+        }
         if self.google.requests_per_minute == 0 {
             return bad("google.requests_per_minute", "must be at least 1");
         }

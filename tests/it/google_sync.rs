@@ -741,3 +741,20 @@ async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
     drop(daemon);
     s.google.assert_clean();
 }
+
+#[test]
+fn connect_google_without_a_client_id_says_which_key_to_set() {
+    let db = TestDb::sqlite();
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("key").display().to_string();
+    let out = crate::helpers::run_cli(
+        &["connect", "google", "--no-browser"],
+        &[
+            ("ONEONONE__DATABASE__URL", db.url.as_str()),
+            ("ONEONONE__SECRETS__KEY_FILE", key.as_str()),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("google.client_id"), "{err}");
+}

@@ -317,7 +317,7 @@ impl GoogleSyncer {
         mut settings: GoogleSettings,
     ) {
         let push = self.config.google.push_url.trim_end_matches('/');
-        if push.is_empty() {
+        if push.is_empty() || self.dry_run {
             return;
         }
         let address = format!("{push}/webhooks/google");
@@ -836,5 +836,45 @@ impl AccountSyncer for GoogleSyncer {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<RunStats, PassError>> {
         Box::pin(self.run(account, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exception_is_cached_under_its_own_id_and_its_masters_series() {
+        let ev: GoogleEvent = serde_json::from_value(serde_json::json!({
+            "id": "abc_20260330T080000Z", "etag": "\"7\"", "status": "cancelled",
+            "recurringEventId": "abc",
+            "originalStartTime": {"dateTime": "2026-03-30T10:00:00+02:00",
+                                  "timeZone": "Europe/Berlin"}
+        }))
+        .unwrap();
+        let c = to_cached(&ev, chrono_tz::Europe::Berlin);
+        assert_eq!(
+            (c.remote_id.as_str(), c.uid.as_str(), c.status.as_str()),
+            ("abc_20260330T080000Z", "abc", "cancelled")
+        );
+        assert_eq!(c.etag.as_deref(), Some("\"7\""));
+        let back: GoogleEvent = serde_json::from_str(&c.raw).unwrap();
+        assert_eq!(back, ev, "the cached JSON reads back as the same event");
+    }
+
+    #[test]
+    fn settings_without_channels_still_read_and_a_channel_checks_its_token() {
+        let s: GoogleSettings =
+            serde_json::from_value(serde_json::json!({"owner_emails": ["a@example.com"]})).unwrap();
+        assert!(s.channels.is_empty());
+        let c = PushChannel {
+            id: "c1".into(),
+            resource_id: "r".into(),
+            expires_at: Utc::now(),
+            token_sha256: hex::encode(Sha256::digest(b"secret-token")),
+        };
+        assert!(c.token_matches("secret-token"));
+        assert!(!c.token_matches("secret-token "));
+        assert!(!c.token_matches(""));
     }
 }
