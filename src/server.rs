@@ -51,7 +51,14 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(crate::provider::google::web::webhook),
         )
         .with_state(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Spans name the path only: a query can carry secrets (the OAuth callback's code).
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
 }
 
 async fn healthz() -> &'static str {

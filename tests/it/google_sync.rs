@@ -591,6 +591,10 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
         "admin-secret".into(),
     ));
     env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "1".into()));
+    env.push((
+        "RUST_LOG".into(),
+        "info,tower_http=debug,oneonone::server=debug".into(),
+    ));
     let url = s.db.url.clone();
     let daemon = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -643,6 +647,13 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    // Request logs name the path, never the callback's code.
+    let logs = daemon.log_text();
+    assert!(logs.contains("/oauth/google/callback"), "{logs}");
+    assert!(
+        !logs.contains("code="),
+        "the authorization code was logged: {logs}"
+    );
     store.close().await;
     drop(daemon);
     s.google.assert_clean();
