@@ -769,3 +769,50 @@ fn connect_google_without_a_client_id_says_which_key_to_set() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("google.client_id"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_dry_run_prints_the_agenda_and_writes_nothing() {
+    let mut s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    // Push is configured after connecting: a real pass would open a channel now.
+    s.extra.push((
+        "ONEONONE__GOOGLE__PUSH_URL".into(),
+        "https://push.example.com".into(),
+    ));
+    let out = s
+        .cli(&["item", "add", "--with", "bob@example.com", "Dry topic"])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = s.description(BOB, W1);
+    let writes = |s: &Setup| {
+        let r = s.google.requests();
+        r.iter().filter(|r| r.method != "GET").count()
+    };
+    let n = writes(&s);
+    let out = s
+        .cli(&[
+            "sync",
+            "--once",
+            "--dry-run",
+            "--now",
+            "2026-03-24T12:05:00Z",
+        ])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("would write") && text.contains("Dry topic"),
+        "{text}"
+    );
+    assert_eq!(s.description(BOB, W1), before);
+    assert_eq!(writes(&s), n, "a dry run sent a PATCH or opened a channel");
+    s.google.assert_clean();
+}
