@@ -316,6 +316,10 @@ struct St {
     edit_before_patch: Option<(String, String, String)>,
     /// Push channels opened with events.watch (the request bodies).
     channels: Vec<Value>,
+    /// Ids of the channels stopped with channels.stop.
+    stopped: Vec<String>,
+    /// How long channels live, when shorter than asked (Google may grant less than the ttl).
+    channel_life: Option<i64>,
 }
 
 /// The id Google gives the primary calendar: its owner's address (`primary` is an alias).
@@ -544,6 +548,8 @@ impl GoogleServer {
             token_params: HashMap::new(),
             edit_before_patch: None,
             channels: Vec::new(),
+            stopped: Vec::new(),
+            channel_life: None,
         };
         let st = Arc::new(Mutex::new(st));
         let app = Router::new().fallback(handle).with_state(st.clone());
@@ -637,6 +643,16 @@ impl GoogleServer {
     /// The push channels opened so far (events.watch request bodies: id, address, token...).
     pub fn channels(&self) -> Vec<Value> {
         self.lock().channels.clone()
+    }
+
+    /// Channels opened from now on live `secs` seconds, whatever the client asked for.
+    pub fn set_channel_life(&self, secs: i64) {
+        self.lock().channel_life = Some(secs);
+    }
+
+    /// Ids of the channels stopped so far.
+    pub fn stopped_channels(&self) -> Vec<String> {
+        self.lock().stopped.clone()
     }
 
     pub fn push_fault(&self, f: Fault) {
@@ -749,6 +765,9 @@ async fn handle(
     if name == "calendarList.list" {
         return calendar_list(&mut st);
     }
+    if name == "channels.stop" {
+        return stop_channel(&mut st, &body);
+    }
     let cal = match segments[1].as_str() {
         PRIMARY_ID => "primary".to_string(),
         other => other.to_string(),
@@ -814,12 +833,29 @@ fn watch(st: &mut St, cal: &str, body: &[u8]) -> Response {
         .as_str()
         .and_then(|t| t.parse().ok())
         .unwrap_or(604_800);
-    let expiration = Utc::now() + chrono::Duration::seconds(ttl.min(2_592_000));
+    let life = st.channel_life.unwrap_or(ttl).min(2_592_000);
+    let expiration = Utc::now() + chrono::Duration::seconds(life);
     st.channels.push(req.clone());
     let answer = json!({"kind": "api#channel", "id": req["id"], "resourceId": format!("res-{cal}"),
         "resourceUri": format!("https://www.googleapis.com/calendar/v3/calendars/{cal}/events"),
         "expiration": expiration.timestamp_millis().to_string()});
     respond(st, "Channel", answer)
+}
+
+/// channels.stop: the body names a channel this server opened (id and resourceId).
+fn stop_channel(st: &mut St, body: &[u8]) -> Response {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut v = Vec::new();
+    st.disc.check_schema("Channel", &req, &mut v);
+    st.violations
+        .extend(v.into_iter().map(|e| format!("channels.stop body: {e}")));
+    let id = req["id"].as_str().unwrap_or_default().to_string();
+    let known = st.channels.iter().any(|c| c["id"] == id.as_str());
+    if !known || req["resourceId"].as_str().is_none() {
+        return err(404, "notFound", "Channel not found");
+    }
+    st.stopped.push(id);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// calendarList.list: the primary calendar under its real id, and every other calendar.

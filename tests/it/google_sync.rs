@@ -816,3 +816,27 @@ async fn a_google_dry_run_prints_the_agenda_and_writes_nothing() {
     assert_eq!(writes(&s), n, "a dry run sent a PATCH or opened a channel");
     s.google.assert_clean();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
+    let mut s = Setup::new().await;
+    s.extra.push((
+        "ONEONONE__GOOGLE__PUSH_URL".into(),
+        "https://push.example.com".into(),
+    ));
+    // Google grants channels of an hour: each pass finds it within a day of expiry.
+    s.google.set_channel_life(3600);
+    s.connect("2026-03-24T12:00:00Z").await;
+    let first = s.google.channels()[0]["id"].as_str().unwrap().to_string();
+    s.sync("2026-03-24T12:05:00Z").await;
+    let channels = s.google.channels();
+    assert_eq!(channels.len(), 2, "{channels:?}");
+    assert_eq!(s.google.stopped_channels(), vec![first]);
+    let store = s.db.store().await;
+    let settings = store.get_account(1).await.unwrap().settings;
+    let kept = settings["channels"].as_object().unwrap();
+    assert_eq!(kept.len(), 1, "{settings}");
+    assert_eq!(kept.values().next().unwrap()["id"], channels[1]["id"]);
+    store.close().await;
+    s.google.assert_clean();
+}

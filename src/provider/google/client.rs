@@ -862,6 +862,17 @@ impl GoogleClient {
         })
     }
 
+    /// channels.stop: Google stops sending notifications on this channel.
+    pub async fn stop_channel(&self, channel_id: &str, resource_id: &str) -> Result<()> {
+        let url = self.url(&["channels", "stop"], &[]);
+        let body = serde_json::json!({ "id": channel_id, "resourceId": resource_id });
+        let answer = self.send(Method::POST, &url, None, Some(&body)).await?;
+        if !answer.status.is_success() {
+            return Err(Self::status_error("POST", &url, &answer));
+        }
+        Ok(())
+    }
+
     /// events.get of one event or instance.
     pub async fn get(&self, calendar_id: &str, event_id: &str) -> Result<GoogleEvent> {
         let url = self.url(&["calendars", calendar_id, "events", event_id], &[]);

@@ -341,7 +341,7 @@ impl GoogleSyncer {
             {
                 Ok(w) => {
                     let ttl = chrono::Duration::from_std(CHANNEL_TTL).unwrap_or_default();
-                    settings.channels.insert(
+                    let old = settings.channels.insert(
                         key,
                         PushChannel {
                             id,
@@ -351,6 +351,12 @@ impl GoogleSyncer {
                         },
                     );
                     changed = true;
+                    // The new channel is open: the old one can go (no gap in between).
+                    if let Some(old) = old
+                        && let Err(e) = client.stop_channel(&old.id, &old.resource_id).await
+                    {
+                        warn!(calendar = cal.id, error = %e, "old push channel not stopped; it expires");
+                    }
                 }
                 Err(e) => {
                     warn!(calendar = cal.id, error = %e, "push channel not opened; polling goes on");
