@@ -110,15 +110,25 @@ pub(crate) fn key(s: &str) -> String {
         .to_string()
 }
 
-/// Removes the `(carried xN)` label the renderer adds.
+/// Removes the carry label the renderer adds: `(carried xN)`, or at the stale threshold
+/// `(carried xN: decide, delegate or drop)`. Only these exact forms: anything else in
+/// parentheses is the person's text and stays.
 fn strip_carried(text: &str) -> &str {
     let t = text.trim_end();
-    if let Some(open) = t.rfind("(carried x")
-        && t.ends_with(')')
-        && t[open + "(carried x".len()..t.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_digit())
-    {
+    let Some(open) = t.rfind("(carried x") else {
+        return t;
+    };
+    let Some(inner) = t[open + "(carried x".len()..].strip_suffix(')') else {
+        return t;
+    };
+    let digits = inner
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(inner.len());
+    let rest = &inner[digits..];
+    let hint = rest
+        .strip_prefix(':')
+        .is_some_and(|h| h.trim().eq_ignore_ascii_case(super::render::STALE_HINT));
+    if digits > 0 && (rest.is_empty() || hint) {
         return t[..open].trim_end();
     }
     t
@@ -505,6 +515,20 @@ mod tests {
             "Ship it (carried xx)"
         );
         assert_eq!(strip_carried("(carried x2)"), "");
+        assert_eq!(
+            strip_carried("Ship it (carried x3: decide, delegate or drop)"),
+            "Ship it"
+        );
+        assert_eq!(
+            strip_carried("Ship it (carried x12: Decide, delegate or drop) "),
+            "Ship it"
+        );
+        // A person's own parentheses are their text.
+        assert_eq!(
+            strip_carried("Ship it (carried x3: ask Bob)"),
+            "Ship it (carried x3: ask Bob)"
+        );
+        assert_eq!(strip_carried("Ship it (carried x)"), "Ship it (carried x)");
     }
 
     #[test]

@@ -19,6 +19,12 @@ pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
 /// Starts a directive line in the template's output. A private-use character: it cannot come
 /// from people's text, which reaches the output only through the formatter.
 const DIRECTIVE: char = '\u{E000}';
+
+/// An open item carried this many times is stale: its label asks for a decision (the same
+/// threshold the insights count as stale).
+pub const STALE_AFTER: u32 = 3;
+/// What the label of a stale item asks; read back and removed like the plain carry label.
+pub const STALE_HINT: &str = "decide, delegate or drop";
 const SEP: char = '\u{E001}';
 
 /// What the block shows for one occurrence.
@@ -272,6 +278,17 @@ pub fn split_minutes(length: chrono::Duration) -> (i64, i64) {
     (you, total - you)
 }
 
+/// `(carried xN)` from two carries; an open item at the stale threshold also asks for a
+/// decision (a done one no longer needs it).
+fn carried_label(it: &Item) -> Option<String> {
+    let n = it.times_carried;
+    if n >= STALE_AFTER && it.state == ItemState::Open {
+        Some(format!("(carried x{n}: {STALE_HINT})"))
+    } else {
+        (n >= 2).then(|| format!("(carried x{n})"))
+    }
+}
+
 fn fmt_date(d: NaiveDate) -> String {
     d.format("%a %-d %b %Y").to_string()
 }
@@ -411,8 +428,7 @@ pub fn render(
                         done: it.state == ItemState::Done,
                     },
                     text: text.clone(),
-                    label: (it.times_carried >= 2)
-                        .then(|| format!("(carried x{})", it.times_carried)),
+                    label: carried_label(it),
                 });
             }
             'N' => {

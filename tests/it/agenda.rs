@@ -220,6 +220,78 @@ fn round_trip_render_then_parse_gives_the_same_items() {
     }
 }
 
+/// An item at the stale threshold asks for a decision in its label; the label is read back as
+/// the renderer's, never as the item's text, in both formats (also after Google's rewrite), and
+/// a person's edit of the text around it is absorbed as an edit of that item.
+#[test]
+fn stale_item_label_survives_parse_back_and_text_edits() {
+    let items = [
+        item(1, Section::Action, "Hire a designer", 3),
+        item(2, Section::Direct, "Team offsite", 5),
+        Item {
+            state: ItemState::Done,
+            ..item(3, Section::Manager, "Q2 planning", 4)
+        },
+    ];
+    let t = Template::default_template();
+    for format in [Format::Plain, Format::GoogleHtml] {
+        let block = render(&input(&items, &[]), format, &t).unwrap();
+        assert!(
+            block
+                .text
+                .contains("[ ] Hire a designer (carried x3: decide, delegate or drop)"),
+            "{format:?}: {}",
+            block.text
+        );
+        // Done: no decision left to make.
+        assert!(
+            block.text.contains("[x] Q2 planning (carried x4)"),
+            "{}",
+            block.text
+        );
+        let reads = [block.text.clone(), google_rewrite(&block.text)];
+        for text in reads
+            .iter()
+            .take(if format == Format::Plain { 1 } else { 2 })
+        {
+            let parsed = parse_block(text, format, MAX).unwrap().unwrap();
+            let plan = plan_absorb(&items, &block, &parsed);
+            assert!(plan.actions.is_empty() && plan.notes.is_empty(), "{plan:?}");
+            assert!(same_block(&parsed, &block));
+        }
+        // Edited text with the label kept, and with the label deleted: both are edits.
+        let edited = block
+            .text
+            .replace(
+                "Hire a designer (carried",
+                "Hire a senior designer (carried",
+            )
+            .replace(
+                "Team offsite (carried x5: decide, delegate or drop)",
+                "Team offsite in May",
+            );
+        let parsed = parse_block(&edited, format, MAX).unwrap().unwrap();
+        let plan = plan_absorb(&items, &block, &parsed);
+        let mut actions = plan.actions.clone();
+        actions.sort_by_key(|a| format!("{a:?}"));
+        assert_eq!(
+            actions,
+            [
+                AbsorbAction::Edit {
+                    id: 1,
+                    text: "Hire a senior designer".into()
+                },
+                AbsorbAction::Edit {
+                    id: 2,
+                    text: "Team offsite in May".into()
+                },
+            ],
+            "{format:?}"
+        );
+        assert!(plan.notes.is_empty(), "{plan:?}");
+    }
+}
+
 /// What Google's editor does to a description after a web edit: blocks become `<div>`s, spaces
 /// next to others become `&nbsp;`, quotes get escaped, links wrapped.
 fn google_rewrite(html: &str) -> String {
