@@ -134,6 +134,35 @@ fn strip_carried(text: &str) -> &str {
     t
 }
 
+/// How many item lines (checkboxes with text) each area of a read-back block holds, the areas
+/// told apart by the headings of the block that was written: what a meeting had on its agenda.
+pub fn items_per_area(
+    written: &RenderedBlock,
+    parsed: &ParsedBlock,
+) -> std::collections::BTreeMap<Area, u32> {
+    let mut headings: Vec<(Area, String)> = written
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Heading)
+        .map(|l| (l.area, key(&l.text)))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    let mut area = Area::Top;
+    for line in &parsed.lines {
+        let k = key(&line.canonical());
+        if let Some(i) = headings.iter().position(|(_, h)| *h == k) {
+            area = headings.remove(i).0;
+            continue;
+        }
+        if let ParsedLine::Checkbox { text, .. } = line
+            && !strip_carried(text).is_empty()
+        {
+            *out.entry(area).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

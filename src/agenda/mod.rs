@@ -63,7 +63,7 @@ mod render;
 
 use serde::{Deserialize, Serialize};
 
-pub use absorb::{AbsorbAction, AbsorbPlan, plan_absorb};
+pub use absorb::{AbsorbAction, AbsorbPlan, items_per_area, plan_absorb};
 pub use block::{
     BlockError, END_MARKER, OPT_OUT_MARKER, ParsedBlock, ParsedLine, START_MARKER, WriteDecision,
     WriteRefusal, opted_out, parse_block, plan_write, same_block, splice,
