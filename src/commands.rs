@@ -581,7 +581,8 @@ pub async fn report(
     now: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
     let store = crate::app::open_store(&config).await?;
-    let now = crate::clock::from_option(now).now();
+    // The instant as given: a clock started at it would tick on, and the report must be stable.
+    let now = now.unwrap_or_else(|| crate::clock::from_option(None).now());
     let histories = crate::insights::load(&store).await?;
     let report = crate::insights::Report::build(&histories, now, weeks);
     let out = match format {

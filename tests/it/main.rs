@@ -11,6 +11,7 @@ mod google;
 mod google_server;
 mod helpers;
 mod ics;
+mod insights;
 mod interop;
 mod scheduler;
 mod secrets;
