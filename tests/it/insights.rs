@@ -502,3 +502,153 @@ async fn metrics_show_aggregate_insight_gauges_without_names() {
         assert!(!body.contains(private), "{private} in /metrics");
     }
 }
+
+/// ICS text as one logical line per property: folding (CRLF + space) may split a note's words.
+fn unfold(ics: &[u8]) -> String {
+    String::from_utf8_lossy(ics)
+        .replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .replace("\n ", "")
+}
+
+/// Four weeks of passes on Radicale with private notes added before each (per series and per
+/// meeting, for both 1:1s), items added and edits made so that every pass writes: no note text
+/// appears in any resource the server holds, in any description revision, nor in what a dry run
+/// would write. The Google half of this test (every PATCH the Google test server received) is to
+/// be added with the Google syncer: the same notes, searched in `google_server`'s request log.
+#[tokio::test]
+async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_radicale() {
+    use crate::caldav_sync::{ALICE, Setup, W1, W2, description_at, insert_after};
+    use crate::servers::Kind;
+
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli = |args: &[&str]| {
+        let out = s.cli(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut secrets: Vec<String> = Vec::new();
+    let passes = [
+        ("2026-03-25T12:00:00Z", "2026-03-30", "2026-03-31"),
+        ("2026-03-31T09:00:00Z", "2026-04-06", "2026-03-31"),
+        ("2026-04-07T09:00:00Z", "2026-04-13", "2026-04-14"),
+        ("2026-04-14T09:00:00Z", "2026-04-20", "2026-04-14"),
+    ];
+    for (week, (now, alice_day, bob_day)) in passes.iter().enumerate() {
+        let notes = [
+            (
+                "alice@example.com",
+                None,
+                format!("Privnote {week} alice series confidential"),
+            ),
+            (
+                "alice@example.com",
+                Some(*alice_day),
+                format!("Privnote {week} alice meeting salary"),
+            ),
+            (
+                "bob@example.com",
+                Some(*bob_day),
+                format!("Privnote {week} bob meeting health"),
+            ),
+        ];
+        for (with, day, text) in &notes {
+            let mut args = vec!["note", "add", "--with", with];
+            if let Some(d) = day {
+                args.extend(["--meeting", d]);
+            }
+            args.push(text);
+            cli(&args);
+            secrets.push(text.clone());
+        }
+        // Something new for every pass to write.
+        let topic = format!("Topic of week {week}");
+        cli(&["item", "add", "--with", "alice@example.com", &topic]);
+        cli(&["item", "add", "--with", "bob@example.com", &topic]);
+        let dry = cli(&["sync", "--once", "--dry-run", "--now", now]);
+        assert!(
+            dry.contains(&topic),
+            "the dry run shows what it would write: {dry}"
+        );
+        s.sync(now);
+        if week == 0 {
+            // The direct's own edit in the invite, absorbed and written back.
+            s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
+                insert_after(d, "15 minutes for you", "- [ ] Career growth")
+            })
+            .await;
+        }
+        if week == 1 {
+            s.user_edit(ALICE, &s.uid("weekly-alice"), W2, |d| {
+                d.replace("- [ ] Career growth", "- [x] Career growth")
+            })
+            .await;
+        }
+        for secret in &secrets {
+            assert!(
+                !dry.contains(secret.as_str()),
+                "week {week}: dry run shows {secret:?}"
+            );
+        }
+        // Every resource the server holds, every property.
+        for (url, _) in s.client.list_etags(&s.calendar).await.unwrap() {
+            let body = unfold(&s.client.get(&url).await.unwrap().body);
+            for secret in &secrets {
+                assert!(
+                    !body.contains(secret.as_str()),
+                    "week {week}: {secret:?} in {url}:\n{body}"
+                );
+            }
+        }
+    }
+    let store = s.db.store().await;
+    let revisions = store.list_revisions(None).await.unwrap();
+    assert!(revisions.len() >= 6, "the passes wrote: {revisions:?}");
+    for r in &revisions {
+        let texts = [
+            r.description_before.as_deref().unwrap_or(""),
+            &r.description_after,
+        ];
+        for (text, secret) in texts
+            .iter()
+            .flat_map(|t| secrets.iter().map(move |s| (t, s)))
+        {
+            assert!(
+                !text.contains(secret.as_str()),
+                "revision {}: {secret:?}",
+                r.id
+            );
+        }
+    }
+    // The agenda did carry the week's topics (the search above is not vacuous), and the notes
+    // are all there for the manager.
+    let alice = description_at(
+        &s.body(ALICE).await,
+        &s.uid("weekly-alice"),
+        "2026-04-20T08:00:00Z",
+    );
+    assert!(alice.contains("Topic of week 3"), "{alice}");
+    let all = cli(&[
+        "history",
+        "--with",
+        "alice@example.com",
+        "--include-private",
+    ]) + &cli(&["history", "--with", "bob@example.com", "--include-private"]);
+    for secret in &secrets {
+        assert!(
+            all.contains(secret.as_str()),
+            "{secret:?} missing from the export:\n{all}"
+        );
+    }
+    store.close().await;
+}
