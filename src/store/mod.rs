@@ -23,6 +23,7 @@ pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
     SeriesRow, SeriesUpsert,
 };
+use notes::Encrypted;
 pub use notes::{InsightCounts, PrivateNoteRow};
 pub use runs::{RunOutcome, RunStats, SyncRun};
 

@@ -25,6 +25,23 @@ pub struct InsightCounts {
     pub stale_items: i64,
 }
 
+/// The columns that hold ciphertext under the secrets key.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Encrypted {
+    Credentials,
+    PrivateNotes,
+}
+
+impl Encrypted {
+    /// Table, column, and the two for error messages: fixed names, never input.
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Encrypted::Credentials => ("accounts", "credentials", "accounts.credentials"),
+            Encrypted::PrivateNotes => ("private_notes", "body", "private_notes.body"),
+        }
+    }
+}
+
 /// A series the daemon treats as a 1:1 (the same rule as `SeriesRow::tracked`), in SQL.
 const TRACKED: &str = "(s.override = 'included' OR (s.override = 'auto' AND s.one_on_one))";
 
@@ -73,17 +90,30 @@ impl Store {
         &self,
         f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<usize> {
+        self.reencrypt_column(Encrypted::PrivateNotes, f).await
+    }
+
+    /// Replaces every value of an encrypted column with `f(old)` in one transaction: all rows
+    /// change, or none.
+    pub(super) async fn reencrypt_column<E: std::fmt::Display>(
+        &self,
+        which: Encrypted,
+        f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
+    ) -> Result<usize> {
+        let (table, column, label) = which.names();
+        let select = format!("SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL");
+        let update = format!("UPDATE {table} SET {column} = $2 WHERE id = $1");
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT id, body FROM private_notes")
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
                 .fetch_all(&mut *tx)
                 .await?;
             for (id, blob) in &rows {
                 let new = f(blob).map_err(|e| StoreError::Corrupt {
-                    column: "private_notes.body",
-                    value: format!("note {id}: {e}"),
+                    column: label,
+                    value: format!("row {id}: {e}"),
                 })?;
-                sqlx::query("UPDATE private_notes SET body = $2 WHERE id = $1")
+                sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
                     .bind(id)
                     .bind(new)
                     .execute(&mut *tx)

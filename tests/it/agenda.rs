@@ -6,8 +6,6 @@
 //! `UPDATE_GOLDEN=1 cargo test --test it agenda::golden` and review the diff before committing;
 //! a missing or different file otherwise fails the test.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use oneonone::agenda::{
@@ -28,7 +26,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn item(id: i64, section: Section, text: &str, times_carried: u32) -> Item {
+pub(crate) fn item(id: i64, section: Section, text: &str, times_carried: u32) -> Item {
     Item {
         id,
         section,
@@ -40,28 +38,9 @@ fn item(id: i64, section: Section, text: &str, times_carried: u32) -> Item {
     }
 }
 
-/// Compares `actual` with `tests/data/agenda/<name>`. `UPDATE_GOLDEN=1` rewrites the file (review
-/// the diff before committing); a missing or different file fails otherwise.
+/// Compares `actual` with `tests/data/agenda/<name>` (see `helpers::golden`).
 fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/agenda")
-        .join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "golden file {} unreadable ({e}): run with UPDATE_GOLDEN=1 and review it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from the render (UPDATE_GOLDEN=1 to accept after review)\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
+    crate::helpers::golden("tests/data/agenda", name, actual);
 }
 
 fn input<'a>(items: &'a [Item], notes: &'a [Note]) -> AgendaInput<'a> {

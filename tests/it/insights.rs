@@ -5,18 +5,17 @@
 //! Golden files live in `tests/data/report/`. After a deliberate change to the report, regenerate
 //! them with `UPDATE_GOLDEN=1 cargo test --test it insights::report` and review the diff.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use oneonone::agenda::{
     self, AbsorbAction, AbsorbPlan, AgendaInput, CarryChange, ClosedMeeting, Format, Item,
-    ItemState, MeetingOutcome, Section, Template,
+    MeetingOutcome, Section, Template,
 };
 use oneonone::store::{
     ItemSource, MeetingSummary, NewAccount, Provider, SeriesOverride, SeriesRow, SeriesUpsert,
     Store,
 };
 
+use crate::agenda::item;
 use crate::helpers::{Daemon, TestDb, get, run_cli};
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -107,18 +106,6 @@ async fn meeting(
     occ.id
 }
 
-fn shown(id: i64, section: Section, text: &str) -> Item {
-    Item {
-        id,
-        section,
-        text: text.into(),
-        state: ItemState::Open,
-        times_carried: 0,
-        in_notes: false,
-        position: id,
-    }
-}
-
 /// A team of three: Alice weekly (two cancellations, a moved meeting, a stale item), Bob
 /// biweekly with a missing slot, and an excluded series that must not show.
 async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
@@ -173,9 +160,9 @@ async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
         .await
         .unwrap();
     let agenda = [
-        shown(hire, Section::Action, "Hire a designer | UX *now*"),
-        shown(career, Section::Direct, "Career growth"),
-        shown(budget, Section::Manager, "Budget | review"),
+        item(hire, Section::Action, "Hire a designer | UX *now*", 0),
+        item(career, Section::Direct, "Career growth", 0),
+        item(budget, Section::Manager, "Budget | review", 0),
     ];
     let carry = |n| {
         vec![CarryChange {
@@ -266,27 +253,8 @@ async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
     (alice, bob)
 }
 
-/// Compares `actual` with `tests/data/report/<name>`; `UPDATE_GOLDEN=1` rewrites it.
 fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/report")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "golden file {} unreadable ({e}): run with UPDATE_GOLDEN=1 and review it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs (UPDATE_GOLDEN=1 to accept after review)\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
+    crate::helpers::golden("tests/data/report", name, actual);
 }
 
 fn env(db: &TestDb, keydir: &tempfile::TempDir) -> Vec<(&'static str, String)> {
