@@ -21,7 +21,7 @@
 //! - **items closed per meeting**: items ticked in the window's meetings over its held meetings.
 //! - **direct's share**: of the held meetings whose agenda was read at close, how many had at least
 //!   one topic under "15 minutes for you" (used) or none (empty); and the direct's topics over
-//!   the direct's plus the manager's topics.
+//!   the direct's plus the manager's topics (follow-ups and action items are neither's topics).
 
 mod chart;
 mod load;
