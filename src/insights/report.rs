@@ -52,7 +52,11 @@ const ROWS: [Row; 8] = [
 
 fn last_held(s: &SeriesInsights) -> String {
     match (s.last_held, s.days_since_last_held) {
-        (Some(t), Some(d)) => format!("last held {} ({d} days ago)", t.format("%Y-%m-%d")),
+        (Some(t), Some(d)) => format!(
+            "last held {} ({d} day{} ago)",
+            t.format("%Y-%m-%d"),
+            if d == 1 { "" } else { "s" }
+        ),
         _ => "never held".to_string(),
     }
 }
