@@ -36,7 +36,7 @@ pub use crate::agenda::STALE_AFTER;
 use crate::agenda::{ItemState, Section};
 use crate::store::OccurrenceState;
 pub use chart::chart_svg;
-pub use load::load;
+pub use load::{load, load_series};
 pub use report::Report;
 
 /// The shorter window every report shows, in weeks.
