@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::block::{ParsedBlock, ParsedLine, START_MARKER};
 use super::lines::collapse;
-use super::render::{LineKind, RenderedBlock, RenderedLine};
+use super::render::{LineKind, RenderedBlock, RenderedLine, split_carry_label};
 use super::{Anchor, Area, Item, ItemState, Note, Section};
 
 /// One change to the series' items.
@@ -110,28 +110,9 @@ pub(crate) fn key(s: &str) -> String {
         .to_string()
 }
 
-/// Removes the carry label the renderer adds: `(carried xN)`, or at the stale threshold
-/// `(carried xN: decide, delegate or drop)`. Only these exact forms: anything else in
-/// parentheses is the person's text and stays.
-fn strip_carried(text: &str) -> &str {
-    let t = text.trim_end();
-    let Some(open) = t.rfind("(carried x") else {
-        return t;
-    };
-    let Some(inner) = t[open + "(carried x".len()..].strip_suffix(')') else {
-        return t;
-    };
-    let digits = inner
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(inner.len());
-    let rest = &inner[digits..];
-    let hint = rest
-        .strip_prefix(':')
-        .is_some_and(|h| h.trim().eq_ignore_ascii_case(super::render::STALE_HINT));
-    if digits > 0 && (rest.is_empty() || hint) {
-        return t[..open].trim_end();
-    }
-    t
+/// The item text of a read-back line: without the carry labels the renderer adds.
+fn strip_carried(text: &str) -> String {
+    split_carry_label(text).0
 }
 
 /// How many item lines (checkboxes with text) each area of a read-back block holds, the areas
@@ -348,7 +329,7 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                     area,
                     section: area.section().unwrap_or(Section::Action),
                     checked: *checked,
-                    text: strip_carried(text).to_string(),
+                    text: strip_carried(text),
                 });
             }
             _ => pending_notes.push((
@@ -552,12 +533,30 @@ mod tests {
             strip_carried("Ship it (carried x12: Decide, delegate or drop) "),
             "Ship it"
         );
+        // Text typed after the label (at the end of the line) is the item's; the label is not.
+        assert_eq!(
+            strip_carried("Ship it (carried x3: decide, delegate or drop) by Friday"),
+            "Ship it by Friday"
+        );
+        assert_eq!(
+            strip_carried("Ship it (carried x2) now (carried x2)"),
+            "Ship it now"
+        );
         // A person's own parentheses are their text.
         assert_eq!(
             strip_carried("Ship it (carried x3: ask Bob)"),
             "Ship it (carried x3: ask Bob)"
         );
         assert_eq!(strip_carried("Ship it (carried x)"), "Ship it (carried x)");
+        assert_eq!(strip_carried("é  (carried x2)éé"), "é éé");
+        assert_eq!(
+            split_carry_label("a (carried x3: DECIDE, delegate or drop)"),
+            ("a".to_string(), Some((3, true)))
+        );
+        assert_eq!(
+            split_carry_label("a (carried x2) b"),
+            ("a b".to_string(), Some((2, false)))
+        );
     }
 
     #[test]

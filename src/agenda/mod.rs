@@ -71,7 +71,7 @@ pub use block::{
 pub use carry::{CarryChange, ClosedMeeting, Ledger, MeetingOutcome, MeetingRecord, close_meeting};
 pub use render::{
     AgendaInput, DEFAULT_TEMPLATE, LineKind, RenderError, RenderedBlock, RenderedLine, STALE_AFTER,
-    STALE_HINT, Template, render, split_minutes,
+    STALE_HINT, Template, render, split_carry_label, split_minutes,
 };
 
 /// Which part of the 1:1 an item belongs to.

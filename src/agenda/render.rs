@@ -289,6 +289,47 @@ fn carried_label(it: &Item) -> Option<String> {
     }
 }
 
+/// Splits a read-back item line into the item's text and the carry label found in it, wherever
+/// an edit left it: `(carried xN)`, or `(carried xN: decide, delegate or drop)` (then `true`).
+/// Only these exact forms (the hint in any case) are ours; every one in the line is removed.
+pub fn split_carry_label(text: &str) -> (String, Option<(u32, bool)>) {
+    const OPEN: &str = "(carried x";
+    let mut rest = text.trim().to_string();
+    let mut label = None;
+    let mut from = 0;
+    while let Some(at) = rest[from..].find(OPEN).map(|i| i + from) {
+        let after = &rest[at + OPEN.len()..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let tail = &after[digits..];
+        let hint_len = tail
+            .strip_prefix(':')
+            .and_then(|t| t.find(')').map(|close| (t, close)))
+            .filter(|(t, close)| t[..*close].trim().eq_ignore_ascii_case(STALE_HINT))
+            .map(|(_, close)| close + 1);
+        let (Ok(n), Some(len)) = (
+            after[..digits].parse::<u32>(),
+            tail.starts_with(')').then_some(0).or(hint_len),
+        ) else {
+            from = at + OPEN.len();
+            continue;
+        };
+        label = Some((n, len > 0));
+        let end = at + OPEN.len() + digits + len + 1;
+        let (left, right) = (rest[..at].trim_end(), rest[end..].trim_start());
+        let sep = if left.is_empty() || right.is_empty() {
+            ""
+        } else {
+            " "
+        };
+        // Where the search goes on: a char boundary of the new text, past what was read.
+        from = left.len();
+        rest = format!("{left}{sep}{right}");
+    }
+    (rest, label)
+}
+
 fn fmt_date(d: NaiveDate) -> String {
     d.format("%a %-d %b %Y").to_string()
 }
