@@ -101,6 +101,28 @@ pub enum Command {
         with: String,
         #[arg(long, value_enum, default_value = "text")]
         format: HistoryFormat,
+        /// Also your private notes (`oneonone note`), with their meetings.
+        #[arg(long)]
+        include_private: bool,
+    },
+    /// Your private notes about a 1:1: kept only in the database (encrypted), never written
+    /// into the invite.
+    Note {
+        #[command(subcommand)]
+        action: NoteAction,
+    },
+    /// How your 1:1s are going: meetings held, cancelled, moved and skipped over the last 4 and
+    /// N weeks, days since the last one, stale items, items closed per meeting, the direct's share.
+    Report {
+        /// The longer window, in weeks (the shorter one is always 4).
+        #[arg(long, default_value_t = 12, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..=104))]
+        weeks: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: HistoryFormat,
+        /// Report as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
     },
     /// Put back the description that a write replaced (see the revision ids in `history`).
     Restore {
@@ -157,6 +179,29 @@ pub enum ItemAction {
         /// Also done and dropped items.
         #[arg(long)]
         all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoteAction {
+    /// Keep a private note about the 1:1 with EMAIL (about one meeting with --meeting).
+    Add {
+        /// The other person of the 1:1 (the direct's address).
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        /// The day of the meeting the note is about (YYYY-MM-DD, a UTC day as `history` shows).
+        #[arg(long, value_name = "DATE")]
+        meeting: Option<chrono::NaiveDate>,
+        /// The note's text.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Your private notes about the 1:1 with EMAIL, oldest first.
+    List {
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
         #[arg(long)]
         json: bool,
     },
@@ -459,10 +504,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(crate::commands::item(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::History { with, format } => {
+        Command::History {
+            with,
+            format,
+            include_private,
+        } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
-            runtime()?.block_on(crate::commands::history(config, &with, format))?;
+            runtime()?.block_on(crate::commands::history(
+                config,
+                &with,
+                format,
+                include_private,
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Note { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::note(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { weeks, format, now } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::report(config, weeks, format, now))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { revision, now } => {

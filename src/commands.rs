@@ -11,11 +11,13 @@ use serde::Serialize;
 
 use crate::app::Services;
 use crate::cli::{
-    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, SectionArg, SeriesAction,
+    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, NoteAction, SectionArg,
+    SeriesAction,
 };
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::detect::SeriesOverride;
+use crate::notes::PrivateNote;
 use crate::server::AccountReadiness;
 use crate::store::{ItemSource, SeriesRow, Store};
 
@@ -430,13 +432,35 @@ struct MeetingLine {
     carried: Vec<(String, u32)>,
     moved_on: Vec<String>,
     notes: Vec<String>,
+    /// Present only with `--include-private`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_notes: Option<Vec<PrivateNote>>,
 }
 
-pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyhow::Result<()> {
+pub async fn history(
+    config: Config,
+    with: &str,
+    format: HistoryFormat,
+    include_private: bool,
+) -> anyhow::Result<()> {
     let store = crate::app::open_store(&config).await?;
     let series = series_with(&store, with).await?;
+    let mut private = if include_private {
+        let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+        Some(crate::notes::list(&store, &keyring, series.id).await?)
+    } else {
+        None
+    };
     let mut meetings = Vec::new();
     for o in store.list_occurrences(series.id).await? {
+        // Each private note goes with the first meeting it is about; the rest are the series'.
+        let private_notes = private.as_mut().map(|all| {
+            let (about, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
+                .into_iter()
+                .partition(|n| n.is_about(&o));
+            *all = rest;
+            about
+        });
         let summary: crate::store::MeetingSummary = o
             .summary
             .as_deref()
@@ -458,11 +482,15 @@ pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyho
                 .map(|n| n.text)
                 .filter(|t| !t.trim().is_empty())
                 .collect(),
+            private_notes,
         });
     }
     match format {
         HistoryFormat::Json => {
-            let v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});
+            let mut v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});
+            if let Some(rest) = &private {
+                v["private_notes"] = serde_json::to_value(rest)?;
+            }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         HistoryFormat::Text | HistoryFormat::Markdown => {
@@ -495,6 +523,30 @@ pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyho
                 for n in &m.notes {
                     println!("{bullet}note: {n}");
                 }
+                for n in m.private_notes.iter().flatten() {
+                    println!("{bullet}private: {}", one_line(&n.text));
+                }
+                if md {
+                    println!();
+                }
+            }
+            if let Some(rest) = private.as_ref().filter(|r| !r.is_empty()) {
+                println!(
+                    "{}",
+                    if md {
+                        "## Private notes\n"
+                    } else {
+                        "Private notes"
+                    }
+                );
+                for n in rest {
+                    let day = n.meeting_date.map(|d| format!("{d}: ")).unwrap_or_default();
+                    println!(
+                        "{bullet}{day}{}",
+                        one_line(&n.text),
+                        bullet = if md { "- " } else { "    " }
+                    );
+                }
                 if md {
                     println!();
                 }
@@ -512,6 +564,87 @@ pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyho
             }
         }
     }
+    store.close().await;
+    Ok(())
+}
+
+/// A multi-line text on one output line (the line breaks shown as ` / `).
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+    match action {
+        NoteAction::Add {
+            with,
+            meeting,
+            text,
+        } => {
+            let series = series_with(&store, &with).await?;
+            let note = crate::notes::add(
+                &store,
+                &keyring,
+                &series,
+                meeting,
+                &text.join(" "),
+                Utc::now(),
+            )
+            .await?;
+            let about = match (note.meeting_date, note.occurrence_id) {
+                (Some(d), Some(_)) => format!("the meeting of {d}"),
+                (Some(d), None) => format!("{d} (no meeting of that day recorded yet)"),
+                (None, _) => "the series".to_string(),
+            };
+            println!(
+                "Private note {} kept for {:?}, about {about}; it is never written into the invite.",
+                note.id, series.summary
+            );
+        }
+        NoteAction::List { with, json } => {
+            let series = series_with(&store, &with).await?;
+            let notes = crate::notes::list(&store, &keyring, series.id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&notes)?);
+            } else if notes.is_empty() {
+                println!("No private notes.");
+            } else {
+                for n in &notes {
+                    let day = n
+                        .meeting_date
+                        .map_or_else(|| "series".to_string(), |d| d.to_string());
+                    println!("{:>5}  {day:<10}  {}", n.id, one_line(&n.text));
+                }
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `oneonone report`: the insights of every tracked series as of `now`.
+pub async fn report(
+    config: Config,
+    weeks: u32,
+    format: HistoryFormat,
+    now: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    // The instant as given: a clock started at it would tick on, and the report must be stable.
+    let now = now.unwrap_or_else(|| crate::clock::from_option(None).now());
+    let histories = crate::insights::load(&store).await?;
+    let report = crate::insights::Report::build(&histories, now, weeks);
+    let out = match format {
+        HistoryFormat::Text => report.to_text(),
+        HistoryFormat::Markdown => report.to_markdown(),
+        HistoryFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    };
+    print!("{out}");
     store.close().await;
     Ok(())
 }
@@ -552,15 +685,24 @@ pub async fn rotate(config: Config) -> anyhow::Result<()> {
         .reencrypt_credentials(|blob| ring.decrypt(blob).map(|pt| ring.encrypt(&pt)))
         .await
         .context("nothing was changed")?;
+    // Old keys stay in the ring until both steps are done: interrupted here, a rerun finishes.
+    let note = crate::secrets::Purpose::PrivateNote;
+    let notes = store
+        .reencrypt_private_notes(|blob| {
+            ring.decrypt_for(note, blob)
+                .map(|pt| ring.encrypt_for(note, &pt))
+        })
+        .await
+        .context("the credentials were re-encrypted, the private notes not: run it again")?;
     if from_file {
         ring.finish_rotation()?;
         println!(
-            "Re-encrypted {n} credential(s) under a new key in {}.",
+            "Re-encrypted {n} credential(s) and {notes} private note(s) under a new key in {}.",
             config.secrets.key_file.display()
         );
     } else {
         println!(
-            "Re-encrypted {n} credential(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
+            "Re-encrypted {n} credential(s) and {notes} private note(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
         );
     }
     store.close().await;

@@ -189,6 +189,14 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
             metrics::gauge!("oneonone_accounts", "state" => state).set(n as f64);
         }
     }
+    // Aggregates only (no series, names or addresses): one query, at scrape time.
+    if let Ok(Ok(c)) =
+        tokio::time::timeout(bound, s.store.insight_counts(crate::insights::STALE_AFTER)).await
+    {
+        metrics::gauge!("oneonone_series_tracked").set(c.series_tracked as f64);
+        metrics::gauge!("oneonone_meetings_held").set(c.meetings_held as f64);
+        metrics::gauge!("oneonone_stale_items").set(c.stale_items as f64);
+    }
     let body = crate::telemetry::metrics().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

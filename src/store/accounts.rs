@@ -307,27 +307,8 @@ impl Store {
         &self,
         f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<usize> {
-        on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-                "SELECT id, credentials FROM accounts WHERE credentials IS NOT NULL",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            for (id, blob) in &rows {
-                let new = f(blob).map_err(|e| StoreError::Corrupt {
-                    column: "accounts.credentials",
-                    value: format!("account {id}: {e}"),
-                })?;
-                sqlx::query("UPDATE accounts SET credentials = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(new)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(rows.len())
-        })
+        self.reencrypt_column(super::Encrypted::Credentials, f)
+            .await
     }
 
     /// Extends a lease this daemon holds; false when it no longer holds it.

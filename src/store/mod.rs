@@ -7,6 +7,7 @@ mod accounts;
 mod agenda;
 mod events;
 mod history;
+mod notes;
 mod runs;
 
 use std::str::FromStr;
@@ -22,6 +23,8 @@ pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
     SeriesRow, SeriesUpsert,
 };
+use notes::Encrypted;
+pub use notes::{InsightCounts, PrivateNoteRow};
 pub use runs::{RunOutcome, RunStats, SyncRun};
 
 use crate::config::{DatabaseConfig, DatabaseUrl};

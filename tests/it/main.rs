@@ -12,6 +12,7 @@ mod google_server;
 mod google_sync;
 mod helpers;
 mod ics;
+mod insights;
 mod interop;
 mod scheduler;
 mod secrets;
