@@ -47,6 +47,26 @@ pub struct Config {
     pub detect: DetectConfig,
     pub network: NetworkConfig,
     pub secrets: SecretsConfig,
+    pub web: WebConfig,
+}
+
+/// The web pages: sign-in sessions and their cookie.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    pub cookie_secure: CookieSecure,
+    pub session_hours: u32,
+    pub signin_attempts_per_minute: u32,
+}
+
+/// When the session cookie carries `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieSecure {
+    /// When the request came over https (a proxy's `X-Forwarded-Proto: https`).
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +300,12 @@ impl Config {
         }
         if self.agenda.lookahead_days == 0 {
             return bad("agenda.lookahead_days", "must be at least 1");
+        }
+        if self.web.session_hours == 0 {
+            return bad("web.session_hours", "must be at least 1");
+        }
+        if self.web.signin_attempts_per_minute == 0 {
+            return bad("web.signin_attempts_per_minute", "must be at least 1");
         }
         if self.detect.max_length_minutes == 0 {
             return bad("detect.max_length_minutes", "must be at least 1");

@@ -8,6 +8,7 @@ mod agenda;
 mod events;
 mod history;
 mod runs;
+mod web;
 
 use std::str::FromStr;
 use std::time::Duration;
