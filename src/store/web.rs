@@ -74,11 +74,13 @@ impl Store {
     }
 
     pub async fn delete_session(&self, hash: &str) -> Result<()> {
-        on_pool!(self, |p| sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
-            .bind(hash)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        on_pool!(self, |p| sqlx::query(
+            "DELETE FROM web_sessions WHERE token_hash = $1"
+        )
+        .bind(hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

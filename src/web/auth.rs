@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use cookie::{Cookie, SameSite};
@@ -256,11 +256,9 @@ pub(super) async fn signin(
         .max_age(cookie::time::Duration::ZERO)
         .build();
     tracing::info!("web sign-in");
-    Ok((
-        [set_cookie(session), set_cookie(spent)],
-        Redirect::to("/"),
-    )
-        .into_response())
+    // Appended: an array of pairs would keep only the last Set-Cookie.
+    let cookies = AppendHeaders([set_cookie(session), set_cookie(spent)]);
+    Ok((cookies, Redirect::to("/")).into_response())
 }
 
 #[derive(Deserialize)]

@@ -94,9 +94,20 @@ pub(super) async fn add_topic(
     }
     let id = s
         .store
-        .add_item(row.id, "direct", &text, ItemSource::Web, None, s.clock.now())
+        .add_item(
+            row.id,
+            "direct",
+            &text,
+            ItemSource::Web,
+            None,
+            s.clock.now(),
+        )
         .await?;
-    tracing::info!(series = row.id, item = id, "topic added through the direct's link");
+    tracing::info!(
+        series = row.id,
+        item = id,
+        "topic added through the direct's link"
+    );
     Ok(Redirect::to(&format!("/d/{token}")).into_response())
 }
 

@@ -85,7 +85,10 @@ pub fn router(state: WebState) -> Router {
         .route("/history", get(pages::history))
         .route("/d/{token}", get(direct::page))
         .route("/d/{token}/topics", post(direct::add_topic))
-        .route("/d/{token}/topics/{item}/remove", post(direct::remove_topic))
+        .route(
+            "/d/{token}/topics/{item}/remove",
+            post(direct::remove_topic),
+        )
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -128,7 +131,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("signin.html", include_str!("templates/signin.html")),
         ("home.html", include_str!("templates/home.html")),
         ("caldav.html", include_str!("templates/caldav.html")),
-        ("series_list.html", include_str!("templates/series_list.html")),
+        (
+            "series_list.html",
+            include_str!("templates/series_list.html"),
+        ),
         ("series.html", include_str!("templates/series.html")),
         ("history.html", include_str!("templates/history.html")),
         ("meetings.html", include_str!("templates/meetings.html")),

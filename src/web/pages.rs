@@ -144,7 +144,10 @@ pub(super) async fn caldav_connect(
     let now = s.clock.now();
     match crate::provider::caldav::connect(&s.store, &s.keyring, req, now).await {
         Ok(connected) => {
-            tracing::info!(account = connected.account_id, "CalDAV account connected from the web");
+            tracing::info!(
+                account = connected.account_id,
+                "CalDAV account connected from the web"
+            );
             s.store.request_sync(connected.account_id, now).await?;
             s.wake.notify_one();
             Ok(Redirect::to("/").into_response())

@@ -16,3 +16,4 @@ mod scheduler;
 mod secrets;
 mod servers;
 mod store;
+mod web;
