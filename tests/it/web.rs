@@ -673,3 +673,75 @@ async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_accoun
     assert!(home.contains(&format!("{USER} at 127.0.0.1")), "{home}");
     store.close().await;
 }
+
+/// The whole job in headless Chromium (tests/browser/web.mjs): sign in, connect the test Radicale,
+/// include a series, make the direct's link, add a topic as the direct, run a pass; then the
+/// topic must stand in the agenda written into the calendar. Screenshots go to
+/// `$CARGO_TARGET_TMPDIR/browser`; with ONEONONE_UPDATE_SCREENSHOTS=1 the series page also
+/// goes to docs/img/agenda.png.
+#[tokio::test]
+async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let node_dir = root.join(".node");
+    assert!(
+        node_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run scripts/setup-node (scripts/test does)"
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "/usr/bin/chromium is missing: apt-get install chromium (scripts/test does)"
+    );
+    let s = Setup::new(Kind::Radicale).await;
+    let env = s.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
+    let d = Daemon::spawn(&s.db.url, &env);
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let topic = "Conference budget for next year";
+    let mut node = std::process::Command::new("node");
+    node.arg(root.join("tests/browser/web.mjs"))
+        .env("BASE_URL", d.url(""))
+        .env("ADMIN_TOKEN", TOKEN)
+        .env("CALDAV_URL", s.server.base.as_str())
+        .env("CALDAV_USER", USER)
+        .env("CALDAV_PASSWORD", PASSWORD)
+        .env("OWNER", "sam@example.com")
+        .env("TOPIC", topic)
+        .env("ARTIFACTS", &artifacts)
+        .env("NODE_DIR", &node_dir);
+    if std::env::var("ONEONONE_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        node.env("AGENDA_PNG", root.join("docs/img/agenda.png"));
+    }
+    let out = tokio::task::spawn_blocking(move || node.output().expect("run node"))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser steps failed (screenshots in {}):\n{}\n{}\ndaemon:\n{}",
+        artifacts.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        d.log_text()
+    );
+
+    // The pass the browser asked for writes the topic into the invite's agenda.
+    let mut unfolded = String::new();
+    for _ in 0..120 {
+        let body = s.body("weekly-alice.ics").await;
+        unfolded = String::from_utf8_lossy(&body).replace("\r\n ", "");
+        if unfolded.contains(topic) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        unfolded.contains(&format!("- [ ] {topic}")),
+        "the topic is not in the calendar:\n{unfolded}\ndaemon:\n{}",
+        d.log_text()
+    );
+    assert!(unfolded.contains("Alice's own notes: keep me."), "user text kept");
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    assert_eq!(alice.override_.as_str(), "included");
+    store.close().await;
+}
