@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
-use crate::caldav_sync::{Setup, series_with_uid};
+use crate::caldav_sync::{ALICE, Setup, W1, insert_after, series_with_uid};
 use crate::helpers::{Daemon, TestDb};
 use crate::servers::{Kind, PASSWORD, USER};
 
@@ -373,14 +373,19 @@ async fn web_generates_an_admin_token_once_prints_it_and_stores_only_its_digest(
     store.close().await;
 }
 
+/// The daemon on a Setup's database and key, with the test's admin token.
+fn daemon_for(s: &Setup) -> Daemon {
+    let env = s.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
+    Daemon::spawn(&s.db.url, &env)
+}
+
 /// A daemon on a Setup's database with the manager's calendar connected (two 1:1s: Alice, Bob).
 async fn connected() -> (Setup, Daemon) {
     let s = Setup::new(Kind::Radicale).await;
     s.connect();
-    let env = s.env();
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
-    let d = Daemon::spawn(&s.db.url, &env);
+    let d = daemon_for(&s);
     (s, d)
 }
 
@@ -609,10 +614,7 @@ async fn direct_link_stops_working_when_revoked_or_rotated() {
 #[tokio::test]
 async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_account() {
     let s = Setup::new(Kind::Radicale).await;
-    let env = s.env();
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
-    let d = Daemon::spawn(&s.db.url, &env);
+    let d = daemon_for(&s);
     let mut b = Browser::new(&d);
     b.sign_in(TOKEN).await;
     let (code, page) = b.get("/connect/caldav").await;
@@ -692,10 +694,7 @@ async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
         "/usr/bin/chromium is missing: apt-get install chromium (scripts/test does)"
     );
     let s = Setup::new(Kind::Radicale).await;
-    let env = s.env();
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
-    let d = Daemon::spawn(&s.db.url, &env);
+    let d = daemon_for(&s);
     let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let topic = "Conference budget for next year";
     let mut node = std::process::Command::new("node");
@@ -739,9 +738,69 @@ async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
         "the topic is not in the calendar:\n{unfolded}\ndaemon:\n{}",
         d.log_text()
     );
-    assert!(unfolded.contains("Alice's own notes: keep me."), "user text kept");
+    assert!(
+        unfolded.contains("Alice's own notes: keep me."),
+        "user text kept"
+    );
     let store = s.db.store().await;
     let alice = series_with_uid(&store, "weekly-alice").await;
     assert_eq!(alice.override_.as_str(), "included");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn history_page_finds_meetings_and_items_by_their_text() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.user_edit(ALICE, "weekly-alice", W1, |d| {
+        let d = insert_after(
+            d,
+            "Notes and action items",
+            "Talked about the offsite in Lisbon",
+        );
+        insert_after(&d, "Talked about the offsite", "- [ ] Book the venue")
+    })
+    .await;
+    s.sync("2026-03-25T12:00:00Z");
+    s.sync("2026-03-31T09:00:00Z"); // The 30 March meeting closes into the history.
+    let d = daemon_for(&s);
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+
+    let (code, page) = b.get("/history?q=LISBON").await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        page.contains("note: Talked about the offsite in Lisbon"),
+        "{page}"
+    );
+    assert!(page.contains("2026-03-30"), "{page}");
+    assert!(page.contains("1:1 Alice / Sam"), "{page}");
+
+    let (_, page) = b.get("/history?q=venue").await;
+    assert!(page.contains("Book the venue"), "{page}");
+    assert!(
+        page.contains("id=\"item-hits\""),
+        "items are searched too: {page}"
+    );
+
+    let (_, page) = b.get("/history?q=no+such+words").await;
+    assert!(
+        page.contains("No meeting in the history mentions"),
+        "{page}"
+    );
+    assert!(!page.contains("Lisbon"), "{page}");
+
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let (_, page) = b.get(&format!("/series/{}", alice.id)).await;
+    assert!(
+        page.contains("Talked about the offsite in Lisbon"),
+        "the series page shows its history"
+    );
     store.close().await;
 }
