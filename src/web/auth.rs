@@ -150,24 +150,34 @@ impl AdminSession {
     }
 }
 
+impl AdminSession {
+    /// The live session the request's cookie names, if any. For handlers outside this module
+    /// (the Google connect flow) that must only serve a signed-in admin.
+    pub async fn from_headers(
+        store: &Store,
+        headers: &HeaderMap,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Self>, StoreError> {
+        let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let digest = token_digest(&token);
+        Ok(store.session_valid(&digest, now).await?.then(|| Self {
+            csrf: csrf_for("session", &token),
+            digest,
+        }))
+    }
+}
+
 impl FromRequestParts<WebState> for AdminSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, s: &WebState) -> Result<Self, Response> {
-        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
-            let digest = token_digest(&token);
-            match s.store.session_valid(&digest, s.clock.now()).await {
-                Ok(true) => {
-                    return Ok(Self {
-                        csrf: csrf_for("session", &token),
-                        digest,
-                    });
-                }
-                Ok(false) => {}
-                Err(e) => return Err(WebError::Store(e).into_response()),
-            }
+        match Self::from_headers(&s.store, &parts.headers, s.clock.now()).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(Redirect::to("/signin").into_response()),
+            Err(e) => Err(WebError::Store(e).into_response()),
         }
-        Err(Redirect::to("/signin").into_response())
     }
 }
 
