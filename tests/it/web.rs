@@ -440,7 +440,8 @@ async fn direct_link_shows_only_its_own_series_and_lets_the_direct_manage_only_t
     admin.sign_in(TOKEN).await;
     let (_, series_page) = admin.get(&format!("/series/{}", alice.id)).await;
     assert!(
-        series_page.contains("Next agenda") && series_page.contains("15 minutes for you"),
+        series_page.contains("id=\"agenda\">── oneonone agenda")
+            && series_page.contains("Alice Example goes first."),
         "{series_page}"
     );
     let link = make_link(&mut admin, alice.id).await;
@@ -738,6 +739,18 @@ async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
         "the topic is not in the calendar:\n{unfolded}\ndaemon:\n{}",
         d.log_text()
     );
+    // In the direct's part of the agenda.
+    let you = unfolded
+        .find("15 minutes for you")
+        .expect("the direct's section");
+    let me = unfolded
+        .find("15 minutes for me")
+        .expect("the manager's section");
+    let at = unfolded.find(topic).unwrap();
+    assert!(
+        you < at && at < me,
+        "not in 15 minutes for you:\n{unfolded}"
+    );
     assert!(
         unfolded.contains("Alice's own notes: keep me."),
         "user text kept"
@@ -803,4 +816,74 @@ async fn history_page_finds_meetings_and_items_by_their_text() {
         "the series page shows its history"
     );
     store.close().await;
+}
+
+#[tokio::test]
+async fn series_can_be_included_and_excluded_from_the_series_page() {
+    let (s, d) = connected().await;
+    let store = s.db.store().await;
+    let team = series_with_uid(&store, "team-sync").await;
+    assert!(!team.tracked());
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (_, page) = b.get("/series").await;
+    assert!(
+        page.contains("Team sync") && page.contains(&team.detection_reason),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let path = format!("/series/{}/override", team.id);
+    let (code, location, _) = b.post(&path, &[("csrf", &csrf), ("to", "included")]).await;
+    assert_eq!(
+        (code, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/series"))
+    );
+    assert!(series_with_uid(&store, "team-sync").await.tracked());
+    let (code, _, _) = b.post(&path, &[("csrf", &csrf), ("to", "excluded")]).await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let team = series_with_uid(&store, "team-sync").await;
+    assert_eq!(team.override_.as_str(), "excluded");
+
+    let (code, _, page) = b.post(&path, &[("csrf", &csrf), ("to", "maybe")]).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(page.contains("\"maybe\" is not a choice"), "{page}");
+    let (code, _, _) = b
+        .post(
+            "/series/9999/override",
+            &[("csrf", &csrf), ("to", "included")],
+        )
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/series/9999").await.0, StatusCode::NOT_FOUND);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn expired_sessions_open_nothing() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = chrono::Utc::now();
+        let hour = chrono::Duration::hours(1);
+        store
+            .create_session("old", now - hour * 2, now - hour)
+            .await
+            .unwrap();
+        store.create_session("live", now, now + hour).await.unwrap();
+        assert!(
+            !store.session_valid("old", now).await.unwrap(),
+            "{}",
+            db.kind
+        );
+        assert!(
+            store.session_valid("live", now).await.unwrap(),
+            "{}",
+            db.kind
+        );
+        assert!(
+            !store.session_valid("live", now + hour * 2).await.unwrap(),
+            "{}",
+            db.kind
+        );
+        store.close().await;
+    }
 }
