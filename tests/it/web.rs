@@ -725,15 +725,7 @@ async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
     );
 
     // The pass the browser asked for writes the topic into the invite's agenda.
-    let mut unfolded = String::new();
-    for _ in 0..120 {
-        let body = s.body("weekly-alice.ics").await;
-        unfolded = String::from_utf8_lossy(&body).replace("\r\n ", "");
-        if unfolded.contains(topic) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let unfolded = alice_event_until(&s, |t| t.contains(topic)).await;
     assert!(
         unfolded.contains(&format!("- [ ] {topic}")),
         "the topic is not in the calendar:\n{unfolded}\ndaemon:\n{}",
@@ -886,4 +878,75 @@ async fn expired_sessions_open_nothing() {
         );
         store.close().await;
     }
+}
+
+/// "Sync now" on the accounts page.
+async fn sync_now(b: &mut Browser) {
+    let (_, home) = b.get("/").await;
+    let (code, _, _) = b
+        .post("/accounts/1/sync", &[("csrf", &csrf_of(&home))])
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+}
+
+/// Polls Radicale until Alice's event, unfolded, satisfies `check`.
+async fn alice_event_until(s: &Setup, check: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    for _ in 0..120 {
+        let body = s.body(ALICE).await;
+        text = String::from_utf8_lossy(&body).replace("\r\n ", "");
+        if check(&text) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_topic_the_direct_removes_leaves_the_invite_and_does_not_come_back() {
+    let (s, d) = connected().await;
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let mut admin = Browser::new(&d);
+    admin.sign_in(TOKEN).await;
+    let link = make_link(&mut admin, alice.id).await;
+    let mut direct = Browser::new(&d);
+    let (_, page) = direct.get(&link).await;
+    let csrf = csrf_of(&page);
+    let topic = "Moving to the platform team";
+    direct
+        .post(
+            &format!("{link}/topics"),
+            &[("text", topic), ("csrf", &csrf)],
+        )
+        .await;
+    sync_now(&mut admin).await;
+    let text = alice_event_until(&s, |t| t.contains(topic)).await;
+    assert!(text.contains(&format!("- [ ] {topic}")), "{text}");
+
+    let item = store.list_items(alice.id, true).await.unwrap();
+    let item = item.iter().find(|i| i.text == topic).unwrap();
+    let (code, _, _) = direct
+        .post(
+            &format!("{link}/topics/{}/remove", item.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    sync_now(&mut admin).await;
+    let text = alice_event_until(&s, |t| !t.contains(topic)).await;
+    assert!(
+        !text.contains(topic),
+        "the removed topic is still in the invite:\n{text}"
+    );
+    assert!(text.contains("Alice Example goes first."), "{text}");
+    // Another pass reads the invite back: the topic stays dropped, and is not re-added.
+    sync_now(&mut admin).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let items = store.list_items(alice.id, false).await.unwrap();
+    let same: Vec<_> = items.iter().filter(|i| i.text == topic).collect();
+    assert_eq!(same.len(), 1, "{items:?}");
+    assert_eq!(same[0].state, "dropped");
+    store.close().await;
 }
