@@ -91,8 +91,29 @@ pub fn router(state: WebState) -> Router {
         )
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::map_response(security_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %redacted_path(req.uri().path()),
+                    )
+                },
+            ),
+        )
         .with_state(state)
+}
+
+/// The path as logs may show it: the direct's link is a secret, so its token is left out.
+fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/d/") {
+        Some(rest) => {
+            let after = rest.find('/').map_or("", |i| &rest[i..]);
+            format!("/d/<token>{after}").into()
+        }
+        None => path.into(),
+    }
 }
 
 /// Every page: no caching (pages show private data), no referrer (the direct's link is a
@@ -212,6 +233,16 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn logged_paths_leave_out_the_direct_link_token() {
+        assert_eq!(super::redacted_path("/d/abc"), "/d/<token>");
+        assert_eq!(
+            super::redacted_path("/d/abc/topics/3/remove"),
+            "/d/<token>/topics/3/remove"
+        );
+        assert_eq!(super::redacted_path("/series/3"), "/series/3");
+    }
+
     #[test]
     fn every_template_compiles() {
         for name in super::TEMPLATES.templates().map(|(n, _)| n) {

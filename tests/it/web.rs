@@ -378,6 +378,8 @@ fn daemon_for(s: &Setup) -> Daemon {
     let env = s.env();
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
+    // Request logs on, to check that no secret reaches them.
+    env.push(("RUST_LOG", "info,tower_http=debug"));
     Daemon::spawn(&s.db.url, &env)
 }
 
@@ -607,7 +609,7 @@ async fn linked() -> Linked {
 async fn direct_link_stops_working_when_revoked_or_rotated() {
     let Linked {
         s: _s,
-        d: _d,
+        d,
         store,
         alice,
         mut admin,
@@ -645,6 +647,11 @@ async fn direct_link_stops_working_when_revoked_or_rotated() {
     let (code, wrong) = direct.get(&format!("/d/{}", "A".repeat(43))).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
     assert!(wrong.contains("does not exist"));
+    let logs = d.log_text();
+    assert!(logs.contains("tower_http"), "requests are logged:\n{logs}");
+    for secret in [&first[3..], &second[3..], TOKEN] {
+        assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
+    }
     store.close().await;
 }
 
