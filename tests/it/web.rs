@@ -333,6 +333,16 @@ async fn web_forms_without_the_right_csrf_token_are_refused() {
             .await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{form:?}");
     }
+    // Oversized or malformed forms get a 4xx, never a 500.
+    let big = "x".repeat(100 * 1024);
+    let (code, _, _) = a
+        .post("/series/1/override", &[("csrf", &csrf_a), ("to", &big)])
+        .await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+    let (code, _, _) = a.post("/series/1/override", &[("csrf", &csrf_a)]).await;
+    assert!(code.is_client_error(), "{code}");
+    let (code, _) = a.get("/series/not-a-number").await;
+    assert!(code.is_client_error(), "{code}");
     // The session still works with its own token.
     let (code, location, _) = a.post("/signout", &[("csrf", &csrf_a)]).await;
     assert_eq!(
