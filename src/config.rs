@@ -494,6 +494,10 @@ mod tests {
         assert!(err.to_string().contains("`sync.jitter`"), "{err}");
         let err = load(Some("[detect]\nexclude_titles = [\"/(unclosed/\"]\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("`detect.exclude_titles`"), "{err}");
+        let err = load(Some("[web]\nsession_hours = 0\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`web.session_hours`"), "{err}");
+        let err = load(Some("[web]\ncookie_secure = \"sometimes\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`web.cookie_secure`"), "{err}");
         let err = load(Some("[agenda]\ndefault_timezone = \"Mars/Olympus\"\n"), &[]).unwrap_err();
         assert!(
             err.to_string().contains("`agenda.default_timezone`"),
