@@ -131,20 +131,24 @@ pub async fn run(
         clock: clock.clone(),
         pass_period,
         started_at: clock.now(),
-        wake,
+        wake: wake.clone(),
         admin_token: config.server.admin_token.clone(),
         google: Arc::new(crate::provider::google::web::GoogleWeb::new(
             services.config.clone(),
             services.keyring.clone(),
         )),
     };
+    let web = crate::web::WebState::start(&services, clock.clone(), wake.clone()).await?;
     let addr = listener
         .local_addr()
         .context("listener has no local address")?;
     info!(%addr, daemon = %scheduler.daemon_id, "listening");
     let sched = tokio::spawn(scheduler.run(cancel.clone(), grace));
     let server_cancel = cancel.clone();
-    let server = axum::serve(listener, router(state))
+    let app = router(state).merge(crate::web::router(web));
+    // The peer address keys the sign-in rate limit.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move { server_cancel.cancelled().await });
     let served = server.await;
     cancel.cancel();

@@ -19,3 +19,4 @@ pub mod server;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+pub mod web;

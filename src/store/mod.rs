@@ -9,6 +9,7 @@ mod events;
 mod history;
 mod notes;
 mod runs;
+mod web;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -604,9 +604,21 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     .unwrap();
     let http = reqwest::Client::new();
 
-    // Without the admin token: refused.
+    // Not signed in: sent to the sign-in page; a wrong API token: refused.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects
+        .get(daemon.url("/connect/google"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/signin");
     let r = http
         .get(daemon.url("/connect/google"))
+        .bearer_auth("not-the-token")
         .send()
         .await
         .unwrap();
@@ -619,10 +631,13 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
         .unwrap();
     assert_eq!(r.status(), 400);
 
-    // The browser: our page -> Google's consent -> back to our callback.
+    // The browser, signed in on our pages: our page -> Google's consent -> back to our callback.
+    let mut browser = crate::web::Browser::new(&daemon);
+    let (status, _) = browser.sign_in("admin-secret").await;
+    assert!(status.is_redirection(), "sign-in: {status}");
     let r = http
         .get(daemon.url("/connect/google"))
-        .bearer_auth("admin-secret")
+        .header("cookie", browser.cookie_header())
         .send()
         .await
         .unwrap();

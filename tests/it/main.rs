@@ -18,3 +18,4 @@ mod scheduler;
 mod secrets;
 mod servers;
 mod store;
+mod web;

@@ -1,7 +1,8 @@
 //! The daemon's web flow for connecting Google: `GET /connect/google` sends the browser to
 //! Google's consent page (state and PKCE verifier kept here, single use, for ten minutes), and
 //! `GET /oauth/google/callback` checks the state, stores the account and wakes the scheduler.
-//! `/connect/google` is guarded by the admin token for now; the callback by the state.
+//! `/connect/google` serves a signed-in admin (or the admin API token); the callback is guarded by
+//! the state.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,8 +94,16 @@ fn page(status: StatusCode, text: &str) -> Response {
 
 /// `GET /connect/google`: redirect to Google's consent page.
 pub async fn start(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(code) = crate::server::authorized(&s, &headers) {
-        return page(code, "Missing or wrong admin token.");
+    // A signed-in admin (the web pages' session cookie), or a script with the admin API token.
+    let signed_in = matches!(
+        crate::web::AdminSession::from_headers(&s.store, &headers, s.clock.now()).await,
+        Ok(Some(_))
+    );
+    if !signed_in && crate::server::authorized(&s, &headers).is_err() {
+        if headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return page(StatusCode::UNAUTHORIZED, "Wrong admin token.");
+        }
+        return axum::response::Redirect::to("/signin").into_response();
     }
     let web = &s.google;
     if let Err(e) = check_config(&web.config) {
