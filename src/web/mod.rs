@@ -4,6 +4,7 @@
 
 mod auth;
 mod direct;
+mod insights;
 mod pages;
 mod preview;
 
@@ -82,6 +83,8 @@ pub fn router(state: WebState) -> Router {
         .route("/series/{id}/override", post(pages::set_override))
         .route("/series/{id}/link", post(pages::rotate_link))
         .route("/series/{id}/link/revoke", post(pages::revoke_link))
+        .route("/series/{id}/notes", post(insights::add_note))
+        .route("/insights", get(insights::overview))
         .route("/history", get(pages::history))
         .route("/d/{token}", get(direct::page))
         .route("/d/{token}/topics", post(direct::add_topic))
@@ -160,6 +163,15 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("history.html", include_str!("templates/history.html")),
         ("meetings.html", include_str!("templates/meetings.html")),
         ("direct.html", include_str!("templates/direct.html")),
+        ("insights.html", include_str!("templates/insights.html")),
+        (
+            "insights_table.html",
+            include_str!("templates/insights_table.html"),
+        ),
+        (
+            "insight_summary.html",
+            include_str!("templates/insight_summary.html"),
+        ),
     ];
     for (name, source) in files {
         // The templates are part of the binary; a unit test renders each one.
@@ -195,6 +207,9 @@ pub enum WebError {
     /// 500: logged.
     #[error("template error: {0}")]
     Template(#[from] minijinja::Error),
+    /// 500: logged (e.g. a private note the key file cannot decrypt).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl WebError {
@@ -204,7 +219,9 @@ impl WebError {
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::TooMany => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Store(_) | Self::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) | Self::Template(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -248,6 +265,6 @@ mod tests {
         for name in super::TEMPLATES.templates().map(|(n, _)| n) {
             assert!(super::TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(super::TEMPLATES.templates().count(), 10);
+        assert_eq!(super::TEMPLATES.templates().count(), 13);
     }
 }

@@ -15,7 +15,7 @@ use crate::server::AccountReadiness;
 use crate::store::{OccurrenceRow, SeriesRow, StoreError};
 
 /// `get_series` with an unknown id as a 404 page.
-async fn series_or_404(s: &WebState, id: i64) -> Result<SeriesRow, WebError> {
+pub(super) async fn series_or_404(s: &WebState, id: i64) -> Result<SeriesRow, WebError> {
     match s.store.get_series(id).await {
         Ok(row) => Ok(row),
         Err(StoreError::NotFound { .. }) => Err(WebError::NotFound),
@@ -371,12 +371,14 @@ async fn series_view(
         .collect();
     let link_created = s.store.series_link_created(row.id).await?.map(when);
     let history = meetings(s, &row, "").await?;
+    let (insights, private_notes) = super::insights::series_extras(s, &row).await?;
     render(
         "series.html",
         context! {
             admin => true, csrf => session.csrf(), series => SeriesView::from(&row),
             agenda => agenda, agenda_problem => agenda_problem, items => items,
             link_created => link_created, new_link => new_link, meetings => history,
+            insights => insights, private_notes => private_notes,
         },
     )
 }

@@ -22,7 +22,7 @@ fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-const NOW: &str = "2026-04-21T08:00:00Z";
+pub(crate) const NOW: &str = "2026-04-21T08:00:00Z";
 
 async fn series(store: &Store, calendar_id: i64, uid: &str, who: &str, tracked: bool) -> SeriesRow {
     let s = store
@@ -108,7 +108,7 @@ async fn meeting(
 
 /// A team of three: Alice weekly (two cancellations, a moved meeting, a stale item), Bob
 /// biweekly with a missing slot, and an excluded series that must not show.
-async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
+pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
     let account = store
         .insert_account(
             &NewAccount {

@@ -19,3 +19,4 @@ mod secrets;
 mod servers;
 mod store;
 mod web;
+mod web_insights;

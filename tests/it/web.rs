@@ -11,7 +11,7 @@ use crate::caldav_sync::{ALICE, Setup, W1, insert_after, series_with_uid};
 use crate::helpers::{Daemon, TestDb};
 use crate::servers::{Kind, PASSWORD, USER};
 
-const TOKEN: &str = "test-admin-token-0123456789";
+pub(crate) const TOKEN: &str = "test-admin-token-0123456789";
 
 /// A client that follows no redirect and keeps the cookies we hand it, like a browser would.
 pub struct Browser {
@@ -402,7 +402,7 @@ async fn connected() -> (Setup, Daemon) {
 }
 
 /// Makes a new direct's link for a series from its page; returns the link's path.
-async fn make_link(b: &mut Browser, series: i64) -> String {
+pub(crate) async fn make_link(b: &mut Browser, series: i64) -> String {
     let (_, page) = b.get(&format!("/series/{series}")).await;
     let (code, _, page) = b
         .post(
