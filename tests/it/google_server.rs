@@ -279,6 +279,8 @@ pub struct Recorded {
     pub query: Vec<(String, String)>,
     pub token: Option<String>,
     pub if_match: Option<String>,
+    /// The request body as text (lossy), for searches over everything a client sent.
+    pub body: String,
 }
 
 struct Cal {
@@ -668,6 +670,12 @@ impl GoogleServer {
         self.lock().find(cal, id)
     }
 
+    /// Every event of every calendar as stored (masters, instances, cancelled ones).
+    pub fn all_events(&self) -> Vec<Value> {
+        let st = self.lock();
+        st.cals.values().flat_map(|c| c.events.clone()).collect()
+    }
+
     pub fn violations(&self) -> Vec<String> {
         self.lock().violations.clone()
     }
@@ -719,6 +727,7 @@ async fn handle(
         query: query.clone(),
         token: token.clone(),
         if_match: if_match.clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
     });
     let Some(rest) = uri.path().strip_prefix("/calendar/v3/") else {
         st.violations.push(format!(

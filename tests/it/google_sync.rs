@@ -855,3 +855,137 @@ async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
     store.close().await;
     s.google.assert_clean();
 }
+
+/// Runs the binary and returns its stdout; fails the test when the command fails.
+async fn ok(s: &Setup, args: &[&str]) -> String {
+    let out = s.cli(args).await;
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The Google half of `insights::private_notes_never_reach_a_description_during_weeks_of_passes_
+/// on_radicale`: four weeks of passes with private notes added before each (per series and per
+/// meeting, for both 1:1s), items added and web edits made so that every pass writes. No note
+/// text appears in any request body the Google test server received (every PATCH), in any event
+/// it holds, in any description revision, nor in what a dry run would write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_google() {
+    let s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    let mut secrets: Vec<String> = Vec::new();
+    let passes = [
+        ("2026-03-25T12:00:00Z", "2026-03-30", "2026-03-31"),
+        ("2026-03-31T09:00:00Z", "2026-04-06", "2026-03-31"),
+        ("2026-04-07T09:00:00Z", "2026-04-13", "2026-04-14"),
+        ("2026-04-14T09:00:00Z", "2026-04-20", "2026-04-14"),
+    ];
+    let search = |secrets: &[String], what: &str, text: &str| {
+        for secret in secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{what}: {secret:?} in:\n{text}"
+            );
+        }
+    };
+    for (week, (now, bob_day, carol_day)) in passes.iter().enumerate() {
+        let notes = [
+            (
+                "bob@example.com",
+                None,
+                format!("Privnote {week} bob series confidential"),
+            ),
+            (
+                "bob@example.com",
+                Some(*bob_day),
+                format!("Privnote {week} bob meeting salary"),
+            ),
+            (
+                "carol@example.com",
+                Some(*carol_day),
+                format!("Privnote {week} carol meeting health"),
+            ),
+        ];
+        for (with, day, text) in notes {
+            let mut args = vec!["note", "add", "--with", with];
+            if let Some(d) = day {
+                args.extend(["--meeting", d]);
+            }
+            args.push(&text);
+            ok(&s, &args).await;
+            secrets.push(text);
+        }
+        // Something new for every pass to write.
+        let topic = format!("Topic of week {week}");
+        for with in ["bob@example.com", "carol@example.com"] {
+            ok(&s, &["item", "add", "--with", with, &topic]).await;
+        }
+        let dry = ok(&s, &["sync", "--once", "--dry-run", "--now", now]).await;
+        assert!(
+            dry.contains(&topic),
+            "the dry run shows what it would write: {dry}"
+        );
+        search(&secrets, &format!("week {week}: dry run"), &dry);
+        s.sync(now).await;
+        if week == 0 {
+            // Bob's own edit in Google's editor, absorbed and written back.
+            s.web_edit(BOB, W1, |d| {
+                insert_after(d, "15 minutes for you", "- [ ] Career growth<br>")
+            });
+        }
+        if week == 1 {
+            s.web_edit(BOB, W2, |d| {
+                d.replace("[ ] Career growth", "[x] Career growth")
+            });
+        }
+        for r in s.google.requests() {
+            let what = format!("week {week}: {} {}", r.method, r.path);
+            search(&secrets, &what, &r.body);
+        }
+        for ev in s.google.all_events() {
+            search(
+                &secrets,
+                &format!("week {week}: event {}", ev["id"]),
+                &ev.to_string(),
+            );
+        }
+    }
+    let patches = s
+        .google
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert!(patches >= 6, "the passes wrote: {patches} PATCH requests");
+    let store = s.db.store().await;
+    let revisions = store.list_revisions(None).await.unwrap();
+    assert!(revisions.len() >= 6, "the passes wrote: {revisions:?}");
+    for r in &revisions {
+        let before = r.description_before.as_deref().unwrap_or("");
+        search(&secrets, &format!("revision {}", r.id), before);
+        search(
+            &secrets,
+            &format!("revision {}", r.id),
+            &r.description_after,
+        );
+    }
+    // The agendas did carry the week's topics (the searches are not vacuous), and the notes are
+    // all there for the manager.
+    let bob = s.description(BOB, "2026-04-20T08:00:00Z");
+    assert!(bob.contains("Topic of week 3"), "{bob}");
+    let mut all = String::new();
+    for with in ["bob@example.com", "carol@example.com"] {
+        all += &ok(&s, &["history", "--with", with, "--include-private"]).await;
+    }
+    for secret in &secrets {
+        assert!(
+            all.contains(secret.as_str()),
+            "{secret:?} missing from the export:\n{all}"
+        );
+    }
+    store.close().await;
+    s.google.assert_clean();
+}

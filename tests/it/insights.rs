@@ -1,6 +1,6 @@
 //! Insights and private notes through the real binary: `report` golden outputs in its three
 //! formats on a hand-built team history, `note add/list`, `history --include-private`, and the
-//! aggregate gauges of `/metrics`.
+//! aggregate gauges of `/metrics`. `team` is also the history of the web tests (`web_insights`).
 //!
 //! Golden files live in `tests/data/report/`. After a deliberate change to the report, regenerate
 //! them with `UPDATE_GOLDEN=1 cargo test --test it insights::report` and review the diff.
@@ -482,8 +482,8 @@ fn unfold(ics: &[u8]) -> String {
 /// Four weeks of passes on Radicale with private notes added before each (per series and per
 /// meeting, for both 1:1s), items added and edits made so that every pass writes: no note text
 /// appears in any resource the server holds, in any description revision, nor in what a dry run
-/// would write. The Google half of this test (every PATCH the Google test server received) is to
-/// be added with the Google syncer: the same notes, searched in `google_server`'s request log.
+/// would write. The Google half is `google_sync::private_notes_never_reach_a_description_during_
+/// weeks_of_passes_on_google` (every request body the Google test server received).
 #[tokio::test]
 async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_radicale() {
     use crate::caldav_sync::{ALICE, Setup, W1, W2, description_at, insert_after};
