@@ -242,6 +242,8 @@ def daemon_env(work, db):
         "ONEONONE__SECRETS__KEY_FILE": str(pathlib.Path(work) / "secret.key"),
         "ONEONONE__LOG__LEVEL": "warn",
         "ONEONONE__SYNC__CONCURRENCY": "8",
+        # Radicale parses a 10,000-item collection slowly on its first read.
+        "ONEONONE__SYNC__REQUEST_TIMEOUT_SECS": "600",
         "BENCH_PASSWORD": PASSWORD,
         "RUST_LOG": "warn",
     })
