@@ -317,11 +317,14 @@ pub async fn sync(
     }
     let ids: Vec<i64> = match account {
         Some(id) => vec![services.store.get_account(id).await?.id],
+        // Every account but the ones switched off on purpose; one that needs reconnecting is
+        // tried (and reported) so the user sees why it fails.
         None => services
             .store
             .list_accounts()
             .await?
             .iter()
+            .filter(|a| a.state != crate::store::AccountState::Disabled)
             .map(|a| a.id)
             .collect(),
     };
