@@ -414,8 +414,7 @@ def bench_scale(work, results, accounts, dialects):
     results["scale_radicale"] = out
 
 
-def db_disable(db, keep):
-    stmt = f"UPDATE accounts SET state = 'disabled' WHERE id > {keep}"
+def db_execute(db, stmt):
     if db.dialect == "sqlite":
         con = sqlite3.connect(db.path)
         con.execute(stmt)
@@ -423,17 +422,14 @@ def db_disable(db, keep):
         con.close()
     else:
         db.psql(stmt, db.url)
+
+
+def db_disable(db, keep):
+    db_execute(db, f"UPDATE accounts SET state = 'disabled' WHERE id > {keep}")
 
 
 def db_enable(db):
-    stmt = "UPDATE accounts SET state = 'active' WHERE state = 'disabled'"
-    if db.dialect == "sqlite":
-        con = sqlite3.connect(db.path)
-        con.execute(stmt)
-        con.commit()
-        con.close()
-    else:
-        db.psql(stmt, db.url)
+    db_execute(db, "UPDATE accounts SET state = 'active' WHERE state = 'disabled'")
 
 
 def bench_google(results):
