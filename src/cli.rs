@@ -118,6 +118,13 @@ pub enum Command {
         #[command(subcommand)]
         action: SeriesAction,
     },
+    /// Print a shell completion script, e.g. `oneonone completions bash > ~/.local/share/bash-completion/completions/oneonone`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `oneonone man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -230,6 +237,10 @@ pub enum SeriesAction {
 pub enum ConfigAction {
     /// Print the default configuration, every key commented.
     PrintDefault,
+    /// Print the configuration reference (Markdown) generated from the defaults' comments.
+    Reference,
+    /// Print the built-in agenda template, to start your own (see agenda.template_file).
+    PrintTemplate,
     /// Check a config file (with the environment applied); exits non-zero naming the bad key.
     Check {
         /// The file to check (else --config / ONEONONE_CONFIG / defaults only).
@@ -372,6 +383,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
+            action: ConfigAction::Reference,
+        } => {
+            print!("{}", crate::manual::config_reference()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
+            action: ConfigAction::PrintTemplate,
+        } => {
+            print!("{}", crate::agenda::DEFAULT_TEMPLATE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            crate::manual::completions(shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            crate::manual::man_page(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
             action: ConfigAction::Check { file },
         } => {
             let named = file.or(cli.config);
@@ -396,7 +427,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connect { provider } => {
             let config = load_config(cli.config)?;
-            crate::telemetry::init_logging(&config.log);
+            crate::telemetry::init_logging_with_progress(&config.log);
             runtime()?.block_on(crate::commands::connect(config, provider))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -419,7 +450,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
         } => {
             let config = load_config(cli.config)?;
-            crate::telemetry::init_logging(&config.log);
+            crate::telemetry::init_logging_with_progress(&config.log);
             let ok =
                 runtime()?.block_on(crate::commands::sync(config, once, now, account, dry_run))?;
             Ok(if ok {
@@ -444,7 +475,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::History { with, format } => {
             let config = load_config(cli.config)?;
-            crate::telemetry::init_logging(&config.log);
+            crate::telemetry::init_logging_with_progress(&config.log);
             runtime()?.block_on(crate::commands::history(config, &with, format))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -382,7 +382,10 @@ pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyho
     let store = crate::app::open_store(&config).await?;
     let series = series_with(&store, with).await?;
     let mut meetings = Vec::new();
-    for o in store.list_occurrences(series.id).await? {
+    let occurrences = store.list_occurrences(series.id).await?;
+    let total = occurrences.len() as u64;
+    for (n, o) in occurrences.into_iter().enumerate() {
+        crate::progress::report("exporting history", n as u64, total);
         let summary: crate::store::MeetingSummary = o
             .summary
             .as_deref()
@@ -406,6 +409,7 @@ pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyho
                 .collect(),
         });
     }
+    crate::progress::report("exporting history", total, total);
     match format {
         HistoryFormat::Json => {
             let v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});

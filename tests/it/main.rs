@@ -12,6 +12,7 @@ mod google_server;
 mod helpers;
 mod ics;
 mod interop;
+mod newcomer;
 mod scheduler;
 mod secrets;
 mod servers;
