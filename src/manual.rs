@@ -32,14 +32,18 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<(
 /// Writes the man page (roff): the synopsis, every option and the list of commands, then one
 /// section per command with its own options, so `man oneonone` answers without `--help`.
 pub fn man_page(out: &mut dyn Write) -> Result<(), ManualError> {
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    // Built, so that each argument's action (flag or value) is known.
+    cmd.build();
     let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
-    man.render_subcommands_section(out)?;
+    // One subsection per command here rather than clap_mangen's list of oneonone-CMD(1) pages,
+    // which would name pages that are not installed.
+    writeln!(out, ".SH COMMANDS")?;
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         render_command_section(&mut vec![sub.get_name().to_string()], sub, out)?;
     }
@@ -47,7 +51,7 @@ pub fn man_page(out: &mut dyn Write) -> Result<(), ManualError> {
     Ok(())
 }
 
-/// One `.SH` per command path ("connect caldav"), depth first, with its synopsis and options.
+/// One `.SS` per command path ("connect caldav"), depth first, with its description and options.
 fn render_command_section(
     path: &mut Vec<String>,
     cmd: &clap::Command,
@@ -56,14 +60,12 @@ fn render_command_section(
     let name = path.join(" ");
     let leaf = cmd.get_subcommands().next().is_none();
     if leaf || cmd.get_arguments().any(|a| !a.is_global_set()) {
-        writeln!(out, ".SH \"ONEONONE {}\"", name.to_uppercase())?;
+        writeln!(out, ".SS \"oneonone {}\"", roff_escape(&name))?;
         let about = cmd
             .get_long_about()
             .or(cmd.get_about())
             .map(ToString::to_string)
             .unwrap_or_default();
-        writeln!(out, "\\fBoneonone {}\\fR", roff_escape(&name))?;
-        writeln!(out, ".br")?;
         writeln!(out, "{}", roff_escape(&about))?;
         for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
             let id = arg.get_id().as_str();
@@ -307,7 +309,9 @@ mod tests {
         for cmd in Cli::command().get_subcommands() {
             assert!(roff.contains(cmd.get_name()), "{}", cmd.get_name());
         }
-        assert!(roff.contains(".SH \"ONEONONE CONNECT CALDAV\""), "{roff}");
+        assert!(roff.contains(".SS \"oneonone connect caldav\""), "{roff}");
+        assert!(!roff.contains("oneonone\\-run(1)"), "names a page that does not exist");
+        assert!(!roff.contains("json\\fR <JSON>"), "a flag shown with a value");
         assert!(roff.contains("\\-\\-password\\-file"), "{roff}");
     }
 
