@@ -2,6 +2,9 @@
 
     demo-calendar.py CALENDAR_URL USER PASSWORD           create the calendar and its events
     demo-calendar.py --show CALENDAR_URL USER PASSWORD UID print the next occurrence's description
+    demo-calendar.py --edit CALENDAR_URL USER PASSWORD UID as the direct would in a calendar app:
+                                                          tick the first open item of the next
+                                                          agenda and add a topic of their own
 """
 
 import base64
@@ -28,11 +31,20 @@ def request(method, url, user, password, body=None, headers=None):
         return resp.read()
 
 
+def get(url, user, password):
+    """The body and the ETag, for a write conditional on it (as any calendar client does)."""
+    req = urllib.request.Request(url, method="GET")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    req.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(req) as resp:
+        return resp.read(), resp.headers["ETag"]
+
+
 def attendee(key, partstat="ACCEPTED"):
     return f"ATTENDEE;CN={PEOPLE[key]};PARTSTAT={partstat}:mailto:{key}@example.com\r\n"
 
 
-def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra=""):
+def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra="", cancelled_at=None):
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//oneonone demo//EN", "BEGIN:VEVENT",
         f"UID:{uid}", "DTSTAMP:20260101T000000Z",
@@ -48,7 +60,15 @@ def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra=""):
         body += "ATTENDEE;CN=Sam Rivera;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n"
         for p in people:
             body += attendee(p)
-    return body + extra + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    body += extra + "END:VEVENT\r\n"
+    if cancelled_at:
+        when = f"TZID={tz}:{cancelled_at:%Y%m%dT%H%M%S}"
+        end = cancelled_at + dt.timedelta(minutes=minutes)
+        body += (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n"
+                 f"RECURRENCE-ID;{when}\r\nDTSTART;{when}\r\n"
+                 f"DTEND;TZID={tz}:{end:%Y%m%dT%H%M%S}\r\nSUMMARY:{summary}\r\n"
+                 "STATUS:CANCELLED\r\nEND:VEVENT\r\n")
+    return body + "END:VCALENDAR\r\n"
 
 
 def monday(weeks_back):
@@ -61,10 +81,14 @@ def create(cal, user, password):
     request("MKCALENDAR", cal, user, password)
     m = monday(4)
     skipped = monday(-1) + dt.timedelta(days=3, hours=14)
+    # Alice's 1:1 the week after next is cancelled (an override with STATUS:CANCELLED): her
+    # open items move on to the meeting after it.
+    cancelled = monday(-2) + dt.timedelta(hours=10)
     events = {
         "weekly-alice": event("weekly-alice", "1:1 Alice / Sam", m + dt.timedelta(hours=10), 30,
                               "Europe/Berlin", "FREQ=WEEKLY", ["alice"],
-                              "DESCRIPTION:Alice's own notes: bring the roadmap draft.\r\n"),
+                              "DESCRIPTION:Alice's own notes: bring the roadmap draft.\r\n",
+                              cancelled_at=cancelled),
         "biweekly-bob": event("biweekly-bob", "Bob <> Sam", m + dt.timedelta(days=1, hours=9), 30,
                               "America/New_York", "FREQ=WEEKLY;INTERVAL=2", ["bob"]),
         "weekly-chen": event("weekly-chen", "Sam / Chen weekly", m + dt.timedelta(days=2, hours=17),
@@ -106,8 +130,35 @@ def show(cal, user, password, uid):
     print("(no agenda in the next 8 days)")
 
 
+def edit(cal, user, password, uid):
+    import icalendar
+
+    url = f"{cal}{uid}.ics"
+    data, etag = get(url, user, password)
+    ical = icalendar.Calendar.from_ical(data)
+    for ev in ical.walk("VEVENT"):
+        desc = str(ev.get("DESCRIPTION", ""))
+        if "oneonone agenda" not in desc or "RECURRENCE-ID" not in ev:
+            continue
+        lines = desc.split("\n")
+        ticked = next((i for i, line in enumerate(lines) if line.startswith("- [ ] ")), None)
+        if ticked is not None:
+            lines[ticked] = "- [x] " + lines[ticked][6:]
+            print(f"ticked:  {lines[ticked]}")
+        first = next(i for i, line in enumerate(lines) if line.endswith("goes first."))
+        lines.insert(first + 1, "- [ ] Share the hiring plan for Q1")
+        print(f"added:   {lines[first + 1]}")
+        ev["DESCRIPTION"] = "\n".join(lines)
+        request("PUT", url, user, password, ical.to_ical(),
+                {"Content-Type": "text/calendar; charset=utf-8", "If-Match": etag})
+        return
+    print("(no agenda to edit)")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--show":
         show(*sys.argv[2:6])
+    elif sys.argv[1] == "--edit":
+        edit(*sys.argv[2:6])
     else:
         create(*sys.argv[1:4])
