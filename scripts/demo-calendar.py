@@ -5,6 +5,9 @@
     demo-calendar.py --edit CALENDAR_URL USER PASSWORD UID as the direct would in a calendar app:
                                                           tick the first open item of the next
                                                           agenda and add a topic of their own
+    demo-calendar.py --cancel CALENDAR_URL USER PASSWORD UID cancel the latest occurrence that has
+                                                          an agenda (the next one), as a calendar
+                                                          app cancels one occurrence
 """
 
 import base64
@@ -44,7 +47,7 @@ def attendee(key, partstat="ACCEPTED"):
     return f"ATTENDEE;CN={PEOPLE[key]};PARTSTAT={partstat}:mailto:{key}@example.com\r\n"
 
 
-def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra="", cancelled_at=None):
+def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra=""):
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//oneonone demo//EN", "BEGIN:VEVENT",
         f"UID:{uid}", "DTSTAMP:20260101T000000Z",
@@ -61,13 +64,6 @@ def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra="", can
         for p in people:
             body += attendee(p)
     body += extra + "END:VEVENT\r\n"
-    if cancelled_at:
-        when = f"TZID={tz}:{cancelled_at:%Y%m%dT%H%M%S}"
-        end = cancelled_at + dt.timedelta(minutes=minutes)
-        body += (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n"
-                 f"RECURRENCE-ID;{when}\r\nDTSTART;{when}\r\n"
-                 f"DTEND;TZID={tz}:{end:%Y%m%dT%H%M%S}\r\nSUMMARY:{summary}\r\n"
-                 "STATUS:CANCELLED\r\nEND:VEVENT\r\n")
     return body + "END:VCALENDAR\r\n"
 
 
@@ -81,14 +77,10 @@ def create(cal, user, password):
     request("MKCALENDAR", cal, user, password)
     m = monday(4)
     skipped = monday(-1) + dt.timedelta(days=3, hours=14)
-    # Alice's 1:1 the week after next is cancelled (an override with STATUS:CANCELLED): her
-    # open items move on to the meeting after it.
-    cancelled = monday(-2) + dt.timedelta(hours=10)
     events = {
         "weekly-alice": event("weekly-alice", "1:1 Alice / Sam", m + dt.timedelta(hours=10), 30,
                               "Europe/Berlin", "FREQ=WEEKLY", ["alice"],
-                              "DESCRIPTION:Alice's own notes: bring the roadmap draft.\r\n",
-                              cancelled_at=cancelled),
+                              "DESCRIPTION:Alice's own notes: bring the roadmap draft.\r\n"),
         "biweekly-bob": event("biweekly-bob", "Bob <> Sam", m + dt.timedelta(days=1, hours=9), 30,
                               "America/New_York", "FREQ=WEEKLY;INTERVAL=2", ["bob"]),
         "weekly-chen": event("weekly-chen", "Sam / Chen weekly", m + dt.timedelta(days=2, hours=17),
@@ -130,16 +122,36 @@ def show(cal, user, password, uid):
     print("(no agenda in the next 8 days)")
 
 
-def edit(cal, user, password, uid):
+def with_agenda(cal, user, password, uid):
+    """The resource, its ETag, and its occurrences that carry an agenda, latest first."""
     import icalendar
 
     url = f"{cal}{uid}.ics"
     data, etag = get(url, user, password)
     ical = icalendar.Calendar.from_ical(data)
-    for ev in ical.walk("VEVENT"):
-        desc = str(ev.get("DESCRIPTION", ""))
-        if "oneonone agenda" not in desc or "RECURRENCE-ID" not in ev:
-            continue
+    found = [ev for ev in ical.walk("VEVENT")
+             if "RECURRENCE-ID" in ev and "oneonone agenda" in str(ev.get("DESCRIPTION", ""))]
+    found.sort(key=lambda ev: ev["RECURRENCE-ID"].dt, reverse=True)
+    return url, etag, ical, found
+
+
+def put_back(url, user, password, ical, etag):
+    request("PUT", url, user, password, ical.to_ical(),
+            {"Content-Type": "text/calendar; charset=utf-8", "If-Match": etag})
+
+
+def cancel(cal, user, password, uid):
+    url, etag, ical, found = with_agenda(cal, user, password, uid)
+    ev = found[0]
+    ev["STATUS"] = "CANCELLED"
+    put_back(url, user, password, ical, etag)
+    print(f"cancelled: {ev['SUMMARY']}, {ev['DTSTART'].dt:%a %d %b %H:%M}")
+
+
+def edit(cal, user, password, uid):
+    url, etag, ical, found = with_agenda(cal, user, password, uid)
+    for ev in found[:1]:
+        desc = str(ev["DESCRIPTION"])
         lines = desc.split("\n")
         ticked = next((i for i, line in enumerate(lines) if line.startswith("- [ ] ")), None)
         if ticked is not None:
@@ -149,8 +161,7 @@ def edit(cal, user, password, uid):
         lines.insert(first + 1, "- [ ] Share the hiring plan for Q1")
         print(f"added:   {lines[first + 1]}")
         ev["DESCRIPTION"] = "\n".join(lines)
-        request("PUT", url, user, password, ical.to_ical(),
-                {"Content-Type": "text/calendar; charset=utf-8", "If-Match": etag})
+        put_back(url, user, password, ical, etag)
         return
     print("(no agenda to edit)")
 
@@ -160,5 +171,7 @@ if __name__ == "__main__":
         show(*sys.argv[2:6])
     elif sys.argv[1] == "--edit":
         edit(*sys.argv[2:6])
+    elif sys.argv[1] == "--cancel":
+        cancel(*sys.argv[2:6])
     else:
         create(*sys.argv[1:4])
