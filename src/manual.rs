@@ -310,8 +310,14 @@ mod tests {
             assert!(roff.contains(cmd.get_name()), "{}", cmd.get_name());
         }
         assert!(roff.contains(".SS \"oneonone connect caldav\""), "{roff}");
-        assert!(!roff.contains("oneonone\\-run(1)"), "names a page that does not exist");
-        assert!(!roff.contains("json\\fR <JSON>"), "a flag shown with a value");
+        assert!(
+            !roff.contains("oneonone\\-run(1)"),
+            "names a page that does not exist"
+        );
+        assert!(
+            !roff.contains("json\\fR <JSON>"),
+            "a flag shown with a value"
+        );
         assert!(roff.contains("\\-\\-password\\-file"), "{roff}");
     }
 

@@ -13,6 +13,7 @@ mod helpers;
 mod ics;
 mod interop;
 mod newcomer;
+mod outage;
 mod scheduler;
 mod secrets;
 mod servers;

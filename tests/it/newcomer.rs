@@ -89,7 +89,7 @@ fn event(i: usize) -> String {
 }
 
 /// The connect command's arguments for `s`'s server, as the manager, at a fixed instant.
-fn connect_args(s: &Setup) -> Vec<String> {
+pub(crate) fn connect_args(s: &Setup) -> Vec<String> {
     [
         "connect",
         "caldav",
@@ -108,7 +108,8 @@ fn connect_args(s: &Setup) -> Vec<String> {
     .to_vec()
 }
 
-fn run_with(s: &Setup, args: &[String], extra: &[(&str, &str)]) -> std::process::Output {
+/// Runs the binary with `s`'s environment plus `extra` (which wins over it).
+pub(crate) fn run_with(s: &Setup, args: &[String], extra: &[(&str, &str)]) -> std::process::Output {
     let mut env = s.env();
     env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
