@@ -12,6 +12,7 @@ mod google_server;
 mod helpers;
 mod ics;
 mod interop;
+mod limits;
 mod newcomer;
 mod outage;
 mod scheduler;
