@@ -251,14 +251,41 @@ pub enum ConfigAction {
 /// Parses the command line and runs it. Errors print as one line per cause, exit code 1
 /// (2 for a bad command line, from clap).
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// A reader that stops early (`oneonone series list | head`) closes the pipe, and the next
+/// `println!` panics on it. Exit as a Unix tool killed by SIGPIPE would (status 141), quietly,
+/// instead of printing a panic; every other panic keeps the default report.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
+/// Whether the error is the reader of our output having gone away (see [`quiet_on_closed_stdout`]).
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load_config(file: Option<PathBuf>) -> anyhow::Result<Config> {

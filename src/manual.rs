@@ -14,7 +14,7 @@ pub const CONFIG_REFERENCE_PATH: &str = "docs/configuration.md";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManualError {
-    #[error("cannot write the output: {0}")]
+    #[error("cannot write the output")]
     Io(#[from] std::io::Error),
     #[error("config/default.toml does not parse: {0}")]
     Toml(#[from] toml_edit::TomlError),
@@ -25,7 +25,10 @@ pub enum ManualError {
 /// Writes the completion script for `shell` (bash, zsh, fish, elvish, powershell).
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<(), ManualError> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "oneonone", out);
+    // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "oneonone", &mut script);
+    out.write_all(&script)?;
     Ok(())
 }
 

@@ -178,3 +178,25 @@ async fn a_custom_agenda_template_is_used_and_a_broken_one_is_refused_naming_the
         );
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `oneonone man | head -1`: the pipe is closed before everything is printed.
+    for args in [
+        &["man"][..],
+        &["config", "print-default"],
+        &["completions", "bash"],
+    ] {
+        let mut child = Command::new(crate::helpers::BIN)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+    }
+}
