@@ -112,3 +112,45 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
         String::from_utf8_lossy(&again.stdout)
     );
 }
+
+#[tokio::test]
+async fn an_oversized_resource_is_refused_alone_and_the_rest_of_its_calendar_is_read() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = run_with(&s, &connect_args(&s), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Two new resources, read in one multiget: one small, one far over the answer limit below.
+    let big = format!("DESCRIPTION:{}\r\n", "y".repeat(300_000));
+    for (name, extra) in [("small", String::new()), ("huge", big)] {
+        let url = s.calendar.join(&format!("{name}.ics")).unwrap();
+        let body = resource(name, "FREQ=WEEKLY", &format!("Carol / Sam {name}"), &extra);
+        s.client
+            .put(&url, body, &Precondition::Create)
+            .await
+            .unwrap();
+    }
+    let store = s.db.store().await;
+    let cal = store.list_calendars(1).await.unwrap().remove(0);
+    let client = oneonone::provider::caldav::CalDavClient::new(
+        crate::servers::USER,
+        secrecy::SecretString::from(crate::servers::PASSWORD),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap()
+    .with_max_body(100_000);
+    let now = chrono::Utc::now();
+    let report = oneonone::provider::caldav::fetch::fetch_calendar(&client, &store, &cal, now)
+        .await
+        .expect("one oversized resource must not fail the calendar");
+    assert!(
+        report.changed.iter().any(|id| id.ends_with("/small.ics")),
+        "{report:?}"
+    );
+    let (which, why) = report.unreadable.first().expect("the huge one is refused");
+    assert!(which.ends_with("/huge.ics"), "{report:?}");
+    assert!(why.contains("larger than 100000 bytes"), "{why}");
+    assert_eq!(report.unreadable.len(), 1, "{report:?}");
+}

@@ -231,7 +231,13 @@ async fn store_resources(
     let total = wanted.len() as u64;
     let mut done = 0;
     for slice in wanted.chunks(IMPORT_SLICE) {
-        let fetched: Vec<Resource> = client.multiget(url, slice).await?;
+        let fetched = match client.multiget(url, slice).await {
+            Ok(fetched) => fetched,
+            // One oversized resource must not block the calendar: ask for this slice one
+            // resource at a time, and refuse only the ones that are too large.
+            Err(DavError::TooLarge { .. }) => one_by_one(client, cal, url, slice, report).await?,
+            Err(e) => return Err(e.into()),
+        };
         for r in fetched {
             match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
                 Ok(e) => {
@@ -248,6 +254,28 @@ async fn store_resources(
         crate::progress::report(&task, done, total);
     }
     Ok(())
+}
+
+async fn one_by_one(
+    client: &CalDavClient,
+    cal: &Calendar,
+    url: &Url,
+    slice: &[Url],
+    report: &mut FetchReport,
+) -> Result<Vec<Resource>, FetchError> {
+    let mut fetched = Vec::with_capacity(slice.len());
+    for one in slice {
+        match client.multiget(url, std::slice::from_ref(one)).await {
+            Ok(mut r) => fetched.append(&mut r),
+            Err(DavError::TooLarge { limit, .. }) => {
+                let why = format!("the resource is larger than {limit} bytes");
+                warn!(calendar = cal.id, resource = %one, error = %why, "unreadable resource skipped");
+                report.unreadable.push((one.to_string(), why));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(fetched)
 }
 
 #[cfg(test)]
