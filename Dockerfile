@@ -5,6 +5,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY config ./config
 COPY migrations ./migrations
+# Cargo.toml declares the benchmark target: the manifest does not load without its file.
+COPY benches ./benches
 RUN cargo build --release --locked --bin oneonone
 
 # Runtime stage: a slim image, a non-root user, the SQLite data under /data.

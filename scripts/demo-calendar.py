@@ -2,6 +2,12 @@
 
     demo-calendar.py CALENDAR_URL USER PASSWORD           create the calendar and its events
     demo-calendar.py --show CALENDAR_URL USER PASSWORD UID print the next occurrence's description
+    demo-calendar.py --edit CALENDAR_URL USER PASSWORD UID as the direct would in a calendar app:
+                                                          tick the first open item of the next
+                                                          agenda and add a topic of their own
+    demo-calendar.py --cancel CALENDAR_URL USER PASSWORD UID cancel the latest occurrence that has
+                                                          an agenda (the next one), as a calendar
+                                                          app cancels one occurrence
 """
 
 import base64
@@ -28,6 +34,15 @@ def request(method, url, user, password, body=None, headers=None):
         return resp.read()
 
 
+def get(url, user, password):
+    """The body and the ETag, for a write conditional on it (as any calendar client does)."""
+    req = urllib.request.Request(url, method="GET")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    req.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(req) as resp:
+        return resp.read(), resp.headers["ETag"]
+
+
 def attendee(key, partstat="ACCEPTED"):
     return f"ATTENDEE;CN={PEOPLE[key]};PARTSTAT={partstat}:mailto:{key}@example.com\r\n"
 
@@ -48,7 +63,8 @@ def event(uid, summary, start, minutes, tz, rrule=None, people=(), extra=""):
         body += "ATTENDEE;CN=Sam Rivera;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n"
         for p in people:
             body += attendee(p)
-    return body + extra + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    body += extra + "END:VEVENT\r\n"
+    return body + "END:VCALENDAR\r\n"
 
 
 def monday(weeks_back):
@@ -106,8 +122,56 @@ def show(cal, user, password, uid):
     print("(no agenda in the next 8 days)")
 
 
+def with_agenda(cal, user, password, uid):
+    """The resource, its ETag, and its occurrences that carry an agenda, latest first."""
+    import icalendar
+
+    url = f"{cal}{uid}.ics"
+    data, etag = get(url, user, password)
+    ical = icalendar.Calendar.from_ical(data)
+    found = [ev for ev in ical.walk("VEVENT")
+             if "RECURRENCE-ID" in ev and "oneonone agenda" in str(ev.get("DESCRIPTION", ""))]
+    found.sort(key=lambda ev: ev["RECURRENCE-ID"].dt, reverse=True)
+    return url, etag, ical, found
+
+
+def put_back(url, user, password, ical, etag):
+    request("PUT", url, user, password, ical.to_ical(),
+            {"Content-Type": "text/calendar; charset=utf-8", "If-Match": etag})
+
+
+def cancel(cal, user, password, uid):
+    url, etag, ical, found = with_agenda(cal, user, password, uid)
+    ev = found[0]
+    ev["STATUS"] = "CANCELLED"
+    put_back(url, user, password, ical, etag)
+    print(f"cancelled: {ev['SUMMARY']}, {ev['DTSTART'].dt:%a %d %b %H:%M}")
+
+
+def edit(cal, user, password, uid):
+    url, etag, ical, found = with_agenda(cal, user, password, uid)
+    for ev in found[:1]:
+        desc = str(ev["DESCRIPTION"])
+        lines = desc.split("\n")
+        ticked = next((i for i, line in enumerate(lines) if line.startswith("- [ ] ")), None)
+        if ticked is not None:
+            lines[ticked] = "- [x] " + lines[ticked][6:]
+            print(f"ticked:  {lines[ticked]}")
+        first = next(i for i, line in enumerate(lines) if line.endswith("goes first."))
+        lines.insert(first + 1, "- [ ] Share the hiring plan for Q1")
+        print(f"added:   {lines[first + 1]}")
+        ev["DESCRIPTION"] = "\n".join(lines)
+        put_back(url, user, password, ical, etag)
+        return
+    print("(no agenda to edit)")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--show":
         show(*sys.argv[2:6])
+    elif sys.argv[1] == "--edit":
+        edit(*sys.argv[2:6])
+    elif sys.argv[1] == "--cancel":
+        cancel(*sys.argv[2:6])
     else:
         create(*sys.argv[1:4])

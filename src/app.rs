@@ -49,12 +49,13 @@ impl Services {
         let store = open_store(&config).await?;
         let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
         let rules = crate::detect::DetectRules::from_config(&config.detect)?;
+        let template = config.agenda.template()?;
         Ok(Self {
             config: Arc::new(config),
             store,
             keyring: Arc::new(keyring),
             rules: Arc::new(rules),
-            template: Arc::new(crate::agenda::Template::default_template()),
+            template: Arc::new(template),
         })
     }
 

@@ -140,6 +140,13 @@ pub enum Command {
         #[command(subcommand)]
         action: SeriesAction,
     },
+    /// Print a shell completion script, e.g. `oneonone completions bash > ~/.local/share/bash-completion/completions/oneonone`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `oneonone man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -292,6 +299,10 @@ pub enum SeriesAction {
 pub enum ConfigAction {
     /// Print the default configuration, every key commented.
     PrintDefault,
+    /// Print the configuration reference (Markdown) generated from the defaults' comments.
+    Reference,
+    /// Print the built-in agenda template, to start your own (see agenda.template_file).
+    PrintTemplate,
     /// Check a config file (with the environment applied); exits non-zero naming the bad key.
     Check {
         /// The file to check (else --config / ONEONONE_CONFIG / defaults only).
@@ -302,14 +313,41 @@ pub enum ConfigAction {
 /// Parses the command line and runs it. Errors print as one line per cause, exit code 1
 /// (2 for a bad command line, from clap).
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// A reader that stops early (`oneonone series list | head`) closes the pipe, and the next
+/// `println!` panics on it. Exit as a Unix tool killed by SIGPIPE would (status 141), quietly,
+/// instead of printing a panic; every other panic keeps the default report.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
+/// Whether the error is the reader of our output having gone away (see [`quiet_on_closed_stdout`]).
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load_config(file: Option<PathBuf>) -> anyhow::Result<Config> {
@@ -434,6 +472,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
+            action: ConfigAction::Reference,
+        } => {
+            print!("{}", crate::manual::config_reference()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
+            action: ConfigAction::PrintTemplate,
+        } => {
+            print!("{}", crate::agenda::DEFAULT_TEMPLATE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            crate::manual::completions(shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            crate::manual::man_page(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
             action: ConfigAction::Check { file },
         } => {
             let named = file.or(cli.config);
@@ -458,7 +516,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connect { provider } => {
             let config = load_config(cli.config)?;
-            crate::telemetry::init_logging(&config.log);
+            crate::telemetry::init_logging_with_progress(&config.log);
             runtime()?.block_on(crate::commands::connect(config, provider))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -481,7 +539,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
         } => {
             let config = load_config(cli.config)?;
-            crate::telemetry::init_logging(&config.log);
+            crate::telemetry::init_logging_with_progress(&config.log);
             let ok =
                 runtime()?.block_on(crate::commands::sync(config, once, now, account, dry_run))?;
             Ok(if ok {
@@ -510,7 +568,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             include_private,
         } => {
             let config = load_config(cli.config)?;
-            crate::telemetry::init_logging(&config.log);
+            crate::telemetry::init_logging_with_progress(&config.log);
             runtime()?.block_on(crate::commands::history(
                 config,
                 &with,

@@ -317,11 +317,14 @@ pub async fn sync(
     }
     let ids: Vec<i64> = match account {
         Some(id) => vec![services.store.get_account(id).await?.id],
+        // Every account but the ones switched off on purpose; one that needs reconnecting is
+        // tried (and reported) so the user sees why it fails.
         None => services
             .store
             .list_accounts()
             .await?
             .iter()
+            .filter(|a| a.state != crate::store::AccountState::Disabled)
             .map(|a| a.id)
             .collect(),
     };
@@ -452,7 +455,10 @@ pub async fn history(
         None
     };
     let mut meetings = Vec::new();
-    for o in store.list_occurrences(series.id).await? {
+    let occurrences = store.list_occurrences(series.id).await?;
+    let total = occurrences.len() as u64;
+    for (n, o) in occurrences.into_iter().enumerate() {
+        crate::progress::report("exporting history", n as u64, total);
         // Each private note goes with the first meeting it is about; the rest are the series'.
         let private_notes = private.as_mut().map(|all| {
             let (about, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
@@ -485,6 +491,7 @@ pub async fn history(
             private_notes,
         });
     }
+    crate::progress::report("exporting history", total, total);
     match format {
         HistoryFormat::Json => {
             let mut v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});

@@ -215,6 +215,25 @@ pub struct AgendaConfig {
     pub lookahead_days: u32,
     pub max_description_bytes: usize,
     pub default_timezone: Tz,
+    /// Path of the user's agenda template; empty for the built-in one.
+    pub template_file: String,
+}
+
+impl AgendaConfig {
+    /// The agenda template named by `template_file` (compiled and checked), or the built-in one.
+    pub fn template(&self) -> Result<crate::agenda::Template, ConfigError> {
+        let path = self.template_file.as_str();
+        if path.is_empty() {
+            return Ok(crate::agenda::Template::default_template());
+        }
+        let bad = |message: String| ConfigError::Key {
+            key: "agenda.template_file".into(),
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read {path}: {e}")))?;
+        crate::agenda::Template::new(&text).map_err(|e| bad(format!("{path}: {e}")))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -361,6 +380,7 @@ impl Config {
         {
             return bad("google.push_url", "must be an https URL, or empty");
         }
+        self.agenda.template()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", &format!("not a valid level filter: {e}"));
         }

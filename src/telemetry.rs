@@ -1,25 +1,53 @@
 //! Logs (tracing, human or JSON) and metrics (Prometheus text at `/metrics`).
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber: `RUST_LOG` when set, else `log.level`. Logs go to stderr.
 pub fn init_logging(cfg: &LogConfig) {
+    install(cfg, None);
+}
+
+/// As [`init_logging`], plus progress bars for long work when stderr is a terminal (one-shot
+/// commands; the daemon's output stays plain log lines).
+pub fn init_logging_with_progress(cfg: &LogConfig) {
+    install(cfg, crate::progress::ProgressLayer::for_stderr());
+}
+
+fn install(cfg: &LogConfig, progress: Option<crate::progress::ProgressLayer>) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&cfg.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second call (tests running several commands in one process) keeps the first subscriber.
-    let _ = match cfg.format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Human => builder.try_init(),
+    let writer = progress
+        .as_ref()
+        .map(crate::progress::ProgressLayer::log_writer)
+        .unwrap_or_default();
+    // Colours only on a terminal: a log file or a collector would get escape codes otherwise.
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer);
+    let fmt = match cfg.format {
+        LogFormat::Json => fmt.json().flatten_event(true).boxed(),
+        LogFormat::Human => fmt.boxed(),
     };
+    // Progress events are for the bars only, never log lines.
+    let not_progress = filter_fn(|m| m.target() != crate::progress::TARGET);
+    let progress =
+        progress.map(|p| p.with_filter(filter_fn(|m| m.target() == crate::progress::TARGET)));
+    // A second call (tests running several commands in one process) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter).with_filter(not_progress))
+        .with(progress)
+        .try_init();
 }
 
 /// The process-wide metrics recorder (installed once) and its handle for rendering.

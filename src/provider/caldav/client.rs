@@ -131,6 +131,8 @@ pub struct CalDavClient {
     username: String,
     password: SecretString,
     requests: Arc<AtomicU64>,
+    /// Answers larger than this are refused ([`DavError::TooLarge`]).
+    max_body: usize,
 }
 
 impl std::fmt::Debug for CalDavClient {
@@ -178,7 +180,14 @@ impl CalDavClient {
             username: username.to_string(),
             password,
             requests: Arc::new(AtomicU64::new(0)),
+            max_body: MAX_BODY,
         })
+    }
+
+    /// The same client with another limit on the size of one answer (tests use a small one).
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     /// Requests sent so far by this client (and its clones): the idle-cost measure.
@@ -222,10 +231,10 @@ impl CalDavClient {
         let headers = resp.headers().clone();
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(net)? {
-            if body.len() + chunk.len() > MAX_BODY {
+            if body.len() + chunk.len() > self.max_body {
                 return Err(DavError::TooLarge {
                     url: redact(url),
-                    limit: MAX_BODY,
+                    limit: self.max_body,
                 });
             }
             body.extend_from_slice(&chunk);

@@ -16,6 +16,8 @@ use crate::store::{CachedEvent, Calendar, Store, StoreError};
 
 /// How often a calendar gets a full comparison with the cache.
 const FULL_RESYNC_HOURS: i64 = 24;
+/// Resources downloaded per step of an import (a multiget may split it further).
+const IMPORT_SLICE: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -219,20 +221,61 @@ async fn store_resources(
     if wanted.is_empty() {
         return Ok(());
     }
-    let fetched: Vec<Resource> = client.multiget(url, wanted).await?;
-    for r in fetched {
-        match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
-            Ok(e) => {
-                store.upsert_event(cal.id, &e, now).await?;
-                report.changed.push(e.remote_id);
-            }
-            Err(why) => {
-                warn!(calendar = cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
-                report.unreadable.push((r.url.to_string(), why));
+    // Downloaded and stored a slice at a time so that the first import of a large calendar can
+    // show its progress (a bar on a terminal; see `crate::progress`).
+    let name = match cal.display_name.as_str() {
+        "" => "calendar",
+        named => named,
+    };
+    let task = format!("importing {name}");
+    let total = wanted.len() as u64;
+    let mut done = 0;
+    for slice in wanted.chunks(IMPORT_SLICE) {
+        let fetched = match client.multiget(url, slice).await {
+            Ok(fetched) => fetched,
+            // One oversized resource must not block the calendar: ask for this slice one
+            // resource at a time, and refuse only the ones that are too large.
+            Err(DavError::TooLarge { .. }) => one_by_one(client, cal, url, slice, report).await?,
+            Err(e) => return Err(e.into()),
+        };
+        for r in fetched {
+            match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
+                Ok(e) => {
+                    store.upsert_event(cal.id, &e, now).await?;
+                    report.changed.push(e.remote_id);
+                }
+                Err(why) => {
+                    warn!(calendar = cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
+                    report.unreadable.push((r.url.to_string(), why));
+                }
             }
         }
+        done += slice.len() as u64;
+        crate::progress::report(&task, done, total);
     }
     Ok(())
+}
+
+async fn one_by_one(
+    client: &CalDavClient,
+    cal: &Calendar,
+    url: &Url,
+    slice: &[Url],
+    report: &mut FetchReport,
+) -> Result<Vec<Resource>, FetchError> {
+    let mut fetched = Vec::with_capacity(slice.len());
+    for one in slice {
+        match client.multiget(url, std::slice::from_ref(one)).await {
+            Ok(mut r) => fetched.append(&mut r),
+            Err(DavError::TooLarge { limit, .. }) => {
+                let why = format!("the resource is larger than {limit} bytes");
+                warn!(calendar = cal.id, resource = %one, error = %why, "unreadable resource skipped");
+                report.unreadable.push((one.to_string(), why));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(fetched)
 }
 
 #[cfg(test)]
