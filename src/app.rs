@@ -119,6 +119,7 @@ pub async fn run(
         started_at: clock.now(),
         wake,
         admin_token: config.server.admin_token.clone(),
+        caldav: Arc::new(services.caldav()),
     };
     let addr = listener
         .local_addr()
