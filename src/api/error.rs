@@ -3,12 +3,13 @@
 //! oversized bodies, malformed ids) become 4xx through the wrappers here, and internal errors are
 //! logged and answered without detail.
 
-use axum::extract::FromRequest;
-use axum::extract::FromRequestParts;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::manage::ManageError;
@@ -132,20 +133,6 @@ fn rejection(status: StatusCode, message: String) -> ApiError {
     ApiError::new(status, code, message)
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let code = match &r {
-            JsonRejection::JsonSyntaxError(_) => Some("bad_json"),
-            _ => None,
-        };
-        let mut e = rejection(r.status(), r.body_text());
-        if let Some(code) = code {
-            e.code = code;
-        }
-        e
-    }
-}
-
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         rejection(r.status(), r.body_text())
@@ -158,10 +145,49 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// `axum::Json` with rejections answered as [`ApiError`].
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body, read within the body limit. Unlike `axum::Json` it tells malformed JSON (400)
+/// from JSON of the wrong shape (422, naming the field's path), whatever serde's error category.
 pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let kind = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if kind != "application/json" && !kind.ends_with("+json") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON, sent with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| rejection(r.status(), r.body_text()))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                format!("the body is not valid JSON: {e}"),
+            )
+        })?;
+        let parsed = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            if path == "." {
+                ApiError::unprocessable(e.inner().to_string())
+            } else {
+                ApiError::unprocessable(format!("{path}: {}", e.inner()))
+            }
+        })?;
+        Ok(Json(parsed))
+    }
+}
 
 /// `axum::extract::Path` with rejections answered as [`ApiError`].
 #[derive(FromRequestParts)]
