@@ -27,7 +27,7 @@ pub async fn list(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<Account
     operation_id = "remove_account",
     path = "/api/v1/accounts/{id}",
     tag = "accounts",
-    params(("id" = i64, Path, description = "Account id")),
+    params(("id" = i64, Path, description = "Account id", example = 1)),
     responses((status = 204, description = "Removed"))
 )]
 pub async fn remove(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
@@ -48,7 +48,7 @@ pub struct SyncQueued {
     operation_id = "sync_account",
     path = "/api/v1/accounts/{id}/sync",
     tag = "accounts",
-    params(("id" = i64, Path, description = "Account id")),
+    params(("id" = i64, Path, description = "Account id", example = 1)),
     responses((status = 202, description = "A pass is queued", body = SyncQueued))
 )]
 pub async fn sync(

@@ -17,7 +17,7 @@ use crate::server::AppState;
     operation_id = "get_history",
     path = "/api/v1/series/{id}/history",
     tag = "history",
-    params(("id" = i64, Path, description = "Series id")),
+    params(("id" = i64, Path, description = "Series id", example = 1)),
     responses((status = 200, description = "The history", body = HistoryView))
 )]
 pub async fn get(
@@ -40,6 +40,7 @@ pub enum ExportFormat {
 pub struct ExportParams {
     /// markdown (default) or json.
     #[serde(default)]
+    #[param(inline)]
     pub format: ExportFormat,
 }
 
@@ -49,7 +50,7 @@ pub struct ExportParams {
     operation_id = "export_history",
     path = "/api/v1/series/{id}/history/export",
     tag = "history",
-    params(("id" = i64, Path, description = "Series id"), ExportParams),
+    params(("id" = i64, Path, description = "Series id", example = 1), ExportParams),
     responses((status = 200, description = "The history file", content(
         (String = "text/markdown"),
         (HistoryView = "application/json"),

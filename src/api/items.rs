@@ -26,7 +26,7 @@ pub struct ListParams {
     operation_id = "list_items",
     path = "/api/v1/series/{id}/items",
     tag = "items",
-    params(("id" = i64, Path, description = "Series id"), ListParams),
+    params(("id" = i64, Path, description = "Series id", example = 1), ListParams),
     responses((status = 200, description = "The items", body = Vec<ItemView>))
 )]
 pub async fn list(
@@ -44,8 +44,13 @@ pub async fn list(
 pub struct NewItem {
     /// direct ("15 minutes for you"), manager, or action.
     pub section: Section,
-    /// One line, without control characters.
-    #[schema(min_length = 1, max_length = 500)]
+    /// One line: no control characters, something besides white space (what
+    /// `manage::item_text` accepts).
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub text: String,
 }
 
@@ -55,7 +60,7 @@ pub struct NewItem {
     operation_id = "add_item",
     path = "/api/v1/series/{id}/items",
     tag = "items",
-    params(("id" = i64, Path, description = "Series id")),
+    params(("id" = i64, Path, description = "Series id", example = 1)),
     request_body = NewItem,
     responses((status = 201, description = "The new item", body = ItemView))
 )]
@@ -77,7 +82,7 @@ pub async fn add(
     operation_id = "get_item",
     path = "/api/v1/items/{id}",
     tag = "items",
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses((status = 200, description = "The item", body = ItemView))
 )]
 pub async fn get(
@@ -91,7 +96,11 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ItemChange {
     /// The new text (one line).
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub text: Option<String>,
     /// The section to move it to.
     pub section: Option<Section>,
@@ -103,7 +112,7 @@ pub struct ItemChange {
     operation_id = "update_item",
     path = "/api/v1/items/{id}",
     tag = "items",
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body = ItemChange,
     responses(
         (status = 200, description = "The item as it now stands", body = ItemView),
@@ -141,7 +150,7 @@ pub struct ItemClose {
     operation_id = "close_item",
     path = "/api/v1/items/{id}/close",
     tag = "items",
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body = ItemClose,
     responses(
         (status = 200, description = "The closed item", body = ItemView),

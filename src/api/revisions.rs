@@ -42,7 +42,7 @@ pub async fn list(
     operation_id = "get_revision",
     path = "/api/v1/revisions/{id}",
     tag = "revisions",
-    params(("id" = i64, Path, description = "Revision id")),
+    params(("id" = i64, Path, description = "Revision id", example = 1)),
     responses((status = 200, description = "The revision", body = RevisionView))
 )]
 pub async fn get(
@@ -66,7 +66,7 @@ pub struct Restored {
     operation_id = "restore_revision",
     path = "/api/v1/revisions/{id}/restore",
     tag = "revisions",
-    params(("id" = i64, Path, description = "Revision id")),
+    params(("id" = i64, Path, description = "Revision id", example = 1)),
     responses(
         (status = 200, description = "Restored", body = Restored),
         (status = 409, description = "The revision cannot be restored", body = super::ErrorBody),

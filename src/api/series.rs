@@ -42,7 +42,7 @@ pub async fn list(
     operation_id = "get_series",
     path = "/api/v1/series/{id}",
     tag = "series",
-    params(("id" = i64, Path, description = "Series id")),
+    params(("id" = i64, Path, description = "Series id", example = 1)),
     responses((status = 200, description = "The series", body = SeriesView))
 )]
 pub async fn get(
@@ -67,7 +67,7 @@ pub struct OverrideChange {
     operation_id = "set_series_override",
     path = "/api/v1/series/{id}/override",
     tag = "series",
-    params(("id" = i64, Path, description = "Series id")),
+    params(("id" = i64, Path, description = "Series id", example = 1)),
     request_body = OverrideChange,
     responses((status = 200, description = "The series as it now stands", body = SeriesView))
 )]
