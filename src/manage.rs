@@ -458,3 +458,30 @@ pub async fn list_revisions(store: &Store, series_id: Option<i64>) -> Result<Vec
         .map(RevisionView::from)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_text_is_one_trimmed_line_of_bounded_length() {
+        assert_eq!(item_text("  Budget review \t").unwrap(), "Budget review");
+        assert_eq!(item_text("Café ✓").unwrap(), "Café ✓");
+        for bad in [
+            "",
+            "   ",
+            "two\nlines",
+            "tab\tinside",
+            "nul\0",
+            "c1\u{85}inside",
+        ] {
+            let e = item_text(bad).unwrap_err();
+            assert!(
+                matches!(e, ManageError::Invalid { field: "text", .. }),
+                "{bad:?}: {e}"
+            );
+        }
+        assert!(item_text(&"é".repeat(MAX_ITEM_TEXT)).is_ok());
+        assert!(item_text(&"é".repeat(MAX_ITEM_TEXT + 1)).is_err());
+    }
+}

@@ -281,3 +281,57 @@ fn params(op: &Operation) -> (bool, bool) {
         .collect();
     (ins.iter().any(|p| *p), ins.iter().any(|p| !*p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_configured_token_matches() {
+        let want = SecretString::from("s3cret".to_string());
+        assert!(token_matches(&want, "s3cret"));
+        for given in ["", "s3cre", "s3cret ", "S3CRET", "s3cretx"] {
+            assert!(!token_matches(&want, given), "{given:?}");
+        }
+        // No token configured: nothing matches, not even an empty one.
+        assert!(!token_matches(&SecretString::from(String::new()), ""));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_other_schemes_give_nothing() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, v.parse().unwrap());
+            bearer(&h).to_string()
+        };
+        assert_eq!(with("Bearer abc"), "abc");
+        assert_eq!(with("bearer abc"), "abc");
+        assert_eq!(with("Basic abc"), "");
+        assert_eq!(with("abc"), "");
+        assert_eq!(bearer(&HeaderMap::new()), "");
+    }
+
+    #[test]
+    fn every_protected_operation_requires_the_bearer_token_in_the_document() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        let mut n = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                n += 1;
+                let public = path == OPENAPI_PATH;
+                let security = &op["security"];
+                assert_eq!(
+                    security == &serde_json::json!([{"bearer": []}]),
+                    !public,
+                    "{method} {path}: {security}"
+                );
+                assert_eq!(
+                    op["responses"]["401"].is_object(),
+                    !public,
+                    "{method} {path}"
+                );
+            }
+        }
+        assert!(n >= 17);
+    }
+}
