@@ -14,7 +14,7 @@ use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::caldav_sync::{Setup, description_at};
+use crate::caldav_sync::{ALICE, Setup, W1, description_at};
 use crate::helpers::{Daemon, TestDb};
 use crate::servers::Kind;
 
@@ -776,8 +776,24 @@ async fn the_openapi_document_lists_every_route_the_router_serves() {
     store.close().await;
 }
 
+/// Waits until the agenda of Alice's first occurrence satisfies `ok`; returns it.
+async fn agenda_until(s: &Setup, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+        if ok(&d) {
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the agenda is still\n{d}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
-async fn a_restore_through_the_api_puts_the_users_description_back() {
+async fn items_changed_through_the_api_reach_the_calendar_and_a_restore_undoes_the_writes() {
     let s = Setup::new(Kind::Radicale).await;
     let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
     assert!(
@@ -785,51 +801,83 @@ async fn a_restore_through_the_api_puts_the_users_description_back() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let body = s.body(crate::caldav_sync::ALICE).await;
-    let written = description_at(&body, "weekly-alice", crate::caldav_sync::W1);
-    assert!(written.contains("- [ ]") || written.contains("Alice's own notes"));
-    let store = s.db.store().await;
-    let alice = crate::caldav_sync::series_with_uid(&store, "weekly-alice").await;
-    let first = store
-        .list_revisions(Some(alice.id))
-        .await
-        .unwrap()
-        .into_iter()
-        .rfind(|r| r.applied_at.is_some())
-        .expect("the first pass wrote an agenda");
-
     let mut env = s.env();
     env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN.into()));
     env.push(("ONEONONE__SYNC__INTERVAL_SECS", "3600".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let d = Daemon::spawn(&s.db.url, &env);
+    let d = Daemon::spawn_with(&s.db.url, &["--now", "2026-03-24T12:05:00Z"], &env);
     let api = Api::new(&d);
-    let listed = api
-        .get(&format!("/api/v1/revisions?series_id={}", alice.id))
+    let account = api.get("/api/v1/accounts").await.ok(200)[0]["id"].clone();
+    let series = api.get("/api/v1/series").await;
+    let alice = series
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["with"] == "alice@example.com")
+        .expect("Alice's 1:1 is tracked")["id"]
+        .as_i64()
+        .unwrap();
+    let sync = async || {
+        let path = format!("/api/v1/accounts/{account}/sync");
+        api.call(Method::POST, &path, None).await.ok(202);
+    };
+
+    // Added, then reworded, then dropped: each shows at the next pass, Alice's text stays.
+    let added = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/series/{alice}/items"),
+            Some(json!({"section": "manager", "text": "Budget review"})),
+        )
         .await;
-    assert!(
-        listed
-            .ok(200)
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == first.id)
-    );
+    let item = added.ok(201)["id"].as_i64().unwrap();
+    sync().await;
+    agenda_until(&s, "added", |d| d.contains("- [ ] Budget review")).await;
+    api.call(
+        Method::PATCH,
+        &format!("/api/v1/items/{item}"),
+        Some(json!({"text": "Budget review for Q3"})),
+    )
+    .await
+    .ok(200);
+    sync().await;
+    agenda_until(&s, "reworded", |d| d.contains("- [ ] Budget review for Q3")).await;
+    api.call(
+        Method::POST,
+        &format!("/api/v1/items/{item}/close"),
+        Some(json!({"state": "dropped"})),
+    )
+    .await
+    .ok(200);
+    sync().await;
+    let d = agenda_until(&s, "dropped", |d| !d.contains("Budget review")).await;
+    assert!(d.ends_with("Alice's own notes: keep me."), "{d}");
+
+    // Undo: the oldest applied revision puts Alice's description back byte for byte.
+    let revs = api
+        .get(&format!("/api/v1/revisions?series_id={alice}"))
+        .await;
+    let first = revs
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| !r["applied_at"].is_null())
+        .expect("the passes wrote agendas")
+        .clone();
+    assert_eq!(first["description_before"], "Alice's own notes: keep me.");
     let restored = api
         .call(
             Method::POST,
-            &format!("/api/v1/revisions/{}/restore", first.id),
+            &format!("/api/v1/revisions/{}/restore", first["id"]),
             None,
         )
         .await;
     let restored = restored.ok(200).clone();
-    assert_eq!(restored["restored"], first.id);
+    assert_eq!(restored["restored"], first["id"]);
     assert_eq!(
-        description_at(
-            &s.body(crate::caldav_sync::ALICE).await,
-            "weekly-alice",
-            crate::caldav_sync::W1
-        ),
+        description_at(&s.body(ALICE).await, "weekly-alice", W1),
         "Alice's own notes: keep me."
     );
     // The restore is itself a revision, which can be restored in turn.
@@ -840,7 +888,6 @@ async fn a_restore_through_the_api_puts_the_users_description_back() {
         undo.ok(200)["description_after"],
         "Alice's own notes: keep me."
     );
-    store.close().await;
 }
 
 /// schemathesis (from the project's venv) generates requests from the served document,
