@@ -103,12 +103,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1", unknown.clone())
         .route("/api/v1/{*rest}", unknown)
         .layer(axum::Extension(OpenApiJson(Arc::new(doc))))
+        // A bug in a handler answers 500 (in the JSON shape) instead of dropping the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .layer(map_response(json_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 #[derive(Clone)]
 struct OpenApiJson(Arc<String>);
+
+fn on_panic(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    ApiError::internal(format!("handler panicked: {what}")).into_response()
+}
 
 /// The OpenAPI document of this API.
 #[utoipa::path(
@@ -285,6 +296,32 @@ fn params(op: &Operation) -> (bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_the_error_shape_without_the_cause() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    if true {
+                        panic!("secret detail");
+                    }
+                }),
+            )
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
+            .layer(map_response(json_errors));
+        let req = axum::http::Request::get("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = tower::ServiceExt::oneshot(app, req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "internal");
+        assert!(!v.to_string().contains("secret detail"), "{v}");
+    }
 
     #[test]
     fn only_the_configured_token_matches() {
