@@ -325,7 +325,7 @@ pub struct MeetingView {
 /// The meeting history of a series.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryView {
-    pub series_id: i64,
+    /// The series' title.
     pub series: String,
     pub with: Option<String>,
     pub meetings: Vec<MeetingView>,
@@ -360,7 +360,6 @@ pub async fn history(store: &Store, series_id: i64) -> Result<HistoryView> {
         });
     }
     Ok(HistoryView {
-        series_id: series.id,
         series: series.summary,
         with: series.direct_email,
         meetings,

@@ -51,6 +51,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "items", description = "Agenda items of a 1:1"),
         (name = "history", description = "Meeting history of a 1:1"),
         (name = "revisions", description = "Descriptions the daemon replaced, and their undo"),
+        (name = "meta", description = "This document"),
     )
 )]
 struct ApiDoc;
