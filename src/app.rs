@@ -36,6 +36,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// Everything a pass needs, built once from the config.
+#[derive(Clone)]
 pub struct Services {
     pub config: Arc<Config>,
     pub store: Store,
@@ -69,13 +70,27 @@ impl Services {
         }
     }
 
+    pub fn google(&self) -> crate::provider::google::GoogleSyncer {
+        crate::provider::google::GoogleSyncer::new(
+            self.store.clone(),
+            self.keyring.clone(),
+            self.config.clone(),
+            self.rules.clone(),
+            self.template.clone(),
+        )
+    }
+
     /// The syncer that routes each account to its provider.
     pub fn providers(&self, dry_run: bool) -> Providers {
         let caldav = crate::provider::caldav::CaldavSyncer {
             dry_run,
             ..self.caldav()
         };
-        Providers::default().with(crate::store::Provider::Caldav, Arc::new(caldav))
+        let mut google = self.google();
+        google.dry_run = dry_run;
+        Providers::default()
+            .with(crate::store::Provider::Caldav, Arc::new(caldav))
+            .with(crate::store::Provider::Google, Arc::new(google))
     }
 
     pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
@@ -117,17 +132,25 @@ pub async fn run(
         clock: clock.clone(),
         pass_period,
         started_at: clock.now(),
-        wake,
+        wake: wake.clone(),
         admin_token: config.server.admin_token.clone(),
-        caldav: Arc::new(services.caldav()),
+        services: Arc::new(services.clone()),
+        google: Arc::new(crate::provider::google::web::GoogleWeb::new(
+            services.config.clone(),
+            services.keyring.clone(),
+        )),
     };
+    let web = crate::web::WebState::start(&services, clock.clone(), wake.clone()).await?;
     let addr = listener
         .local_addr()
         .context("listener has no local address")?;
     info!(%addr, daemon = %scheduler.daemon_id, "listening");
     let sched = tokio::spawn(scheduler.run(cancel.clone(), grace));
     let server_cancel = cancel.clone();
-    let server = axum::serve(listener, router(state))
+    let app = router(state).merge(crate::web::router(web));
+    // The peer address keys the sign-in rate limit.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move { server_cancel.cancelled().await });
     let served = server.await;
     cancel.cancel();

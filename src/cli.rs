@@ -101,6 +101,28 @@ pub enum Command {
         with: String,
         #[arg(long, value_enum, default_value = "text")]
         format: HistoryFormat,
+        /// Also your private notes (`oneonone note`), with their meetings.
+        #[arg(long)]
+        include_private: bool,
+    },
+    /// Your private notes about a 1:1: kept only in the database (encrypted), never written
+    /// into the invite.
+    Note {
+        #[command(subcommand)]
+        action: NoteAction,
+    },
+    /// How your 1:1s are going: meetings held, cancelled, moved and skipped over the last 4 and
+    /// N weeks, days since the last one, stale items, items closed per meeting, the direct's share.
+    Report {
+        /// The longer window, in weeks (the shorter one is always 4).
+        #[arg(long, default_value_t = 12, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..=104))]
+        weeks: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: HistoryFormat,
+        /// Report as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
     },
     /// Put back the description that a write replaced (see the revision ids in `history`).
     Restore {
@@ -163,6 +185,29 @@ pub enum ItemAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum NoteAction {
+    /// Keep a private note about the 1:1 with EMAIL (about one meeting with --meeting).
+    Add {
+        /// The other person of the 1:1 (the direct's address).
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        /// The day of the meeting the note is about (YYYY-MM-DD, a UTC day as `history` shows).
+        #[arg(long, value_name = "DATE")]
+        meeting: Option<chrono::NaiveDate>,
+        /// The note's text.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Your private notes about the 1:1 with EMAIL, oldest first.
+    List {
+        #[arg(long = "with", value_name = "EMAIL")]
+        with: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SecretsAction {
     /// Re-encrypt every stored credential under a new key, in one transaction. With a key file,
     /// the new key is written there; with ONEONONE_SECRET_KEY=NEW,OLD the rows move to NEW.
@@ -189,6 +234,23 @@ pub enum ConnectProvider {
         #[arg(long = "calendar", value_name = "NAME_OR_URL")]
         calendars: Vec<String>,
         /// An address the calendar owner is known by (repeatable; added to what the server says).
+        #[arg(long = "owner", value_name = "EMAIL")]
+        owners: Vec<String>,
+        /// Run the first pass as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Google Calendar: consent in the browser (the redirect comes back to 127.0.0.1), then the
+    /// account is stored with its refresh token encrypted. Needs `[google] client_id` (and secret).
+    Google {
+        /// Print the consent URL instead of opening a browser (open it on any machine whose
+        /// browser can reach this one's 127.0.0.1, e.g. through an SSH tunnel).
+        #[arg(long)]
+        no_browser: bool,
+        /// A calendar to sync, by id or name (repeatable; default: your primary calendar).
+        #[arg(long = "calendar", value_name = "ID_OR_NAME")]
+        calendars: Vec<String>,
+        /// An address you are known by (repeatable; added to your primary calendar's).
         #[arg(long = "owner", value_name = "EMAIL")]
         owners: Vec<String>,
         /// Run the first pass as if it were this instant (RFC 3339).
@@ -442,10 +504,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(crate::commands::item(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::History { with, format } => {
+        Command::History {
+            with,
+            format,
+            include_private,
+        } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
-            runtime()?.block_on(crate::commands::history(config, &with, format))?;
+            runtime()?.block_on(crate::commands::history(
+                config,
+                &with,
+                format,
+                include_private,
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Note { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::note(config, action))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { weeks, format, now } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::report(config, weeks, format, now))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { revision, now } => {

@@ -11,7 +11,8 @@ use secrecy::SecretString;
 use crate::agenda::Section;
 use crate::app::Services;
 use crate::cli::{
-    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, SectionArg, SeriesAction,
+    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, NoteAction, SectionArg,
+    SeriesAction,
 };
 use crate::clock::Clock;
 use crate::config::Config;
@@ -45,46 +46,100 @@ fn read_password(
 }
 
 pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Result<()> {
-    let ConnectProvider::Caldav {
-        url,
-        username,
-        password_file,
-        password_env,
-        calendars,
-        owners,
-        now,
-    } = provider;
-    let clock = crate::clock::from_option(now);
-    let password = read_password(password_file.as_deref(), password_env.as_deref())?;
-    let services = Services::open(config).await?;
-    let timeout = std::time::Duration::from_secs(services.config.sync.request_timeout_secs);
-    let req = crate::provider::caldav::ConnectRequest {
-        url: url.clone(),
-        username,
-        password,
-        calendars,
-        owners,
-        timeout,
-        allow_http: services.config.network.allow_http,
-    };
-    let connected =
-        crate::provider::caldav::connect(&services.store, &services.keyring, req, clock.now())
+    match provider {
+        ConnectProvider::Caldav {
+            url,
+            username,
+            password_file,
+            password_env,
+            calendars,
+            owners,
+            now,
+        } => {
+            let clock = crate::clock::from_option(now);
+            let password = read_password(password_file.as_deref(), password_env.as_deref())?;
+            let services = Services::open(config).await?;
+            let timeout = std::time::Duration::from_secs(services.config.sync.request_timeout_secs);
+            let req = crate::provider::caldav::ConnectRequest {
+                url: url.clone(),
+                username,
+                password,
+                calendars,
+                owners,
+                timeout,
+                allow_http: services.config.network.allow_http,
+            };
+            let connected = crate::provider::caldav::connect(
+                &services.store,
+                &services.keyring,
+                req,
+                clock.now(),
+            )
             .await
             .with_context(|| format!("cannot connect {url}"))?;
-    println!("Connected account {} ({}).", connected.account_id, url);
-    println!("Owner: {}", connected.settings.owner_emails.join(", "));
-    for c in &connected.calendars {
-        println!(
-            "  calendar {:?} <{}>",
-            c.display_name.as_deref().unwrap_or(""),
-            c.url
-        );
+            println!("Connected account {} ({}).", connected.account_id, url);
+            println!("Owner: {}", connected.settings.owner_emails.join(", "));
+            for c in &connected.calendars {
+                println!(
+                    "  calendar {:?} <{}>",
+                    c.display_name.as_deref().unwrap_or(""),
+                    c.url
+                );
+            }
+            first_pass(&services, clock, connected.account_id).await
+        }
+        ConnectProvider::Google {
+            no_browser,
+            calendars,
+            owners,
+            now,
+        } => {
+            let clock = crate::clock::from_option(now);
+            crate::provider::google::connect::check_config(&config)?;
+            let services = Services::open(config).await?;
+            let choices = crate::provider::google::connect::Choices { calendars, owners };
+            let connected = crate::provider::google::connect::interactive(
+                &services.store,
+                &services.keyring,
+                &services.config,
+                &choices,
+                |url| {
+                    use std::io::Write;
+                    println!("Open this page to let oneonone use your Google Calendar:\n{url}");
+                    let _ = std::io::stdout().flush();
+                    if !no_browser && !crate::provider::google::connect::open_browser(url) {
+                        println!("(No browser could be opened: open the page yourself.)");
+                    }
+                },
+                clock.now(),
+            )
+            .await
+            .context("cannot connect Google Calendar")?;
+            let verb = if connected.reconnected {
+                "Reconnected"
+            } else {
+                "Connected"
+            };
+            println!("{verb} account {} (Google).", connected.account_id);
+            println!("Owner: {}", connected.settings.owner_emails.join(", "));
+            for c in &connected.calendars {
+                println!("  calendar {:?} <{}>", c.name(), c.id);
+            }
+            first_pass(&services, clock, connected.account_id).await
+        }
     }
-    // A first pass right away, so the user sees what was found.
+}
+
+/// A first pass right away after connecting, so the user sees what was found.
+async fn first_pass(
+    services: &Services,
+    clock: Arc<dyn Clock>,
+    account_id: i64,
+) -> anyhow::Result<()> {
     let scheduler = services.scheduler(clock);
-    let summary = scheduler.sync_now(&[connected.account_id]).await?;
+    let summary = scheduler.sync_now(&[account_id]).await?;
     if summary.failed > 0 {
-        let a = services.store.get_account(connected.account_id).await?;
+        let a = services.store.get_account(account_id).await?;
         bail!(
             "the first sync failed: {}",
             a.last_error.unwrap_or_default()
@@ -93,7 +148,7 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
     let series = services.store.list_series().await?;
     let cal_ids: Vec<i64> = services
         .store
-        .list_calendars(connected.account_id)
+        .list_calendars(account_id)
         .await?
         .iter()
         .map(|c| c.id)
@@ -217,11 +272,14 @@ pub async fn sync(
     }
     let ids: Vec<i64> = match account {
         Some(id) => vec![services.store.get_account(id).await?.id],
+        // Every account but the ones switched off on purpose; one that needs reconnecting is
+        // tried (and reported) so the user sees why it fails.
         None => services
             .store
             .list_accounts()
             .await?
             .iter()
+            .filter(|a| a.state != crate::store::AccountState::Disabled)
             .map(|a| a.id)
             .collect(),
     };
@@ -299,10 +357,21 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyhow::Result<()> {
+pub async fn history(
+    config: Config,
+    with: &str,
+    format: HistoryFormat,
+    include_private: bool,
+) -> anyhow::Result<()> {
     let store = crate::app::open_store(&config).await?;
     let series = series_with(&store, with).await?;
-    let history = crate::manage::history(&store, series.id).await?;
+    let private = if include_private {
+        let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+        Some(crate::notes::list(&store, &keyring, series.id).await?)
+    } else {
+        None
+    };
+    let history = crate::manage::history(&store, series.id, private).await?;
     match format {
         HistoryFormat::Json => println!("{}", serde_json::to_string_pretty(&history)?),
         HistoryFormat::Markdown => print!("{}", history.render(true)),
@@ -325,6 +394,82 @@ pub async fn history(config: Config, with: &str, format: HistoryFormat) -> anyho
     Ok(())
 }
 
+pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+    match action {
+        NoteAction::Add {
+            with,
+            meeting,
+            text,
+        } => {
+            let series = series_with(&store, &with).await?;
+            let note = crate::notes::add(
+                &store,
+                &keyring,
+                &series,
+                meeting,
+                &text.join(" "),
+                Utc::now(),
+            )
+            .await?;
+            let about = match (note.meeting_date, note.occurrence_id) {
+                (Some(d), Some(_)) => format!("the meeting of {d}"),
+                (Some(d), None) => format!("{d} (no meeting of that day recorded yet)"),
+                (None, _) => "the series".to_string(),
+            };
+            println!(
+                "Private note {} kept for {:?}, about {about}; it is never written into the invite.",
+                note.id, series.summary
+            );
+        }
+        NoteAction::List { with, json } => {
+            let series = series_with(&store, &with).await?;
+            let notes = crate::notes::list(&store, &keyring, series.id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&notes)?);
+            } else if notes.is_empty() {
+                println!("No private notes.");
+            } else {
+                for n in &notes {
+                    let day = n
+                        .meeting_date
+                        .map_or_else(|| "series".to_string(), |d| d.to_string());
+                    println!(
+                        "{:>5}  {day:<10}  {}",
+                        n.id,
+                        crate::manage::one_line(&n.text)
+                    );
+                }
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `oneonone report`: the insights of every tracked series as of `now`.
+pub async fn report(
+    config: Config,
+    weeks: u32,
+    format: HistoryFormat,
+    now: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    // The instant as given: a clock started at it would tick on, and the report must be stable.
+    let now = now.unwrap_or_else(|| crate::clock::from_option(None).now());
+    let histories = crate::insights::load(&store).await?;
+    let report = crate::insights::Report::build(&histories, now, weeks);
+    let out = match format {
+        HistoryFormat::Text => report.to_text(),
+        HistoryFormat::Markdown => report.to_markdown(),
+        HistoryFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    };
+    print!("{out}");
+    store.close().await;
+    Ok(())
+}
+
 pub async fn restore(
     config: Config,
     revision: i64,
@@ -332,9 +477,8 @@ pub async fn restore(
 ) -> anyhow::Result<()> {
     let services = Services::open(config).await?;
     let now = crate::clock::from_option(now).now();
-    let id = crate::provider::caldav::restore::restore(&services.caldav(), revision, now)
-        .await
-        .with_context(|| format!("cannot restore revision {revision}"))?;
+    let restored = crate::manage::restore_revision(&services, revision, now).await;
+    let id = restored.with_context(|| format!("cannot restore revision {revision}"))?;
     println!("Restored revision {revision}; the restore itself is revision {id}.");
     services.store.close().await;
     Ok(())
@@ -352,15 +496,24 @@ pub async fn rotate(config: Config) -> anyhow::Result<()> {
         .reencrypt_credentials(|blob| ring.decrypt(blob).map(|pt| ring.encrypt(&pt)))
         .await
         .context("nothing was changed")?;
+    // Old keys stay in the ring until both steps are done: interrupted here, a rerun finishes.
+    let note = crate::secrets::Purpose::PrivateNote;
+    let notes = store
+        .reencrypt_private_notes(|blob| {
+            ring.decrypt_for(note, blob)
+                .map(|pt| ring.encrypt_for(note, &pt))
+        })
+        .await
+        .context("the credentials were re-encrypted, the private notes not: run it again")?;
     if from_file {
         ring.finish_rotation()?;
         println!(
-            "Re-encrypted {n} credential(s) under a new key in {}.",
+            "Re-encrypted {n} credential(s) and {notes} private note(s) under a new key in {}.",
             config.secrets.key_file.display()
         );
     } else {
         println!(
-            "Re-encrypted {n} credential(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
+            "Re-encrypted {n} credential(s) and {notes} private note(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
         );
     }
     store.close().await;

@@ -47,6 +47,42 @@ pub struct Config {
     pub detect: DetectConfig,
     pub network: NetworkConfig,
     pub secrets: SecretsConfig,
+    pub google: GoogleConfig,
+    pub web: WebConfig,
+}
+
+/// The Google Calendar provider: the OAuth client and the endpoints (see `[google]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoogleConfig {
+    pub client_id: String,
+    pub client_secret: secrecy::SecretString,
+    pub auth_url: url::Url,
+    pub token_url: url::Url,
+    pub revoke_url: url::Url,
+    pub api_base: url::Url,
+    pub push_url: String,
+    pub requests_per_minute: u32,
+    pub consent_timeout_secs: u64,
+}
+
+/// The web pages: sign-in sessions and their cookie.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    pub cookie_secure: CookieSecure,
+    pub session_hours: u32,
+    pub signin_attempts_per_minute: u32,
+}
+
+/// When the session cookie carries `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieSecure {
+    /// When the request came over https (a proxy's `X-Forwarded-Proto: https`).
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,6 +317,12 @@ impl Config {
         if self.agenda.lookahead_days == 0 {
             return bad("agenda.lookahead_days", "must be at least 1");
         }
+        if self.web.session_hours == 0 {
+            return bad("web.session_hours", "must be at least 1");
+        }
+        if self.web.signin_attempts_per_minute == 0 {
+            return bad("web.signin_attempts_per_minute", "must be at least 1");
+        }
         if self.detect.max_length_minutes == 0 {
             return bad("detect.max_length_minutes", "must be at least 1");
         }
@@ -304,6 +346,20 @@ impl Config {
                 "detect.exclude_titles"
             };
             return bad(list, &e.to_string());
+        }
+        if self.google.consent_timeout_secs == 0 {
+            return bad("google.consent_timeout_secs", "must be at least 1");
+        }
+        if self.google.requests_per_minute == 0 {
+            return bad("google.requests_per_minute", "must be at least 1");
+        }
+        if !self.google.api_base.path().ends_with('/') {
+            return bad("google.api_base", "must end with a slash (…/calendar/v3/)");
+        }
+        if !self.google.push_url.is_empty()
+            && url::Url::parse(&self.google.push_url).map_or(true, |u| u.scheme() != "https")
+        {
+            return bad("google.push_url", "must be an https URL, or empty");
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", &format!("not a valid level filter: {e}"));
@@ -468,6 +524,10 @@ mod tests {
         assert!(err.to_string().contains("`sync.jitter`"), "{err}");
         let err = load(Some("[detect]\nexclude_titles = [\"/(unclosed/\"]\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("`detect.exclude_titles`"), "{err}");
+        let err = load(Some("[web]\nsession_hours = 0\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`web.session_hours`"), "{err}");
+        let err = load(Some("[web]\ncookie_secure = \"sometimes\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`web.cookie_secure`"), "{err}");
         let err = load(Some("[agenda]\ndefault_timezone = \"Mars/Olympus\"\n"), &[]).unwrap_err();
         assert!(
             err.to_string().contains("`agenda.default_timezone`"),

@@ -8,8 +8,10 @@ use utoipa::ToSchema;
 
 use crate::agenda::{ItemState, Section};
 use crate::detect::SeriesOverride;
+use crate::notes::PrivateNote;
+use crate::provider::caldav::restore::RestoreError;
 use crate::server::AccountReadiness;
-use crate::store::{ItemRow, ItemSource, Revision, SeriesRow, Store, StoreError};
+use crate::store::{ItemRow, ItemSource, Provider, Revision, SeriesRow, Store, StoreError};
 
 /// The longest item text accepted: an agenda line, not a document.
 pub const MAX_ITEM_TEXT: usize = 500;
@@ -320,6 +322,11 @@ pub struct MeetingView {
     pub moved_on: Vec<String>,
     /// Free lines typed in the agenda.
     pub notes: Vec<String>,
+    /// The manager's private notes about this meeting; only when asked for (the CLI's
+    /// `--include-private`), never through the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub private_notes: Option<Vec<PrivateNote>>,
 }
 
 /// The meeting history of a series.
@@ -329,12 +336,29 @@ pub struct HistoryView {
     pub series: String,
     pub with: Option<String>,
     pub meetings: Vec<MeetingView>,
+    /// Private notes about no recorded meeting; only when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub private_notes: Option<Vec<PrivateNote>>,
 }
 
-pub async fn history(store: &Store, series_id: i64) -> Result<HistoryView> {
+/// The history of a series; `private` (the series' private notes, decrypted by the caller) are
+/// shown with the first meeting each is about, the rest for the series as a whole.
+pub async fn history(
+    store: &Store,
+    series_id: i64,
+    mut private: Option<Vec<PrivateNote>>,
+) -> Result<HistoryView> {
     let series = store.get_series(series_id).await?;
     let mut meetings = Vec::new();
     for o in store.list_occurrences(series.id).await? {
+        let private_notes = private.as_mut().map(|all| {
+            let (about, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
+                .into_iter()
+                .partition(|n| n.is_about(&o));
+            *all = rest;
+            about
+        });
         // A snapshot that does not parse shows as empty rather than hiding the meeting.
         let summary: crate::store::MeetingSummary = o
             .summary
@@ -357,12 +381,14 @@ pub async fn history(store: &Store, series_id: i64) -> Result<HistoryView> {
                 .map(|n| n.text)
                 .filter(|t| !t.trim().is_empty())
                 .collect(),
+            private_notes,
         });
     }
     Ok(HistoryView {
         series: series.summary,
         with: series.direct_email,
         meetings,
+        private_notes: private,
     })
 }
 
@@ -400,12 +426,38 @@ impl HistoryView {
             for n in &m.notes {
                 let _ = writeln!(out, "{bullet}note: {n}");
             }
+            for n in m.private_notes.iter().flatten() {
+                let _ = writeln!(out, "{bullet}private: {}", one_line(&n.text));
+            }
+            if markdown {
+                out.push('\n');
+            }
+        }
+        if let Some(rest) = self.private_notes.as_ref().filter(|r| !r.is_empty()) {
+            out.push_str(if markdown {
+                "## Private notes\n\n"
+            } else {
+                "Private notes\n"
+            });
+            for n in rest {
+                let day = n.meeting_date.map(|d| format!("{d}: ")).unwrap_or_default();
+                let _ = writeln!(out, "{bullet}{day}{}", one_line(&n.text));
+            }
             if markdown {
                 out.push('\n');
             }
         }
         out
     }
+}
+
+/// A multi-line text on one output line (the line breaks shown as ` / `).
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 /// A description the daemon replaced, kept so the write can be undone.
@@ -441,6 +493,35 @@ impl From<Revision> for RevisionView {
             created_at: r.created_at,
             applied_at: r.applied_at,
             restored_at: r.restored_at,
+        }
+    }
+}
+
+/// Puts back the description revision `id` replaced, through the provider of its account;
+/// returns the id of the revision that records the restore.
+pub async fn restore_revision(
+    services: &crate::app::Services,
+    id: i64,
+    now: DateTime<Utc>,
+) -> std::result::Result<i64, RestoreError> {
+    let other = |e: StoreError| RestoreError::Other(e.to_string());
+    let rev = services.store.get_revision(id).await.map_err(other)?;
+    let cal = services
+        .store
+        .get_calendar(rev.calendar_id)
+        .await
+        .map_err(other)?;
+    let account = services
+        .store
+        .get_account(cal.account_id)
+        .await
+        .map_err(other)?;
+    match account.provider {
+        Provider::Caldav => {
+            crate::provider::caldav::restore::restore(&services.caldav(), id, now).await
+        }
+        Provider::Google => {
+            crate::provider::google::restore::restore(&services.google(), id, now).await
         }
     }
 }

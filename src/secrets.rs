@@ -1,6 +1,6 @@
-//! Encryption at rest of calendar passwords and OAuth tokens (XChaCha20-Poly1305), under a key
-//! from `ONEONONE_SECRET_KEY` or a key file created with mode 0600 on first use. The database only
-//! ever holds ciphertext; a copy of it without the key reveals nothing.
+//! Encryption at rest of calendar passwords, OAuth tokens and private notes (XChaCha20-Poly1305),
+//! under a key from `ONEONONE_SECRET_KEY` or a key file created with mode 0600 on first use. The
+//! database only ever holds ciphertext; a copy of it without the key reveals nothing.
 //!
 //! A key source may hold several keys (file: one per line; environment: comma-separated): the
 //! first encrypts, every one may decrypt. That is what makes rotation safe to interrupt: the new
@@ -22,8 +22,32 @@ pub const KEY_ENV: &str = "ONEONONE_SECRET_KEY";
 /// First byte of every ciphertext: the format, so a later scheme can be told apart.
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
-/// Binds ciphertexts to their purpose: a credential blob cannot be replayed as something else.
-const AAD: &[u8] = b"oneonone credentials v1";
+/// What a ciphertext protects. Each purpose binds its ciphertexts (as associated data), so a blob
+/// of one kind cannot be replayed as another: a private note copied into `accounts.credentials`
+/// does not decrypt there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Calendar passwords and OAuth tokens.
+    Credentials,
+    /// A manager's private notes about a 1:1 (personnel data, never in a calendar).
+    PrivateNote,
+}
+
+impl Purpose {
+    fn aad(self) -> &'static [u8] {
+        match self {
+            Purpose::Credentials => b"oneonone credentials v1",
+            Purpose::PrivateNote => b"oneonone private note v1",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Purpose::Credentials => "credentials",
+            Purpose::PrivateNote => "private notes",
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
@@ -35,6 +59,10 @@ pub enum SecretsError {
         "cannot decrypt stored credentials: wrong key (was the key file or {KEY_ENV} changed?) or damaged data"
     )]
     Decrypt,
+    #[error(
+        "cannot decrypt stored {what}: wrong key (was the key file or {KEY_ENV} changed?) or damaged data"
+    )]
+    DecryptOther { what: &'static str },
 }
 
 /// Where the keys came from.
@@ -154,15 +182,25 @@ impl Keyring {
         XChaCha20Poly1305::new(key.expose_secret().into())
     }
 
-    /// Encrypts under the current (first) key.
+    /// Encrypts credentials under the current (first) key.
     pub fn encrypt(&self, plaintext: &SecretString) -> Vec<u8> {
+        self.encrypt_for(Purpose::Credentials, plaintext)
+    }
+
+    /// Decrypts credentials with whichever key fits.
+    pub fn decrypt(&self, blob: &[u8]) -> Result<SecretString, SecretsError> {
+        self.decrypt_for(Purpose::Credentials, blob)
+    }
+
+    /// Encrypts data of `purpose` under the current (first) key.
+    pub fn encrypt_for(&self, purpose: Purpose, plaintext: &SecretString) -> Vec<u8> {
         let nonce: [u8; NONCE_LEN] = rand::random();
         let ct = Self::cipher(&self.keys[0])
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext.expose_secret().as_bytes(),
-                    aad: AAD,
+                    aad: purpose.aad(),
                 },
             )
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
@@ -173,10 +211,14 @@ impl Keyring {
         out
     }
 
-    /// Decrypts with whichever key fits.
-    pub fn decrypt(&self, blob: &[u8]) -> Result<SecretString, SecretsError> {
+    /// Decrypts data of `purpose` with whichever key fits.
+    pub fn decrypt_for(&self, purpose: Purpose, blob: &[u8]) -> Result<SecretString, SecretsError> {
+        let fail = || match purpose {
+            Purpose::Credentials => SecretsError::Decrypt,
+            other => SecretsError::DecryptOther { what: other.what() },
+        };
         if blob.len() < 1 + NONCE_LEN || blob[0] != VERSION {
-            return Err(SecretsError::Decrypt);
+            return Err(fail());
         }
         let (nonce, ct) = blob[1..].split_at(NONCE_LEN);
         let pt = self
@@ -184,13 +226,19 @@ impl Keyring {
             .iter()
             .find_map(|k| {
                 Self::cipher(k)
-                    .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: AAD })
+                    .decrypt(
+                        XNonce::from_slice(nonce),
+                        Payload {
+                            msg: ct,
+                            aad: purpose.aad(),
+                        },
+                    )
                     .ok()
             })
-            .ok_or(SecretsError::Decrypt)?;
+            .ok_or_else(fail)?;
         String::from_utf8(pt)
             .map(SecretString::from)
-            .map_err(|_| SecretsError::Decrypt)
+            .map_err(|_| fail())
     }
 
     /// Rotation, step 1: a fresh key becomes current; the old ones stay for decryption. For a
@@ -252,6 +300,22 @@ mod tests {
         *bad.last_mut().unwrap() ^= 1;
         assert!(Keyring::from_bytes([7; 32]).decrypt(&bad).is_err());
         assert!(Keyring::from_bytes([7; 32]).decrypt(&[]).is_err());
+    }
+
+    #[test]
+    fn a_blob_of_one_purpose_does_not_decrypt_as_another() {
+        let k = Keyring::from_bytes([7; 32]);
+        let note = k.encrypt_for(Purpose::PrivateNote, &SecretString::from("struggling"));
+        assert_eq!(
+            k.decrypt_for(Purpose::PrivateNote, &note)
+                .unwrap()
+                .expose_secret(),
+            "struggling"
+        );
+        assert!(matches!(k.decrypt(&note), Err(SecretsError::Decrypt)));
+        let cred = k.encrypt(&SecretString::from("pw"));
+        let err = k.decrypt_for(Purpose::PrivateNote, &cred).unwrap_err();
+        assert!(err.to_string().contains("private notes"), "{err}");
     }
 
     #[test]

@@ -28,8 +28,10 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// The admin API's bearer token; empty switches the API off.
     pub admin_token: secrecy::SecretString,
-    /// What a restore through the admin API writes with.
-    pub caldav: Arc<crate::provider::caldav::CaldavSyncer>,
+    /// What the admin API's restore writes with (either provider).
+    pub services: Arc<crate::app::Services>,
+    /// The Google connect flow's pending consents.
+    pub google: Arc<crate::provider::google::web::GoogleWeb>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,8 +40,24 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::api::router(state.clone()))
+        .route("/connect/google", get(crate::provider::google::web::start))
+        .route(
+            "/oauth/google/callback",
+            get(crate::provider::google::web::callback),
+        )
+        .route(
+            "/webhooks/google",
+            axum::routing::post(crate::provider::google::web::webhook),
+        )
         .with_state(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Spans name the path only: a query can carry secrets (the OAuth callback's code).
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
 }
 
 async fn healthz() -> &'static str {
@@ -170,6 +188,28 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
             metrics::gauge!("oneonone_accounts", "state" => state).set(n as f64);
         }
     }
+    // Aggregates only (no series, names or addresses): one query, at scrape time.
+    if let Ok(Ok(c)) =
+        tokio::time::timeout(bound, s.store.insight_counts(crate::insights::STALE_AFTER)).await
+    {
+        metrics::gauge!("oneonone_series_tracked").set(c.series_tracked as f64);
+        metrics::gauge!("oneonone_meetings_held").set(c.meetings_held as f64);
+        metrics::gauge!("oneonone_stale_items").set(c.stale_items as f64);
+    }
     let body = crate::telemetry::metrics().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Whether the request carries the admin token (404 when none is configured: the API is off).
+/// The comparison is constant-time (`api::token_matches`).
+pub(crate) fn authorized(s: &AppState, headers: &axum::http::HeaderMap) -> Result<(), StatusCode> {
+    use secrecy::ExposeSecret;
+    if s.admin_token.expose_secret().is_empty() {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    if crate::api::token_matches(&s.admin_token, crate::api::bearer(headers)) {
+        Ok(())
+    } else {
+        Err(StatusCode::UNAUTHORIZED)
+    }
 }

@@ -46,7 +46,7 @@ pub fn metrics() -> &'static PrometheusHandle {
 
 /// Names and help texts; counters start at zero so dashboards see them before the first event.
 fn describe() {
-    use metrics::{Unit, counter, describe_counter, describe_histogram};
+    use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram};
     describe_counter!("oneonone_sync_passes_total", "Sync passes, by outcome.");
     describe_histogram!(
         "oneonone_sync_pass_duration_seconds",
@@ -64,6 +64,18 @@ fn describe() {
     describe_counter!(
         "oneonone_conflicts_total",
         "Writes refused by the server as stale (412)."
+    );
+    describe_gauge!(
+        "oneonone_series_tracked",
+        "Recurring series tracked as 1:1s (all accounts)."
+    );
+    describe_gauge!(
+        "oneonone_meetings_held",
+        "1:1 meetings recorded as held (all series)."
+    );
+    describe_gauge!(
+        "oneonone_stale_items",
+        "Open items carried 3 times or more (all series)."
     );
     for outcome in ["ok", "failed"] {
         counter!("oneonone_sync_passes_total", "outcome" => outcome).absolute(0);

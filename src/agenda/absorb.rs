@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::block::{ParsedBlock, ParsedLine, START_MARKER};
 use super::lines::collapse;
-use super::render::{LineKind, RenderedBlock, RenderedLine};
+use super::render::{LineKind, RenderedBlock, RenderedLine, split_carry_label};
 use super::{Anchor, Area, Item, ItemState, Note, Section};
 
 /// One change to the series' items.
@@ -110,18 +110,38 @@ pub(crate) fn key(s: &str) -> String {
         .to_string()
 }
 
-/// Removes the `(carried xN)` label the renderer adds.
-fn strip_carried(text: &str) -> &str {
-    let t = text.trim_end();
-    if let Some(open) = t.rfind("(carried x")
-        && t.ends_with(')')
-        && t[open + "(carried x".len()..t.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_digit())
-    {
-        return t[..open].trim_end();
+/// The item text of a read-back line: without the carry labels the renderer adds.
+fn strip_carried(text: &str) -> String {
+    split_carry_label(text).0
+}
+
+/// How many item lines (checkboxes with text) each area of a read-back block holds, the areas
+/// told apart by the headings of the block that was written: what a meeting had on its agenda.
+pub fn items_per_area(
+    written: &RenderedBlock,
+    parsed: &ParsedBlock,
+) -> std::collections::BTreeMap<Area, u32> {
+    let mut headings: Vec<(Area, String)> = written
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Heading)
+        .map(|l| (l.area, key(&l.text)))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    let mut area = Area::Top;
+    for line in &parsed.lines {
+        let k = key(&line.canonical());
+        if let Some(i) = headings.iter().position(|(_, h)| *h == k) {
+            area = headings.remove(i).0;
+            continue;
+        }
+        if let ParsedLine::Checkbox { text, .. } = line
+            && !strip_carried(text).is_empty()
+        {
+            *out.entry(area).or_insert(0) += 1;
+        }
     }
-    t
+    out
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -309,7 +329,7 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                     area,
                     section: area.section().unwrap_or(Section::Action),
                     checked: *checked,
-                    text: strip_carried(text).to_string(),
+                    text: strip_carried(text),
                 });
             }
             _ => pending_notes.push((
@@ -505,6 +525,38 @@ mod tests {
             "Ship it (carried xx)"
         );
         assert_eq!(strip_carried("(carried x2)"), "");
+        assert_eq!(
+            strip_carried("Ship it (carried x3: decide, delegate or drop)"),
+            "Ship it"
+        );
+        assert_eq!(
+            strip_carried("Ship it (carried x12: Decide, delegate or drop) "),
+            "Ship it"
+        );
+        // Text typed after the label (at the end of the line) is the item's; the label is not.
+        assert_eq!(
+            strip_carried("Ship it (carried x3: decide, delegate or drop) by Friday"),
+            "Ship it by Friday"
+        );
+        assert_eq!(
+            strip_carried("Ship it (carried x2) now (carried x2)"),
+            "Ship it now"
+        );
+        // A person's own parentheses are their text.
+        assert_eq!(
+            strip_carried("Ship it (carried x3: ask Bob)"),
+            "Ship it (carried x3: ask Bob)"
+        );
+        assert_eq!(strip_carried("Ship it (carried x)"), "Ship it (carried x)");
+        assert_eq!(strip_carried("é  (carried x2)éé"), "é éé");
+        assert_eq!(
+            split_carry_label("a (carried x3: DECIDE, delegate or drop)"),
+            ("a".to_string(), Some((3, true)))
+        );
+        assert_eq!(
+            split_carry_label("a (carried x2) b"),
+            ("a b".to_string(), Some((2, false)))
+        );
     }
 
     #[test]

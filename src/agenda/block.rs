@@ -284,9 +284,33 @@ pub fn splice(
     }
 }
 
-/// The canonical lines of a block's inside, for comparison.
+/// The canonical lines of a block's inside, for comparison. An item's carry label counts at the
+/// end of its line whatever the place an edit left it in, and without the stale hint once the
+/// item is ticked (the render drops it then): neither is worth rewriting a person's invite.
 fn canonical_lines(lines: &[ParsedLine]) -> Vec<String> {
-    lines.iter().map(ParsedLine::canonical).collect()
+    lines
+        .iter()
+        .map(|l| match l {
+            ParsedLine::Checkbox { checked, text } => {
+                let (text, label) = super::render::split_carry_label(text);
+                let label = label.map_or(String::new(), |(n, hint)| {
+                    let hint = if hint && !checked {
+                        format!(": {}", super::render::STALE_HINT)
+                    } else {
+                        String::new()
+                    };
+                    format!(" (carried x{n}{hint})")
+                });
+                let text = format!("{text}{label}");
+                ParsedLine::Checkbox {
+                    checked: *checked,
+                    text,
+                }
+                .canonical()
+            }
+            other => other.canonical(),
+        })
+        .collect()
 }
 
 /// True when the block found in a description says the same as a rendered one, ignoring what

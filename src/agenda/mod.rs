@@ -63,15 +63,15 @@ mod render;
 
 use serde::{Deserialize, Serialize};
 
-pub use absorb::{AbsorbAction, AbsorbPlan, plan_absorb};
+pub use absorb::{AbsorbAction, AbsorbPlan, items_per_area, plan_absorb};
 pub use block::{
     BlockError, END_MARKER, OPT_OUT_MARKER, ParsedBlock, ParsedLine, START_MARKER, WriteDecision,
     WriteRefusal, opted_out, parse_block, plan_write, same_block, splice,
 };
 pub use carry::{CarryChange, ClosedMeeting, Ledger, MeetingOutcome, MeetingRecord, close_meeting};
 pub use render::{
-    AgendaInput, DEFAULT_TEMPLATE, LineKind, RenderError, RenderedBlock, RenderedLine, Template,
-    render, split_minutes,
+    AgendaInput, DEFAULT_TEMPLATE, LineKind, RenderError, RenderedBlock, RenderedLine, STALE_AFTER,
+    STALE_HINT, Template, render, split_carry_label, split_minutes,
 };
 
 /// Which part of the 1:1 an item belongs to.

@@ -19,6 +19,12 @@ pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
 /// Starts a directive line in the template's output. A private-use character: it cannot come
 /// from people's text, which reaches the output only through the formatter.
 const DIRECTIVE: char = '\u{E000}';
+
+/// An open item carried this many times is stale: its label asks for a decision (the same
+/// threshold the insights count as stale).
+pub const STALE_AFTER: u32 = 3;
+/// What the label of a stale item asks; read back and removed like the plain carry label.
+pub const STALE_HINT: &str = "decide, delegate or drop";
 const SEP: char = '\u{E001}';
 
 /// What the block shows for one occurrence.
@@ -272,6 +278,58 @@ pub fn split_minutes(length: chrono::Duration) -> (i64, i64) {
     (you, total - you)
 }
 
+/// `(carried xN)` from two carries; an open item at the stale threshold also asks for a
+/// decision (a done one no longer needs it).
+fn carried_label(it: &Item) -> Option<String> {
+    let n = it.times_carried;
+    if n >= STALE_AFTER && it.state == ItemState::Open {
+        Some(format!("(carried x{n}: {STALE_HINT})"))
+    } else {
+        (n >= 2).then(|| format!("(carried x{n})"))
+    }
+}
+
+/// Splits a read-back item line into the item's text and the carry label found in it, wherever
+/// an edit left it: `(carried xN)`, or `(carried xN: decide, delegate or drop)` (then `true`).
+/// Only these exact forms (the hint in any case) are ours; every one in the line is removed.
+pub fn split_carry_label(text: &str) -> (String, Option<(u32, bool)>) {
+    const OPEN: &str = "(carried x";
+    let mut rest = text.trim().to_string();
+    let mut label = None;
+    let mut from = 0;
+    while let Some(at) = rest[from..].find(OPEN).map(|i| i + from) {
+        let after = &rest[at + OPEN.len()..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let tail = &after[digits..];
+        let hint_len = tail
+            .strip_prefix(':')
+            .and_then(|t| t.find(')').map(|close| (t, close)))
+            .filter(|(t, close)| t[..*close].trim().eq_ignore_ascii_case(STALE_HINT))
+            .map(|(_, close)| close + 1);
+        let (Ok(n), Some(len)) = (
+            after[..digits].parse::<u32>(),
+            tail.starts_with(')').then_some(0).or(hint_len),
+        ) else {
+            from = at + OPEN.len();
+            continue;
+        };
+        label = Some((n, len > 0));
+        let end = at + OPEN.len() + digits + len + 1;
+        let (left, right) = (rest[..at].trim_end(), rest[end..].trim_start());
+        let sep = if left.is_empty() || right.is_empty() {
+            ""
+        } else {
+            " "
+        };
+        // Where the search goes on: a char boundary of the new text, past what was read.
+        from = left.len();
+        rest = format!("{left}{sep}{right}");
+    }
+    (rest, label)
+}
+
 fn fmt_date(d: NaiveDate) -> String {
     d.format("%a %-d %b %Y").to_string()
 }
@@ -411,8 +469,7 @@ pub fn render(
                         done: it.state == ItemState::Done,
                     },
                     text: text.clone(),
-                    label: (it.times_carried >= 2)
-                        .then(|| format!("(carried x{})", it.times_carried)),
+                    label: carried_label(it),
                 });
             }
             'N' => {

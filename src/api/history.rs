@@ -24,7 +24,9 @@ pub async fn get(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<HistoryView>> {
-    Ok(axum::Json(crate::manage::history(&s.store, id).await?))
+    Ok(axum::Json(
+        crate::manage::history(&s.store, id, None).await?,
+    ))
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -61,7 +63,7 @@ pub async fn export(
     Path(id): Path<i64>,
     Query(q): Query<ExportParams>,
 ) -> ApiResult<Response> {
-    let history = crate::manage::history(&s.store, id).await?;
+    let history = crate::manage::history(&s.store, id, None).await?;
     let (body, kind, ext) = match q.format {
         ExportFormat::Markdown => (history.render(true), "text/markdown; charset=utf-8", "md"),
         ExportFormat::Json => (

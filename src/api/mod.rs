@@ -153,7 +153,8 @@ pub fn token_matches(want: &SecretString, given: &str) -> bool {
         )
 }
 
-fn bearer(headers: &HeaderMap) -> &str {
+/// The token of an `Authorization: Bearer` header (empty when there is none).
+pub(crate) fn bearer(headers: &HeaderMap) -> &str {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -79,7 +79,7 @@ pub async fn restore(
 ) -> ApiResult<axum::Json<Restored>> {
     // Unknown ids are answered here; past this point a failure is the calendar's.
     s.store.get_revision(id).await?;
-    match crate::provider::caldav::restore::restore(&s.caldav, id, s.clock.now()).await {
+    match crate::manage::restore_revision(&s.services, id, s.clock.now()).await {
         Ok(revision) => Ok(axum::Json(Restored {
             restored: id,
             revision,

@@ -173,6 +173,21 @@ impl Store {
         .try_into()
     }
 
+    /// Replaces an account's non-secret settings (a provider's own bookkeeping, e.g. Google's
+    /// push channels).
+    pub async fn set_account_settings(&self, id: i64, settings: &serde_json::Value) -> Result<()> {
+        let text = settings.to_string();
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE accounts SET settings = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&text)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
     /// Removes an account with everything that hangs off it (calendars, series, history).
     pub async fn remove_account(&self, id: i64) -> Result<()> {
         let done = on_pool!(self, |p| {
@@ -188,6 +203,28 @@ impl Store {
                 id: id.to_string(),
             });
         }
+        Ok(())
+    }
+
+    /// A reconnect: new credentials, the account active again and due now.
+    pub async fn reconnect_account(
+        &self,
+        id: i64,
+        credentials: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE accounts SET credentials = $2, state = 'active', consecutive_failures = 0, \
+                 next_due_at = $3, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(credentials)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -270,27 +307,8 @@ impl Store {
         &self,
         f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<usize> {
-        on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-                "SELECT id, credentials FROM accounts WHERE credentials IS NOT NULL",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            for (id, blob) in &rows {
-                let new = f(blob).map_err(|e| StoreError::Corrupt {
-                    column: "accounts.credentials",
-                    value: format!("account {id}: {e}"),
-                })?;
-                sqlx::query("UPDATE accounts SET credentials = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(new)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(rows.len())
-        })
+        self.reencrypt_column(super::Encrypted::Credentials, f)
+            .await
     }
 
     /// Extends a lease this daemon holds; false when it no longer holds it.

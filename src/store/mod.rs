@@ -8,7 +8,9 @@ mod agenda;
 mod events;
 mod history;
 mod items;
+mod notes;
 mod runs;
+mod web;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +25,8 @@ pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
     SeriesRow, SeriesUpsert,
 };
+use notes::Encrypted;
+pub use notes::{InsightCounts, PrivateNoteRow};
 pub use runs::{RunOutcome, RunStats, SyncRun};
 
 use crate::config::{DatabaseConfig, DatabaseUrl};

@@ -264,27 +264,41 @@ impl Scheduler {
         Ok(summary)
     }
 
-    /// Syncs the given accounts now, due or not (`oneonone sync --once`): each is claimed first,
-    /// so a daemon working on the same database never processes it at the same time.
+    /// Syncs the given accounts now, due or not (`oneonone sync --once`), `sync.concurrency` at a
+    /// time: each is claimed first, so a daemon working on the same database never processes it
+    /// at the same time.
     pub async fn sync_now(&self, ids: &[i64]) -> Result<PassSummary, StoreError> {
+        let outcomes: Vec<Result<Option<bool>, StoreError>> = futures::stream::iter(ids)
+            .map(|&id| async move {
+                let now = self.clock.now();
+                let claimed = self
+                    .store
+                    .claim_account(&self.daemon_id, id, now, now + self.lease())
+                    .await?;
+                match claimed {
+                    Some(account) => Ok(Some(self.sync_account(&account).await)),
+                    None => {
+                        warn!(
+                            account = id,
+                            "skipped: not active, or another daemon is working on it"
+                        );
+                        Ok(None)
+                    }
+                }
+            })
+            .buffer_unordered(self.cfg.concurrency.max(1))
+            .collect()
+            .await;
         let mut summary = PassSummary::default();
-        for &id in ids {
-            let now = self.clock.now();
-            let Some(account) = self
-                .store
-                .claim_account(&self.daemon_id, id, now, now + self.lease())
-                .await?
-            else {
-                warn!(
-                    account = id,
-                    "skipped: not active, or another daemon is working on it"
-                );
-                summary.failed += 1;
-                continue;
-            };
-            summary.accounts += 1;
-            if !self.sync_account(&account).await {
-                summary.failed += 1;
+        for outcome in outcomes {
+            match outcome? {
+                Some(ok) => {
+                    summary.accounts += 1;
+                    if !ok {
+                        summary.failed += 1;
+                    }
+                }
+                None => summary.failed += 1,
             }
         }
         Ok(summary)

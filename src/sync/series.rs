@@ -194,6 +194,40 @@ impl SeriesStep<'_> {
         Ok(())
     }
 
+    /// The block the next pass would write into the next occurrence (the look-ahead window
+    /// aside), from the store's current state; reads only, for the web pages' preview.
+    pub async fn preview(
+        &self,
+        row: &SeriesRow,
+        series: &Series,
+        default_tz: Tz,
+    ) -> Result<Option<(Occurrence, RenderedBlock)>, SeriesError> {
+        let occurrences = self.window(series, default_tz)?;
+        let Some(next) = occurrences
+            .into_iter()
+            .find(|o| o.end > self.now && o.status != OccurrenceStatus::Cancelled)
+        else {
+            return Ok(None);
+        };
+        let known = self.store.list_occurrences(row.id).await?;
+        let occ = known
+            .iter()
+            .find(|o| o.original_start == next.original_start);
+        if occ.is_some_and(|o| o.closed_at.is_some()) {
+            return Ok(None);
+        }
+        // An occurrence no pass has recorded yet shows the open items and no notes.
+        let (items, notes) = match occ {
+            Some(o) => (
+                self.store.agenda_items(row.id, o.id).await?,
+                self.store.occurrence_agenda(o.id).await?.1,
+            ),
+            None => (self.store.agenda_items(row.id, -1).await?, Vec::new()),
+        };
+        let block = self.render_parts(row, &next, &items, &notes).await?;
+        Ok(Some((next, block)))
+    }
+
     /// Renders the occurrence's block from the store's current state.
     async fn render(
         &self,
@@ -203,6 +237,16 @@ impl SeriesStep<'_> {
     ) -> Result<RenderedBlock, SeriesError> {
         let items = self.store.agenda_items(row.id, occ.id).await?;
         let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
+        self.render_parts(row, next, &items, &notes).await
+    }
+
+    async fn render_parts(
+        &self,
+        row: &SeriesRow,
+        next: &Occurrence,
+        items: &[agenda::Item],
+        notes: &[agenda::Note],
+    ) -> Result<RenderedBlock, SeriesError> {
         let memory = self.store.series_memory(row.id).await?;
         let direct = row
             .direct_name
@@ -211,8 +255,8 @@ impl SeriesStep<'_> {
         let input = agenda::AgendaInput {
             direct_name: &direct,
             manager_name: self.manager_name,
-            items: &items,
-            notes: &notes,
+            items,
+            notes,
             last_meeting: memory
                 .last_held
                 .map(|t| t.with_timezone(&next.tz).date_naive()),

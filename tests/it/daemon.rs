@@ -194,8 +194,13 @@ async fn migrate_applies_once_then_reports_nothing_to_do() {
             String::from_utf8_lossy(&first.stderr)
         );
         let text = String::from_utf8_lossy(&first.stdout);
+        // Every migration of the dialect, however many later issues add.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(db.kind);
+        let known = std::fs::read_dir(dir).unwrap().count();
         assert!(
-            text.starts_with("1 migration(s) applied"),
+            text.starts_with(&format!("{known} migration(s) applied")),
             "{}: {text}",
             db.kind
         );

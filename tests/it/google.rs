@@ -621,7 +621,7 @@ async fn a_sync_token_reused_with_other_parameters_is_flagged() {
 // ---------------------------------------------------------------------------------------------
 // OAuth against a real authorization server.
 
-const SECRET: &str = "test-client-secret";
+pub(crate) const SECRET: &str = "test-client-secret";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -641,13 +641,13 @@ fn mock_module() -> PathBuf {
     module
 }
 
-struct OAuthServer {
+pub(crate) struct OAuthServer {
     child: Child,
-    issuer: Url,
+    pub(crate) issuer: Url,
 }
 
 impl OAuthServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let module = mock_module();
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -49,23 +49,39 @@ impl Discovery {
         Self { doc }
     }
 
+    /// A method by name: `list` (an events method) or `calendarList.list` (another resource's).
     fn method(&self, name: &str) -> &Value {
-        &self.doc["resources"]["events"]["methods"][name]
+        let (resource, method) = name.split_once('.').unwrap_or(("events", name));
+        &self.doc["resources"][resource]["methods"][method]
     }
 
-    /// Finds the events method a request addresses from its HTTP method and path (relative to
-    /// the service path), by the discovery document's own path templates.
+    /// Finds the method a request addresses from its HTTP method and path (relative to the
+    /// service path), by the discovery document's own path templates: events methods by their
+    /// name (`list`), the others as `resource.method`.
     pub fn route(&self, http: &str, segments: &[String]) -> Option<String> {
-        let methods = self.doc["resources"]["events"]["methods"].as_object()?;
-        methods.iter().find_map(|(name, m)| {
-            (m["httpMethod"].as_str()? == http).then_some(())?;
-            let tpl: Vec<&str> = m["path"].as_str()?.split('/').collect();
-            (tpl.len() == segments.len()).then_some(())?;
-            let ok = tpl
-                .iter()
-                .zip(segments)
-                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
-            ok.then(|| name.clone())
+        let resources = self.doc["resources"].as_object()?;
+        let events = resources.get("events").into_iter().map(|r| ("events", r));
+        let others = resources
+            .iter()
+            .filter(|(k, _)| *k != "events")
+            .map(|(k, r)| (k.as_str(), r));
+        events.chain(others).find_map(|(resource, r)| {
+            r["methods"].as_object()?.iter().find_map(|(name, m)| {
+                (m["httpMethod"].as_str()? == http).then_some(())?;
+                let tpl: Vec<&str> = m["path"].as_str()?.split('/').collect();
+                (tpl.len() == segments.len()).then_some(())?;
+                let ok = tpl
+                    .iter()
+                    .zip(segments)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+                ok.then(|| {
+                    if resource == "events" {
+                        name.clone()
+                    } else {
+                        format!("{resource}.{name}")
+                    }
+                })
+            })
         })
     }
 
@@ -296,7 +312,18 @@ struct St {
     rejected_tokens: HashSet<String>,
     /// Sync token -> the parameters of the listing that handed it out.
     token_params: HashMap<String, Vec<(String, String)>>,
+    /// A person's edit that lands just before the next PATCH is applied (a concurrent edit).
+    edit_before_patch: Option<(String, String, String)>,
+    /// Push channels opened with events.watch (the request bodies).
+    channels: Vec<Value>,
+    /// Ids of the channels stopped with channels.stop.
+    stopped: Vec<String>,
+    /// How long channels live, when shorter than asked (Google may grant less than the ttl).
+    channel_life: Option<i64>,
 }
+
+/// The id Google gives the primary calendar: its owner's address (`primary` is an alias).
+pub const PRIMARY_ID: &str = "alice@example.com";
 
 #[derive(Clone)]
 pub struct GoogleServer {
@@ -519,6 +546,10 @@ impl GoogleServer {
             by_token: HashMap::new(),
             rejected_tokens: HashSet::new(),
             token_params: HashMap::new(),
+            edit_before_patch: None,
+            channels: Vec::new(),
+            stopped: Vec::new(),
+            channel_life: None,
         };
         let st = Arc::new(Mutex::new(st));
         let app = Router::new().fallback(handle).with_state(st.clone());
@@ -600,6 +631,28 @@ impl GoogleServer {
     /// Every sync token handed out for `cal` becomes invalid (410 on next use).
     pub fn invalidate_sync_tokens(&self, cal: &str) {
         self.lock().cal(cal).expect("calendar").epoch += 1;
+    }
+
+    /// Just before the next PATCH is applied, a person sets the description of `id` (an
+    /// instance id makes an exception) to `html`: the edit lands between the client's read and
+    /// its write.
+    pub fn edit_before_next_patch(&self, cal: &str, id: &str, html: &str) {
+        self.lock().edit_before_patch = Some((cal.into(), id.into(), html.into()));
+    }
+
+    /// The push channels opened so far (events.watch request bodies: id, address, token...).
+    pub fn channels(&self) -> Vec<Value> {
+        self.lock().channels.clone()
+    }
+
+    /// Channels opened from now on live `secs` seconds, whatever the client asked for.
+    pub fn set_channel_life(&self, secs: i64) {
+        self.lock().channel_life = Some(secs);
+    }
+
+    /// Ids of the channels stopped so far.
+    pub fn stopped_channels(&self) -> Vec<String> {
+        self.lock().stopped.clone()
     }
 
     pub fn push_fault(&self, f: Fault) {
@@ -709,7 +762,16 @@ async fn handle(
             Fault::Garbage(body) => (StatusCode::OK, body.to_string()).into_response(),
         };
     }
-    let cal = segments[1].clone();
+    if name == "calendarList.list" {
+        return calendar_list(&mut st);
+    }
+    if name == "channels.stop" {
+        return stop_channel(&mut st, &body);
+    }
+    let cal = match segments[1].as_str() {
+        PRIMARY_ID => "primary".to_string(),
+        other => other.to_string(),
+    };
     if !st.cals.contains_key(&cal) {
         return err(404, "notFound", "Not Found");
     }
@@ -721,14 +783,22 @@ async fn handle(
             Some((ev, _)) => respond(&mut st, "Event", ev),
             None => err(404, "notFound", "Not Found"),
         },
-        "patch" => patch(
-            &mut st,
-            &cal,
-            &segments[3],
-            if_match,
-            q("sendUpdates"),
-            &body,
-        ),
+        "patch" => {
+            if let Some((c, id, html)) = st.edit_before_patch.take() {
+                let (mut ev, _) = st.resolve(&c, &id).expect("event or instance exists");
+                ev["description"] = json!(html);
+                st.store(&c, ev);
+            }
+            patch(
+                &mut st,
+                &cal,
+                &segments[3],
+                if_match,
+                q("sendUpdates"),
+                &body,
+            )
+        }
+        "watch" => watch(&mut st, &cal, &body),
         other => {
             st.violations.push(format!(
                 "{other}: the client called a method it should not need"
@@ -736,6 +806,82 @@ async fn handle(
             err(501, "notImplemented", "not implemented by the test server")
         }
     }
+}
+
+/// events.watch: opens a channel as Google does (the address must be https), answering with its
+/// `resourceId` and an expiry `params.ttl` seconds from now (real time, as Google's).
+fn watch(st: &mut St, cal: &str, body: &[u8]) -> Response {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        st.violations.push("watch: the body is not JSON".into());
+        return err(400, "parseError", "Parse Error");
+    };
+    let mut v = Vec::new();
+    st.disc.check_schema("Channel", &req, &mut v);
+    st.violations
+        .extend(v.into_iter().map(|e| format!("watch body: {e}")));
+    let address = req["address"].as_str().unwrap_or_default();
+    if !address.starts_with("https://")
+        || !matches!(req["type"].as_str(), Some("web_hook" | "webhook"))
+    {
+        return err(
+            400,
+            "push.webhookUrlNotHttps",
+            "WebHook callback must be HTTPS",
+        );
+    }
+    let ttl: i64 = req["params"]["ttl"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(604_800);
+    let life = st.channel_life.unwrap_or(ttl).min(2_592_000);
+    let expiration = Utc::now() + chrono::Duration::seconds(life);
+    st.channels.push(req.clone());
+    let answer = json!({"kind": "api#channel", "id": req["id"], "resourceId": format!("res-{cal}"),
+        "resourceUri": format!("https://www.googleapis.com/calendar/v3/calendars/{cal}/events"),
+        "expiration": expiration.timestamp_millis().to_string()});
+    respond(st, "Channel", answer)
+}
+
+/// channels.stop: the body names a channel this server opened (id and resourceId).
+fn stop_channel(st: &mut St, body: &[u8]) -> Response {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut v = Vec::new();
+    st.disc.check_schema("Channel", &req, &mut v);
+    st.violations
+        .extend(v.into_iter().map(|e| format!("channels.stop body: {e}")));
+    let id = req["id"].as_str().unwrap_or_default().to_string();
+    let known = st.channels.iter().any(|c| c["id"] == id.as_str());
+    if !known || req["resourceId"].as_str().is_none() {
+        return err(404, "notFound", "Channel not found");
+    }
+    st.stopped.push(id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// calendarList.list: the primary calendar under its real id, and every other calendar.
+fn calendar_list(st: &mut St) -> Response {
+    let mut ids: Vec<&String> = st.cals.keys().collect();
+    ids.sort();
+    let items: Vec<Value> = ids
+        .into_iter()
+        .map(|id| {
+            let c = &st.cals[id];
+            let (real, primary) = if id == "primary" {
+                (PRIMARY_ID, true)
+            } else {
+                (id.as_str(), false)
+            };
+            let mut e = json!({"kind": "calendar#calendarListEntry", "etag": "\"1\"",
+                "id": real, "summary": real, "timeZone": c.time_zone, "accessRole": "owner",
+                "defaultReminders": []});
+            if primary {
+                e["primary"] = json!(true);
+            }
+            e
+        })
+        .collect();
+    let body = json!({"kind": "calendar#calendarList", "etag": "\"1\"", "items": items});
+    respond(st, "CalendarList", body)
 }
 
 /// Sends `v` after checking it against `schemas.<schema>`.

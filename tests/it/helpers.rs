@@ -225,3 +225,28 @@ pub async fn get(url: &str) -> (u16, String) {
     let code = r.status().as_u16();
     (code, r.text().await.unwrap())
 }
+
+/// Compares `actual` with the golden file `<dir>/<name>` (relative to the crate). With
+/// `UPDATE_GOLDEN=1` it rewrites the file instead (review the diff before committing); a missing
+/// or different file fails otherwise.
+pub fn golden(dir: &str, name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(dir)
+        .join(name);
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden file {} unreadable ({e}): run with UPDATE_GOLDEN=1 and review it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs (UPDATE_GOLDEN=1 to accept after review)\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}

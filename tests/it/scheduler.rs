@@ -611,3 +611,59 @@ async fn a_pass_that_loses_its_lease_stops_and_leaves_the_new_holder_alone() {
     );
     store.close().await;
 }
+
+/// A provider that counts how many passes run at once.
+#[derive(Default)]
+struct Counting {
+    running: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl oneonone::sync::AccountSyncer for std::sync::Arc<Counting> {
+    fn sync<'a>(
+        &'a self,
+        _account: &'a oneonone::store::Account,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> futures::future::BoxFuture<'a, Result<oneonone::store::RunStats, oneonone::sync::PassError>>
+    {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            let n = self.running.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(n, SeqCst);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.running.fetch_sub(1, SeqCst);
+            Ok(oneonone::store::RunStats::default())
+        })
+    }
+}
+
+#[tokio::test]
+async fn sync_once_works_on_several_accounts_at_a_time_within_the_concurrency_limit() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let base = url::Url::parse("http://127.0.0.1:1/").unwrap();
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let user = format!("many{i}");
+        let cal = base.join(&format!("/{user}/work/")).unwrap();
+        ids.push(stored_account(&store, &base, &user, "x", &cal).await);
+    }
+    let mut cfg = oneonone::config::Config::defaults().sync;
+    cfg.concurrency = 3;
+    let counting = std::sync::Arc::new(Counting::default());
+    let scheduler = oneonone::sync::Scheduler {
+        store: store.clone(),
+        cfg,
+        daemon_id: "daemon-a".into(),
+        clock: oneonone::clock::from_option(None),
+        syncer: std::sync::Arc::new(counting.clone()),
+        heartbeat: Default::default(),
+        wake: Default::default(),
+    };
+    let summary = scheduler.sync_now(&ids).await.unwrap();
+    assert_eq!((summary.accounts, summary.failed), (8, 0));
+    let peak = counting.peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(peak, 3, "passes at once: {peak} (concurrency 3)");
+    assert_eq!(account_runs(&store).await.len(), 8);
+    store.close().await;
+}

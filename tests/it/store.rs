@@ -419,3 +419,94 @@ async fn the_schema_refuses_unknown_states_orphans_and_duplicate_occurrences() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn web_tables_keep_one_admin_digest_one_live_link_and_drop_only_web_topics() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-24T10:00:00Z");
+        let k = db.kind;
+        assert!(
+            store.init_admin_token_hash("first", now).await.unwrap(),
+            "{k}"
+        );
+        assert!(
+            !store.init_admin_token_hash("second", now).await.unwrap(),
+            "{k}"
+        );
+        assert_eq!(
+            store.admin_token_hash().await.unwrap().as_deref(),
+            Some("first")
+        );
+
+        let (_, cal) = account_with_calendar(&store, now).await;
+        let a = series(&store, cal, "a").await;
+        let b = series(&store, cal, "b").await;
+        store.rotate_series_link(a.id, "link-1", now).await.unwrap();
+        assert_eq!(
+            store.series_for_link("link-1").await.unwrap(),
+            Some(a.id),
+            "{k}"
+        );
+        store.rotate_series_link(a.id, "link-2", now).await.unwrap();
+        assert_eq!(
+            store.series_for_link("link-1").await.unwrap(),
+            None,
+            "{k}: rotated"
+        );
+        assert_eq!(store.series_for_link("link-2").await.unwrap(), Some(a.id));
+        assert_eq!(store.series_link_created(a.id).await.unwrap(), Some(now));
+        assert_eq!(store.series_link_created(b.id).await.unwrap(), None);
+        assert_eq!(store.revoke_series_link(a.id, now).await.unwrap(), 1, "{k}");
+        assert_eq!(
+            store.series_for_link("link-2").await.unwrap(),
+            None,
+            "{k}: revoked"
+        );
+        assert_eq!(store.revoke_series_link(a.id, now).await.unwrap(), 0, "{k}");
+
+        let web = store
+            .add_item(a.id, "direct", "mine", ItemSource::Web, None, now)
+            .await
+            .unwrap();
+        let typed = store
+            .add_item(
+                a.id,
+                "direct",
+                "typed in the invite",
+                ItemSource::Calendar,
+                None,
+                now,
+            )
+            .await
+            .unwrap();
+        let manager = store
+            .add_item(a.id, "manager", "the manager's", ItemSource::Web, None, now)
+            .await
+            .unwrap();
+        for other in [typed, manager] {
+            assert!(
+                !store.drop_web_topic(a.id, other, now).await.unwrap(),
+                "{k}"
+            );
+        }
+        assert!(
+            !store.drop_web_topic(b.id, web, now).await.unwrap(),
+            "{k}: other series"
+        );
+        assert!(store.drop_web_topic(a.id, web, now).await.unwrap(), "{k}");
+        assert!(
+            !store.drop_web_topic(a.id, web, now).await.unwrap(),
+            "{k}: already dropped"
+        );
+        let open: Vec<i64> = store
+            .list_items(a.id, true)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(open, vec![typed, manager], "{k}");
+        store.close().await;
+    }
+}

@@ -466,7 +466,7 @@ impl AgendaFailure {
 
 /// The name the agenda uses for the manager: the organizer's CN when the owner organizes, else
 /// the owner's address.
-fn manager_name(series: &crate::model::Series, owner: &Owner) -> String {
+pub(crate) fn manager_name(series: &crate::model::Series, owner: &Owner) -> String {
     let rep = series.representative();
     let organizer = rep.and_then(|e| e.organizer.as_ref());
     match organizer {

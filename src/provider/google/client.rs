@@ -329,6 +329,64 @@ struct EventsPage {
     time_zone: Option<String>,
 }
 
+/// One entry of `calendarList.list`: a calendar the user has in their list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarListEntry {
+    pub id: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub summary_override: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub access_role: Option<String>,
+}
+
+impl CalendarListEntry {
+    /// The name the user sees for it.
+    pub fn name(&self) -> &str {
+        self.summary_override
+            .as_deref()
+            .or(self.summary.as_deref())
+            .unwrap_or(&self.id)
+    }
+
+    /// Whether we may write descriptions into its events.
+    pub fn writable(&self) -> bool {
+        matches!(self.access_role.as_deref(), Some("owner" | "writer"))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CalendarListPage {
+    #[serde(default)]
+    items: Vec<CalendarListEntry>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+/// A push channel Google opened (events.watch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedChannel {
+    pub resource_id: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelAnswer {
+    #[serde(default)]
+    resource_id: Option<String>,
+    /// Milliseconds since the epoch, as a string (int64).
+    #[serde(default)]
+    expiration: Option<String>,
+}
+
 /// How `list_events` lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncMode {
@@ -739,6 +797,80 @@ impl GoogleClient {
                 .to_string(),
             limit: MAX_PAGES,
         })
+    }
+
+    /// calendarList.list: every calendar in the user's list, across pages.
+    pub async fn calendar_list(&self) -> Result<Vec<CalendarListEntry>> {
+        let mut out = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut q = vec![("maxResults", "250".to_string())];
+            if let Some(p) = &page_token {
+                q.push(("pageToken", p.clone()));
+            }
+            let url = self.url(&["users", "me", "calendarList"], &q);
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            if !answer.status.is_success() {
+                return Err(Self::status_error("GET", &url, &answer));
+            }
+            let page: CalendarListPage = Self::parse(&url, &answer.body)?;
+            out.extend(page.items);
+            match page.next_page_token {
+                Some(p) if !p.is_empty() => page_token = Some(p),
+                _ => return Ok(out),
+            }
+        }
+        Err(GoogleError::TooManyPages {
+            url: self
+                .url(&["users", "me", "calendarList"], &[])
+                .path()
+                .to_string(),
+            limit: MAX_PAGES,
+        })
+    }
+
+    /// events.watch: asks Google to POST to `address` whenever the calendar's events change,
+    /// with `token` in `X-Goog-Channel-Token`, for about `ttl`. Returns the channel as Google
+    /// opened it (its `resourceId` and expiry).
+    pub async fn watch(
+        &self,
+        calendar_id: &str,
+        channel_id: &str,
+        address: &str,
+        token: &SecretString,
+        ttl: Duration,
+    ) -> Result<WatchedChannel> {
+        let url = self.url(&["calendars", calendar_id, "events", "watch"], &[]);
+        let body = serde_json::json!({
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token.expose_secret(),
+            "params": {"ttl": ttl.as_secs().to_string()},
+        });
+        let answer = self.send(Method::POST, &url, None, Some(&body)).await?;
+        if !answer.status.is_success() {
+            return Err(Self::status_error("POST", &url, &answer));
+        }
+        let ch: ChannelAnswer = Self::parse(&url, &answer.body)?;
+        Ok(WatchedChannel {
+            resource_id: ch.resource_id.unwrap_or_default(),
+            expires_at: ch
+                .expiration
+                .and_then(|ms| ms.parse::<i64>().ok())
+                .and_then(DateTime::from_timestamp_millis),
+        })
+    }
+
+    /// channels.stop: Google stops sending notifications on this channel.
+    pub async fn stop_channel(&self, channel_id: &str, resource_id: &str) -> Result<()> {
+        let url = self.url(&["channels", "stop"], &[]);
+        let body = serde_json::json!({ "id": channel_id, "resourceId": resource_id });
+        let answer = self.send(Method::POST, &url, None, Some(&body)).await?;
+        if !answer.status.is_success() {
+            return Err(Self::status_error("POST", &url, &answer));
+        }
+        Ok(())
     }
 
     /// events.get of one event or instance.

@@ -20,12 +20,19 @@
 //!   [`oauth::refresh`] (`invalid_grant` -> [`oauth::OAuthError::Revoked`]), [`oauth::revoke`],
 //!   [`oauth::LoopbackReceiver`] (the installed-app redirect on 127.0.0.1:<free port>),
 //!   and [`oauth::RefreshingTokens`], the `AccessTokenSource` that refreshes before expiry.
+//! - [`pass::GoogleSyncer`], the account pass (cache, detection, agenda writes);
+//!   [`connect::finish`] stores an account after consent; [`restore::restore`] undoes a write.
 
 pub mod client;
+pub mod connect;
 pub mod convert;
 pub mod oauth;
+pub mod pass;
+pub mod restore;
+pub mod web;
 
 pub use client::{
-    AccessTokenSource, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError, GoogleEvent,
-    RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
+    AccessTokenSource, CalendarListEntry, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError,
+    GoogleEvent, RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
+pub use pass::{GoogleSettings, GoogleSyncer};

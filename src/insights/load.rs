@@ -1,0 +1,89 @@
+//! Builds [`SeriesHistory`]s from the store: the only I/O of the insights.
+
+use crate::agenda::{self, Area, ItemState, RenderedBlock, Section};
+use crate::store::{OccurrenceState, SeriesRow, Store, StoreError};
+
+use super::{ItemFact, Meeting, SeriesHistory, Topics};
+
+/// The histories of every tracked series, by series id.
+pub async fn load(store: &Store) -> Result<Vec<SeriesHistory>, StoreError> {
+    let mut out = Vec::new();
+    for s in store.list_series().await? {
+        if s.tracked() {
+            out.push(load_series(store, s).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// The history of one series (for the page or the API of one series).
+pub async fn load_series(store: &Store, s: SeriesRow) -> Result<SeriesHistory, StoreError> {
+    let mut meetings = Vec::new();
+    for o in store.list_occurrences(s.id).await? {
+        let state = o.state()?;
+        let topics = if state == OccurrenceState::Held {
+            let (written, _) = store.occurrence_agenda(o.id).await?;
+            written.and_then(|w| topics(&w, o.final_agenda.as_deref()))
+        } else {
+            None
+        };
+        meetings.push(Meeting {
+            id: o.id,
+            original_start: o.original_start,
+            start: o.start_at,
+            state,
+            topics,
+        });
+    }
+    let corrupt = |column, value: &str| StoreError::Corrupt {
+        column,
+        value: value.to_string(),
+    };
+    let mut items = Vec::new();
+    for i in store.list_items(s.id, false).await? {
+        items.push(ItemFact {
+            section: Section::parse(&i.section)
+                .ok_or_else(|| corrupt("items.section", &i.section))?,
+            state: ItemState::parse(&i.state).ok_or_else(|| corrupt("items.state", &i.state))?,
+            times_carried: u32::try_from(i.times_carried).unwrap_or(0),
+            closed_in: i.closed_in,
+            text: i.text,
+        });
+    }
+    let with = s
+        .direct_email
+        .or(s.direct_name)
+        .unwrap_or_else(|| "?".into());
+    Ok(SeriesHistory {
+        series_id: s.id,
+        title: s.summary,
+        with,
+        meetings,
+        items,
+    })
+}
+
+/// The topics of each half on a meeting's final block (read with the headings of the block last
+/// written into it), else on that written block itself.
+pub(crate) fn topics(written: &RenderedBlock, final_agenda: Option<&str>) -> Option<Topics> {
+    let parsed = final_agenda
+        .and_then(|text| agenda::parse_block(text, written.format, usize::MAX).ok())
+        .flatten();
+    let per_area = match parsed {
+        Some(p) => agenda::items_per_area(written, &p),
+        None => {
+            let mut m = std::collections::BTreeMap::new();
+            for l in &written.lines {
+                if matches!(l.kind, agenda::LineKind::Item { .. }) {
+                    *m.entry(l.area).or_insert(0) += 1;
+                }
+            }
+            m
+        }
+    };
+    let n = |a: Area| per_area.get(&a).copied().unwrap_or(0);
+    Some(Topics {
+        direct: n(Area::Direct),
+        manager: n(Area::Manager),
+    })
+}

@@ -1,0 +1,204 @@
+//! A manager's private notes about a 1:1: per meeting or per series, kept only in the database
+//! (encrypted with the secrets key) and never rendered into a description, because every attendee
+//! can read the invite (DESIGN.md guarantee 11). Shown by `note list`, exported by
+//! `history --include-private`; the web page and the admin API call the same functions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::secrets::{Keyring, Purpose, SecretsError};
+use crate::store::{OccurrenceRow, PrivateNoteRow, SeriesRow, Store, StoreError};
+
+/// Longest note accepted, in bytes: a note is a paragraph, not a document.
+pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotesError {
+    #[error("the note is empty")]
+    Empty,
+    #[error("the note is {len} bytes long; at most {MAX_NOTE_BYTES} are kept")]
+    TooLong { len: usize },
+    #[error("the note contains a NUL byte")]
+    Nul,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("private note {id}: {source}")]
+    Decrypt { id: i64, source: SecretsError },
+}
+
+/// A private note in clear, as shown to the manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrivateNote {
+    pub id: i64,
+    pub series_id: i64,
+    /// The recorded meeting it is about, if any.
+    pub occurrence_id: Option<i64>,
+    /// The day of the meeting it is about (`None`: about the series as a whole).
+    pub meeting_date: Option<NaiveDate>,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PrivateNote {
+    /// Whether the note is about this occurrence: linked to it, or (not linked to any) about
+    /// the day it started (UTC, as `history` prints dates).
+    pub fn is_about(&self, occ: &OccurrenceRow) -> bool {
+        match self.occurrence_id {
+            Some(id) => id == occ.id,
+            None => self.meeting_date == Some(occ.start_at.date_naive()),
+        }
+    }
+}
+
+fn check(text: &str) -> Result<(), NotesError> {
+    if text.trim().is_empty() {
+        return Err(NotesError::Empty);
+    }
+    if text.len() > MAX_NOTE_BYTES {
+        return Err(NotesError::TooLong { len: text.len() });
+    }
+    if text.contains('\0') {
+        return Err(NotesError::Nul);
+    }
+    Ok(())
+}
+
+/// The recorded occurrence of `series` on `date` (its actual start, else its original start,
+/// as a UTC day).
+pub fn occurrence_on(occurrences: &[OccurrenceRow], date: NaiveDate) -> Option<&OccurrenceRow> {
+    occurrences
+        .iter()
+        .find(|o| o.start_at.date_naive() == date)
+        .or_else(|| {
+            occurrences
+                .iter()
+                .find(|o| o.original_start.date_naive() == date)
+        })
+}
+
+/// Stores a note about `series` (and the meeting on `meeting`, when given), encrypted. The text
+/// is kept exactly as given.
+pub async fn add(
+    store: &Store,
+    keyring: &Keyring,
+    series: &SeriesRow,
+    meeting: Option<NaiveDate>,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<PrivateNote, NotesError> {
+    check(text)?;
+    let occurrence_id = match meeting {
+        Some(date) => {
+            let occ = store.list_occurrences(series.id).await?;
+            occurrence_on(&occ, date).map(|o| o.id)
+        }
+        None => None,
+    };
+    let body = keyring.encrypt_for(Purpose::PrivateNote, &SecretString::from(text));
+    let id = store
+        .add_private_note(series.id, occurrence_id, meeting, &body, now)
+        .await?;
+    Ok(PrivateNote {
+        id,
+        series_id: series.id,
+        occurrence_id,
+        meeting_date: meeting,
+        text: text.to_string(),
+        created_at: now,
+    })
+}
+
+fn open(keyring: &Keyring, row: PrivateNoteRow) -> Result<PrivateNote, NotesError> {
+    let text = keyring
+        .decrypt_for(Purpose::PrivateNote, &row.body)
+        .map_err(|source| NotesError::Decrypt { id: row.id, source })?;
+    Ok(PrivateNote {
+        id: row.id,
+        series_id: row.series_id,
+        occurrence_id: row.occurrence_id,
+        meeting_date: row.meeting_date,
+        text: text.expose_secret().to_string(),
+        created_at: row.created_at,
+    })
+}
+
+/// The private notes of a series in clear, oldest first.
+pub async fn list(
+    store: &Store,
+    keyring: &Keyring,
+    series_id: i64,
+) -> Result<Vec<PrivateNote>, NotesError> {
+    store
+        .list_private_notes(series_id)
+        .await?
+        .into_iter()
+        .map(|row| open(keyring, row))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn occ(id: i64, original: &str, start: &str) -> OccurrenceRow {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        OccurrenceRow {
+            id,
+            series_id: 1,
+            original_start: t(original),
+            start_at: t(start),
+            end_at: t(start) + chrono::Duration::minutes(30),
+            remote_id: None,
+            status: "held".into(),
+            agenda_hash: None,
+            final_agenda: None,
+            notes: None,
+            closed_at: None,
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn a_date_finds_the_meeting_that_took_place_that_day_first() {
+        let list = [
+            occ(1, "2026-03-02T09:00:00Z", "2026-03-04T09:00:00Z"),
+            occ(2, "2026-03-04T09:00:00Z", "2026-03-05T09:00:00Z"),
+        ];
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(occurrence_on(&list, d("2026-03-04")).map(|o| o.id), Some(1));
+        assert_eq!(occurrence_on(&list, d("2026-03-02")).map(|o| o.id), Some(1));
+        assert_eq!(occurrence_on(&list, d("2026-03-05")).map(|o| o.id), Some(2));
+        assert!(occurrence_on(&list, d("2026-03-09")).is_none());
+    }
+
+    #[test]
+    fn empty_long_or_nul_notes_are_refused() {
+        assert!(matches!(check("  \n"), Err(NotesError::Empty)));
+        assert!(matches!(
+            check(&"x".repeat(MAX_NOTE_BYTES + 1)),
+            Err(NotesError::TooLong { .. })
+        ));
+        assert!(matches!(check("a\0b"), Err(NotesError::Nul)));
+        assert!(check(" Struggling with the move; ask about support. ").is_ok());
+    }
+
+    #[test]
+    fn a_note_not_linked_to_an_occurrence_is_about_the_meeting_of_its_day() {
+        let o = occ(7, "2026-03-02T09:00:00Z", "2026-03-02T09:00:00Z");
+        let mut n = PrivateNote {
+            id: 1,
+            series_id: 1,
+            occurrence_id: None,
+            meeting_date: "2026-03-02".parse().ok(),
+            text: "x".into(),
+            created_at: Utc::now(),
+        };
+        assert!(n.is_about(&o));
+        n.occurrence_id = Some(8);
+        assert!(!n.is_about(&o));
+        n.meeting_date = None;
+        n.occurrence_id = None;
+        assert!(!n.is_about(&o));
+    }
+}

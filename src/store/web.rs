@@ -1,0 +1,179 @@
+//! What the web pages keep: the digest of a generated admin token, sign-in sessions, the
+//! direct's links, and the direct's own topics. Tokens are stored as SHA-256 digests only.
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, on_pool};
+
+impl Store {
+    /// The digest of the generated admin token, if one was generated.
+    pub async fn admin_token_hash(&self) -> Result<Option<String>> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT token_hash FROM web_admin_token WHERE id = 1")
+                .fetch_optional(p)
+                .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Stores the digest unless one is there already (another daemon sharing the database won
+    /// the race); returns whether this one was stored.
+    pub async fn init_admin_token_hash(&self, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO web_admin_token (id, token_hash, created_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(hash)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Opens a session; expired ones are removed on the way.
+    pub async fn create_session(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO web_sessions (token_hash, created_at, expires_at) VALUES ($1, $2, $3)",
+            )
+            .bind(hash)
+            .bind(now)
+            .bind(expires)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Whether a session with this digest exists and has not expired.
+    pub async fn session_valid(&self, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        let n: i64 = on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM web_sessions WHERE token_hash = $1 AND expires_at > $2",
+            )
+            .bind(hash)
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })?;
+        Ok(n > 0)
+    }
+
+    pub async fn delete_session(&self, hash: &str) -> Result<()> {
+        on_pool!(self, |p| sqlx::query(
+            "DELETE FROM web_sessions WHERE token_hash = $1"
+        )
+        .bind(hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Makes `hash` the series' only live link: any earlier link stops working.
+    pub async fn rotate_series_link(
+        &self,
+        series_id: i64,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE series_links SET revoked_at = $2 WHERE series_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(series_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO series_links (series_id, token_hash, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(series_id)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Revokes the series' live link; returns how many were revoked (0 or 1).
+    pub async fn revoke_series_link(&self, series_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE series_links SET revoked_at = $2 WHERE series_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(series_id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n)
+    }
+
+    /// When the series' live link was made, if it has one.
+    pub async fn series_link_created(&self, series_id: i64) -> Result<Option<DateTime<Utc>>> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT created_at FROM series_links WHERE series_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(series_id)
+            .fetch_optional(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// The series a live link with this digest opens.
+    pub async fn series_for_link(&self, hash: &str) -> Result<Option<i64>> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT series_id FROM series_links WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(hash)
+            .fetch_optional(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Drops an open topic the direct added through their link; nothing else can be dropped
+    /// this way. Returns whether one was dropped.
+    pub async fn drop_web_topic(
+        &self,
+        series_id: i64,
+        item_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE items SET state = 'dropped', updated_at = $3 WHERE id = $1 AND series_id = $2 \
+                 AND section = 'direct' AND source = 'web' AND state = 'open'",
+            )
+            .bind(item_id)
+            .bind(series_id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,467 @@
+//! The admin pages: accounts (with "Connect CalDAV" and "Connect Google"), series with their
+//! reason, include/exclude and next agenda, the direct's link, and the history with search.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::context;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{AdminSession, CsrfOnly, new_token, token_digest};
+use super::{WebError, WebState, render, when};
+use crate::detect::SeriesOverride;
+use crate::server::AccountReadiness;
+use crate::store::{OccurrenceRow, SeriesRow, StoreError};
+
+/// `get_series` with an unknown id as a 404 page.
+async fn series_or_404(s: &WebState, id: i64) -> Result<SeriesRow, WebError> {
+    match s.store.get_series(id).await {
+        Ok(row) => Ok(row),
+        Err(StoreError::NotFound { .. }) => Err(WebError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct AccountView {
+    id: i64,
+    provider: &'static str,
+    name: String,
+    state: &'static str,
+    calendars: Vec<String>,
+    last_success: Option<String>,
+    last_error: Option<String>,
+    next_due: Option<String>,
+}
+
+pub(super) async fn home(
+    State(s): State<WebState>,
+    session: AdminSession,
+) -> Result<Html<String>, WebError> {
+    let mut accounts = Vec::new();
+    for a in s.store.list_accounts().await? {
+        let r = AccountReadiness::from(&a);
+        let calendars = s.store.list_calendars(a.id).await?;
+        accounts.push(AccountView {
+            id: a.id,
+            provider: r.provider,
+            name: a.display_name.clone(),
+            state: r.state,
+            calendars: calendars
+                .into_iter()
+                .map(|c| {
+                    if c.display_name.is_empty() {
+                        c.remote_id
+                    } else {
+                        c.display_name
+                    }
+                })
+                .collect(),
+            last_success: a.last_success_at.map(when),
+            last_error: a.last_error.clone(),
+            next_due: a.next_due_at.map(when),
+        });
+    }
+    render(
+        "home.html",
+        context! { admin => true, csrf => session.csrf(), accounts => accounts },
+    )
+}
+
+/// The fields of the "Connect CalDAV" form shown again after an error (never the password).
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct CaldavFields {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    calendars: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CaldavForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    fields: CaldavFields,
+    password: SecretString,
+}
+
+pub(super) async fn caldav_form(session: AdminSession) -> Result<Html<String>, WebError> {
+    render(
+        "caldav.html",
+        context! { admin => true, csrf => session.csrf(), form => CaldavFields::default() },
+    )
+}
+
+/// Verifies the account against the server (the same code as `oneonone connect caldav`), stores
+/// it, and queues its first pass; on failure the form comes back with the reason.
+pub(super) async fn caldav_connect(
+    State(s): State<WebState>,
+    session: AdminSession,
+    axum::Form(form): axum::Form<CaldavForm>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    let f = form.fields;
+    let again = |status: StatusCode, error: String, f: &CaldavFields| -> Response {
+        let ctx = context! { admin => true, csrf => session.csrf(), form => f, error => error };
+        match render("caldav.html", ctx) {
+            Ok(page) => (status, page).into_response(),
+            Err(e) => e.into_response(),
+        }
+    };
+    let url = match url::Url::parse(f.url.trim()) {
+        Ok(u) => u,
+        Err(e) => {
+            let msg = format!("The server URL {:?} is not a URL ({e}).", f.url.trim());
+            return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, msg, &f));
+        }
+    };
+    if f.username.trim().is_empty() {
+        let msg = "The user name is empty.".to_string();
+        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, msg, &f));
+    }
+    let split = |v: &str| -> Vec<String> {
+        v.split([',', '\n'])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let req = crate::provider::caldav::ConnectRequest {
+        url: url.clone(),
+        username: f.username.trim().to_string(),
+        password: form.password,
+        calendars: split(&f.calendars),
+        owners: split(&f.owner),
+        timeout: std::time::Duration::from_secs(s.config.sync.request_timeout_secs),
+        allow_http: s.config.network.allow_http,
+    };
+    let now = s.clock.now();
+    match crate::provider::caldav::connect(&s.store, &s.keyring, req, now).await {
+        Ok(connected) => {
+            tracing::info!(
+                account = connected.account_id,
+                "CalDAV account connected from the web"
+            );
+            s.store.request_sync(connected.account_id, now).await?;
+            s.wake.notify_one();
+            Ok(Redirect::to("/").into_response())
+        }
+        Err(e) => {
+            let msg = format!("Could not connect {url}: {e}");
+            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, msg, &f))
+        }
+    }
+}
+
+/// "Sync now": makes the account due and wakes the scheduler.
+pub(super) async fn sync_account(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    if !s.store.request_sync(id, s.clock.now()).await? {
+        return Err(WebError::NotFound);
+    }
+    s.wake.notify_one();
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Serialize)]
+struct SeriesView {
+    id: i64,
+    summary: String,
+    with: Option<String>,
+    tracked: bool,
+    #[serde(rename = "override")]
+    override_: &'static str,
+    reason: String,
+    writes_agenda: bool,
+    problem: Option<String>,
+}
+
+impl From<&SeriesRow> for SeriesView {
+    fn from(r: &SeriesRow) -> Self {
+        Self {
+            id: r.id,
+            summary: r.summary.clone(),
+            with: r.direct_name.clone().or_else(|| r.direct_email.clone()),
+            tracked: r.tracked(),
+            override_: r.override_.as_str(),
+            reason: r.detection_reason.clone(),
+            writes_agenda: r.owner_is_organizer,
+            problem: r.last_error.clone(),
+        }
+    }
+}
+
+pub(super) async fn series_list(
+    State(s): State<WebState>,
+    session: AdminSession,
+) -> Result<Html<String>, WebError> {
+    let mut rows = s.store.list_series().await?;
+    // Tracked 1:1s first, then the rest, each by title.
+    rows.sort_by(|a, b| (!a.tracked(), &a.summary).cmp(&(!b.tracked(), &b.summary)));
+    let series: Vec<SeriesView> = rows.iter().map(SeriesView::from).collect();
+    render(
+        "series_list.html",
+        context! { admin => true, csrf => session.csrf(), series => series },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct OverrideForm {
+    #[serde(default)]
+    csrf: String,
+    to: String,
+}
+
+pub(super) async fn set_override(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<OverrideForm>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    let to: SeriesOverride = form.to.parse().map_err(|_| {
+        WebError::BadRequest(format!(
+            "{:?} is not a choice: use included, excluded or auto",
+            form.to
+        ))
+    })?;
+    series_or_404(&s, id).await?;
+    s.store.set_series_override(id, to, s.clock.now()).await?;
+    Ok(Redirect::to("/series").into_response())
+}
+
+#[derive(Serialize)]
+pub(super) struct ItemView {
+    pub id: i64,
+    pub section: String,
+    pub text: String,
+    pub state: String,
+    pub times_carried: i64,
+    pub source: String,
+}
+
+impl From<&crate::store::ItemRow> for ItemView {
+    fn from(i: &crate::store::ItemRow) -> Self {
+        Self {
+            id: i.id,
+            section: i.section.clone(),
+            text: i.text.clone(),
+            state: i.state.clone(),
+            times_carried: i.times_carried,
+            source: i.source.clone(),
+        }
+    }
+}
+
+/// One held (or cancelled) meeting as the history shows it.
+#[derive(Serialize)]
+struct Meeting {
+    series_id: i64,
+    series: String,
+    date: String,
+    status: String,
+    closed: Vec<String>,
+    carried: Vec<String>,
+    moved_on: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Meeting {
+    fn new(row: &SeriesRow, o: &OccurrenceRow) -> Self {
+        let summary: crate::store::MeetingSummary = o
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let notes: Vec<crate::agenda::Note> = o
+            .notes
+            .as_deref()
+            .and_then(|n| serde_json::from_str(n).ok())
+            .unwrap_or_default();
+        Self {
+            series_id: row.id,
+            series: row.summary.clone(),
+            date: when(o.start_at),
+            status: o.status.clone(),
+            closed: summary.closed,
+            carried: summary
+                .carried
+                .into_iter()
+                .map(|(t, n)| format!("{t} (carried x{n})"))
+                .collect(),
+            moved_on: summary.moved_on,
+            notes: notes
+                .into_iter()
+                .map(|n| n.text)
+                .filter(|t| !t.trim().is_empty())
+                .collect(),
+        }
+    }
+
+    fn texts(&self) -> impl Iterator<Item = &String> {
+        self.closed
+            .iter()
+            .chain(&self.carried)
+            .chain(&self.moved_on)
+            .chain(&self.notes)
+    }
+}
+
+/// Case-insensitive substring search; an empty query matches everything.
+fn matches(text: &str, q: &str) -> bool {
+    q.is_empty() || text.to_lowercase().contains(q)
+}
+
+/// The closed meetings of a series, newest first, that mention `q`.
+async fn meetings(s: &WebState, row: &SeriesRow, q: &str) -> Result<Vec<Meeting>, WebError> {
+    let mut out: Vec<Meeting> = s
+        .store
+        .list_occurrences(row.id)
+        .await?
+        .iter()
+        .filter(|o| o.closed_at.is_some())
+        .map(|o| Meeting::new(row, o))
+        .filter(|m| q.is_empty() || m.texts().any(|t| matches(t, q)))
+        .collect();
+    out.reverse();
+    Ok(out)
+}
+
+/// The host the daemon was reached at, to show the direct's link in full.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+async fn series_view(
+    s: &WebState,
+    session: &AdminSession,
+    id: i64,
+    new_link: Option<String>,
+) -> Result<Html<String>, WebError> {
+    let row = series_or_404(s, id).await?;
+    let (agenda, agenda_problem) = match super::preview::next_agenda(s, &row).await {
+        Ok(a) => (a, None),
+        Err(why) => (None, Some(why)),
+    };
+    let items: Vec<ItemView> = s
+        .store
+        .list_items(row.id, true)
+        .await?
+        .iter()
+        .map(ItemView::from)
+        .collect();
+    let link_created = s.store.series_link_created(row.id).await?.map(when);
+    let history = meetings(s, &row, "").await?;
+    render(
+        "series.html",
+        context! {
+            admin => true, csrf => session.csrf(), series => SeriesView::from(&row),
+            agenda => agenda, agenda_problem => agenda_problem, items => items,
+            link_created => link_created, new_link => new_link, meetings => history,
+        },
+    )
+}
+
+pub(super) async fn series_page(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    series_view(&s, &session, id, None).await
+}
+
+/// Makes a new link for the series (the old one stops working) and shows it this once: only its
+/// digest is kept, and it is never put in a redirect.
+pub(super) async fn rotate_link(
+    State(s): State<WebState>,
+    session: AdminSession,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Html<String>, WebError> {
+    session.check(&form.csrf)?;
+    series_or_404(&s, id).await?;
+    let token = new_token();
+    s.store
+        .rotate_series_link(id, &token_digest(&token), s.clock.now())
+        .await?;
+    let link = format!("{}/d/{token}", origin(&headers));
+    series_view(&s, &session, id, Some(link)).await
+}
+
+pub(super) async fn revoke_link(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    series_or_404(&s, id).await?;
+    s.store.revoke_series_link(id, s.clock.now()).await?;
+    Ok(Redirect::to(&format!("/series/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Serialize)]
+struct ItemHit {
+    series_id: i64,
+    series: String,
+    item: ItemView,
+}
+
+/// Every closed meeting (newest first) and, with a query, every item whose text matches.
+pub(super) async fn history(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Query(search): Query<Search>,
+) -> Result<Html<String>, WebError> {
+    let shown_q = search.q.trim().to_string();
+    let q = shown_q.to_lowercase();
+    let mut found = Vec::new();
+    let mut items = Vec::new();
+    for row in s.store.list_series().await? {
+        found.extend(meetings(&s, &row, &q).await?);
+        if !q.is_empty() {
+            for i in s.store.list_items(row.id, false).await? {
+                if matches(&i.text, &q) {
+                    items.push(ItemHit {
+                        series_id: row.id,
+                        series: row.summary.clone(),
+                        item: ItemView::from(&i),
+                    });
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| b.date.cmp(&a.date));
+    render(
+        "history.html",
+        context! {
+            admin => true, csrf => session.csrf(), q => shown_q, meetings => found, items => items,
+        },
+    )
+}

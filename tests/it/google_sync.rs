@@ -1,0 +1,857 @@
+//! The Google path end to end with the real binary: `connect google` through a real OAuth server
+//! (oauth2-mock-server) and the Google Calendar test server, then passes week after week, with
+//! web edits in HTML, concurrent edits (412), an invalidated sync token (410), rate limits, a
+//! cancelled instance, a revoked grant and a restore. The test server checks every request and
+//! answer against calendar.v3.json; each test ends with `assert_clean`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, Utc};
+use oneonone::store::Store;
+use oneonone::sync::AccountSyncer;
+use serde_json::{Value, json};
+
+use crate::google::{OAuthServer, SECRET};
+use crate::google_server::{Fault, GoogleServer, single_event, weekly_one_on_one};
+use crate::helpers::{BIN, TestDb};
+
+const CAL: &str = "primary";
+const BOB: &str = "bob11";
+const OWN_TEXT: &str = "Alice's own notes: keep me.";
+const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, after the DST change
+const W2: &str = "2026-04-06T08:00:00Z";
+const W3: &str = "2026-04-13T08:00:00Z";
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// The id Google gives the instance of `master` originally at `at`.
+fn inst(master: &str, at: &str) -> String {
+    format!("{master}_{}", t(at).format("%Y%m%dT%H%M%SZ"))
+}
+
+/// Inserts `fragment` right after the first line break that follows `needle` (a person typing a
+/// new line under a heading in Google's editor).
+fn insert_after(html: &str, needle: &str, fragment: &str) -> String {
+    let at = html
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in {html}"));
+    let br = at
+        + html[at..]
+            .find("<br>")
+            .unwrap_or_else(|| panic!("no line break after {needle:?} in {html}"))
+        + "<br>".len();
+    format!("{}{fragment}{}", &html[..br], &html[br..])
+}
+
+struct Setup {
+    google: GoogleServer,
+    oauth: OAuthServer,
+    db: TestDb,
+    keydir: tempfile::TempDir,
+    /// More environment for every command (e.g. `google.push_url`).
+    extra: Vec<(String, String)>,
+}
+
+impl Setup {
+    /// Alice's calendar: weekly 1:1s with Bob (with her own notes in the description) and Carol,
+    /// a team meeting, Dana's 1:1 with Alice (Dana organizes it) and a one-off.
+    async fn new() -> Self {
+        let google = GoogleServer::start().await;
+        let mut bob = weekly_one_on_one(BOB, "2026-03-02T10:00:00", "Europe/Berlin", "Bob");
+        bob["description"] = json!(OWN_TEXT);
+        google.insert(CAL, bob);
+        google.insert(
+            CAL,
+            weekly_one_on_one("carol11", "2026-03-03T15:00:00", "Europe/Berlin", "Carol"),
+        );
+        let mut team = weekly_one_on_one("team", "2026-03-04T09:00:00", "Europe/Berlin", "Bob");
+        team["summary"] = json!("Team sync");
+        team["attendees"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"email": "carol@example.com", "responseStatus": "accepted"}));
+        google.insert(CAL, team);
+        let mut dana = weekly_one_on_one("dana11", "2026-03-02T16:00:00", "Europe/Berlin", "D");
+        dana["summary"] = json!("Alice / Dana 1:1");
+        dana["organizer"] = json!({"email": "dana@example.com", "displayName": "Dana"});
+        dana["attendees"] = json!([
+            {"email": "dana@example.com", "organizer": true, "responseStatus": "accepted"},
+            {"email": "alice@example.com", "self": true, "responseStatus": "accepted"}
+        ]);
+        google.insert(CAL, dana);
+        google.insert(CAL, single_event("coffee", "2026-03-05T11:00:00Z", 30));
+        Self {
+            google,
+            oauth: OAuthServer::start(),
+            // PostgreSQL when the suite has one (the store's Google writes on both dialects).
+            db: match TestDb::postgres().await {
+                Some(db) => db,
+                None => TestDb::sqlite(),
+            },
+            keydir: tempfile::tempdir().unwrap(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let issuer = &self.oauth.issuer;
+        [
+            ("ONEONONE__DATABASE__URL", self.db.url.clone()),
+            (
+                "ONEONONE__SECRETS__KEY_FILE",
+                self.keydir.path().join("key").display().to_string(),
+            ),
+            ("ONEONONE__LOG__LEVEL", "warn".into()),
+            ("ONEONONE__GOOGLE__CLIENT_ID", "cid".into()),
+            ("ONEONONE__GOOGLE__CLIENT_SECRET", SECRET.into()),
+            (
+                "ONEONONE__GOOGLE__AUTH_URL",
+                issuer.join("authorize").unwrap().to_string(),
+            ),
+            (
+                "ONEONONE__GOOGLE__TOKEN_URL",
+                issuer.join("token").unwrap().to_string(),
+            ),
+            (
+                "ONEONONE__GOOGLE__REVOKE_URL",
+                issuer.join("revoke").unwrap().to_string(),
+            ),
+            (
+                "ONEONONE__GOOGLE__API_BASE",
+                self.google.api_base().to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain(self.extra.iter().cloned())
+        .collect()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_remove("ONEONONE_CONFIG")
+            .envs(self.env());
+        cmd
+    }
+
+    /// Runs the binary without blocking the runtime that serves the Google test server.
+    async fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = self.command(args);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// `connect google --no-browser --now NOW`, with this test as the browser: it reads the
+    /// consent URL the command prints and follows the authorization server's redirect back to
+    /// the command's loopback listener. Returns the command's stdout.
+    async fn connect(&self, now: &str) -> String {
+        let mut child = self
+            .command(&["connect", "google", "--no-browser", "--now", now])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (url, mut reader, head) = tokio::task::spawn_blocking(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 {
+                    return (None, reader, head);
+                }
+                head.push_str(&line);
+                if line.starts_with("http") {
+                    return (Some(line.trim().to_string()), reader, head);
+                }
+            }
+        })
+        .await
+        .unwrap();
+        if let Some(url) = url {
+            let page = reqwest::get(&url).await.unwrap();
+            assert_eq!(page.status(), 200);
+            assert!(page.text().await.unwrap().contains("connected"));
+        }
+        let (rest, out) = tokio::task::spawn_blocking(move || {
+            let mut rest = String::new();
+            reader.read_to_string(&mut rest).unwrap();
+            (rest, child.wait_with_output().unwrap())
+        })
+        .await
+        .unwrap();
+        let text = head + &rest;
+        assert!(
+            out.status.success(),
+            "connect failed: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+
+    async fn sync(&self, now: &str) {
+        let out = self.cli(&["sync", "--once", "--now", now]).await;
+        assert!(
+            out.status.success(),
+            "sync at {now}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The description Google shows for the instance of `master` originally at `at`.
+    fn description(&self, master: &str, at: &str) -> String {
+        let ev = self
+            .google
+            .event(CAL, &inst(master, at))
+            .unwrap_or_else(|| self.google.event(CAL, master).unwrap());
+        ev["description"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// A person edits one instance's description in Google's web UI (HTML).
+    fn web_edit(&self, master: &str, at: &str, edit: impl Fn(&str) -> String) {
+        let old = self.description(master, at);
+        let new = edit(&old);
+        assert_ne!(old, new, "the edit changed nothing");
+        self.google
+            .web_edit_description(CAL, &inst(master, at), &new);
+    }
+
+    /// The daemon's services, as a pass builds them.
+    async fn services(&self) -> oneonone::app::Services {
+        let config = oneonone::config::Config::load(&oneonone::config::Sources {
+            file: None,
+            env: self.env(),
+        })
+        .unwrap();
+        oneonone::app::Services::open(config).await.unwrap()
+    }
+}
+
+async fn series_id(store: &Store, uid: &str) -> i64 {
+    crate::caldav_sync::series_with_uid(store, uid).await.id
+}
+
+async fn open_items(store: &Store, uid: &str) -> Vec<String> {
+    let id = series_id(store, uid).await;
+    let items = store.list_items(id, true).await.unwrap();
+    items.into_iter().map(|i| i.text).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_agendas_appear_carry_over_and_absorb_web_edits_week_after_week() {
+    let s = Setup::new().await;
+    let untouched: Vec<Value> = ["team", "dana11", "coffee"]
+        .iter()
+        .map(|id| s.google.event(CAL, id).unwrap())
+        .collect();
+    let text = s.connect("2026-03-24T12:00:00Z").await;
+    assert!(
+        text.contains("Alice / Bob") && text.contains("Alice / Carol"),
+        "{text}"
+    );
+    assert!(!text.contains("Team sync"), "{text}");
+
+    // First pass: an agenda in the next instance of each 1:1 Alice organizes, and nowhere else.
+    let d1 = s.description(BOB, W1);
+    assert!(d1.contains("oneonone agenda"), "{d1}");
+    assert!(d1.contains("Bob goes first"), "{d1}");
+    assert!(
+        d1.contains("<b>") || d1.contains("<br>"),
+        "written as HTML: {d1}"
+    );
+    assert!(
+        d1.ends_with(OWN_TEXT),
+        "Alice's text must stay, byte for byte: {d1}"
+    );
+    assert_eq!(
+        s.google.event(CAL, BOB).unwrap()["description"],
+        OWN_TEXT,
+        "the series master is never edited"
+    );
+    assert!(
+        s.google.event(CAL, &inst(BOB, W2)).is_none(),
+        "only the next instance gets an agenda"
+    );
+    let dc = s.description("carol11", "2026-03-24T14:00:00Z");
+    assert!(dc.contains("Carol goes first"), "{dc}\n{text}");
+    for before in &untouched {
+        let after = s.google.event(CAL, before["id"].as_str().unwrap()).unwrap();
+        assert_eq!(&after, before, "an event that is not ours was written");
+        let id = before["id"].as_str().unwrap();
+        assert!(
+            !s.google
+                .requests()
+                .iter()
+                .any(|r| r.method == "PATCH" && r.path.contains(id)),
+            "{id} patched"
+        );
+    }
+
+    // Idle passes: one request for the one calendar, no writes.
+    s.sync("2026-03-24T12:05:00Z").await;
+    s.sync("2026-03-24T12:10:00Z").await;
+    let store = s.db.store().await;
+    let run = &store.recent_runs(1).await.unwrap()[0];
+    assert_eq!(run.account_id, Some(1));
+    assert_eq!(
+        run.stats.requests, 1,
+        "an idle pass costs one request: {run:?}"
+    );
+    assert_eq!(run.stats.writes, 0);
+
+    // Bob adds a topic and an action item in Google's web editor (HTML).
+    s.web_edit(BOB, W1, |d| {
+        let d = insert_after(d, "15 minutes for you", "- [ ] Career growth<br>");
+        insert_after(
+            &d,
+            "Notes and action items",
+            "- [ ] Prepare the Q2 plan<br>",
+        )
+    });
+    s.sync("2026-03-25T12:00:00Z").await;
+    let items = open_items(&store, BOB).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items.contains(&"Career growth".to_string()), "{items:?}");
+    assert!(
+        items.contains(&"Prepare the Q2 plan".to_string()),
+        "{items:?}"
+    );
+
+    // The meeting is held; next week's agenda follows up on both.
+    s.sync("2026-03-31T09:00:00Z").await;
+    let d2 = s.description(BOB, W2);
+    assert!(d2.contains("[ ] Prepare the Q2 plan"), "{d2}");
+    assert!(d2.contains("[ ] Career growth"), "{d2}");
+    assert!(d2.contains("Follow-ups from Mon 30 Mar 2026"), "{d2}");
+    assert!(d2.ends_with(OWN_TEXT), "{d2}");
+
+    // Bob ticks the action item; the week after it is gone and the topic shows its second carry.
+    s.web_edit(BOB, W2, |d| {
+        d.replace("[ ] Prepare the Q2 plan", "[x] Prepare the Q2 plan")
+    });
+    s.sync("2026-04-07T09:00:00Z").await;
+    let d3 = s.description(BOB, W3);
+    assert!(
+        !d3.contains("Prepare the Q2 plan"),
+        "closed item still shown: {d3}"
+    );
+    assert!(d3.contains("Career growth (carried x2)"), "{d3}");
+    assert!(d3.ends_with(OWN_TEXT), "{d3}");
+
+    let h = s
+        .cli(&["history", "--with", "bob@example.com", "--format", "json"])
+        .await;
+    let v: Value = serde_json::from_slice(&h.stdout).unwrap();
+    let m = v["meetings"].as_array().unwrap();
+    assert_eq!(
+        (m[0]["status"].as_str(), m[1]["status"].as_str()),
+        (Some("held"), Some("held")),
+        "{v}"
+    );
+    assert_eq!(m[1]["closed"][0], "Prepare the Q2 plan", "{v}");
+    for before in &untouched {
+        let after = s.google.event(CAL, before["id"].as_str().unwrap()).unwrap();
+        assert_eq!(&after, before, "an event that is not ours was written");
+    }
+    store.close().await;
+    s.google.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_concurrent_edits_keep_both_texts_and_a_write_can_be_restored() {
+    let s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    let services = s.services().await;
+    let syncer = services.google();
+    let store = &services.store;
+    let account = store.get_account(1).await.unwrap();
+    let bob = series_id(store, BOB).await;
+    let add = |text: &'static str| async move {
+        store
+            .add_item(
+                bob,
+                "manager",
+                text,
+                oneonone::store::ItemSource::Cli,
+                None,
+                t("2026-03-25T10:00:00Z"),
+            )
+            .await
+            .unwrap();
+    };
+
+    // The cache is stale: Bob edited the instance after the pass listed the calendar.
+    add("Team offsite plans").await;
+    s.web_edit(BOB, W1, |d| {
+        let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May<br>");
+        format!("{d}<br>PS from Bob: room 4.2")
+    });
+    let stats = syncer
+        .write_agendas(&account, t("2026-03-25T12:00:00Z"))
+        .await
+        .unwrap();
+    assert!(stats.conflicts >= 1, "{stats:?}");
+    // Bob's, and Carol's next meeting (hers of 24 March is over).
+    assert_eq!(stats.writes, 2, "{stats:?}");
+    let d = s.description(BOB, W1);
+    assert!(d.contains("Vacation in May"), "Bob's line lost: {d}");
+    assert!(
+        d.contains("Team offsite plans"),
+        "the queued topic is missing: {d}"
+    );
+    assert!(
+        d.ends_with(&format!("{OWN_TEXT}<br>PS from Bob: room 4.2")),
+        "{d}"
+    );
+
+    // Bob edits between our read of the instance and our PATCH: 412, re-read, merge, retry.
+    add("Budget review").await;
+    let concurrent = insert_after(&d, "15 minutes for you", "- [ ] Parental leave<br>") + "<br>PS2";
+    s.google
+        .edit_before_next_patch(CAL, &inst(BOB, W1), &concurrent);
+    let patches = |s: &Setup| {
+        s.google
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, W1)))
+            .count()
+    };
+    let before = patches(&s);
+    let stats = syncer
+        .sync(&account, t("2026-03-25T13:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(patches(&s) - before, 2, "one refused (412), one accepted");
+    assert!(stats.conflicts >= 1, "{stats:?}");
+    assert_eq!(stats.writes, 1, "{stats:?}");
+    let d = s.description(BOB, W1);
+    for want in [
+        "Vacation in May",
+        "Parental leave",
+        "Budget review",
+        "Team offsite plans",
+    ] {
+        assert!(d.contains(want), "{want} lost: {d}");
+    }
+    assert!(d.ends_with("PS from Bob: room 4.2<br>PS2"), "{d}");
+
+    // Every write is reversible: restore the last one through the CLI.
+    let revs = store.list_revisions(Some(bob)).await.unwrap();
+    let last = revs.iter().max_by_key(|r| r.id).unwrap();
+    assert_eq!(last.description_after, d);
+    assert_eq!(
+        last.description_before.as_deref(),
+        Some(concurrent.as_str())
+    );
+    let out = s
+        .cli(&[
+            "restore",
+            &last.id.to_string(),
+            "--now",
+            "2026-03-25T14:00:00Z",
+        ])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.description(BOB, W1), concurrent);
+    services.store.close().await;
+    s.google.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_sync_survives_a_lost_sync_token_rate_limits_and_a_cancelled_meeting() {
+    let s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    let store = s.db.store().await;
+    let cal_id = store.list_calendars(1).await.unwrap()[0].id;
+    let cached = store.count_events(cal_id).await.unwrap();
+
+    // Google forgets our sync token and rate-limits us, while Bob adds a topic.
+    s.web_edit(BOB, W1, |d| {
+        insert_after(d, "15 minutes for you", "- [ ] Career growth<br>")
+    });
+    s.google.invalidate_sync_tokens(CAL);
+    s.google
+        .push_fault(Fault::Forbidden403("rateLimitExceeded"));
+    s.google.push_fault(Fault::TooMany429(Some(1)));
+    s.google
+        .push_fault(Fault::Forbidden403("userRateLimitExceeded"));
+    s.google.push_fault(Fault::Server(503));
+    s.sync("2026-03-25T12:00:00Z").await;
+    assert_eq!(
+        open_items(&store, BOB).await,
+        vec!["Career growth".to_string()]
+    );
+    assert_eq!(
+        store.count_events(cal_id).await.unwrap(),
+        cached + 1,
+        "the full listing replaced the cache without duplicates (plus Carol's next instance, \
+         written in this pass)"
+    );
+    let d1 = s.description(BOB, W1);
+    assert!(
+        d1.contains("Career growth") && d1.ends_with(OWN_TEXT),
+        "{d1}"
+    );
+
+    // W1 is held and W2 gets the agenda; then W2 is cancelled in Google. The item is carried
+    // over to W3.
+    s.sync("2026-03-31T09:00:00Z").await;
+    assert!(s.description(BOB, W2).contains("Career growth"));
+    s.google.delete(CAL, &inst(BOB, W2));
+    let patches = |s: &Setup| {
+        s.google
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, W2)))
+            .count()
+    };
+    let before = patches(&s);
+    s.sync("2026-04-07T09:00:00Z").await;
+    assert_eq!(patches(&s), before, "a cancelled instance is never written");
+    assert_eq!(
+        s.google.event(CAL, &inst(BOB, W2)).unwrap()["status"],
+        "cancelled"
+    );
+    let d3 = s.description(BOB, W3);
+    assert!(d3.contains("Career growth"), "{d3}");
+    assert!(d3.ends_with(OWN_TEXT), "{d3}");
+    let occ = store
+        .list_occurrences(series_id(&store, BOB).await)
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = occ.iter().map(|o| o.status.as_str()).collect();
+    assert!(statuses.contains(&"held"), "{statuses:?}");
+    assert!(statuses.contains(&"cancelled"), "{statuses:?}");
+    store.close().await;
+    s.google.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_is_encrypted() {
+    let s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    let services = s.services().await;
+    let account = services.store.get_account(1).await.unwrap();
+    let blob = account.credentials.clone().unwrap();
+    let refresh = services.keyring.decrypt(&blob).unwrap();
+    {
+        use secrecy::ExposeSecret;
+        let plain = refresh.expose_secret().as_bytes();
+        assert!(
+            !blob.windows(plain.len()).any(|w| w == plain),
+            "the refresh token is stored in plain text"
+        );
+    }
+    // The user removes oneonone's access in their Google account.
+    let http =
+        oneonone::provider::google::oauth::http_client(std::time::Duration::from_secs(5)).unwrap();
+    oneonone::provider::google::oauth::revoke(
+        &http,
+        &s.oauth.issuer.join("revoke").unwrap(),
+        &refresh,
+    )
+    .await
+    .unwrap();
+    let out = s
+        .cli(&["sync", "--once", "--now", "2026-03-25T12:00:00Z"])
+        .await;
+    assert!(!out.status.success());
+    let list = s.cli(&["accounts", "list", "--json"]).await;
+    let v: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v[0]["state"], "needs_reconnect", "{v}");
+    assert_eq!(v[0]["provider"], "google", "{v}");
+    let text = String::from_utf8_lossy(&list.stdout);
+    {
+        use secrecy::ExposeSecret;
+        assert!(
+            !text.contains(refresh.expose_secret()),
+            "token leaked: {text}"
+        );
+    }
+    services.store.close().await;
+    s.google.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account() {
+    let s = Setup::new().await;
+    let mut env = s.env();
+    env.push((
+        "ONEONONE__SERVER__ADMIN_TOKEN".into(),
+        "admin-secret".into(),
+    ));
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "1".into()));
+    env.push((
+        "RUST_LOG".into(),
+        "info,tower_http=debug,oneonone::server=debug".into(),
+    ));
+    let url = s.db.url.clone();
+    let daemon = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::helpers::Daemon::spawn(&url, &env)
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+
+    // Not signed in: sent to the sign-in page; a wrong API token: refused.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects
+        .get(daemon.url("/connect/google"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/signin");
+    let r = http
+        .get(daemon.url("/connect/google"))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // A callback with a state we never handed out: refused, nothing stored.
+    let r = http
+        .get(daemon.url("/oauth/google/callback?code=stolen&state=forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // The browser, signed in on our pages: our page -> Google's consent -> back to our callback.
+    let mut browser = crate::web::Browser::new(&daemon);
+    let (status, _) = browser.sign_in("admin-secret").await;
+    assert!(status.is_redirection(), "sign-in: {status}");
+    let r = http
+        .get(daemon.url("/connect/google"))
+        .header("cookie", browser.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("connected to your Google Calendar"), "{page}");
+    let store = s.db.store().await;
+    let accounts = store.list_accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].provider, oneonone::store::Provider::Google);
+
+    // The scheduler was woken: the account's first pass runs (bounded wait, not a timing test).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let a = store.get_account(accounts[0].id).await.unwrap();
+        if a.last_success_at.is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no pass ran: {a:?}\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Request logs name the path, never the callback's code.
+    let logs = daemon.log_text();
+    assert!(logs.contains("/oauth/google/callback"), "{logs}");
+    assert!(
+        !logs.contains("code="),
+        "the authorization code was logged: {logs}"
+    );
+    store.close().await;
+    drop(daemon);
+    s.google.assert_clean();
+}
+
+/// A condition on an account's recorded passes.
+type RunsCheck = dyn Fn(&[oneonone::store::SyncRun]) -> bool;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
+    let mut s = Setup::new().await;
+    s.extra.push((
+        "ONEONONE__GOOGLE__PUSH_URL".into(),
+        "https://push.example.com".into(),
+    ));
+    s.connect("2026-03-24T12:00:00Z").await;
+    let channels = s.google.channels();
+    assert_eq!(channels.len(), 1, "one channel per calendar: {channels:?}");
+    let ch = &channels[0];
+    assert_eq!(ch["address"], "https://push.example.com/webhooks/google");
+    let (id, token) = (ch["id"].as_str().unwrap(), ch["token"].as_str().unwrap());
+    let store = s.db.store().await;
+    let settings = store.get_account(1).await.unwrap().settings.to_string();
+    assert!(
+        !settings.contains(token),
+        "channel token stored in plain: {settings}"
+    );
+
+    // An idle pass keeps the channel (it is far from expiry) and costs one request.
+    s.sync("2026-03-24T12:05:00Z").await;
+    assert_eq!(s.google.channels().len(), 1);
+    assert_eq!(store.recent_runs(1).await.unwrap()[0].stats.requests, 1);
+
+    // The daemon polls hourly; a notification makes it sync the account at once.
+    let mut env = s.env();
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "3600".into()));
+    let url = s.db.url.clone();
+    let started = Utc::now();
+    let daemon = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::helpers::Daemon::spawn(&url, &env)
+    })
+    .await
+    .unwrap();
+    let wait_for = |what: &'static str, done: Box<RunsCheck>| {
+        let store = store.clone();
+        let logs = daemon.logs.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let runs = store.recent_runs(1000).await.unwrap();
+                let mine: Vec<_> = runs
+                    .into_iter()
+                    .filter(|r| r.account_id == Some(1))
+                    .collect();
+                if done(&mine) {
+                    return mine.len();
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{what}: {mine:?}\n{}",
+                    logs.lock().unwrap().join("\n")
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    };
+    // The pass at start-up (the account was due), finished.
+    let n = wait_for(
+        "no pass at start-up",
+        Box::new(move |r| {
+            r.iter()
+                .any(|r| r.started_at >= started && r.finished_at.is_some())
+        }),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let notify = |id: &str, token: &str| {
+        http.post(daemon.url("/webhooks/google"))
+            .header("X-Goog-Channel-ID", id)
+            .header("X-Goog-Channel-Token", token)
+            .header("X-Goog-Resource-ID", "res-primary")
+            .header("X-Goog-Resource-State", "exists")
+            .header("X-Goog-Message-Number", "2")
+            .send()
+    };
+    assert_eq!(notify(id, "forged").await.unwrap().status(), 403);
+    assert_eq!(notify("unknown", token).await.unwrap().status(), 404);
+    assert_eq!(notify(id, token).await.unwrap().status(), 200);
+    wait_for(
+        "no pass after the notification",
+        Box::new(move |r| r.len() > n && r.iter().all(|r| r.finished_at.is_some())),
+    )
+    .await;
+    store.close().await;
+    drop(daemon);
+    s.google.assert_clean();
+}
+
+#[test]
+fn connect_google_without_a_client_id_says_which_key_to_set() {
+    let db = TestDb::sqlite();
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("key").display().to_string();
+    let out = crate::helpers::run_cli(
+        &["connect", "google", "--no-browser"],
+        &[
+            ("ONEONONE__DATABASE__URL", db.url.as_str()),
+            ("ONEONONE__SECRETS__KEY_FILE", key.as_str()),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("google.client_id"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_dry_run_prints_the_agenda_and_writes_nothing() {
+    let mut s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    // Push is configured after connecting: a real pass would open a channel now.
+    s.extra.push((
+        "ONEONONE__GOOGLE__PUSH_URL".into(),
+        "https://push.example.com".into(),
+    ));
+    let out = s
+        .cli(&["item", "add", "--with", "bob@example.com", "Dry topic"])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = s.description(BOB, W1);
+    let writes = |s: &Setup| {
+        let r = s.google.requests();
+        r.iter().filter(|r| r.method != "GET").count()
+    };
+    let n = writes(&s);
+    let out = s
+        .cli(&[
+            "sync",
+            "--once",
+            "--dry-run",
+            "--now",
+            "2026-03-24T12:05:00Z",
+        ])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("would write") && text.contains("Dry topic"),
+        "{text}"
+    );
+    assert_eq!(s.description(BOB, W1), before);
+    assert_eq!(writes(&s), n, "a dry run sent a PATCH or opened a channel");
+    s.google.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
+    let mut s = Setup::new().await;
+    s.extra.push((
+        "ONEONONE__GOOGLE__PUSH_URL".into(),
+        "https://push.example.com".into(),
+    ));
+    // Google grants channels of an hour: each pass finds it within a day of expiry.
+    s.google.set_channel_life(3600);
+    s.connect("2026-03-24T12:00:00Z").await;
+    let first = s.google.channels()[0]["id"].as_str().unwrap().to_string();
+    s.sync("2026-03-24T12:05:00Z").await;
+    let channels = s.google.channels();
+    assert_eq!(channels.len(), 2, "{channels:?}");
+    assert_eq!(s.google.stopped_channels(), vec![first]);
+    let store = s.db.store().await;
+    let settings = store.get_account(1).await.unwrap().settings;
+    let kept = settings["channels"].as_object().unwrap();
+    assert_eq!(kept.len(), 1, "{settings}");
+    assert_eq!(kept.values().next().unwrap()["id"], channels[1]["id"]);
+    store.close().await;
+    s.google.assert_clean();
+}

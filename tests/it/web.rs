@@ -1,0 +1,1017 @@
+//! The web pages with the real daemon and a real database: sign-in, sessions and their cookie,
+//! the sign-in limit, CSRF on every form, connecting CalDAV from a form, and the direct's link
+//! (what it shows, what it lets the direct change, revocation and rotation).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+use crate::caldav_sync::{ALICE, Setup, W1, insert_after, series_with_uid};
+use crate::helpers::{Daemon, TestDb};
+use crate::servers::{Kind, PASSWORD, USER};
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+/// A client that follows no redirect and keeps the cookies we hand it, like a browser would.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    pub cookies: Vec<(String, String)>,
+}
+
+/// `name=value` pairs of every Set-Cookie (attributes left out), and the raw headers.
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+/// A page's text with the entities the templates write decoded, for plain comparisons.
+fn unescape(html: &str) -> String {
+    html.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
+    re.captures(html)
+        .unwrap_or_else(|| panic!("no csrf field in:\n{html}"))[1]
+        .to_string()
+}
+
+impl Browser {
+    pub fn new(d: &Daemon) -> Self {
+        Self {
+            base: d.url(""),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for raw in set_cookies(r) {
+            let c = cookie::Cookie::parse(raw).unwrap();
+            self.cookies.retain(|(k, _)| k != c.name());
+            if c.max_age() != Some(cookie::time::Duration::ZERO) {
+                self.cookies
+                    .push((c.name().to_string(), c.value().to_string()));
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let code = r.status();
+        (code, unescape(&r.text().await.unwrap()))
+    }
+
+    /// Posts a form; returns the status, the Location (for redirects) and the body.
+    pub async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let code = r.status();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        (code, location, unescape(&r.text().await.unwrap()))
+    }
+
+    /// Signs in through the form; returns the response's status and Set-Cookie headers.
+    pub async fn sign_in(&mut self, token: &str) -> (StatusCode, Vec<String>) {
+        let (_, page) = self.get("/signin").await;
+        let csrf = csrf_of(&page);
+        let r = self
+            .client
+            .post(format!("{}/signin", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(&[("token", token), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        (r.status(), set_cookies(&r))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.cookies.iter().any(|(k, _)| k == name)
+    }
+}
+
+fn daemon(db_url: &str, extra: &[(&str, &str)]) -> Daemon {
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("key").display().to_string();
+    let mut env = vec![
+        ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
+        ("ONEONONE__SECRETS__KEY_FILE", key.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    let d = Daemon::spawn(db_url, &env);
+    std::mem::forget(keydir); // The daemon's key file must outlive this function.
+    d
+}
+
+#[tokio::test]
+async fn web_sign_in_opens_a_session_with_a_safe_cookie_and_sign_out_ends_it() {
+    for db in TestDb::all().await {
+        let d = daemon(&db.url, &[]);
+        let mut b = Browser::new(&d);
+
+        let (code, _) = b.get("/").await;
+        assert_eq!(code, StatusCode::SEE_OTHER, "{}: signed out", db.kind);
+
+        let (code, cookies) = b.sign_in("not-the-token").await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{}", db.kind);
+        assert!(!b.has("oneonone_session"), "{}: {cookies:?}", db.kind);
+
+        let (code, cookies) = b.sign_in(TOKEN).await;
+        assert_eq!(code, StatusCode::SEE_OTHER, "{}", db.kind);
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("oneonone_session="))
+            .unwrap_or_else(|| panic!("{}: no session cookie in {cookies:?}", db.kind));
+        let c = cookie::Cookie::parse(session.as_str()).unwrap();
+        assert_eq!(c.http_only(), Some(true), "{session}");
+        assert_eq!(c.same_site(), Some(cookie::SameSite::Lax), "{session}");
+        assert_eq!(c.path(), Some("/"), "{session}");
+        assert_eq!(c.secure(), None, "{session}: plain http on localhost");
+        assert_eq!(c.max_age(), Some(cookie::time::Duration::hours(12)));
+        assert_eq!(c.value().len(), 43, "a 256-bit token");
+
+        // The session is stored under the token's digest.
+        let store = db.store().await;
+        let digest = oneonone::web::token_digest(c.value());
+        assert!(
+            store
+                .session_valid(&digest, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .session_valid(c.value(), chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let (code, page) = b.get("/").await;
+        assert_eq!(code, StatusCode::OK, "{}", db.kind);
+        assert!(page.contains("Connect CalDAV") && page.contains("/connect/google"));
+        assert!(
+            !page.contains(c.value()),
+            "the session token is never in a page"
+        );
+
+        let csrf = csrf_of(&page);
+        let (code, location, _) = b.post("/signout", &[("csrf", &csrf)]).await;
+        assert_eq!(code, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some("/signin"));
+        // The old cookie no longer opens anything, even when replayed.
+        b.cookies = vec![("oneonone_session".into(), c.value().to_string())];
+        let (code, _) = b.get("/").await;
+        assert_eq!(
+            code,
+            StatusCode::SEE_OTHER,
+            "{}: replayed after sign-out",
+            db.kind
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn web_session_cookie_is_secure_behind_https_or_when_configured() {
+    let db = TestDb::sqlite();
+    let d = daemon(&db.url, &[("ONEONONE__WEB__COOKIE_SECURE", "always")]);
+    let mut b = Browser::new(&d);
+    let (code, cookies) = b.sign_in(TOKEN).await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("oneonone_session="))
+        .unwrap();
+    let c = cookie::Cookie::parse(session.as_str()).unwrap();
+    assert_eq!(c.secure(), Some(true), "{session}");
+
+    let d = daemon(&db.url, &[]);
+    let r = reqwest::Client::new()
+        .get(d.url("/signin"))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let pre = set_cookies(&r).join("\n");
+    assert!(pre.contains("Secure"), "{pre}");
+    assert!(
+        pre.contains("SameSite=Strict") && pre.contains("HttpOnly"),
+        "{pre}"
+    );
+    let headers = r.headers();
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+}
+
+#[tokio::test]
+async fn web_sign_in_is_limited_per_address() {
+    let db = TestDb::sqlite();
+    let d = daemon(
+        &db.url,
+        &[("ONEONONE__WEB__SIGNIN_ATTEMPTS_PER_MINUTE", "3")],
+    );
+    let mut b = Browser::new(&d);
+    for _ in 0..3 {
+        let (code, _) = b.sign_in("guess").await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right token waits once the limit is reached.
+    let (code, _) = b.sign_in(TOKEN).await;
+    assert_eq!(code, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!b.has("oneonone_session"));
+    let (_, page) = b.get("/signin").await;
+    let r = reqwest::Client::new()
+        .post(d.url("/signin"))
+        .header(COOKIE, format!("oneonone_signin={}", csrf_of(&page)))
+        .form(&[("token", TOKEN), ("csrf", &csrf_of(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Too many sign-in attempts")
+    );
+}
+
+#[tokio::test]
+async fn web_forms_without_the_right_csrf_token_are_refused() {
+    let db = TestDb::sqlite();
+    let d = daemon(&db.url, &[]);
+
+    // Sign-in: the form's token must match the sign-in cookie.
+    let r = reqwest::Client::new()
+        .post(d.url("/signin"))
+        .form(&[("token", TOKEN), ("csrf", "made-up")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        set_cookies(&r)
+            .iter()
+            .all(|c| !c.starts_with("oneonone_session="))
+    );
+
+    let mut a = Browser::new(&d);
+    a.sign_in(TOKEN).await;
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (_, page_a) = a.get("/").await;
+    let (_, page_b) = b.get("/").await;
+    let (csrf_a, csrf_b) = (csrf_of(&page_a), csrf_of(&page_b));
+    assert_ne!(csrf_a, csrf_b, "the token is bound to the session");
+    for form in [vec![], vec![("csrf", "")], vec![("csrf", csrf_b.as_str())]] {
+        let mut form = form.clone();
+        form.push(("to", "excluded"));
+        let (code, _, body) = a.post("/series/1/override", &form).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{form:?}: {body}");
+        let (code, _, _) = a.post("/signout", &form).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{form:?}");
+        let (code, _, _) = a
+            .post(
+                "/connect/caldav",
+                &[
+                    form[0],
+                    ("url", "http://127.0.0.1:1/"),
+                    ("username", "x"),
+                    ("password", "y"),
+                ],
+            )
+            .await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{form:?}");
+    }
+    // Oversized or malformed forms get a 4xx, never a 500.
+    let big = "x".repeat(100 * 1024);
+    let (code, _, _) = a
+        .post("/series/1/override", &[("csrf", &csrf_a), ("to", &big)])
+        .await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+    let (code, _, _) = a.post("/series/1/override", &[("csrf", &csrf_a)]).await;
+    assert!(code.is_client_error(), "{code}");
+    let (code, _) = a.get("/series/not-a-number").await;
+    assert!(code.is_client_error(), "{code}");
+    // The session still works with its own token.
+    let (code, location, _) = a.post("/signout", &[("csrf", &csrf_a)]).await;
+    assert_eq!(
+        (code, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/signin"))
+    );
+}
+
+#[tokio::test]
+async fn web_generates_an_admin_token_once_prints_it_and_stores_only_its_digest() {
+    let db = TestDb::sqlite();
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("key").display().to_string();
+    let env = [("ONEONONE__SECRETS__KEY_FILE", key.as_str())];
+    let d = Daemon::spawn(&db.url, &env);
+    let logs = d.log_text();
+    let token = logs
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 43 && !l.contains(' ') && !l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no token printed:\n{logs}"))
+        .to_string();
+    let store = db.store().await;
+    let stored = store.admin_token_hash().await.unwrap().unwrap();
+    assert_eq!(stored, oneonone::web::token_digest(&token));
+    assert!(!stored.contains(&token));
+    let mut b = Browser::new(&d);
+    assert_eq!(b.sign_in(&token).await.0, StatusCode::SEE_OTHER);
+    drop(d);
+
+    // The next start prints nothing and the same token still signs in.
+    let d = Daemon::spawn(&db.url, &env);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!d.log_text().contains(&token), "printed twice");
+    assert!(!d.log_text().contains("was generated"));
+    let mut b = Browser::new(&d);
+    assert_eq!(b.sign_in(&token).await.0, StatusCode::SEE_OTHER);
+    store.close().await;
+}
+
+/// The daemon on a Setup's database and key, with the test's admin token.
+fn daemon_for(s: &Setup) -> Daemon {
+    let env = s.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
+    // Request logs on, to check that no secret reaches them.
+    env.push(("RUST_LOG", "info,tower_http=debug"));
+    Daemon::spawn(&s.db.url, &env)
+}
+
+/// A daemon on a Setup's database with the manager's calendar connected (two 1:1s: Alice, Bob).
+async fn connected() -> (Setup, Daemon) {
+    let s = Setup::new(Kind::Radicale).await;
+    s.connect();
+    let d = daemon_for(&s);
+    (s, d)
+}
+
+/// Makes a new direct's link for a series from its page; returns the link's path.
+async fn make_link(b: &mut Browser, series: i64) -> String {
+    let (_, page) = b.get(&format!("/series/{series}")).await;
+    let (code, _, page) = b
+        .post(
+            &format!("/series/{series}/link"),
+            &[("csrf", &csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let re = regex::Regex::new(r#"id="direct-link" value="http://[^/]+(/d/[A-Za-z0-9_-]{43})""#)
+        .unwrap();
+    re.captures(&page)
+        .unwrap_or_else(|| panic!("no link shown:\n{page}"))[1]
+        .to_string()
+}
+
+#[tokio::test]
+async fn direct_link_shows_only_its_own_series_and_lets_the_direct_manage_only_their_topics() {
+    let (s, d) = connected().await;
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let bob = series_with_uid(&store, "biweekly-bob").await;
+    let now = chrono::Utc::now();
+    let bob_item = store
+        .add_item(
+            bob.id,
+            "manager",
+            "Bob's salary review",
+            oneonone::store::ItemSource::Cli,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    let alice_manager = store
+        .add_item(
+            alice.id,
+            "manager",
+            "Alice's promotion case",
+            oneonone::store::ItemSource::Cli,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+
+    let mut admin = Browser::new(&d);
+    admin.sign_in(TOKEN).await;
+    let (_, series_page) = admin.get(&format!("/series/{}", alice.id)).await;
+    assert!(
+        series_page.contains("id=\"agenda\">── oneonone agenda")
+            && series_page.contains("Alice Example goes first."),
+        "{series_page}"
+    );
+    let link = make_link(&mut admin, alice.id).await;
+    // The link is never stored in clear.
+    assert!(!format!("{:?}", store.series_link_created(alice.id).await).contains(&link[3..]));
+
+    let mut direct = Browser::new(&d);
+    let (code, page) = direct.get(&link).await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("1:1 Alice / Sam") && page.contains("15 minutes for you"),
+        "{page}"
+    );
+    let agenda = regex::Regex::new(r#"(?s)<pre class="agenda" id="agenda">(.*?)</pre>"#)
+        .unwrap()
+        .captures(&page)
+        .expect("the agenda is shown")[1]
+        .to_string();
+    // Nothing of the manager's other meetings, and no address the invite's agenda does not show.
+    for other in [
+        "Bob",
+        "bob@example.com",
+        "Team sync",
+        "Dana",
+        "salary",
+        "/series",
+        "Sign out",
+    ] {
+        assert!(
+            !page.contains(other),
+            "{other:?} leaked into the direct's page:\n{page}"
+        );
+    }
+    let emails = regex::Regex::new(r"[\w.+-]+@[\w-]+\.[\w.]+").unwrap();
+    for m in emails.find_iter(&page) {
+        assert!(
+            agenda.contains(m.as_str()),
+            "{} is not in the agenda:\n{page}",
+            m.as_str()
+        );
+    }
+    assert!(
+        agenda.contains("Alice's promotion case"),
+        "the agenda as the invite shows it"
+    );
+    assert!(!direct.has("oneonone_session"), "no session for the direct");
+    assert_eq!(direct.get("/").await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        direct.get(&format!("/series/{}", bob.id)).await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    // Adding a topic needs the link's own CSRF token.
+    let csrf = csrf_of(&page);
+    let topics = format!("{link}/topics");
+    let (code, _, _) = direct
+        .post(&topics, &[("text", "Conference budget"), ("csrf", "x")])
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+    let (code, _, _) = direct
+        .post(
+            &topics,
+            &[
+                ("text", "Conference budget"),
+                ("csrf", &csrf_of(&series_page)),
+            ],
+        )
+        .await;
+    assert_eq!(
+        code,
+        StatusCode::FORBIDDEN,
+        "an admin session's token is not the link's"
+    );
+    let (code, location, _) = direct
+        .post(
+            &topics,
+            &[("text", "  Conference\nbudget  "), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some(link.as_str()));
+    let (code, _, body) = direct
+        .post(&topics, &[("text", "   "), ("csrf", &csrf)])
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    let items = store.list_items(alice.id, true).await.unwrap();
+    let topic = items
+        .iter()
+        .find(|i| i.text == "Conference budget")
+        .expect("the topic is stored as one line");
+    assert_eq!(
+        (topic.section.as_str(), topic.source.as_str()),
+        ("direct", "web")
+    );
+    let (_, page) = direct.get(&link).await;
+    assert!(page.contains("Conference budget"), "{page}");
+
+    // The direct can remove their own topic, and nothing else: not the manager's item, not
+    // another series' item.
+    for other in [alice_manager, bob_item] {
+        let (code, _, _) = direct
+            .post(&format!("{link}/topics/{other}/remove"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+    }
+    let open: Vec<i64> = store
+        .list_items(alice.id, true)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert!(open.contains(&alice_manager));
+    assert_eq!(store.list_items(bob.id, true).await.unwrap().len(), 1);
+    let (code, _, _) = direct
+        .post(
+            &format!("{link}/topics/{}/remove", topic.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let open = store.list_items(alice.id, true).await.unwrap();
+    assert!(open.iter().all(|i| i.id != topic.id));
+    store.close().await;
+}
+
+/// A connected daemon, a signed-in admin, and the direct on the link of Alice's series.
+struct Linked {
+    s: Setup,
+    d: Daemon,
+    store: oneonone::store::Store,
+    alice: oneonone::store::SeriesRow,
+    admin: Browser,
+    direct: Browser,
+    link: String,
+    /// The CSRF token of the direct's page.
+    csrf: String,
+}
+
+async fn linked() -> Linked {
+    let (s, d) = connected().await;
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let mut admin = Browser::new(&d);
+    admin.sign_in(TOKEN).await;
+    let link = make_link(&mut admin, alice.id).await;
+    let mut direct = Browser::new(&d);
+    let (_, page) = direct.get(&link).await;
+    let csrf = csrf_of(&page);
+    Linked {
+        s,
+        d,
+        store,
+        alice,
+        admin,
+        direct,
+        link,
+        csrf,
+    }
+}
+
+#[tokio::test]
+async fn direct_link_stops_working_when_revoked_or_rotated() {
+    let Linked {
+        s: _s,
+        d,
+        store,
+        alice,
+        mut admin,
+        mut direct,
+        link: first,
+        csrf,
+    } = linked().await;
+
+    let second = make_link(&mut admin, alice.id).await;
+    assert_ne!(first, second);
+    assert_eq!(direct.get(&first).await.0, StatusCode::NOT_FOUND, "rotated");
+    let (code, _, _) = direct
+        .post(
+            &format!("{first}/topics"),
+            &[("text", "late"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(direct.get(&second).await.0, StatusCode::OK);
+
+    let (_, page) = admin.get(&format!("/series/{}", alice.id)).await;
+    assert!(!page.contains(&second), "the link is shown only when made");
+    let (code, _, _) = admin
+        .post(
+            &format!("/series/{}/link/revoke", alice.id),
+            &[("csrf", &csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    assert_eq!(
+        direct.get(&second).await.0,
+        StatusCode::NOT_FOUND,
+        "revoked"
+    );
+    let (code, wrong) = direct.get(&format!("/d/{}", "A".repeat(43))).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert!(wrong.contains("does not exist"));
+    let logs = d.log_text();
+    assert!(logs.contains("tower_http"), "requests are logged:\n{logs}");
+    for secret in [&first[3..], &second[3..], TOKEN] {
+        assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_account() {
+    let s = Setup::new(Kind::Radicale).await;
+    let d = daemon_for(&s);
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (code, page) = b.get("/connect/caldav").await;
+    assert_eq!(code, StatusCode::OK);
+    let csrf = csrf_of(&page);
+    let base = s.server.base.to_string();
+    let form = |password: &'static str| {
+        vec![
+            ("url", base.clone()),
+            ("username", USER.to_string()),
+            ("password", password.to_string()),
+            ("owner", "sam@example.com".to_string()),
+            ("csrf", csrf.clone()),
+        ]
+    };
+    let wrong = form("wrong-password");
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, _, page) = b.post("/connect/caldav", &wrong).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("refused the user name or password"), "{page}");
+    assert!(
+        !page.contains("wrong-password"),
+        "the password is never shown back"
+    );
+    assert!(
+        page.contains(&format!("value=\"{USER}\"")),
+        "the other fields are kept"
+    );
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+
+    let bad_url = [
+        ("url", "not a url"),
+        ("username", USER),
+        ("password", PASSWORD),
+        ("csrf", &csrf),
+    ];
+    let (code, _, page) = b.post("/connect/caldav", &bad_url).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("is not a URL"), "{page}");
+
+    let right = form(PASSWORD);
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, location, _) = b.post("/connect/caldav", &right).await;
+    assert_eq!(
+        (code, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/"))
+    );
+    let accounts = store.list_accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert!(
+        accounts[0]
+            .credentials
+            .as_deref()
+            .is_some_and(|c| !c.windows(6).any(|w| w == PASSWORD.as_bytes()))
+    );
+    let (_, home) = b.get("/").await;
+    assert!(home.contains(&format!("{USER} at 127.0.0.1")), "{home}");
+    store.close().await;
+}
+
+/// The whole job in headless Chromium (tests/browser/web.mjs): sign in, connect the test Radicale,
+/// include a series, make the direct's link, add a topic as the direct, run a pass; then the
+/// topic must stand in the agenda written into the calendar. Screenshots go to
+/// `$CARGO_TARGET_TMPDIR/browser`; with ONEONONE_UPDATE_SCREENSHOTS=1 the series page also
+/// goes to docs/img/agenda.png.
+#[tokio::test]
+async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let node_dir = root.join(".node");
+    assert!(
+        node_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run scripts/setup-node (scripts/test does)"
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "/usr/bin/chromium is missing: apt-get install chromium (scripts/test does)"
+    );
+    let s = Setup::new(Kind::Radicale).await;
+    let d = daemon_for(&s);
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let topic = "Conference budget for next year";
+    let mut node = std::process::Command::new("node");
+    node.arg(root.join("tests/browser/web.mjs"))
+        .env("BASE_URL", d.url(""))
+        .env("ADMIN_TOKEN", TOKEN)
+        .env("CALDAV_URL", s.server.base.as_str())
+        .env("CALDAV_USER", USER)
+        .env("CALDAV_PASSWORD", PASSWORD)
+        .env("OWNER", "sam@example.com")
+        .env("TOPIC", topic)
+        .env("ARTIFACTS", &artifacts)
+        .env("NODE_DIR", &node_dir);
+    if std::env::var("ONEONONE_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        node.env("AGENDA_PNG", root.join("docs/img/agenda.png"));
+    }
+    let out = tokio::task::spawn_blocking(move || node.output().expect("run node"))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser steps failed (screenshots in {}):\n{}\n{}\ndaemon:\n{}",
+        artifacts.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        d.log_text()
+    );
+
+    // The pass the browser asked for writes the topic into the invite's agenda.
+    let unfolded = alice_event_until(&s, &d, |t| t.contains(topic)).await;
+    assert!(
+        unfolded.contains(&format!("- [ ] {topic}")),
+        "the topic is not in the calendar:\n{unfolded}\ndaemon:\n{}",
+        d.log_text()
+    );
+    // In the direct's part of the agenda.
+    let you = unfolded
+        .find("15 minutes for you")
+        .expect("the direct's section");
+    let me = unfolded
+        .find("15 minutes for me")
+        .expect("the manager's section");
+    let at = unfolded.find(topic).unwrap();
+    assert!(
+        you < at && at < me,
+        "not in 15 minutes for you:\n{unfolded}"
+    );
+    assert!(
+        unfolded.contains("Alice's own notes: keep me."),
+        "user text kept"
+    );
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    assert_eq!(alice.override_.as_str(), "included");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn history_page_finds_meetings_and_items_by_their_text() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.user_edit(ALICE, "weekly-alice", W1, |d| {
+        let d = insert_after(
+            d,
+            "Notes and action items",
+            "Talked about the offsite in Lisbon",
+        );
+        insert_after(&d, "Talked about the offsite", "- [ ] Book the venue")
+    })
+    .await;
+    s.sync("2026-03-25T12:00:00Z");
+    s.sync("2026-03-31T09:00:00Z"); // The 30 March meeting closes into the history.
+    let d = daemon_for(&s);
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+
+    let (code, page) = b.get("/history?q=LISBON").await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        page.contains("note: Talked about the offsite in Lisbon"),
+        "{page}"
+    );
+    assert!(page.contains("2026-03-30"), "{page}");
+    assert!(page.contains("1:1 Alice / Sam"), "{page}");
+
+    let (_, page) = b.get("/history?q=venue").await;
+    assert!(page.contains("Book the venue"), "{page}");
+    assert!(
+        page.contains("id=\"item-hits\""),
+        "items are searched too: {page}"
+    );
+
+    let (_, page) = b.get("/history?q=no+such+words").await;
+    assert!(
+        page.contains("No meeting in the history mentions"),
+        "{page}"
+    );
+    assert!(!page.contains("Lisbon"), "{page}");
+
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let (_, page) = b.get(&format!("/series/{}", alice.id)).await;
+    assert!(
+        page.contains("Talked about the offsite in Lisbon"),
+        "the series page shows its history"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn series_can_be_included_and_excluded_from_the_series_page() {
+    let (s, d) = connected().await;
+    let store = s.db.store().await;
+    let team = series_with_uid(&store, "team-sync").await;
+    assert!(!team.tracked());
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (_, page) = b.get("/series").await;
+    assert!(
+        page.contains("Team sync") && page.contains(&team.detection_reason),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let path = format!("/series/{}/override", team.id);
+    let (code, location, _) = b.post(&path, &[("csrf", &csrf), ("to", "included")]).await;
+    assert_eq!(
+        (code, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/series"))
+    );
+    assert!(series_with_uid(&store, "team-sync").await.tracked());
+    let (code, _, _) = b.post(&path, &[("csrf", &csrf), ("to", "excluded")]).await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let team = series_with_uid(&store, "team-sync").await;
+    assert_eq!(team.override_.as_str(), "excluded");
+
+    let (code, _, page) = b.post(&path, &[("csrf", &csrf), ("to", "maybe")]).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(page.contains("\"maybe\" is not a choice"), "{page}");
+    let (code, _, _) = b
+        .post(
+            "/series/9999/override",
+            &[("csrf", &csrf), ("to", "included")],
+        )
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/series/9999").await.0, StatusCode::NOT_FOUND);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn expired_sessions_open_nothing() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = chrono::Utc::now();
+        let hour = chrono::Duration::hours(1);
+        store
+            .create_session("old", now - hour * 2, now - hour)
+            .await
+            .unwrap();
+        store.create_session("live", now, now + hour).await.unwrap();
+        assert!(
+            !store.session_valid("old", now).await.unwrap(),
+            "{}",
+            db.kind
+        );
+        assert!(
+            store.session_valid("live", now).await.unwrap(),
+            "{}",
+            db.kind
+        );
+        assert!(
+            !store.session_valid("live", now + hour * 2).await.unwrap(),
+            "{}",
+            db.kind
+        );
+        store.close().await;
+    }
+}
+
+/// "Sync now" on the accounts page.
+async fn sync_now(b: &mut Browser) {
+    let (_, home) = b.get("/").await;
+    let (code, _, _) = b
+        .post("/accounts/1/sync", &[("csrf", &csrf_of(&home))])
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+}
+
+/// Polls Radicale until Alice's event, unfolded, satisfies `check`. Asks for a pass again every
+/// two seconds (through the admin API): a request that arrives while a pass runs is overwritten
+/// when that pass records its next due time.
+async fn alice_event_until(s: &Setup, d: &Daemon, check: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    for round in 0..120 {
+        let body = s.body(ALICE).await;
+        text = String::from_utf8_lossy(&body).replace("\r\n ", "");
+        if check(&text) {
+            break;
+        }
+        if round % 8 == 7 {
+            let r = reqwest::Client::new()
+                .post(d.url("/api/v1/accounts/1/sync"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_topic_the_direct_removes_leaves_the_invite_and_does_not_come_back() {
+    let Linked {
+        s,
+        d,
+        store,
+        alice,
+        mut admin,
+        mut direct,
+        link,
+        csrf,
+    } = linked().await;
+    let topic = "Moving to the platform team";
+    direct
+        .post(
+            &format!("{link}/topics"),
+            &[("text", topic), ("csrf", &csrf)],
+        )
+        .await;
+    sync_now(&mut admin).await;
+    let text = alice_event_until(&s, &d, |t| t.contains(topic)).await;
+    assert!(text.contains(&format!("- [ ] {topic}")), "{text}");
+
+    let item = store.list_items(alice.id, true).await.unwrap();
+    let item = item.iter().find(|i| i.text == topic).unwrap();
+    let (code, _, _) = direct
+        .post(
+            &format!("{link}/topics/{}/remove", item.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    sync_now(&mut admin).await;
+    let text = alice_event_until(&s, &d, |t| !t.contains(topic)).await;
+    assert!(
+        !text.contains(topic),
+        "the removed topic is still in the invite:\n{text}"
+    );
+    assert!(text.contains("Alice Example goes first."), "{text}");
+    // Another pass reads the invite back: the topic stays dropped, and is not re-added.
+    sync_now(&mut admin).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let items = store.list_items(alice.id, false).await.unwrap();
+    let same: Vec<_> = items.iter().filter(|i| i.text == topic).collect();
+    assert_eq!(same.len(), 1, "{items:?}");
+    assert_eq!(same[0].state, "dropped");
+    store.close().await;
+}
