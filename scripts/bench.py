@@ -252,7 +252,8 @@ def daemon_env(work, db):
 
 def connect(env, url, user, calendar, now=NOW):
     return timed([BIN, "connect", "caldav", "--url", url, "--username", user, "--password-env",
-                  "BENCH_PASSWORD", "--calendar", calendar, "--now", rfc3339(now)], env=env)
+                  "BENCH_PASSWORD", "--calendar", calendar, "--owner", f"{user}@example.com",
+                  "--now", rfc3339(now)], env=env)
 
 
 def last_runs(db, n=1):

@@ -268,8 +268,8 @@ impl Scheduler {
     /// time: each is claimed first, so a daemon working on the same database never processes it
     /// at the same time.
     pub async fn sync_now(&self, ids: &[i64]) -> Result<PassSummary, StoreError> {
-        let outcomes: Vec<Result<Option<bool>, StoreError>> = futures::stream::iter(ids)
-            .map(|&id| async move {
+        let outcomes: Vec<Result<Option<bool>, StoreError>> = futures::stream::iter(ids.to_vec())
+            .map(|id| async move {
                 let now = self.clock.now();
                 let claimed = self
                     .store

@@ -619,7 +619,9 @@ struct Counting {
     peak: std::sync::atomic::AtomicUsize,
 }
 
-impl oneonone::sync::AccountSyncer for std::sync::Arc<Counting> {
+struct CountingSyncer(std::sync::Arc<Counting>);
+
+impl oneonone::sync::AccountSyncer for CountingSyncer {
     fn sync<'a>(
         &'a self,
         _account: &'a oneonone::store::Account,
@@ -627,11 +629,12 @@ impl oneonone::sync::AccountSyncer for std::sync::Arc<Counting> {
     ) -> futures::future::BoxFuture<'a, Result<oneonone::store::RunStats, oneonone::sync::PassError>>
     {
         use std::sync::atomic::Ordering::SeqCst;
+        let c = &self.0;
         Box::pin(async move {
-            let n = self.running.fetch_add(1, SeqCst) + 1;
-            self.peak.fetch_max(n, SeqCst);
+            let n = c.running.fetch_add(1, SeqCst) + 1;
+            c.peak.fetch_max(n, SeqCst);
             tokio::time::sleep(Duration::from_millis(200)).await;
-            self.running.fetch_sub(1, SeqCst);
+            c.running.fetch_sub(1, SeqCst);
             Ok(oneonone::store::RunStats::default())
         })
     }
@@ -656,7 +659,7 @@ async fn sync_once_works_on_several_accounts_at_a_time_within_the_concurrency_li
         cfg,
         daemon_id: "daemon-a".into(),
         clock: oneonone::clock::from_option(None),
-        syncer: std::sync::Arc::new(counting.clone()),
+        syncer: std::sync::Arc::new(CountingSyncer(counting.clone())),
         heartbeat: Default::default(),
         wake: Default::default(),
     };
