@@ -36,6 +36,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// Everything a pass needs, built once from the config.
+#[derive(Clone)]
 pub struct Services {
     pub config: Arc<Config>,
     pub store: Store,
@@ -134,6 +135,7 @@ pub async fn run(
         started_at: clock.now(),
         wake: wake.clone(),
         admin_token: config.server.admin_token.clone(),
+        services: Arc::new(services.clone()),
         google: Arc::new(crate::provider::google::web::GoogleWeb::new(
             services.config.clone(),
             services.keyring.clone(),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
-use serde::Serialize;
 
+use crate::agenda::Section;
 use crate::app::Services;
 use crate::cli::{
     AccountsAction, ConnectProvider, HistoryFormat, ItemAction, NoteAction, SectionArg,
@@ -17,8 +17,6 @@ use crate::cli::{
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::detect::SeriesOverride;
-use crate::notes::PrivateNote;
-use crate::server::AccountReadiness;
 use crate::store::{ItemSource, SeriesRow, Store};
 
 fn read_password(
@@ -166,34 +164,11 @@ async fn first_pass(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct AccountLine {
-    #[serde(flatten)]
-    state: AccountReadiness,
-    display_name: String,
-    calendars: Vec<String>,
-    last_error: Option<String>,
-}
-
 pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<()> {
     let store = crate::app::open_store(&config).await?;
     match action {
         AccountsAction::List { json } => {
-            let mut lines = Vec::new();
-            for a in store.list_accounts().await? {
-                let calendars = store
-                    .list_calendars(a.id)
-                    .await?
-                    .into_iter()
-                    .map(|c| c.remote_id)
-                    .collect();
-                lines.push(AccountLine {
-                    state: AccountReadiness::from(&a),
-                    display_name: a.display_name.clone(),
-                    calendars,
-                    last_error: a.last_error.clone(),
-                });
-            }
+            let lines = crate::manage::list_accounts(&store).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&lines)?);
             } else if lines.is_empty() {
@@ -230,12 +205,11 @@ pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> 
     let set = |id, o| {
         let store = store.clone();
         async move {
-            store.set_series_override(id, o, Utc::now()).await?;
-            let s = store.get_series(id).await?;
+            let s = crate::manage::set_override(&store, id, o, Utc::now()).await?;
             println!(
                 "Series {id} ({}) is now {}.",
                 s.summary,
-                if s.tracked() {
+                if s.one_on_one {
                     "tracked as a 1:1"
                 } else {
                     "not tracked"
@@ -246,25 +220,9 @@ pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> 
     };
     match action {
         SeriesAction::List { json, all } => {
-            let rows: Vec<_> = store
-                .list_series()
-                .await?
-                .into_iter()
-                .filter(|s| all || s.tracked())
-                .collect();
+            let rows = crate::manage::list_series(&store, all).await?;
             if json {
-                let v: Vec<_> = rows
-                    .iter()
-                    .map(|s| {
-                        serde_json::json!({
-                            "id": s.id, "uid": s.uid, "summary": s.summary, "one_on_one": s.tracked(),
-                            "with": s.direct_email, "override": s.override_.as_str(),
-                            "reason": s.detection_reason, "writes_agenda": s.owner_is_organizer,
-                            "last_error": s.last_error,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for s in &rows {
                     let o = if s.override_ == SeriesOverride::Auto {
@@ -272,10 +230,7 @@ pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> 
                     } else {
                         format!(" [{}]", s.override_)
                     };
-                    println!(
-                        "{:>4}  {}{o}\n      {}",
-                        s.id, s.summary, s.detection_reason
-                    );
+                    println!("{:>4}  {}{o}\n      {}", s.id, s.summary, s.reason);
                     if let Some(e) = &s.last_error {
                         println!("      problem: {e}");
                     }
@@ -343,27 +298,8 @@ pub async fn sync(
     Ok(summary.failed == 0)
 }
 
-/// The tracked 1:1 with `email` (the direct's address); an error naming the choices otherwise.
 async fn series_with(store: &Store, email: &str) -> anyhow::Result<SeriesRow> {
-    let wanted = crate::model::EmailAddress::parse(email)
-        .with_context(|| format!("{email:?} is not an email address"))?;
-    let all = store.list_series().await?;
-    let mut found: Vec<SeriesRow> = all
-        .into_iter()
-        .filter(|s| s.tracked() && s.direct_email.as_deref() == Some(wanted.as_str()))
-        .collect();
-    match found.len() {
-        0 => bail!("no tracked 1:1 with {wanted}; see `oneonone series list`"),
-        1 => Ok(found.remove(0)),
-        _ => bail!(
-            "several 1:1s with {wanted} ({}); exclude the ones you do not use with `oneonone series exclude ID`",
-            found
-                .iter()
-                .map(|s| format!("{} {:?}", s.id, s.summary))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+    Ok(crate::manage::series_with(store, email).await?)
 }
 
 pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
@@ -375,36 +311,30 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
             text,
         } => {
             let series = series_with(&store, &with).await?;
-            let text = text.join(" ");
-            let text = text.trim();
-            if text.is_empty() {
-                bail!("the item text is empty");
-            }
             let section = match section {
-                SectionArg::Direct => "direct",
-                SectionArg::Manager => "manager",
-                SectionArg::Action => "action",
+                SectionArg::Direct => Section::Direct,
+                SectionArg::Manager => Section::Manager,
+                SectionArg::Action => Section::Action,
             };
-            let id = store
-                .add_item(series.id, section, text, ItemSource::Cli, None, Utc::now())
-                .await?;
+            let item = crate::manage::add_item(
+                &store,
+                series.id,
+                section,
+                &text.join(" "),
+                ItemSource::Cli,
+                Utc::now(),
+            )
+            .await?;
             println!(
-                "Item {id} added to {:?} ({section}); it shows in the next agenda after the next pass.",
-                series.summary
+                "Item {} added to {:?} ({}); it shows in the next agenda after the next pass.",
+                item.id, series.summary, item.section
             );
         }
         ItemAction::List { with, all, json } => {
             let series = series_with(&store, &with).await?;
-            let items = store.list_items(series.id, !all).await?;
+            let items = crate::manage::list_items(&store, series.id, all).await?;
             if json {
-                let v: Vec<_> = items
-                    .iter()
-                    .map(|i| {
-                        serde_json::json!({"id": i.id, "section": i.section, "text": i.text,
-                        "state": i.state, "times_carried": i.times_carried, "source": i.source})
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                println!("{}", serde_json::to_string_pretty(&items)?);
             } else {
                 for i in &items {
                     let carried = if i.times_carried > 0 {
@@ -427,19 +357,6 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct MeetingLine {
-    date: String,
-    status: String,
-    closed: Vec<String>,
-    carried: Vec<(String, u32)>,
-    moved_on: Vec<String>,
-    notes: Vec<String>,
-    /// Present only with `--include-private`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    private_notes: Option<Vec<PrivateNote>>,
-}
-
 pub async fn history(
     config: Config,
     with: &str,
@@ -448,118 +365,20 @@ pub async fn history(
 ) -> anyhow::Result<()> {
     let store = crate::app::open_store(&config).await?;
     let series = series_with(&store, with).await?;
-    let mut private = if include_private {
+    let private = if include_private {
         let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
         Some(crate::notes::list(&store, &keyring, series.id).await?)
     } else {
         None
     };
-    let mut meetings = Vec::new();
-    let occurrences = store.list_occurrences(series.id).await?;
-    let total = occurrences.len() as u64;
-    for (n, o) in occurrences.into_iter().enumerate() {
-        crate::progress::report("exporting history", n as u64, total);
-        // Each private note goes with the first meeting it is about; the rest are the series'.
-        let private_notes = private.as_mut().map(|all| {
-            let (about, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
-                .into_iter()
-                .partition(|n| n.is_about(&o));
-            *all = rest;
-            about
-        });
-        let summary: crate::store::MeetingSummary = o
-            .summary
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
-        let notes: Vec<crate::agenda::Note> = o
-            .notes
-            .as_deref()
-            .and_then(|n| serde_json::from_str(n).ok())
-            .unwrap_or_default();
-        meetings.push(MeetingLine {
-            date: o.start_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            status: o.status.clone(),
-            closed: summary.closed,
-            carried: summary.carried,
-            moved_on: summary.moved_on,
-            notes: notes
-                .into_iter()
-                .map(|n| n.text)
-                .filter(|t| !t.trim().is_empty())
-                .collect(),
-            private_notes,
-        });
-    }
-    crate::progress::report("exporting history", total, total);
+    let history = crate::manage::history(&store, series.id, private).await?;
     match format {
-        HistoryFormat::Json => {
-            let mut v = serde_json::json!({"series": series.summary, "with": series.direct_email, "meetings": meetings});
-            if let Some(rest) = &private {
-                v["private_notes"] = serde_json::to_value(rest)?;
-            }
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
-        HistoryFormat::Text | HistoryFormat::Markdown => {
-            let md = format == HistoryFormat::Markdown;
-            if md {
-                println!("# {}\n", series.summary);
-            } else {
-                println!(
-                    "{} (with {})",
-                    series.summary,
-                    series.direct_email.as_deref().unwrap_or("?")
-                );
-            }
-            for m in &meetings {
-                if md {
-                    println!("## {} ({})\n", m.date, m.status);
-                } else {
-                    println!("{}  {}", m.date, m.status);
-                }
-                let bullet = if md { "- " } else { "    " };
-                for c in &m.closed {
-                    println!("{bullet}done: {c}");
-                }
-                for (c, n) in &m.carried {
-                    println!("{bullet}carried (x{n}): {c}");
-                }
-                for c in &m.moved_on {
-                    println!("{bullet}moved on: {c}");
-                }
-                for n in &m.notes {
-                    println!("{bullet}note: {n}");
-                }
-                for n in m.private_notes.iter().flatten() {
-                    println!("{bullet}private: {}", one_line(&n.text));
-                }
-                if md {
-                    println!();
-                }
-            }
-            if let Some(rest) = private.as_ref().filter(|r| !r.is_empty()) {
-                println!(
-                    "{}",
-                    if md {
-                        "## Private notes\n"
-                    } else {
-                        "Private notes"
-                    }
-                );
-                for n in rest {
-                    let day = n.meeting_date.map(|d| format!("{d}: ")).unwrap_or_default();
-                    println!(
-                        "{bullet}{day}{}",
-                        one_line(&n.text),
-                        bullet = if md { "- " } else { "    " }
-                    );
-                }
-                if md {
-                    println!();
-                }
-            }
+        HistoryFormat::Json => println!("{}", serde_json::to_string_pretty(&history)?),
+        HistoryFormat::Markdown => print!("{}", history.render(true)),
+        HistoryFormat::Text => {
+            print!("{}", history.render(false));
             let revs = store.list_revisions(Some(series.id)).await?;
-            if !revs.is_empty() && !md {
+            if !revs.is_empty() {
                 println!(
                     "Revisions (undo a write with `oneonone restore ID`): {}",
                     revs.iter()
@@ -573,15 +392,6 @@ pub async fn history(
     }
     store.close().await;
     Ok(())
-}
-
-/// A multi-line text on one output line (the line breaks shown as ` / `).
-fn one_line(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" / ")
 }
 
 pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
@@ -625,7 +435,11 @@ pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
                     let day = n
                         .meeting_date
                         .map_or_else(|| "series".to_string(), |d| d.to_string());
-                    println!("{:>5}  {day:<10}  {}", n.id, one_line(&n.text));
+                    println!(
+                        "{:>5}  {day:<10}  {}",
+                        n.id,
+                        crate::manage::one_line(&n.text)
+                    );
                 }
             }
         }
@@ -663,17 +477,7 @@ pub async fn restore(
 ) -> anyhow::Result<()> {
     let services = Services::open(config).await?;
     let now = crate::clock::from_option(now).now();
-    let rev = services.store.get_revision(revision).await?;
-    let cal = services.store.get_calendar(rev.calendar_id).await?;
-    let provider = services.store.get_account(cal.account_id).await?.provider;
-    let restored = match provider {
-        crate::store::Provider::Caldav => {
-            crate::provider::caldav::restore::restore(&services.caldav(), revision, now).await
-        }
-        crate::store::Provider::Google => {
-            crate::provider::google::restore::restore(&services.google(), revision, now).await
-        }
-    };
+    let restored = crate::manage::restore_revision(&services, revision, now).await;
     let id = restored.with_context(|| format!("cannot restore revision {revision}"))?;
     println!("Restored revision {revision}; the restore itself is revision {id}.");
     services.store.close().await;

@@ -3,6 +3,7 @@
 //! See `DESIGN.md` (shared) for the architecture; each module below owns one part of it.
 
 pub mod agenda;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod clock;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod detect;
 pub mod ics;
 pub mod insights;
+pub mod manage;
 pub mod manual;
 pub mod model;
 pub mod notes;

@@ -28,6 +28,8 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// The admin API's bearer token; empty switches the API off.
     pub admin_token: secrecy::SecretString,
+    /// What the admin API's restore writes with (either provider).
+    pub services: Arc<crate::app::Services>,
     /// The Google connect flow's pending consents.
     pub google: Arc<crate::provider::google::web::GoogleWeb>,
 }
@@ -37,10 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route(
-            "/api/v1/accounts/{id}/sync",
-            axum::routing::post(sync_account),
-        )
+        .merge(crate::api::router(state.clone()))
         .route("/connect/google", get(crate::provider::google::web::start))
         .route(
             "/oauth/google/callback",
@@ -88,7 +87,7 @@ pub struct SchedulerReadiness {
     pub last_pass: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountReadiness {
     pub id: i64,
     pub provider: &'static str,
@@ -201,61 +200,16 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
-/// Whether the request carries the admin token. Compared through SHA-256 digests so the time
-/// taken does not depend on how much of the token matched.
+/// Whether the request carries the admin token (404 when none is configured: the API is off).
+/// The comparison is constant-time (`api::token_matches`).
 pub(crate) fn authorized(s: &AppState, headers: &axum::http::HeaderMap) -> Result<(), StatusCode> {
     use secrecy::ExposeSecret;
-    use sha2::{Digest, Sha256};
-    let want = s.admin_token.expose_secret();
-    if want.is_empty() {
+    if s.admin_token.expose_secret().is_empty() {
         return Err(StatusCode::NOT_FOUND);
     }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if Sha256::digest(given.as_bytes()) == Sha256::digest(want.as_bytes()) {
+    if crate::api::token_matches(&s.admin_token, crate::api::bearer(headers)) {
         Ok(())
     } else {
         Err(StatusCode::UNAUTHORIZED)
-    }
-}
-
-/// `POST /api/v1/accounts/{id}/sync`: make the account due now and wake the scheduler.
-async fn sync_account(
-    State(s): State<AppState>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    if let Err(code) = authorized(&s, &headers) {
-        return (
-            code,
-            axum::Json(serde_json::json!({"error": "missing or wrong bearer token"})),
-        )
-            .into_response();
-    }
-    match s.store.request_sync(id, s.clock.now()).await {
-        Ok(true) => {
-            s.wake.notify_one();
-            (
-                StatusCode::ACCEPTED,
-                axum::Json(serde_json::json!({"account": id, "sync": "queued"})),
-            )
-                .into_response()
-        }
-        Ok(false) => (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({"error": "no such account"})),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot queue a sync");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(serde_json::json!({"error": "internal error"})),
-            )
-                .into_response()
-        }
     }
 }

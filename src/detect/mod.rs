@@ -96,7 +96,7 @@ impl Verdict {
 
 /// The user's stored choice for a series (`oneonone series include|exclude`), kept in
 /// `series.override`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SeriesOverride {
     /// Detection decides.

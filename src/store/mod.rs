@@ -7,6 +7,7 @@ mod accounts;
 mod agenda;
 mod events;
 mod history;
+mod items;
 mod notes;
 mod runs;
 mod web;

@@ -12,9 +12,9 @@ use crate::web::{Browser, TOKEN, csrf_of, make_link};
 /// The daemon as of the team's report instant, signed in.
 async fn signed_in(db: &TestDb, keydir: &tempfile::TempDir) -> (Daemon, Browser) {
     let key = keydir.path().join("key").display().to_string();
-    let d = Daemon::spawn_at(
+    let d = Daemon::spawn_with(
         &db.url,
-        Some(NOW),
+        &["--now", NOW],
         &[
             ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
             ("ONEONONE__SECRETS__KEY_FILE", &key),

@@ -1,0 +1,69 @@
+//! `/api/v1/accounts`: list, remove, and ask for a pass now.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ApiResult, Path};
+use crate::manage::AccountView;
+use crate::server::AppState;
+
+/// Every connected account with its state and calendars.
+#[utoipa::path(
+    get,
+    operation_id = "list_accounts",
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    responses((status = 200, description = "The accounts", body = Vec<AccountView>))
+)]
+pub async fn list(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<AccountView>>> {
+    Ok(axum::Json(crate::manage::list_accounts(&s.store).await?))
+}
+
+/// Removes an account and everything kept about it (calendars, series, history).
+#[utoipa::path(
+    delete,
+    operation_id = "remove_account",
+    path = "/api/v1/accounts/{id}",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Account id", example = 1)),
+    responses((status = 204, description = "Removed"))
+)]
+pub async fn remove(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    s.store.remove_account(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncQueued {
+    pub account: i64,
+    /// Always `queued`: the pass runs in the background.
+    pub sync: String,
+}
+
+/// Makes the account due now and wakes the scheduler.
+#[utoipa::path(
+    post,
+    operation_id = "sync_account",
+    path = "/api/v1/accounts/{id}/sync",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Account id", example = 1)),
+    responses((status = 202, description = "A pass is queued", body = SyncQueued))
+)]
+pub async fn sync(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, axum::Json<SyncQueued>)> {
+    if !s.store.request_sync(id, s.clock.now()).await? {
+        return Err(ApiError::not_found(format!("account {id} does not exist")));
+    }
+    s.wake.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(SyncQueued {
+            account: id,
+            sync: "queued".into(),
+        }),
+    ))
+}

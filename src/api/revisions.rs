@@ -1,0 +1,96 @@
+//! `/api/v1/revisions`: every description the daemon replaced, and the restore that puts one back
+//! (under the event's current etag, itself recorded as a revision so it can be undone too).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ApiResult, Path, Query};
+use crate::manage::RevisionView;
+use crate::provider::caldav::restore::RestoreError;
+use crate::server::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only the revisions of this series.
+    pub series_id: Option<i64>,
+}
+
+/// Revisions, newest first.
+#[utoipa::path(
+    get,
+    operation_id = "list_revisions",
+    path = "/api/v1/revisions",
+    tag = "revisions",
+    params(ListParams),
+    responses((status = 200, description = "The revisions", body = Vec<RevisionView>))
+)]
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<ListParams>,
+) -> ApiResult<axum::Json<Vec<RevisionView>>> {
+    Ok(axum::Json(
+        crate::manage::list_revisions(&s.store, q.series_id).await?,
+    ))
+}
+
+/// One revision.
+#[utoipa::path(
+    get,
+    operation_id = "get_revision",
+    path = "/api/v1/revisions/{id}",
+    tag = "revisions",
+    params(("id" = i64, Path, description = "Revision id", example = 1)),
+    responses((status = 200, description = "The revision", body = RevisionView))
+)]
+pub async fn get(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<RevisionView>> {
+    Ok(axum::Json(s.store.get_revision(id).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Restored {
+    /// The revision that was put back.
+    pub restored: i64,
+    /// The revision recording the restore itself (restore it to undo the restore).
+    pub revision: i64,
+}
+
+/// Puts back the description a write replaced.
+#[utoipa::path(
+    post,
+    operation_id = "restore_revision",
+    path = "/api/v1/revisions/{id}/restore",
+    tag = "revisions",
+    params(("id" = i64, Path, description = "Revision id", example = 1)),
+    responses(
+        (status = 200, description = "Restored", body = Restored),
+        (status = 409, description = "The revision cannot be restored", body = super::ErrorBody),
+        (status = 502, description = "The calendar refused or did not answer", body = super::ErrorBody),
+    )
+)]
+pub async fn restore(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Restored>> {
+    // Unknown ids are answered here; past this point a failure is the calendar's.
+    s.store.get_revision(id).await?;
+    match crate::manage::restore_revision(&s.services, id, s.clock.now()).await {
+        Ok(revision) => Ok(axum::Json(Restored {
+            restored: id,
+            revision,
+        })),
+        Err(e @ (RestoreError::NoOccurrence(_) | RestoreError::NeverApplied(_))) => Err(
+            ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+        ),
+        Err(e @ RestoreError::Other(_)) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "calendar_error",
+            format!("cannot restore revision {id}: {e}"),
+        )),
+    }
+}

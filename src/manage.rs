@@ -1,0 +1,572 @@
+//! What the CLI commands and the admin API both do with accounts, series, items, history and
+//! revisions: one library function per operation, returning serializable views, so the two
+//! surfaces cannot drift apart.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::agenda::{ItemState, Section};
+use crate::detect::SeriesOverride;
+use crate::notes::PrivateNote;
+use crate::provider::caldav::restore::RestoreError;
+use crate::server::AccountReadiness;
+use crate::store::{ItemRow, ItemSource, Provider, Revision, SeriesRow, Store, StoreError};
+
+/// The longest item text accepted: an agenda line, not a document.
+pub const MAX_ITEM_TEXT: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// The input is well-formed but not acceptable; `field` names where.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The operation does not apply in the current state (e.g. editing a closed item).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ManageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, id } => Self::NotFound { what, id },
+            other => Self::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = ManageError> = std::result::Result<T, E>;
+
+/// An account with its state, calendars and last error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub state: AccountReadiness,
+    pub display_name: String,
+    /// The calendars' remote ids (CalDAV collection URLs or Google calendar ids).
+    pub calendars: Vec<String>,
+    pub last_error: Option<String>,
+}
+
+pub async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
+    let mut lines = Vec::new();
+    for a in store.list_accounts().await? {
+        let calendars = store
+            .list_calendars(a.id)
+            .await?
+            .into_iter()
+            .map(|c| c.remote_id)
+            .collect();
+        lines.push(AccountView {
+            state: AccountReadiness::from(&a),
+            display_name: a.display_name.clone(),
+            calendars,
+            last_error: a.last_error.clone(),
+        });
+    }
+    Ok(lines)
+}
+
+/// A recurring series as detection and the user's override see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesView {
+    pub id: i64,
+    pub uid: String,
+    pub summary: String,
+    /// Whether the daemon treats it as a 1:1 (the override, else detection).
+    pub one_on_one: bool,
+    /// The direct report's address.
+    pub with: Option<String>,
+    #[serde(rename = "override")]
+    #[schema(rename = "override")]
+    pub override_: SeriesOverride,
+    /// Why detection decided as it did.
+    pub reason: String,
+    /// Whether the owner organizes it (only then is an agenda written).
+    pub writes_agenda: bool,
+    /// What keeps the series from getting its agenda, if anything.
+    pub last_error: Option<String>,
+}
+
+impl From<&SeriesRow> for SeriesView {
+    fn from(s: &SeriesRow) -> Self {
+        Self {
+            id: s.id,
+            uid: s.uid.clone(),
+            summary: s.summary.clone(),
+            one_on_one: s.tracked(),
+            with: s.direct_email.clone(),
+            override_: s.override_,
+            reason: s.detection_reason.clone(),
+            writes_agenda: s.owner_is_organizer,
+            last_error: s.last_error.clone(),
+        }
+    }
+}
+
+/// Every series (`all`) or only the tracked 1:1s.
+pub async fn list_series(store: &Store, all: bool) -> Result<Vec<SeriesView>> {
+    Ok(store
+        .list_series()
+        .await?
+        .iter()
+        .filter(|s| all || s.tracked())
+        .map(SeriesView::from)
+        .collect())
+}
+
+pub async fn get_series(store: &Store, id: i64) -> Result<SeriesView> {
+    Ok(SeriesView::from(&store.get_series(id).await?))
+}
+
+/// Stores the user's choice for a series and returns it as it now stands.
+pub async fn set_override(
+    store: &Store,
+    id: i64,
+    choice: SeriesOverride,
+    now: DateTime<Utc>,
+) -> Result<SeriesView> {
+    store.set_series_override(id, choice, now).await?;
+    get_series(store, id).await
+}
+
+/// The tracked 1:1 with `email` (the direct's address); an error naming the choices otherwise.
+pub async fn series_with(store: &Store, email: &str) -> Result<SeriesRow> {
+    let wanted = crate::model::EmailAddress::parse(email).ok_or_else(|| ManageError::Invalid {
+        field: "with",
+        message: format!("{email:?} is not an email address"),
+    })?;
+    let mut found: Vec<SeriesRow> = store
+        .list_series()
+        .await?
+        .into_iter()
+        .filter(|s| s.tracked() && s.direct_email.as_deref() == Some(wanted.as_str()))
+        .collect();
+    match found.len() {
+        0 => Err(ManageError::Invalid {
+            field: "with",
+            message: format!("no tracked 1:1 with {wanted}; see `oneonone series list`"),
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(ManageError::Conflict(format!(
+            "several 1:1s with {wanted} ({}); exclude the ones you do not use with `oneonone series exclude ID`",
+            found
+                .iter()
+                .map(|s| format!("{} {:?}", s.id, s.summary))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// One item of a series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: i64,
+    pub series_id: i64,
+    /// direct, manager or action.
+    pub section: String,
+    pub text: String,
+    /// open, done or dropped.
+    pub state: String,
+    pub times_carried: i64,
+    /// calendar, cli, api or web.
+    pub source: String,
+}
+
+impl From<ItemRow> for ItemView {
+    fn from(i: ItemRow) -> Self {
+        Self {
+            id: i.id,
+            series_id: i.series_id,
+            section: i.section,
+            text: i.text,
+            state: i.state,
+            times_carried: i.times_carried,
+            source: i.source,
+        }
+    }
+}
+
+/// Checks an item's text: one line (it becomes an agenda line), not empty, not too long.
+/// Returns it trimmed.
+pub fn item_text(text: &str) -> Result<String> {
+    let invalid = |message: &str| ManageError::Invalid {
+        field: "text",
+        message: message.to_string(),
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid("the item text is empty"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(invalid(
+            "the item text must be one line without control characters",
+        ));
+    }
+    if text.chars().count() > MAX_ITEM_TEXT {
+        return Err(invalid(&format!(
+            "the item text is longer than {MAX_ITEM_TEXT} characters"
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// The items of a series in agenda order; `all` includes done and dropped ones.
+pub async fn list_items(store: &Store, series_id: i64, all: bool) -> Result<Vec<ItemView>> {
+    store.get_series(series_id).await?;
+    Ok(store
+        .list_items(series_id, !all)
+        .await?
+        .into_iter()
+        .map(ItemView::from)
+        .collect())
+}
+
+/// Adds an item to a series; it shows in the next agenda after the next pass.
+pub async fn add_item(
+    store: &Store,
+    series_id: i64,
+    section: Section,
+    text: &str,
+    source: ItemSource,
+    now: DateTime<Utc>,
+) -> Result<ItemView> {
+    let text = item_text(text)?;
+    store.get_series(series_id).await?;
+    let id = store
+        .add_item(series_id, section.as_str(), &text, source, None, now)
+        .await?;
+    Ok(store.get_item(id).await?.into())
+}
+
+pub async fn get_item(store: &Store, id: i64) -> Result<ItemView> {
+    Ok(store.get_item(id).await?.into())
+}
+
+/// Why an item cannot change: it is gone (not found) or closed (conflict).
+async fn not_open(store: &Store, id: i64) -> ManageError {
+    match store.get_item(id).await {
+        Ok(item) => ManageError::Conflict(format!(
+            "item {id} is {}; only open items change",
+            item.state
+        )),
+        Err(e) => e.into(),
+    }
+}
+
+/// Changes the text and/or section of an open item.
+pub async fn update_item(
+    store: &Store,
+    id: i64,
+    text: Option<&str>,
+    section: Option<Section>,
+    now: DateTime<Utc>,
+) -> Result<ItemView> {
+    if text.is_none() && section.is_none() {
+        return Err(ManageError::Invalid {
+            field: "body",
+            message: "nothing to change: give text and/or section".into(),
+        });
+    }
+    let text = text.map(item_text).transpose()?;
+    let section = section.map(Section::as_str);
+    if !store
+        .update_open_item(id, text.as_deref(), section, now)
+        .await?
+    {
+        return Err(not_open(store, id).await);
+    }
+    get_item(store, id).await
+}
+
+/// Closes an open item as done or dropped.
+pub async fn close_item(
+    store: &Store,
+    id: i64,
+    state: ItemState,
+    now: DateTime<Utc>,
+) -> Result<ItemView> {
+    if state == ItemState::Open {
+        return Err(ManageError::Invalid {
+            field: "state",
+            message: "an item closes as done or dropped".into(),
+        });
+    }
+    if !store.close_open_item(id, state.as_str(), now).await? {
+        return Err(not_open(store, id).await);
+    }
+    get_item(store, id).await
+}
+
+/// One meeting of a series, as the history shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingView {
+    /// Start, UTC, `YYYY-MM-DD HH:MM UTC`.
+    pub date: String,
+    /// upcoming, held, cancelled or moved.
+    pub status: String,
+    /// Items ticked in this meeting.
+    pub closed: Vec<String>,
+    /// Open items carried on, with how often they have been carried.
+    #[schema(value_type = Vec<(String, u32)>)]
+    pub carried: Vec<(String, u32)>,
+    /// Open items that moved on without a carry (the meeting did not take place).
+    pub moved_on: Vec<String>,
+    /// Free lines typed in the agenda.
+    pub notes: Vec<String>,
+    /// The manager's private notes about this meeting; only when asked for (the CLI's
+    /// `--include-private`), never through the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub private_notes: Option<Vec<PrivateNote>>,
+}
+
+/// The meeting history of a series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    /// The series' title.
+    pub series: String,
+    pub with: Option<String>,
+    pub meetings: Vec<MeetingView>,
+    /// Private notes about no recorded meeting; only when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub private_notes: Option<Vec<PrivateNote>>,
+}
+
+/// The history of a series; `private` (the series' private notes, decrypted by the caller) are
+/// shown with the first meeting each is about, the rest for the series as a whole.
+pub async fn history(
+    store: &Store,
+    series_id: i64,
+    mut private: Option<Vec<PrivateNote>>,
+) -> Result<HistoryView> {
+    let series = store.get_series(series_id).await?;
+    let mut meetings = Vec::new();
+    let occurrences = store.list_occurrences(series.id).await?;
+    let total = occurrences.len() as u64;
+    for (n, o) in occurrences.into_iter().enumerate() {
+        // A bar only for a CLI on a terminal (see `progress`); nothing in the daemon's logs.
+        crate::progress::report("exporting history", n as u64, total);
+        let private_notes = private.as_mut().map(|all| {
+            let (about, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
+                .into_iter()
+                .partition(|n| n.is_about(&o));
+            *all = rest;
+            about
+        });
+        // A snapshot that does not parse shows as empty rather than hiding the meeting.
+        let summary: crate::store::MeetingSummary = o
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let notes: Vec<crate::agenda::Note> = o
+            .notes
+            .as_deref()
+            .and_then(|n| serde_json::from_str(n).ok())
+            .unwrap_or_default();
+        meetings.push(MeetingView {
+            date: o.start_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            status: o.status.clone(),
+            closed: summary.closed,
+            carried: summary.carried,
+            moved_on: summary.moved_on,
+            notes: notes
+                .into_iter()
+                .map(|n| n.text)
+                .filter(|t| !t.trim().is_empty())
+                .collect(),
+            private_notes,
+        });
+    }
+    crate::progress::report("exporting history", total, total);
+    Ok(HistoryView {
+        series: series.summary,
+        with: series.direct_email,
+        meetings,
+        private_notes: private,
+    })
+}
+
+impl HistoryView {
+    /// Plain text (`markdown == false`, for a terminal) or Markdown (for export).
+    pub fn render(&self, markdown: bool) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        if markdown {
+            let _ = writeln!(out, "# {}\n", self.series);
+        } else {
+            let _ = writeln!(
+                out,
+                "{} (with {})",
+                self.series,
+                self.with.as_deref().unwrap_or("?")
+            );
+        }
+        let bullet = if markdown { "- " } else { "    " };
+        for m in &self.meetings {
+            if markdown {
+                let _ = writeln!(out, "## {} ({})\n", m.date, m.status);
+            } else {
+                let _ = writeln!(out, "{}  {}", m.date, m.status);
+            }
+            for c in &m.closed {
+                let _ = writeln!(out, "{bullet}done: {c}");
+            }
+            for (c, n) in &m.carried {
+                let _ = writeln!(out, "{bullet}carried (x{n}): {c}");
+            }
+            for c in &m.moved_on {
+                let _ = writeln!(out, "{bullet}moved on: {c}");
+            }
+            for n in &m.notes {
+                let _ = writeln!(out, "{bullet}note: {n}");
+            }
+            for n in m.private_notes.iter().flatten() {
+                let _ = writeln!(out, "{bullet}private: {}", one_line(&n.text));
+            }
+            if markdown {
+                out.push('\n');
+            }
+        }
+        if let Some(rest) = self.private_notes.as_ref().filter(|r| !r.is_empty()) {
+            out.push_str(if markdown {
+                "## Private notes\n\n"
+            } else {
+                "Private notes\n"
+            });
+            for n in rest {
+                let day = n.meeting_date.map(|d| format!("{d}: ")).unwrap_or_default();
+                let _ = writeln!(out, "{bullet}{day}{}", one_line(&n.text));
+            }
+            if markdown {
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// A multi-line text on one output line (the line breaks shown as ` / `).
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// A description the daemon replaced, kept so the write can be undone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionView {
+    pub id: i64,
+    pub series_id: Option<i64>,
+    pub occurrence_id: Option<i64>,
+    pub calendar_id: i64,
+    /// The event's resource (CalDAV URL or Google event id).
+    pub remote_id: String,
+    pub original_start: Option<DateTime<Utc>>,
+    /// The description before the write (null: there was none).
+    pub description_before: Option<String>,
+    pub description_after: String,
+    pub created_at: DateTime<Utc>,
+    /// When the server accepted the write (null: it never took effect).
+    pub applied_at: Option<DateTime<Utc>>,
+    pub restored_at: Option<DateTime<Utc>>,
+}
+
+impl From<Revision> for RevisionView {
+    fn from(r: Revision) -> Self {
+        Self {
+            id: r.id,
+            series_id: r.series_id,
+            occurrence_id: r.occurrence_id,
+            calendar_id: r.calendar_id,
+            remote_id: r.remote_id,
+            original_start: r.original_start,
+            description_before: r.description_before,
+            description_after: r.description_after,
+            created_at: r.created_at,
+            applied_at: r.applied_at,
+            restored_at: r.restored_at,
+        }
+    }
+}
+
+/// Puts back the description revision `id` replaced, through the provider of its account;
+/// returns the id of the revision that records the restore.
+pub async fn restore_revision(
+    services: &crate::app::Services,
+    id: i64,
+    now: DateTime<Utc>,
+) -> std::result::Result<i64, RestoreError> {
+    let other = |e: StoreError| RestoreError::Other(e.to_string());
+    let rev = services.store.get_revision(id).await.map_err(other)?;
+    let cal = services
+        .store
+        .get_calendar(rev.calendar_id)
+        .await
+        .map_err(other)?;
+    let account = services
+        .store
+        .get_account(cal.account_id)
+        .await
+        .map_err(other)?;
+    match account.provider {
+        Provider::Caldav => {
+            crate::provider::caldav::restore::restore(&services.caldav(), id, now).await
+        }
+        Provider::Google => {
+            crate::provider::google::restore::restore(&services.google(), id, now).await
+        }
+    }
+}
+
+/// Revisions of one series (every series with `None`), newest first.
+pub async fn list_revisions(store: &Store, series_id: Option<i64>) -> Result<Vec<RevisionView>> {
+    if let Some(id) = series_id {
+        store.get_series(id).await?;
+    }
+    Ok(store
+        .list_revisions(series_id)
+        .await?
+        .into_iter()
+        .map(RevisionView::from)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_text_is_one_trimmed_line_of_bounded_length() {
+        assert_eq!(item_text("  Budget review \t").unwrap(), "Budget review");
+        assert_eq!(item_text("Café ✓").unwrap(), "Café ✓");
+        for bad in [
+            "",
+            "   ",
+            "two\nlines",
+            "tab\tinside",
+            "nul\0",
+            "c1\u{85}inside",
+        ] {
+            let e = item_text(bad).unwrap_err();
+            assert!(
+                matches!(e, ManageError::Invalid { field: "text", .. }),
+                "{bad:?}: {e}"
+            );
+        }
+        assert!(item_text(&"é".repeat(MAX_ITEM_TEXT)).is_ok());
+        assert!(item_text(&"é".repeat(MAX_ITEM_TEXT + 1)).is_err());
+    }
+}

@@ -1,0 +1,982 @@
+//! The admin API on the real daemon, against a seeded database (SQLite, and PostgreSQL when
+//! configured): every endpoint, its authentication, its errors, the OpenAPI document matching the
+//! router, a restore that reaches a real Radicale, and schemathesis finding no server errors.
+
+use std::time::Duration;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use oneonone::secrets::Keyring;
+use oneonone::store::{
+    ItemSource, NewAccount, NewRevision, OccurrenceState, Provider, SeriesUpsert, Store,
+};
+use reqwest::Method;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::caldav_sync::{ALICE, Setup, W1, description_at};
+use crate::helpers::{Daemon, TestDb};
+use crate::servers::Kind;
+
+const TOKEN: &str = "api-t0ken-for-tests";
+const KEY: [u8; 32] = [7; 32];
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// What the seeded database holds.
+struct Seeded {
+    account: i64,
+    /// A tracked 1:1 with alice@example.com, with items, a held meeting and a revision.
+    series: i64,
+    /// A team meeting: not a 1:1.
+    team: i64,
+    item: i64,
+    revision: i64,
+}
+
+/// An account whose CalDAV server does not answer (passes fail; the API does not care), with
+/// a 1:1 series, a team series, items, a held meeting and a revision never applied.
+async fn seed(store: &Store) -> Seeded {
+    let keyring = Keyring::from_bytes(KEY);
+    let account = store
+        .insert_account(
+            &NewAccount {
+                provider: Provider::Caldav,
+                display_name: "sam".into(),
+                settings: json!({
+                    "url": "http://127.0.0.1:1/", "username": "sam",
+                    "owner_emails": ["sam@example.com"],
+                }),
+                credentials: Some(keyring.encrypt(&SecretString::from("pw".to_string()))),
+                calendars: vec![("http://127.0.0.1:1/sam/work/".into(), "Work".into(), None)],
+            },
+            t("2026-03-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let calendar = store.list_calendars(account).await.unwrap()[0].id;
+    let upsert = |uid: &str, summary: &str, one_on_one: bool, with: Option<&str>| SeriesUpsert {
+        calendar_id: calendar,
+        uid: uid.into(),
+        summary: summary.into(),
+        manager_email: Some("sam@example.com".into()),
+        direct_email: with.map(Into::into),
+        direct_name: None,
+        one_on_one,
+        owner_is_organizer: true,
+        confidence: 0.97,
+        detection_reason: "seeded".into(),
+    };
+    let now = t("2026-03-02T00:00:00Z");
+    let series = store
+        .upsert_series(
+            &upsert(
+                "weekly-alice",
+                "1:1 Alice / Sam",
+                true,
+                Some("alice@example.com"),
+            ),
+            now,
+        )
+        .await
+        .unwrap()
+        .id;
+    let team = store
+        .upsert_series(&upsert("team", "Team sync", false, None), now)
+        .await
+        .unwrap()
+        .id;
+    let item = store
+        .add_item(
+            series,
+            "direct",
+            "Vacation in May",
+            ItemSource::Cli,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    store
+        .add_item(
+            series,
+            "action",
+            "Send the budget",
+            ItemSource::Cli,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    let occ = store
+        .upsert_occurrence(
+            series,
+            t("2026-03-02T09:00:00Z"),
+            t("2026-03-02T09:00:00Z"),
+            t("2026-03-02T09:30:00Z"),
+            Some("http://127.0.0.1:1/sam/work/alice.ics"),
+        )
+        .await
+        .unwrap();
+    store
+        .close_occurrence(occ.id, OccurrenceState::Held, Some("agenda"), None, now)
+        .await
+        .unwrap();
+    let revision = store
+        .insert_revision(
+            &NewRevision {
+                series_id: Some(series),
+                occurrence_id: Some(occ.id),
+                calendar_id: calendar,
+                remote_id: "http://127.0.0.1:1/sam/work/alice.ics".into(),
+                original_start: Some(t("2026-03-02T09:00:00Z")),
+                etag_before: Some("\"1\"".into()),
+                description_before: Some("Alice's own notes".into()),
+                description_after: "agenda".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    Seeded {
+        account,
+        series,
+        team,
+        item,
+        revision,
+    }
+}
+
+fn key_env() -> String {
+    base64::engine::general_purpose::STANDARD.encode(KEY)
+}
+
+/// The daemon on `db`, with the admin token (unless `token` is empty) and a long pass interval.
+fn daemon(db: &str, token: &str) -> Daemon {
+    let key = key_env();
+    let mut env = vec![
+        ("ONEONONE_SECRET_KEY", key.as_str()),
+        ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
+        ("ONEONONE__LOG__LEVEL", "warn"),
+    ];
+    if !token.is_empty() {
+        env.push(("ONEONONE__SERVER__ADMIN_TOKEN", token));
+    }
+    Daemon::spawn(db, &env)
+}
+
+struct Api<'a> {
+    daemon: &'a Daemon,
+    http: reqwest::Client,
+}
+
+/// A response: status, content type and body (JSON when it parses, else a string).
+struct Answer {
+    status: u16,
+    kind: String,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Answer {
+    /// Asserts the error shape with `status` and `code`.
+    fn error(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert!(self.kind.starts_with("application/json"), "{}", self.kind);
+        assert_eq!(self.body["error"]["code"], code, "{}", self.text);
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            self.text
+        );
+        self
+    }
+
+    fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        &self.body
+    }
+}
+
+impl<'a> Api<'a> {
+    fn new(daemon: &'a Daemon) -> Self {
+        Self {
+            daemon,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, r: reqwest::RequestBuilder) -> Answer {
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let kind = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+        Answer {
+            status,
+            kind,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(method, self.daemon.url(path));
+        if let Some(token) = token {
+            r = r.bearer_auth(token);
+        }
+        r
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut r = self.request(method, path, Some(TOKEN));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        self.send(r).await
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// A raw body with a content type, for malformed requests.
+    async fn raw(&self, method: Method, path: &str, kind: Option<&str>, body: Vec<u8>) -> Answer {
+        let mut r = self.request(method, path, Some(TOKEN)).body(body);
+        if let Some(kind) = kind {
+            r = r.header("content-type", kind);
+        }
+        self.send(r).await
+    }
+
+    async fn openapi(&self) -> Value {
+        let doc = self
+            .send(self.request(Method::GET, "/api/v1/openapi.json", None))
+            .await;
+        doc.ok(200).clone()
+    }
+}
+
+/// Every (method, path) the OpenAPI document lists.
+fn operations(doc: &Value) -> Vec<(Method, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for m in item.as_object().unwrap().keys() {
+            out.push((
+                Method::from_bytes(m.to_uppercase().as_bytes()).unwrap(),
+                path.clone(),
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_endpoint_works_on_a_seeded_database_and_says_what_is_wrong() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let seeded = seed(&store).await;
+        let d = daemon(&db.url, TOKEN);
+        let api = Api::new(&d);
+        check_endpoints(&api, &seeded, db.kind).await;
+        store.close().await;
+    }
+}
+
+async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
+    // Accounts.
+    let accounts = api.get("/api/v1/accounts").await;
+    let accounts = accounts.ok(200);
+    assert_eq!(accounts.as_array().unwrap().len(), 1, "{kind}: {accounts}");
+    assert_eq!(accounts[0]["id"], s.account);
+    assert_eq!(accounts[0]["display_name"], "sam");
+    assert_eq!(accounts[0]["calendars"][0], "http://127.0.0.1:1/sam/work/");
+    let sync = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/accounts/{}/sync", s.account),
+            None,
+        )
+        .await;
+    assert_eq!(sync.ok(202)["sync"], "queued");
+    api.call(Method::POST, "/api/v1/accounts/9999/sync", None)
+        .await
+        .error(404, "not_found");
+
+    // Series: tracked only, then all; include/exclude/auto.
+    let tracked = api.get("/api/v1/series").await;
+    let tracked = tracked.ok(200).as_array().unwrap().clone();
+    assert_eq!(tracked.len(), 1, "{kind}");
+    assert_eq!(tracked[0]["with"], "alice@example.com");
+    assert_eq!(tracked[0]["override"], "auto");
+    let all = api.get("/api/v1/series?all=true").await;
+    assert_eq!(all.ok(200).as_array().unwrap().len(), 2, "{kind}");
+    api.get("/api/v1/series?all=maybe")
+        .await
+        .error(400, "bad_request");
+    let one = api.get(&format!("/api/v1/series/{}", s.team)).await;
+    assert_eq!(one.ok(200)["summary"], "Team sync");
+    api.get("/api/v1/series/424242")
+        .await
+        .error(404, "not_found");
+    api.get("/api/v1/series/abc")
+        .await
+        .error(400, "bad_request");
+    let over = |id: i64| format!("/api/v1/series/{id}/override");
+    let included = api
+        .call(
+            Method::PUT,
+            &over(s.team),
+            Some(json!({"override": "included"})),
+        )
+        .await;
+    assert_eq!(included.ok(200)["one_on_one"], true, "{kind}");
+    let excluded = api
+        .call(
+            Method::PUT,
+            &over(s.team),
+            Some(json!({"override": "excluded"})),
+        )
+        .await;
+    assert_eq!(excluded.ok(200)["one_on_one"], false);
+    let auto = api
+        .call(
+            Method::PUT,
+            &over(s.team),
+            Some(json!({"override": "auto"})),
+        )
+        .await;
+    assert_eq!(auto.ok(200)["override"], "auto");
+    let bad = api
+        .call(
+            Method::PUT,
+            &over(s.team),
+            Some(json!({"override": "maybe"})),
+        )
+        .await;
+    bad.error(422, "invalid_body");
+    assert!(bad.text.contains("override"), "{}", bad.text);
+    api.call(Method::PUT, &over(s.team), Some(json!({"override": 3})))
+        .await
+        .error(422, "invalid_body");
+    api.call(
+        Method::PUT,
+        &over(s.team),
+        Some(json!({"override": "auto", "extra": 1})),
+    )
+    .await
+    .error(422, "invalid_body");
+    api.raw(
+        Method::PUT,
+        &over(s.team),
+        Some("application/json"),
+        b"{\"override\": ".to_vec(),
+    )
+    .await
+    .error(400, "bad_json");
+    api.raw(
+        Method::PUT,
+        &over(s.team),
+        None,
+        b"{\"override\": \"auto\"}".to_vec(),
+    )
+    .await
+    .error(415, "unsupported_media_type");
+    api.call(
+        Method::PUT,
+        &over(424242),
+        Some(json!({"override": "auto"})),
+    )
+    .await
+    .error(404, "not_found");
+
+    // Items: list, add, update, close.
+    let items_of = format!("/api/v1/series/{}/items", s.series);
+    let items = api.get(&items_of).await;
+    let items = items.ok(200).as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{kind}");
+    assert_eq!(items[0]["text"], "Vacation in May");
+    assert_eq!(items[0]["section"], "direct");
+    let added = api
+        .call(
+            Method::POST,
+            &items_of,
+            Some(json!({"section": "manager", "text": "  Budget review  "})),
+        )
+        .await;
+    let added = added.ok(201).clone();
+    assert_eq!(added["text"], "Budget review");
+    assert_eq!(added["source"], "api");
+    assert_eq!(added["state"], "open");
+    let id = added["id"].as_i64().unwrap();
+    let stored = api.get(&format!("/api/v1/items/{id}")).await;
+    assert_eq!(stored.ok(200)["section"], "manager");
+    for (body, field) in [
+        (json!({"section": "manager", "text": "   "}), "text"),
+        (json!({"section": "manager", "text": "two\nlines"}), "text"),
+        (
+            json!({"section": "manager", "text": "x".repeat(501)}),
+            "text",
+        ),
+        (json!({"section": "boss", "text": "x"}), "section"),
+        (json!({"section": "manager"}), "text"),
+        (json!({"section": "manager", "text": 5}), "text"),
+    ] {
+        let a = api.call(Method::POST, &items_of, Some(body.clone())).await;
+        a.error(422, "invalid_body");
+        assert!(a.text.contains(field), "{body}: {}", a.text);
+    }
+    api.call(
+        Method::POST,
+        "/api/v1/series/424242/items",
+        Some(json!({"section": "manager", "text": "x"})),
+    )
+    .await
+    .error(404, "not_found");
+    // Larger than the body limit: refused before parsing.
+    let huge = json!({"section": "manager", "text": "x".repeat(100 * 1024)});
+    api.call(Method::POST, &items_of, Some(huge))
+        .await
+        .error(413, "body_too_large");
+
+    let item = |id: i64| format!("/api/v1/items/{id}");
+    let changed = api
+        .call(
+            Method::PATCH,
+            &item(id),
+            Some(json!({"text": "Budget review for Q3", "section": "action"})),
+        )
+        .await;
+    let changed = changed.ok(200);
+    assert_eq!(changed["text"], "Budget review for Q3");
+    assert_eq!(changed["section"], "action");
+    let only_section = api
+        .call(
+            Method::PATCH,
+            &item(id),
+            Some(json!({"section": "manager"})),
+        )
+        .await;
+    assert_eq!(only_section.ok(200)["text"], "Budget review for Q3");
+    api.call(Method::PATCH, &item(id), Some(json!({})))
+        .await
+        .error(422, "invalid_body");
+    api.call(Method::PATCH, &item(424242), Some(json!({"text": "x"})))
+        .await
+        .error(404, "not_found");
+    let closed = api
+        .call(
+            Method::POST,
+            &format!("{}/close", item(id)),
+            Some(json!({"state": "done"})),
+        )
+        .await;
+    assert_eq!(closed.ok(200)["state"], "done");
+    api.call(
+        Method::POST,
+        &format!("{}/close", item(id)),
+        Some(json!({"state": "dropped"})),
+    )
+    .await
+    .error(409, "conflict");
+    api.call(Method::PATCH, &item(id), Some(json!({"text": "again"})))
+        .await
+        .error(409, "conflict");
+    api.call(
+        Method::POST,
+        &format!("{}/close", item(s.item)),
+        Some(json!({"state": "open"})),
+    )
+    .await
+    .error(422, "invalid_body");
+    api.call(
+        Method::POST,
+        &format!("{}/close", item(424242)),
+        Some(json!({"state": "done"})),
+    )
+    .await
+    .error(404, "not_found");
+    let open = api.get(&items_of).await;
+    assert_eq!(
+        open.ok(200).as_array().unwrap().len(),
+        2,
+        "closed item listed"
+    );
+    let every = api.get(&format!("{items_of}?all=true")).await;
+    assert_eq!(every.ok(200).as_array().unwrap().len(), 3);
+    api.get("/api/v1/series/424242/items")
+        .await
+        .error(404, "not_found");
+
+    // History, as JSON and exported.
+    let history = api
+        .get(&format!("/api/v1/series/{}/history", s.series))
+        .await;
+    let history = history.ok(200);
+    assert_eq!(history["with"], "alice@example.com");
+    assert_eq!(history["meetings"][0]["status"], "held", "{history}");
+    assert_eq!(history["meetings"][0]["date"], "2026-03-02 09:00 UTC");
+    let md = api
+        .get(&format!(
+            "/api/v1/series/{}/history/export?format=markdown",
+            s.series
+        ))
+        .await;
+    assert_eq!(md.status, 200);
+    assert!(md.kind.starts_with("text/markdown"), "{}", md.kind);
+    assert!(
+        md.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert!(
+        md.text
+            .starts_with("# 1:1 Alice / Sam\n\n## 2026-03-02 09:00 UTC (held)"),
+        "{}",
+        md.text
+    );
+    let js = api
+        .get(&format!(
+            "/api/v1/series/{}/history/export?format=json",
+            s.series
+        ))
+        .await;
+    assert_eq!(js.ok(200), history);
+    assert!(
+        js.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".json")
+    );
+    api.get(&format!(
+        "/api/v1/series/{}/history/export?format=pdf",
+        s.series
+    ))
+    .await
+    .error(400, "bad_request");
+    api.get("/api/v1/series/424242/history")
+        .await
+        .error(404, "not_found");
+
+    // Revisions: list, read, restore refused with the reason.
+    let revs = api.get("/api/v1/revisions").await;
+    let revs = revs.ok(200);
+    assert_eq!(revs[0]["id"], s.revision);
+    assert_eq!(revs[0]["description_before"], "Alice's own notes");
+    let of_series = api
+        .get(&format!("/api/v1/revisions?series_id={}", s.series))
+        .await;
+    assert_eq!(of_series.ok(200).as_array().unwrap().len(), 1);
+    let of_team = api
+        .get(&format!("/api/v1/revisions?series_id={}", s.team))
+        .await;
+    assert!(of_team.ok(200).as_array().unwrap().is_empty());
+    api.get("/api/v1/revisions?series_id=424242")
+        .await
+        .error(404, "not_found");
+    let one = api.get(&format!("/api/v1/revisions/{}", s.revision)).await;
+    assert_eq!(one.ok(200)["applied_at"], Value::Null);
+    api.get("/api/v1/revisions/424242")
+        .await
+        .error(404, "not_found");
+    let refused = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/revisions/{}/restore", s.revision),
+            None,
+        )
+        .await;
+    refused.error(409, "conflict");
+    assert!(refused.text.contains("never accepted"), "{}", refused.text);
+    api.call(Method::POST, "/api/v1/revisions/424242/restore", None)
+        .await
+        .error(404, "not_found");
+
+    // Unknown routes and methods under /api/v1 answer in JSON too.
+    api.get("/api/v1/nothing/here")
+        .await
+        .error(404, "not_found");
+    api.call(Method::PUT, "/api/v1/accounts", None)
+        .await
+        .error(405, "method_not_allowed");
+
+    // Removing the account last: everything hanging off it goes.
+    let acc = format!("/api/v1/accounts/{}", s.account);
+    let gone = api.call(Method::DELETE, &acc, None).await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+    api.call(Method::DELETE, &acc, None)
+        .await
+        .error(404, "not_found");
+    let accounts = api.get("/api/v1/accounts").await;
+    assert!(accounts.ok(200).as_array().unwrap().is_empty());
+    let series = api.get("/api/v1/series?all=true").await;
+    assert!(series.ok(200).as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn every_operation_refuses_a_missing_or_wrong_token_and_is_off_without_one() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let seeded = seed(&store).await;
+    let d = daemon(&db.url, TOKEN);
+    let api = Api::new(&d);
+    let doc = api.openapi().await;
+    let ops = operations(&doc);
+    assert!(ops.len() >= 17, "{ops:?}");
+    for (method, path) in &ops {
+        let path = path.replace("{id}", &seeded.series.to_string());
+        if path == "/api/v1/openapi.json" {
+            continue;
+        }
+        for token in [None, Some("wrong"), Some(&TOKEN[1..]), Some("")] {
+            let a = api.send(api.request(method.clone(), &path, token)).await;
+            a.error(401, "unauthorized");
+            assert_eq!(a.headers["www-authenticate"], "Bearer");
+        }
+        // The token is checked before the body is read.
+        let a = api
+            .send(
+                api.request(method.clone(), &path, Some("wrong"))
+                    .body("{not json"),
+            )
+            .await;
+        a.error(401, "unauthorized");
+    }
+    // Nothing was changed by the refused calls.
+    let accounts = api.get("/api/v1/accounts").await;
+    assert_eq!(accounts.ok(200).as_array().unwrap().len(), 1);
+
+    // Without a configured token the API does not exist; the document is still served.
+    let off = daemon(&db.url, "");
+    let off_api = Api::new(&off);
+    for (method, path) in &ops {
+        if path == "/api/v1/openapi.json" {
+            continue;
+        }
+        let path = path.replace("{id}", "1");
+        off_api
+            .send(off_api.request(method.clone(), &path, Some(TOKEN)))
+            .await
+            .error(404, "not_found");
+    }
+    assert_eq!(off_api.openapi().await, doc);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_the_router_serves() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let seeded = seed(&store).await;
+    let d = daemon(&db.url, TOKEN);
+    let api = Api::new(&d);
+    let doc = api.openapi().await;
+    // The served document is the one the code generates.
+    assert_eq!(doc, serde_json::to_value(oneonone::api::openapi()).unwrap());
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let ops = operations(&doc);
+    let listed: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    // What issue 9 asks for, each listed.
+    for want in [
+        "GET /api/v1/accounts",
+        "DELETE /api/v1/accounts/{id}",
+        "POST /api/v1/accounts/{id}/sync",
+        "GET /api/v1/series",
+        "PUT /api/v1/series/{id}/override",
+        "GET /api/v1/series/{id}/items",
+        "POST /api/v1/series/{id}/items",
+        "PATCH /api/v1/items/{id}",
+        "POST /api/v1/items/{id}/close",
+        "GET /api/v1/series/{id}/history",
+        "GET /api/v1/series/{id}/history/export",
+        "GET /api/v1/revisions",
+        "POST /api/v1/revisions/{id}/restore",
+        "GET /api/v1/openapi.json",
+    ] {
+        assert!(
+            listed.contains(&want.to_string()),
+            "{want} not in {listed:?}"
+        );
+    }
+    let mut op_ids = Vec::new();
+    for (method, path) in &ops {
+        let op = &doc["paths"][path][method.as_str().to_lowercase()];
+        op_ids.push(op["operationId"].as_str().unwrap().to_string());
+        assert!(
+            op["responses"]["200"].is_object()
+                || op["responses"]["201"].is_object()
+                || op["responses"]["202"].is_object()
+                || op["responses"]["204"].is_object(),
+            "{method} {path} documents no success"
+        );
+    }
+    op_ids.sort();
+    let before = op_ids.len();
+    op_ids.dedup();
+    assert_eq!(before, op_ids.len(), "operation ids repeat: {op_ids:?}");
+
+    // Every documented operation is served (no "no such route", no 405) ...
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+    for (method, path) in &ops {
+        // A harmless id: the seeded item (DELETE of an account comes with a 404 on it).
+        let concrete = path.replace("{id}", &seeded.item.to_string());
+        let a = api.call(method.clone(), &concrete, None).await;
+        assert_ne!(a.status, 405, "{method} {path}: {}", a.text);
+        assert!(
+            !a.text.contains("no such API route"),
+            "{method} {path} is documented but not served"
+        );
+        // ... and no method the document leaves out is.
+        for other in &methods {
+            let documented = ops.iter().any(|(m, p)| m == other && p == path);
+            if documented || (*other == Method::GET && path.ends_with("openapi.json")) {
+                continue;
+            }
+            let a = api.call(other.clone(), &concrete, None).await;
+            assert!(
+                a.status == 405 || (a.status == 404 && a.text.contains("no such API route")),
+                "{other} {path} is served ({}) but not documented",
+                a.status
+            );
+            if a.status == 405 {
+                a.error(405, "method_not_allowed");
+            }
+        }
+    }
+    // Paths near the documented ones are not served.
+    for path in [
+        "/api/v1",
+        "/api/v1/",
+        "/api/v1/account",
+        "/api/v1/series/1/items/2",
+        "/api/v1/items",
+        "/api/v2/accounts",
+    ] {
+        let a = api.get(path).await;
+        assert_eq!(a.status, 404, "{path}: {}", a.text);
+    }
+    store.close().await;
+}
+
+/// Asks for passes of `account` through the API until the agenda of Alice's first occurrence
+/// satisfies `ok`; returns it. (A request made while a pass runs is overwritten when that pass
+/// ends, so one request is not enough.)
+async fn agenda_until(
+    s: &Setup,
+    api: &Api<'_>,
+    account: &Value,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let path = format!("/api/v1/accounts/{account}/sync");
+    loop {
+        api.call(Method::POST, &path, None).await.ok(202);
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let d = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+            if ok(&d) {
+                return d;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: the agenda is still\n{d}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn items_changed_through_the_api_reach_the_calendar_and_a_restore_undoes_the_writes() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut env = s.env();
+    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN.into()));
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS", "3600".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let d = Daemon::spawn_with(&s.db.url, &["--now", "2026-03-24T12:05:00Z"], &env);
+    let api = Api::new(&d);
+    let account = api.get("/api/v1/accounts").await.ok(200)[0]["id"].clone();
+    let series = api.get("/api/v1/series").await;
+    let alice = series
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["with"] == "alice@example.com")
+        .expect("Alice's 1:1 is tracked")["id"]
+        .as_i64()
+        .unwrap();
+
+    // Added, then reworded, then dropped: each shows at the next pass, Alice's text stays.
+    let added = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/series/{alice}/items"),
+            Some(json!({"section": "manager", "text": "Budget review"})),
+        )
+        .await;
+    let item = added.ok(201)["id"].as_i64().unwrap();
+    agenda_until(&s, &api, &account, "added", |d| {
+        d.contains("- [ ] Budget review")
+    })
+    .await;
+    api.call(
+        Method::PATCH,
+        &format!("/api/v1/items/{item}"),
+        Some(json!({"text": "Budget review for Q3"})),
+    )
+    .await
+    .ok(200);
+    agenda_until(&s, &api, &account, "reworded", |d| {
+        d.contains("- [ ] Budget review for Q3")
+    })
+    .await;
+    api.call(
+        Method::POST,
+        &format!("/api/v1/items/{item}/close"),
+        Some(json!({"state": "dropped"})),
+    )
+    .await
+    .ok(200);
+    let d = agenda_until(&s, &api, &account, "dropped", |d| {
+        !d.contains("Budget review")
+    })
+    .await;
+    assert!(d.ends_with("Alice's own notes: keep me."), "{d}");
+    // No pass running or asked for any more (a finished pass sets the next one an hour ahead,
+    // a request sets it to now): the restore does not race a write.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while api.get("/api/v1/accounts").await.ok(200)[0]["next_due"]
+        .as_str()
+        .is_none_or(|t| t < "2026-03-24T12:30:00Z")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the passes did not settle"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Undo: the oldest applied revision puts Alice's description back byte for byte.
+    let revs = api
+        .get(&format!("/api/v1/revisions?series_id={alice}"))
+        .await;
+    let first = revs
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| !r["applied_at"].is_null())
+        .expect("the passes wrote agendas")
+        .clone();
+    assert_eq!(first["description_before"], "Alice's own notes: keep me.");
+    let restored = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/revisions/{}/restore", first["id"]),
+            None,
+        )
+        .await;
+    let restored = restored.ok(200).clone();
+    assert_eq!(restored["restored"], first["id"]);
+    assert_eq!(
+        description_at(&s.body(ALICE).await, "weekly-alice", W1),
+        "Alice's own notes: keep me."
+    );
+    // The restore is itself a revision, which can be restored in turn.
+    let undo = api
+        .get(&format!("/api/v1/revisions/{}", restored["revision"]))
+        .await;
+    assert_eq!(
+        undo.ok(200)["description_after"],
+        "Alice's own notes: keep me."
+    );
+}
+
+/// schemathesis (from the project's venv) generates requests from the served document,
+/// including malformed ones, and checks that none gets a 5xx or a response the document does
+/// not describe.
+#[tokio::test]
+async fn schemathesis_finds_no_server_errors_or_schema_violations() {
+    let bin = std::env::var_os("ONEONONE_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"))
+        .join("bin/schemathesis");
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/setup-python",
+        bin.display()
+    );
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        seed(&store).await;
+        let d = daemon(&db.url, TOKEN);
+        let text = schemathesis(&bin, &d).await;
+        eprintln!("{}: {text}", db.kind);
+        assert!(
+            !d.log_text().contains("admin API request failed"),
+            "{}: an internal error was logged:\n{}",
+            db.kind,
+            d.log_text()
+        );
+        store.close().await;
+    }
+}
+
+/// Runs schemathesis against the daemon's document; panics with its report when it fails.
+async fn schemathesis(bin: &std::path::Path, d: &Daemon) -> String {
+    let report = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(bin)
+        .arg("run")
+        .arg(d.url("/api/v1/openapi.json"))
+        .args(["--header", &format!("Authorization: Bearer {TOKEN}")])
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
+        ])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", "40", "--seed", "1", "--workers", "2"])
+        .args(["--request-timeout", "10"])
+        .arg("--report-dir")
+        .arg(report.path())
+        // No schemathesis.toml of a parent folder applies.
+        .current_dir(report.path())
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(300), out)
+        .await
+        .expect("schemathesis did not finish in 5 minutes")
+        .expect("run schemathesis");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "schemathesis failed:\n{text}");
+    text
+}
