@@ -3,7 +3,7 @@
 //! can read the invite (DESIGN.md guarantee 11). Shown by `note list`, exported by
 //! `history --include-private`; the web page and the admin API call the same functions.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
@@ -28,7 +28,7 @@ pub enum NotesError {
 }
 
 /// A private note in clear, as shown to the manager.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PrivateNote {
     pub id: i64,
     pub series_id: i64,
@@ -88,6 +88,8 @@ pub async fn add(
     now: DateTime<Utc>,
 ) -> Result<PrivateNote, NotesError> {
     check(text)?;
+    // PostgreSQL keeps microseconds: the note returned is the note a later list reads.
+    let now = now.trunc_subsecs(6);
     let occurrence_id = match meeting {
         Some(date) => {
             let occ = store.list_occurrences(series.id).await?;

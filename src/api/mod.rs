@@ -6,7 +6,9 @@
 mod accounts;
 mod error;
 mod history;
+mod insights;
 mod items;
+mod notes;
 mod revisions;
 mod series;
 
@@ -40,8 +42,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 #[openapi(
     info(
         title = "oneonone admin API",
-        description = "Accounts, 1:1 series, agenda items, meeting history and description \
-                       revisions of a oneonone daemon. Authenticate with \
+        description = "Accounts, 1:1 series, agenda items, meeting history, description \
+                       revisions, insights and private notes of a oneonone daemon. Authenticate with \
                        `Authorization: Bearer <server.admin_token>`."
     ),
     components(schemas(ErrorBody, ErrorDetail)),
@@ -51,6 +53,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "items", description = "Agenda items of a 1:1"),
         (name = "history", description = "Meeting history of a 1:1"),
         (name = "revisions", description = "Descriptions the daemon replaced, and their undo"),
+        (name = "insights", description = "How the 1:1s are going (what `oneonone report` prints)"),
+        (name = "notes", description = "The manager's private notes: never written into an invite"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -70,6 +74,9 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(items::close))
         .routes(routes!(history::get))
         .routes(routes!(history::export))
+        .routes(routes!(insights::all))
+        .routes(routes!(insights::series))
+        .routes(routes!(notes::list, notes::add))
         .routes(routes!(revisions::list))
         .routes(routes!(revisions::get))
         .routes(routes!(revisions::restore))

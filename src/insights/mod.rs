@@ -45,7 +45,7 @@ pub const SHORT_WINDOW_WEEKS: u32 = 4;
 const DEFAULT_CADENCE_DAYS: i64 = 7;
 
 /// How many topics each half of a meeting's agenda had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct Topics {
     pub direct: u32,
     pub manager: u32,
@@ -129,7 +129,7 @@ pub struct Event {
 }
 
 /// The counts of one window of weeks.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, utoipa::ToSchema)]
 pub struct WindowStats {
     pub weeks: u32,
     pub held: u32,
@@ -174,7 +174,7 @@ fn ratio(a: u32, b: u32) -> Option<f64> {
 }
 
 /// An item that has waited too long.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StaleItem {
     pub text: String,
     pub section: Section,
@@ -182,7 +182,7 @@ pub struct StaleItem {
 }
 
 /// The insights of one series as of a moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesInsights {
     pub series_id: i64,
     pub title: String,

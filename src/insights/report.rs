@@ -11,7 +11,7 @@ use super::{
 };
 
 /// Every tracked series' insights as of one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub as_of: DateTime<Utc>,
     pub windows_weeks: Vec<u32>,

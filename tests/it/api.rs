@@ -703,6 +703,10 @@ async fn the_openapi_document_lists_every_route_the_router_serves() {
         "GET /api/v1/series/{id}/history/export",
         "GET /api/v1/revisions",
         "POST /api/v1/revisions/{id}/restore",
+        "GET /api/v1/insights",
+        "GET /api/v1/series/{id}/insights",
+        "GET /api/v1/series/{id}/notes",
+        "POST /api/v1/series/{id}/notes",
         "GET /api/v1/openapi.json",
     ] {
         assert!(
@@ -979,4 +983,153 @@ async fn schemathesis(bin: &std::path::Path, d: &Daemon) -> String {
     );
     assert!(out.status.success(), "schemathesis failed:\n{text}");
     text
+}
+
+/// Insights and private notes through the API, on the team history of `insights::team` with the
+/// daemon's clock started at the report's instant: the same JSON as `report --format json`, one
+/// series, `weeks`, notes added (kept exactly as given, encrypted) and listed, and bad input.
+#[tokio::test]
+async fn insights_match_the_report_and_private_notes_are_added_and_listed() {
+    use crate::insights::{NOW, team};
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let (alice, bob) = team(&store).await;
+        let key = key_env();
+        let d = Daemon::spawn_with(
+            &db.url,
+            &["--now", NOW],
+            &[
+                ("ONEONONE_SECRET_KEY", key.as_str()),
+                ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
+                ("ONEONONE__LOG__LEVEL", "warn"),
+                ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
+            ],
+        );
+        let api = Api::new(&d);
+        let cli = crate::helpers::run_cli(
+            &["report", "--now", NOW, "--format", "json"],
+            &[("ONEONONE__DATABASE__URL", &db.url)],
+        );
+        assert!(
+            cli.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cli.stderr)
+        );
+        let want: Value = serde_json::from_slice(&cli.stdout).unwrap();
+        // The daemon's clock has ticked on since NOW: every other field is the same.
+        let without_instant = |mut v: Value| {
+            v.as_object_mut().unwrap().remove("as_of");
+            v
+        };
+        let got = api.get("/api/v1/insights").await.ok(200).clone();
+        assert!(
+            got["as_of"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-04-21T08:0"),
+            "{got}"
+        );
+        assert_eq!(
+            without_instant(got),
+            without_instant(want.clone()),
+            "{}",
+            db.kind
+        );
+
+        let short = api.get("/api/v1/insights?weeks=4").await;
+        assert_eq!(short.ok(200)["windows_weeks"], json!([4]));
+        for bad in ["0", "105", "soon", "-1"] {
+            let a = api.get(&format!("/api/v1/insights?weeks={bad}")).await;
+            a.error(400, "bad_request");
+        }
+        let a = api.get("/api/v1/insights?weeks=105").await;
+        assert!(a.text.contains("from 1 to 104"), "{}", a.text);
+
+        let one = api
+            .get(&format!("/api/v1/series/{}/insights", alice.id))
+            .await;
+        assert_eq!(one.ok(200), &want["series"][0], "{}", db.kind);
+        assert_eq!(one.body["stale_items"][0]["times_carried"], 3);
+        api.get("/api/v1/series/9999/insights")
+            .await
+            .error(404, "not_found");
+        api.get(&format!("/api/v1/series/{}/insights?weeks=0", alice.id))
+            .await
+            .error(400, "bad_request");
+
+        // Private notes.
+        let notes = format!("/api/v1/series/{}/notes", alice.id);
+        assert_eq!(api.get(&notes).await.ok(200), &json!([]));
+        let text = " Seems tired; ask about the move\n(second line) ";
+        let a = api
+            .call(
+                Method::POST,
+                &notes,
+                Some(json!({"text": text, "meeting": "2026-04-14"})),
+            )
+            .await;
+        let first = a.ok(201).clone();
+        assert_eq!(first["text"], text, "kept exactly as given");
+        assert_eq!(first["meeting_date"], "2026-04-14");
+        assert!(
+            first["occurrence_id"].is_i64(),
+            "linked to the moved meeting: {first}"
+        );
+        let a = api
+            .call(
+                Method::POST,
+                &notes,
+                Some(json!({"text": "Wants to lead the Q3 project"})),
+            )
+            .await;
+        assert_eq!(a.ok(201)["meeting_date"], Value::Null);
+        let list = api.get(&notes).await;
+        let list = list.ok(200).as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0], first);
+        assert_eq!(list[1]["text"], "Wants to lead the Q3 project");
+        for row in store.list_private_notes(alice.id).await.unwrap() {
+            assert!(
+                !String::from_utf8_lossy(&row.body).contains("tired"),
+                "encrypted"
+            );
+        }
+        let bobs = api.get(&format!("/api/v1/series/{}/notes", bob.id)).await;
+        assert_eq!(bobs.ok(200), &json!([]));
+
+        // Refused, and nothing stored.
+        let long = "x".repeat(16 * 1024 + 1);
+        for (body, says) in [
+            (json!({"text": " \n "}), "text: the note is empty"),
+            (json!({"text": "a\u{0}b"}), "NUL"),
+            (json!({"text": long}), "16384"),
+            (json!({"text": "x", "meeting": "14/04/2026"}), "meeting"),
+            (json!({"text": "x", "private": false}), "private"),
+            (json!({"meeting": "2026-04-14"}), "text"),
+        ] {
+            let a = api.call(Method::POST, &notes, Some(body.clone())).await;
+            a.error(422, "invalid_body");
+            assert!(a.text.contains(says), "{body}: {}", a.text);
+        }
+        api.raw(
+            Method::POST,
+            &notes,
+            Some("application/json"),
+            b"{not json".to_vec(),
+        )
+        .await
+        .error(400, "bad_json");
+        api.call(
+            Method::POST,
+            "/api/v1/series/9999/notes",
+            Some(json!({"text": "x"})),
+        )
+        .await
+        .error(404, "not_found");
+        api.get("/api/v1/series/9999/notes")
+            .await
+            .error(404, "not_found");
+        assert_eq!(store.list_private_notes(alice.id).await.unwrap().len(), 2);
+        store.close().await;
+    }
 }
