@@ -115,8 +115,9 @@ pub enum Command {
     /// N weeks, days since the last one, stale items, items closed per meeting, the direct's share.
     Report {
         /// The longer window, in weeks (the shorter one is always 4).
-        #[arg(long, default_value_t = 12, value_name = "N",
-              value_parser = clap::value_parser!(u32).range(1..=104))]
+        #[arg(long, default_value_t = crate::insights::DEFAULT_WEEKS, value_name = "N",
+              value_parser = clap::value_parser!(u32)
+                  .range(1..=i64::from(crate::insights::MAX_WEEKS)))]
         weeks: u32,
         #[arg(long, value_enum, default_value = "text")]
         format: HistoryFormat,

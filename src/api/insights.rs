@@ -7,13 +7,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ApiResult, Path, Query};
-use crate::insights::{self, Report, SeriesInsights};
+use crate::insights::{self, DEFAULT_WEEKS, MAX_WEEKS, Report, SeriesInsights};
 use crate::server::AppState;
-
-/// The longer window when none is asked for, as `oneonone report`.
-const DEFAULT_WEEKS: u32 = 12;
-/// The longest window accepted (two years), as `report --weeks`.
-const MAX_WEEKS: u32 = 104;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -41,6 +41,10 @@ pub use report::Report;
 
 /// The shorter window every report shows, in weeks.
 pub const SHORT_WINDOW_WEEKS: u32 = 4;
+/// The longer window when none is asked for (`report`, the web pages, the API).
+pub const DEFAULT_WEEKS: u32 = 12;
+/// The longest window accepted anywhere (two years), as `report --weeks`.
+pub const MAX_WEEKS: u32 = 104;
 /// The cadence assumed for a series with fewer than two recorded meetings.
 const DEFAULT_CADENCE_DAYS: i64 = 7;
 

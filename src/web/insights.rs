@@ -10,14 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::AdminSession;
 use super::{WebError, WebState, render, when};
-use crate::insights::{self, Report, SeriesHistory, SeriesInsights};
+use crate::insights::{self, DEFAULT_WEEKS, MAX_WEEKS, Report, SeriesHistory, SeriesInsights};
 use crate::notes::{self, NotesError, PrivateNote};
 use crate::store::SeriesRow;
-
-/// The longer window the pages show by default, as `oneonone report` does.
-const DEFAULT_WEEKS: u32 = 12;
-/// The longest window a page accepts (two years), as `report --weeks`.
-const MAX_WEEKS: u32 = 104;
 
 /// One series' insights with its chart (an SVG built from dates and outcomes only).
 #[derive(Serialize)]
