@@ -184,7 +184,7 @@ class Radicale:
              f"127.0.0.1:{self.port}", "--auth-type", "htpasswd", "--auth-htpasswd-filename",
              self.dir / "users", "--auth-htpasswd-encryption", "plain", "--auth-delay", "0",
              "--storage-filesystem-folder", self.dir / "collections", "--logging-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=open(self.dir / "log", "w"))
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
