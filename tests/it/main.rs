@@ -15,6 +15,7 @@ mod ics;
 mod insights;
 mod interop;
 mod scheduler;
+mod scheduling;
 mod secrets;
 mod servers;
 mod store;
