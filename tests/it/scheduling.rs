@@ -101,6 +101,21 @@ fn connect(s: &Setup, url: &url::Url, domain: &str, now: &str) -> std::process::
     out
 }
 
+/// `sync --once` at `now`, which must succeed; returns its log (info level).
+fn sync_logged(s: &Setup, now: &str) -> String {
+    let mut env = s.env();
+    env.push(("RUST_LOG", "info".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = crate::helpers::run_cli(&["sync", "--once", "--now", now], &env);
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{:?}: sync at {now}: {log}",
+        s.server.kind
+    );
+    log
+}
+
 /// The unfolded ATTENDEE lines of the VEVENT holding `RECURRENCE-ID` (`true`) or the master.
 fn attendees(body: &[u8], of_override: bool) -> Vec<String> {
     let text = String::from_utf8_lossy(body)
@@ -274,12 +289,7 @@ async fn a_new_override_refused_with_500_is_written_once_more_with_client_schedu
         crate::caldav_sync::insert_after(d, "15 minutes for you", "- [ ] Career growth")
     })
     .await;
-    let mut env = s.env();
-    env.push(("RUST_LOG", "info".into()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = crate::helpers::run_cli(&["sync", "--once", "--now", "2026-03-25T12:00:00Z"], &env);
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let log = sync_logged(&s, "2026-03-25T12:00:00Z");
     assert!(log.contains("agenda written"), "{log}");
     assert!(!log.contains(FALLBACK_LOG), "{log}");
     assert_eq!(proxy.refused.load(Ordering::Relaxed), 1);
@@ -329,9 +339,10 @@ async fn inbox_items(inbox: &url::Url) -> usize {
         .count()
 }
 
-/// On a scheduling server whose users are the 1:1's organizer and direct: one pass writes the
-/// agenda (plainly on Cyrus; on DAViCal, which refuses the plain override, through the fallback)
-/// and Dave's scheduling inbox gets nothing from it.
+/// On a scheduling server whose users are the 1:1's organizer and direct, two weeks: each new
+/// override is written (plainly on Cyrus; on DAViCal, which refuses the plain one, through the
+/// fallback), Dave's edit in between is absorbed by an in-place rewrite, items carry over, and
+/// Dave's scheduling inbox gets nothing from any of it.
 pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
     let base = kind
         .external_url()
@@ -359,4 +370,29 @@ pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
         after_pass, before_pass,
         "{kind:?}: the agenda write notified Dave"
     );
+
+    // Dave adds a topic; the next pass rewrites the override in place: no fallback needed.
+    s.user_edit("dave.ics", &uid, W1, |d| {
+        crate::caldav_sync::insert_after(d, "15 minutes for you", "- [ ] Career growth")
+    })
+    .await;
+    let log = sync_logged(&s, "2026-03-25T12:00:00Z");
+    assert!(log.contains("agenda written"), "{kind:?}: {log}");
+    assert!(!log.contains(FALLBACK_LOG), "{kind:?}: {log}");
+    let body = s.body("dave.ics").await;
+    assert!(description_at(&body, &uid, W1).contains("- [ ] Career growth"));
+    // The week after: W1 is closed, W2 is a new override again, the topic carried into it.
+    let log = sync_logged(&s, "2026-03-31T12:00:00Z");
+    assert_eq!(
+        log.matches(FALLBACK_LOG).count(),
+        fallbacks,
+        "{kind:?}: {log}"
+    );
+    let body = s.body("dave.ics").await;
+    let d2 = description_at(&body, &uid, W2);
+    assert!(d2.contains("Career growth"), "{kind:?}: not carried: {d2}");
+    assert!(d2.ends_with(&format!("\n\n{USER_TEXT}")), "{kind:?}: {d2}");
+    let end = inbox_items(&inbox).await;
+    eprintln!("{kind:?}: Dave's inbox after two more passes: {end}");
+    assert_eq!(end, before_pass, "{kind:?}: a later write notified Dave");
 }
