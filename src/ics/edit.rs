@@ -742,7 +742,6 @@ mod tests {
         // A Latin-1 CN ("Dav\xe9"): the bytes go through untouched.
         let latin = SERIES
             .as_bytes()
-            .to_vec()
             .split(|&b| b == b'\n')
             .map(|l| {
                 if l.starts_with(b"ATTENDEE;SCHEDULE-AGENT=SERVER") {
