@@ -19,6 +19,7 @@ mod limits;
 mod newcomer;
 mod outage;
 mod scheduler;
+mod scheduling;
 mod secrets;
 mod servers;
 mod store;

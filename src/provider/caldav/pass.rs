@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use tracing::{info, warn};
 
-use super::client::Precondition;
-use super::client::{CalDavClient, DavError};
+use super::client::{CalDavClient, DavError, Precondition, Resource};
 use super::connect::CaldavSettings;
 use super::fetch::{FetchError, fetch_calendar, to_cached};
 use crate::agenda::{Format, Template};
 use crate::config::Config;
 use crate::detect::{DetectRules, detect};
+use crate::ics::{EditOptions, Edited};
 use crate::model::Etag;
 use crate::model::Owner;
 use crate::secrets::Keyring;
@@ -319,15 +319,19 @@ impl CaldavSyncer {
                 }
                 return Ok(());
             };
-            let body = crate::ics::set_occurrence_description_in(
-                cached.raw.as_bytes(),
-                &row.uid,
-                original_start,
-                &description,
-                now,
-                tz,
-            )
-            .map_err(|e| AgendaFailure::Series(e.to_string()))?;
+            let edit = |options| {
+                crate::ics::edit_occurrence_description(
+                    cached.raw.as_bytes(),
+                    &row.uid,
+                    original_start,
+                    &description,
+                    now,
+                    tz,
+                    options,
+                )
+                .map_err(|e| AgendaFailure::Series(e.to_string()))
+            };
+            let plain = edit(EditOptions::default())?;
             let revision = NewRevision {
                 series_id: Some(row.id),
                 occurrence_id: Some(occurrence_id),
@@ -336,7 +340,7 @@ impl CaldavSyncer {
                 original_start: Some(original_start),
                 etag_before: cached.etag.clone(),
                 description_before: before,
-                description_after: description,
+                description_after: description.clone(),
             };
             let revision_id = self
                 .store
@@ -361,9 +365,15 @@ impl CaldavSyncer {
                     .map_err(AgendaFailure::internal)?;
                 continue;
             };
-            match client
-                .put_and_read(&url, body, &Precondition::Match(etag))
-                .await
+            match put_edit(
+                client,
+                &url,
+                &Precondition::Match(etag),
+                plain,
+                edit,
+                row.id,
+            )
+            .await?
             {
                 Ok(stored) => {
                     let fresh = to_cached(&cached.remote_id, stored.etag.as_ref(), &stored.body)
@@ -429,6 +439,40 @@ impl CaldavSyncer {
         }
         Ok(())
     }
+}
+
+/// PUTs an agenda edit. Guarantee 10 on DAViCal: when the server answers 5xx to an edit that
+/// adds an override (DAViCal fails every such PUT when an attendee is one of its users), the
+/// same edit goes once more under the same etag with `SCHEDULE-AGENT=CLIENT` on the override's
+/// attendees, which it stores and sends nothing for. A 412 then means the first PUT did act:
+/// the caller's conflict path re-reads. Plain stays the default so that the servers which take
+/// it keep their own scheduling behaviour (docs/decisions.md, "caldav interop").
+async fn put_edit(
+    client: &CalDavClient,
+    url: &Url,
+    pre: &Precondition,
+    plain: Edited,
+    edit: impl Fn(EditOptions) -> Result<Edited, AgendaFailure>,
+    series: i64,
+) -> Result<Result<Resource, DavError>, AgendaFailure> {
+    let created_override = plain.created_override;
+    let first = client.put_and_read(url, plain.body.clone(), pre).await;
+    let status = match &first {
+        Err(DavError::Status { status, .. }) if *status >= 500 && created_override => *status,
+        _ => return Ok(first),
+    };
+    let fallback = edit(EditOptions {
+        client_schedules_attendees: true,
+    })?;
+    if fallback.body == plain.body {
+        return Ok(first); // No attendee to take out of the server's scheduling.
+    }
+    info!(
+        series,
+        status, "new override refused; writing it with SCHEDULE-AGENT=CLIENT on its attendees"
+    );
+    metrics::counter!("oneonone_schedule_agent_fallbacks_total").increment(1);
+    Ok(client.put_and_read(url, fallback.body, pre).await)
 }
 
 /// How often one pass re-reads and retries a write refused as stale (412).
