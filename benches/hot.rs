@@ -118,7 +118,9 @@ fn stuffed(c: &mut Criterion) {
     );
     c.bench_function("plan_absorb_2500_new_lines", |b| {
         b.iter(|| {
-            let parsed = parse_block(black_box(&text), Format::Plain, MAX).unwrap().unwrap();
+            let parsed = parse_block(black_box(&text), Format::Plain, MAX)
+                .unwrap()
+                .unwrap();
             plan_absorb(&items, &block, &parsed)
         })
     });

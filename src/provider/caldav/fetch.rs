@@ -238,18 +238,26 @@ async fn store_resources(
             Err(DavError::TooLarge { .. }) => one_by_one(client, cal, url, slice, report).await?,
             Err(e) => return Err(e.into()),
         };
+        let mut readable = Vec::with_capacity(fetched.len());
         for r in fetched {
             match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
-                Ok(e) => {
-                    store.upsert_event(cal.id, &e, now).await?;
-                    report.changed.push(e.remote_id);
-                }
+                Ok(e) => readable.push(e),
                 Err(why) => {
                     warn!(calendar = cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
                     report.unreadable.push((r.url.to_string(), why));
                 }
             }
         }
+        // A server that lists a resource twice: its last copy wins (PostgreSQL refuses to
+        // update one row twice in a statement).
+        let mut seen = std::collections::HashSet::new();
+        readable.reverse();
+        readable.retain(|e| seen.insert(e.remote_id.clone()));
+        readable.reverse();
+        store.upsert_events(cal.id, &readable, now).await?;
+        report
+            .changed
+            .extend(readable.into_iter().map(|e| e.remote_id));
         done += slice.len() as u64;
         crate::progress::report(&task, done, total);
     }

@@ -18,7 +18,7 @@ use crate::ics::{EditOptions, Edited};
 use crate::model::Etag;
 use crate::model::Owner;
 use crate::secrets::Keyring;
-use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
+use crate::store::{Account, CachedEvent, Calendar, RunStats, SeriesUpsert, Store};
 use crate::store::{NewRevision, SeriesRow};
 use crate::sync::series::{NextAction, SeriesError, SeriesStep};
 use crate::sync::{AccountSyncer, PassError};
@@ -128,9 +128,17 @@ impl CaldavSyncer {
     ) -> Result<(), PassError> {
         let report = fetch_calendar(client, &self.store, cal, now).await?;
         stats.events_seen += report.changed.len() as i64;
-        for remote_id in &report.changed {
-            if let Err(e) = self.redetect(cal, remote_id, owner, now).await {
-                warn!(calendar = cal.id, resource = %remote_id, error = %e, "detection failed");
+        // Read back a slice at a time: one query per hundred resources on a first import.
+        for slice in report.changed.chunks(100) {
+            let cached = self
+                .store
+                .get_events(cal.id, slice)
+                .await
+                .map_err(internal)?;
+            for event in &cached {
+                if let Err(e) = self.redetect(cal, event, owner, now).await {
+                    warn!(calendar = cal.id, resource = %event.remote_id, error = %e, "detection failed");
+                }
             }
         }
         if report.suspicious_empty {
@@ -417,18 +425,10 @@ impl CaldavSyncer {
     async fn redetect(
         &self,
         cal: &Calendar,
-        remote_id: &str,
+        cached: &CachedEvent,
         owner: &Owner,
         now: DateTime<Utc>,
     ) -> Result<(), PassError> {
-        let Some(cached) = self
-            .store
-            .get_event(cal.id, remote_id)
-            .await
-            .map_err(internal)?
-        else {
-            return Ok(());
-        };
         let parsed = crate::ics::parse(cached.raw.as_bytes()).map_err(internal)?;
         for series in parsed.series.iter().filter(|s| s.is_recurring()) {
             let verdict = detect(series, owner, &self.rules);
