@@ -24,15 +24,18 @@ struct Proxy {
     http: reqwest::Client,
 }
 
-async fn forward(
-    p: &Proxy,
+/// Sends the request on to `upstream` and hands back its answer (status, etag, content type
+/// and body).
+pub(crate) async fn forward(
+    http: &reqwest::Client,
+    upstream: &url::Url,
     method: &axum::http::Method,
     uri: &str,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
-    let url = p.upstream.join(uri).unwrap();
-    let mut req = p.http.request(
+    let url = upstream.join(uri).unwrap();
+    let mut req = http.request(
         reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
         url,
     );
@@ -85,14 +88,40 @@ async fn handle(State(p): State<Proxy>, req: Request) -> Response {
         Some(3) => {
             // Slower than the daemon's request timeout.
             tokio::time::sleep(Duration::from_secs(3)).await;
-            forward(&p, &parts.method, &uri, &parts.headers, body).await
+            forward(
+                &p.http,
+                &p.upstream,
+                &parts.method,
+                &uri,
+                &parts.headers,
+                body,
+            )
+            .await
         }
         Some(_) => {
             // The server acts, the answer is lost.
-            let _ = forward(&p, &parts.method, &uri, &parts.headers, body).await;
+            let _ = forward(
+                &p.http,
+                &p.upstream,
+                &parts.method,
+                &uri,
+                &parts.headers,
+                body,
+            )
+            .await;
             StatusCode::BAD_GATEWAY.into_response()
         }
-        None => forward(&p, &parts.method, &uri, &parts.headers, body).await,
+        None => {
+            forward(
+                &p.http,
+                &p.upstream,
+                &parts.method,
+                &uri,
+                &parts.headers,
+                body,
+            )
+            .await
+        }
     }
 }
 

@@ -108,9 +108,15 @@ impl Daemon {
     /// Starts `oneonone run` on 127.0.0.1:0 with `db` and extra environment, and waits until it
     /// logs the address it listens on.
     pub fn spawn(db_url: &str, env: &[(&str, &str)]) -> Self {
+        Self::spawn_with_args(db_url, &[], env)
+    }
+
+    /// `spawn` with arguments after `run` (e.g. `--now`).
+    pub fn spawn_with_args(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let workdir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(BIN);
         cmd.arg("run")
+            .args(args)
             .current_dir(workdir.path())
             .env_remove("ONEONONE_CONFIG")
             .env("ONEONONE__SERVER__LISTEN", "127.0.0.1:0")
