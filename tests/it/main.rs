@@ -14,6 +14,7 @@ mod helpers;
 mod ics;
 mod insights;
 mod interop;
+mod limits;
 mod outage;
 mod scheduler;
 mod secrets;

@@ -47,6 +47,14 @@ pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<Ca
         // Not text (and PostgreSQL cannot store it as such): refused for this resource only.
         return Err("the resource contains a NUL byte".into());
     }
+    // iCalendar is UTF-8 (RFC 5545 3.1.4). Another encoding is refused rather than read lossily:
+    // a write would otherwise replace the user's bytes with U+FFFD.
+    let text = std::str::from_utf8(body).map_err(|e| {
+        format!(
+            "the resource is not valid UTF-8 (byte {}); it is left alone",
+            e.valid_up_to()
+        )
+    })?;
     let cal = crate::ics::parse(body).map_err(|e| e.to_string())?;
     let series = cal.series.first().ok_or("no VEVENT in the resource")?;
     let rep = series.representative();
@@ -64,7 +72,7 @@ pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<Ca
         summary: rep.and_then(|e| e.summary.clone()),
         start_at: rep.and_then(|e| e.start).map(|s| s.to_utc(tz)),
         status: status.into(),
-        raw: String::from_utf8_lossy(body).into_owned(),
+        raw: text.to_string(),
     })
 }
 
@@ -219,7 +227,27 @@ async fn store_resources(
     if wanted.is_empty() {
         return Ok(());
     }
-    let fetched: Vec<Resource> = client.multiget(url, wanted).await?;
+    let fetched: Vec<Resource> = match client.multiget(url, wanted).await {
+        Ok(all) => all,
+        // One bad resource (too large, not UTF-8) spoils the whole multistatus answer: read the
+        // resources one by one so only that one is skipped.
+        Err(e @ (DavError::TooLarge { .. } | DavError::Xml { .. })) => {
+            warn!(calendar = cal.id, error = %e, "multiget refused; reading resources one by one");
+            let mut one_by_one = Vec::with_capacity(wanted.len());
+            for u in wanted {
+                match client.get(u).await {
+                    Ok(r) => one_by_one.push(r),
+                    Err(e @ DavError::TooLarge { .. }) => {
+                        warn!(calendar = cal.id, resource = %u, error = %e, "resource skipped");
+                        report.unreadable.push((u.to_string(), e.to_string()));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            one_by_one
+        }
+        Err(e) => return Err(e.into()),
+    };
     for r in fetched {
         match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
             Ok(e) => {
@@ -238,6 +266,21 @@ async fn store_resources(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resource_that_is_not_utf8_is_refused_not_read_lossily() {
+        let body = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T100000Z\r\n\
+SUMMARY:Caf\xe9\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let err = to_cached("/c/x.ics", None, body).unwrap_err();
+        assert!(err.contains("not valid UTF-8 (byte 88)"), "{err}");
+        let utf8 = String::from_utf8_lossy(body).replace('\u{fffd}', "\u{e9}");
+        assert!(
+            to_cached("/c/x.ics", None, utf8.as_bytes())
+                .unwrap()
+                .raw
+                .contains("Caf\u{e9}")
+        );
+    }
 
     #[test]
     fn a_resource_with_a_nul_byte_is_refused_not_stored() {
