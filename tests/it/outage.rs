@@ -307,6 +307,13 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     let (code, _) = readyz(&d).await;
     assert_eq!(code, 503);
 
+    // The pass in flight has given up recording its outcome: its row says "running".
+    wait_until(
+        "the interrupted pass to give up recording its outcome",
+        Duration::from_secs(30),
+        async || d.log_text().contains("cannot record the outcome of a pass"),
+    )
+    .await;
     pg.start_again();
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db_url)
         .await
@@ -362,6 +369,26 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
         },
     )
     .await;
+    // The passes the outage cut short are marked as such by the running daemon.
+    let start = Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sync_runs WHERE outcome = 'running' AND id <= $1",
+        )
+        .bind(last_run_before)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{n} passes cut short still say running:\n{}",
+            d.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // Nothing lost or doubled in the invite; the write made as the database went is reversible.
     let d2 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W2);
     assert_eq!(d2.matches("── oneonone agenda").count(), 1, "{d2}");
