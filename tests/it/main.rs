@@ -13,6 +13,7 @@ mod google_server;
 mod google_sync;
 mod helpers;
 mod ics;
+mod input_limits;
 mod insights;
 mod interop;
 mod limits;

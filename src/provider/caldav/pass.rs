@@ -84,7 +84,9 @@ impl CaldavSyncer {
         })?;
         let password = self.keyring.decrypt(blob).map_err(internal)?;
         let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
-        let client = CalDavClient::new(&settings.username, password, timeout).map_err(internal)?;
+        let client = CalDavClient::new(&settings.username, password, timeout)
+            .map_err(internal)?
+            .with_max_body(self.config.network.max_response_bytes);
         Ok((client, settings))
     }
 
