@@ -86,8 +86,49 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// A description stuffed with 2,500 new lines among 300 known items: planning must stay
+/// near-linear (it was quadratic once).
+fn stuffed(c: &mut Criterion) {
+    let items: Vec<Item> = (1..=300)
+        .map(|i| Item {
+            id: i,
+            section: Section::Direct,
+            text: format!("topic number {i}"),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+            position: i,
+        })
+        .collect();
+    let tz: Tz = "Europe/Berlin".parse().unwrap();
+    let input = AgendaInput {
+        direct_name: "Alice Martin",
+        manager_name: "Bob Stone",
+        items: &items,
+        notes: &[],
+        last_meeting: None,
+        start: tz.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).single().unwrap(),
+        length: Duration::minutes(30),
+        cancelled_in_a_row: 0,
+    };
+    let block = render(&input, Format::Plain, &Template::default_template()).unwrap();
+    let text = block.text.replace(
+        "- [ ] topic number 1\n",
+        &"- [ ] some other thing\n".repeat(2500),
+    );
+    c.bench_function("plan_absorb_2500_new_lines", |b| {
+        b.iter(|| {
+            let parsed = parse_block(black_box(&text), Format::Plain, MAX)
+                .unwrap()
+                .unwrap();
+            plan_absorb(&items, &block, &parsed)
+        })
+    });
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c);
+    stuffed(&mut c);
     c.final_summary();
 }

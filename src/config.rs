@@ -89,6 +89,8 @@ pub enum CookieSecure {
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
     pub allow_http: bool,
+    /// Calendar server answers larger than this are refused (per resource where possible).
+    pub max_response_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -341,6 +343,9 @@ impl Config {
         }
         if self.web.signin_attempts_per_minute == 0 {
             return bad("web.signin_attempts_per_minute", "must be at least 1");
+        }
+        if self.network.max_response_bytes < 4096 {
+            return bad("network.max_response_bytes", "must be at least 4096");
         }
         if self.detect.max_length_minutes == 0 {
             return bad("detect.max_length_minutes", "must be at least 1");

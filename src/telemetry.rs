@@ -93,6 +93,10 @@ fn describe() {
         "oneonone_conflicts_total",
         "Writes refused by the server as stale (412)."
     );
+    describe_counter!(
+        "oneonone_schedule_agent_fallbacks_total",
+        "New CalDAV overrides written again with SCHEDULE-AGENT=CLIENT after a 5xx (DAViCal)."
+    );
     describe_gauge!(
         "oneonone_series_tracked",
         "Recurring series tracked as 1:1s (all accounts)."
@@ -110,4 +114,5 @@ fn describe() {
     }
     counter!("oneonone_writes_total").absolute(0);
     counter!("oneonone_conflicts_total").absolute(0);
+    counter!("oneonone_schedule_agent_fallbacks_total").absolute(0);
 }

@@ -85,11 +85,31 @@ fn stamp(now: DateTime<Utc>) -> String {
 
 /// A new content line `head:value`, folded, ending with the file's line ending.
 fn line(head: &str, value: &str, eol: &str) -> Vec<u8> {
-    raw::fold(&format!("{head}:{value}"), eol).into_bytes()
+    raw::fold(format!("{head}:{value}").as_bytes(), eol)
 }
 
 fn description_line(text: &str, eol: &str) -> Vec<u8> {
     line("DESCRIPTION", &raw::escape_text(text), eol)
+}
+
+/// What the caller chooses about an edit beyond the new description.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EditOptions {
+    /// On a NEW override only: `SCHEDULE-AGENT=CLIENT` (RFC 6638 7.1) on every ATTENDEE but
+    /// the organizer, so a scheduling server neither sends anything for this occurrence nor
+    /// rewrites the attendees' copies. DAViCal fails the PUT of a plain override with 500 when
+    /// an attendee is one of its users (docs/decisions.md, "caldav interop"); the master and
+    /// existing overrides are never changed, so the server still schedules the manager's own
+    /// moves and cancellations.
+    pub client_schedules_attendees: bool,
+}
+
+/// An edited resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    pub body: Vec<u8>,
+    /// The edit added an override VEVENT (instead of changing a component already there).
+    pub created_override: bool,
 }
 
 /// Sets DESCRIPTION on the occurrence of series `uid` that originally starts at
@@ -115,6 +135,28 @@ pub fn set_occurrence_description_in(
     now: DateTime<Utc>,
     default_tz: Tz,
 ) -> Result<Vec<u8>, EditError> {
+    edit_occurrence_description(
+        resource,
+        uid,
+        original_start,
+        text,
+        now,
+        default_tz,
+        EditOptions::default(),
+    )
+    .map(|e| e.body)
+}
+
+/// [`set_occurrence_description_in`] with `options`; also says whether an override was added.
+pub fn edit_occurrence_description(
+    resource: &[u8],
+    uid: &str,
+    original_start: DateTime<Utc>,
+    text: &str,
+    now: DateTime<Utc>,
+    default_tz: Tz,
+    options: EditOptions,
+) -> Result<Edited, EditError> {
     check_text(text)?;
     let doc = Document::parse(resource)?;
     let cal = read::calendar(&doc)?;
@@ -160,6 +202,7 @@ pub fn set_occurrence_description_in(
         .filter(|c| c.prop(&doc, "RECURRENCE-ID").is_none())
         .max_by_key(|c| sequence(&doc, c));
 
+    let mut created_override = false;
     let splices = match (target, master) {
         (Some(ov), _) => edit_in_place(&doc, ov, text, now),
         (None, Some(m)) if !series.is_recurring() => {
@@ -203,8 +246,10 @@ pub fn set_occurrence_description_in(
                 fallback,
                 text,
                 now,
+                client_schedules_attendees: options.client_schedules_attendees,
             };
             let bytes = ctx.build();
+            created_override = true;
             let after = events
                 .iter()
                 .map(|c| doc.lines[c.end].span.end)
@@ -224,7 +269,10 @@ pub fn set_occurrence_description_in(
     };
     let out = apply(doc.src, splices);
     verify(&out, uid, original_start, text, default_tz)?;
-    Ok(out)
+    Ok(Edited {
+        body: out,
+        created_override,
+    })
 }
 
 /// The instant a time of this series denotes, floating values read like `expand` reads them.
@@ -357,6 +405,7 @@ struct NewOverride<'a, 'd> {
     fallback: Tz,
     text: &'a str,
     now: DateTime<Utc>,
+    client_schedules_attendees: bool,
 }
 
 impl NewOverride<'_, '_> {
@@ -369,6 +418,10 @@ impl NewOverride<'_, '_> {
         let mut out: Vec<u8> = Vec::new();
         out.extend_from_slice(&line("BEGIN", "VEVENT", eol));
         let master_start = self.master.prop(doc, "DTSTART");
+        let organizer = self
+            .base
+            .prop(doc, "ORGANIZER")
+            .map(|l| cal_address(&l.value));
         let (mut described, mut stamped, mut modified) = (false, false, false);
         for &i in &self.base.props {
             let l = &doc.lines[i];
@@ -407,6 +460,15 @@ impl NewOverride<'_, '_> {
                 }
                 // Outlook marks an exception instance with 3 (MS-OXCICAL 2.1.3.1.1.20.14).
                 "X-MICROSOFT-CDO-INSTTYPE" => out.extend(line(&doc.head(l), "3", eol)),
+                // Without an ORGANIZER the resource is no scheduling object: nothing to stop.
+                "ATTENDEE"
+                    if self.client_schedules_attendees
+                        && organizer
+                            .as_ref()
+                            .is_some_and(|o| *o != cal_address(&l.value)) =>
+                {
+                    out.extend(client_scheduled(doc, l));
+                }
                 _ => out.extend_from_slice(doc.raw(i)),
             }
         }
@@ -434,14 +496,13 @@ impl NewOverride<'_, '_> {
         let form = form_of(master_start, self.zones);
         let mut head = String::from("RECURRENCE-ID");
         // Copy TZID and VALUE exactly as DTSTART writes them (quotes included).
-        for param in split_params(&self.doc.head(master_start))
-            .into_iter()
-            .skip(1)
-        {
-            let key = param.split('=').next().unwrap_or("").to_ascii_uppercase();
-            if key == "TZID" || key == "VALUE" {
+        let dtstart = self.doc.head(master_start);
+        for param in split_params(dtstart.as_bytes()).into_iter().skip(1) {
+            let key = param.split(|&b| b == b'=').next().unwrap_or_default();
+            if key.eq_ignore_ascii_case(b"TZID") || key.eq_ignore_ascii_case(b"VALUE") {
                 head.push(';');
-                head.push_str(param);
+                // Split at ASCII semicolons of a `String`: still UTF-8, nothing replaced.
+                head.push_str(&String::from_utf8_lossy(param));
             }
         }
         line(
@@ -452,12 +513,53 @@ impl NewOverride<'_, '_> {
     }
 }
 
+/// A calendar user address compared the way servers match ORGANIZER and ATTENDEE: scheme and
+/// case do not count.
+fn cal_address(value: &str) -> String {
+    let v = value.trim();
+    let v = match v.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => &v[7..],
+        _ => v,
+    };
+    v.to_lowercase()
+}
+
+/// An ATTENDEE line with `SCHEDULE-AGENT=CLIENT`: its name, other parameters and value stay
+/// byte for byte (an explicit `SCHEDULE-AGENT=SERVER` is replaced; CLIENT or NONE already
+/// keep the server out, so such a line is copied as it is).
+fn client_scheduled(doc: &Document<'_>, l: &ContentLine) -> Vec<u8> {
+    let raw = &doc.src[l.span.clone()];
+    if l.param("SCHEDULE-AGENT")
+        .is_some_and(|v| !v.eq_ignore_ascii_case("SERVER"))
+    {
+        return raw.to_vec();
+    }
+    let logical = doc.unfolded(l);
+    let Some(colon) = raw::value_colon_bytes(&logical) else {
+        return raw.to_vec(); // cannot happen: the line parsed with a colon
+    };
+    let mut out = Vec::with_capacity(logical.len() + 24);
+    for (k, part) in split_params(&logical[..colon]).into_iter().enumerate() {
+        let key = part.split(|&b| b == b'=').next().unwrap_or_default();
+        if k > 0 && key.eq_ignore_ascii_case(b"SCHEDULE-AGENT") {
+            continue;
+        }
+        if k > 0 {
+            out.push(b';');
+        }
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(b";SCHEDULE-AGENT=CLIENT");
+    out.extend_from_slice(&logical[colon..]);
+    raw::fold(&out, doc.eol)
+}
+
 /// Splits `NAME;P1=a;P2="b;c"` at semicolons outside quotes.
-fn split_params(head: &str) -> Vec<&str> {
+fn split_params(head: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut quoted = false;
     let mut start = 0;
-    for (i, b) in head.bytes().enumerate() {
+    for (i, &b) in head.iter().enumerate() {
         match b {
             b'"' => quoted = !quoted,
             b';' if !quoted => {
@@ -520,5 +622,152 @@ fn verify(
             "the occurrence shows {:?}",
             shows.map(|s| raw::excerpt(&s))
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    const SERIES: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n\
+        UID:s1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260302T090000Z\r\nDURATION:PT30M\r\n\
+        RRULE:FREQ=WEEKLY\r\nSUMMARY:1:1 Dave / Sam\r\nDESCRIPTION:series text\r\n\
+        ORGANIZER;CN=Sam:mailto:sam@example.com\r\n\
+        ATTENDEE;CN=Sam;PARTSTAT=ACCEPTED:MAILTO:Sam@Example.com\r\n\
+        ATTENDEE;CN=\"Dave; Direct: Jr\";PARTSTAT=ACCEPTED;ROLE=REQ-PARTICIPANT;RSVP=TRUE;X-LONG\r\n \
+        =a-parameter-long-enough-to-fold:mailto:dave@example.com\r\n\
+        ATTENDEE;SCHEDULE-AGENT=SERVER;CN=Ext:mailto:ext@example.com\r\n\
+        ATTENDEE;SCHEDULE-AGENT=NONE;CN=Room:mailto:room@example.com\r\n\
+        END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    fn at(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, d, 9, 0, 0).unwrap()
+    }
+
+    fn client(input: &[u8], day: u32) -> Edited {
+        let options = EditOptions {
+            client_schedules_attendees: true,
+        };
+        edit_occurrence_description(input, "s1", at(day), "agenda", at(1), Tz::UTC, options)
+            .unwrap()
+    }
+
+    /// The unfolded ATTENDEE lines of the VEVENT with `RECURRENCE-ID` `rid` (None: master).
+    fn attendees(body: &[u8], rid: Option<&str>) -> Vec<String> {
+        let text = String::from_utf8_lossy(body).replace("\r\n ", "");
+        text.split("BEGIN:VEVENT")
+            .skip(1)
+            .find(|ev| match rid {
+                Some(r) => ev.contains(&format!("RECURRENCE-ID:{r}")),
+                None => !ev.contains("RECURRENCE-ID"),
+            })
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("ATTENDEE"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn client_scheduling_marks_only_the_new_overrides_attendees_but_the_organizer() {
+        let plain =
+            set_occurrence_description(SERIES.as_bytes(), "s1", at(9), "agenda", at(1)).unwrap();
+        let edited = client(SERIES.as_bytes(), 9);
+        assert!(edited.created_override);
+        // The master (everything before the insertion) is byte-identical.
+        assert!(
+            edited
+                .body
+                .starts_with(&SERIES.as_bytes()[..SERIES.len() - 15])
+        );
+        assert!(edited.body.ends_with(b"END:VEVENT\r\nEND:VCALENDAR\r\n"));
+        assert_eq!(
+            attendees(&edited.body, None),
+            attendees(SERIES.as_bytes(), None)
+        );
+        let ours = attendees(&edited.body, Some("20260309T090000Z"));
+        assert_eq!(
+            ours,
+            [
+                "ATTENDEE;CN=Sam;PARTSTAT=ACCEPTED:MAILTO:Sam@Example.com",
+                "ATTENDEE;CN=\"Dave; Direct: Jr\";PARTSTAT=ACCEPTED;ROLE=REQ-PARTICIPANT;RSVP=TRUE;\
+                 X-LONG=a-parameter-long-enough-to-fold;SCHEDULE-AGENT=CLIENT:mailto:dave@example.com",
+                "ATTENDEE;CN=Ext;SCHEDULE-AGENT=CLIENT:mailto:ext@example.com",
+                "ATTENDEE;SCHEDULE-AGENT=NONE;CN=Room:mailto:room@example.com",
+            ]
+        );
+        // Only the attendee lines differ from the plain edit; every line stays within 75 octets.
+        let differ: Vec<_> = String::from_utf8_lossy(&edited.body)
+            .replace("\r\n ", "")
+            .lines()
+            .zip(String::from_utf8_lossy(&plain).replace("\r\n ", "").lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| a.split([';', ':']).next().unwrap().to_string())
+            .collect();
+        assert_eq!(differ, ["ATTENDEE", "ATTENDEE"]);
+        let added = &edited.body[SERIES.len() - 15..];
+        assert!(added.split(|&b| b == b'\n').all(|l| l.len() <= 76));
+        // It reads back: the parameters are where a parser looks for them.
+        let cal = crate::ics::parse(&edited.body).unwrap();
+        assert!(cal.problems.is_empty(), "{:?}", cal.problems);
+        assert_eq!(cal.series[0].overrides.len(), 1);
+        assert_eq!(
+            cal.series[0].overrides[0].description.as_deref(),
+            Some("agenda")
+        );
+    }
+
+    #[test]
+    fn client_scheduling_leaves_an_existing_override_as_it_is() {
+        let once =
+            set_occurrence_description(SERIES.as_bytes(), "s1", at(9), "first", at(1)).unwrap();
+        let plain = set_occurrence_description(&once, "s1", at(9), "agenda", at(1)).unwrap();
+        let edited = client(&once, 9);
+        assert!(!edited.created_override);
+        assert_eq!(edited.body, plain);
+        assert!(!String::from_utf8_lossy(&edited.body).contains("SCHEDULE-AGENT=CLIENT"));
+    }
+
+    #[test]
+    fn client_scheduling_needs_an_organizer_and_keeps_bytes_that_are_not_utf8() {
+        let no_organizer = SERIES.replace("ORGANIZER;CN=Sam:mailto:sam@example.com\r\n", "");
+        let edited = client(no_organizer.as_bytes(), 9);
+        let plain =
+            set_occurrence_description(no_organizer.as_bytes(), "s1", at(9), "agenda", at(1))
+                .unwrap();
+        assert_eq!(edited.body, plain, "no organizer: no scheduling object");
+
+        // A Latin-1 CN ("Dav\xe9"): the bytes go through untouched.
+        let latin = SERIES
+            .as_bytes()
+            .split(|&b| b == b'\n')
+            .map(|l| {
+                if l.starts_with(b"ATTENDEE;SCHEDULE-AGENT=SERVER") {
+                    b"ATTENDEE;SCHEDULE-AGENT=SERVER;CN=Dav\xe9:mailto:ext@example.com\r".to_vec()
+                } else {
+                    l.to_vec()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(&b'\n');
+        let edited = client(&latin, 9);
+        let needle = b"ATTENDEE;CN=Dav\xe9;SCHEDULE-AGENT=CLIENT:mailto:ext@example.com\r\n";
+        assert!(
+            edited.body.windows(needle.len()).any(|w| w == needle),
+            "{}",
+            String::from_utf8_lossy(&edited.body)
+        );
+    }
+
+    #[test]
+    fn cal_addresses_compare_without_scheme_or_case() {
+        assert_eq!(cal_address(" MAILTO:Sam@Example.com"), "sam@example.com");
+        assert_eq!(cal_address("sam@example.com"), "sam@example.com");
+        assert_ne!(
+            cal_address("mailto:sam@example.com"),
+            cal_address("mailto:dave@x")
+        );
     }
 }

@@ -489,6 +489,43 @@ mod tests {
     }
 
     #[test]
+    fn a_count_of_a_billion_hits_the_cap_not_the_memory() {
+        let r = wall_rule(
+            "FREQ=MINUTELY;COUNT=1000000000",
+            wall("20000101T000000"),
+            wall("20300101T000000"),
+            1000,
+        );
+        assert!(
+            matches!(r, Err(ExpandError::TooManyInstances { .. })),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn rules_that_never_or_rarely_match_end_without_a_stall() {
+        // February 30th, and the 366th day of January: never.
+        for rule in [
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "FREQ=DAILY;BYMONTH=1;BYYEARDAY=366",
+        ] {
+            match wall_rule(rule, wall("20260101T090000"), wall("21260101T000000"), 1000) {
+                Ok(v) => assert!(v.is_empty(), "{rule}: {v:?}"),
+                Err(e) => assert!(matches!(e, ExpandError::BadRule(_)), "{rule}: {e:?}"),
+            }
+        }
+        // February 29th on a Monday: once in 28 years (2044), still found.
+        let v = wall_rule(
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+            wall("20260101T090000"),
+            wall("20600101T000000"),
+            1000,
+        )
+        .unwrap();
+        assert_eq!(v, vec![wall("20440229T090000")]);
+    }
+
+    #[test]
     fn last_friday_of_month() {
         let v = wall_rule(
             "FREQ=MONTHLY;BYDAY=-1FR;COUNT=3",

@@ -18,7 +18,10 @@ use chrono_tz::Tz;
 
 use crate::model;
 
-pub use edit::{set_occurrence_description, set_occurrence_description_in};
+pub use edit::{
+    EditOptions, Edited, edit_occurrence_description, set_occurrence_description,
+    set_occurrence_description_in,
+};
 pub use inspect::{
     AttendeeReport, InspectReport, OccurrenceReport, SeriesReport, inspect, render_text,
 };

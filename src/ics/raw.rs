@@ -152,8 +152,13 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 
 /// Index of the colon that ends name and parameters: the first one outside double quotes.
 pub(crate) fn value_colon(text: &str) -> Option<usize> {
+    value_colon_bytes(text.as_bytes())
+}
+
+/// [`value_colon`] on bytes (a line that is not valid UTF-8 is still split where it should be).
+pub(crate) fn value_colon_bytes(text: &[u8]) -> Option<usize> {
     let mut quoted = false;
-    for (i, b) in text.bytes().enumerate() {
+    for (i, &b) in text.iter().enumerate() {
         match b {
             b'"' => quoted = !quoted,
             b':' if !quoted => return Some(i),
@@ -341,6 +346,14 @@ impl<'a> Document<'a> {
     /// The unfolded text of a line up to (not including) the colon before its value: name and
     /// parameters exactly as written, which is what we keep when we rewrite only a value.
     pub fn head(&self, line: &ContentLine) -> String {
+        let text = self.unfolded(line);
+        let text = String::from_utf8_lossy(&text);
+        text.get(..line.head_len).unwrap_or(&text).to_string()
+    }
+
+    /// The bytes of one logical line with its folds removed, without its line ending; unlike
+    /// [`ContentLine::value`] nothing is decoded or unescaped.
+    pub fn unfolded(&self, line: &ContentLine) -> Vec<u8> {
         let raw = &self.src[line.span.clone()];
         let mut text = Vec::with_capacity(raw.len());
         let mut i = 0;
@@ -357,8 +370,10 @@ impl<'a> Document<'a> {
             text.push(raw[i]);
             i += 1;
         }
-        let text = String::from_utf8_lossy(&text);
-        text.get(..line.head_len).unwrap_or(&text).to_string()
+        while matches!(text.last(), Some(b'\r' | b'\n')) {
+            text.pop();
+        }
+        text
     }
 
     /// The exact bytes of one content line, folds and line ending included.
@@ -390,22 +405,30 @@ pub(crate) fn escape_text(text: &str) -> String {
 }
 
 /// Folds one logical line at 75 octets without splitting a UTF-8 character, ending every
-/// physical line with `eol`.
-pub(crate) fn fold(line: &str, eol: &str) -> String {
+/// physical line with `eol`. Works on bytes so that a line read from a file that is not valid
+/// UTF-8 can be written back with its bytes unchanged (a fold only goes before a byte that does
+/// not continue a character).
+pub(crate) fn fold(line: &[u8], eol: &str) -> Vec<u8> {
     const LIMIT: usize = 75;
-    let mut out = String::with_capacity(line.len() + line.len() / 70 * 3 + eol.len());
+    let mut out = Vec::with_capacity(line.len() + line.len() / 70 * 3 + eol.len());
     let mut width = 0;
-    for c in line.chars() {
-        let len = c.len_utf8();
-        if width + len > LIMIT {
-            out.push_str(eol);
-            out.push(' ');
-            width = 1;
+    for (i, &b) in line.iter().enumerate() {
+        let starts_char = b & 0xC0 != 0x80;
+        if starts_char {
+            let len = 1 + line[i + 1..]
+                .iter()
+                .take_while(|&&c| c & 0xC0 == 0x80)
+                .count();
+            if width > 0 && width + len > LIMIT {
+                out.extend_from_slice(eol.as_bytes());
+                out.push(b' ');
+                width = 1;
+            }
         }
-        out.push(c);
-        width += len;
+        out.push(b);
+        width += 1;
     }
-    out.push_str(eol);
+    out.extend_from_slice(eol.as_bytes());
     out
 }
 
@@ -416,7 +439,7 @@ mod tests {
     #[test]
     fn fold_never_exceeds_75_octets_nor_splits_characters() {
         let line = format!("DESCRIPTION:{}", "ä€😀x".repeat(40));
-        let folded = fold(&line, "\r\n");
+        let folded = String::from_utf8(fold(line.as_bytes(), "\r\n")).unwrap();
         for l in folded.split("\r\n").filter(|l| !l.is_empty()) {
             assert!(l.len() <= 75, "{} octets: {l}", l.len());
         }

@@ -81,6 +81,68 @@ impl Store {
         .map_err(Into::into)
     }
 
+    /// Stores (or replaces) many cached resources in one transaction, several rows per statement:
+    /// a first import of thousands of resources costs a few dozen round trips, not thousands.
+    pub async fn upsert_events(
+        &self,
+        calendar_id: i64,
+        events: &[CachedEvent],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        const ROWS: usize = 50; // 10 parameters a row, far under both databases' limits.
+        on_pool!(self, |p| {
+            async {
+                let mut tx = p.begin().await?;
+                for chunk in events.chunks(ROWS) {
+                    let sql = upsert_sql(chunk.len());
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                    for e in chunk {
+                        q = q
+                            .bind(calendar_id)
+                            .bind(&e.remote_id)
+                            .bind(&e.uid)
+                            .bind(&e.etag)
+                            .bind(&e.payload_hash)
+                            .bind(&e.summary)
+                            .bind(e.start_at)
+                            .bind(&e.status)
+                            .bind(&e.raw)
+                            .bind(now);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+            .await
+        })
+        .map_err(Into::into)
+    }
+
+    /// The cached resources among `remote_ids` (those no longer cached are left out).
+    pub async fn get_events(
+        &self,
+        calendar_id: i64,
+        remote_ids: &[String],
+    ) -> Result<Vec<CachedEvent>> {
+        let mut out = Vec::with_capacity(remote_ids.len());
+        for chunk in remote_ids.chunks(200) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE calendar_id = $1 AND remote_id IN ({})",
+                marks.join(", ")
+            );
+            let rows: Vec<EventRecord> = on_pool!(self, |p| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(calendar_id);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(p).await
+            })?;
+            out.extend(rows.into_iter().map(CachedEvent::from));
+        }
+        Ok(out)
+    }
+
     pub async fn delete_event(&self, calendar_id: i64, remote_id: &str) -> Result<u64> {
         on_pool!(self, |p| {
             sqlx::query("DELETE FROM events WHERE calendar_id = $1 AND remote_id = $2")
@@ -159,4 +221,23 @@ impl Store {
         })
         .map_err(Into::into)
     }
+}
+
+/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` events (parameters `$1`...`$(10 * rows)`).
+fn upsert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO events (calendar_id, remote_id, uid, etag, payload_hash, summary, start_at, \
+         status, raw, updated_at) VALUES {} \
+         ON CONFLICT (calendar_id, remote_id) DO UPDATE SET uid = excluded.uid, \
+         etag = excluded.etag, payload_hash = excluded.payload_hash, summary = excluded.summary, \
+         start_at = excluded.start_at, status = excluded.status, raw = excluded.raw, \
+         updated_at = excluded.updated_at",
+        values.join(", ")
+    )
 }

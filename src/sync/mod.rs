@@ -141,6 +141,9 @@ const RUN_RETENTION_DAYS: i64 = 30;
 pub struct PassSummary {
     pub accounts: usize,
     pub failed: usize,
+    /// Account passes whose outcome could not be recorded (the database went away): their rows
+    /// still say "running".
+    pub unrecorded: usize,
 }
 
 pub struct Scheduler {
@@ -165,7 +168,26 @@ impl Scheduler {
     /// `grace` to finish, then abandoned (recorded as such).
     pub async fn run(self, cancel: CancellationToken, grace: Duration) {
         let period = Duration::from_secs(self.cfg.interval_secs.min(60));
+        // Set when a pass, or an account pass in it, could not record its end (the database
+        // went away): its rows would say "running" until shutdown.
+        let mut cut_short = false;
         loop {
+            if cut_short {
+                // No pass of ours is in flight here, so every "running" row of ours is over.
+                match self
+                    .store
+                    .abandon_runs(&self.daemon_id, self.clock.now())
+                    .await
+                {
+                    Ok(n) => {
+                        cut_short = false;
+                        if n > 0 {
+                            info!(passes = n, "passes cut short by a failure marked abandoned");
+                        }
+                    }
+                    Err(e) => warn!(error = %e, "cannot mark the passes cut short yet"),
+                }
+            }
             let pass = self.pass_once();
             tokio::pin!(pass);
             let finished = tokio::select! {
@@ -182,8 +204,12 @@ impl Scheduler {
                     }
                 },
             };
-            if let Err(e) = result {
-                warn!(error = %e, "sync pass failed");
+            match result {
+                Err(e) => {
+                    warn!(error = %e, "sync pass failed");
+                    cut_short = true;
+                }
+                Ok(summary) => cut_short |= summary.unrecorded > 0,
             }
             if cancel.is_cancelled() {
                 break;
@@ -212,6 +238,7 @@ impl Scheduler {
         // in a queue while its lease runs out; batches follow each other until none is due.
         let mut accounts = Vec::new();
         let mut failed = 0;
+        let mut unrecorded = 0;
         for _ in 0..MAX_BATCHES_PER_PASS {
             let at = self.clock.now();
             let batch = self
@@ -226,17 +253,19 @@ impl Scheduler {
             if batch.is_empty() {
                 break;
             }
-            let results: Vec<bool> = futures::stream::iter(batch.clone())
+            let results: Vec<(bool, bool)> = futures::stream::iter(batch.clone())
                 .map(|a| async move { self.sync_account(&a).await })
                 .buffer_unordered(self.cfg.concurrency)
                 .collect()
                 .await;
-            failed += results.iter().filter(|ok| !**ok).count();
+            failed += results.iter().filter(|(ok, _)| !ok).count();
+            unrecorded += results.iter().filter(|(_, recorded)| !recorded).count();
             accounts.extend(batch);
         }
         let summary = PassSummary {
             accounts: accounts.len(),
             failed,
+            unrecorded,
         };
         let stats = RunStats {
             accounts: accounts.len() as i64,
@@ -268,35 +297,35 @@ impl Scheduler {
     /// time: each is claimed first, so a daemon working on the same database never processes it
     /// at the same time.
     pub async fn sync_now(&self, ids: &[i64]) -> Result<PassSummary, StoreError> {
-        let outcomes: Vec<Result<Option<bool>, StoreError>> = futures::stream::iter(ids.to_vec())
-            .map(|id| async move {
-                let now = self.clock.now();
-                let claimed = self
-                    .store
-                    .claim_account(&self.daemon_id, id, now, now + self.lease())
-                    .await?;
-                match claimed {
-                    Some(account) => Ok(Some(self.sync_account(&account).await)),
-                    None => {
-                        warn!(
-                            account = id,
-                            "skipped: not active, or another daemon is working on it"
-                        );
-                        Ok(None)
+        let outcomes: Vec<Result<Option<(bool, bool)>, StoreError>> =
+            futures::stream::iter(ids.to_vec())
+                .map(|id| async move {
+                    let now = self.clock.now();
+                    let claimed = self
+                        .store
+                        .claim_account(&self.daemon_id, id, now, now + self.lease())
+                        .await?;
+                    match claimed {
+                        Some(account) => Ok(Some(self.sync_account(&account).await)),
+                        None => {
+                            warn!(
+                                account = id,
+                                "skipped: not active, or another daemon is working on it"
+                            );
+                            Ok(None)
+                        }
                     }
-                }
-            })
-            .buffer_unordered(self.cfg.concurrency.max(1))
-            .collect()
-            .await;
+                })
+                .buffer_unordered(self.cfg.concurrency.max(1))
+                .collect()
+                .await;
         let mut summary = PassSummary::default();
         for outcome in outcomes {
             match outcome? {
-                Some(ok) => {
+                Some((ok, recorded)) => {
                     summary.accounts += 1;
-                    if !ok {
-                        summary.failed += 1;
-                    }
+                    summary.failed += usize::from(!ok);
+                    summary.unrecorded += usize::from(!recorded);
                 }
                 None => summary.failed += 1,
             }
@@ -346,8 +375,9 @@ impl Scheduler {
         }
     }
 
-    /// Syncs one claimed account and records the outcome; returns whether it succeeded.
-    async fn sync_account(&self, account: &Account) -> bool {
+    /// Syncs one claimed account and records the outcome; returns whether it succeeded, and
+    /// whether its outcome could be recorded.
+    async fn sync_account(&self, account: &Account) -> (bool, bool) {
         let now = self.clock.now();
         let run_id = match self
             .store
@@ -357,7 +387,7 @@ impl Scheduler {
             Ok(id) => id,
             Err(e) => {
                 warn!(account = account.id, error = %e, "cannot record the start of a pass");
-                return false;
+                return (false, true);
             }
         };
         let result = self.run_leased(account, now).await;
@@ -429,10 +459,10 @@ impl Scheduler {
                 }
             }
         };
-        if let Err(e) = recorded {
+        if let Err(e) = &recorded {
             warn!(account = account.id, error = %e, "cannot record the outcome of a pass");
         }
-        result.is_ok()
+        (result.is_ok(), recorded.is_ok())
     }
 }
 

@@ -989,7 +989,9 @@ proptest! {
 }
 
 #[test]
-fn a_description_stuffed_with_lines_is_planned_quickly() {
+fn a_description_stuffed_with_lines_is_planned_in_full() {
+    // Its speed (a guard against quadratic matching) is `plan_absorb_2500_new_lines` in
+    // benches/hot.rs: a timed assertion here failed on a loaded machine.
     let items: Vec<Item> = (1..=300)
         .map(|i| item(i, Section::Direct, &format!("topic number {i}"), 0))
         .collect();
@@ -998,10 +1000,8 @@ fn a_description_stuffed_with_lines_is_planned_quickly() {
     let stuffing = "- [ ] some other thing\n".repeat(2500);
     let text = block.text.replace("- [ ] topic number 1\n", &stuffing);
     assert!(text.len() < MAX);
-    let started = std::time::Instant::now();
     let parsed = parse_block(&text, Format::Plain, MAX).unwrap().unwrap();
     let plan = plan_absorb(&items, &block, &parsed);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     let count = |f: fn(&AbsorbAction) -> bool| plan.actions.iter().filter(|a| f(a)).count();
     assert_eq!(count(|a| matches!(a, AbsorbAction::Create { .. })), 2500);
     assert_eq!(count(|a| matches!(a, AbsorbAction::Drop { id: 1 })), 1);

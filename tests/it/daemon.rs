@@ -41,6 +41,7 @@ async fn daemon_serves_health_readiness_metrics_and_exits_zero_on_sigterm() {
             "oneonone_sync_pass_duration_seconds_bucket",
             "oneonone_writes_total",
             "oneonone_conflicts_total",
+            "oneonone_schedule_agent_fallbacks_total",
         ] {
             assert!(
                 metrics.contains(name),

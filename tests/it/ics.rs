@@ -178,14 +178,60 @@ fn common_ends(a: &[u8], b: &[u8]) -> (usize, usize) {
 
 #[test]
 fn edit_on_every_corpus_series_keeps_everything_else_per_python_icalendar() {
+    edit_corpus_and_compare_with_python(ics::EditOptions::default());
+}
+
+/// Guarantee 10's fallback: besides the plain edit's changes only the new override's attendees
+/// (all but the organizer) gain `SCHEDULE-AGENT=CLIENT`; Python checks that too.
+#[test]
+fn client_scheduled_edit_on_every_corpus_series_changes_only_the_new_attendee_params() {
+    let options = ics::EditOptions {
+        client_schedules_attendees: true,
+    };
+    let marked = edit_corpus_and_compare_with_python(options);
+    assert!(
+        marked >= 5,
+        "only {marked} new overrides with attendees to mark"
+    );
+}
+
+/// Edits every corpus case with `options` and has `tests/py/compare_edit.py` check each result;
+/// returns how many results carry `SCHEDULE-AGENT=CLIENT`.
+fn edit_corpus_and_compare_with_python(options: ics::EditOptions) -> usize {
     let tmp = tempfile::tempdir().unwrap();
+    let mut marked = 0;
     let cases = edit_cases();
     assert!(cases.len() >= 50, "{} cases", cases.len());
     let mut manifest = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         let input = std::fs::read(&c.file).unwrap();
-        let out = ics::set_occurrence_description(&input, &c.uid, c.original_start, TEXT, now())
-            .unwrap_or_else(|e| panic!("{}: {}: {e}", c.file.display(), c.uid));
+        let edited = ics::edit_occurrence_description(
+            &input,
+            &c.uid,
+            c.original_start,
+            TEXT,
+            now(),
+            Tz::UTC,
+            options,
+        )
+        .unwrap_or_else(|e| panic!("{}: {}: {e}", c.file.display(), c.uid));
+        assert_eq!(
+            edited.created_override,
+            c.new_override,
+            "{}",
+            c.file.display()
+        );
+        let out = edited.body;
+        let client = b"SCHEDULE-AGENT=CLIENT";
+        let count = |b: &[u8]| b.windows(client.len()).filter(|w| w == client).count();
+        if count(&out) > count(&input) {
+            assert!(
+                c.new_override,
+                "{}: an existing component changed",
+                c.file.display()
+            );
+            marked += 1;
+        }
         let (p, s) = common_ends(&input, &out);
         if c.new_override {
             assert_eq!(
@@ -210,6 +256,7 @@ fn edit_on_every_corpus_series_keeps_everything_else_per_python_icalendar() {
         manifest.push(serde_json::json!({
             "original": c.file, "edited": edited, "uid": c.uid,
             "recurrence_id": c.original_start.to_rfc3339(), "text": TEXT,
+            "client_schedules_attendees": options.client_schedules_attendees,
         }));
     }
     let manifest_path = tmp.path().join("manifest.json");
@@ -234,6 +281,7 @@ fn edit_on_every_corpus_series_keeps_everything_else_per_python_icalendar() {
         .map(|(r, c)| format!("{} {}: {}", c.file.display(), c.uid, r["errors"]))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    marked
 }
 
 fn read(name: &str) -> Vec<u8> {

@@ -41,3 +41,10 @@ async fn interop_a_concurrent_edit_keeps_both() {
         a_concurrent_edit_keeps_both(kind).await;
     }
 }
+
+#[tokio::test]
+async fn interop_a_local_attendee_gets_an_agenda_without_a_notification() {
+    for kind in kinds("interop_a_local_attendee_gets_an_agenda_without_a_notification") {
+        crate::scheduling::local_attendee_gets_an_agenda(kind).await;
+    }
+}

@@ -1,156 +1,250 @@
-//! Input limits end to end, on a real Radicale: an item that is too large or absurd is refused
-//! for that item, with an error saying what and where, and the rest of the pass goes on.
+//! Hostile input, one item at a time: an event whose description is over the size limit, absurd
+//! recurrence rules, an event too large to download, deeply nested XML, data that is not UTF-8.
+//! Each is refused for itself with an error that names it, and the pass goes on with the rest.
 
 use oneonone::provider::caldav::Precondition;
 
-use crate::caldav_sync::{Setup, description_at};
-use crate::newcomer::{connect_args, run_with};
+use crate::caldav_sync::{ALICE, Setup, W1, description_at};
 use crate::servers::Kind;
 
-fn resource(uid: &str, rule: &str, summary: &str, extra: &str) -> Vec<u8> {
+/// A weekly 1:1 Sam organizes with `who`, with the given rule and description.
+fn one_on_one(uid: &str, who: &str, rrule: &str, description: &str) -> String {
     format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\n\
-         UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T120000Z\r\nDURATION:PT30M\r\n\
-         RRULE:{rule}\r\nSUMMARY:{summary}\r\n{extra}\
-         ORGANIZER:mailto:sam@example.com\r\n\
-         ATTENDEE;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
-         ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@example.com\r\n\
-         END:VEVENT\r\nEND:VCALENDAR\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+         DTSTAMP:20260101T000000Z\r\nDTSTART:20260303T120000Z\r\nDURATION:PT30M\r\nRRULE:{rrule}\r\n\
+         SUMMARY:1:1 {who} / Sam\r\nDESCRIPTION:{description}\r\n\
+         ORGANIZER;CN=Sam Manager:mailto:sam@example.com\r\n\
+         ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
+         ATTENDEE;CN={who};PARTSTAT=ACCEPTED:mailto:{who}@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    .into_bytes()
 }
 
-#[tokio::test]
-async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pass_goes_on() {
+fn run(s: &Setup, args: &[&str]) -> std::process::Output {
+    let mut env = s.env();
+    env.push(("ONEONONE__NETWORK__MAX_RESPONSE_BYTES", "200000".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::helpers::run_cli(args, &env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_events_on_radicale_are_refused_one_by_one_and_the_rest_get_their_agendas() {
     let s = Setup::new(Kind::Radicale).await;
-    // Alice's invite carries a description over the limit set below.
-    let alice = s.calendar.join("weekly-alice.ics").unwrap();
-    let r = s.client.get(&alice).await.unwrap();
-    let long = format!("DESCRIPTION:{}\r\n", "x".repeat(3000));
-    let body = String::from_utf8(r.body).unwrap().replacen(
-        "DESCRIPTION:Alice's own notes: keep me.\r\n",
-        &long,
-        1,
-    );
-    let etag = r.etag.or(s.client.etag(&alice).await.unwrap()).unwrap();
-    s.client
-        .put(&alice, body.into_bytes(), &Precondition::Match(etag))
-        .await
-        .unwrap();
-    let alice_before = s.client.get(&alice).await.unwrap().body;
-    // Rules that are valid but absurd: one instance a second for ever, and a date that never
-    // comes (30 February).
-    for (name, rule) in [
-        ("every-second", "FREQ=SECONDLY"),
-        ("never", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"),
-    ] {
-        let url = s.calendar.join(&format!("{name}.ics")).unwrap();
-        let body = resource(name, rule, &format!("Carol / Sam {name}"), "");
+    let weekly = "FREQ=WEEKLY;BYDAY=TU";
+    let hostile = [
+        // Over agenda.max_description_bytes (64 KiB) but under the response limit.
+        (
+            "huge.ics",
+            one_on_one("huge", "eve", weekly, &"Eve's long notes. ".repeat(4_000)),
+        ),
+        // Over network.max_response_bytes (200,000 here): never downloaded whole.
+        (
+            "big.ics",
+            one_on_one("big", "hank", weekly, &"Hank's archive. ".repeat(14_000)),
+        ),
+        (
+            "secondly.ics",
+            one_on_one("secondly", "frank", "FREQ=SECONDLY", "Frank's text"),
+        ),
+        // February 30th: a rule that never produces an instance.
+        (
+            "never.ics",
+            one_on_one(
+                "never",
+                "gina",
+                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+                "Gina's text",
+            ),
+        ),
+    ];
+    let mut before = Vec::new();
+    for (name, body) in &hostile {
+        let url = s.calendar.join(name).unwrap();
         s.client
-            .put(&url, body, &Precondition::Create)
+            .put(&url, body.clone().into_bytes(), &Precondition::Create)
             .await
             .unwrap();
+        before.push((name, s.body(name).await));
     }
-
-    let limit = [("ONEONONE__AGENDA__MAX_DESCRIPTION_BYTES", "2048")];
-    let started = std::time::Instant::now();
-    let out = run_with(&s, &connect_args(&s), &limit);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(60),
-        "the absurd rules stalled the pass"
-    );
-
-    // Bob's 1:1 got its agenda: the pass went on.
-    let bob = s.body("biweekly-bob.ics").await;
-    let agenda = description_at(&bob, &s.uid("biweekly-bob"), "2026-03-03T14:00:00Z");
-    assert!(agenda.contains("oneonone agenda"), "{agenda}");
-    // Alice's invite is untouched, and the reason is shown where a user looks.
-    assert_eq!(s.client.get(&alice).await.unwrap().body, alice_before);
-    let listed = run_with(
+    let connect = run(
         &s,
-        &["series", "list", "--all", "--json"].map(String::from),
-        &limit,
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            s.server.base.as_str(),
+            "--username",
+            crate::servers::USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ],
     );
-    let series: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
-    let of = |uid: &str| {
-        series
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["uid"] == uid)
-            .cloned()
-            .unwrap_or_else(|| panic!("no series {uid} in {series}"))
+    let sync = run(&s, &["sync", "--once", "--now", "2026-03-24T12:05:00Z"]);
+    let list = run(&s, &["series", "list", "--json"]);
+    for out in [&connect, &sync] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Too large to download: named with the limit, skipped, the rest of the calendar read.
+    let said = String::from_utf8_lossy(&connect.stderr);
+    assert!(
+        said.contains("big.ics: answer larger than 200000 bytes"),
+        "{said}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let error_of = |uid: &str| {
+        let row = v.as_array().unwrap().iter().find(|r| r["uid"] == uid);
+        row.unwrap_or_else(|| panic!("no series {uid}: {v}"))["last_error"].clone()
     };
-    let problem = of(&s.uid("weekly-alice"))["last_error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let huge = error_of("huge");
     assert!(
-        problem.contains("bytes") && problem.contains("2048"),
-        "Alice's series should say why it is left alone: {problem:?}"
+        huge.as_str()
+            .unwrap_or_default()
+            .contains("72000 bytes, over the limit of 65536"),
+        "{huge}"
     );
-    // The absurd series were read (not fatal), whatever their verdict.
-    for uid in ["every-second", "never"] {
-        let x = of(uid);
-        assert!(x["reason"].as_str().is_some_and(|r| !r.is_empty()), "{x}");
+    let secondly = error_of("secondly");
+    assert!(
+        secondly
+            .as_str()
+            .unwrap_or_default()
+            .contains("more than 200000 instances"),
+        "{secondly}"
+    );
+    // A rule that never produces a meeting has no next occurrence: nothing to do, no stall.
+    assert!(error_of("never").is_null());
+    assert!(error_of("weekly-alice").is_null());
+    // The healthy 1:1 got its agenda.
+    let d1 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W1);
+    assert_eq!(d1.matches("── oneonone agenda").count(), 1, "{d1}");
+    // The hostile events are exactly as they were.
+    for (name, body) in before {
+        assert!(s.body(name).await == body, "{name} was changed");
     }
-    // A second pass is as calm: nothing new to write, nothing failed.
-    let again = run_with(
-        &s,
-        &["sync", "--once", "--now", "2026-03-01T12:05:00Z"].map(String::from),
-        &limit,
-    );
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
-    );
 }
 
-#[tokio::test]
-async fn an_oversized_resource_is_refused_alone_and_the_rest_of_its_calendar_is_read() {
-    let s = Setup::new(Kind::Radicale).await;
-    let out = run_with(&s, &connect_args(&s), &[]);
+/// A calendar "server" no real one would be: under `/deep/` every answer is XML nested 10,000
+/// levels deep; under `/latin/` the calendar holds one event encoded in Latin-1, not UTF-8.
+/// Records every method it is sent.
+async fn hostile_server(seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> url::Url {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let latin_ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\nUID:latin\r\n\
+DTSTAMP:20260101T000000Z\r\nDTSTART:20260303T120000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\n\
+SUMMARY:1:1 Ren\xe9 / Sam\r\nDESCRIPTION:Caf\xe9 cr\xe8me\r\nORGANIZER:mailto:latin@example.com\r\n\
+ATTENDEE:mailto:latin@example.com\r\nATTENDEE:mailto:rene@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let handler = move |req: axum::extract::Request| {
+        let seen = seen.clone();
+        async move {
+            let method = req.method().to_string();
+            let path = req.uri().path().to_string();
+            seen.lock().unwrap().push(format!("{method} {path}"));
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            let xml = |b: Vec<u8>| {
+                (
+                    StatusCode::MULTI_STATUS,
+                    [("content-type", "application/xml; charset=utf-8")],
+                    b,
+                )
+                    .into_response()
+            };
+            if path.starts_with("/deep/") {
+                let depth = 10_000;
+                let doc = format!(
+                    "<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\">{}{}</D:multistatus>",
+                    "<D:response>".repeat(depth),
+                    "</D:response>".repeat(depth)
+                );
+                return xml(doc.into_bytes());
+            }
+            let body = String::from_utf8_lossy(&body);
+            if method == "GET" && path == "/latin/work/a.ics" {
+                return (StatusCode::OK, [("etag", "\"1\"")], latin_ics.to_vec()).into_response();
+            }
+            if method == "REPORT" && body.contains("sync-collection") {
+                return xml(
+                    b"<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\"><D:response>\
+<D:href>/latin/work/a.ics</D:href><D:propstat><D:prop><D:getetag>\"1\"</D:getetag></D:prop>\
+<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response><D:sync-token>t1</D:sync-token>\
+</D:multistatus>"
+                        .to_vec(),
+                );
+            }
+            if method == "REPORT" && body.contains("calendar-multiget") {
+                let mut doc = b"<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\" \
+xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:response><D:href>/latin/work/a.ics</D:href>\
+<D:propstat><D:prop><D:getetag>\"1\"</D:getetag><C:calendar-data>"
+                    .to_vec();
+                doc.extend_from_slice(latin_ics);
+                doc.extend_from_slice(
+                    b"</C:calendar-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>\
+</D:response></D:multistatus>",
+                );
+                return xml(doc);
+            }
+            StatusCode::NOT_FOUND.into_response()
+        }
+    };
+    let app = axum::Router::new().fallback(handler);
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = url::Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_xml_and_data_that_is_not_utf8_are_refused_and_other_accounts_go_on() {
+    use crate::scheduler::{key_env, seed_account, stored_account};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hostile = hostile_server(seen.clone()).await;
+    let server = crate::servers::CalDavServer::radicale_with_users(&[("ok".into(), "pw".into())]);
+    let db = crate::helpers::TestDb::sqlite();
+    let store = db.store().await;
+    let healthy = seed_account(&store, &server.base, "ok", "pw").await;
+    let deep_cal = hostile.join("/deep/work/").unwrap();
+    let deep = stored_account(&store, &hostile, "deep", "x", &deep_cal).await;
+    let latin_cal = hostile.join("/latin/work/").unwrap();
+    let latin = stored_account(&store, &hostile, "latin", "x", &latin_cal).await;
+
+    let key = key_env();
+    let env = [
+        ("ONEONONE_SECRET_KEY", key.as_str()),
+        ("ONEONONE__DATABASE__URL", db.url.as_str()),
+        ("ONEONONE__LOG__LEVEL", "warn"),
+    ];
+    let out = crate::helpers::run_cli(&["sync", "--once"], &env);
+    let said = String::from_utf8_lossy(&out.stderr);
+    let accounts = store.list_accounts().await.unwrap();
+    let account = |id: i64| accounts.iter().find(|a| a.id == id).unwrap();
+    assert!(account(healthy).last_success_at.is_some(), "{said}");
+    assert!(account(healthy).last_error.is_none(), "{said}");
+    let deep_error = account(deep).last_error.clone().unwrap_or_default();
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        deep_error.contains("XML nested deeper than 64 levels"),
+        "{deep_error}\n{said}"
     );
-    // Two new resources, read in one multiget: one small, one far over the answer limit below.
-    let big = format!("DESCRIPTION:{}\r\n", "y".repeat(300_000));
-    for (name, extra) in [("small", String::new()), ("huge", big)] {
-        let url = s.calendar.join(&format!("{name}.ics")).unwrap();
-        let body = resource(name, "FREQ=WEEKLY", &format!("Carol / Sam {name}"), &extra);
-        s.client
-            .put(&url, body, &Precondition::Create)
-            .await
-            .unwrap();
-    }
-    let store = s.db.store().await;
-    let cal = store.list_calendars(1).await.unwrap().remove(0);
-    let client = oneonone::provider::caldav::CalDavClient::new(
-        crate::servers::USER,
-        secrecy::SecretString::from(crate::servers::PASSWORD),
-        std::time::Duration::from_secs(10),
-    )
-    .unwrap()
-    .with_max_body(100_000);
-    let now = chrono::Utc::now();
-    let report = oneonone::provider::caldav::fetch::fetch_calendar(&client, &store, &cal, now)
-        .await
-        .expect("one oversized resource must not fail the calendar");
+    // The Latin-1 event is skipped with its name and the reason; the account itself is fine.
+    assert!(account(latin).last_success_at.is_some(), "{said}");
     assert!(
-        report.changed.iter().any(|id| id.ends_with("/small.ics")),
-        "{report:?}"
+        said.contains("/latin/work/a.ics") && said.contains("not valid UTF-8"),
+        "{said}"
     );
-    let (which, why) = report.unreadable.first().expect("the huge one is refused");
-    assert!(which.ends_with("/huge.ics"), "{report:?}");
-    assert!(why.contains("larger than 100000 bytes"), "{why}");
-    assert_eq!(report.unreadable.len(), 1, "{report:?}");
+    let series = store.list_series().await.unwrap();
+    assert!(series.iter().all(|s| s.uid != "latin"), "{series:?}");
+    // Nothing was ever written to the hostile server.
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|r| !r.starts_with("PUT")), "{seen:?}");
+    assert!(
+        seen.iter().any(|r| r == "GET /latin/work/a.ics"),
+        "{seen:?}"
+    );
+    store.close().await;
 }

@@ -1,209 +1,414 @@
-//! PostgreSQL stopped under a running daemon and started again: `/readyz` says not ready while it
-//! is down, and the same process works again once it is back. The server is a private one this
-//! test starts (initdb + pg_ctl on a free port), never the shared one the other tests use.
+//! The database goes away in the middle of a pass and comes back: the daemon keeps running,
+//! says it is not ready while the database is down, and recovers on its own, losing nothing.
+//! It runs against a private PostgreSQL started by the test (never the shared one).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::caldav_sync::Setup;
+use axum::extract::{Request, State};
+use axum::response::Response;
+
+use crate::caldav_sync::{ALICE, Setup, W2, description_at, insert_after};
 use crate::helpers::{Daemon, get};
-use crate::newcomer::{connect_args, run_with};
 use crate::servers::Kind;
 
-/// A PostgreSQL server of our own, stopped (immediately) when dropped.
-struct PrivatePg {
-    bin: PathBuf,
+/// A PostgreSQL cluster of its own in a temporary folder, on a free port, that a test may stop
+/// and start at will.
+pub struct PrivatePostgres {
     dir: tempfile::TempDir,
+    bin: PathBuf,
     port: u16,
+    /// PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user.
+    as_postgres: bool,
 }
 
-fn id(args: &[&str]) -> String {
-    let out = Command::new("id").args(args).output().expect("run id");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-impl PrivatePg {
-    /// None when no PostgreSQL server binaries are installed.
-    fn start() -> Option<Self> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .filter(|b| b.join("initdb").exists())
+impl PrivatePostgres {
+    /// Creates and starts the cluster; Err(why) when the PostgreSQL server binaries are missing.
+    pub fn start() -> Result<Self, String> {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map_err(|e| format!("/usr/lib/postgresql: {e}"))?
+            .filter_map(|d| d.ok().map(|d| d.path().join("bin")))
+            .filter(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
             .collect();
-        found.sort();
-        let bin = found.pop()?;
+        bins.sort_by_key(|b| {
+            let v = b.parent().and_then(|p| p.file_name());
+            v.and_then(|v| v.to_str()?.parse::<u32>().ok()).unwrap_or(0)
+        });
+        let bin = bins
+            .pop()
+            .ok_or("no initdb/pg_ctl under /usr/lib/postgresql/*/bin")?;
+        let uid = Command::new("id")
+            .arg("-u")
+            .output()
+            .map_err(|e| e.to_string())?;
+        let as_postgres = String::from_utf8_lossy(&uid.stdout).trim() == "0";
         let dir = tempfile::tempdir().unwrap();
-        if id(&["-u"]) == "0" {
-            // PostgreSQL refuses to run as root: its files belong to the postgres user.
-            let uid: u32 = id(&["-u", "postgres"]).parse().expect("a postgres user");
-            let gid: u32 = id(&["-g", "postgres"]).parse().expect("a postgres group");
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+        if as_postgres {
+            let ok = Command::new("chown")
+                .args(["postgres:", &dir.path().display().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(
+                ok,
+                "cannot hand {} to the postgres user",
+                dir.path().display()
+            );
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let pg = Self { bin, dir, port };
+        let pg = Self {
+            dir,
+            bin,
+            port: crate::servers::free_port(),
+            as_postgres,
+        };
         let data = pg.data();
         pg.run(
             "initdb",
-            &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
         );
         pg.start_again();
-        Some(pg)
+        Ok(pg)
     }
 
     fn data(&self) -> String {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// Runs one of the server's programs, as the postgres user when we are root.
-    fn run(&self, program: &str, args: &[&str]) {
-        let path = self.bin.join(program);
-        let mut cmd = if id(&["-u"]) == "0" {
+    fn run(&self, prog: &str, args: &[&str]) {
+        let exe = self.bin.join(prog);
+        let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
+            c.args(["-u", "postgres", "--"]).arg(&exe);
             c
         } else {
-            Command::new(&path)
+            Command::new(&exe)
         };
-        let out = cmd
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap();
+        let out = cmd.args(args).output().expect("run a PostgreSQL command");
         assert!(
             out.status.success(),
-            "{program} {args:?}: {}{}",
+            "{prog} {args:?}: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
 
-    fn start_again(&self) {
+    /// Starts the server (again) and waits until it accepts connections.
+    pub fn start_again(&self) {
         let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {}",
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
             self.port,
             self.dir.path().display()
         );
-        let log = self.dir.path().join("server.log").display().to_string();
-        let data = self.data();
+        let log = self.dir.path().join("log").display().to_string();
         self.run(
             "pg_ctl",
-            &["start", "-w", "-D", &data, "-l", &log, "-o", &opts],
+            &["-D", &self.data(), "-l", &log, "-o", &opts, "-w", "start"],
         );
     }
 
-    fn stop(&self) {
-        let data = self.data();
-        self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", &data]);
+    /// Stops the server the way an operator would for maintenance: open sessions are cut.
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 }
 
-impl Drop for PrivatePg {
+impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let path = self.bin.join("pg_ctl");
+        let exe = self.bin.join("pg_ctl");
         let data = self.data();
-        let args = ["stop", "-m", "immediate", "-D", data.as_str()];
-        let _ = if id(&["-u"]) == "0" {
+        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
+        let _ = if self.as_postgres {
             Command::new("runuser")
                 .args(["-u", "postgres", "--"])
-                .arg(&path)
+                .arg(&exe)
                 .args(args)
                 .output()
         } else {
-            Command::new(&path).args(args).output()
+            Command::new(&exe).args(args).output()
         };
     }
 }
 
-/// Polls `/readyz` until `accept` holds for its status and JSON, or panics after `limit`.
-async fn wait_readyz(
-    daemon: &Daemon,
-    limit: Duration,
-    what: &str,
-    accept: impl Fn(u16, &serde_json::Value) -> bool,
-) -> serde_json::Value {
+/// Forwards everything to the CalDAV server; the first PUT after it is armed stops the database
+/// before it reaches the server, so the server stores the write and the daemon's bookkeeping
+/// after it fails: the worst point for the database to go.
+#[derive(Clone)]
+struct Tripwire {
+    upstream: url::Url,
+    http: reqwest::Client,
+    armed: Arc<AtomicBool>,
+    tripped: Arc<AtomicBool>,
+    pg: Arc<PrivatePostgres>,
+}
+
+async fn trip(State(t): State<Tripwire>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
+    let uri = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let is_put = parts.method == axum::http::Method::PUT;
+    if is_put && t.armed.swap(false, Ordering::SeqCst) {
+        let pg = t.pg.clone();
+        tokio::task::spawn_blocking(move || pg.stop())
+            .await
+            .unwrap();
+        let r = crate::faults::forward(
+            &t.http,
+            &t.upstream,
+            &parts.method,
+            uri,
+            &parts.headers,
+            body,
+        )
+        .await;
+        t.tripped.store(true, Ordering::SeqCst);
+        return r;
+    }
+    crate::faults::forward(
+        &t.http,
+        &t.upstream,
+        &parts.method,
+        uri,
+        &parts.headers,
+        body,
+    )
+    .await
+}
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
     let start = Instant::now();
-    loop {
-        let (code, body) = get(&daemon.url("/readyz")).await;
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        if accept(code, &v) {
-            return v;
-        }
+    while !done().await {
         assert!(
             start.elapsed() < limit,
-            "{what}: still {code} {body} after {limit:?}; log:\n{}",
-            daemon.log_text()
+            "timed out after {limit:?} waiting for {what}"
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-fn last_success(v: &serde_json::Value) -> Option<String> {
-    v["accounts"][0]["last_success"].as_str().map(String::from)
+async fn readyz(d: &Daemon) -> (u16, serde_json::Value) {
+    let (code, body) = get(&d.url("/readyz")).await;
+    (code, serde_json::from_str(&body).unwrap_or_default())
 }
 
-#[tokio::test]
-async fn postgres_stopped_under_the_daemon_makes_it_unready_then_it_recovers_without_restart() {
-    let Some(pg) = PrivatePg::start() else {
-        eprintln!("skipped: no PostgreSQL server binaries under /usr/lib/postgresql");
-        return;
+const RAISED: &str = "Raised while the database was down";
+
+// Multi-threaded: the CLI runs as a blocking child process while the proxy serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart() {
+    let pg = match PrivatePostgres::start() {
+        Ok(pg) => Arc::new(pg),
+        Err(why) => {
+            eprintln!("skipped: cannot start a private PostgreSQL ({why})");
+            return;
+        }
     };
     let s = Setup::new(Kind::Radicale).await;
-    let url = pg.url();
-    let out = run_with(&s, &connect_args(&s), &[("ONEONONE__DATABASE__URL", &url)]);
+    let t = Tripwire {
+        upstream: s.server.base.clone(),
+        http: reqwest::Client::new(),
+        armed: Arc::new(AtomicBool::new(false)),
+        tripped: Arc::new(AtomicBool::new(false)),
+        pg: pg.clone(),
+    };
+    let app = axum::Router::new().fallback(trip).with_state(t.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let via = url::Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+
+    let db_url = pg.url();
+    let mut env: Vec<(&str, String)> = s.env();
+    env.retain(|(k, _)| *k != "ONEONONE__DATABASE__URL");
+    env.push(("ONEONONE__DATABASE__URL", db_url.clone()));
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS", "1".into()));
+    env.push(("ONEONONE__SYNC__JITTER", "0.0".into()));
+    env.push(("ONEONONE__SYNC__LEASE_SECS", "3".into()));
+    env.push(("ONEONONE__DATABASE__CONNECT_TIMEOUT_SECS", "2".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = crate::helpers::run_cli(
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            via.as_str(),
+            "--username",
+            crate::servers::USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+            "--owner",
+            "sam@example.com",
+            "--now",
+            "2026-03-24T12:00:00Z",
+        ],
+        &env,
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let key = s.keydir.path().join("key").display().to_string();
-    // Passes every second, so that the server goes away while passes run.
-    let mut daemon = Daemon::spawn(
-        &url,
-        &[
-            ("ONEONONE__SECRETS__KEY_FILE", &key),
-            ("ONEONONE__DATABASE__CONNECT_TIMEOUT_SECS", "1"),
-            ("ONEONONE__SYNC__INTERVAL_SECS", "1"),
-            ("ONEONONE__SYNC__JITTER", "0"),
-            ("ONEONONE__SYNC__REQUEST_TIMEOUT_SECS", "5"),
-        ],
+
+    // `connect` wrote the first week's agenda; the daemon, a week later, writes the second's.
+    t.armed.store(true, Ordering::SeqCst);
+    let mut d = Daemon::spawn_with(&db_url, &["--now", "2026-03-31T09:00:00Z"], &env);
+    let start = Instant::now();
+    while !t.tripped.load(Ordering::SeqCst) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no agenda write within 60 s:\n{}",
+            d.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The write reached the calendar; the database is gone.
+    let written = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W2);
+    assert_eq!(
+        written.matches("── oneonone agenda").count(),
+        1,
+        "{written}"
     );
-    let up = |code: u16, v: &serde_json::Value| code == 200 && last_success(v).is_some();
-    wait_readyz(&daemon, Duration::from_secs(60), "first pass", up).await;
-
-    pg.stop();
-    let down = wait_readyz(&daemon, Duration::from_secs(30), "unready", |code, v| {
-        code == 503 && v["database"]["reachable"] == false
+    wait_until(
+        "/readyz to say the database is down",
+        Duration::from_secs(20),
+        async || {
+            let (code, v) = readyz(&d).await;
+            code == 503 && v["database"]["reachable"] == false && v["status"] == "not_ready"
+        },
+    )
+    .await;
+    // The manager edits the invite meanwhile.
+    s.user_edit(ALICE, &s.uid("weekly-alice"), W2, |desc| {
+        insert_after(desc, "15 minutes for you", &format!("- [ ] {RAISED}"))
     })
     .await;
-    assert_eq!(down["status"], "not_ready", "{down}");
-    assert_eq!(get(&daemon.url("/healthz")).await.0, 200);
-
-    pg.start_again();
-    let back = Instant::now();
-    let back_at = chrono::Utc::now();
-    // Ready again, with a pass that succeeded after the server came back.
-    let again = wait_readyz(&daemon, Duration::from_secs(90), "recovery", |code, v| {
-        let passed = last_success(v)
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .is_some_and(|t| t > back_at);
-        code == 200 && passed
-    })
-    .await;
-    assert_eq!(again["database"]["reachable"], true, "{again}");
-    assert_eq!(again["accounts"][0]["state"], "ok", "{again}");
+    // Several scheduler periods with no database: the daemon stays up and keeps saying so.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     assert!(
-        daemon.child.try_wait().unwrap().is_none(),
-        "the daemon exited instead of recovering"
+        d.child.try_wait().unwrap().is_none(),
+        "the daemon exited:\n{}",
+        d.log_text()
     );
-    eprintln!("recovered {:?} after PostgreSQL came back", back.elapsed());
-    assert!(Path::new(&pg.data()).exists());
+    let (code, _) = readyz(&d).await;
+    assert_eq!(code, 503);
+
+    // The pass in flight has given up recording its outcome: its row says "running".
+    wait_until(
+        "the interrupted pass to give up recording its outcome",
+        Duration::from_secs(30),
+        async || d.log_text().contains("cannot record the outcome of a pass"),
+    )
+    .await;
+    pg.start_again();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db_url)
+        .await
+        .unwrap();
+    let last_run_before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM sync_runs")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let back = Instant::now();
+    wait_until(
+        "/readyz to be ready again",
+        Duration::from_secs(30),
+        async || readyz(&d).await.0 == 200,
+    )
+    .await;
+    // The edit made during the outage reaches the history, by the same daemon process.
+    wait_until(
+        "the item typed during the outage",
+        Duration::from_secs(30),
+        async || {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items WHERE text = $1")
+                .bind(RAISED)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            n == 1
+        },
+    )
+    .await;
+    eprintln!(
+        "recovered {:?} after the database came back",
+        back.elapsed()
+    );
+    assert!(
+        d.child.try_wait().unwrap().is_none(),
+        "the daemon exited:\n{}",
+        d.log_text()
+    );
+    // A pass recorded as successful after the outage.
+    wait_until(
+        "a successful pass recorded after the outage",
+        Duration::from_secs(30),
+        async || {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sync_runs WHERE account_id IS NOT NULL AND outcome = 'ok' \
+             AND id > $1",
+            )
+            .bind(last_run_before)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            n >= 1
+        },
+    )
+    .await;
+    // The passes the outage cut short are marked as such by the running daemon.
+    let start = Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sync_runs WHERE outcome = 'running' AND id <= $1",
+        )
+        .bind(last_run_before)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{n} passes cut short still say running:\n{}",
+            d.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Nothing lost or doubled in the invite; the write made as the database went is reversible.
+    let d2 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W2);
+    assert_eq!(d2.matches("── oneonone agenda").count(), 1, "{d2}");
+    assert!(d2.contains(RAISED), "{d2}");
+    assert!(d2.ends_with("Alice's own notes: keep me."), "{d2}");
+    // Both writes (connect's into the first week, the daemon's into the second) can be undone.
+    let revisions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM description_revisions")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(revisions >= 2, "a write has no revision to undo it");
+    d.signal("TERM");
+    let (code, _) = d.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{}", d.log_text());
+    assert!(!d.log_text().contains("panicked"), "{}", d.log_text());
+    // Passes cut short by the outage are not left "running" once the daemon has stopped.
+    let running: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sync_runs WHERE outcome = 'running'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(running, 0);
 }

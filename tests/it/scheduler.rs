@@ -15,7 +15,7 @@ use crate::servers::CalDavServer;
 
 const KEY: [u8; 32] = [42; 32];
 
-fn key_env() -> String {
+pub(crate) fn key_env() -> String {
     base64::engine::general_purpose::STANDARD.encode(KEY)
 }
 
@@ -31,7 +31,12 @@ fn one_on_one(user: &str) -> Vec<u8> {
 }
 
 /// Creates `user`'s calendar with a daily 1:1 on `server` and stores an account for it.
-async fn seed_account(store: &Store, base: &url::Url, user: &str, password: &str) -> i64 {
+pub(crate) async fn seed_account(
+    store: &Store,
+    base: &url::Url,
+    user: &str,
+    password: &str,
+) -> i64 {
     let cal = base.join(&format!("/{user}/work/")).unwrap();
     let c = CalDavClient::new(user, SecretString::from(password), Duration::from_secs(10)).unwrap();
     c.mkcalendar(&cal, "Work").await.unwrap();
@@ -45,7 +50,7 @@ async fn seed_account(store: &Store, base: &url::Url, user: &str, password: &str
     stored_account(store, base, user, password, &cal).await
 }
 
-async fn stored_account(
+pub(crate) async fn stored_account(
     store: &Store,
     base: &url::Url,
     user: &str,
@@ -99,7 +104,7 @@ async fn account_runs(
         .collect()
 }
 
-async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
     let start = Instant::now();
     while !done().await {
         assert!(

@@ -100,7 +100,7 @@ fn radicale_command(d: &std::path::Path, port: u16) -> Command {
     c
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -510,3 +510,37 @@ async fn web_tables_keep_one_admin_digest_one_live_link_and_drop_only_web_topics
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn events_are_stored_and_read_back_in_batches_across_statement_boundaries() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-03-02T07:00:00Z");
+        let (_, cal) = account_with_calendar(&store, now).await;
+        let event = |i: usize, raw: &str| oneonone::store::CachedEvent {
+            remote_id: format!("/cal/{i}.ics"),
+            uid: format!("uid-{i}"),
+            etag: Some(format!("\"{i}\"")),
+            payload_hash: format!("h{i}"),
+            summary: Some(format!("Event {i}")),
+            start_at: Some(now),
+            status: "confirmed".into(),
+            raw: raw.into(),
+        };
+        // 120 rows: three statements of the batch (50 a statement), then 30 of them replaced.
+        let first: Vec<_> = (0..120).map(|i| event(i, "v1")).collect();
+        store.upsert_events(cal, &first, now).await.unwrap();
+        let again: Vec<_> = (90..120).map(|i| event(i, "v2")).collect();
+        store.upsert_events(cal, &again, now).await.unwrap();
+        assert_eq!(store.count_events(cal).await.unwrap(), 120, "{}", db.kind);
+        let mut ids: Vec<String> = (0..250).map(|i| format!("/cal/{i}.ics")).collect();
+        ids.push("/cal/not-there.ics".into());
+        let mut back = store.get_events(cal, &ids).await.unwrap();
+        back.sort_by_key(|e| e.uid.trim_start_matches("uid-").parse::<usize>().unwrap());
+        assert_eq!(back.len(), 120);
+        assert!(back[..90].iter().all(|e| e.raw == "v1"));
+        assert!(back[90..].iter().all(|e| e.raw == "v2"));
+        assert_eq!(back[7], event(7, "v1"));
+        store.close().await;
+    }
+}

@@ -7,7 +7,9 @@ MANIFEST: [{"original": path, "edited": path, "uid": str, "recurrence_id": RFC 3
 prints JSON [{"edited": path, "errors": [...]}]. Allowed differences: DESCRIPTION of the edited
 occurrence (must equal "text"), its DTSTAMP and LAST-MODIFIED, X-ALT-DESC dropped there; a new
 override may add RECURRENCE-ID, drop RRULE/RDATE/EXDATE/EXRULE, move DTSTART/DTEND to the
-occurrence and set X-MICROSOFT-CDO-INSTTYPE to 3. Everything else must be equal.
+occurrence and set X-MICROSOFT-CDO-INSTTYPE to 3. With "client_schedules_attendees": true, the
+new override's ATTENDEEs other than the organizer must also carry SCHEDULE-AGENT=CLIENT (replacing
+SERVER; CLIENT or NONE kept). Everything else must be equal.
 """
 import datetime as dt
 import json
@@ -44,6 +46,26 @@ def props(comp):
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8", "replace")
             out.append((name.upper(), params, raw))
+    return sorted(out)
+
+
+def address(value):
+    v = str(value).strip()
+    return (v[7:] if v[:7].lower() == "mailto:" else v).lower()
+
+
+def client_scheduled(triples, organizer):
+    """The properties of a new override whose attendees the server must not schedule."""
+    if organizer is None:
+        return triples
+    out = []
+    for name, params, raw in triples:
+        if name == "ATTENDEE" and address(raw) != organizer:
+            p = dict(params)
+            if p.get("SCHEDULE-AGENT", "SERVER").upper() == "SERVER":
+                p["SCHEDULE-AGENT"] = "CLIENT"
+            params = tuple(sorted(p.items()))
+        out.append((name, params, raw))
     return sorted(out)
 
 
@@ -119,6 +141,9 @@ def check(case):
                          and rid_utc(c) < want_rid))]
         base = max(base, key=lambda c: rid_utc(c) or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
         pa = [p for p in props(base) if p[0] not in drop]
+        if case.get("client_schedules_attendees"):
+            organizer = base.get("ORGANIZER")
+            pa = client_scheduled(pa, None if organizer is None else address(organizer))
         pb = [p for p in props(n) if p[0] not in drop]
         if pa != pb:
             errors.append(f"new override differs from its base: {set(pa) ^ set(pb)}")

@@ -15,7 +15,7 @@ use super::xml::{self, CALDAV, CS, DAV, Element, XmlError};
 use crate::model::Etag;
 
 /// Largest response body we read (a calendar export of a busy decade is well below this).
-const MAX_BODY: usize = 64 * 1024 * 1024;
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Hrefs per calendar-multiget request.
 const MULTIGET_CHUNK: usize = 100;
 
@@ -131,7 +131,7 @@ pub struct CalDavClient {
     username: String,
     password: SecretString,
     requests: Arc<AtomicU64>,
-    /// Answers larger than this are refused ([`DavError::TooLarge`]).
+    /// Answers larger than this are refused (`network.max_response_bytes`).
     max_body: usize,
 }
 
@@ -184,7 +184,7 @@ impl CalDavClient {
         })
     }
 
-    /// The same client with another limit on the size of one answer (tests use a small one).
+    /// Refuses answers larger than `bytes` (instead of the default 64 MiB).
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
@@ -229,13 +229,21 @@ impl CalDavClient {
             "status" => status.as_u16().to_string())
         .increment(1);
         let headers = resp.headers().clone();
+        let too_large = || DavError::TooLarge {
+            url: redact(url),
+            limit: self.max_body,
+        };
+        // A declared length over the limit is refused before anything is read.
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(net)? {
             if body.len() + chunk.len() > self.max_body {
-                return Err(DavError::TooLarge {
-                    url: redact(url),
-                    limit: self.max_body,
-                });
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }

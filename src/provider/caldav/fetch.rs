@@ -49,6 +49,14 @@ pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<Ca
         // Not text (and PostgreSQL cannot store it as such): refused for this resource only.
         return Err("the resource contains a NUL byte".into());
     }
+    // iCalendar is UTF-8 (RFC 5545 3.1.4). Another encoding is refused rather than read lossily:
+    // a write would otherwise replace the user's bytes with U+FFFD.
+    let text = std::str::from_utf8(body).map_err(|e| {
+        format!(
+            "the resource is not valid UTF-8 (byte {}); it is left alone",
+            e.valid_up_to()
+        )
+    })?;
     let cal = crate::ics::parse(body).map_err(|e| e.to_string())?;
     let series = cal.series.first().ok_or("no VEVENT in the resource")?;
     let rep = series.representative();
@@ -66,7 +74,7 @@ pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<Ca
         summary: rep.and_then(|e| e.summary.clone()),
         start_at: rep.and_then(|e| e.start).map(|s| s.to_utc(tz)),
         status: status.into(),
-        raw: String::from_utf8_lossy(body).into_owned(),
+        raw: text.to_string(),
     })
 }
 
@@ -233,23 +241,34 @@ async fn store_resources(
     for slice in wanted.chunks(IMPORT_SLICE) {
         let fetched = match client.multiget(url, slice).await {
             Ok(fetched) => fetched,
-            // One oversized resource must not block the calendar: ask for this slice one
-            // resource at a time, and refuse only the ones that are too large.
-            Err(DavError::TooLarge { .. }) => one_by_one(client, cal, url, slice, report).await?,
+            // One bad resource (too large, not UTF-8) spoils the whole multistatus answer: ask
+            // for this slice one resource at a time, so only that one is skipped.
+            Err(e @ (DavError::TooLarge { .. } | DavError::Xml { .. })) => {
+                warn!(calendar = cal.id, error = %e, "multiget refused; reading resources one by one");
+                one_by_one(client, cal, slice, report).await?
+            }
             Err(e) => return Err(e.into()),
         };
+        let mut readable = Vec::with_capacity(fetched.len());
         for r in fetched {
             match to_cached(r.url.as_str(), r.etag.as_ref(), &r.body) {
-                Ok(e) => {
-                    store.upsert_event(cal.id, &e, now).await?;
-                    report.changed.push(e.remote_id);
-                }
+                Ok(e) => readable.push(e),
                 Err(why) => {
                     warn!(calendar = cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
                     report.unreadable.push((r.url.to_string(), why));
                 }
             }
         }
+        // A server that lists a resource twice: its last copy wins (PostgreSQL refuses to
+        // update one row twice in a statement).
+        let mut seen = std::collections::HashSet::new();
+        readable.reverse();
+        readable.retain(|e| seen.insert(e.remote_id.clone()));
+        readable.reverse();
+        store.upsert_events(cal.id, &readable, now).await?;
+        report
+            .changed
+            .extend(readable.into_iter().map(|e| e.remote_id));
         done += slice.len() as u64;
         crate::progress::report(&task, done, total);
     }
@@ -259,16 +278,16 @@ async fn store_resources(
 async fn one_by_one(
     client: &CalDavClient,
     cal: &Calendar,
-    url: &Url,
     slice: &[Url],
     report: &mut FetchReport,
 ) -> Result<Vec<Resource>, FetchError> {
     let mut fetched = Vec::with_capacity(slice.len());
     for one in slice {
-        match client.multiget(url, std::slice::from_ref(one)).await {
-            Ok(mut r) => fetched.append(&mut r),
-            Err(DavError::TooLarge { limit, .. }) => {
-                let why = format!("the resource is larger than {limit} bytes");
+        // A plain GET: its body reaches `to_cached` as bytes, which names what is wrong with it.
+        match client.get(one).await {
+            Ok(r) => fetched.push(r),
+            Err(e @ DavError::TooLarge { .. }) => {
+                let why = e.to_string();
                 warn!(calendar = cal.id, resource = %one, error = %why, "unreadable resource skipped");
                 report.unreadable.push((one.to_string(), why));
             }
@@ -281,6 +300,21 @@ async fn one_by_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resource_that_is_not_utf8_is_refused_not_read_lossily() {
+        let body = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T100000Z\r\n\
+SUMMARY:Caf\xe9\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let err = to_cached("/c/x.ics", None, body).unwrap_err();
+        assert!(err.contains("not valid UTF-8 (byte 88)"), "{err}");
+        let utf8 = String::from_utf8_lossy(body).replace('\u{fffd}', "\u{e9}");
+        assert!(
+            to_cached("/c/x.ics", None, utf8.as_bytes())
+                .unwrap()
+                .raw
+                .contains("Caf\u{e9}")
+        );
+    }
 
     #[test]
     fn a_resource_with_a_nul_byte_is_refused_not_stored() {

@@ -8,17 +8,17 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use tracing::{info, warn};
 
-use super::client::Precondition;
-use super::client::{CalDavClient, DavError};
+use super::client::{CalDavClient, DavError, Precondition, Resource};
 use super::connect::CaldavSettings;
 use super::fetch::{FetchError, fetch_calendar, to_cached};
 use crate::agenda::{Format, Template};
 use crate::config::Config;
 use crate::detect::{DetectRules, detect};
+use crate::ics::{EditOptions, Edited};
 use crate::model::Etag;
 use crate::model::Owner;
 use crate::secrets::Keyring;
-use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
+use crate::store::{Account, CachedEvent, Calendar, RunStats, SeriesUpsert, Store};
 use crate::store::{NewRevision, SeriesRow};
 use crate::sync::series::{NextAction, SeriesError, SeriesStep};
 use crate::sync::{AccountSyncer, PassError};
@@ -84,7 +84,9 @@ impl CaldavSyncer {
         })?;
         let password = self.keyring.decrypt(blob).map_err(internal)?;
         let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
-        let client = CalDavClient::new(&settings.username, password, timeout).map_err(internal)?;
+        let client = CalDavClient::new(&settings.username, password, timeout)
+            .map_err(internal)?
+            .with_max_body(self.config.network.max_response_bytes);
         Ok((client, settings))
     }
 
@@ -128,9 +130,17 @@ impl CaldavSyncer {
     ) -> Result<(), PassError> {
         let report = fetch_calendar(client, &self.store, cal, now).await?;
         stats.events_seen += report.changed.len() as i64;
-        for remote_id in &report.changed {
-            if let Err(e) = self.redetect(cal, remote_id, owner, now).await {
-                warn!(calendar = cal.id, resource = %remote_id, error = %e, "detection failed");
+        // Read back a slice at a time: one query per hundred resources on a first import.
+        for slice in report.changed.chunks(100) {
+            let cached = self
+                .store
+                .get_events(cal.id, slice)
+                .await
+                .map_err(internal)?;
+            for event in &cached {
+                if let Err(e) = self.redetect(cal, event, owner, now).await {
+                    warn!(calendar = cal.id, resource = %event.remote_id, error = %e, "detection failed");
+                }
             }
         }
         if report.suspicious_empty {
@@ -319,15 +329,19 @@ impl CaldavSyncer {
                 }
                 return Ok(());
             };
-            let body = crate::ics::set_occurrence_description_in(
-                cached.raw.as_bytes(),
-                &row.uid,
-                original_start,
-                &description,
-                now,
-                tz,
-            )
-            .map_err(|e| AgendaFailure::Series(e.to_string()))?;
+            let edit = |options| {
+                crate::ics::edit_occurrence_description(
+                    cached.raw.as_bytes(),
+                    &row.uid,
+                    original_start,
+                    &description,
+                    now,
+                    tz,
+                    options,
+                )
+                .map_err(|e| AgendaFailure::Series(e.to_string()))
+            };
+            let plain = edit(EditOptions::default())?;
             let revision = NewRevision {
                 series_id: Some(row.id),
                 occurrence_id: Some(occurrence_id),
@@ -336,7 +350,7 @@ impl CaldavSyncer {
                 original_start: Some(original_start),
                 etag_before: cached.etag.clone(),
                 description_before: before,
-                description_after: description,
+                description_after: description.clone(),
             };
             let revision_id = self
                 .store
@@ -361,9 +375,15 @@ impl CaldavSyncer {
                     .map_err(AgendaFailure::internal)?;
                 continue;
             };
-            match client
-                .put_and_read(&url, body, &Precondition::Match(etag))
-                .await
+            match put_edit(
+                client,
+                &url,
+                &Precondition::Match(etag),
+                plain,
+                edit,
+                row.id,
+            )
+            .await?
             {
                 Ok(stored) => {
                     let fresh = to_cached(&cached.remote_id, stored.etag.as_ref(), &stored.body)
@@ -407,18 +427,10 @@ impl CaldavSyncer {
     async fn redetect(
         &self,
         cal: &Calendar,
-        remote_id: &str,
+        cached: &CachedEvent,
         owner: &Owner,
         now: DateTime<Utc>,
     ) -> Result<(), PassError> {
-        let Some(cached) = self
-            .store
-            .get_event(cal.id, remote_id)
-            .await
-            .map_err(internal)?
-        else {
-            return Ok(());
-        };
         let parsed = crate::ics::parse(cached.raw.as_bytes()).map_err(internal)?;
         for series in parsed.series.iter().filter(|s| s.is_recurring()) {
             let verdict = detect(series, owner, &self.rules);
@@ -429,6 +441,40 @@ impl CaldavSyncer {
         }
         Ok(())
     }
+}
+
+/// PUTs an agenda edit. Guarantee 10 on DAViCal: when the server answers 5xx to an edit that
+/// adds an override (DAViCal fails every such PUT when an attendee is one of its users), the
+/// same edit goes once more under the same etag with `SCHEDULE-AGENT=CLIENT` on the override's
+/// attendees, which it stores and sends nothing for. A 412 then means the first PUT did act:
+/// the caller's conflict path re-reads. Plain stays the default so that the servers which take
+/// it keep their own scheduling behaviour (docs/decisions.md, "caldav interop").
+async fn put_edit(
+    client: &CalDavClient,
+    url: &Url,
+    pre: &Precondition,
+    plain: Edited,
+    edit: impl Fn(EditOptions) -> Result<Edited, AgendaFailure>,
+    series: i64,
+) -> Result<Result<Resource, DavError>, AgendaFailure> {
+    let created_override = plain.created_override;
+    let first = client.put_and_read(url, plain.body.clone(), pre).await;
+    let status = match &first {
+        Err(DavError::Status { status, .. }) if *status >= 500 && created_override => *status,
+        _ => return Ok(first),
+    };
+    let fallback = edit(EditOptions {
+        client_schedules_attendees: true,
+    })?;
+    if fallback.body == plain.body {
+        return Ok(first); // No attendee to take out of the server's scheduling.
+    }
+    info!(
+        series,
+        status, "new override refused; writing it with SCHEDULE-AGENT=CLIENT on its attendees"
+    );
+    metrics::counter!("oneonone_schedule_agent_fallbacks_total").increment(1);
+    Ok(client.put_and_read(url, fallback.body, pre).await)
 }
 
 /// How often one pass re-reads and retries a write refused as stale (412).

@@ -147,7 +147,10 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
             }
             Event::CData(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&String::from_utf8_lossy(&t));
+                    // Strict like text: a lossy read would put U+FFFD where the user's bytes were,
+                    // and a later write would store that.
+                    let text = std::str::from_utf8(&t).map_err(|e| malformed(&e))?;
+                    top.text.push_str(text);
                 }
             }
             Event::GeneralRef(r) => {
