@@ -320,6 +320,12 @@ fileext = ".ics"
         # Idle cost and the cost of one change, on the same account.
         env = daemon_env(work, db)
         later = NOW + dt.timedelta(minutes=5)
+        # The first pass writes at most `sync.max_writes_per_pass` agendas: passes until every
+        # upcoming 1:1 has its agenda, then the idle one.
+        for _ in range(5):
+            timed([BIN, "sync", "--once", "--now", rfc3339(later)], env=env)
+            if last_runs(db)[0][1] == 0:
+                break
         timed([BIN, "sync", "--once", "--now", rfc3339(later)], env=env)
         idle = last_runs(db)[0]
         changed_href = type_a_topic(rad, url)

@@ -17,7 +17,7 @@ use crate::store::{CachedEvent, Calendar, Store, StoreError};
 /// How often a calendar gets a full comparison with the cache.
 const FULL_RESYNC_HOURS: i64 = 24;
 /// Resources downloaded per step of an import (a multiget may split it further).
-const IMPORT_SLICE: usize = 100;
+const IMPORT_SLICE: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
