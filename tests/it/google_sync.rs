@@ -28,13 +28,13 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 /// The id Google gives the instance of `master` originally at `at`.
-fn inst(master: &str, at: &str) -> String {
+pub(crate) fn inst(master: &str, at: &str) -> String {
     format!("{master}_{}", t(at).format("%Y%m%dT%H%M%SZ"))
 }
 
 /// Inserts `fragment` right after the first line break that follows `needle` (a person typing a
 /// new line under a heading in Google's editor).
-fn insert_after(html: &str, needle: &str, fragment: &str) -> String {
+pub(crate) fn insert_after(html: &str, needle: &str, fragment: &str) -> String {
     let at = html
         .find(needle)
         .unwrap_or_else(|| panic!("no {needle:?} in {html}"));

@@ -2,6 +2,7 @@
 //! processes and databases (see `helpers`).
 
 mod agenda;
+mod bench_google;
 mod caldav_client;
 mod caldav_sync;
 mod daemon;
