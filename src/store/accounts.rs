@@ -87,6 +87,13 @@ impl TryFrom<AccountRecord> for Account {
 const RELEASE_IF_MINE: &str = "lease_owner = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_owner END, \
     lease_expires_at = CASE WHEN lease_owner = $4 THEN NULL ELSE lease_expires_at END";
 
+/// While a pass runs, `next_due_at` is NULL (the claim clears it): a sync asked for meanwhile
+/// sets it, and the end of the pass keeps that earlier time instead of scheduling over it, so a
+/// "Sync now" pressed during a pass gets a pass of its own. Only the lease holder's pending
+/// request counts; `$3` is the schedule the pass computed.
+const NEXT_DUE_KEEPING_REQUEST: &str = "next_due_at = CASE WHEN lease_owner = $4 \
+    AND next_due_at IS NOT NULL AND next_due_at < $3 THEN next_due_at ELSE $3 END";
+
 const ACCOUNT_COLUMNS: &str = "id, provider, display_name, settings, credentials, state, lease_owner, \
     lease_expires_at, next_due_at, consecutive_failures, last_success_at, last_error_at, \
     last_error_kind, last_error, created_at";
@@ -247,7 +254,9 @@ impl Store {
     }
 
     /// Claims up to `limit` active accounts that are due and not leased by another live daemon.
-    /// One conditional UPDATE: under concurrency each account goes to exactly one daemon.
+    /// One conditional UPDATE: under concurrency each account goes to exactly one daemon. The
+    /// claim clears `next_due_at` (see `NEXT_DUE_KEEPING_REQUEST`); an account whose daemon died
+    /// mid-pass is due again once its lease runs out.
     pub async fn claim_due_accounts(
         &self,
         daemon: &str,
@@ -257,7 +266,7 @@ impl Store {
     ) -> Result<Vec<Account>> {
         let free = "(lease_owner IS NULL OR lease_expires_at < $2 OR lease_owner = $1)";
         let sql = format!(
-            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3 \
+            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3, next_due_at = NULL \
              WHERE id IN (SELECT id FROM accounts WHERE state = 'active' \
                  AND (next_due_at IS NULL OR next_due_at <= $2) AND {free} \
                  ORDER BY next_due_at, id LIMIT $4) \
@@ -285,7 +294,8 @@ impl Store {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<Account>> {
         let sql = format!(
-            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3 WHERE id = $4 \
+            "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3, next_due_at = NULL \
+             WHERE id = $4 \
              AND state = 'active' AND (lease_owner IS NULL OR lease_expires_at < $2 OR lease_owner = $1) \
              RETURNING {ACCOUNT_COLUMNS}"
         );
@@ -342,7 +352,8 @@ impl Store {
         .map_err(Into::into)
     }
 
-    /// Makes an account due now (a sync asked for through the API or a push notification).
+    /// Makes an account due now (a sync asked for through the API or a push notification). Asked
+    /// during a pass, it survives that pass's end: the account is due again at once.
     pub async fn request_sync(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
         let n = on_pool!(self, |p| {
             sqlx::query("UPDATE accounts SET next_due_at = $2 WHERE id = $1")
@@ -378,8 +389,8 @@ impl Store {
         daemon: &str,
     ) -> Result<()> {
         let sql = format!(
-            "UPDATE accounts SET last_success_at = $2, next_due_at = $3, consecutive_failures = 0, \
-             {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
+            "UPDATE accounts SET last_success_at = $2, {NEXT_DUE_KEEPING_REQUEST}, \
+             consecutive_failures = 0, {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
         );
         on_pool!(self, |p| {
             sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -405,7 +416,7 @@ impl Store {
         daemon: &str,
     ) -> Result<()> {
         let sql = format!(
-            "UPDATE accounts SET last_error_at = $2, next_due_at = $3, \
+            "UPDATE accounts SET last_error_at = $2, {NEXT_DUE_KEEPING_REQUEST}, \
              consecutive_failures = consecutive_failures + 1, last_error_kind = $5, last_error = $6, \
              {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
         );

@@ -207,6 +207,18 @@ impl Store {
         rows.into_iter().map(SeriesRow::try_from).collect()
     }
 
+    /// The series of one calendar (a pass reads only its own: reading every account's series
+    /// for each calendar made a pass over N accounts cost N x N rows).
+    pub async fn list_series_in(&self, calendar_id: i64) -> Result<Vec<SeriesRow>> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE calendar_id = $1 ORDER BY id");
+        let rows: Vec<SeriesRecord> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(calendar_id)
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(SeriesRow::try_from).collect()
+    }
+
     pub async fn get_series(&self, id: i64) -> Result<SeriesRow> {
         let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = $1");
         let row: Option<SeriesRecord> =

@@ -702,7 +702,7 @@ async fn consent(url: &Url) -> (String, String) {
     (q["code"].clone(), q["state"].clone())
 }
 
-async fn connect(s: &OAuthServer, client_id: &str) -> oauth::Tokens {
+pub(crate) async fn connect(s: &OAuthServer, client_id: &str) -> oauth::Tokens {
     let settings = s.settings(client_id);
     let redirect = Url::parse("http://127.0.0.1:1/oauth/google/callback").unwrap();
     let req = oauth::authorize_url(&settings, &redirect, &[oauth::SCOPE_EVENTS]).unwrap();

@@ -28,13 +28,13 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 /// The id Google gives the instance of `master` originally at `at`.
-fn inst(master: &str, at: &str) -> String {
+pub(crate) fn inst(master: &str, at: &str) -> String {
     format!("{master}_{}", t(at).format("%Y%m%dT%H%M%SZ"))
 }
 
 /// Inserts `fragment` right after the first line break that follows `needle` (a person typing a
 /// new line under a heading in Google's editor).
-fn insert_after(html: &str, needle: &str, fragment: &str) -> String {
+pub(crate) fn insert_after(html: &str, needle: &str, fragment: &str) -> String {
     let at = html
         .find(needle)
         .unwrap_or_else(|| panic!("no {needle:?} in {html}"));
@@ -853,6 +853,100 @@ async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
     assert_eq!(kept.len(), 1, "{settings}");
     assert_eq!(kept.values().next().unwrap()["id"], channels[1]["id"]);
     store.close().await;
+    s.google.assert_clean();
+}
+
+/// The series page shows a Google series' next agenda as the HTML the pass writes into that
+/// instance's description (the preview reads the cached JSON events, like the pass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() {
+    let s = Setup::new().await;
+    s.connect("2026-03-24T12:00:00Z").await;
+    let topic = "Budget <Q3> & hiring";
+    let out = s
+        .cli(&["item", "add", "--with", "bob@example.com", topic])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let patches_before = s
+        .google
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    let mut env = s.env();
+    env.push((
+        "ONEONONE__SERVER__ADMIN_TOKEN".into(),
+        "admin-secret".into(),
+    ));
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "3600".into()));
+    let url = s.db.url.clone();
+    // The daemon runs on the real clock: its pass writes the agenda of the instance after now.
+    let daemon = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::helpers::Daemon::spawn(&url, &env)
+    })
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let written = loop {
+        let patched: Vec<String> = s
+            .google
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .skip(patches_before)
+            .map(|r| r.path.rsplit('/').next().unwrap().to_string())
+            .collect();
+        let bob = patched
+            .iter()
+            .filter_map(|id| s.google.event(CAL, id))
+            .map(|ev| ev["description"].as_str().unwrap_or_default().to_string())
+            .find(|d| d.contains("Budget &lt;Q3&gt; &amp; hiring"));
+        if let Some(d) = bob {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon wrote no agenda with the topic:\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+
+    let store = s.db.store().await;
+    let bob = series_id(&store, BOB).await;
+    let mut browser = crate::web::Browser::new(&daemon);
+    browser.sign_in("admin-secret").await;
+    let (code, page) = browser.get(&format!("/series/{bob}")).await;
+    assert_eq!(code, 200, "{page}");
+    // (The browser decodes the page's entities once: the agenda reads as the HTML source.)
+    let preview = regex::Regex::new(r#"(?s)<pre class="agenda" id="agenda">(.*?)</pre>"#)
+        .unwrap()
+        .captures(&page)
+        .unwrap_or_else(|| panic!("no agenda preview on the page:\n{page}"))[1]
+        .to_string();
+    assert!(
+        preview.contains("Budget &lt;Q3&gt; &amp; hiring") && preview.contains("<br>"),
+        "not the HTML the pass writes:\n{preview}"
+    );
+    assert!(
+        page.contains("The HTML source Google Calendar will hold"),
+        "{page}"
+    );
+    assert!(
+        written.contains(&preview),
+        "the preview differs from what the pass wrote:\npreview: {preview}\nwritten: {written}"
+    );
+    assert!(
+        written.contains(OWN_TEXT),
+        "Alice's own text is gone: {written}"
+    );
+    store.close().await;
+    drop(daemon);
     s.google.assert_clean();
 }
 

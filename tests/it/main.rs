@@ -3,6 +3,8 @@
 
 mod agenda;
 mod api;
+
+mod bench_google;
 mod caldav_client;
 mod caldav_sync;
 mod daemon;

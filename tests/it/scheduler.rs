@@ -675,3 +675,102 @@ async fn sync_once_works_on_several_accounts_at_a_time_within_the_concurrency_li
     assert_eq!(account_runs(&store).await.len(), 8);
     store.close().await;
 }
+
+/// A provider that holds each pass until the test lets it go, then succeeds or fails.
+struct Gated {
+    started: std::sync::Arc<tokio::sync::Notify>,
+    release: std::sync::Arc<tokio::sync::Notify>,
+    fail: bool,
+}
+
+impl oneonone::sync::AccountSyncer for Gated {
+    fn sync<'a>(
+        &'a self,
+        _account: &'a oneonone::store::Account,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> futures::future::BoxFuture<'a, Result<oneonone::store::RunStats, oneonone::sync::PassError>>
+    {
+        Box::pin(async move {
+            self.started.notify_one();
+            self.release.notified().await;
+            if self.fail {
+                Err(oneonone::sync::PassError::Transient {
+                    kind: "http",
+                    message: "503".into(),
+                })
+            } else {
+                Ok(oneonone::store::RunStats::default())
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_sync_asked_for_during_a_pass_is_due_again_when_the_pass_ends() {
+    for db in TestDb::all().await {
+        for fail in [false, true] {
+            let store = db.store().await;
+            let base = url::Url::parse("http://127.0.0.1:1/").unwrap();
+            let user = format!("gated{}", u8::from(fail));
+            let cal = base.join(&format!("/{user}/work/")).unwrap();
+            let id = stored_account(&store, &base, &user, "x", &cal).await;
+            let now = chrono::Utc::now();
+            let clock = oneonone::clock::from_option(Some(now));
+            let started = std::sync::Arc::new(tokio::sync::Notify::new());
+            let release = std::sync::Arc::new(tokio::sync::Notify::new());
+            let mut cfg = oneonone::config::Config::defaults().sync;
+            cfg.jitter = 0.0;
+            let scheduler = oneonone::sync::Scheduler {
+                store: store.clone(),
+                cfg,
+                daemon_id: "daemon-a".into(),
+                clock,
+                syncer: std::sync::Arc::new(Gated {
+                    started: started.clone(),
+                    release: release.clone(),
+                    fail,
+                }),
+                heartbeat: Default::default(),
+                wake: Default::default(),
+            };
+            // A pass of that account alone (a pass over all due accounts would take the request
+            // up in its next batch, blocking this test's gate).
+            let pass = tokio::spawn(async move {
+                let first = scheduler.sync_now(&[id]).await.unwrap();
+                (scheduler, first)
+            });
+            started.notified().await;
+            // "Sync now" while the pass is running.
+            assert!(store.request_sync(id, now).await.unwrap());
+            release.notify_one();
+            let (scheduler, first) = pass.await.unwrap();
+            assert_eq!(
+                (first.accounts, first.failed),
+                (1, usize::from(fail)),
+                "{}",
+                db.kind
+            );
+            let a = store.get_account(id).await.unwrap();
+            // (PostgreSQL keeps microseconds.)
+            assert!(
+                a.next_due_at.is_some_and(|d| d <= now),
+                "{} (fail={fail}): the request was scheduled over: {:?}",
+                db.kind,
+                a.next_due_at
+            );
+            assert_eq!(a.lease_owner, None, "{}", db.kind);
+            // And the next pass takes it up; without a request, the interval applies again.
+            let again = tokio::spawn(async move { scheduler.pass_once().await.unwrap() });
+            started.notified().await;
+            release.notify_one();
+            assert_eq!(again.await.unwrap().accounts, 1, "{}", db.kind);
+            let a = store.get_account(id).await.unwrap();
+            assert!(
+                a.next_due_at.unwrap() > now,
+                "{} (fail={fail}): due again without a request",
+                db.kind
+            );
+            store.close().await;
+        }
+    }
+}

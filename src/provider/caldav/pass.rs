@@ -204,7 +204,7 @@ impl CaldavSyncer {
         now: DateTime<Utc>,
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
-        let all = self.store.list_series().await.map_err(internal)?;
+        let all = self.store.list_series_in(cal.id).await.map_err(internal)?;
         let tracked = all
             .into_iter()
             .filter(|s| s.calendar_id == cal.id && s.tracked());

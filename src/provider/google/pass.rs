@@ -111,6 +111,8 @@ pub struct GoogleSyncer {
     /// expiry, and its request budget spans passes. Keyed by the encrypted refresh token, so a
     /// reconnect (a new grant) gets a new client.
     clients: Mutex<HashMap<i64, (Vec<u8>, GoogleClient)>>,
+    /// (API, token endpoint) HTTP clients shared by every account's client, made at first use.
+    http: std::sync::OnceLock<(reqwest::Client, reqwest::Client)>,
 }
 
 fn internal(e: impl std::fmt::Display) -> PassError {
@@ -215,6 +217,7 @@ impl GoogleSyncer {
             dry_run: false,
             retry: RetryPolicy::default(),
             clients: Mutex::new(HashMap::new()),
+            http: std::sync::OnceLock::new(),
         }
     }
 
@@ -240,17 +243,15 @@ impl GoogleSyncer {
             return Ok((c.clone(), settings));
         }
         let refresh_token = self.keyring.decrypt(&blob).map_err(internal)?;
-        let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
-        let http = oauth::http_client(timeout).map_err(internal)?;
+        let (api_http, token_http) = self.shared_http()?;
         // Token lifetimes are real time, whatever `--now` says.
         let tokens = RefreshingTokens::new(
             oauth_settings(g),
-            http,
+            token_http,
             refresh_token,
             Arc::new(crate::clock::SystemClock),
         );
-        let client = GoogleClient::new(g.api_base.clone(), Arc::new(tokens), timeout)
-            .map_err(internal)?
+        let client = GoogleClient::with_http(api_http, g.api_base.clone(), Arc::new(tokens))
             .with_retry(self.retry)
             .with_budget(RequestBudget {
                 max: g.requests_per_minute as usize,
@@ -258,6 +259,17 @@ impl GoogleSyncer {
             });
         clients.insert(account.id, (blob, client.clone()));
         Ok((client, settings))
+    }
+
+    /// The HTTP clients every account shares (reqwest clients are cheap to clone).
+    fn shared_http(&self) -> Result<(reqwest::Client, reqwest::Client), PassError> {
+        if let Some(h) = self.http.get() {
+            return Ok(h.clone());
+        }
+        let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
+        let api = GoogleClient::http(timeout).map_err(internal)?;
+        let token = oauth::http_client(timeout).map_err(internal)?;
+        Ok(self.http.get_or_init(|| (api, token)).clone())
     }
 
     fn calendar_tz(&self, cal: &Calendar) -> Tz {
@@ -644,7 +656,7 @@ impl GoogleSyncer {
         now: DateTime<Utc>,
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
-        let all = self.store.list_series().await.map_err(internal)?;
+        let all = self.store.list_series_in(cal.id).await.map_err(internal)?;
         let tracked = all
             .into_iter()
             .filter(|s| s.calendar_id == cal.id && s.tracked());
