@@ -460,7 +460,8 @@ def bench_hot(results):
     m = re.search(r"ratio=([\d.]+)x \(Rust ([\d.]+) MB/s, Python ([\d.]+) MB/s\)", p.stdout)
     results["parse_ratio"] = {"ratio": float(m.group(1)), "rust_mb_s": float(m.group(2)),
                               "python_mb_s": float(m.group(3))}
-    subprocess.run(["cargo", "bench", "--quiet", "--bench", "hot", "--", "--noplot"], cwd=ROOT,
+    subprocess.run(["cargo", "bench", "--quiet", "--bench", "ics", "--bench", "hot", "--", "--noplot"],
+                   cwd=ROOT,
                    check=True, capture_output=True)
     hot = {}
     crit = TARGET / "criterion"
