@@ -563,11 +563,17 @@ def report(results, warnings):
     for key, name in (("scale_radicale", "Radicale"), ("scale_google", "the Google test server")):
         if key not in r:
             continue
+        how = ("One steady-state pass (`oneonone sync --once` over every account, "
+               "`sync.concurrency` 8; `/usr/bin/time`) after every account was connected and had "
+               "its first pass.") if key == "scale_radicale" else (
+               "One real daemon (`oneonone run`, `sync.concurrency` 8) serving every account; the "
+               "steady-state pass is one after every account had its first pass (access tokens "
+               "cached, as in production): wall time from `sync_runs` (first start to last "
+               "finish), CPU from `/proc/<pid>/stat`, peak RSS from `VmHWM` "
+               "(`tests/it/bench_google.rs`).")
         out += [f"## Scale on {name}", "",
-                "One steady-state pass (`oneonone sync --once` over every account, "
-                "`sync.concurrency` 8) after every account was connected and had its first pass. "
-                "Memory per additional account: peak RSS of the pass over all accounts minus that "
-                "over half of them, divided by the difference.", "",
+                how + " Memory per additional account: peak RSS serving all accounts minus that "
+                "serving half of them, divided by the difference.", "",
                 "| database | accounts x events | pass wall (s) | pass CPU (s) | peak RSS (MB) | "
                 "RSS per extra account (KB) | requests per account | writes |",
                 "|---|---|---|---|---|---|---|---|"]
