@@ -55,30 +55,8 @@ impl Store {
         e: &CachedEvent,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on_pool!(self, |p| {
-            sqlx::query(
-                "INSERT INTO events (calendar_id, remote_id, uid, etag, payload_hash, summary, start_at, \
-                 status, raw, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (calendar_id, remote_id) DO UPDATE SET uid = excluded.uid, \
-                 etag = excluded.etag, payload_hash = excluded.payload_hash, summary = excluded.summary, \
-                 start_at = excluded.start_at, status = excluded.status, raw = excluded.raw, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(calendar_id)
-            .bind(&e.remote_id)
-            .bind(&e.uid)
-            .bind(&e.etag)
-            .bind(&e.payload_hash)
-            .bind(&e.summary)
-            .bind(e.start_at)
-            .bind(&e.status)
-            .bind(&e.raw)
-            .bind(now)
-            .execute(p)
+        self.upsert_events(calendar_id, std::slice::from_ref(e), now)
             .await
-            .map(|_| ())
-        })
-        .map_err(Into::into)
     }
 
     /// Stores (or replaces) many cached resources in one transaction, several rows per statement:

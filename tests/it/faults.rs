@@ -203,28 +203,7 @@ async fn weeks(
 ) -> (String, String, usize) {
     let env = s.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = crate::helpers::run_cli(
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            via.as_str(),
-            "--username",
-            crate::servers::USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ],
-        &env,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::connect_sam_via(via, &env);
     faults.store(permille, Ordering::Relaxed);
     let timeout = [("ONEONONE__SYNC__REQUEST_TIMEOUT_SECS", "2")];
     let mut attempts = 0;

@@ -241,28 +241,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     env.push(("ONEONONE__SYNC__LEASE_SECS", "3".into()));
     env.push(("ONEONONE__DATABASE__CONNECT_TIMEOUT_SECS", "2".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = crate::helpers::run_cli(
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            via.as_str(),
-            "--username",
-            crate::servers::USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ],
-        &env,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::connect_sam_via(&via, &env);
 
     // `connect` wrote the first week's agenda; the daemon, a week later, writes the second's.
     t.armed.store(true, Ordering::SeqCst);
