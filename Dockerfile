@@ -1,5 +1,9 @@
 # Build stage: compile the release binary.
 FROM rust:1-slim-bookworm AS build
+# jemalloc (the allocator, docs/decisions.md) is built from C with make.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src

@@ -165,37 +165,70 @@ pub struct Revision {
     pub restored_at: Option<DateTime<Utc>>,
 }
 
+/// Records a detected series, or updates the one with its calendar and UID.
+const UPSERT_SERIES: &str = "INSERT INTO series (calendar_id, uid, summary, manager_email, \
+     direct_email, direct_name, one_on_one, owner_is_organizer, confidence, detection_reason, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+     ON CONFLICT (calendar_id, uid) DO UPDATE SET summary = excluded.summary, \
+     manager_email = excluded.manager_email, direct_email = excluded.direct_email, \
+     direct_name = excluded.direct_name, one_on_one = excluded.one_on_one, \
+     owner_is_organizer = excluded.owner_is_organizer, confidence = excluded.confidence, \
+     detection_reason = excluded.detection_reason, updated_at = excluded.updated_at";
+
+/// Binds a [`SeriesUpsert`] to [`UPSERT_SERIES`]'s parameters.
+macro_rules! upsert_series_bind {
+    ($q:expr, $s:expr, $now:expr) => {
+        $q.bind($s.calendar_id)
+            .bind(&$s.uid)
+            .bind(&$s.summary)
+            .bind(&$s.manager_email)
+            .bind(&$s.direct_email)
+            .bind(&$s.direct_name)
+            .bind($s.one_on_one)
+            .bind($s.owner_is_organizer)
+            .bind($s.confidence)
+            .bind(&$s.detection_reason)
+            .bind($now)
+    };
+}
+
 impl Store {
     /// Inserts or refreshes a series from detection; the user's override is kept.
     pub async fn upsert_series(&self, s: &SeriesUpsert, now: DateTime<Utc>) -> Result<SeriesRow> {
-        let sql = format!(
-            "INSERT INTO series (calendar_id, uid, summary, manager_email, direct_email, direct_name, \
-             one_on_one, owner_is_organizer, confidence, detection_reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-             ON CONFLICT (calendar_id, uid) DO UPDATE SET summary = excluded.summary, \
-             manager_email = excluded.manager_email, direct_email = excluded.direct_email, \
-             direct_name = excluded.direct_name, one_on_one = excluded.one_on_one, \
-             owner_is_organizer = excluded.owner_is_organizer, confidence = excluded.confidence, \
-             detection_reason = excluded.detection_reason, updated_at = excluded.updated_at \
-             RETURNING {SERIES_COLUMNS}"
-        );
-        let row: SeriesRecord = on_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(s.calendar_id)
-                .bind(&s.uid)
-                .bind(&s.summary)
-                .bind(&s.manager_email)
-                .bind(&s.direct_email)
-                .bind(&s.direct_name)
-                .bind(s.one_on_one)
-                .bind(s.owner_is_organizer)
-                .bind(s.confidence)
-                .bind(&s.detection_reason)
-                .bind(now)
-                .fetch_one(p)
-                .await
-        })?;
+        let sql = format!("{UPSERT_SERIES} RETURNING {SERIES_COLUMNS}");
+        let row: SeriesRecord = on_pool!(self, |p| upsert_series_bind!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            s,
+            now
+        )
+        .fetch_one(p)
+        .await)?;
         row.try_into()
+    }
+
+    /// [`Store::upsert_series`] for many series in one transaction: a first import's detection
+    /// commits once, not once per series.
+    pub async fn upsert_series_many(
+        &self,
+        series: &[SeriesUpsert],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if series.is_empty() {
+            return Ok(());
+        }
+        on_pool!(self, |p| {
+            async {
+                let mut tx = p.begin().await?;
+                for s in series {
+                    upsert_series_bind!(sqlx::query(UPSERT_SERIES), s, now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
+            }
+            .await
+        })
+        .map_err(Into::into)
     }
 
     pub async fn list_series(&self) -> Result<Vec<SeriesRow>> {

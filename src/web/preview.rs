@@ -108,6 +108,9 @@ fn caldav_series(
 ) -> Result<Found, String> {
     let settings =
         CaldavSettings::from_account(account).map_err(|e| fail("account settings", &e))?;
+    if cached[0].raw.is_empty() {
+        return Err("the series is no longer recurring in the calendar".into());
+    }
     let parsed = crate::ics::parse(cached[0].raw.as_bytes())
         .map_err(|e| fail("the cached event cannot be read", &e))?;
     let series = parsed

@@ -18,7 +18,7 @@ use crate::ics::{EditOptions, Edited};
 use crate::model::Etag;
 use crate::model::Owner;
 use crate::secrets::Keyring;
-use crate::store::{Account, CachedEvent, Calendar, RunStats, SeriesUpsert, Store};
+use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
 use crate::store::{NewRevision, SeriesRow};
 use crate::sync::series::{NextAction, SeriesError, SeriesStep};
 use crate::sync::{AccountSyncer, PassError};
@@ -130,19 +130,20 @@ impl CaldavSyncer {
     ) -> Result<(), PassError> {
         let report = fetch_calendar(client, &self.store, cal, now).await?;
         stats.events_seen += report.changed.len() as i64;
-        // Read back a slice at a time: one query per hundred resources on a first import.
-        for slice in report.changed.chunks(100) {
-            let cached = self
-                .store
-                .get_events(cal.id, slice)
-                .await
-                .map_err(internal)?;
-            for event in &cached {
-                if let Err(e) = self.redetect(cal, event, owner, now).await {
-                    warn!(calendar = cal.id, resource = %event.remote_id, error = %e, "detection failed");
-                }
-            }
-        }
+        // Detection on what was downloaded, recorded in one transaction.
+        let detected: Vec<SeriesUpsert> = report
+            .recurring
+            .iter()
+            .flat_map(|(_, parsed)| parsed.series.iter().filter(|s| s.is_recurring()))
+            .map(|series| {
+                let verdict = detect(series, owner, &self.rules);
+                series_row(cal.id, series, owner, &verdict)
+            })
+            .collect();
+        self.store
+            .upsert_series_many(&detected, now)
+            .await
+            .map_err(internal)?;
         if report.suspicious_empty {
             // Guarantee 7: an empty answer is not "every meeting was deleted".
             return Err(PassError::Transient {
@@ -273,6 +274,9 @@ impl CaldavSyncer {
             else {
                 return Ok(()); // The series is gone from the calendar: its history stays.
             };
+            if cached.raw.is_empty() {
+                return Ok(()); // No longer recurring (its text is not kept): history stays.
+            }
             let parsed = crate::ics::parse(cached.raw.as_bytes())
                 .map_err(|e| AgendaFailure::Series(e.to_string()))?;
             let Some(series) = parsed.series.iter().find(|s| s.uid == row.uid) else {
@@ -421,25 +425,6 @@ impl CaldavSyncer {
         Err(AgendaFailure::Series(format!(
             "still conflicting after {MAX_CONFLICT_RETRIES} attempts; next pass retries"
         )))
-    }
-
-    /// Runs detection on one changed resource and records each recurring series it holds.
-    async fn redetect(
-        &self,
-        cal: &Calendar,
-        cached: &CachedEvent,
-        owner: &Owner,
-        now: DateTime<Utc>,
-    ) -> Result<(), PassError> {
-        let parsed = crate::ics::parse(cached.raw.as_bytes()).map_err(internal)?;
-        for series in parsed.series.iter().filter(|s| s.is_recurring()) {
-            let verdict = detect(series, owner, &self.rules);
-            self.store
-                .upsert_series(&series_row(cal.id, series, owner, &verdict), now)
-                .await
-                .map_err(internal)?;
-        }
-        Ok(())
     }
 }
 
