@@ -303,7 +303,7 @@ impl CalDavClient {
             url: redact(url),
             source,
         })?;
-        Multistatus::from_element(&root).map_err(|source| DavError::Xml {
+        Multistatus::from_element(root).map_err(|source| DavError::Xml {
             url: redact(url),
             source,
         })
@@ -503,8 +503,9 @@ impl CalDavClient {
                  </C:calendar-multiget>"
             );
             let ms = self.dav_request("REPORT", calendar, "1", body).await?;
-            for r in &ms.responses {
-                let Some(data) = r.prop(CALDAV, "calendar-data") else {
+            for mut r in ms.responses {
+                let etag = r.etag();
+                let Some(data) = r.take_prop(CALDAV, "calendar-data") else {
                     continue;
                 };
                 let Ok(url) = calendar.join(&r.href) else {
@@ -512,8 +513,8 @@ impl CalDavClient {
                 };
                 out.push(Resource {
                     url,
-                    etag: r.etag(),
-                    body: data.text.clone().into_bytes(),
+                    etag,
+                    body: data.text.into_bytes(),
                 });
             }
         }
@@ -673,10 +674,11 @@ fn status_code(line: &str) -> Option<u16> {
 impl Multistatus {
     /// Reads a whole `multistatus` answer.
     pub fn parse(body: &[u8]) -> Result<Self, XmlError> {
-        Self::from_element(&xml::parse(body)?)
+        Self::from_element(xml::parse(body)?)
     }
 
-    fn from_element(root: &Element) -> Result<Self, XmlError> {
+    /// Takes the tree apart rather than copying it: a multiget's calendar data is most of it.
+    fn from_element(root: Element) -> Result<Self, XmlError> {
         if !root.is(DAV, "multistatus") {
             return Err(XmlError::Unexpected {
                 expected: "DAV:multistatus",
@@ -689,7 +691,7 @@ impl Multistatus {
                 .map(|t| t.trimmed().to_string()),
             ..Multistatus::default()
         };
-        for r in root.children_named(DAV, "response") {
+        for r in root.children.into_iter().filter(|c| c.is(DAV, "response")) {
             let Some(href) = r.child(DAV, "href") else {
                 continue;
             };
@@ -700,13 +702,13 @@ impl Multistatus {
                     .and_then(|s| status_code(s.trimmed())),
                 propstats: Vec::new(),
             };
-            for ps in r.children_named(DAV, "propstat") {
+            for ps in r.children.into_iter().filter(|c| c.is(DAV, "propstat")) {
                 let code = ps
                     .child(DAV, "status")
                     .and_then(|s| status_code(s.trimmed()))
                     .unwrap_or(200);
-                if let Some(prop) = ps.child(DAV, "prop") {
-                    resp.propstats.push((code, prop.clone()));
+                if let Some(prop) = ps.children.into_iter().find(|c| c.is(DAV, "prop")) {
+                    resp.propstats.push((code, prop));
                 }
             }
             ms.responses.push(resp);
@@ -716,6 +718,15 @@ impl Multistatus {
 }
 
 impl MsResponse {
+    /// Moves a property out of a successful propstat (no copy of a large value).
+    pub fn take_prop(&mut self, ns: &str, name: &str) -> Option<Element> {
+        self.propstats
+            .iter_mut()
+            .filter(|(code, _)| (200..300).contains(code))
+            .find_map(|(_, p)| p.children.iter_mut().find(|c| c.is(ns, name)))
+            .map(std::mem::take)
+    }
+
     /// A property from a successful propstat.
     pub fn prop(&self, ns: &str, name: &str) -> Option<&Element> {
         self.propstats

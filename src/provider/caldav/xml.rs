@@ -85,15 +85,15 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut count = 0usize;
-    let mut buf = Vec::new();
     loop {
         let position = reader.buffer_position();
         let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed {
             position,
             message: e.to_string(),
         };
+        // Events borrow from `body`: nothing is copied into a buffer first.
         let (ns, event) = reader
-            .read_resolved_event_into(&mut buf)
+            .read_resolved_event()
             .map_err(|e| malformed(&e))?;
         let ns = match ns {
             ResolveResult::Bound(n) => String::from_utf8_lossy(n.as_ref()).into_owned(),
@@ -154,26 +154,28 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let ch = if r.is_char_ref() {
-                    r.resolve_char_ref()
-                        .map_err(|e| malformed(&e))?
-                        .map(String::from)
+                // Character references are frequent (`&#13;` ends every line of calendar data
+                // from some servers): appended as they are, without a string of their own.
+                let top = stack.last_mut();
+                if r.is_char_ref() {
+                    let ch = r.resolve_char_ref().map_err(|e| malformed(&e))?;
+                    if let (Some(top), Some(ch)) = (top, ch) {
+                        top.text.push(ch);
+                    }
                 } else {
                     let name = r.decode().map_err(|e| malformed(&e))?;
-                    match quick_xml::escape::resolve_predefined_entity(&name) {
-                        Some(s) => Some(s.to_string()),
-                        None => return Err(XmlError::UnknownEntity(name.into_owned())),
+                    let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) else {
+                        return Err(XmlError::UnknownEntity(name.into_owned()));
+                    };
+                    if let Some(top) = top {
+                        top.text.push_str(s);
                     }
-                };
-                if let (Some(top), Some(ch)) = (stack.last_mut(), ch) {
-                    top.text.push_str(&ch);
                 }
             }
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::Eof => break,
             _ => {}
         }
-        buf.clear();
     }
     if !stack.is_empty() {
         return Err(XmlError::Malformed {
