@@ -388,10 +388,7 @@ impl Store {
         next_due: DateTime<Utc>,
         daemon: &str,
     ) -> Result<()> {
-        let sql = format!(
-            "UPDATE accounts SET last_success_at = $2, {NEXT_DUE_KEEPING_REQUEST}, \
-             consecutive_failures = 0, {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
-        );
+        let sql = record_success_sql();
         on_pool!(self, |p| {
             sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(id)
@@ -473,9 +470,12 @@ impl Store {
         full_sync_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
         on_pool!(self, |p| {
+            // An idle pass brings back the cursor it already has: matching no row, the update
+            // writes nothing (on SQLite, no commit to sync to disk).
             sqlx::query(
                 "UPDATE calendars SET sync_token = $2, ctag = $3, \
-                 last_full_sync_at = COALESCE($4, last_full_sync_at) WHERE id = $1",
+                 last_full_sync_at = COALESCE($4, last_full_sync_at) WHERE id = $1 \
+                 AND (sync_token IS DISTINCT FROM $2 OR ctag IS DISTINCT FROM $3 OR $4 IS NOT NULL)",
             )
             .bind(calendar_id)
             .bind(sync_token)
@@ -487,4 +487,12 @@ impl Store {
         })?;
         Ok(())
     }
+}
+
+/// Records an account's successful pass (parameters: id, now, next due, daemon).
+pub(super) fn record_success_sql() -> String {
+    format!(
+        "UPDATE accounts SET last_success_at = $2, {NEXT_DUE_KEEPING_REQUEST}, \
+         consecutive_failures = 0, {RELEASE_IF_MINE}, updated_at = $2 WHERE id = $1"
+    )
 }

@@ -412,15 +412,9 @@ impl Scheduler {
                 let next = next_ok;
                 metrics::counter!("oneonone_writes_total").increment(stats.writes as u64);
                 metrics::counter!("oneonone_conflicts_total").increment(stats.conflicts as u64);
-                let r = self
-                    .store
-                    .finish_run(run_id, *stats, RunOutcome::Ok, None, done)
-                    .await;
-                r.and(
-                    self.store
-                        .record_account_success(account.id, done, next, &self.daemon_id)
-                        .await,
-                )
+                self.store
+                    .finish_successful_pass(run_id, *stats, account.id, done, next, &self.daemon_id)
+                    .await
             }
             Err(e) => {
                 warn!(account = account.id, kind = e.kind(), error = %e, "account pass failed");

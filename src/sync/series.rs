@@ -81,8 +81,9 @@ impl SeriesStep<'_> {
         may_write: bool,
     ) -> Result<NextAction, SeriesError> {
         let occurrences = self.window(series, default_tz)?;
+        let known = self.store.list_occurrences(row.id).await?;
         if !self.read_only {
-            self.close_ended(row, &occurrences).await?;
+            self.close_ended(row, &occurrences, &known).await?;
         }
         let horizon = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));
         let Some(next) = occurrences
@@ -92,16 +93,27 @@ impl SeriesStep<'_> {
         else {
             return Ok(NextAction::Nothing);
         };
-        let occ = self
-            .store
-            .upsert_occurrence(
-                row.id,
-                next.original_start,
-                next.start,
-                next.end,
-                Some(remote_id),
-            )
-            .await?;
+        // An idle pass finds the next occurrence recorded as it is: no write.
+        let recorded = known.iter().find(|k| {
+            k.original_start == next.original_start
+                && (k.start_at, k.end_at) == (next.start, next.end)
+                && k.remote_id.as_deref() == Some(remote_id)
+                && k.closed_at.is_none()
+        });
+        let occ = match recorded {
+            Some(k) => k.clone(),
+            None => {
+                self.store
+                    .upsert_occurrence(
+                        row.id,
+                        next.original_start,
+                        next.start,
+                        next.end,
+                        Some(remote_id),
+                    )
+                    .await?
+            }
+        };
         if occ.closed_at.is_some() {
             return Ok(NextAction::Nothing);
         }
@@ -113,9 +125,9 @@ impl SeriesStep<'_> {
         &self,
         row: &SeriesRow,
         occurrences: &[Occurrence],
+        known: &[OccurrenceRow],
     ) -> Result<(), SeriesError> {
         // Refresh the times of open occurrences first (a meeting moved later has not ended).
-        let known = self.store.list_occurrences(row.id).await?;
         for k in known.iter().filter(|k| k.closed_at.is_none()) {
             let current = occurrences
                 .iter()
@@ -276,7 +288,8 @@ impl SeriesStep<'_> {
         may_write: bool,
     ) -> Result<NextAction, SeriesError> {
         let description = next.description.clone().unwrap_or_default();
-        let (written, _) = self.store.occurrence_agenda(occ.id).await?;
+        let (written, mut notes) = self.store.occurrence_agenda(occ.id).await?;
+        let mut items = self.store.agenda_items(row.id, occ.id).await?;
         match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
             Ok(Some(parsed)) => {
                 // A block we have no record of writing (we crashed between the write and
@@ -284,14 +297,20 @@ impl SeriesStep<'_> {
                 // no items, so nothing in it is taken as deleted.
                 let base = match &written {
                     Some(w) => w.clone(),
-                    None => self.render(row, next, occ).await?.without_items(),
+                    None => self
+                        .render_parts(row, next, &items, &notes)
+                        .await?
+                        .without_items(),
                 };
-                let items = self.store.agenda_items(row.id, occ.id).await?;
                 let plan = agenda::plan_absorb(&items, &base, &parsed);
-                if !self.read_only {
+                // Nothing typed since the last pass (the common case): nothing to record.
+                let changes = !plan.actions.is_empty() || plan.notes_with_ids(&[]) != notes;
+                if !self.read_only && changes {
                     self.store
                         .apply_absorb(row.id, occ.id, &plan, self.now)
                         .await?;
+                    items = self.store.agenda_items(row.id, occ.id).await?;
+                    notes = self.store.occurrence_agenda(occ.id).await?.1;
                 }
             }
             Ok(None) => {}
@@ -302,7 +321,7 @@ impl SeriesStep<'_> {
                 });
             }
         }
-        let block = self.render(row, next, occ).await?;
+        let block = self.render_parts(row, next, &items, &notes).await?;
         if !may_write {
             return Ok(NextAction::Nothing);
         }

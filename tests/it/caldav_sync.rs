@@ -225,6 +225,18 @@ pub(crate) async fn connect_and_idle_pass(kind: Kind) {
     let store = s.db.store().await;
     let idle = s.cli(&["sync", "--once", "--now", "2026-03-01T12:05:00Z"]);
     assert!(idle.status.success());
+    // An idle pass reads; it records its run and the account's next pass, and nothing else:
+    // no cursor, occurrence, item, series or cached event is rewritten as it was. (The pass
+    // before took in the sync token that our own writes had moved on.)
+    let watched = ["calendars", "events", "series", "occurrences", "items"];
+    s.db.log_writes(&watched).await;
+    let again = s.cli(&["sync", "--once", "--now", "2026-03-01T12:10:00Z"]);
+    assert!(again.status.success());
+    assert_eq!(
+        s.db.logged_writes().await,
+        Vec::<String>::new(),
+        "{kind:?}: an idle pass must not write to {watched:?}"
+    );
     let runs = store.recent_runs(1).await.unwrap();
     assert_eq!(runs[0].account_id, Some(1));
     let calendars = store.list_calendars(1).await.unwrap().len() as i64;

@@ -293,9 +293,17 @@ async fn google_agendas_appear_carry_over_and_absorb_web_edits_week_after_week()
         );
     }
 
-    // Idle passes: one request for the one calendar, no writes.
+    // Idle passes: one request for the one calendar, no writes, and nothing rewritten in the
+    // database but the run and the account's next pass.
     s.sync("2026-03-24T12:05:00Z").await;
+    let watched = ["calendars", "events", "series", "occurrences", "items"];
+    s.db.log_writes(&watched).await;
     s.sync("2026-03-24T12:10:00Z").await;
+    assert_eq!(
+        s.db.logged_writes().await,
+        Vec::<String>::new(),
+        "an idle pass must not write to {watched:?}"
+    );
     let store = s.db.store().await;
     let run = &store.recent_runs(1).await.unwrap()[0];
     assert_eq!(run.account_id, Some(1));

@@ -63,6 +63,68 @@ impl TestDb {
         dbs
     }
 
+    /// Records every row inserted, updated or deleted in `tables` from now on (a trigger per
+    /// table), so a test can say that a pass wrote nothing there; read with `logged_writes`.
+    pub async fn log_writes(&self, tables: &[&str]) {
+        let mut stmts = vec!["CREATE TABLE test_write_log (tbl TEXT NOT NULL)".to_string()];
+        if self.kind == "postgres" {
+            stmts.push(
+                "CREATE FUNCTION test_log_write() RETURNS trigger AS $$ BEGIN \
+                 INSERT INTO test_write_log VALUES (TG_TABLE_NAME); RETURN NULL; END $$ \
+                 LANGUAGE plpgsql"
+                    .into(),
+            );
+            for t in tables {
+                stmts.push(format!(
+                    "CREATE TRIGGER test_log_{t} AFTER INSERT OR UPDATE OR DELETE ON {t} \
+                     FOR EACH ROW EXECUTE FUNCTION test_log_write()"
+                ));
+            }
+        } else {
+            for t in tables {
+                for op in ["INSERT", "UPDATE", "DELETE"] {
+                    stmts.push(format!(
+                        "CREATE TRIGGER test_log_{t}_{op} AFTER {op} ON {t} \
+                         BEGIN INSERT INTO test_write_log VALUES ('{t}'); END"
+                    ));
+                }
+            }
+        }
+        self.execute(&stmts).await;
+    }
+
+    /// The tables written since `log_writes`, one entry per row written.
+    pub async fn logged_writes(&self) -> Vec<String> {
+        let sql = "SELECT tbl FROM test_write_log";
+        if self.kind == "postgres" {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
+        }
+    }
+
+    async fn execute(&self, stmts: &[String]) {
+        if self.kind == "postgres" {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            for q in stmts {
+                sqlx::query(sqlx::AssertSqlSafe(q.as_str()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            for q in stmts {
+                sqlx::query(sqlx::AssertSqlSafe(q.as_str()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     pub async fn store(&self) -> Store {
         let url: DatabaseUrl = serde_json::from_value(serde_json::json!(self.url)).unwrap();
         let store = Store::connect_url(&url, 4, Duration::from_secs(5))

@@ -92,9 +92,7 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
             message: e.to_string(),
         };
         // Events borrow from `body`: nothing is copied into a buffer first.
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|e| malformed(&e))?;
+        let (ns, event) = reader.read_resolved_event().map_err(|e| malformed(&e))?;
         let ns = match ns {
             ResolveResult::Bound(n) => String::from_utf8_lossy(n.as_ref()).into_owned(),
             _ => String::new(),
