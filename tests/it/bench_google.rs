@@ -320,6 +320,7 @@ async fn scale(db: TestDb, n: usize, oauth: &OAuthServer, refresh: &SecretString
     // The steady pass: every account due now, the loop woken through the API.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let from = google.requests().len();
+    let profile = profiler(pid);
     let cpu0 = cpu_seconds(pid);
     let steady = Utc::now();
     for (id, _) in &accounts {
@@ -334,6 +335,13 @@ async fn scale(db: TestDb, n: usize, oauth: &OAuthServer, refresh: &SecretString
     assert_eq!(r.status().as_u16(), 202);
     all_passed(&store, steady, &daemon, limit).await;
     let cpu_s = cpu_seconds(pid) - cpu0;
+    if let Some(mut perf) = profile {
+        // perf writes its file on SIGINT.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait();
+    }
     let wall_s = pass_wall(&store, steady).await;
     let rss_mb = peak_rss_mb(pid);
 
@@ -359,6 +367,20 @@ async fn scale(db: TestDb, n: usize, oauth: &OAuthServer, refresh: &SecretString
         requests_max: per_calendar.values().copied().max().unwrap_or(0),
         writes,
     }
+}
+
+/// With ONEONONE_BENCH_PERF=<file>, `perf record -g` on the daemon for the steady pass only
+/// (how the per-account cost was found; see docs/decisions.md).
+fn profiler(pid: u32) -> Option<std::process::Child> {
+    let out = std::env::var("ONEONONE_BENCH_PERF").ok()?;
+    let child = std::process::Command::new("perf")
+        .args(["record", "-g", "-F", "999", "-o", &out, "-p", &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(300));
+    Some(child)
 }
 
 /// Three decimals are plenty for seconds and megabytes.
