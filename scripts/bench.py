@@ -566,7 +566,7 @@ def report(results, warnings):
         how = ("One steady-state pass (`oneonone sync --once` over every account, "
                "`sync.concurrency` 8; `/usr/bin/time`) after every account was connected and had "
                "its first pass.") if key == "scale_radicale" else (
-               "One real daemon (`oneonone run`, `sync.concurrency` 8) serving every account; the "
+               "One real daemon (`oneonone run`, `sync.concurrency` 4, the default) serving every account; the "
                "steady-state pass is one after every account had its first pass (access tokens "
                "cached, as in production): wall time from `sync_runs` (first start to last "
                "finish), CPU from `/proc/<pid>/stat`, peak RSS from `VmHWM` "

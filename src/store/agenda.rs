@@ -380,20 +380,16 @@ impl Store {
         Ok(m)
     }
 
-    /// Open occurrences of a series that have ended by `now`, oldest first.
-    pub async fn ended_open_occurrences(
-        &self,
-        series_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<super::OccurrenceRow>> {
+    /// The occurrences of a series not yet closed, oldest first: what a pass may still close or
+    /// write (a bounded set, where the whole history grows with every meeting).
+    pub async fn open_occurrences(&self, series_id: i64) -> Result<Vec<super::OccurrenceRow>> {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
                  agenda_hash, final_agenda, notes, closed_at, summary FROM occurrences \
-                 WHERE series_id = $1 AND closed_at IS NULL AND end_at <= $2 ORDER BY original_start",
+                 WHERE series_id = $1 AND closed_at IS NULL ORDER BY original_start",
             )
             .bind(series_id)
-            .bind(now)
             .fetch_all(p)
             .await
         })

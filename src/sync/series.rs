@@ -81,9 +81,9 @@ impl SeriesStep<'_> {
         may_write: bool,
     ) -> Result<NextAction, SeriesError> {
         let occurrences = self.window(series, default_tz)?;
-        let known = self.store.list_occurrences(row.id).await?;
+        let mut open = self.store.open_occurrences(row.id).await?;
         if !self.read_only {
-            self.close_ended(row, &occurrences, &known).await?;
+            self.close_ended(row, &occurrences, &mut open).await?;
         }
         let horizon = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));
         let Some(next) = occurrences
@@ -94,7 +94,7 @@ impl SeriesStep<'_> {
             return Ok(NextAction::Nothing);
         };
         // An idle pass finds the next occurrence recorded as it is: no write.
-        let recorded = known.iter().find(|k| {
+        let recorded = open.iter().find(|k| {
             k.original_start == next.original_start
                 && (k.start_at, k.end_at) == (next.start, next.end)
                 && k.remote_id.as_deref() == Some(remote_id)
@@ -125,10 +125,10 @@ impl SeriesStep<'_> {
         &self,
         row: &SeriesRow,
         occurrences: &[Occurrence],
-        known: &[OccurrenceRow],
+        open: &mut Vec<OccurrenceRow>,
     ) -> Result<(), SeriesError> {
         // Refresh the times of open occurrences first (a meeting moved later has not ended).
-        for k in known.iter().filter(|k| k.closed_at.is_none()) {
+        for k in open.iter_mut() {
             let current = occurrences
                 .iter()
                 .find(|o| o.original_start == k.original_start);
@@ -136,10 +136,15 @@ impl SeriesStep<'_> {
                 self.store
                     .upsert_occurrence(row.id, o.original_start, o.start, o.end, None)
                     .await?;
+                (k.start_at, k.end_at) = (o.start, o.end);
             }
         }
         let ended_by = self.now - chrono::Duration::hours(CLOSE_GRACE_HOURS);
-        for occ in self.store.ended_open_occurrences(row.id, ended_by).await? {
+        let (ended, still_open): (Vec<_>, Vec<_>) = std::mem::take(open)
+            .into_iter()
+            .partition(|k| k.end_at <= ended_by);
+        *open = still_open;
+        for occ in ended {
             let current = occurrences
                 .iter()
                 .find(|o| o.original_start == occ.original_start);
