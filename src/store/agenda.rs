@@ -290,12 +290,9 @@ impl Store {
 
     /// Remembers the block written into an occurrence (after the write succeeded).
     pub async fn set_written_block(&self, occurrence_id: i64, block: &RenderedBlock) -> Result<()> {
-        let json = serde_json::to_string(block).expect("block serializes");
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-            block.text.as_bytes(),
-        ));
+        let (json, hash) = written_block_values(block);
         on_pool!(self, |p| {
-            sqlx::query("UPDATE occurrences SET written_block = $2, agenda_hash = $3 WHERE id = $1")
+            sqlx::query(SET_WRITTEN_BLOCK)
                 .bind(occurrence_id)
                 .bind(json)
                 .bind(hash)
@@ -304,6 +301,49 @@ impl Store {
                 .map(|_| ())
         })?;
         Ok(())
+    }
+
+    /// After a write reached the calendar: the resource as the server now has it, the block as
+    /// written and the revision marked applied, in one transaction (one commit, and never one
+    /// of the three without the others).
+    pub async fn record_write(
+        &self,
+        calendar_id: i64,
+        stored: &super::CachedEvent,
+        occurrence_id: i64,
+        block: &RenderedBlock,
+        revision_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (json, hash) = written_block_values(block);
+        let upsert = super::events::upsert_sql(1, self.dialect());
+        on_pool!(self, |p| {
+            async {
+                let mut tx = p.begin().await?;
+                super::events::bind_events!(
+                    sqlx::query(sqlx::AssertSqlSafe(upsert.as_str())),
+                    std::slice::from_ref(stored),
+                    calendar_id,
+                    now
+                )
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(SET_WRITTEN_BLOCK)
+                    .bind(occurrence_id)
+                    .bind(json)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(super::history::MARK_REVISION_APPLIED)
+                    .bind(revision_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            }
+            .await
+        })
+        .map_err(Into::into)
     }
 
     /// Closes a meeting: the carry changes, the snapshot and the state, in one transaction.
@@ -395,4 +435,16 @@ impl Store {
         })
         .map_err(Into::into)
     }
+}
+
+const SET_WRITTEN_BLOCK: &str =
+    "UPDATE occurrences SET written_block = $2, agenda_hash = $3 WHERE id = $1";
+
+/// The written block as stored: its JSON, and the SHA-256 of its text.
+fn written_block_values(block: &RenderedBlock) -> (String, String) {
+    let json = serde_json::to_string(block).expect("block serializes");
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        block.text.as_bytes(),
+    ));
+    (json, hash)
 }

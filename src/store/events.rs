@@ -47,6 +47,28 @@ impl From<EventRecord> for CachedEvent {
     }
 }
 
+/// Binds `rows` events to the parameters of [`upsert_sql`].
+macro_rules! bind_events {
+    ($q:expr, $rows:expr, $calendar_id:expr, $now:expr) => {{
+        let mut q = $q;
+        for e in $rows {
+            q = q
+                .bind($calendar_id)
+                .bind(&e.remote_id)
+                .bind(&e.uid)
+                .bind(&e.etag)
+                .bind(&e.payload_hash)
+                .bind(&e.summary)
+                .bind(e.start_at)
+                .bind(&e.status)
+                .bind(&e.raw)
+                .bind($now);
+        }
+        q
+    }};
+}
+pub(super) use bind_events;
+
 const EVENT_COLUMNS: &str = "remote_id, uid, etag, payload_hash, summary, start_at, status, raw";
 
 impl Store {
@@ -75,21 +97,14 @@ impl Store {
                 let mut tx = p.begin().await?;
                 for chunk in events.chunks(ROWS) {
                     let sql = upsert_sql(chunk.len(), self.dialect());
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                    for e in chunk {
-                        q = q
-                            .bind(calendar_id)
-                            .bind(&e.remote_id)
-                            .bind(&e.uid)
-                            .bind(&e.etag)
-                            .bind(&e.payload_hash)
-                            .bind(&e.summary)
-                            .bind(e.start_at)
-                            .bind(&e.status)
-                            .bind(&e.raw)
-                            .bind(now);
-                    }
-                    q.execute(&mut *tx).await?;
+                    bind_events!(
+                        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
+                        chunk,
+                        calendar_id,
+                        now
+                    )
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await
             }
@@ -218,7 +233,7 @@ fn placeholders(dialect: &str, before: usize, n: usize) -> String {
 }
 
 /// `INSERT ... ON CONFLICT DO UPDATE` of `rows` events (10 parameters a row).
-fn upsert_sql(rows: usize, dialect: &str) -> String {
+pub(super) fn upsert_sql(rows: usize, dialect: &str) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| format!("({})", placeholders(dialect, r * 10, 10)))
         .collect();

@@ -165,6 +165,10 @@ pub struct Revision {
     pub restored_at: Option<DateTime<Utc>>,
 }
 
+/// Marks a revision as having reached the calendar (parameters: id, when).
+pub(super) const MARK_REVISION_APPLIED: &str =
+    "UPDATE description_revisions SET applied_at = $2 WHERE id = $1";
+
 /// Records a detected series, or updates the one with its calendar and UID.
 const UPSERT_SERIES: &str = "INSERT INTO series (calendar_id, uid, summary, manager_email, \
      direct_email, direct_name, one_on_one, owner_is_organizer, confidence, detection_reason, \
@@ -484,7 +488,7 @@ impl Store {
     /// Records that the server accepted the write a revision describes.
     pub async fn mark_revision_applied(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         on_pool!(self, |p| {
-            sqlx::query("UPDATE description_revisions SET applied_at = $2 WHERE id = $1")
+            sqlx::query(MARK_REVISION_APPLIED)
                 .bind(id)
                 .bind(now)
                 .execute(p)

@@ -393,15 +393,7 @@ impl CaldavSyncer {
                     let fresh = to_cached(&cached.remote_id, stored.etag.as_ref(), &stored.body)
                         .map_err(AgendaFailure::Series)?;
                     self.store
-                        .upsert_event(cal.id, &fresh, now)
-                        .await
-                        .map_err(AgendaFailure::internal)?;
-                    self.store
-                        .set_written_block(occurrence_id, &block)
-                        .await
-                        .map_err(AgendaFailure::internal)?;
-                    self.store
-                        .mark_revision_applied(revision_id, now)
+                        .record_write(cal.id, &fresh, occurrence_id, &block, revision_id, now)
                         .await
                         .map_err(AgendaFailure::internal)?;
                     stats.writes += 1;

@@ -816,15 +816,14 @@ impl GoogleSyncer {
             {
                 Ok(stored) => {
                     self.store
-                        .upsert_event(cal.id, &to_cached(&stored, tz), now)
-                        .await
-                        .map_err(AgendaFailure::internal)?;
-                    self.store
-                        .set_written_block(occurrence_id, &block)
-                        .await
-                        .map_err(AgendaFailure::internal)?;
-                    self.store
-                        .mark_revision_applied(revision_id, now)
+                        .record_write(
+                            cal.id,
+                            &to_cached(&stored, tz),
+                            occurrence_id,
+                            &block,
+                            revision_id,
+                            now,
+                        )
                         .await
                         .map_err(AgendaFailure::internal)?;
                     stats.writes += 1;
