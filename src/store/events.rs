@@ -150,18 +150,6 @@ impl Store {
         .map_err(Into::into)
     }
 
-    /// Forgets every cached event of a calendar (before a full resync).
-    pub async fn clear_events(&self, calendar_id: i64) -> Result<u64> {
-        on_pool!(self, |p| {
-            sqlx::query("DELETE FROM events WHERE calendar_id = $1")
-                .bind(calendar_id)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(Into::into)
-    }
-
     /// (remote id, etag) of every cached resource of a calendar.
     pub async fn event_etags(&self, calendar_id: i64) -> Result<Vec<(String, Option<String>)>> {
         on_pool!(self, |p| {

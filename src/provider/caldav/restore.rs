@@ -7,7 +7,7 @@ use url::Url;
 use super::client::Precondition;
 use super::fetch::to_cached;
 use super::pass::CaldavSyncer;
-use crate::store::NewRevision;
+use crate::store::{Account, Calendar, NewRevision, Revision, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
@@ -19,8 +19,24 @@ pub enum RestoreError {
     Other(String),
 }
 
-fn other(e: impl std::fmt::Display) -> RestoreError {
+pub(crate) fn other(e: impl std::fmt::Display) -> RestoreError {
     RestoreError::Other(e.to_string())
+}
+
+/// What every provider's restore starts from: revision `id` (refused unless its write reached
+/// the calendar), the original start of its occurrence, and its calendar and account.
+pub(crate) async fn restorable(
+    store: &Store,
+    id: i64,
+) -> Result<(Revision, DateTime<Utc>, Calendar, Account), RestoreError> {
+    let rev = store.get_revision(id).await.map_err(other)?;
+    if rev.applied_at.is_none() {
+        return Err(RestoreError::NeverApplied(id));
+    }
+    let original_start = rev.original_start.ok_or(RestoreError::NoOccurrence(id))?;
+    let cal = store.get_calendar(rev.calendar_id).await.map_err(other)?;
+    let account = store.get_account(cal.account_id).await.map_err(other)?;
+    Ok((rev, original_start, cal, account))
 }
 
 /// Restores revision `id`; returns the id of the revision that records the restore.
@@ -30,13 +46,7 @@ pub async fn restore(
     now: DateTime<Utc>,
 ) -> Result<i64, RestoreError> {
     let store = &syncer.store;
-    let rev = store.get_revision(id).await.map_err(other)?;
-    if rev.applied_at.is_none() {
-        return Err(RestoreError::NeverApplied(id));
-    }
-    let original_start = rev.original_start.ok_or(RestoreError::NoOccurrence(id))?;
-    let cal = store.get_calendar(rev.calendar_id).await.map_err(other)?;
-    let account = store.get_account(cal.account_id).await.map_err(other)?;
+    let (rev, original_start, cal, account) = restorable(store, id).await?;
     let (client, _) = syncer.client_for(&account).map_err(other)?;
     let url = Url::parse(&rev.remote_id).map_err(other)?;
     let tz = cal

@@ -5,12 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::pass::{GoogleSyncer, to_cached};
-use crate::provider::caldav::restore::RestoreError;
+use crate::provider::caldav::restore::{RestoreError, other, restorable};
 use crate::store::NewRevision;
-
-fn other(e: impl std::fmt::Display) -> RestoreError {
-    RestoreError::Other(e.to_string())
-}
 
 /// Restores revision `id`; returns the id of the revision that records the restore.
 pub async fn restore(
@@ -19,13 +15,7 @@ pub async fn restore(
     now: DateTime<Utc>,
 ) -> Result<i64, RestoreError> {
     let store = &syncer.store;
-    let rev = store.get_revision(id).await.map_err(other)?;
-    if rev.applied_at.is_none() {
-        return Err(RestoreError::NeverApplied(id));
-    }
-    let original_start = rev.original_start.ok_or(RestoreError::NoOccurrence(id))?;
-    let cal = store.get_calendar(rev.calendar_id).await.map_err(other)?;
-    let account = store.get_account(cal.account_id).await.map_err(other)?;
+    let (rev, original_start, cal, account) = restorable(store, id).await?;
     let (client, _) = syncer.client_for(&account).map_err(other)?;
     // The revision names the instance we patched (an exception since that write).
     let current = client
