@@ -518,7 +518,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Connect { provider } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging_with_progress(&config.log);
-            runtime()?.block_on(crate::commands::connect(config, provider))?;
+            // One account, one request at a time: no worker threads to hand work between.
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?
+                .block_on(crate::commands::connect(config, provider))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Accounts { action } => {

@@ -338,7 +338,7 @@ fn edit_in_place(
     for &i in &comp.props {
         let l = &doc.lines[i];
         let span = l.span.clone();
-        match l.name.as_str() {
+        match l.name.as_ref() {
             "DESCRIPTION" if !described => {
                 described = true;
                 splices.push(Splice {
@@ -425,7 +425,7 @@ impl NewOverride<'_, '_> {
         let (mut described, mut stamped, mut modified) = (false, false, false);
         for &i in &self.base.props {
             let l = &doc.lines[i];
-            match l.name.as_str() {
+            match l.name.as_ref() {
                 "RRULE" | "RDATE" | "EXDATE" | "EXRULE" | "X-ALT-DESC" | "RECURRENCE-ID" => {}
                 "DESCRIPTION" => {
                     if !described {

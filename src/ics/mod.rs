@@ -114,6 +114,41 @@ pub fn parse(input: &[u8]) -> Result<Calendar, IcsError> {
     read::calendar(&doc)
 }
 
+/// The VEVENT properties that decide what the events cache keeps of a resource (UID, title,
+/// start, status), whether it holds a recurring series, and every one whose bad value makes
+/// [`parse`] skip the event, so that both readings fail alike.
+const CACHE_PROPERTIES: &[&str] = &[
+    "UID",
+    "SUMMARY",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "STATUS",
+    "SEQUENCE",
+    "RRULE",
+    "RDATE",
+    "EXDATE",
+];
+
+/// Reads a resource for the events cache. A resource that holds a recurring series, or names a
+/// time zone only its VTIMEZONE defines, is read as [`parse`] reads it. Any other (the one-off
+/// meetings that make up most of a calendar) is skimmed: its events carry only the
+/// `CACHE_PROPERTIES` (no attendees, description or X- properties), and its VTIMEZONEs are
+/// checked but not read. A test checks that both readings give the cache the same record.
+pub fn parse_for_cache(input: &[u8]) -> Result<Calendar, IcsError> {
+    let doc = raw::Document::skim(input, CACHE_PROPERTIES)?;
+    let cal = read::calendar(&doc)?;
+    let custom_zone = cal
+        .problems
+        .iter()
+        .any(|p| matches!(p, IcsError::UnknownZone { .. }));
+    if custom_zone || cal.series.iter().any(model::Series::is_recurring) {
+        return parse(input);
+    }
+    Ok(cal)
+}
+
 /// The occurrences of `series` that start in `[from, to)`, sorted by start, overrides merged.
 /// Floating and all-day times are read in the series' X-WR-TIMEZONE, else `default_tz`.
 pub fn expand(

@@ -10,25 +10,27 @@ use std::ops::Range;
 
 use super::IcsError;
 
-/// One logical (unfolded) content line.
+/// One logical (unfolded) content line. Its parts borrow from the source wherever they can: a
+/// line that is neither folded, escaped, lower-cased nor invalid UTF-8 (nearly all of them) is
+/// read without an allocation of its own.
 #[derive(Debug, Clone)]
-pub(crate) struct ContentLine {
+pub(crate) struct ContentLine<'a> {
     /// The bytes of all its physical lines in the source, line endings included.
     pub span: Range<usize>,
     /// 1-based number of its first physical line in the source.
     pub line_no: usize,
     /// Upper-cased property name.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Parameters as (upper-cased name, unquoted value); a valueless parameter has `None`.
-    pub params: Vec<(String, Option<String>)>,
+    pub params: Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>,
     /// The value: TEXT values unescaped, everything else verbatim.
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// Length of the unfolded text before the colon that starts the value (see
     /// [`Document::head`]); kept as a length so reading allocates nothing for it.
     pub head_len: usize,
 }
 
-impl ContentLine {
+impl ContentLine<'_> {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
@@ -50,18 +52,18 @@ pub(crate) struct Component {
 }
 
 impl Component {
-    pub fn prop<'d>(&self, doc: &'d Document<'_>, name: &str) -> Option<&'d ContentLine> {
+    pub fn prop<'d, 'a>(&self, doc: &'d Document<'a>, name: &str) -> Option<&'d ContentLine<'a>> {
         self.props
             .iter()
             .map(|&i| &doc.lines[i])
             .find(|l| l.name == name)
     }
 
-    pub fn props_named<'d, 's>(
+    pub fn props_named<'d, 's, 'a>(
         &'s self,
-        doc: &'d Document<'_>,
+        doc: &'d Document<'a>,
         name: &'s str,
-    ) -> impl Iterator<Item = &'d ContentLine> + 's
+    ) -> impl Iterator<Item = &'d ContentLine<'a>> + 's
     where
         'd: 's,
     {
@@ -78,7 +80,7 @@ pub(crate) struct Document<'a> {
     pub src: &'a [u8],
     /// The line ending the file mostly uses; new lines are written with it.
     pub eol: &'static str,
-    pub lines: Vec<ContentLine>,
+    pub lines: Vec<ContentLine<'a>>,
     /// Top-level components (normally one VCALENDAR).
     pub roots: Vec<Component>,
 }
@@ -109,45 +111,73 @@ pub(crate) fn is_text_property(name: &str) -> bool {
     )
 }
 
-/// Splits `input` into physical lines and joins folded ones. Works on bytes so a fold that
-/// splits a multi-byte character is joined before decoding.
-fn unfold(src: &[u8], start: usize) -> Vec<(Range<usize>, usize, Cow<'_, [u8]>)> {
-    let mut out: Vec<(Range<usize>, usize, Cow<'_, [u8]>)> = Vec::new();
-    let mut pos = start;
-    let mut line_no = 0;
-    while pos < src.len() {
-        line_no += 1;
-        let nl = memchr(b'\n', &src[pos..]).map_or(src.len(), |i| pos + i + 1);
-        let mut content_end = nl;
-        if content_end > pos && src[content_end - 1] == b'\n' {
-            content_end -= 1;
-        }
-        if content_end > pos && src[content_end - 1] == b'\r' {
-            content_end -= 1;
-        }
-        let content = &src[pos..content_end];
-        let is_continuation = matches!(content.first(), Some(b' ' | b'\t'));
-        // Each logical line keeps its line ending: the crate's parser then finds the end of
-        // the value at once instead of failing (and allocating an error) on two alternatives.
-        match out.last_mut() {
-            Some((span, _, text)) if is_continuation => {
-                span.end = nl;
-                let t = text.to_mut();
-                while matches!(t.last(), Some(b'\r' | b'\n')) {
-                    t.pop();
-                }
-                t.extend_from_slice(&content[1..]);
-                t.extend_from_slice(&src[content_end..nl]);
-            }
-            _ => out.push((pos..nl, line_no, Cow::Borrowed(&src[pos..nl]))),
-        }
-        pos = nl;
-    }
-    out
+/// The logical lines of a source: `(span, first line number, unfolded bytes)`, a folded line
+/// joined (and so copied) on bytes, so a fold that splits a multi-byte character is joined
+/// before decoding; every other line is a slice of the source. Counts the line endings as it
+/// goes, for [`Document::eol`].
+struct Lines<'a> {
+    src: &'a [u8],
+    pos: usize,
+    line_no: usize,
+    crlf: usize,
+    lf: usize,
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+impl<'a> Lines<'a> {
+    /// The end (after its `\n`) of the physical line that starts at `pos`.
+    fn physical_end(&mut self, pos: usize) -> usize {
+        self.line_no += 1;
+        match memchr::memchr(b'\n', &self.src[pos..]) {
+            Some(i) => {
+                self.lf += 1;
+                if i > 0 && self.src[pos + i - 1] == b'\r' {
+                    self.crlf += 1;
+                }
+                pos + i + 1
+            }
+            None => self.src.len(),
+        }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (Range<usize>, usize, Cow<'a, [u8]>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.pos;
+        if start >= self.src.len() {
+            return None;
+        }
+        let mut end = self.physical_end(start);
+        let line_no = self.line_no;
+        let mut joined: Option<Vec<u8>> = None;
+        // Each logical line keeps its line ending: the crate's parser then finds the end of the
+        // value at once instead of failing (and allocating an error) on two alternatives.
+        while matches!(self.src.get(end), Some(b' ' | b'\t')) {
+            let next = self.physical_end(end);
+            let text = joined.get_or_insert_with(|| self.src[start..end].to_vec());
+            while matches!(text.last(), Some(b'\r' | b'\n')) {
+                text.pop();
+            }
+            text.extend_from_slice(&self.src[end + 1..next]);
+            end = next;
+        }
+        self.pos = end;
+        let text = match joined {
+            Some(text) => Cow::Owned(text),
+            None => Cow::Borrowed(&self.src[start..end]),
+        };
+        Some((start..end, line_no, text))
+    }
+}
+
+/// `s` upper-cased, borrowed when it already is (property names nearly always are).
+fn upper(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(s.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Index of the colon that ends name and parameters: the first one outside double quotes.
@@ -168,33 +198,67 @@ pub(crate) fn value_colon_bytes(text: &[u8]) -> Option<usize> {
     None
 }
 
-/// `full` is the unfolded line with its line ending, if it had one.
-fn parse_line(full: &str, span: Range<usize>, line_no: usize) -> Result<ContentLine, IcsError> {
-    let text = full.trim_end_matches(['\r', '\n']);
-    let malformed = |message: String| IcsError::Malformed {
-        line: line_no,
-        message,
-    };
-    let colon = value_colon(text)
-        .ok_or_else(|| malformed(format!("no ':' in content line `{}`", excerpt(text))))?;
-    // BEGIN/END are component delimiters, which the crate's property parser refuses.
-    let name_part = &text[..colon];
-    for delim in ["BEGIN", "END"] {
-        if name_part.eq_ignore_ascii_case(delim) {
-            return Ok(ContentLine {
-                span,
-                line_no,
-                name: delim.to_string(),
-                params: Vec::new(),
-                value: text[colon + 1..].to_string(),
-                head_len: colon,
-            });
-        }
+/// Whether a skim keeps `line` (see [`Document::skim`]): component delimiters, the calendar's own
+/// properties, and the VEVENT properties named in `keep`.
+fn kept(line: &str, open: &[String], keep: &[&str]) -> bool {
+    let name_end = line.find([';', ':']).unwrap_or(line.len());
+    let name = &line[..name_end];
+    let is = |k: &str| k.len() == name.len() && k.eq_ignore_ascii_case(name);
+    if is("BEGIN") || is("END") {
+        return true;
     }
-    if let Some(line) = simple_line(text, colon, span.clone(), line_no) {
-        return Ok(line);
+    match open {
+        [cal] => cal == "VCALENDAR",
+        [cal, event] => cal == "VCALENDAR" && event == "VEVENT" && keep.iter().any(|k| is(k)),
+        _ => false,
+    }
+}
+
+/// Fails exactly where [`parse_line`] would, without building the line: a line of the simple
+/// shape cannot fail, any other is read in full.
+fn check_line(full: &str, span: Range<usize>, line_no: usize) -> Result<(), IcsError> {
+    match scan(full.trim_end_matches(['\r', '\n'])) {
+        Some(_) => Ok(()),
+        None => parse_line(full, span, line_no).map(drop),
+    }
+}
+
+/// `full` is the unfolded line with its line ending, if it had one.
+fn parse_line(full: &str, span: Range<usize>, line_no: usize) -> Result<ContentLine<'_>, IcsError> {
+    let text = full.trim_end_matches(['\r', '\n']);
+    if let Some(line) = simple_line(text, span.clone(), line_no) {
+        // BEGIN/END are component delimiters, which the crate's property parser refuses.
+        return Ok(match delimiter(&line.name) {
+            Some(delim) => ContentLine {
+                name: Cow::Borrowed(delim),
+                params: Vec::new(),
+                ..line
+            },
+            None => line,
+        });
+    }
+    let colon = value_colon(text).ok_or_else(|| IcsError::Malformed {
+        line: line_no,
+        message: format!("no ':' in content line `{}`", excerpt(text)),
+    })?;
+    if let Some(delim) = delimiter(&text[..colon]) {
+        return Ok(ContentLine {
+            span,
+            line_no,
+            name: Cow::Borrowed(delim),
+            params: Vec::new(),
+            value: Cow::Borrowed(&text[colon + 1..]),
+            head_len: colon,
+        });
     }
     crate_line(full, colon, span, line_no)
+}
+
+/// `BEGIN` or `END` when the head of a line (everything before its colon) is one of them.
+fn delimiter(head: &str) -> Option<&'static str> {
+    ["BEGIN", "END"]
+        .into_iter()
+        .find(|d| d.len() == head.len() && d.eq_ignore_ascii_case(head))
 }
 
 /// A content line read with the `icalendar` crate's grammar (quoted parameters and the rest).
@@ -203,7 +267,7 @@ fn crate_line(
     colon: usize,
     span: Range<usize>,
     line_no: usize,
-) -> Result<ContentLine, IcsError> {
+) -> Result<ContentLine<'static>, IcsError> {
     let text = full.trim_end_matches(['\r', '\n']);
     let malformed = |message: String| IcsError::Malformed {
         line: line_no,
@@ -228,8 +292,8 @@ fn crate_line(
         .iter()
         .map(|p| {
             (
-                p.key.as_str().to_ascii_uppercase(),
-                p.val.as_ref().map(|v| v.as_str().to_string()),
+                Cow::Owned(p.key.as_str().to_ascii_uppercase()),
+                p.val.as_ref().map(|v| Cow::Owned(v.as_str().to_string())),
             )
         })
         .collect();
@@ -237,71 +301,104 @@ fn crate_line(
     // spellings, and never for X- properties (their values are opaque: JSON, HTML).
     let raw_value = &text[colon + 1..];
     let value = if is_text_property(&name) {
-        icalendar::parser::ParseString::from(raw_value)
-            .unescape_text()
-            .as_str()
-            .to_string()
+        unescape(raw_value)
     } else {
         raw_value.to_string()
     };
     Ok(ContentLine {
         span,
         line_no,
-        name,
+        name: Cow::Owned(name),
         params,
-        value,
+        value: Cow::Owned(value),
         head_len: colon,
     })
 }
 
-/// The common shape of a content line read without the crate's grammar: `NAME` or
-/// `NAME;KEY=value;...` with no quotes, names of letters, digits and dashes, and every parameter
-/// with a non-empty value. Nine lines in ten of real calendars have it, and reading them this way
-/// costs a fraction of the general parser; anything else returns `None` and goes to the crate
-/// (a test checks that both read every simple line alike).
-fn simple_line(
-    text: &str,
-    colon: usize,
-    span: Range<usize>,
-    line_no: usize,
-) -> Option<ContentLine> {
-    let head = &text[..colon];
-    let is_name =
-        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    let simple_value = |s: &str| {
-        !s.is_empty()
-            && !s
-                .bytes()
-                .any(|b| matches!(b, b'"' | b'=' | b',' | b':' | b';') || b.is_ascii_control())
-    };
-    let mut parts = head.split(';');
-    let name = parts.next().filter(|n| is_name(n))?.to_ascii_uppercase();
-    let mut params = Vec::new();
-    for part in parts {
-        let (key, val) = part.split_once('=')?;
-        if !is_name(key) || !simple_value(val) {
-            return None;
+/// A TEXT value with its escapes (`\\`, `\;`, `\,`, `\n`) resolved, by the crate's unescaper.
+fn unescape(raw: &str) -> String {
+    icalendar::parser::ParseString::from(raw)
+        .unescape_text()
+        .as_str()
+        .to_string()
+}
+
+/// Byte classes of the simple line shape (see [`scan`]).
+const NAME: u8 = 1; // letters, digits, '-'
+const PARAM_VALUE: u8 = 2; // anything but control characters and `"=,:;`
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' {
+            t[b] |= NAME;
         }
-        params.push((key.to_ascii_uppercase(), Some(val.to_string())));
+        if !c.is_ascii_control() && !matches!(c, b'"' | b'=' | b',' | b':' | b';') {
+            t[b] |= PARAM_VALUE;
+        }
+        b += 1;
     }
-    let raw_value = &text[colon + 1..];
-    if raw_value
-        .bytes()
-        .any(|b| b.is_ascii_control() && b != b'\t')
-    {
+    t
+};
+
+/// Where a line of the common shape ends its name and starts its value. The shape: `NAME` or
+/// `NAME;KEY=value;...` with no quotes, names of letters, digits and dashes, every parameter
+/// with a non-empty value, and no control character but tab in the value. Nine lines in ten of
+/// real calendars have it, and reading them this way costs a fraction of the general parser;
+/// for any other line this is `None` and the crate reads it (a test checks that both read every
+/// simple line alike). One pass over the head, one over the value.
+fn scan(text: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let class = |i: usize| b.get(i).map_or(0, |&c| CLASSES[usize::from(c)]);
+    let run = |mut i: usize, of: u8| {
+        while class(i) & of != 0 {
+            i += 1;
+        }
+        i
+    };
+    let name_end = run(0, NAME);
+    let mut i = name_end;
+    if i == 0 {
         return None;
     }
-    let value = if is_text_property(&name) {
-        if raw_value.contains('\\') {
-            icalendar::parser::ParseString::from(raw_value)
-                .unescape_text()
-                .as_str()
-                .to_string()
-        } else {
-            raw_value.to_string()
+    loop {
+        match b.get(i) {
+            Some(b':') => break,
+            Some(b';') => {
+                let key_end = run(i + 1, NAME);
+                if key_end == i + 1 || b.get(key_end) != Some(&b'=') {
+                    return None;
+                }
+                i = run(key_end + 1, PARAM_VALUE);
+                if i == key_end + 1 {
+                    return None;
+                }
+            }
+            _ => return None,
         }
+    }
+    // Not short-circuited, so that the loop runs many bytes at a time.
+    let control = b[i + 1..].iter().fold(false, |bad, &c| {
+        bad | ((c < 0x20) & (c != b'\t')) | (c == 0x7f)
+    });
+    (!control).then_some((name_end, i))
+}
+
+/// A line of the simple shape (see [`scan`]), read as slices of `text`.
+fn simple_line(text: &str, span: Range<usize>, line_no: usize) -> Option<ContentLine<'_>> {
+    let (name_end, colon) = scan(text)?;
+    let name = upper(&text[..name_end]);
+    let params = text[name_end..colon]
+        .split(';')
+        .filter_map(|part| part.split_once('='))
+        .map(|(key, val)| (upper(key), Some(Cow::Borrowed(val))))
+        .collect();
+    let raw_value = &text[colon + 1..];
+    let value = if is_text_property(&name) && raw_value.contains('\\') {
+        Cow::Owned(unescape(raw_value))
     } else {
-        raw_value.to_string()
+        Cow::Borrowed(raw_value)
     };
     Some(ContentLine {
         span,
@@ -311,6 +408,25 @@ fn simple_line(
         value,
         head_len: colon,
     })
+}
+
+impl ContentLine<'_> {
+    /// The same line, owning its parts (for a line read from a copy: folded, or not UTF-8).
+    fn into_owned(self) -> ContentLine<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        ContentLine {
+            span: self.span,
+            line_no: self.line_no,
+            name: own(self.name),
+            params: self
+                .params
+                .into_iter()
+                .map(|(k, v)| (own(k), v.map(own)))
+                .collect(),
+            value: own(self.value),
+            head_len: self.head_len,
+        }
+    }
 }
 
 fn first_line(s: &str) -> &str {
@@ -331,31 +447,82 @@ impl<'a> Document<'a> {
     /// Reads a resource. Structural errors (unbalanced BEGIN/END, a line without a name or
     /// colon) name the physical line where they are.
     pub fn parse(src: &'a [u8]) -> Result<Self, IcsError> {
+        Self::read(src, None)
+    }
+
+    /// Reads a resource keeping only the calendar's own properties and, of each VEVENT's, those
+    /// named in `keep`; every other property line is checked as [`Document::parse`] checks it
+    /// (so the same input fails with the same error) but not kept. Components keep their place
+    /// in the tree with the properties kept. The events cache reads one-off meetings this way:
+    /// their attendees, descriptions and time zone definitions are never used.
+    pub fn skim(src: &'a [u8], keep: &[&str]) -> Result<Self, IcsError> {
+        Self::read(src, Some(keep))
+    }
+
+    fn read(src: &'a [u8], keep: Option<&[&str]>) -> Result<Self, IcsError> {
         let bom = if src.starts_with(BOM) { BOM.len() } else { 0 };
-        let physical = unfold(src, bom);
-        let crlf = src.windows(2).filter(|w| w == b"\r\n").count();
-        let lf = src.iter().filter(|&&b| b == b'\n').count();
-        let eol = if lf > 0 && crlf * 2 < lf {
+        // Checked once for the whole resource: then every line that is not folded is read as a
+        // slice of it.
+        let text = std::str::from_utf8(&src[bom..]).ok();
+        let mut physical = Lines {
+            src,
+            pos: bom,
+            line_no: 0,
+            crlf: 0,
+            lf: 0,
+        };
+        let mut lines = Vec::with_capacity(src.len() / 32);
+        // The components the current line is in (only followed when skimming).
+        let mut open: Vec<String> = Vec::new();
+        for (span, line_no, bytes) in physical.by_ref() {
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue; // blank lines: some producers emit them between components
+            }
+            let borrowed = match (&bytes, text) {
+                (Cow::Borrowed(_), Some(text)) => text.get(span.start - bom..span.end - bom),
+                _ => None,
+            };
+            // Invalid UTF-8 (old Latin-1 exports) is read with replacement characters; the
+            // bytes themselves stay untouched for writing.
+            let lossy;
+            let full = match borrowed {
+                Some(text) => text,
+                None => {
+                    lossy = String::from_utf8_lossy(&bytes);
+                    &*lossy
+                }
+            };
+            if let Some(keep) = keep
+                && !kept(full, &open, keep)
+            {
+                check_line(full, span, line_no)?;
+                continue;
+            }
+            let line = match borrowed {
+                Some(text) => parse_line(text, span, line_no)?,
+                None => parse_line(full, span, line_no)?.into_owned(),
+            };
+            if keep.is_some() {
+                match &*line.name {
+                    "BEGIN" => open.push(line.value.trim().to_ascii_uppercase()),
+                    "END" => {
+                        open.pop();
+                    }
+                    _ => {}
+                }
+            }
+            lines.push(line);
+        }
+        let eol = if physical.lf > 0 && physical.crlf * 2 < physical.lf {
             "\n"
         } else {
             "\r\n"
         };
 
-        let mut lines = Vec::with_capacity(physical.len());
-        for (span, line_no, bytes) in physical {
-            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                continue; // blank lines: some producers emit them between components
-            }
-            // Invalid UTF-8 (old Latin-1 exports) is read with replacement characters; the
-            // bytes themselves stay untouched for writing.
-            let text = String::from_utf8_lossy(&bytes);
-            lines.push(parse_line(&text, span, line_no)?);
-        }
-
         let mut roots = Vec::new();
         let mut stack: Vec<Component> = Vec::new();
         for (i, line) in lines.iter().enumerate() {
-            match line.name.as_str() {
+            match &*line.name {
                 "BEGIN" => {
                     let name = line.value.trim().to_ascii_uppercase();
                     if name.is_empty() {
@@ -537,6 +704,52 @@ mod tests {
     }
 
     #[test]
+    fn lines_read_from_the_source_and_from_copies_agree() {
+        // Valid UTF-8: a lower-case name, a fold, a BOM, a blank line, an escaped TEXT value.
+        let src = "\u{feff}BEGIN:VCALENDAR\r\nsummary;language=de:Caf\u{e9}\\, Kuchen\r\n\r\n\
+DESCRIPTION:one\r\n  two\r\nX-A:b\\,c\nEND:VCALENDAR";
+        let doc = Document::parse(src.as_bytes()).unwrap();
+        let l: Vec<_> = doc.lines.iter().map(|l| (&*l.name, &*l.value)).collect();
+        assert_eq!(
+            l,
+            [
+                ("BEGIN", "VCALENDAR"),
+                ("SUMMARY", "Caf\u{e9}, Kuchen"),
+                ("DESCRIPTION", "one two"),
+                ("X-A", "b\\,c"),
+                ("END", "VCALENDAR"),
+            ]
+        );
+        assert_eq!(doc.lines[1].param("LANGUAGE"), Some("de"));
+        assert_eq!(
+            (
+                doc.lines[2].line_no,
+                doc.lines[3].line_no,
+                doc.lines[4].line_no
+            ),
+            (4, 6, 7)
+        );
+        assert_eq!(doc.raw(2), b"DESCRIPTION:one\r\n  two\r\n");
+        assert_eq!(doc.eol, "\r\n");
+        // The same lines in a source that is not UTF-8 elsewhere read the same.
+        let mut latin1 = src.as_bytes().to_vec();
+        latin1.extend_from_slice(b"\nBEGIN:X\nX-B:\xe9\nEND:X\n");
+        let other = Document::parse(&latin1).unwrap();
+        for (a, b) in doc.lines.iter().zip(&other.lines) {
+            assert_eq!(
+                (&a.name, &a.params, &a.value),
+                (&b.name, &b.params, &b.value)
+            );
+        }
+        assert_eq!(other.lines[6].value, "\u{fffd}");
+        // Mostly bare LF: new lines are written with LF.
+        assert_eq!(
+            Document::parse(b"BEGIN:A\nX:y\r\nEND:A\n").unwrap().eol,
+            "\n"
+        );
+    }
+
+    #[test]
     fn quoted_parameter_keeps_colon_and_semicolon() {
         let src =
             b"BEGIN:VCALENDAR\nATTENDEE;CN=\"Smith, Ann; PhD: Dr\":mailto:a@x.org\nEND:VCALENDAR\n";
@@ -571,7 +784,7 @@ mod tests {
             let full = format!("{head}:{value}\r\n");
             let text = full.trim_end_matches(['\r', '\n']);
             let Some(colon) = value_colon(text) else { return Ok(()) };
-            if let Some(fast) = simple_line(text, colon, 0..full.len(), 1) {
+            if let Some(fast) = simple_line(text, 0..full.len(), 1) {
                 let slow = crate_line(&full, colon, 0..full.len(), 1)
                     .map(|l| (l.name, l.params, l.value))
                     .ok();
@@ -580,14 +793,49 @@ mod tests {
         }
     }
 
+    /// The simple shape as its definition reads, for [`scan`] to be checked against.
+    fn simple_by_definition(text: &str) -> Option<(usize, usize)> {
+        let colon = value_colon(text)?;
+        let is_name =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let simple_value = |s: &str| {
+            !s.is_empty()
+                && !s
+                    .bytes()
+                    .any(|b| matches!(b, b'"' | b'=' | b',' | b':' | b';') || b.is_ascii_control())
+        };
+        let mut parts = text[..colon].split(';');
+        let name = parts.next()?;
+        let simple = is_name(name)
+            && parts.all(|p| {
+                p.split_once('=')
+                    .is_some_and(|(k, v)| is_name(k) && simple_value(v))
+            })
+            && !text[colon + 1..]
+                .bytes()
+                .any(|b| b.is_ascii_control() && b != b'\t');
+        simple.then_some((name.len(), colon))
+    }
+
+    proptest::proptest! {
+        /// The one-pass scanner accepts exactly the lines of the simple shape, and finds their
+        /// colon where the general search does.
+        #[test]
+        fn the_scanner_accepts_exactly_the_simple_shape(
+            text in "[A-Za-z0-9 -]{0,3}(;[A-Za-z0-9-]{0,2}=?[A-Za-z\"=,;:\t\x01 ]{0,3}){0,3}:?[ -~\t\x01\x7f]{0,6}",
+        ) {
+            proptest::prop_assert_eq!(scan(&text), simple_by_definition(&text), "{:?}", text);
+        }
+    }
+
     #[test]
     fn the_fast_path_takes_plain_lines_and_leaves_quotes_to_the_crate() {
         let text = "DTSTART;TZID=Europe/Berlin:20260101T100000";
-        let line = simple_line(text, value_colon(text).unwrap(), 0..text.len(), 1).unwrap();
+        let line = simple_line(text, 0..text.len(), 1).unwrap();
         assert_eq!(line.param("TZID"), Some("Europe/Berlin"));
         assert_eq!(line.value, "20260101T100000");
         let text = "SUMMARY:a\\, b\\nc";
-        let line = simple_line(text, value_colon(text).unwrap(), 0..text.len(), 1).unwrap();
+        let line = simple_line(text, 0..text.len(), 1).unwrap();
         assert_eq!(line.value, "a, b\nc");
         for other in [
             "ATTENDEE;CN=\"A, B\":mailto:a@x",
@@ -595,11 +843,7 @@ mod tests {
             "A B:c",
             ";X=1:y",
         ] {
-            let colon = value_colon(other).unwrap();
-            assert!(
-                simple_line(other, colon, 0..other.len(), 1).is_none(),
-                "{other}"
-            );
+            assert!(simple_line(other, 0..other.len(), 1).is_none(), "{other}");
         }
     }
 

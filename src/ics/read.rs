@@ -45,7 +45,7 @@ pub(crate) fn parse_time(
     let raw = raw.trim();
     let bad = || IcsError::BadValue {
         line: line.line_no,
-        property: line.name.clone(),
+        property: line.name.to_string(),
         message: format!("`{raw}` is not a DATE or DATE-TIME"),
     };
     let is_date = line
@@ -194,13 +194,13 @@ fn read_event(
             }
             Ok(out)
         };
-        match line.name.as_str() {
+        match line.name.as_ref() {
             "UID" => {
                 ev.uid = line.value.trim().to_string();
                 seen_uid = true;
             }
-            "SUMMARY" => ev.summary = Some(line.value.clone()),
-            "DESCRIPTION" => ev.description = Some(line.value.clone()),
+            "SUMMARY" => ev.summary = Some(line.value.to_string()),
+            "DESCRIPTION" => ev.description = Some(line.value.to_string()),
             "DTSTART" => ev.start = Some(time(problems)?),
             "DTEND" => ev.end = Some(time(problems)?),
             "DURATION" => {
@@ -208,7 +208,7 @@ fn read_event(
                     Some(
                         parse_duration(&line.value).ok_or_else(|| IcsError::BadValue {
                             line: line.line_no,
-                            property: line.name.clone(),
+                            property: line.name.to_string(),
                             message: format!("`{}` is not a DURATION", line.value),
                         })?,
                     );
@@ -244,7 +244,7 @@ fn read_event(
                 if name == "X-MICROSOFT-CDO-BUSYSTATUS" && line.value.trim() == "OOF" {
                     ev.kind = EventKind::OutOfOffice;
                 }
-                ev.x_props.push((name.to_string(), line.value.clone()));
+                ev.x_props.push((name.to_string(), line.value.to_string()));
             }
             _ => {}
         }
@@ -279,11 +279,11 @@ pub(crate) fn calendar(doc: &Document<'_>) -> Result<Calendar, IcsError> {
     if let (Some(l), None) = (wr_line, x_wr_timezone) {
         problems.push(IcsError::UnknownZone {
             line: l.line_no,
-            tzid: l.value.clone(),
+            tzid: l.value.to_string(),
         });
     }
-    let name = root.prop(doc, "X-WR-CALNAME").map(|l| l.value.clone());
-    let product = root.prop(doc, "PRODID").map(|l| l.value.clone());
+    let name = root.prop(doc, "X-WR-CALNAME").map(|l| l.value.to_string());
+    let product = root.prop(doc, "PRODID").map(|l| l.value.to_string());
 
     let mut series: Vec<Series> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();

@@ -91,12 +91,21 @@ impl Store {
         events: &[CachedEvent],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        const ROWS: usize = 50; // 10 parameters a row, far under both databases' limits.
+        // 10 parameters a row: 2,500 a statement, far under both databases' limits (32,766 and
+        // 65,535). Each statement is a round trip to SQLite's worker thread.
+        const ROWS: usize = 250;
+        let full = upsert_sql(ROWS.min(events.len()), self.dialect());
         on_pool!(self, |p| {
             async {
                 let mut tx = p.begin().await?;
                 for chunk in events.chunks(ROWS) {
-                    let sql = upsert_sql(chunk.len(), self.dialect());
+                    let last;
+                    let sql = if chunk.len() == ROWS.min(events.len()) {
+                        &full
+                    } else {
+                        last = upsert_sql(chunk.len(), self.dialect());
+                        &last
+                    };
                     bind_events!(
                         sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
                         chunk,
@@ -210,7 +219,7 @@ impl Store {
 /// `n` comma-separated parameters after the first `before`: `$k` for PostgreSQL, and for SQLite
 /// plain `?`, which it binds in order. (sqlx looks each numbered SQLite parameter up by name,
 /// which walks the statement's parameter list: a 500-parameter statement cost 125,000 steps.)
-fn placeholders(dialect: &str, before: usize, n: usize) -> String {
+pub(super) fn placeholders(dialect: &str, before: usize, n: usize) -> String {
     let marks: Vec<String> = (before + 1..=before + n)
         .map(|k| match dialect {
             "postgres" => format!("${k}"),

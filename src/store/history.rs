@@ -170,16 +170,25 @@ pub(super) const MARK_REVISION_APPLIED: &str =
     "UPDATE description_revisions SET applied_at = $2 WHERE id = $1";
 
 /// Records a detected series, or updates the one with its calendar and UID.
-const UPSERT_SERIES: &str = "INSERT INTO series (calendar_id, uid, summary, manager_email, \
-     direct_email, direct_name, one_on_one, owner_is_organizer, confidence, detection_reason, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-     ON CONFLICT (calendar_id, uid) DO UPDATE SET summary = excluded.summary, \
-     manager_email = excluded.manager_email, direct_email = excluded.direct_email, \
-     direct_name = excluded.direct_name, one_on_one = excluded.one_on_one, \
-     owner_is_organizer = excluded.owner_is_organizer, confidence = excluded.confidence, \
-     detection_reason = excluded.detection_reason, updated_at = excluded.updated_at";
+/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` series (12 parameters a row; see
+/// [`upsert_series_bind`]). The user's override is not among the columns, so it is kept.
+fn upsert_series_sql(rows: usize, dialect: &str) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("({})", super::events::placeholders(dialect, r * 12, 12)))
+        .collect();
+    format!(
+        "INSERT INTO series (calendar_id, uid, summary, manager_email, direct_email, direct_name, \
+         one_on_one, owner_is_organizer, confidence, detection_reason, created_at, updated_at) \
+         VALUES {} ON CONFLICT (calendar_id, uid) DO UPDATE SET summary = excluded.summary, \
+         manager_email = excluded.manager_email, direct_email = excluded.direct_email, \
+         direct_name = excluded.direct_name, one_on_one = excluded.one_on_one, \
+         owner_is_organizer = excluded.owner_is_organizer, confidence = excluded.confidence, \
+         detection_reason = excluded.detection_reason, updated_at = excluded.updated_at",
+        values.join(", ")
+    )
+}
 
-/// Binds a [`SeriesUpsert`] to [`UPSERT_SERIES`]'s parameters.
+/// Binds a [`SeriesUpsert`] to one row of [`upsert_series_sql`]'s parameters.
 macro_rules! upsert_series_bind {
     ($q:expr, $s:expr, $now:expr) => {
         $q.bind($s.calendar_id)
@@ -193,13 +202,17 @@ macro_rules! upsert_series_bind {
             .bind($s.confidence)
             .bind(&$s.detection_reason)
             .bind($now)
+            .bind($now)
     };
 }
 
 impl Store {
     /// Inserts or refreshes a series from detection; the user's override is kept.
     pub async fn upsert_series(&self, s: &SeriesUpsert, now: DateTime<Utc>) -> Result<SeriesRow> {
-        let sql = format!("{UPSERT_SERIES} RETURNING {SERIES_COLUMNS}");
+        let sql = format!(
+            "{} RETURNING {SERIES_COLUMNS}",
+            upsert_series_sql(1, self.dialect())
+        );
         let row: SeriesRecord = on_pool!(self, |p| upsert_series_bind!(
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
             s,
@@ -210,23 +223,35 @@ impl Store {
         row.try_into()
     }
 
-    /// [`Store::upsert_series`] for many series in one transaction: a first import's detection
-    /// commits once, not once per series.
+    /// [`Store::upsert_series`] for many series in one transaction, many rows a statement: a
+    /// first import's detection commits once, in a few round trips, not one per series.
     pub async fn upsert_series_many(
         &self,
         series: &[SeriesUpsert],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if series.is_empty() {
+        const ROWS: usize = 200; // 2,400 parameters a statement.
+        // One row per series: PostgreSQL refuses to update a row twice in one statement.
+        let mut seen = std::collections::HashSet::new();
+        let mut unique: Vec<&SeriesUpsert> = series
+            .iter()
+            .rev()
+            .filter(|s| seen.insert((s.calendar_id, s.uid.as_str())))
+            .collect();
+        unique.reverse();
+        if unique.is_empty() {
             return Ok(());
         }
         on_pool!(self, |p| {
             async {
                 let mut tx = p.begin().await?;
-                for s in series {
-                    upsert_series_bind!(sqlx::query(UPSERT_SERIES), s, now)
-                        .execute(&mut *tx)
-                        .await?;
+                for chunk in unique.chunks(ROWS) {
+                    let sql = upsert_series_sql(chunk.len(), self.dialect());
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                    for s in chunk {
+                        q = upsert_series_bind!(q, s, now);
+                    }
+                    q.execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }

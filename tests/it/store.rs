@@ -224,6 +224,54 @@ async fn series_upsert_refreshes_detection_but_keeps_the_users_override() {
 }
 
 #[tokio::test]
+async fn many_series_are_stored_across_statements_with_the_last_of_a_uid_winning() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let (_, cal) = account_with_calendar(&store, now).await;
+        let kept = series(&store, cal, "uid-7").await;
+        store
+            .set_series_override(kept.id, SeriesOverride::Excluded, now)
+            .await
+            .unwrap();
+        let upsert = |i: usize, summary: &str| SeriesUpsert {
+            calendar_id: cal,
+            uid: format!("uid-{i}"),
+            summary: summary.into(),
+            manager_email: Some("sam@example.com".into()),
+            direct_email: Some(format!("d{i}@example.com")),
+            direct_name: None,
+            one_on_one: i.is_multiple_of(2),
+            owner_is_organizer: true,
+            confidence: 0.5,
+            detection_reason: "weekly".into(),
+        };
+        // 450 series over three statements (200 a statement), one UID listed twice.
+        let mut many: Vec<_> = (0..450).map(|i| upsert(i, "first")).collect();
+        many.push(upsert(3, "second"));
+        store.upsert_series_many(&many, now).await.unwrap();
+        let all = store.list_series_in(cal).await.unwrap();
+        assert_eq!(all.len(), 450, "{}", db.kind);
+        let by_uid = |uid: &str| all.iter().find(|s| s.uid == uid).unwrap();
+        assert_eq!(by_uid("uid-3").summary, "second", "{}", db.kind);
+        assert_eq!(
+            by_uid("uid-449").direct_email.as_deref(),
+            Some("d449@example.com")
+        );
+        assert!(by_uid("uid-448").one_on_one && !by_uid("uid-447").one_on_one);
+        assert_eq!(by_uid("uid-7").id, kept.id);
+        assert_eq!(
+            by_uid("uid-7").override_,
+            SeriesOverride::Excluded,
+            "{}",
+            db.kind
+        );
+        assert_eq!(by_uid("uid-7").summary, "first");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn occurrences_are_unique_per_series_and_close_once() {
     for db in TestDb::all().await {
         let store = db.store().await;
@@ -527,19 +575,19 @@ async fn events_are_stored_and_read_back_in_batches_across_statement_boundaries(
             status: "confirmed".into(),
             raw: raw.into(),
         };
-        // 120 rows: three statements of the batch (50 a statement), then 30 of them replaced.
-        let first: Vec<_> = (0..120).map(|i| event(i, "v1")).collect();
+        // 620 rows: three statements of the batch (250 a statement), then 30 of them replaced.
+        let first: Vec<_> = (0..620).map(|i| event(i, "v1")).collect();
         store.upsert_events(cal, &first, now).await.unwrap();
-        let again: Vec<_> = (90..120).map(|i| event(i, "v2")).collect();
+        let again: Vec<_> = (590..620).map(|i| event(i, "v2")).collect();
         store.upsert_events(cal, &again, now).await.unwrap();
-        assert_eq!(store.count_events(cal).await.unwrap(), 120, "{}", db.kind);
-        let mut ids: Vec<String> = (0..250).map(|i| format!("/cal/{i}.ics")).collect();
+        assert_eq!(store.count_events(cal).await.unwrap(), 620, "{}", db.kind);
+        let mut ids: Vec<String> = (0..700).map(|i| format!("/cal/{i}.ics")).collect();
         ids.push("/cal/not-there.ics".into());
         let mut back = store.get_events(cal, &ids).await.unwrap();
         back.sort_by_key(|e| e.uid.trim_start_matches("uid-").parse::<usize>().unwrap());
-        assert_eq!(back.len(), 120);
-        assert!(back[..90].iter().all(|e| e.raw == "v1"));
-        assert!(back[90..].iter().all(|e| e.raw == "v2"));
+        assert_eq!(back.len(), 620);
+        assert!(back[..590].iter().all(|e| e.raw == "v1"));
+        assert!(back[590..].iter().all(|e| e.raw == "v2"));
         assert_eq!(back[7], event(7, "v1"));
         store.close().await;
     }

@@ -241,7 +241,9 @@ impl CalDavClient {
         {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // Sized from the declared length (already checked against the limit): a large answer
+        // is not grown and copied a doubling at a time.
+        let mut body = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
         while let Some(chunk) = resp.chunk().await.map_err(net)? {
             if body.len() + chunk.len() > self.max_body {
                 return Err(too_large());

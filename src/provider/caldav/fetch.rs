@@ -61,6 +61,16 @@ pub fn read_resource(
     etag: Option<&Etag>,
     body: &[u8],
 ) -> Result<(CachedEvent, crate::ics::Calendar), String> {
+    record(remote_id, etag, body, crate::ics::parse_for_cache)
+}
+
+/// [`read_resource`] with the calendar read by `parse`.
+fn record(
+    remote_id: &str,
+    etag: Option<&Etag>,
+    body: &[u8],
+    parse: fn(&[u8]) -> Result<crate::ics::Calendar, crate::ics::IcsError>,
+) -> Result<(CachedEvent, crate::ics::Calendar), String> {
     if body.contains(&0) {
         // Not text (and PostgreSQL cannot store it as such): refused for this resource only.
         return Err("the resource contains a NUL byte".into());
@@ -73,7 +83,7 @@ pub fn read_resource(
             e.valid_up_to()
         )
     })?;
-    let cal = crate::ics::parse(body).map_err(|e| e.to_string())?;
+    let cal = parse(body).map_err(|e| e.to_string())?;
     let series = cal.series.first().ok_or("no VEVENT in the resource")?;
     let rep = series.representative();
     let tz = cal.x_wr_timezone.unwrap_or(chrono_tz::UTC);
@@ -373,6 +383,119 @@ SUMMARY:hello\0world\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             .map(|&b| if b == 0 { b' ' } else { b })
             .collect::<Vec<u8>>();
         assert_eq!(to_cached("/c/x.ics", None, &ok).unwrap().uid, "x");
+    }
+
+    /// Every test calendar, as it is, as a one-off (its recurrence lines removed) and with a bad
+    /// line in each of its components.
+    fn corpus() -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "ics") {
+                    files.push((path.display().to_string(), std::fs::read(path).unwrap()));
+                }
+            }
+        }
+        assert!(files.len() > 40, "the test calendars are missing");
+        let mut out = Vec::new();
+        for (name, body) in files {
+            // Logical lines (a folded line with its continuations), endings kept.
+            let mut lines: Vec<Vec<u8>> = Vec::new();
+            for physical in body.split_inclusive(|&b| b == b'\n') {
+                match (lines.last_mut(), physical.first()) {
+                    (Some(last), Some(b' ' | b'\t')) => last.extend_from_slice(physical),
+                    _ => lines.push(physical.to_vec()),
+                }
+            }
+            let starts = |l: &[u8], p: &str| {
+                l.len() >= p.len() && l[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            };
+            let one_off: Vec<u8> = lines
+                .iter()
+                .filter(|l| !["RRULE", "RDATE", "EXDATE"].iter().any(|p| starts(l, p)))
+                .flatten()
+                .copied()
+                .collect();
+            let one_off_lines: Vec<Vec<u8>> = lines
+                .iter()
+                .filter(|l| !["RRULE", "RDATE", "EXDATE"].iter().any(|p| starts(l, p)))
+                .cloned()
+                .collect();
+            let odd = [
+                "NO COLON HERE",
+                "ATTENDEE;CN=\"open:mailto:a@x.org",
+                "X-A;B:\x01",
+                "status:CANCELLED",
+                "STATUS:TENTATIVE",
+                "SEQUENCE:7",
+                "SUMMARY;LANGUAGE=de:Caf\u{e9}\\, Kuchen",
+                "DTEND:not-a-time",
+                "DURATION:P1X",
+                "RECURRENCE-ID:nope",
+                "EXDATE:nope",
+            ];
+            // After the first BEGIN of each kind of component.
+            let mut kinds = HashSet::new();
+            let begins: Vec<usize> = (0..one_off_lines.len())
+                .filter(|&i| starts(&one_off_lines[i], "BEGIN:") && kinds.insert(&one_off_lines[i]))
+                .collect();
+            for (i, line) in odd.iter().enumerate() {
+                for &at in &begins {
+                    let mut changed = one_off_lines.clone();
+                    changed.insert(at + 1, format!("{line}\r\n").into_bytes());
+                    out.push((
+                        format!("{name} one-off, `{}` after line {at}", odd[i]),
+                        changed.concat(),
+                    ));
+                }
+            }
+            // Its first event twice with one UID: the higher SEQUENCE is the one read.
+            if let (Some(b), Some(e)) = (
+                one_off_lines.iter().position(|l| starts(l, "BEGIN:VEVENT")),
+                one_off_lines.iter().position(|l| starts(l, "END:VEVENT")),
+            ) && b < e
+            {
+                let event = &one_off_lines[b + 1..=e];
+                let mut twice = one_off_lines[..=b].to_vec();
+                twice.push(b"SEQUENCE:7\r\nSUMMARY:newer\r\n".to_vec());
+                twice.extend_from_slice(event);
+                twice.extend_from_slice(&one_off_lines[b..e]);
+                twice.push(b"SUMMARY:older\r\n".to_vec());
+                twice.extend_from_slice(&one_off_lines[e..]);
+                out.push((format!("{name} one-off, its event twice"), twice.concat()));
+            }
+            out.push((format!("{name} as a one-off"), one_off));
+            out.push((name, body));
+        }
+        out
+    }
+
+    #[test]
+    fn skimming_a_resource_gives_the_cache_what_reading_it_whole_gives() {
+        let mut skimmed = 0;
+        for (name, body) in corpus() {
+            let whole = record("/c/x.ics", None, &body, crate::ics::parse);
+            let skim = read_resource("/c/x.ics", None, &body);
+            match (&whole, &skim) {
+                (Ok((a, whole_cal)), Ok((b, cal))) => {
+                    assert_eq!(a, b, "{name}");
+                    let recurring = whole_cal.series.iter().any(|s| s.is_recurring());
+                    if recurring {
+                        assert_eq!(whole_cal, cal, "{name}: a recurring resource is read whole");
+                    } else if whole_cal != cal {
+                        skimmed += 1;
+                    }
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{name}"),
+                _ => panic!("{name}: read whole {whole:?}, skimmed {skim:?}"),
+            }
+        }
+        assert!(skimmed > 20, "only {skimmed} resources were skimmed");
     }
 
     #[test]
