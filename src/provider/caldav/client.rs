@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::xml::{self, CALDAV, CS, DAV, Element, XmlError};
+use super::xml::{self, CALDAV, CS, DAV, Element, Item, XmlError};
 use crate::model::Etag;
 
 /// Largest response body we read (a calendar export of a busy decade is well below this).
@@ -301,11 +301,7 @@ impl CalDavClient {
             }
             return Err(Self::status_error(method, url, status, &body));
         }
-        let root = xml::parse(&body).map_err(|source| DavError::Xml {
-            url: redact(url),
-            source,
-        })?;
-        Multistatus::from_element(root).map_err(|source| DavError::Xml {
+        Multistatus::parse(&body).map_err(|source| DavError::Xml {
             url: redact(url),
             source,
         })
@@ -674,48 +670,129 @@ fn status_code(line: &str) -> Option<u16> {
 }
 
 impl Multistatus {
-    /// Reads a whole `multistatus` answer.
+    /// Reads a whole `multistatus` answer, as it streams: responses, their hrefs and statuses
+    /// are read into place and only each `prop` becomes a tree, so a 10,000-resource listing
+    /// builds no tree of 10,000 elements first. Of repeated elements the first counts (an href,
+    /// a status, a propstat's prop); elements it does not know are skipped.
     pub fn parse(body: &[u8]) -> Result<Self, XmlError> {
-        Self::from_element(xml::parse(body)?)
+        let mut r = xml::Reader::new(body);
+        let root = match r.next(None)? {
+            Item::Start(tag) => tag,
+            Item::Empty(tag) if tag.is(DAV, "multistatus") => return Ok(Self::default()),
+            Item::Empty(tag) => return Err(unexpected(&tag)),
+            Item::End | Item::Eof => return Err(malformed(&r, "no root element")),
+        };
+        if !root.is(DAV, "multistatus") {
+            return Err(unexpected(&root));
+        }
+        let mut ms = Multistatus::default();
+        loop {
+            match r.next(None)? {
+                Item::Start(tag) if tag.is(DAV, "response") => {
+                    if let Some(resp) = Self::response(&mut r)? {
+                        ms.responses.push(resp);
+                    }
+                }
+                Item::Start(tag) if tag.is(DAV, "sync-token") && ms.sync_token.is_none() => {
+                    ms.sync_token = Some(text_of(&mut r)?);
+                }
+                Item::Start(_) => r.skip()?,
+                Item::Empty(_) => {}
+                Item::End => break,
+                Item::Eof => return Err(malformed(&r, "document ends inside an element")),
+            }
+        }
+        match r.next(None)? {
+            Item::Eof => Ok(ms),
+            _ => Err(malformed(&r, "content after the root element")),
+        }
     }
 
-    /// Takes the tree apart rather than copying it: a multiget's calendar data is most of it.
-    fn from_element(root: Element) -> Result<Self, XmlError> {
-        if !root.is(DAV, "multistatus") {
-            return Err(XmlError::Unexpected {
-                expected: "DAV:multistatus",
-                found: root.name.clone(),
-            });
-        }
-        let mut ms = Multistatus {
-            sync_token: root
-                .child(DAV, "sync-token")
-                .map(|t| t.trimmed().to_string()),
-            ..Multistatus::default()
-        };
-        for r in root.children.into_iter().filter(|c| c.is(DAV, "response")) {
-            let Some(href) = r.child(DAV, "href") else {
-                continue;
-            };
-            let mut resp = MsResponse {
-                href: href.trimmed().to_string(),
-                status: r
-                    .child(DAV, "status")
-                    .and_then(|s| status_code(s.trimmed())),
-                propstats: Vec::new(),
-            };
-            for ps in r.children.into_iter().filter(|c| c.is(DAV, "propstat")) {
-                let code = ps
-                    .child(DAV, "status")
-                    .and_then(|s| status_code(s.trimmed()))
-                    .unwrap_or(200);
-                if let Some(prop) = ps.children.into_iter().find(|c| c.is(DAV, "prop")) {
-                    resp.propstats.push((code, prop));
+    /// The rest of a `response` element; `None` without an href.
+    fn response(r: &mut xml::Reader<'_>) -> Result<Option<MsResponse>, XmlError> {
+        let mut href = None;
+        let mut status = None;
+        let mut propstats = Vec::new();
+        loop {
+            match r.next(None)? {
+                Item::Start(tag) if tag.is(DAV, "href") && href.is_none() => {
+                    href = Some(text_of(r)?);
                 }
+                Item::Empty(tag) if tag.is(DAV, "href") && href.is_none() => {
+                    href = Some(String::new());
+                }
+                Item::Start(tag) if tag.is(DAV, "status") && status.is_none() => {
+                    status = Some(status_code(&text_of(r)?));
+                }
+                Item::Empty(tag) if tag.is(DAV, "status") && status.is_none() => {
+                    status = Some(None);
+                }
+                Item::Start(tag) if tag.is(DAV, "propstat") => {
+                    propstats.extend(Self::propstat(r)?);
+                }
+                Item::Start(_) => r.skip()?,
+                Item::Empty(_) => {}
+                Item::End => break,
+                Item::Eof => return Err(malformed(r, "document ends inside an element")),
             }
-            ms.responses.push(resp);
         }
-        Ok(ms)
+        Ok(href.map(|href| MsResponse {
+            href,
+            status: status.flatten(),
+            propstats,
+        }))
+    }
+
+    /// The rest of a `propstat`: its status (200 when missing) and its first `prop`.
+    fn propstat(r: &mut xml::Reader<'_>) -> Result<Option<(u16, Element)>, XmlError> {
+        let mut status = None;
+        let mut prop = None;
+        loop {
+            match r.next(None)? {
+                Item::Start(tag) if tag.is(DAV, "status") && status.is_none() => {
+                    status = Some(status_code(&text_of(r)?));
+                }
+                Item::Empty(tag) if tag.is(DAV, "status") && status.is_none() => {
+                    status = Some(None);
+                }
+                Item::Start(tag) if tag.is(DAV, "prop") && prop.is_none() => {
+                    let mut el = tag.into_element(r.position())?;
+                    r.finish(&mut el)?;
+                    prop = Some(el);
+                }
+                Item::Empty(tag) if tag.is(DAV, "prop") && prop.is_none() => {
+                    prop = Some(tag.into_element(r.position())?);
+                }
+                Item::Start(_) => r.skip()?,
+                Item::Empty(_) => {}
+                Item::End => break,
+                Item::Eof => return Err(malformed(r, "document ends inside an element")),
+            }
+        }
+        Ok(prop.map(|p| (status.flatten().unwrap_or(200), p)))
+    }
+}
+
+/// The trimmed text of an element whose start was just read (its own, not its children's).
+fn text_of(r: &mut xml::Reader<'_>) -> Result<String, XmlError> {
+    let text = r.text()?;
+    Ok(match text.trim() {
+        t if t.len() == text.len() => text,
+        t => t.to_string(),
+    })
+}
+
+fn unexpected(tag: &xml::Tag<'_>) -> XmlError {
+    XmlError::Unexpected {
+        expected: "DAV:multistatus",
+        found: tag.local_name().into_owned(),
+    }
+}
+
+fn malformed(r: &xml::Reader<'_>, message: &str) -> XmlError {
+    XmlError::Malformed {
+        position: r.position(),
+        message: message.into(),
     }
 }
 
@@ -806,8 +883,17 @@ mod tests {
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>
 <D:multistatus xmlns:D="DAV:"><D:response><D:href>&lol2;</D:href></D:response></D:multistatus>"#;
         assert!(matches!(xml::parse(bomb), Err(XmlError::Doctype)));
-        let external = br#"<D:multistatus xmlns:D="DAV:"><D:href>&xxe;</D:href></D:multistatus>"#;
-        assert!(matches!(xml::parse(external), Err(XmlError::UnknownEntity(e)) if e == "xxe"));
+        assert!(matches!(Multistatus::parse(bomb), Err(XmlError::Doctype)));
+        // Refused where the text is kept (an href) and where it is skipped.
+        for external in [
+            &br#"<D:multistatus xmlns:D="DAV:"><D:href>&xxe;</D:href></D:multistatus>"#[..],
+            br#"<D:multistatus xmlns:D="DAV:"><D:response><D:href>&xxe;</D:href></D:response></D:multistatus>"#,
+        ] {
+            assert!(matches!(xml::parse(external), Err(XmlError::UnknownEntity(e)) if e == "xxe"));
+            assert!(
+                matches!(Multistatus::parse(external), Err(XmlError::UnknownEntity(e)) if e == "xxe")
+            );
+        }
     }
 
     #[test]
@@ -815,15 +901,117 @@ mod tests {
         let depth = 10_000;
         let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
         assert!(matches!(xml::parse(doc.as_bytes()), Err(XmlError::TooDeep)));
+        let doc = format!(
+            "<D:multistatus xmlns:D=\"DAV:\"><D:response>{}{}</D:response></D:multistatus>",
+            "<D:x>".repeat(depth),
+            "</D:x>".repeat(depth)
+        );
+        assert!(matches!(
+            Multistatus::parse(doc.as_bytes()),
+            Err(XmlError::TooDeep)
+        ));
     }
 
     #[test]
     fn malformed_xml_is_an_error_with_a_position() {
-        let e = xml::parse(b"<D:multistatus xmlns:D=\"DAV:\"><D:response></D:multistatus>")
-            .unwrap_err();
-        assert!(matches!(e, XmlError::Malformed { .. }), "{e}");
-        assert!(xml::parse(b"").is_err());
+        for bad in [
+            &b"<D:multistatus xmlns:D=\"DAV:\"><D:response></D:multistatus>"[..],
+            b"",
+            b"<D:multistatus xmlns:D=\"DAV:\"></D:multistatus><D:multistatus xmlns:D=\"DAV:\"/>",
+            b"<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>/a</D:href>",
+        ] {
+            assert!(xml::parse(bad).is_err(), "{bad:?}");
+            let e = Multistatus::parse(bad).unwrap_err();
+            assert!(matches!(e, XmlError::Malformed { .. }), "{e}");
+        }
         assert!(xml::parse(b"<a>unterminated").is_err());
+        let e = Multistatus::parse(b"<D:error xmlns:D=\"DAV:\"/>").unwrap_err();
+        assert!(matches!(e, XmlError::Unexpected { .. }), "{e}");
+    }
+
+    /// A multistatus read from the whole tree (how it was read before it was streamed): the
+    /// reference the streaming reader is checked against.
+    fn from_tree(root: Element) -> Result<Multistatus, XmlError> {
+        if !root.is(DAV, "multistatus") {
+            return Err(XmlError::Unexpected {
+                expected: "DAV:multistatus",
+                found: root.name.to_string(),
+            });
+        }
+        let mut ms = Multistatus {
+            sync_token: root
+                .child(DAV, "sync-token")
+                .map(|t| t.trimmed().to_string()),
+            ..Multistatus::default()
+        };
+        for r in root.children.into_iter().filter(|c| c.is(DAV, "response")) {
+            let Some(href) = r.child(DAV, "href") else {
+                continue;
+            };
+            let mut resp = MsResponse {
+                href: href.trimmed().to_string(),
+                status: r
+                    .child(DAV, "status")
+                    .and_then(|s| status_code(s.trimmed())),
+                propstats: Vec::new(),
+            };
+            for ps in r.children.into_iter().filter(|c| c.is(DAV, "propstat")) {
+                let code = ps
+                    .child(DAV, "status")
+                    .and_then(|s| status_code(s.trimmed()))
+                    .unwrap_or(200);
+                if let Some(prop) = ps.children.into_iter().find(|c| c.is(DAV, "prop")) {
+                    resp.propstats.push((code, prop));
+                }
+            }
+            ms.responses.push(resp);
+        }
+        Ok(ms)
+    }
+
+    /// Pieces a response or propstat is made of, in any order and number.
+    fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::prop_oneof![
+            "[a-z/.]{0,8}".prop_map(|h| format!("<D:href> {h} </D:href>")),
+            proptest::strategy::Just("<D:href/>".to_string()),
+            "(200|404|507|x)".prop_map(|c| format!("<D:status>HTTP/1.1 {c} Why</D:status>")),
+            proptest::strategy::Just("<D:status/>".to_string()),
+            "[a-z0-9 ]{0,6}".prop_map(|e| format!(
+                "<D:propstat><D:prop><D:getetag>\"{e}&amp;\"</D:getetag>\
+                 <C:calendar-data>A&#13;\nB<![CDATA[<x>]]></C:calendar-data></D:prop>\
+                 <D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+            )),
+            proptest::strategy::Just(
+                "<D:propstat><D:status>HTTP/1.1 404 No</D:status><D:prop><D:getetag/><D:prop/></D:prop></D:propstat>".to_string()
+            ),
+            proptest::strategy::Just("<D:propstat><D:prop/></D:propstat>".to_string()),
+            proptest::strategy::Just("<X:other xmlns:X=\"urn:x\"><D:href>/no</D:href></X:other>".to_string()),
+            proptest::strategy::Just("\n  ".to_string()),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The streaming reader reads every multistatus as the whole-tree reading did.
+        #[test]
+        fn the_streaming_multistatus_reads_as_the_tree_did(
+            responses in proptest::collection::vec(proptest::collection::vec(piece(), 0..6), 0..4),
+            token in proptest::option::of("[a-z0-9:,]{0,6}"),
+            prefix in "(D|d|dav)",
+        ) {
+            let mut body = String::from("<D:multistatus xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">");
+            for pieces in &responses {
+                body.push_str(&format!("<D:response>{}</D:response>", pieces.concat()));
+            }
+            if let Some(t) = &token {
+                body.push_str(&format!("<D:sync-token> {t} </D:sync-token><D:sync-token>second</D:sync-token>"));
+            }
+            body.push_str("</D:multistatus>");
+            let body = body.replace("D:", &format!("{prefix}:")).replace("xmlns:D=", &format!("xmlns:{prefix}="));
+            let streamed = Multistatus::parse(body.as_bytes());
+            let tree = xml::parse(body.as_bytes()).and_then(from_tree);
+            proptest::prop_assert_eq!(format!("{streamed:?}"), format!("{tree:?}"), "{}", body);
+        }
     }
 
     #[test]

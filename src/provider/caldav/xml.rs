@@ -5,6 +5,8 @@
 //! typed error rather than a panic. Element names are compared by namespace + local name, so a
 //! server's choice of prefixes never matters.
 
+use std::borrow::Cow;
+
 use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -38,11 +40,12 @@ pub enum XmlError {
     },
 }
 
-/// One element: namespace, local name, attributes (local name, value), text, children.
+/// One element: namespace, local name, attributes (local name, value), text, children. The
+/// namespaces and names this client asks for are shared, not allocated per element.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Element {
-    pub ns: String,
-    pub name: String,
+    pub ns: Cow<'static, str>,
+    pub name: Cow<'static, str>,
     pub attrs: Vec<(String, String)>,
     pub text: String,
     pub children: Vec<Element>,
@@ -78,111 +81,305 @@ impl Element {
     }
 }
 
-/// Parses a whole document into its root element.
-pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
-    let mut reader = NsReader::from_reader(body);
-    reader.config_mut().trim_text(false);
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut count = 0usize;
-    loop {
-        let position = reader.buffer_position();
-        let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed {
-            position,
-            message: e.to_string(),
+/// One step of a document read by [`Reader`].
+pub(crate) enum Item<'a> {
+    /// An element opens (`<a>`); its end comes as [`Item::End`].
+    Start(Tag<'a>),
+    /// An empty element (`<a/>`): it has no end of its own.
+    Empty(Tag<'a>),
+    End,
+    Eof,
+}
+
+/// An element's start tag, its namespace resolved.
+pub(crate) struct Tag<'a> {
+    ns: Cow<'static, str>,
+    start: quick_xml::events::BytesStart<'a>,
+}
+
+impl Tag<'_> {
+    pub fn is(&self, ns: &str, name: &str) -> bool {
+        self.ns == ns && self.start.local_name().as_ref() == name.as_bytes()
+    }
+
+    pub fn local_name(&self) -> Cow<'static, str> {
+        known_name(self.start.local_name().as_ref())
+    }
+
+    /// The element, without children or text yet.
+    pub fn into_element(self, position: u64) -> Result<Element, XmlError> {
+        let mut el = Element {
+            name: self.local_name(),
+            ns: self.ns,
+            ..Element::default()
         };
-        // Events borrow from `body`: nothing is copied into a buffer first.
-        let (ns, event) = reader.read_resolved_event().map_err(|e| malformed(&e))?;
-        let ns = match ns {
-            ResolveResult::Bound(n) => String::from_utf8_lossy(n.as_ref()).into_owned(),
-            _ => String::new(),
-        };
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                if root.is_some() {
-                    return Err(malformed(&"content after the root element"));
-                }
-                count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooLarge);
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(XmlError::TooDeep);
-                }
-                let mut el = Element {
-                    ns,
-                    name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
-                    ..Element::default()
-                };
-                for a in e.attributes() {
-                    let a = a.map_err(|e| malformed(&e))?;
-                    let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
-                    let value = a.unescape_value().map_err(|e| malformed(&e))?.into_owned();
-                    el.attrs.push((key, value));
-                }
-                if matches!(event, Event::Empty(_)) {
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(el),
-                        None => root = Some(el),
-                    }
-                } else {
-                    stack.push(el);
-                }
-            }
-            Event::End(_) => {
-                let el = stack
-                    .pop()
-                    .ok_or_else(|| malformed(&"unbalanced end tag"))?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(el),
-                    None => root = Some(el),
-                }
-            }
-            Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.decode().map_err(|e| malformed(&e))?);
-                }
-            }
-            Event::CData(t) => {
-                if let Some(top) = stack.last_mut() {
-                    // Strict like text: a lossy read would put U+FFFD where the user's bytes were,
-                    // and a later write would store that.
-                    let text = std::str::from_utf8(&t).map_err(|e| malformed(&e))?;
-                    top.text.push_str(text);
-                }
-            }
-            Event::GeneralRef(r) => {
-                // Character references are frequent (`&#13;` ends every line of calendar data
-                // from some servers): appended as they are, without a string of their own.
-                let top = stack.last_mut();
-                if r.is_char_ref() {
-                    let ch = r.resolve_char_ref().map_err(|e| malformed(&e))?;
-                    if let (Some(top), Some(ch)) = (top, ch) {
-                        top.text.push(ch);
-                    }
-                } else {
-                    let name = r.decode().map_err(|e| malformed(&e))?;
-                    let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) else {
-                        return Err(XmlError::UnknownEntity(name.into_owned()));
-                    };
-                    if let Some(top) = top {
-                        top.text.push_str(s);
-                    }
-                }
-            }
-            Event::DocType(_) => return Err(XmlError::Doctype),
-            Event::Eof => break,
-            _ => {}
+        for a in self.start.attributes() {
+            let a = a.map_err(|e| malformed(position, &e))?;
+            let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+            let value = a
+                .unescape_value()
+                .map_err(|e| malformed(position, &e))?
+                .into_owned();
+            el.attrs.push((key, value));
+        }
+        Ok(el)
+    }
+}
+
+fn malformed(position: u64, e: &dyn std::fmt::Display) -> XmlError {
+    XmlError::Malformed {
+        position,
+        message: e.to_string(),
+    }
+}
+
+/// Reads a document a step at a time, with this module's rules: no DTD, only predefined
+/// entities and character references, bounded nesting and element count, one root. Callers
+/// that need only parts of a document (a multistatus' hrefs and etags) build only those.
+pub(crate) struct Reader<'a> {
+    xml: NsReader<&'a [u8]>,
+    depth: usize,
+    count: usize,
+    root_closed: bool,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(body: &'a [u8]) -> Self {
+        let mut xml = NsReader::from_reader(body);
+        xml.config_mut().trim_text(false);
+        Self {
+            xml,
+            depth: 0,
+            count: 0,
+            root_closed: false,
         }
     }
-    if !stack.is_empty() {
-        return Err(XmlError::Malformed {
-            position: reader.buffer_position(),
-            message: "document ends inside an element".into(),
-        });
+
+    /// Where the reader is, for error messages.
+    pub fn position(&self) -> u64 {
+        self.xml.buffer_position()
     }
-    root.ok_or(XmlError::Malformed {
-        position: 0,
-        message: "no root element".into(),
-    })
+
+    /// The next item. Text is appended to `text` when one is given, dropped otherwise.
+    pub fn next(&mut self, text: Option<&mut String>) -> Result<Item<'a>, XmlError> {
+        let mut text = text;
+        loop {
+            let position = self.xml.buffer_position();
+            // Events borrow from the body: nothing is copied into a buffer first.
+            let (ns, event) = self
+                .xml
+                .read_resolved_event()
+                .map_err(|e| malformed(position, &e))?;
+            let ns = match ns {
+                ResolveResult::Bound(n) => known_namespace(n.as_ref()),
+                _ => Cow::Borrowed(""),
+            };
+            match event {
+                Event::Start(_) | Event::Empty(_) if self.root_closed => {
+                    return Err(malformed(position, &"content after the root element"));
+                }
+                Event::Start(start) => {
+                    self.open()?;
+                    self.depth += 1;
+                    return Ok(Item::Start(Tag { ns, start }));
+                }
+                Event::Empty(start) => {
+                    self.open()?;
+                    self.root_closed |= self.depth == 0;
+                    return Ok(Item::Empty(Tag { ns, start }));
+                }
+                Event::End(_) => {
+                    self.depth = self
+                        .depth
+                        .checked_sub(1)
+                        .ok_or_else(|| malformed(position, &"unbalanced end tag"))?;
+                    self.root_closed |= self.depth == 0;
+                    return Ok(Item::End);
+                }
+                Event::Text(t) => {
+                    if let Some(text) = text.as_deref_mut() {
+                        text.push_str(&t.decode().map_err(|e| malformed(position, &e))?);
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(text) = text.as_deref_mut() {
+                        // Strict like text: a lossy read would put U+FFFD where the user's
+                        // bytes were, and a later write would store that.
+                        let t = std::str::from_utf8(&t).map_err(|e| malformed(position, &e))?;
+                        text.push_str(t);
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    // Character references are frequent (`&#13;` ends every line of calendar
+                    // data from some servers): appended as they are, without a string of their
+                    // own. Unknown entities are refused even where the text is not kept.
+                    if r.is_char_ref() {
+                        let ch = r.resolve_char_ref().map_err(|e| malformed(position, &e))?;
+                        if let (Some(text), Some(ch)) = (text.as_deref_mut(), ch) {
+                            text.push(ch);
+                        }
+                    } else {
+                        let name = r.decode().map_err(|e| malformed(position, &e))?;
+                        let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) else {
+                            return Err(XmlError::UnknownEntity(name.into_owned()));
+                        };
+                        if let Some(text) = text.as_deref_mut() {
+                            text.push_str(s);
+                        }
+                    }
+                }
+                Event::DocType(_) => return Err(XmlError::Doctype),
+                Event::Eof if self.depth > 0 => {
+                    return Err(malformed(position, &"document ends inside an element"));
+                }
+                Event::Eof => return Ok(Item::Eof),
+                _ => {}
+            }
+        }
+    }
+
+    fn open(&mut self) -> Result<(), XmlError> {
+        self.count += 1;
+        if self.count > MAX_ELEMENTS {
+            return Err(XmlError::TooLarge);
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(XmlError::TooDeep);
+        }
+        Ok(())
+    }
+
+    /// Reads the rest of an element whose start was just read (its children and text),
+    /// appending it to `el`.
+    pub fn finish(&mut self, el: &mut Element) -> Result<(), XmlError> {
+        let mut stack: Vec<Element> = Vec::new();
+        loop {
+            let top = stack.last_mut().unwrap_or(&mut *el);
+            match self.next(Some(&mut top.text))? {
+                Item::Start(tag) => stack.push(tag.into_element(self.position())?),
+                Item::Empty(tag) => {
+                    let child = tag.into_element(self.position())?;
+                    stack.last_mut().unwrap_or(&mut *el).children.push(child);
+                }
+                Item::End => match stack.pop() {
+                    Some(child) => stack.last_mut().unwrap_or(&mut *el).children.push(child),
+                    None => return Ok(()),
+                },
+                Item::Eof => {
+                    return Err(malformed(
+                        self.position(),
+                        &"document ends inside an element",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Skips the rest of an element whose start was just read.
+    pub fn skip(&mut self) -> Result<(), XmlError> {
+        self.rest(None)
+    }
+
+    /// The rest of an element whose start was just read: its own text (not its children's).
+    pub fn text(&mut self) -> Result<String, XmlError> {
+        let mut text = String::new();
+        self.rest(Some(&mut text))?;
+        Ok(text)
+    }
+
+    fn rest(&mut self, mut text: Option<&mut String>) -> Result<(), XmlError> {
+        let mut depth = 0usize;
+        loop {
+            let own = if depth == 0 {
+                text.as_deref_mut()
+            } else {
+                None
+            };
+            match self.next(own)? {
+                Item::Start(_) => depth += 1,
+                Item::End if depth == 0 => return Ok(()),
+                Item::End => depth -= 1,
+                Item::Empty(_) => {}
+                Item::Eof => {
+                    return Err(malformed(
+                        self.position(),
+                        &"document ends inside an element",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The element names this client asks for and reads, without a string of their own.
+const KNOWN_NAMES: &[&str] = &[
+    "multistatus",
+    "response",
+    "href",
+    "propstat",
+    "prop",
+    "status",
+    "getetag",
+    "calendar-data",
+    "sync-token",
+    "getctag",
+    "resourcetype",
+    "collection",
+    "calendar",
+    "displayname",
+    "current-user-principal",
+    "calendar-home-set",
+    "supported-calendar-component-set",
+    "comp",
+    "calendar-color",
+    "calendar-timezone",
+    "error",
+];
+
+fn known_name(name: &[u8]) -> Cow<'static, str> {
+    KNOWN_NAMES
+        .iter()
+        .find(|k| k.as_bytes() == name)
+        .map_or_else(
+            || Cow::Owned(String::from_utf8_lossy(name).into_owned()),
+            |k| Cow::Borrowed(*k),
+        )
+}
+
+/// The namespaces this client asks for, without a string of their own.
+fn known_namespace(ns: &[u8]) -> Cow<'static, str> {
+    [DAV, CALDAV, CS, ICAL]
+        .into_iter()
+        .find(|k| k.as_bytes() == ns)
+        .map_or_else(
+            || Cow::Owned(String::from_utf8_lossy(ns).into_owned()),
+            Cow::Borrowed,
+        )
+}
+
+/// Parses a whole document into its root element.
+pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
+    let mut reader = Reader::new(body);
+    let root = match reader.next(None)? {
+        Item::Start(tag) => {
+            let mut root = tag.into_element(reader.position())?;
+            reader.finish(&mut root)?;
+            root
+        }
+        Item::Empty(tag) => tag.into_element(reader.position())?,
+        Item::End | Item::Eof => {
+            return Err(XmlError::Malformed {
+                position: 0,
+                message: "no root element".into(),
+            });
+        }
+    };
+    // Only comments and processing instructions may follow.
+    match reader.next(None)? {
+        Item::Eof => Ok(root),
+        _ => Err(malformed(
+            reader.position(),
+            &"content after the root element",
+        )),
+    }
 }
