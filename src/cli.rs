@@ -356,7 +356,17 @@ fn load_config(file: Option<PathBuf>) -> anyhow::Result<Config> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    start_runtime(tokio::runtime::Builder::new_multi_thread())
+}
+
+/// For a command that serves one account, one request at a time: no worker threads to hand
+/// work between.
+fn single_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    start_runtime(tokio::runtime::Builder::new_current_thread())
+}
+
+fn start_runtime(mut builder: tokio::runtime::Builder) -> anyhow::Result<tokio::runtime::Runtime> {
+    builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")
@@ -518,12 +528,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Connect { provider } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging_with_progress(&config.log);
-            // One account, one request at a time: no worker threads to hand work between.
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?
-                .block_on(crate::commands::connect(config, provider))?;
+            single_thread_runtime()?.block_on(crate::commands::connect(config, provider))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Accounts { action } => {

@@ -198,11 +198,9 @@ pub(crate) fn value_colon_bytes(text: &[u8]) -> Option<usize> {
     None
 }
 
-/// Whether a skim keeps `line` (see [`Document::skim`]): component delimiters, the calendar's own
-/// properties, and the VEVENT properties named in `keep`.
-fn kept(line: &str, open: &[String], keep: &[&str]) -> bool {
-    let name_end = line.find([';', ':']).unwrap_or(line.len());
-    let name = &line[..name_end];
+/// Whether a skim keeps the line named `name` (see [`Document::skim`]): component delimiters,
+/// the calendar's own properties, and the VEVENT properties named in `keep`.
+fn kept(name: &str, open: &[String], keep: &[&str]) -> bool {
     let is = |k: &str| k.len() == name.len() && k.eq_ignore_ascii_case(name);
     if is("BEGIN") || is("END") {
         return true;
@@ -211,15 +209,6 @@ fn kept(line: &str, open: &[String], keep: &[&str]) -> bool {
         [cal] => cal == "VCALENDAR",
         [cal, event] => cal == "VCALENDAR" && event == "VEVENT" && keep.iter().any(|k| is(k)),
         _ => false,
-    }
-}
-
-/// Fails exactly where [`parse_line`] would, without building the line: a line of the simple
-/// shape cannot fail, any other is read in full.
-fn check_line(full: &str, span: Range<usize>, line_no: usize) -> Result<(), IcsError> {
-    match scan(full.trim_end_matches(['\r', '\n'])) {
-        Some(_) => Ok(()),
-        None => parse_line(full, span, line_no).map(drop),
     }
 }
 
@@ -492,11 +481,20 @@ impl<'a> Document<'a> {
                     &*lossy
                 }
             };
-            if let Some(keep) = keep
-                && !kept(full, &open, keep)
-            {
-                check_line(full, span, line_no)?;
-                continue;
+            if let Some(keep) = keep {
+                let shape = scan(full.trim_end_matches(['\r', '\n']));
+                let name_end = shape.map_or_else(
+                    || full.find([';', ':']).unwrap_or(full.len()),
+                    |(name_end, _)| name_end,
+                );
+                if !kept(&full[..name_end], &open, keep) {
+                    // Checked as a whole read checks it: a line of the simple shape cannot
+                    // fail, any other is read in full.
+                    if shape.is_none() {
+                        parse_line(full, span, line_no)?;
+                    }
+                    continue;
+                }
             }
             let line = match borrowed {
                 Some(text) => parse_line(text, span, line_no)?,

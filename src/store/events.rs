@@ -94,20 +94,17 @@ impl Store {
         // 10 parameters a row: 2,500 a statement, far under both databases' limits (32,766 and
         // 65,535). Each statement is a round trip to SQLite's worker thread.
         const ROWS: usize = 250;
-        let full = upsert_sql(ROWS.min(events.len()), self.dialect());
         on_pool!(self, |p| {
             async {
                 let mut tx = p.begin().await?;
+                // Built once per row count: every chunk but the last has the same.
+                let mut sql = (0, String::new());
                 for chunk in events.chunks(ROWS) {
-                    let last;
-                    let sql = if chunk.len() == ROWS.min(events.len()) {
-                        &full
-                    } else {
-                        last = upsert_sql(chunk.len(), self.dialect());
-                        &last
-                    };
+                    if sql.0 != chunk.len() {
+                        sql = (chunk.len(), upsert_sql(chunk.len(), self.dialect()));
+                    }
                     bind_events!(
-                        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
+                        sqlx::query(sqlx::AssertSqlSafe(sql.1.as_str())),
                         chunk,
                         calendar_id,
                         now

@@ -245,9 +245,13 @@ impl Store {
         on_pool!(self, |p| {
             async {
                 let mut tx = p.begin().await?;
+                // Built once per row count: every chunk but the last has the same.
+                let mut sql = (0, String::new());
                 for chunk in unique.chunks(ROWS) {
-                    let sql = upsert_series_sql(chunk.len(), self.dialect());
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                    if sql.0 != chunk.len() {
+                        sql = (chunk.len(), upsert_series_sql(chunk.len(), self.dialect()));
+                    }
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.1.as_str()));
                     for s in chunk {
                         q = upsert_series_bind!(q, s, now);
                     }
