@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use oneonone::provider::caldav::fetch::{fetch_calendar, to_cached};
 use oneonone::provider::caldav::{CalDavClient, Precondition};
 use secrecy::SecretString;
 
@@ -99,7 +100,12 @@ pub struct Setup {
 
 impl Setup {
     pub async fn new(kind: Kind) -> Self {
-        let server = CalDavServer::start(kind);
+        Self::on(CalDavServer::start(kind)).await
+    }
+
+    /// On a server already started.
+    pub async fn on(server: CalDavServer) -> Self {
+        let kind = server.kind;
         let client =
             CalDavClient::new(USER, SecretString::from(PASSWORD), Duration::from_secs(10)).unwrap();
         // A fresh name per setup: the external servers are shared by every test of the run.
@@ -256,6 +262,87 @@ pub(crate) async fn connect_and_idle_pass(kind: Kind) {
         .collect();
     assert_eq!(withs.len(), expected, "{kind:?}: {v}");
     assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_first_import_takes_one_request_and_caches_what_the_resources_hold() {
+    // Xandikos answers calendar-data in a sync report 404: the one multiget after fetches it.
+    for (kind, requests) in [(Kind::Radicale, 1), (Kind::Xandikos, 2)] {
+        first_import(Setup::new(kind).await, requests).await;
+    }
+    // Radicale caps the events one report may carry: refused there, the import lists the
+    // calendar and multigets it (the refused report, the listing, one multiget).
+    // With 300 one-off meetings more, capped at 300 events: the report with every resource is
+    // refused, and the listing and two multigets of 250 and 50 serve (4 requests).
+    let capped = CalDavServer::radicale_with(&["--reporting-max-expand-occurrence", "300"]);
+    let s = Setup::on(capped).await;
+    for i in 0..300 {
+        let body = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\n\
+             UID:lunch-{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260305T120000Z\r\n\
+             SUMMARY:Lunch {i}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let url = s.calendar.join(&format!("lunch-{i}.ics")).unwrap();
+        s.client
+            .put(&url, body.into_bytes(), &Precondition::Create)
+            .await
+            .unwrap();
+    }
+    first_import(s, 4).await;
+}
+
+/// Empties the cache of a connected calendar, fetches it again as a first import, and checks
+/// the requests it took and that each cached resource is what a GET of it gives.
+pub(crate) async fn first_import(s: Setup, requests: u64) {
+    let kind = s.server.kind;
+    s.connect();
+    let store = s.db.store().await;
+    let cal = store.list_calendars(1).await.unwrap().remove(0);
+    let ids: Vec<String> = store
+        .event_etags(cal.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert!(ids.len() >= 3, "{kind:?}: {ids:?}");
+    for id in &ids {
+        store.delete_event(cal.id, id).await.unwrap();
+    }
+    store
+        .set_calendar_cursor(cal.id, None, None, None)
+        .await
+        .unwrap();
+    let cal = store.get_calendar(cal.id).await.unwrap();
+    let client =
+        CalDavClient::new(USER, SecretString::from(PASSWORD), Duration::from_secs(10)).unwrap();
+    let report = fetch_calendar(&client, &store, &cal, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(client.request_count(), requests, "{kind:?}: {report:?}");
+    assert!(
+        report.full && report.unreadable.is_empty(),
+        "{kind:?}: {report:?}"
+    );
+    assert_eq!(report.changed.len(), ids.len(), "{kind:?}: {report:?}");
+    assert!(!report.recurring.is_empty(), "{kind:?}: {report:?}");
+    let mut cached = store.get_events(cal.id, &ids).await.unwrap();
+    cached.sort_by(|a, b| a.remote_id.cmp(&b.remote_id));
+    let mut expected = Vec::new();
+    for id in &ids {
+        let r = s.client.get(&url::Url::parse(id).unwrap()).await.unwrap();
+        expected.push(to_cached(id, r.etag.as_ref(), &r.body).unwrap());
+    }
+    assert_eq!(cached, expected, "{kind:?}");
+    // The token it kept lets the next pass ask for changes only: one request.
+    let cal = store.get_calendar(cal.id).await.unwrap();
+    assert!(cal.sync_token.is_some(), "{kind:?}");
+    let again = fetch_calendar(&client, &store, &cal, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(client.request_count(), requests + 1, "{kind:?}: {again:?}");
+    assert!(again.changed.is_empty(), "{kind:?}: {again:?}");
     store.close().await;
 }
 

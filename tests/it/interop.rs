@@ -3,7 +3,8 @@
 //! those variables each test says it was skipped and passes, so a plain `cargo test` stays green.
 
 use crate::caldav_sync::{
-    a_concurrent_edit_keeps_both, agendas_week_after_week, connect_and_idle_pass,
+    Setup, a_concurrent_edit_keeps_both, agendas_week_after_week, connect_and_idle_pass,
+    first_import,
 };
 use crate::servers::Kind;
 
@@ -46,5 +47,14 @@ async fn interop_a_concurrent_edit_keeps_both() {
 async fn interop_a_local_attendee_gets_an_agenda_without_a_notification() {
     for kind in kinds("interop_a_local_attendee_gets_an_agenda_without_a_notification") {
         crate::scheduling::local_attendee_gets_an_agenda(kind).await;
+    }
+}
+
+#[tokio::test]
+async fn interop_a_first_import_takes_the_fewest_requests() {
+    // DAViCal answers calendar-data in a sync report 404: one multiget after fetches it.
+    for kind in kinds("interop_a_first_import_takes_the_fewest_requests") {
+        let requests = if kind == Kind::Davical { 2 } else { 1 };
+        first_import(Setup::new(kind).await, requests).await;
     }
 }

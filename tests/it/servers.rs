@@ -152,6 +152,16 @@ impl CalDavServer {
         Self::launch(kind, &mut cmd, port, dir)
     }
 
+    /// A Radicale started here with extra command-line settings.
+    pub fn radicale_with(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        std::fs::write(dir.path().join("users"), format!("{USER}:{PASSWORD}\n")).unwrap();
+        let mut cmd = radicale_command(dir.path(), port);
+        cmd.args(args);
+        Self::launch(Kind::Radicale, &mut cmd, port, dir)
+    }
+
     /// Starts `cmd` and waits until it listens on `port`.
     fn launch(kind: Kind, cmd: &mut Command, port: u16, dir: tempfile::TempDir) -> Self {
         let child = cmd

@@ -109,6 +109,98 @@ pub struct SyncChanges {
     pub truncated: bool,
 }
 
+/// A sync-collection answer as received ([`CalDavClient::sync_page`]).
+pub struct SyncPage {
+    calendar: Url,
+    body: Vec<u8>,
+}
+
+/// One entry of a sync-collection answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEntry {
+    /// The collection itself: a 507 says the answer was cut short (ask on from its token).
+    Collection {
+        truncated: bool,
+    },
+    Deleted(Url),
+    /// New or changed, with its `calendar-data` when it was asked for and given.
+    Changed {
+        url: Url,
+        etag: Option<Etag>,
+        data: Option<Vec<u8>>,
+    },
+}
+
+impl SyncPage {
+    /// The entries, read as they are asked for; the token once they have all been read.
+    pub fn entries(&self) -> Result<SyncEntries<'_>> {
+        Ok(SyncEntries {
+            calendar: &self.calendar,
+            inner: Responses::new(&self.body).map_err(|e| self.xml_error(e))?,
+            page: self,
+        })
+    }
+
+    fn xml_error(&self, source: XmlError) -> DavError {
+        DavError::Xml {
+            url: redact(&self.calendar),
+            source,
+        }
+    }
+}
+
+pub struct SyncEntries<'a> {
+    calendar: &'a Url,
+    inner: Responses<'a>,
+    page: &'a SyncPage,
+}
+
+impl SyncEntries<'_> {
+    pub fn next_entry(&mut self) -> Result<Option<SyncEntry>> {
+        while let Some(r) = self
+            .inner
+            .next_response()
+            .map_err(|e| self.page.xml_error(e))?
+        {
+            if let Some(entry) = sync_entry(self.calendar, r) {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The new sync token (known once every entry has been read).
+    pub fn token(&self) -> Option<&str> {
+        self.inner.sync_token.as_deref()
+    }
+}
+
+/// What one sync-collection response says; `None` for an href that is not a URL or a response
+/// that says nothing usable.
+fn sync_entry(calendar: &Url, mut r: MsResponse) -> Option<SyncEntry> {
+    let url = calendar.join(&r.href).ok()?;
+    if same_path(&url, calendar) {
+        return Some(SyncEntry::Collection {
+            truncated: r.status == Some(507),
+        });
+    }
+    if r.status == Some(404) {
+        return Some(SyncEntry::Deleted(url));
+    }
+    if !(r.propstats.iter().any(|(s, _)| (200..300).contains(s))
+        || r.status.is_some_and(|s| s < 300))
+    {
+        return None;
+    }
+    let etag = r.etag();
+    let data = r
+        .take_prop(CALDAV, "calendar-data")
+        .map(|d| d.text)
+        .filter(|text| !text.trim().is_empty())
+        .map(String::into_bytes);
+    Some(SyncEntry::Changed { url, etag, data })
+}
+
 /// A fetched calendar resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
@@ -283,6 +375,21 @@ impl CalDavClient {
         depth: &str,
         body: String,
     ) -> Result<Multistatus> {
+        let body = self.dav_body(method, url, depth, body).await?;
+        Multistatus::parse(&body).map_err(|source| DavError::Xml {
+            url: redact(url),
+            source,
+        })
+    }
+
+    /// A WebDAV request answered 207: the multistatus body, not yet read.
+    async fn dav_body(
+        &self,
+        method: &str,
+        url: &Url,
+        depth: &str,
+        body: String,
+    ) -> Result<Vec<u8>> {
         let m = Method::from_bytes(method.as_bytes()).expect("a valid method name");
         let headers = [
             ("Depth", depth.to_string()),
@@ -301,10 +408,7 @@ impl CalDavClient {
             }
             return Err(Self::status_error(method, url, status, &body));
         }
-        Multistatus::parse(&body).map_err(|source| DavError::Xml {
-            url: redact(url),
-            source,
-        })
+        Ok(body)
     }
 
     /// PROPFIND with the given properties (`(namespace, name)`), at `depth`.
@@ -441,34 +545,45 @@ impl CalDavClient {
         calendar: &Url,
         token: Option<&str>,
     ) -> Result<SyncChanges> {
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:sync-collection xmlns:D=\"DAV:\">\
-             <D:sync-token>{}</D:sync-token><D:sync-level>1</D:sync-level>\
-             <D:prop><D:getetag/></D:prop></D:sync-collection>",
-            escape(token.unwrap_or(""))
-        );
-        let ms = self.dav_request("REPORT", calendar, "0", body).await?;
-        let mut changes = SyncChanges {
-            token: ms.sync_token.clone(),
-            ..SyncChanges::default()
-        };
-        for r in &ms.responses {
-            let Ok(url) = calendar.join(&r.href) else {
-                continue;
-            };
-            if same_path(&url, calendar) {
-                changes.truncated |= r.status == Some(507);
-                continue;
-            }
-            if r.status == Some(404) {
-                changes.deleted.push(url);
-            } else if r.propstats.iter().any(|(s, _)| (200..300).contains(s))
-                || r.status.is_some_and(|s| s < 300)
-            {
-                changes.changed.push((url, r.etag()));
+        let page = self.sync_page(calendar, token, false).await?;
+        let mut entries = page.entries()?;
+        let mut changes = SyncChanges::default();
+        while let Some(entry) = entries.next_entry()? {
+            match entry {
+                SyncEntry::Collection { truncated } => changes.truncated |= truncated,
+                SyncEntry::Deleted(url) => changes.deleted.push(url),
+                SyncEntry::Changed { url, etag, .. } => changes.changed.push((url, etag)),
             }
         }
+        changes.token = entries.token().map(str::to_string);
         Ok(changes)
+    }
+
+    /// A sync-collection answer to read entry by entry. With `with_data` it asks for each
+    /// resource's `calendar-data` too (RFC 6578 allows any property), which saves the listing
+    /// and the multigets of a first import; an entry the server gives no data for is fetched
+    /// the usual way.
+    pub async fn sync_page(
+        &self,
+        calendar: &Url,
+        token: Option<&str>,
+        with_data: bool,
+    ) -> Result<SyncPage> {
+        let (decl, data) = match with_data {
+            true => (format!(" xmlns:C=\"{CALDAV}\""), "<C:calendar-data/>"),
+            false => (String::new(), ""),
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:sync-collection xmlns:D=\"DAV:\"{decl}>\
+             <D:sync-token>{}</D:sync-token><D:sync-level>1</D:sync-level>\
+             <D:prop><D:getetag/>{data}</D:prop></D:sync-collection>",
+            escape(token.unwrap_or(""))
+        );
+        let body = self.dav_body("REPORT", calendar, "0", body).await?;
+        Ok(SyncPage {
+            calendar: calendar.clone(),
+            body,
+        })
     }
 
     /// Every resource of a calendar with its etag (the fallback where sync-collection is missing).
@@ -669,43 +784,82 @@ fn status_code(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A `multistatus` answer read one `response` at a time, so a caller can act on each (and drop
+/// it) before the next is read. The `sync-token` is known once every response has been read.
+pub struct Responses<'a> {
+    r: xml::Reader<'a>,
+    done: bool,
+    pub sync_token: Option<String>,
+}
+
+impl<'a> Responses<'a> {
+    pub fn new(body: &'a [u8]) -> Result<Self, XmlError> {
+        let mut r = xml::Reader::new(body);
+        let done = match r.next(None)? {
+            Item::Start(tag) if tag.is(DAV, "multistatus") => false,
+            Item::Empty(tag) if tag.is(DAV, "multistatus") => true,
+            Item::Start(tag) | Item::Empty(tag) => return Err(unexpected(&tag)),
+            Item::End | Item::Eof => return Err(malformed(&r, "no root element")),
+        };
+        let mut stream = Self {
+            r,
+            done,
+            sync_token: None,
+        };
+        if done {
+            stream.end()?;
+        }
+        Ok(stream)
+    }
+
+    /// The next `response` with an href; `None` once the root element has ended (and nothing
+    /// follows it).
+    pub fn next_response(&mut self) -> Result<Option<MsResponse>, XmlError> {
+        while !self.done {
+            match self.r.next(None)? {
+                Item::Start(tag) if tag.is(DAV, "response") => {
+                    if let Some(resp) = Multistatus::response(&mut self.r)? {
+                        return Ok(Some(resp));
+                    }
+                }
+                Item::Start(tag) if tag.is(DAV, "sync-token") && self.sync_token.is_none() => {
+                    self.sync_token = Some(text_of(&mut self.r)?);
+                }
+                Item::Start(_) => self.r.skip()?,
+                Item::Empty(_) => {}
+                Item::End => {
+                    self.done = true;
+                    self.end()?;
+                }
+                Item::Eof => {
+                    return Err(malformed(&self.r, "document ends inside an element"));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn end(&mut self) -> Result<(), XmlError> {
+        match self.r.next(None)? {
+            Item::Eof => Ok(()),
+            _ => Err(malformed(&self.r, "content after the root element")),
+        }
+    }
+}
+
 impl Multistatus {
     /// Reads a whole `multistatus` answer, as it streams: responses, their hrefs and statuses
     /// are read into place and only each `prop` becomes a tree, so a 10,000-resource listing
     /// builds no tree of 10,000 elements first. Of repeated elements the first counts (an href,
     /// a status, a propstat's prop); elements it does not know are skipped.
     pub fn parse(body: &[u8]) -> Result<Self, XmlError> {
-        let mut r = xml::Reader::new(body);
-        let root = match r.next(None)? {
-            Item::Start(tag) => tag,
-            Item::Empty(tag) if tag.is(DAV, "multistatus") => return Ok(Self::default()),
-            Item::Empty(tag) => return Err(unexpected(&tag)),
-            Item::End | Item::Eof => return Err(malformed(&r, "no root element")),
-        };
-        if !root.is(DAV, "multistatus") {
-            return Err(unexpected(&root));
-        }
+        let mut stream = Responses::new(body)?;
         let mut ms = Multistatus::default();
-        loop {
-            match r.next(None)? {
-                Item::Start(tag) if tag.is(DAV, "response") => {
-                    if let Some(resp) = Self::response(&mut r)? {
-                        ms.responses.push(resp);
-                    }
-                }
-                Item::Start(tag) if tag.is(DAV, "sync-token") && ms.sync_token.is_none() => {
-                    ms.sync_token = Some(text_of(&mut r)?);
-                }
-                Item::Start(_) => r.skip()?,
-                Item::Empty(_) => {}
-                Item::End => break,
-                Item::Eof => return Err(malformed(&r, "document ends inside an element")),
-            }
+        while let Some(resp) = stream.next_response()? {
+            ms.responses.push(resp);
         }
-        match r.next(None)? {
-            Item::Eof => Ok(ms),
-            _ => Err(malformed(&r, "content after the root element")),
-        }
+        ms.sync_token = stream.sync_token;
+        Ok(ms)
     }
 
     /// The rest of a `response` element; `None` without an href.

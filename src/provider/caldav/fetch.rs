@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
 use url::Url;
 
-use super::client::{CalDavClient, DavError, Resource};
+use super::client::{CalDavClient, DavError, Resource, SyncEntry};
 use crate::model::Etag;
 use crate::store::{CachedEvent, Calendar, Store, StoreError};
 
@@ -188,6 +188,29 @@ async fn full(
         full: true,
         ..FetchReport::default()
     };
+    let cached: HashMap<String, Option<String>> =
+        store.event_etags(cal.id).await?.into_iter().collect();
+    if cached.is_empty() {
+        match first_import(client, store, cal, url, now, &mut report).await {
+            Ok(()) => return Ok(report),
+            // A server that refuses data in a sync report (Radicale caps the events one answer
+            // may hold), or an answer too large or unreadable: the listing and multigets below
+            // (what it stored so far shows as cached there, by etag).
+            Err(FetchError::Dav(
+                e @ (DavError::Status { .. }
+                | DavError::TooLarge { .. }
+                | DavError::Xml { .. }
+                | DavError::InvalidSyncToken { .. }),
+            )) => {
+                warn!(calendar = cal.id, error = %e, "sync report with data refused; listing instead");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let cached: HashMap<String, Option<String>> = match report.changed.is_empty() {
+        true => cached,
+        false => store.event_etags(cal.id).await?.into_iter().collect(),
+    };
     let (listing, token, ctag) = match client.sync_collection(url, None).await {
         Ok(mut changes) => {
             // A server may cut a long first listing short (507): ask on from its token until
@@ -220,8 +243,6 @@ async fn full(
         }
         Err(e) => return Err(e.into()),
     };
-    let cached: HashMap<String, Option<String>> =
-        store.event_etags(cal.id).await?.into_iter().collect();
     if listing.is_empty() && !cached.is_empty() {
         // A calendar that suddenly comes back empty is not taken as "everything was deleted".
         warn!(
@@ -272,7 +293,7 @@ async fn store_resources(
     let task = format!("importing {name}");
     let total = wanted.len() as u64;
     let mut done = 0;
-    let mut pending = Vec::new();
+    let mut import = Import::new(store, cal, now);
     for slice in wanted.chunks(IMPORT_SLICE) {
         let fetched = match client.multiget(url, slice).await {
             Ok(fetched) => fetched,
@@ -285,21 +306,111 @@ async fn store_resources(
             Err(e) => return Err(e.into()),
         };
         for r in fetched {
-            match read_resource(r.url.as_str(), r.etag.as_ref(), &r.body) {
-                Ok(e) => pending.push(e),
-                Err(why) => {
-                    warn!(calendar = cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
-                    report.unreadable.push((r.url.to_string(), why));
-                }
-            }
-        }
-        if pending.len() >= COMMIT_EVERY {
-            commit(store, cal, &mut pending, now, report).await?;
+            import.take(r, report).await?;
         }
         done += slice.len() as u64;
         crate::progress::report(&task, done, total);
     }
-    commit(store, cal, &mut pending, now, report).await
+    import.commit(report).await
+}
+
+/// The first import of a calendar whose cache is empty: one sync report that carries every
+/// resource's data, read and stored response by response (no listing, no multigets). What a
+/// server leaves without data is fetched by multiget after.
+async fn first_import(
+    client: &CalDavClient,
+    store: &Store,
+    cal: &Calendar,
+    url: &Url,
+    now: DateTime<Utc>,
+    report: &mut FetchReport,
+) -> Result<(), FetchError> {
+    let mut import = Import::new(store, cal, now);
+    let mut missing: Vec<Url> = Vec::new();
+    let mut token: Option<String> = None;
+    // A server may cut a long answer short (507): ask on from its token.
+    for _ in 0..100 {
+        let page = client.sync_page(url, token.as_deref(), true).await?;
+        let mut entries = page.entries()?;
+        let mut truncated = false;
+        while let Some(entry) = entries.next_entry()? {
+            match entry {
+                SyncEntry::Collection { truncated: t } => truncated |= t,
+                SyncEntry::Changed {
+                    url,
+                    etag,
+                    data: Some(body),
+                } => import.take(Resource { url, etag, body }, report).await?,
+                SyncEntry::Changed { url, .. } => missing.push(url),
+                // Only a continuation can delete what an earlier answer of this import gave.
+                // (One still missing is answered 404 by the multiget, which skips it.)
+                SyncEntry::Deleted(gone) => {
+                    import.forget(gone.as_str());
+                    report.deleted += store.delete_event(cal.id, gone.as_str()).await? as usize;
+                }
+            }
+        }
+        token = entries.token().map(str::to_string).or(token);
+        if !truncated {
+            break;
+        }
+    }
+    import.commit(report).await?;
+    if !missing.is_empty() {
+        debug!(
+            calendar = cal.id,
+            missing = missing.len(),
+            "resources without data; multiget"
+        );
+        store_resources(client, store, cal, url, &missing, now, report).await?;
+    }
+    store
+        .set_calendar_cursor(cal.id, token.as_deref(), None, Some(now))
+        .await?;
+    Ok(())
+}
+
+/// Downloaded resources, read and stored in transactions of [`COMMIT_EVERY`].
+struct Import<'a> {
+    store: &'a Store,
+    cal: &'a Calendar,
+    now: DateTime<Utc>,
+    pending: Vec<(CachedEvent, crate::ics::Calendar)>,
+}
+
+impl<'a> Import<'a> {
+    fn new(store: &'a Store, cal: &'a Calendar, now: DateTime<Utc>) -> Self {
+        Self {
+            store,
+            cal,
+            now,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Reads one resource (an unreadable one is reported and skipped); commits a full batch.
+    async fn take(&mut self, r: Resource, report: &mut FetchReport) -> Result<(), FetchError> {
+        match read_resource(r.url.as_str(), r.etag.as_ref(), &r.body) {
+            Ok(e) => self.pending.push(e),
+            Err(why) => {
+                warn!(calendar = self.cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
+                report.unreadable.push((r.url.to_string(), why));
+            }
+        }
+        if self.pending.len() >= COMMIT_EVERY {
+            self.commit(report).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops a resource not yet committed.
+    fn forget(&mut self, remote_id: &str) {
+        self.pending.retain(|(e, _)| e.remote_id != remote_id);
+    }
+
+    async fn commit(&mut self, report: &mut FetchReport) -> Result<(), FetchError> {
+        commit(self.store, self.cal, &mut self.pending, self.now, report).await
+    }
 }
 
 /// Stores the downloaded resources in one transaction and records them in the report.
