@@ -322,7 +322,7 @@ impl Store {
                 let mut tx = p.begin().await?;
                 super::events::bind_events!(
                     sqlx::query(sqlx::AssertSqlSafe(upsert.as_str())),
-                    std::slice::from_ref(stored),
+                    [stored.clone()],
                     calendar_id,
                     now
                 )

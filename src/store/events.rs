@@ -47,21 +47,23 @@ impl From<EventRecord> for CachedEvent {
     }
 }
 
-/// Binds `rows` events to the parameters of [`upsert_sql`].
+/// Binds `rows` events (owned: sqlx would copy each borrowed string once more) to the
+/// parameters of [`upsert_sql`].
 macro_rules! bind_events {
     ($q:expr, $rows:expr, $calendar_id:expr, $now:expr) => {{
         let mut q = $q;
         for e in $rows {
+            let e: $crate::store::CachedEvent = e;
             q = q
                 .bind($calendar_id)
-                .bind(&e.remote_id)
-                .bind(&e.uid)
-                .bind(&e.etag)
-                .bind(&e.payload_hash)
-                .bind(&e.summary)
+                .bind(e.remote_id)
+                .bind(e.uid)
+                .bind(e.etag)
+                .bind(e.payload_hash)
+                .bind(e.summary)
                 .bind(e.start_at)
-                .bind(&e.status)
-                .bind(&e.raw)
+                .bind(e.status)
+                .bind(e.raw)
                 .bind($now);
         }
         q
@@ -79,8 +81,7 @@ impl Store {
         e: &CachedEvent,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.upsert_events(calendar_id, std::slice::from_ref(e), now)
-            .await
+        self.upsert_events(calendar_id, vec![e.clone()], now).await
     }
 
     /// Stores (or replaces) many cached resources in one transaction, several rows per statement:
@@ -88,7 +89,7 @@ impl Store {
     pub async fn upsert_events(
         &self,
         calendar_id: i64,
-        events: &[CachedEvent],
+        events: Vec<CachedEvent>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         // 10 parameters a row: 2,500 a statement, far under both databases' limits (32,766 and
@@ -99,7 +100,12 @@ impl Store {
                 let mut tx = p.begin().await?;
                 // Built once per row count: every chunk but the last has the same.
                 let mut sql = (0, String::new());
-                for chunk in events.chunks(ROWS) {
+                let mut rows = events.into_iter();
+                loop {
+                    let chunk: Vec<CachedEvent> = rows.by_ref().take(ROWS).collect();
+                    if chunk.is_empty() {
+                        break;
+                    }
                     if sql.0 != chunk.len() {
                         sql = (chunk.len(), upsert_sql(chunk.len(), self.dialect()));
                     }

@@ -577,9 +577,9 @@ async fn events_are_stored_and_read_back_in_batches_across_statement_boundaries(
         };
         // 620 rows: three statements of the batch (250 a statement), then 30 of them replaced.
         let first: Vec<_> = (0..620).map(|i| event(i, "v1")).collect();
-        store.upsert_events(cal, &first, now).await.unwrap();
+        store.upsert_events(cal, first, now).await.unwrap();
         let again: Vec<_> = (590..620).map(|i| event(i, "v2")).collect();
-        store.upsert_events(cal, &again, now).await.unwrap();
+        store.upsert_events(cal, again, now).await.unwrap();
         assert_eq!(store.count_events(cal).await.unwrap(), 620, "{}", db.kind);
         let mut ids: Vec<String> = (0..700).map(|i| format!("/cal/{i}.ics")).collect();
         ids.push("/cal/not-there.ics".into());

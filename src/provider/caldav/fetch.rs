@@ -432,12 +432,13 @@ async fn commit(
     pending.reverse();
     let (events, parsed): (Vec<CachedEvent>, Vec<crate::ics::Calendar>) =
         std::mem::take(pending).into_iter().unzip();
-    store.upsert_events(cal.id, &events, now).await?;
-    for (event, parsed) in events.into_iter().zip(parsed) {
+    let ids: Vec<String> = events.iter().map(|e| e.remote_id.clone()).collect();
+    store.upsert_events(cal.id, events, now).await?;
+    for (id, parsed) in ids.into_iter().zip(parsed) {
         if parsed.series.iter().any(|s| s.is_recurring()) {
-            report.recurring.push((event.remote_id.clone(), parsed));
+            report.recurring.push((id.clone(), parsed));
         }
-        report.changed.push(event.remote_id);
+        report.changed.push(id);
     }
     Ok(())
 }
