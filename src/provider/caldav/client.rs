@@ -135,7 +135,6 @@ impl SyncPage {
     /// The entries, read as they are asked for; the token once they have all been read.
     pub fn entries(&self) -> Result<SyncEntries<'_>> {
         Ok(SyncEntries {
-            calendar: &self.calendar,
             inner: Responses::new(&self.body).map_err(|e| self.xml_error(e))?,
             page: self,
         })
@@ -150,7 +149,6 @@ impl SyncPage {
 }
 
 pub struct SyncEntries<'a> {
-    calendar: &'a Url,
     inner: Responses<'a>,
     page: &'a SyncPage,
 }
@@ -162,7 +160,7 @@ impl SyncEntries<'_> {
             .next_response()
             .map_err(|e| self.page.xml_error(e))?
         {
-            if let Some(entry) = sync_entry(self.calendar, r) {
+            if let Some(entry) = sync_entry(&self.page.calendar, r) {
                 return Ok(Some(entry));
             }
         }

@@ -188,7 +188,7 @@ async fn full(
         full: true,
         ..FetchReport::default()
     };
-    let cached: HashMap<String, Option<String>> =
+    let mut cached: HashMap<String, Option<String>> =
         store.event_etags(cal.id).await?.into_iter().collect();
     if cached.is_empty() {
         match first_import(client, store, cal, url, now, &mut report).await {
@@ -203,14 +203,11 @@ async fn full(
                 | DavError::InvalidSyncToken { .. }),
             )) => {
                 warn!(calendar = cal.id, error = %e, "sync report with data refused; listing instead");
+                cached = store.event_etags(cal.id).await?.into_iter().collect();
             }
             Err(e) => return Err(e),
         }
     }
-    let cached: HashMap<String, Option<String>> = match report.changed.is_empty() {
-        true => cached,
-        false => store.event_etags(cal.id).await?.into_iter().collect(),
-    };
     let (listing, token, ctag) = match client.sync_collection(url, None).await {
         Ok(mut changes) => {
             // A server may cut a long first listing short (507): ask on from its token until
@@ -408,39 +405,32 @@ impl<'a> Import<'a> {
         self.pending.retain(|(e, _)| e.remote_id != remote_id);
     }
 
+    /// Stores the resources read so far in one transaction and records them in the report.
     async fn commit(&mut self, report: &mut FetchReport) -> Result<(), FetchError> {
-        commit(self.store, self.cal, &mut self.pending, self.now, report).await
-    }
-}
-
-/// Stores the downloaded resources in one transaction and records them in the report.
-async fn commit(
-    store: &Store,
-    cal: &Calendar,
-    pending: &mut Vec<(CachedEvent, crate::ics::Calendar)>,
-    now: DateTime<Utc>,
-    report: &mut FetchReport,
-) -> Result<(), FetchError> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    // A server that lists a resource twice: its last copy wins (PostgreSQL refuses to update
-    // one row twice in a statement).
-    let mut seen = HashSet::new();
-    pending.reverse();
-    pending.retain(|(e, _)| seen.insert(e.remote_id.clone()));
-    pending.reverse();
-    let (events, parsed): (Vec<CachedEvent>, Vec<crate::ics::Calendar>) =
-        std::mem::take(pending).into_iter().unzip();
-    let ids: Vec<String> = events.iter().map(|e| e.remote_id.clone()).collect();
-    store.upsert_events(cal.id, events, now).await?;
-    for (id, parsed) in ids.into_iter().zip(parsed) {
-        if parsed.series.iter().any(|s| s.is_recurring()) {
-            report.recurring.push((id.clone(), parsed));
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        report.changed.push(id);
+        // A server that lists a resource twice: its last copy wins (PostgreSQL refuses to
+        // update one row twice in a statement).
+        let mut seen = HashSet::new();
+        self.pending.reverse();
+        self.pending
+            .retain(|(e, _)| seen.insert(e.remote_id.clone()));
+        self.pending.reverse();
+        let (events, parsed): (Vec<CachedEvent>, Vec<crate::ics::Calendar>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
+        let ids: Vec<String> = events.iter().map(|e| e.remote_id.clone()).collect();
+        self.store
+            .upsert_events(self.cal.id, events, self.now)
+            .await?;
+        for (id, parsed) in ids.into_iter().zip(parsed) {
+            if parsed.series.iter().any(|s| s.is_recurring()) {
+                report.recurring.push((id.clone(), parsed));
+            }
+            report.changed.push(id);
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 async fn one_by_one(
