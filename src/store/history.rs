@@ -206,6 +206,21 @@ macro_rules! upsert_series_bind {
     };
 }
 
+/// Binds a [`NewRevision`] and its time to the parameters of the revision insert.
+macro_rules! bind_revision {
+    ($q:expr, $r:expr, $now:expr) => {
+        $q.bind($r.series_id)
+            .bind($r.occurrence_id)
+            .bind($r.calendar_id)
+            .bind(&$r.remote_id)
+            .bind($r.original_start)
+            .bind(&$r.etag_before)
+            .bind(&$r.description_before)
+            .bind(&$r.description_after)
+            .bind($now)
+    };
+}
+
 impl Store {
     /// Inserts or refreshes a series from detection; the user's override is kept.
     pub async fn upsert_series(&self, s: &SeriesUpsert, now: DateTime<Utc>) -> Result<SeriesRow> {
@@ -476,27 +491,28 @@ impl Store {
         Ok(done)
     }
 
-    /// Stores the description we are about to replace; the write happens only after this commits.
+    /// Stores the description we are about to replace; the write happens only after this commits,
+    /// durably (on SQLite too, where other commits may wait for the next sync of the log): every
+    /// write into a calendar stays reversible, a power cut included.
     pub async fn insert_revision(&self, r: &NewRevision, now: DateTime<Utc>) -> Result<i64> {
-        on_pool!(self, |p| {
-            sqlx::query_scalar(
-                "INSERT INTO description_revisions (series_id, occurrence_id, calendar_id, remote_id, \
-                 original_start, etag_before, description_before, description_after, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(r.series_id)
-            .bind(r.occurrence_id)
-            .bind(r.calendar_id)
-            .bind(&r.remote_id)
-            .bind(r.original_start)
-            .bind(&r.etag_before)
-            .bind(&r.description_before)
-            .bind(&r.description_after)
-            .bind(now)
-            .fetch_one(p)
-            .await
-        })
-        .map_err(Into::into)
+        const INSERT: &str = "INSERT INTO description_revisions (series_id, occurrence_id, \
+             calendar_id, remote_id, original_start, etag_before, description_before, \
+             description_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        match &self.pool {
+            super::Pool::Postgres(p) => bind_revision!(sqlx::query_scalar(INSERT), r, now)
+                .fetch_one(p)
+                .await
+                .map_err(Into::into),
+            super::Pool::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                super::durably(&mut conn, async |c| {
+                    bind_revision!(sqlx::query_scalar(INSERT), r, now)
+                        .fetch_one(&mut *c)
+                        .await
+                })
+                .await
+            }
+        }
     }
 
     /// Every revision of a series (all series with `None`), newest first.
