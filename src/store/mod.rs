@@ -151,8 +151,14 @@ impl Store {
             // 29,000 write calls.
             .pragma("temp_store", "memory")
             .busy_timeout(Duration::from_secs(10));
+        // One connection, whatever `max` says. SQLite takes one writer at a time, and in WAL
+        // mode each commit empties every other connection's page cache, while each connection
+        // prepares every statement for itself. sqlx also hands a released connection back to
+        // the pool in a task of its own, so statements run one after another found none idle
+        // and opened another, until the pool was full: a first import ran on eight
+        // connections, reading pages again and preparing statements again on each.
         let pool = SqlitePoolOptions::new()
-            .max_connections(max)
+            .max_connections(1)
             // A ping before each statement checks that a network connection is still alive;
             // an embedded database's cannot drop, and each ping was one more round trip to
             // SQLite's worker thread (a first import made some 600 of them).
@@ -286,12 +292,15 @@ pub(crate) use text_enum;
 mod tests {
     use super::*;
 
-    async fn sqlite(dir: &tempfile::TempDir) -> SqlitePool {
+    async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
         let url = DatabaseUrl::try_from(format!("sqlite://{}/db", dir.path().display())).unwrap();
-        let store = Store::connect_url(&url, 2, Duration::from_secs(5))
+        Store::connect_url(&url, 8, Duration::from_secs(5))
             .await
-            .unwrap();
-        match store.pool {
+            .unwrap()
+    }
+
+    fn sqlite(store: &Store) -> &SqlitePool {
+        match &store.pool {
             Pool::Sqlite(p) => p,
             Pool::Postgres(_) => unreachable!("a SQLite URL"),
         }
@@ -305,10 +314,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sqlite_statements_run_on_one_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store(&dir).await;
+        store.migrate().await.unwrap();
+        for _ in 0..20 {
+            store.ping().await.unwrap();
+            store.list_accounts().await.unwrap();
+        }
+        // sqlx returns a released connection in a task of its own: with room for more, each
+        // statement here opened another.
+        assert_eq!(sqlite(&store).size(), 1);
+    }
+
+    #[tokio::test]
     async fn sqlite_commits_wait_for_the_log_sync_and_a_durable_one_syncs_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = sqlite(&dir).await;
-        let mut conn = pool.acquire().await.unwrap();
+        let store = sqlite_store(&dir).await;
+        let mut conn = sqlite(&store).acquire().await.unwrap();
         // 1 is NORMAL, 2 is FULL.
         assert_eq!(synchronous(&mut conn).await, 1);
         let inside = durably(&mut conn, async |c| Ok(synchronous(c).await))
