@@ -93,7 +93,8 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens the pool. SQLite: creates the file and its folder, WAL, foreign keys on.
+    /// Opens the pool. SQLite: creates the file and its folder, WAL, foreign keys on, one
+    /// connection; `max_connections` bounds a PostgreSQL pool.
     pub async fn connect(cfg: &DatabaseConfig) -> Result<Self> {
         Self::connect_url(
             &cfg.url,
@@ -235,16 +236,14 @@ async fn durably<T>(
     let back = sqlx::query("PRAGMA synchronous = NORMAL")
         .execute(&mut **conn)
         .await;
-    match (out, back) {
-        (Ok(v), Ok(_)) => Ok(v),
-        (Err(e), _) => Err(e.into()),
-        (Ok(_), Err(e)) => {
-            // Left at FULL, the connection is only slower; it cannot be trusted to be back,
-            // so it is closed rather than returned to the pool.
-            conn.close_on_drop();
-            Err(e.into())
-        }
+    if back.is_err() {
+        // A connection that may be left at FULL is only slower, but it is closed rather than
+        // returned to the pool (whether or not `work` failed too).
+        conn.close_on_drop();
     }
+    let v = out?;
+    back?;
+    Ok(v)
 }
 
 /// Parses a stored enum value, reporting the column when the database holds something unexpected.
