@@ -20,7 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
 pub use agenda::{MeetingSummary, SeriesMemory};
-pub use events::CachedEvent;
+pub use events::{CachedEvent, payload_hash};
 pub use history::{
     ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
     SeriesRow, SeriesUpsert,

@@ -47,7 +47,12 @@ pub async fn next_agenda(s: &WebState, row: &SeriesRow) -> Result<Option<NextAge
         .await
         .map_err(|e| fail("cannot read the cached event", &e))?;
     if cached.is_empty() {
-        return Err("the event is not in the cache yet (wait for a pass)".into());
+        // Nothing cached with a text: not yet read, or no longer a recurring series.
+        return Err(
+            "the calendar holds no recurring series with this UID (one just made appears \
+             after the next pass)"
+                .into(),
+        );
     }
     let calendar_tz: Tz = cal
         .timezone
@@ -108,9 +113,6 @@ fn caldav_series(
 ) -> Result<Found, String> {
     let settings =
         CaldavSettings::from_account(account).map_err(|e| fail("account settings", &e))?;
-    if cached[0].raw.is_empty() {
-        return Err("the series is no longer recurring in the calendar".into());
-    }
     let parsed = crate::ics::parse(cached[0].raw.as_bytes())
         .map_err(|e| fail("the cached event cannot be read", &e))?;
     let series = parsed

@@ -592,3 +592,37 @@ async fn events_are_stored_and_read_back_in_batches_across_statement_boundaries(
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_uid_is_looked_up_among_the_resources_whose_text_is_kept() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-03-02T07:00:00Z");
+        let (_, cal) = account_with_calendar(&store, now).await;
+        let event = |href: &str, uid: &str, raw: &str| oneonone::store::CachedEvent {
+            remote_id: href.into(),
+            uid: uid.into(),
+            etag: Some("\"1\"".into()),
+            payload_hash: oneonone::store::payload_hash(raw.as_bytes()),
+            summary: None,
+            start_at: Some(now),
+            status: "confirmed".into(),
+            raw: raw.into(),
+        };
+        // A one-off (its text not kept) sharing its UID with a resource holding the series,
+        // as when one occurrence was exported on its own.
+        let rows = vec![
+            event("/cal/z-one-off.ics", "weekly", ""),
+            event("/cal/a-series.ics", "weekly", "BEGIN:VCALENDAR..."),
+            event("/cal/lunch.ics", "lunch", ""),
+        ];
+        store.upsert_events(cal, rows, now).await.unwrap();
+        let found = store.events_by_uid(cal, "weekly").await.unwrap();
+        assert_eq!(
+            found,
+            vec![event("/cal/a-series.ics", "weekly", "BEGIN:VCALENDAR...")]
+        );
+        assert!(store.events_by_uid(cal, "lunch").await.unwrap().is_empty());
+        store.close().await;
+    }
+}

@@ -272,11 +272,10 @@ impl CaldavSyncer {
                 .into_iter()
                 .next()
             else {
-                return Ok(()); // The series is gone from the calendar: its history stays.
+                // Gone from the calendar, or no longer recurring (its text is not kept, and
+                // only resources with a text are found by UID): its history stays.
+                return Ok(());
             };
-            if cached.raw.is_empty() {
-                return Ok(()); // No longer recurring (its text is not kept): history stays.
-            }
             let parsed = crate::ics::parse(cached.raw.as_bytes())
                 .map_err(|e| AgendaFailure::Series(e.to_string()))?;
             let Some(series) = parsed.series.iter().find(|s| s.uid == row.uid) else {

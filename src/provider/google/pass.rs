@@ -192,7 +192,7 @@ pub fn to_cached(ev: &GoogleEvent, calendar_tz: Tz) -> CachedEvent {
             .clone()
             .unwrap_or_else(|| ev.id.clone()),
         etag: ev.etag.clone(),
-        payload_hash: hex::encode(Sha256::digest(raw.as_bytes())),
+        payload_hash: crate::store::payload_hash(raw.as_bytes()),
         summary: ev.summary.clone(),
         start_at,
         status: ev.status.clone().unwrap_or_else(|| "confirmed".into()),
