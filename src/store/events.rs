@@ -248,11 +248,13 @@ pub(super) fn placeholders(dialect: &str, before: usize, n: usize) -> String {
     marks.join(", ")
 }
 
-/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` events (10 parameters a row).
+/// The lookup of [`Store::events_by_uid`], written with the condition of the partial index
+/// `events_uid` (migration 0005) so that both databases use it.
 fn by_uid_sql() -> String {
     format!("SELECT {EVENT_COLUMNS} FROM events WHERE calendar_id = $1 AND uid = $2 AND raw <> ''")
 }
 
+/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` events (10 parameters a row).
 pub(super) fn upsert_sql(rows: usize, dialect: &str) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| format!("({})", placeholders(dialect, r * 10, 10)))
