@@ -273,20 +273,13 @@ pub(super) fn upsert_sql(rows: usize, dialect: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{by_uid_sql, payload_hash};
-    use crate::config::DatabaseUrl;
-    use crate::store::{Pool, Store};
+    use crate::store::tests::{sqlite, sqlite_store};
 
     #[tokio::test]
     async fn a_uid_lookup_goes_through_the_index_of_the_kept_texts() {
         let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::try_from(format!("sqlite://{}/db", dir.path().display())).unwrap();
-        let store = Store::connect_url(&url, 1, std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
+        let store = sqlite_store(&dir).await;
         store.migrate().await.unwrap();
-        let Pool::Sqlite(pool) = &store.pool else {
-            unreachable!("a SQLite URL")
-        };
         // The index holds only the rows with a text: a condition that did not match the
         // index's would read the whole calendar for each series of every pass.
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -295,7 +288,7 @@ mod tests {
         )))
         .bind(1)
         .bind("weekly")
-        .fetch_all(pool)
+        .fetch_all(sqlite(&store))
         .await
         .unwrap();
         assert!(plan[0].3.contains("USING INDEX events_uid"), "{plan:?}");

@@ -291,14 +291,14 @@ pub(crate) use text_enum;
 mod tests {
     use super::*;
 
-    async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
+    pub(super) async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
         let url = DatabaseUrl::try_from(format!("sqlite://{}/db", dir.path().display())).unwrap();
         Store::connect_url(&url, 8, Duration::from_secs(5))
             .await
             .unwrap()
     }
 
-    fn sqlite(store: &Store) -> &SqlitePool {
+    pub(super) fn sqlite(store: &Store) -> &SqlitePool {
         match &store.pool {
             Pool::Sqlite(p) => p,
             Pool::Postgres(_) => unreachable!("a SQLite URL"),
