@@ -331,16 +331,17 @@ fn judge(j: &Judged<'_>) -> Verdict {
     let title = j.title;
     let positive = j.signals.iter().find_map(|s| match s {
         TitleSignal::OneOnOne(m) if m == "1:1" => Some("says 1:1".to_string()),
-        TitleSignal::OneOnOne(m) => Some(format!("says 1:1 ('{m}')")),
+        // Quoted as the title is: a match may span a tab or line break ("1\r-1").
+        TitleSignal::OneOnOne(m) => Some(format!("says 1:1 ('{}')", shown_title(m))),
         TitleSignal::NamePair => Some("pairs two names".to_string()),
         _ => None,
     });
     let hard = j.signals.iter().find_map(|s| match s {
-        TitleSignal::HardNegative(w) => Some(w.clone()),
+        TitleSignal::HardNegative(w) => Some(shown_title(w)),
         _ => None,
     });
     let soft = j.signals.iter().find_map(|s| match s {
-        TitleSignal::SoftNegative(w) => Some(w.clone()),
+        TitleSignal::SoftNegative(w) => Some(shown_title(w)),
         _ => None,
     });
 

@@ -513,6 +513,17 @@ fn reason_quotes_a_long_multiline_title_on_one_line() {
 }
 
 #[test]
+fn reason_quotes_title_words_that_span_a_line_break_on_one_line() {
+    // Found by the property test: the matched spelling itself held the carriage return.
+    let v = run(meeting("1\r-1", &["alice@example.com"]));
+    assert!(v.one_on_one, "{}", v.reason);
+    assert!(v.reason.contains("says 1:1 ('1 -1')"), "{}", v.reason);
+    let v = run(meeting("phone\nscreen", &["alice@example.com"]));
+    assert!(!v.one_on_one, "{}", v.reason);
+    assert!(v.reason.ends_with("says phone screen"), "{}", v.reason);
+}
+
+#[test]
 fn unknown_address_with_the_owners_local_part_is_taken_as_an_alias() {
     let mut ev = meeting(
         "Dana <> Sam",
