@@ -1,12 +1,16 @@
-//! Which URLs the daemon may be told to talk to. A CalDAV URL comes from a user, so it could point
-//! at the machine's cloud metadata service or another internal address; credentials would travel
-//! in clear text over plain HTTP. Checked at connect time and before every pass.
+//! Which URLs the daemon may be told to talk to. A CalDAV URL comes from a user, and the URLs
+//! its server hands back (principal, home set, event hrefs, redirects) come from that server, so
+//! any of them could point at the machine's cloud metadata service or another internal address,
+//! and credentials would travel in clear text over plain HTTP. The static rules are checked on
+//! every URL before a request; [`GuardedResolver`] checks every address a name resolves to, at
+//! each new connection, so a name that moves to a forbidden address is refused without a
+//! check-then-connect race.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use url::Url;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum UrlRefused {
     #[error("{0}: only http and https URLs are accepted")]
     Scheme(String),
@@ -20,6 +24,16 @@ pub enum UrlRefused {
     Forbidden { url: String, addr: String },
     #[error("{url}: cannot resolve the host: {message}")]
     Resolve { url: String, message: String },
+    #[error("{url} is on another host than the account ({account}): refused")]
+    OtherOrigin { url: String, account: String },
+}
+
+/// Host names of cloud metadata services (they resolve only inside the cloud).
+const METADATA_NAMES: [&str; 2] = ["metadata.google.internal", "metadata"];
+
+fn is_metadata_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    METADATA_NAMES.iter().any(|m| host.eq_ignore_ascii_case(m))
 }
 
 fn is_loopback_host(host: &url::Host<&str>) -> bool {
@@ -58,10 +72,7 @@ pub fn check_static(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
         .host()
         .ok_or_else(|| UrlRefused::NoHost(shown.clone()))?;
     let forbidden = match &host {
-        url::Host::Domain(d) => ["metadata.google.internal", "metadata"]
-            .iter()
-            .any(|m| d.eq_ignore_ascii_case(m))
-            .then(|| d.to_string()),
+        url::Host::Domain(d) => is_metadata_name(d).then(|| d.to_string()),
         url::Host::Ipv4(a) => forbidden_addr(IpAddr::V4(*a)).then(|| a.to_string()),
         url::Host::Ipv6(a) => forbidden_addr(IpAddr::V6(*a)).then(|| a.to_string()),
     };
@@ -95,6 +106,101 @@ pub async fn check(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
         }
     }
     Ok(())
+}
+
+/// Scheme, host and port as the account's URL has them: what "the account's server" means.
+fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The rule for a URL the server handed back (an href, a principal, a home set): not a forbidden
+/// address, and on the same origin (scheme, host, port) as `account`, the URL the account was
+/// reached at. The URL is shown without user or password.
+pub fn check_same_origin(account: &Url, url: &Url) -> Result<(), UrlRefused> {
+    // Forbidden addresses are named as such even when the origin differs: the stronger reason.
+    check_static(url, true)?;
+    if url.origin() != account.origin() {
+        return Err(UrlRefused::OtherOrigin {
+            url: shown(url),
+            account: origin_of(account),
+        });
+    }
+    Ok(())
+}
+
+/// A URL as shown in errors: without user name or password.
+fn shown(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+/// The addresses `host` resolves to, all of them allowed, or the rule that refuses them. A name
+/// with any forbidden address is refused whole: a calendar server has no reason to resolve to a
+/// metadata address, and connecting to "the other ones" would reward the trick.
+pub fn allowed_addrs(
+    host: &str,
+    addrs: impl IntoIterator<Item = SocketAddr>,
+) -> Result<Vec<SocketAddr>, UrlRefused> {
+    let addrs: Vec<SocketAddr> = addrs.into_iter().collect();
+    if let Some(bad) = addrs.iter().find(|a| forbidden_addr(a.ip())) {
+        return Err(UrlRefused::Forbidden {
+            url: format!("host {host}"),
+            addr: bad.ip().to_string(),
+        });
+    }
+    if addrs.is_empty() {
+        return Err(UrlRefused::Resolve {
+            url: format!("host {host}"),
+            message: "no address".into(),
+        });
+    }
+    Ok(addrs)
+}
+
+/// The DNS resolver of every HTTP client the daemon builds (CalDAV and Google): resolves with
+/// the system resolver, then refuses metadata names and any forbidden address. It runs for each
+/// new connection, so the check and the connection use the same answer. (IP literals never reach
+/// a resolver: [`check_static`] covers them before each request.)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            if is_metadata_name(&host) {
+                return Err(Box::new(UrlRefused::Forbidden {
+                    url: format!("host {host}"),
+                    addr: host.clone(),
+                })
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
+            // Port 0: reqwest puts the URL's port in.
+            let found = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|e| UrlRefused::Resolve {
+                    url: format!("host {host}"),
+                    message: e.to_string(),
+                })?;
+            let addrs = allowed_addrs(&host, found)?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The rule a failed request broke, when the failure is one of ours (refused by the resolver or
+/// a redirect check) somewhere in its chain of sources.
+pub fn refusal_in<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a UrlRefused> {
+    let mut cur: Option<&'a (dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(r) = e.downcast_ref::<UrlRefused>() {
+            return Some(r);
+        }
+        cur = e.source();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -139,6 +245,91 @@ mod tests {
                 "{bad}: {r:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_url_the_server_hands_back_must_be_on_the_accounts_origin() {
+        let account = u("http://127.0.0.1:5232/user/");
+        assert!(check_same_origin(&account, &u("http://127.0.0.1:5232/user/cal/a.ics")).is_ok());
+        // A different port, scheme or host is a different origin (a proxy on another port is
+        // another server as far as the rule goes).
+        for other in [
+            "http://127.0.0.1:5233/user/cal/a.ics",
+            "https://127.0.0.1:5232/user/",
+            "http://localhost:5232/user/",
+            "http://192.0.2.10/user/",
+        ] {
+            let e = check_same_origin(&account, &u(other)).unwrap_err();
+            assert!(
+                matches!(e, UrlRefused::OtherOrigin { .. }),
+                "{other}: {e:?}"
+            );
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{} is on another host than the account (http://127.0.0.1:5232): refused",
+                    u(other)
+                )
+            );
+        }
+        // A forbidden address is named as such, the stronger reason.
+        let e = check_same_origin(&account, &u("http://169.254.169.254/latest/meta-data/"))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("169.254.169.254 is a link-local or cloud metadata address"),
+            "{e}"
+        );
+        // The default port is the same origin whether written or not; no password is shown.
+        let https = u("https://cal.example.com/dav/");
+        assert!(check_same_origin(&https, &u("https://cal.example.com:443/x.ics")).is_ok());
+        let e = check_same_origin(&https, &u("https://me:secret@evil.example/x")).unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn a_name_with_any_forbidden_address_is_refused_whole() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let ok = allowed_addrs("cal.test", [a("127.0.0.1:0"), a("[::1]:0")]).unwrap();
+        assert_eq!(ok.len(), 2);
+        for bad in [
+            "169.254.169.254:0",
+            "[fe80::1]:0",
+            "0.0.0.0:0",
+            "[fd00:ec2::254]:0",
+        ] {
+            let e = allowed_addrs("cal.test", [a("127.0.0.1:0"), a(bad)]).unwrap_err();
+            let ip = a(bad).ip().to_string();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "host cal.test: {ip} is a link-local or cloud metadata address, never a calendar server"
+                )
+            );
+        }
+        assert!(matches!(
+            allowed_addrs("cal.test", []),
+            Err(UrlRefused::Resolve { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_resolver_refuses_metadata_names_and_resolves_the_others() {
+        use reqwest::dns::Resolve;
+        let r = GuardedResolver;
+        let e = r
+            .resolve("metadata.google.internal".parse().unwrap())
+            .await
+            .err()
+            .expect("refused");
+        let rule = refusal_in(e.as_ref()).expect("our rule");
+        assert!(matches!(rule, UrlRefused::Forbidden { .. }), "{rule}");
+        let addrs: Vec<SocketAddr> = r
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 
     #[tokio::test]

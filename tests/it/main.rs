@@ -25,6 +25,7 @@ mod scheduler;
 mod scheduling;
 mod secrets;
 mod servers;
+mod ssrf;
 mod store;
 mod web;
 mod web_insights;

@@ -1,10 +1,16 @@
 //! The WebDAV/CalDAV protocol layer on reqwest + quick-xml: discovery, calendar listing,
 //! sync-collection (RFC 6578), etag listings, multiget, conditional PUT/DELETE, MKCALENDAR.
-//! Errors keep the status, the URL and a bounded piece of the body, so the sync pass can tell a
-//! stale etag from a rejected token from a dead server.
+//! Errors keep the status and the URL, so the sync pass can tell a stale etag from a rejected
+//! token from a dead server; of an error's body only a CalDAV error element is shown.
+//!
+//! Every request goes through [`CalDavClient::send`], which holds the network rules: the account's
+//! origin (scheme, host, port) and no other, no forbidden address, no password over plain http
+//! off loopback, and (through [`crate::provider::netcheck::GuardedResolver`]) no connection to a
+//! name that resolves to a forbidden address. URLs the server hands back are held to the same
+//! rules, so a hostile server cannot send our requests (and the password) elsewhere.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
@@ -13,6 +19,7 @@ use url::Url;
 
 use super::xml::{self, CALDAV, CS, DAV, Element, Item, XmlError};
 use crate::model::Etag;
+use crate::provider::netcheck::{self, UrlRefused};
 
 /// Largest response body we read (a calendar export of a busy decade is well below this).
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -36,13 +43,23 @@ pub enum DavError {
     InvalidSyncToken { url: String },
     #[error("{url}: not found (HTTP 404)")]
     NotFound { url: String },
-    #[error("{method} {url}: HTTP {status}: {body}")]
+    /// `body` is a short excerpt of a CalDAV error element, or empty (see [`error_excerpt`]).
+    #[error("{method} {url}: HTTP {status}{}", excerpt_suffix(.body))]
     Status {
         method: String,
         url: String,
         status: u16,
         body: String,
     },
+    /// A network rule refused the URL (before sending, or at connection time).
+    /// (`rule` is not a `source`: its text is already in the message, once.)
+    #[error("{what}: {rule}")]
+    Refused { what: String, rule: UrlRefused },
+    /// A redirect to another origin, outside discovery (or one discovery could not follow).
+    #[error(
+        "{url}: the server redirects to {location}, another host than the account: refused (connect the account with that URL if it is the calendar server)"
+    )]
+    Redirected { url: String, location: String },
     #[error("{url}: unreadable XML answer: {source}")]
     Xml { url: String, source: XmlError },
     #[error("{url}: answer larger than {limit} bytes")]
@@ -66,6 +83,7 @@ impl DavError {
             DavError::Xml { .. } => "bad_xml",
             DavError::TooLarge { .. } => "too_large",
             DavError::NotCalDav { .. } => "not_caldav",
+            DavError::Refused { .. } | DavError::Redirected { .. } => "refused_url",
         }
     }
 }
@@ -92,6 +110,10 @@ impl CalendarInfo {
 /// What discovery found behind a URL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Discovery {
+    /// Where the account is reached: the URL discovery started from, or where a redirect during
+    /// discovery led (RFC 6764 `/.well-known/caldav`, or an HTTP redirect). Its origin is the
+    /// account's origin: every later request is held to it.
+    pub url: Url,
     pub principal: Option<Url>,
     pub home: Option<Url>,
     /// The owner's addresses (`calendar-user-address-set`), `mailto:` stripped.
@@ -176,7 +198,7 @@ impl SyncEntries<'_> {
 /// What one sync-collection response says; `None` for an href that is not a URL or a response
 /// that says nothing usable.
 fn sync_entry(calendar: &Url, mut r: MsResponse) -> Option<SyncEntry> {
-    let url = calendar.join(&r.href).ok()?;
+    let url = resource_url(calendar, &r.href)?;
     if same_path(&url, calendar) {
         return Some(SyncEntry::Collection {
             truncated: r.status == Some(507),
@@ -224,6 +246,12 @@ pub struct CalDavClient {
     requests: Arc<AtomicU64>,
     /// Answers larger than this are refused (`network.max_response_bytes`).
     max_body: usize,
+    /// The account's URL: every request must be on its origin. Set by [`CalDavClient::for_account`];
+    /// moved only by a redirect during discovery that passes the rules (shared by clones, so
+    /// the client that discovered is the client that goes on).
+    origin: Arc<RwLock<Option<Url>>>,
+    /// `network.allow_http`: the password may go over plain http off loopback.
+    allow_http: bool,
 }
 
 impl std::fmt::Debug for CalDavClient {
@@ -247,14 +275,15 @@ impl CalDavClient {
         password: SecretString,
         timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
-        // Redirects are followed only within the same host (discovery's /.well-known answers
-        // redirect); a redirect to another host could leak the Authorization header.
+        // Redirects are followed here only on the same origin (scheme, host, port: the one
+        // `send` checked); another origin comes back to `send` as a 3xx, which only discovery
+        // may follow, after checking it.
         let policy = reqwest::redirect::Policy::custom(|attempt| {
-            let same_host = attempt
+            let same_origin = attempt
                 .previous()
-                .first()
-                .is_some_and(|first| first.host_str() == attempt.url().host_str());
-            if attempt.previous().len() >= 5 || !same_host {
+                .last()
+                .is_some_and(|last| last.origin() == attempt.url().origin());
+            if attempt.previous().len() >= 5 || !same_origin {
                 attempt.stop()
             } else {
                 attempt.follow()
@@ -264,6 +293,7 @@ impl CalDavClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(policy)
+            .dns_resolver(Arc::new(netcheck::GuardedResolver))
             .user_agent(concat!("oneonone/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
@@ -272,7 +302,37 @@ impl CalDavClient {
             password,
             requests: Arc::new(AtomicU64::new(0)),
             max_body: MAX_BODY,
+            origin: Arc::new(RwLock::new(None)),
+            allow_http: false,
         })
+    }
+
+    /// Holds every request to the origin of `account_url` (the account's URL as connected), and
+    /// allows plain http off loopback only with `allow_http` (`network.allow_http`). The daemon
+    /// builds every client this way; without it (tests setting up a server) only the address
+    /// and plain-http rules hold.
+    pub fn for_account(mut self, account_url: &Url, allow_http: bool) -> Self {
+        self.origin = Arc::new(RwLock::new(Some(account_url.clone())));
+        self.allow_http = allow_http;
+        self
+    }
+
+    /// The account URL requests are held to, when there is one.
+    fn account(&self) -> Option<Url> {
+        self.origin.read().map_or(None, |o| o.clone())
+    }
+
+    /// The rules a request to `url` must pass before it is sent.
+    fn check_target(&self, method: &Method, url: &Url) -> Result<()> {
+        let refused = |rule| DavError::Refused {
+            what: format!("{method} not sent"),
+            rule,
+        };
+        netcheck::check_static(url, self.allow_http).map_err(refused)?;
+        if let Some(account) = self.account() {
+            netcheck::check_same_origin(&account, url).map_err(refused)?;
+        }
+        Ok(())
     }
 
     /// Refuses answers larger than `bytes` (instead of the default 64 MiB).
@@ -293,6 +353,7 @@ impl CalDavClient {
         headers: &[(&str, String)],
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, header::HeaderMap, Vec<u8>)> {
+        self.check_target(&method, url)?;
         let mut req = self
             .http
             .request(method.clone(), url.clone())
@@ -305,10 +366,17 @@ impl CalDavClient {
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let net = |source| DavError::Network {
-            method: method.to_string(),
-            url: redact(url),
-            source,
+        let net = |source: reqwest::Error| match netcheck::refusal_in(&source) {
+            // Refused at connection time (the name resolves to a forbidden address).
+            Some(rule) => DavError::Refused {
+                what: format!("{method} {} not sent", redact(url)),
+                rule: rule.clone(),
+            },
+            None => DavError::Network {
+                method: method.to_string(),
+                url: redact(url),
+                source,
+            },
         };
         let sent = req.send().await;
         metrics::histogram!("oneonone_http_request_duration_seconds", "provider" => "caldav")
@@ -320,6 +388,26 @@ impl CalDavClient {
             "status" => status.as_u16().to_string())
         .increment(1);
         let headers = resp.headers().clone();
+        if status.is_redirection() {
+            // The redirect policy stopped here: another origin (or too many hops). Its body is
+            // not read: nothing of it reaches an error.
+            let location = headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| url.join(l).ok());
+            if let Some(location) = location {
+                if location.origin() == url.origin() {
+                    return Err(DavError::NotCalDav {
+                        url: redact(url),
+                        reason: "too many redirects".into(),
+                    });
+                }
+                return Err(DavError::Redirected {
+                    url: redact(url),
+                    location: redact(&location),
+                });
+            }
+        }
         let too_large = || DavError::TooLarge {
             url: redact(url),
             limit: self.max_body,
@@ -356,13 +444,11 @@ impl CalDavClient {
         if status == StatusCode::PRECONDITION_FAILED {
             return DavError::PreconditionFailed { url: redact(url) };
         }
-        let text = String::from_utf8_lossy(body);
-        let body: String = text.chars().take(300).collect();
         DavError::Status {
             method: method.into(),
             url: redact(url),
             status: status.as_u16(),
-            body,
+            body: error_excerpt(body),
         }
     }
 
@@ -422,30 +508,30 @@ impl CalDavClient {
 
     /// Finds the calendars behind `start`: a calendar URL itself, or a server/principal URL
     /// (current-user-principal, then calendar-home-set, with `/.well-known/caldav` as fallback).
+    /// A redirect to another origin is followed here only (RFC 6764), when its target passes the
+    /// rules; the account's origin becomes the target's ([`Discovery::url`]). The principal and
+    /// home set the server names must be on the account's origin.
     pub async fn discover(&self, start: &Url) -> Result<Discovery> {
         let probe = self
-            .propfind(
+            .probe(
                 start,
-                "0",
                 &[(DAV, "resourcetype"), (DAV, "current-user-principal")],
             )
             .await;
         let (probe, base) = match probe {
-            Ok(ms) => (ms, start.clone()),
+            Ok(found) => found,
             Err(DavError::NotFound { .. } | DavError::Status { .. }) => {
                 let wk = start.join("/.well-known/caldav").expect("a valid path");
-                (
-                    self.propfind(&wk, "0", &[(DAV, "current-user-principal")])
-                        .await?,
-                    wk,
-                )
+                self.probe(&wk, &[(DAV, "current-user-principal")]).await?
             }
             Err(e) => return Err(e),
         };
+        let reached = self.account().unwrap_or_else(|| base.clone());
         let me = probe.responses.first();
         if me.is_some_and(|r| r.is_calendar()) {
-            let cal = self.calendar_info(start).await?;
+            let cal = self.calendar_info(&base).await?;
             return Ok(Discovery {
+                url: base,
                 principal: None,
                 home: None,
                 addresses: vec![],
@@ -460,6 +546,10 @@ impl CalDavClient {
                 url: redact(start),
                 reason: "neither a calendar nor a CalDAV server (no current-user-principal)".into(),
             })?;
+        netcheck::check_same_origin(&reached, &principal).map_err(|rule| DavError::Refused {
+            what: "the server's current-user-principal".into(),
+            rule,
+        })?;
         let p = self
             .propfind(
                 &principal,
@@ -479,6 +569,10 @@ impl CalDavClient {
                 url: redact(&principal),
                 reason: "the principal has no calendar-home-set".into(),
             })?;
+        netcheck::check_same_origin(&reached, &home).map_err(|rule| DavError::Refused {
+            what: "the server's calendar-home-set".into(),
+            rule,
+        })?;
         let addresses = pr
             .and_then(|r| r.prop(CALDAV, "calendar-user-address-set"))
             .map(|set| {
@@ -493,10 +587,46 @@ impl CalDavClient {
             .unwrap_or_default();
         let calendars = self.list_calendars(&home).await?;
         Ok(Discovery {
+            url: reached,
             principal: Some(principal),
             home: Some(home),
             addresses,
             calendars,
+        })
+    }
+
+    /// A depth-0 PROPFIND of a discovery step, following up to three redirects to another
+    /// origin that pass the rules (each moves the account's origin); the answer and the URL
+    /// that gave it.
+    async fn probe(&self, url: &Url, props: &[(&str, &str)]) -> Result<(Multistatus, Url)> {
+        let mut at = url.clone();
+        for _ in 0..3 {
+            match self.propfind(&at, "0", props).await {
+                Err(DavError::Redirected { location, .. }) => {
+                    let to = Url::parse(&location).map_err(|_| DavError::NotCalDav {
+                        url: redact(&at),
+                        reason: format!("redirects to {location:?}, which is not a URL"),
+                    })?;
+                    netcheck::check_static(&to, self.allow_http).map_err(|rule| {
+                        DavError::Refused {
+                            what: format!("the redirect from {}", redact(&at)),
+                            rule,
+                        }
+                    })?;
+                    tracing::info!(from = %redact(&at), to = %location, "discovery follows a redirect to another host");
+                    if let Ok(mut origin) = self.origin.write()
+                        && origin.is_some()
+                    {
+                        *origin = Some(to.clone());
+                    }
+                    at = to;
+                }
+                other => return other.map(|ms| (ms, at)),
+            }
+        }
+        Err(DavError::NotCalDav {
+            url: redact(url),
+            reason: "too many redirects to other hosts".into(),
         })
     }
 
@@ -515,7 +645,11 @@ impl CalDavClient {
             .responses
             .iter()
             .filter(|r| r.is_calendar())
-            .map(|r| r.calendar_info(home))
+            .filter_map(|r| {
+                let info = r.calendar_info(home);
+                // On the home's origin only (the home set is on the account's).
+                resource_url(home, &r.href).map(|_| info)
+            })
             .collect())
     }
 
@@ -593,7 +727,7 @@ impl CalDavClient {
             .responses
             .iter()
             .filter_map(|r| {
-                let url = calendar.join(&r.href).ok()?;
+                let url = resource_url(calendar, &r.href)?;
                 (!same_path(&url, calendar) && !r.is_collection()).then_some(())?;
                 Some((url, r.etag()?))
             })
@@ -619,7 +753,7 @@ impl CalDavClient {
                 let Some(data) = r.take_prop(CALDAV, "calendar-data") else {
                     continue;
                 };
-                let Ok(url) = calendar.join(&r.href) else {
+                let Some(url) = resource_url(calendar, &r.href) else {
                     continue;
                 };
                 out.push(Resource {
@@ -735,6 +869,73 @@ fn etag_header(h: &header::HeaderMap) -> Option<Etag> {
     h.get(header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(|s| Etag(s.to_string()))
+}
+
+/// The URL an href of a multistatus answer names, when it is one and on the collection's origin
+/// (the collection itself was held to the account's). Another origin is refused with a warning
+/// naming the href and the rule, and the answer's other entries go on.
+fn resource_url(collection: &Url, href: &str) -> Option<Url> {
+    let url = collection.join(href).ok()?;
+    match netcheck::check_same_origin(collection, &url) {
+        Ok(()) => Some(url),
+        Err(rule) => {
+            tracing::warn!(collection = %redact(collection), href = ?href, error = %rule, "href refused and skipped");
+            None
+        }
+    }
+}
+
+/// At most this many characters of a server's error element reach an error message.
+const EXCERPT_CHARS: usize = 120;
+
+/// What of an error answer's body may be shown to a user: for a WebDAV/CalDAV error body
+/// (`DAV:error`, RFC 4918 16), the names of its precondition elements and their text, without
+/// control characters, cut to [`EXCERPT_CHARS`]; for anything else, nothing (a page from a
+/// proxy, a metadata service or anything a hostile server sends is not echoed).
+pub fn error_excerpt(body: &[u8]) -> String {
+    // A real DAV:error is a few hundred bytes; a larger answer is not read at all.
+    if body.len() > 16 * 1024 {
+        return String::new();
+    }
+    let Ok(root) = xml::parse(body) else {
+        return String::new();
+    };
+    if !root.is(DAV, "error") {
+        return String::new();
+    }
+    let parts: Vec<String> = root
+        .children
+        .iter()
+        .map(|c| {
+            let text = c.trimmed();
+            match text.is_empty() {
+                true => c.name.to_string(),
+                false => format!("{}: {text}", c.name),
+            }
+        })
+        .collect();
+    let joined = parts.join("; ");
+    let clean: String = joined
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match clean.chars().count() > EXCERPT_CHARS {
+        true => format!(
+            "{}...",
+            clean.chars().take(EXCERPT_CHARS).collect::<String>()
+        ),
+        false => clean,
+    }
+}
+
+fn excerpt_suffix(body: &str) -> String {
+    match body {
+        "" => String::new(),
+        b => format!(" ({b})"),
+    }
 }
 
 fn same_path(a: &Url, b: &Url) -> bool {
@@ -1163,6 +1364,89 @@ mod tests {
             let streamed = Multistatus::parse(body.as_bytes());
             let tree = xml::parse(body.as_bytes()).and_then(from_tree);
             proptest::prop_assert_eq!(format!("{streamed:?}"), format!("{tree:?}"), "{}", body);
+        }
+    }
+
+    #[test]
+    fn only_a_dav_error_element_is_shown_of_an_error_body_short_and_clean() {
+        let dav = br#"<?xml version="1.0"?><D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:supported-calendar-data/></D:error>"#;
+        assert_eq!(error_excerpt(dav), "supported-calendar-data");
+        let sabre = "<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\">\
+            <s:exception>Sabre\\DAV\\Exception\\Forbidden</s:exception>\
+            <s:message>No\u{1b}[31m write\u{7}\nhere</s:message></d:error>";
+        assert_eq!(
+            error_excerpt(sabre.as_bytes()),
+            "exception: Sabre\\DAV\\Exception\\Forbidden; message: No [31m write here"
+        );
+        let long = format!(
+            "<D:error xmlns:D=\"DAV:\"><D:x>{}</D:x></D:error>",
+            "y".repeat(500)
+        );
+        let cut = error_excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 3, "{cut}");
+        // Anything else, however it looks, is not shown: a metadata answer, HTML, plain text,
+        // XML that is not a DAV error.
+        for other in [
+            &b"ami-id\nami-launch-index\ninstance-id\niam/security-credentials/admin"[..],
+            b"<html><body><h1>403 Forbidden</h1>secret</body></html>",
+            b"<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>/x</D:href></D:response></D:multistatus>",
+            b"",
+        ] {
+            assert_eq!(error_excerpt(other), "", "{:?}", String::from_utf8_lossy(other));
+        }
+        let url = Url::parse("http://127.0.0.1:1/c/").unwrap();
+        let e =
+            CalDavClient::status_error("PUT", &url, StatusCode::FORBIDDEN, b"AccessKeyId: AKIA");
+        assert_eq!(e.to_string(), "PUT http://127.0.0.1:1/c/: HTTP 403");
+        let e = CalDavClient::status_error("PUT", &url, StatusCode::FORBIDDEN, dav);
+        assert_eq!(
+            e.to_string(),
+            "PUT http://127.0.0.1:1/c/: HTTP 403 (supported-calendar-data)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_for_an_account_sends_nothing_off_its_origin_or_to_a_forbidden_address() {
+        let account = Url::parse("http://127.0.0.1:9/user/").unwrap();
+        let client = CalDavClient::new("u", SecretString::from("p"), Duration::from_secs(2))
+            .unwrap()
+            .for_account(&account, false);
+        for (url, rule) in [
+            (
+                "http://127.0.0.1:10/user/a.ics",
+                "is on another host than the account (http://127.0.0.1:9): refused",
+            ),
+            (
+                "http://169.254.169.254/latest/meta-data/",
+                "169.254.169.254 is a link-local or cloud metadata address",
+            ),
+            (
+                "http://192.0.2.10:9/user/",
+                "plain http would send the password unencrypted",
+            ),
+        ] {
+            let e = client.get(&Url::parse(url).unwrap()).await.unwrap_err();
+            assert!(matches!(e, DavError::Refused { .. }), "{url}: {e}");
+            assert!(e.to_string().contains(rule), "{url}: {e}");
+            assert_eq!(e.kind(), "refused_url");
+        }
+        assert_eq!(client.request_count(), 0, "nothing was sent");
+    }
+
+    #[test]
+    fn hrefs_to_another_origin_are_skipped_and_the_others_kept() {
+        let cal = Url::parse("http://127.0.0.1:5232/u/cal/").unwrap();
+        assert_eq!(
+            resource_url(&cal, "/u/cal/a.ics").map(|u| u.to_string()),
+            Some("http://127.0.0.1:5232/u/cal/a.ics".to_string())
+        );
+        for other in [
+            "http://169.254.169.254/latest/meta-data/a.ics",
+            "http://192.0.2.10/u/cal/b.ics",
+            "//127.0.0.1:5233/u/cal/c.ics",
+            "https://127.0.0.1:5232/u/cal/d.ics",
+        ] {
+            assert_eq!(resource_url(&cal, other), None, "{other}");
         }
     }
 

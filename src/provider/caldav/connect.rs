@@ -120,7 +120,10 @@ pub async fn connect(
     now: DateTime<Utc>,
 ) -> Result<Connected, ConnectError> {
     crate::provider::netcheck::check(&req.url, req.allow_http).await?;
-    let client = CalDavClient::new(&req.username, req.password.clone(), req.timeout)?;
+    // One checked client for the whole flow: every URL the server hands back is held to the
+    // rules (see `CalDavClient::send`).
+    let client = CalDavClient::new(&req.username, req.password.clone(), req.timeout)?
+        .for_account(&req.url, req.allow_http);
     let found = client.discover(&req.url).await?;
     let calendars = select_calendars(&found.calendars, &req.calendars)?;
     for c in &calendars {
@@ -141,7 +144,9 @@ pub async fn connect(
         return Err(ConnectError::NoOwner);
     }
     let settings = CaldavSettings {
-        url: req.url.to_string(),
+        // Where discovery reached the server (a redirect may have moved it): its origin is the
+        // one every pass is held to.
+        url: found.url.to_string(),
         username: req.username.clone(),
         owner_emails,
     };

@@ -86,7 +86,8 @@ impl CaldavSyncer {
         let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
         let client = CalDavClient::new(&settings.username, password, timeout)
             .map_err(internal)?
-            .with_max_body(self.config.network.max_response_bytes);
+            .with_max_body(self.config.network.max_response_bytes)
+            .for_account(&url, self.config.network.allow_http);
         Ok((client, settings))
     }
 

@@ -503,6 +503,7 @@ impl GoogleClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(crate::provider::netcheck::GuardedResolver))
             .user_agent(concat!("oneonone/", env!("CARGO_PKG_VERSION")))
             .build()
     }

@@ -140,6 +140,9 @@ impl Tokens {
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(
+            crate::provider::netcheck::GuardedResolver,
+        ))
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("oneonone/", env!("CARGO_PKG_VERSION")))
