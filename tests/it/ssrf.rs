@@ -225,3 +225,64 @@ async fn discovery_follows_a_redirect_that_passes_the_rules_and_the_account_move
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_connect_form_names_the_rule_and_never_shows_what_a_server_answered() {
+    use crate::web::{Browser, TOKEN, csrf_of};
+    use axum::response::IntoResponse;
+    // /meta/: a principal on the metadata address. /leaky/: errors whose body is not a CalDAV
+    // error (what a metadata service or a proxy page would put in front of the user).
+    let (hostile, _) = recording_server(|_, path| {
+        if path.starts_with("/meta/") {
+            let body = "<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\"><D:response>\
+                 <D:href>/meta/</D:href><D:propstat><D:prop><D:current-user-principal>\
+                 <D:href>http://169.254.169.254/latest/meta-data/iam/</D:href>\
+                 </D:current-user-principal></D:prop><D:status>HTTP/1.1 200 OK</D:status>\
+                 </D:propstat></D:response></D:multistatus>";
+            return (axum::http::StatusCode::MULTI_STATUS, body).into_response();
+        }
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "AccessKeyId: ASIA-LEAKED-KEY\nSecretAccessKey: \u{1b}[2Jwiped",
+        )
+            .into_response()
+    })
+    .await;
+    let db = crate::helpers::TestDb::sqlite();
+    let key = crate::scheduler::key_env();
+    let d = crate::helpers::Daemon::spawn(
+        &db.url,
+        &[
+            ("ONEONONE_SECRET_KEY", key.as_str()),
+            ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
+            ("ONEONONE__LOG__LEVEL", "info"),
+        ],
+    );
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    for (path, rule) in [
+        ("/meta/", METADATA_RULE),
+        ("/leaky/", "/.well-known/caldav: HTTP 500"),
+    ] {
+        let (_, page) = b.get("/connect/caldav").await;
+        let csrf = csrf_of(&page);
+        let url = hostile.join(path).unwrap().to_string();
+        let form = [
+            ("url", url.as_str()),
+            ("username", "sam"),
+            ("password", "hunter2"),
+            ("owner", "sam@example.com"),
+            ("csrf", csrf.as_str()),
+        ];
+        let (code, _, page) = b.post("/connect/caldav", &form).await;
+        assert_eq!(code, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains(rule),
+            "{path}: the rule is not named:\n{page}"
+        );
+        for leaked in ["LEAKED", "SecretAccessKey", "\u{1b}"] {
+            assert!(!page.contains(leaked), "{path}: {leaked:?} shown:\n{page}");
+            assert!(!d.log_text().contains(leaked), "{path}: {leaked:?} logged");
+        }
+    }
+}
