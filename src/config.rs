@@ -73,6 +73,10 @@ pub struct WebConfig {
     pub cookie_secure: CookieSecure,
     pub session_hours: u32,
     pub signin_attempts_per_minute: u32,
+    /// Open topics one direct may have through their link at a time.
+    pub direct_topics_max_open: u32,
+    /// Topic additions and removals through one direct's link per minute (burst as large).
+    pub direct_link_posts_per_minute: u32,
 }
 
 /// When the session cookie carries `Secure`.
@@ -216,6 +220,8 @@ pub struct SyncConfig {
 pub struct AgendaConfig {
     pub lookahead_days: u32,
     pub max_description_bytes: usize,
+    /// The agenda block's byte budget: past it, the last items fold into one line.
+    pub max_block_bytes: usize,
     pub default_timezone: Tz,
     /// Path of the user's agenda template; empty for the built-in one.
     pub template_file: String,
@@ -337,6 +343,22 @@ impl Config {
         }
         if self.agenda.lookahead_days == 0 {
             return bad("agenda.lookahead_days", "must be at least 1");
+        }
+        if self.agenda.max_block_bytes < 2048 {
+            return bad("agenda.max_block_bytes", "must be at least 2048");
+        }
+        if self.agenda.max_block_bytes > self.agenda.max_description_bytes {
+            return bad(
+                "agenda.max_block_bytes",
+                "must not be larger than agenda.max_description_bytes (the block must fit in \
+                 the description, with the text people wrote around it)",
+            );
+        }
+        if self.web.direct_topics_max_open == 0 {
+            return bad("web.direct_topics_max_open", "must be at least 1");
+        }
+        if self.web.direct_link_posts_per_minute == 0 {
+            return bad("web.direct_link_posts_per_minute", "must be at least 1");
         }
         if self.web.session_hours == 0 {
             return bad("web.session_hours", "must be at least 1");
