@@ -634,4 +634,32 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn block_budget_and_link_limits_name_their_key() {
+        for (file, key) in [
+            (
+                "[agenda]\nmax_block_bytes = 100\n",
+                "agenda.max_block_bytes",
+            ),
+            (
+                "[agenda]\nmax_description_bytes = 4096\nmax_block_bytes = 8192\n",
+                "agenda.max_block_bytes",
+            ),
+            (
+                "[web]\ndirect_topics_max_open = 0\n",
+                "web.direct_topics_max_open",
+            ),
+            (
+                "[web]\ndirect_link_posts_per_minute = 0\n",
+                "web.direct_link_posts_per_minute",
+            ),
+        ] {
+            let err = load(Some(file), &[]).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("`{key}`")),
+                "{file}: {err}"
+            );
+        }
+    }
 }
