@@ -220,7 +220,8 @@ pub struct SyncConfig {
 pub struct AgendaConfig {
     pub lookahead_days: u32,
     pub max_description_bytes: usize,
-    /// The agenda block's byte budget: past it, the last items fold into one line.
+    /// The agenda block's byte budget (capped by `max_description_bytes`): past it, the last
+    /// items fold into one line.
     pub max_block_bytes: usize,
     pub default_timezone: Tz,
     /// Path of the user's agenda template; empty for the built-in one.
@@ -346,13 +347,6 @@ impl Config {
         }
         if self.agenda.max_block_bytes < 2048 {
             return bad("agenda.max_block_bytes", "must be at least 2048");
-        }
-        if self.agenda.max_block_bytes > self.agenda.max_description_bytes {
-            return bad(
-                "agenda.max_block_bytes",
-                "must not be larger than agenda.max_description_bytes (the block must fit in \
-                 the description, with the text people wrote around it)",
-            );
         }
         if self.web.direct_topics_max_open == 0 {
             return bad("web.direct_topics_max_open", "must be at least 1");
@@ -640,10 +634,6 @@ mod tests {
         for (file, key) in [
             (
                 "[agenda]\nmax_block_bytes = 100\n",
-                "agenda.max_block_bytes",
-            ),
-            (
-                "[agenda]\nmax_description_bytes = 4096\nmax_block_bytes = 8192\n",
                 "agenda.max_block_bytes",
             ),
             (

@@ -287,7 +287,7 @@ impl SeriesStep<'_> {
             &input,
             self.format,
             self.template,
-            self.cfg.max_block_bytes,
+            self.cfg.max_block_bytes.min(self.cfg.max_description_bytes),
         )?)
     }
 
