@@ -188,10 +188,16 @@ fn decode(raw: &[u8]) -> Result<String, WebError> {
 
 /// A topic as the agenda will hold it, or why it cannot be one. The checks of every item
 /// (`manage::item_text`: not empty, no control characters such as NUL, ESC or DEL) plus the
-/// link's own: shorter, and nothing the invite would read as the opt-out or a marker line.
+/// link's own: shorter (checked first, so the link names its own limit), and nothing the
+/// invite would read as the opt-out or a marker line.
 fn topic_text(raw: &str) -> Result<String, WebError> {
     // One agenda line: line breaks, tabs and runs of spaces become one space.
     let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > MAX_TOPIC_CHARS {
+        return Err(WebError::BadRequest(format!(
+            "The topic is longer than {MAX_TOPIC_CHARS} characters; shorten it."
+        )));
+    }
     let text = crate::manage::item_text(&text).map_err(|e| {
         let why = match e {
             ManageError::Invalid { message, .. } => message,
@@ -199,11 +205,6 @@ fn topic_text(raw: &str) -> Result<String, WebError> {
         };
         WebError::BadRequest(format!("This topic cannot be added: {why}."))
     })?;
-    if text.chars().count() > MAX_TOPIC_CHARS {
-        return Err(WebError::BadRequest(format!(
-            "The topic is longer than {MAX_TOPIC_CHARS} characters; shorten it."
-        )));
-    }
     if holds_opt_out(&text) {
         return Err(WebError::BadRequest(format!(
             "A topic cannot contain \"{OPT_OUT_MARKER}\": in an invite it keeps oneonone \
@@ -326,5 +327,6 @@ mod tests {
             );
         }
         assert!(refused(topic_text(" ")).contains("empty"));
+        assert!(refused(topic_text(&"x".repeat(600))).contains("longer than 300"));
     }
 }
