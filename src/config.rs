@@ -73,6 +73,10 @@ pub struct WebConfig {
     pub cookie_secure: CookieSecure,
     pub session_hours: u32,
     pub signin_attempts_per_minute: u32,
+    /// Open topics one direct may have through their link at a time.
+    pub direct_topics_max_open: u32,
+    /// Topic additions and removals through one direct's link per minute (burst as large).
+    pub direct_link_posts_per_minute: u32,
 }
 
 /// When the session cookie carries `Secure`.
@@ -216,6 +220,9 @@ pub struct SyncConfig {
 pub struct AgendaConfig {
     pub lookahead_days: u32,
     pub max_description_bytes: usize,
+    /// The agenda block's byte budget (capped by `max_description_bytes`): past it, the last
+    /// items fold into one line.
+    pub max_block_bytes: usize,
     pub default_timezone: Tz,
     /// Path of the user's agenda template; empty for the built-in one.
     pub template_file: String,
@@ -337,6 +344,15 @@ impl Config {
         }
         if self.agenda.lookahead_days == 0 {
             return bad("agenda.lookahead_days", "must be at least 1");
+        }
+        if self.agenda.max_block_bytes < 2048 {
+            return bad("agenda.max_block_bytes", "must be at least 2048");
+        }
+        if self.web.direct_topics_max_open == 0 {
+            return bad("web.direct_topics_max_open", "must be at least 1");
+        }
+        if self.web.direct_link_posts_per_minute == 0 {
+            return bad("web.direct_link_posts_per_minute", "must be at least 1");
         }
         if self.web.session_hours == 0 {
             return bad("web.session_hours", "must be at least 1");
@@ -609,6 +625,30 @@ mod tests {
                     .take_while(|l| !l.trim().is_empty())
                     .any(|l| l.trim().starts_with('#')),
                 "key without a comment: {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn block_budget_and_link_limits_name_their_key() {
+        for (file, key) in [
+            (
+                "[agenda]\nmax_block_bytes = 100\n",
+                "agenda.max_block_bytes",
+            ),
+            (
+                "[web]\ndirect_topics_max_open = 0\n",
+                "web.direct_topics_max_open",
+            ),
+            (
+                "[web]\ndirect_link_posts_per_minute = 0\n",
+                "web.direct_link_posts_per_minute",
+            ),
+        ] {
+            let err = load(Some(file), &[]).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("`{key}`")),
+                "{file}: {err}"
             );
         }
     }

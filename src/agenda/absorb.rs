@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::block::defuse_opt_out;
 use super::block::{ParsedBlock, ParsedLine, START_MARKER};
 use super::lines::collapse;
-use super::render::{LineKind, RenderedBlock, RenderedLine, split_carry_label};
+use super::render::{LineKind, RenderedBlock, RenderedLine, is_fold_text, split_carry_label};
 use super::{Anchor, Area, Item, ItemState, Note, Section};
 
 /// One change to the series' items.
@@ -275,7 +276,10 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
     let mut heading_used = vec![false; headings.len()];
     let mut fixed: HashMap<String, usize> = HashMap::new();
     for l in &written.lines {
-        if matches!(l.kind, LineKind::Title | LineKind::Fixed | LineKind::Bullet) {
+        if matches!(
+            l.kind,
+            LineKind::Title | LineKind::Fixed | LineKind::Bullet | LineKind::Folded
+        ) {
             *fixed.entry(line_key(l)).or_default() += 1;
         }
     }
@@ -318,6 +322,12 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
         }
         if let Some(n) = fixed.get_mut(&k).filter(|n| **n > 0) {
             *n -= 1;
+            last = Pending::Line(k);
+            continue;
+        }
+        // A fold line with another count than the block compared with (a block this store
+        // has no record of writing): it stands for items in the store, not for a note.
+        if is_fold_text(&canon) {
             last = Pending::Line(k);
             continue;
         }
@@ -452,12 +462,13 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                 let kc = key(&cand.text);
                 // Done items count too (those closed in this occurrence are the only done ones
                 // the caller passes): a ticked line read again must not become a second item.
+                // The line shows the text as rendered: the opt-out marker made inert.
                 let known = items.iter().find(|i| {
                     i.state != ItemState::Dropped
                         && i.section == cand.section
                         && !claimed.contains(&i.id)
                         && !written_items.iter().any(|w| w.id == i.id)
-                        && key(&i.text) == kc
+                        && (key(&i.text) == kc || key(&defuse_opt_out(&i.text)) == kc)
                 });
                 if let Some(item) = known {
                     claimed.push(item.id);
@@ -794,5 +805,122 @@ mod reabsorb_tests {
             .replace("- [x] Send the plan", "- [ ] Send the plan");
         let p = plan(std::slice::from_ref(&done), &base, &unticked);
         assert_eq!(p.actions, vec![AbsorbAction::Reopen { id: 7 }]);
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use chrono::TimeZone;
+
+    use super::plan_tests_support::{it, plan};
+    use super::*;
+    use crate::agenda::{AgendaInput, Format, Template, parse_block, render_within};
+
+    fn within(items: &[Item], format: Format, max: usize) -> RenderedBlock {
+        let input = AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes: &[],
+            last_meeting: None,
+            start: chrono_tz::Europe::Berlin
+                .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+                .unwrap(),
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        render_within(&input, format, &Template::default_template(), max).unwrap()
+    }
+
+    /// Three manager topics and a flood of long direct topics.
+    fn flood(n: i64) -> Vec<Item> {
+        let mut items: Vec<Item> = (1..=3)
+            .map(|i| it(i, Section::Manager, &format!("Manager topic {i}")))
+            .collect();
+        for i in 0..n {
+            let mut t = it(
+                100 + i,
+                Section::Direct,
+                &format!("Topic {i} {}", "x".repeat(200)),
+            );
+            t.position = i;
+            items.push(t);
+        }
+        items
+    }
+
+    #[test]
+    fn folded_items_are_not_read_back_as_deleted() {
+        const MAX: usize = 8 * 1024;
+        for format in [Format::Plain, Format::GoogleHtml] {
+            let items = flood(60);
+            let w = within(&items, format, MAX);
+            assert!(w.text.len() <= MAX, "{format:?}: {} bytes", w.text.len());
+            let shown = w.item_ids();
+            let folded = items.len() - shown.len();
+            assert!(folded > 20, "{format:?}: only {folded} folded");
+            // The manager's topics stay; the flood's last topics fold into one line.
+            assert!((1..=3).all(|id| shown.contains(&id)), "{shown:?}");
+            assert!(!shown.contains(&(100 + 59)));
+            let fold = format!("… and {folded} more topics on the page");
+            assert!(w.text.contains(&fold), "{format:?}: {}", w.text);
+            assert!(
+                w.lines
+                    .iter()
+                    .any(|l| l.kind == LineKind::Folded && l.text == fold)
+            );
+            // Same state, same bytes.
+            assert_eq!(w, within(&items, format, MAX));
+
+            // The next pass reads the invite back unchanged: nothing dropped, nothing new, and
+            // the fold line is not a note.
+            let parsed = parse_block(&w.text, format, usize::MAX).unwrap().unwrap();
+            let p = plan_absorb(&items, &w, &parsed);
+            assert!(p.actions.is_empty(), "{format:?}: {:?}", p.actions);
+            assert!(p.notes.is_empty(), "{format:?}: {:?}", p.notes);
+
+            // No record of writing it (a crash): compared with a fresh render that folds
+            // another count (more topics since, or another budget), still nothing dropped,
+            // created or kept as a note.
+            let fresh = within(&items, format, MAX / 2);
+            assert!(!fresh.text.contains(&fold), "the premise: another count");
+            let base = fresh.without_items();
+            let p = plan_absorb(&items, &base, &parsed);
+            assert!(
+                p.actions
+                    .iter()
+                    .all(|a| !matches!(a, AbsorbAction::Drop { .. } | AbsorbAction::Create { .. })),
+                "{format:?}: {:?}",
+                p.actions
+            );
+            assert!(p.notes.is_empty(), "{format:?}: {:?}", p.notes);
+        }
+    }
+
+    #[test]
+    fn a_line_deleted_beside_a_fold_drops_only_that_item() {
+        let items = flood(60);
+        let w = within(&items, Format::Plain, 8 * 1024);
+        let first = items.iter().find(|i| i.id == 100).unwrap();
+        let text = w.text.replace(&format!("- [ ] {}\n", first.text), "");
+        assert_ne!(text, w.text);
+        let p = plan(&items, &w, &text);
+        assert_eq!(p.actions, [AbsorbAction::Drop { id: 100 }]);
+    }
+
+    #[test]
+    fn a_block_within_budget_is_not_folded() {
+        let items = flood(3);
+        let full = within(&items, Format::Plain, usize::MAX);
+        assert_eq!(within(&items, Format::Plain, full.text.len()), full);
+        assert!(full.lines.iter().all(|l| l.kind != LineKind::Folded));
+        // One byte less folds the last topic of the fullest section.
+        let tight = within(&items, Format::Plain, full.text.len() - 1);
+        assert!(tight.text.len() < full.text.len());
+        assert!(
+            tight.text.contains("… and 1 more topic on the page"),
+            "{}",
+            tight.text
+        );
     }
 }

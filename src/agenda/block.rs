@@ -174,11 +174,55 @@ fn marker_of(text: &str) -> Option<Marker> {
     }
 }
 
-/// True when the description carries the opt-out marker (`#no-agenda`, any case).
-pub fn opted_out(description: &str) -> bool {
-    description
-        .to_lowercase()
-        .contains(&OPT_OUT_MARKER.to_lowercase())
+/// True when a person chose to keep the daemon out of this description: the opt-out marker
+/// (`#no-agenda`, any case) stands in the text OUTSIDE the managed block. Text between the markers
+/// never counts: it is what the daemon wrote, or what people typed into its agenda (a topic
+/// from the direct's link among it), and an item must not be able to freeze the invite. When
+/// the markers cannot be read (damaged, doubled), every word counts as the person's.
+pub fn opted_out(description: &str, format: Format) -> bool {
+    opted_out_given(description, &parse_block(description, format, usize::MAX))
+}
+
+/// [`opted_out`] with the block already looked for.
+fn opted_out_given(description: &str, found: &Result<Option<ParsedBlock>, BlockError>) -> bool {
+    match found {
+        Ok(Some(b)) => {
+            find_opt_out(b.before(description)).is_some()
+                || find_opt_out(b.after(description)).is_some()
+        }
+        Ok(None) | Err(_) => find_opt_out(description).is_some(),
+    }
+}
+
+/// The byte offset of the first opt-out marker in `s`, any ASCII case. (No other character
+/// lower-cases to one of the marker's, so this is the same as comparing lower-cased text.)
+fn find_opt_out(s: &str) -> Option<usize> {
+    let (h, n) = (s.as_bytes(), OPT_OUT_MARKER.as_bytes());
+    h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// True when `text`, alone on a line, would be read as one of the block's marker lines.
+pub fn reads_as_marker(text: &str) -> bool {
+    marker_of(text).is_some()
+}
+
+/// True when `text` holds the opt-out marker (any case).
+pub fn holds_opt_out(text: &str) -> bool {
+    find_opt_out(text).is_some()
+}
+
+/// `text` with every opt-out marker made inert: its hyphen becomes a non-breaking hyphen
+/// (U+2011), which reads the same and is not the marker. The daemon writes text from elsewhere
+/// (the direct's link, the API, a name from the invite) through this, so nothing it writes can
+/// ever read back as the opt-out.
+pub(crate) fn defuse_opt_out(text: &str) -> String {
+    let mut out = text.to_string();
+    // The hyphen is ASCII at a fixed offset in the match, so the replacement keeps boundaries.
+    while let Some(at) = find_opt_out(&out) {
+        let hyphen = at + OPT_OUT_MARKER.find('-').unwrap_or(3);
+        out.replace_range(hyphen..=hyphen, "\u{2011}");
+    }
+    out
 }
 
 fn check_len(description: &str, max_len: usize) -> Result<(), BlockError> {
@@ -335,7 +379,7 @@ pub enum WriteDecision {
 /// Why a description must not be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WriteRefusal {
-    #[error("the description contains {OPT_OUT_MARKER}: never touched")]
+    #[error("the description contains {OPT_OUT_MARKER} outside the agenda block: never touched")]
     OptedOut,
     #[error(transparent)]
     Block(#[from] BlockError),
@@ -356,10 +400,12 @@ pub fn plan_write(
     written_before: bool,
     max_len: usize,
 ) -> Result<WriteDecision, WriteRefusal> {
-    if opted_out(description) {
+    let found = parse_block(description, rendered.format, max_len);
+    // A person's opt-out wins over anything wrong with the block.
+    if opted_out_given(description, &found) {
         return Err(WriteRefusal::OptedOut);
     }
-    let found = parse_block(description, rendered.format, max_len)?;
+    let found = found?;
     match &found {
         Some(b) if same_block(b, rendered) => return Ok(WriteDecision::Unchanged),
         None if written_before => return Err(WriteRefusal::BlockRemoved),
@@ -477,7 +523,55 @@ mod tests {
 
     #[test]
     fn opt_out_marker_is_found_in_any_case() {
-        assert!(opted_out("please #No-Agenda here"));
-        assert!(!opted_out("no agenda please"));
+        assert!(opted_out("please #No-Agenda here", Format::Plain));
+        assert!(!opted_out("no agenda please", Format::Plain));
+    }
+
+    #[test]
+    fn opt_out_counts_only_outside_the_block() {
+        let inside = format!("dial-in\n{START_MARKER}\n- [ ] #no-agenda please\n{END_MARKER}\nbye");
+        assert!(!opted_out(&inside, Format::Plain));
+        for outside in [
+            format!("#NO-agenda\n{START_MARKER}\nx\n{END_MARKER}"),
+            format!("{START_MARKER}\nx\n{END_MARKER}\nkeep out: #no-agenda"),
+            // Damaged markers: nothing tells the block apart, every word is the person's.
+            format!("{START_MARKER}\n- [ ] #no-agenda"),
+        ] {
+            assert!(opted_out(&outside, Format::Plain), "{outside}");
+        }
+        let html = format!("<b>#no-agenda</b><br>{START_MARKER}<br>x<br>{END_MARKER}");
+        assert!(opted_out(&html, Format::GoogleHtml));
+        let html = format!("Zoom<br>{START_MARKER}<ul><li>[ ] #no-agenda</li></ul>{END_MARKER}");
+        assert!(!opted_out(&html, Format::GoogleHtml));
+    }
+
+    #[test]
+    fn a_block_holding_the_opt_out_is_still_written() {
+        let block = RenderedBlock {
+            format: Format::Plain,
+            text: format!("{START_MARKER}\n- [ ] new\n{END_MARKER}"),
+            lines: Vec::new(),
+        };
+        let old = format!("{START_MARKER}\n- [ ] #no-agenda\n{END_MARKER}\nuser text");
+        let Ok(WriteDecision::Write(new)) = plan_write(&old, &block, true, MAX) else {
+            panic!("the opt-out inside the block froze the invite")
+        };
+        assert_eq!(new, format!("{}\nuser text", block.text));
+        let typed = format!("#no-agenda\n{old}");
+        assert_eq!(
+            plan_write(&typed, &block, true, MAX),
+            Err(WriteRefusal::OptedOut)
+        );
+    }
+
+    #[test]
+    fn defused_opt_out_reads_the_same_and_is_no_marker() {
+        let d = defuse_opt_out("a #No-Agenda b #no-agenda#NO-AGENDA");
+        assert!(!holds_opt_out(&d), "{d}");
+        assert_eq!(
+            d.replace('\u{2011}', "-"),
+            "a #No-Agenda b #no-agenda#NO-AGENDA"
+        );
+        assert_eq!(defuse_opt_out("nothing here"), "nothing here");
     }
 }

@@ -18,7 +18,9 @@
 //! or a doubled marker is a [`BlockError`]: nothing is written.
 //!
 //! # How the pieces fit (one pass for one occurrence)
-//! 1. [`opted_out`]: `#no-agenda` anywhere means the description is never touched.
+//! 1. [`opted_out`]: `#no-agenda` typed outside the block means the description is never
+//!    touched (text inside the block never counts: the daemon wrote it, and everything it writes
+//!    there has the marker made inert, so no topic can freeze the invite).
 //! 2. [`parse_block`]`(description, format, max_len)` finds the block and returns its logical
 //!    lines ([`ParsedBlock`]); `Ok(None)` when there is none; [`BlockError`] when the description
 //!    is over `max_len` bytes or the markers are damaged or doubled.
@@ -31,7 +33,10 @@
 //!    [`RenderedBlock::without_items`] as `written` (lines then match items by text, and nothing
 //!    is dropped for being missing).
 //! 4. The caller applies the plan (the store in production, [`Ledger`] in memory) and renders the
-//!    new state: [`render`]`(&`[`AgendaInput`]`, format, &`[`Template`]`)` -> [`RenderedBlock`].
+//!    new state: [`render`]`(&`[`AgendaInput`]`, format, &`[`Template`]`)` -> [`RenderedBlock`];
+//!    [`render_within`] also keeps the block under a byte budget by folding the last items of
+//!    the fullest area into one line ("… and 12 more topics on the page"). Folded items are not
+//!    among the block's item lines, so the next read-back does not take them as deleted.
 //! 5. [`plan_write`]`(description, &rendered, written_before, max_len)` says whether to write:
 //!    [`WriteDecision::Unchanged`] when the block already says the same ([`same_block`] ignores
 //!    what Google rewrites cosmetically), else the spliced description ([`splice`]); or a
@@ -66,12 +71,13 @@ use serde::{Deserialize, Serialize};
 pub use absorb::{AbsorbAction, AbsorbPlan, items_per_area, plan_absorb};
 pub use block::{
     BlockError, END_MARKER, OPT_OUT_MARKER, ParsedBlock, ParsedLine, START_MARKER, WriteDecision,
-    WriteRefusal, opted_out, parse_block, plan_write, same_block, splice,
+    WriteRefusal, holds_opt_out, opted_out, parse_block, plan_write, reads_as_marker, same_block,
+    splice,
 };
 pub use carry::{CarryChange, ClosedMeeting, Ledger, MeetingOutcome, MeetingRecord, close_meeting};
 pub use render::{
     AgendaInput, DEFAULT_TEMPLATE, LineKind, RenderError, RenderedBlock, RenderedLine, STALE_AFTER,
-    STALE_HINT, Template, render, split_carry_label, split_minutes,
+    STALE_HINT, Template, render, render_within, split_carry_label, split_minutes,
 };
 
 /// Which part of the 1:1 an item belongs to.

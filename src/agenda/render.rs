@@ -9,7 +9,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::absorb::line_key;
-use super::block::{END_MARKER, START_MARKER};
+use super::block::{END_MARKER, START_MARKER, defuse_opt_out, reads_as_marker};
 use super::lines::collapse;
 use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
 
@@ -212,6 +212,10 @@ pub enum LineKind {
     },
     Note,
     Blank,
+    /// Stands for the last items of its area, folded away to keep the block within its byte
+    /// budget ("… and 12 more topics on the page"). Those items are not in the block's item
+    /// lines, so a read-back never takes them as deleted.
+    Folded,
 }
 
 /// One line of a rendered block, with what it is. `text` is the item's text for items (without
@@ -334,16 +338,44 @@ fn fmt_date(d: NaiveDate) -> String {
     d.format("%a %-d %b %Y").to_string()
 }
 
+/// An item's text as the block shows it: one line, the opt-out marker made inert (an item may
+/// come from the direct's link, the API or the invite; none may read back as the opt-out). An
+/// item line (`- [ ] text`) never reads as a marker line, whatever its text.
 fn shown_text(item: &Item) -> Option<String> {
-    let t = collapse(&item.text);
+    let t = defuse_opt_out(&collapse(&item.text));
     (!t.is_empty()).then_some(t)
 }
 
-/// Renders the block for one occurrence. The same input gives the same bytes.
+/// A line of the template (which may show names from the invite and items' texts) as the block
+/// shows it: never the opt-out, never a marker line (quoted then, as notes are).
+fn safe_line(text: String) -> String {
+    let text = defuse_opt_out(&text);
+    if reads_as_marker(&text) {
+        format!("> {text}")
+    } else {
+        text
+    }
+}
+
+/// Renders the block for one occurrence, whatever its size. The same input gives the same bytes.
 pub fn render(
     input: &AgendaInput<'_>,
     format: Format,
     template: &Template,
+) -> Result<RenderedBlock, RenderError> {
+    render_within(input, format, template, usize::MAX)
+}
+
+/// Renders the block for one occurrence within `max_bytes`: when the full block is larger, the
+/// last items of the area holding the most item text are folded into one line per area ("… and
+/// 12 more topics on the page"), until it fits or no item is left to fold. The folded items
+/// stay open in the store and come back as others close; they are not the block's items, so a
+/// read-back does not drop them. The same input gives the same bytes.
+pub fn render_within(
+    input: &AgendaInput<'_>,
+    format: Format,
+    template: &Template,
+    max_bytes: usize,
 ) -> Result<RenderedBlock, RenderError> {
     let mut shown: BTreeMap<i64, (&Item, String)> = BTreeMap::new();
     for it in input.items {
@@ -406,7 +438,7 @@ pub fn render(
         lines.push(RenderedLine {
             area,
             kind,
-            text,
+            text: safe_line(text),
             label: None,
         });
     };
@@ -503,15 +535,163 @@ pub fn render(
     });
     let mut lines = place_notes(lines, input.notes)?;
     tidy_blanks(&mut lines);
-    let text = match format {
-        Format::Plain => to_plain(&lines),
-        Format::GoogleHtml => to_html(&lines),
-    };
+    let (lines, text) = fold_to_budget(lines, format, max_bytes);
     Ok(RenderedBlock {
         format,
         text,
         lines,
     })
+}
+
+fn to_text(lines: &[RenderedLine], format: Format) -> String {
+    match format {
+        Format::Plain => to_plain(lines),
+        Format::GoogleHtml => to_html(lines),
+    }
+}
+
+/// The line standing for `n` items folded away in `area`.
+fn fold_text(area: Area, n: usize) -> String {
+    let noun = match (area, n) {
+        (Area::FollowUps | Area::Notes, 1) => "action item",
+        (Area::FollowUps | Area::Notes, _) => "action items",
+        (_, 1) => "topic",
+        _ => "topics",
+    };
+    format!("… and {n} more {noun} on the page")
+}
+
+/// True when a line read back is a fold line as [`fold_text`] writes it, whatever its count:
+/// it stands for items the store holds, and is neither a note nor an item.
+pub(crate) fn is_fold_text(text: &str) -> bool {
+    let text = collapse(text);
+    let Some((n, rest)) = text.strip_prefix("… and ").and_then(|r| r.split_once(' ')) else {
+        return false;
+    };
+    !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && [
+            "more topic on the page",
+            "more topics on the page",
+            "more action item on the page",
+            "more action items on the page",
+        ]
+        .contains(&rest)
+}
+
+/// Roughly how many bytes a line takes in the output (its separator included); the fold loop
+/// measures the real text after each estimate, so this only has to be close.
+fn line_cost(l: &RenderedLine, format: Format) -> usize {
+    let body = match l.kind {
+        LineKind::Item { done, .. } => item_body(l, done),
+        _ => l.text.clone(),
+    };
+    match format {
+        Format::Plain => body.len() + 3,
+        Format::GoogleHtml => escape(&body).len() + 9,
+    }
+}
+
+/// Folds items away, the last ones of the area holding the most item bytes first, until the
+/// text is within `max_bytes` (or nothing is left to fold). Returns the lines and their text.
+fn fold_to_budget(
+    lines: Vec<RenderedLine>,
+    format: Format,
+    max_bytes: usize,
+) -> (Vec<RenderedLine>, String) {
+    let full = to_text(&lines, format);
+    if full.len() <= max_bytes {
+        return (lines, full);
+    }
+    // The item lines of each area, in order, with their cost.
+    let mut shown: BTreeMap<Area, Vec<(usize, usize)>> = BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if matches!(l.kind, LineKind::Item { .. }) {
+            shown
+                .entry(l.area)
+                .or_default()
+                .push((i, line_cost(l, format)));
+        }
+    }
+    let mut bytes: BTreeMap<Area, usize> = shown
+        .iter()
+        .map(|(a, v)| (*a, v.iter().map(|(_, c)| c).sum()))
+        .collect();
+    let mut folded: BTreeMap<Area, usize> = BTreeMap::new();
+    let mut excess = full.len() - max_bytes;
+    loop {
+        let mut over = excess as isize;
+        while over > 0 {
+            // The fullest area; on a tie, the later one (notes, then the manager's topics...).
+            let Some(area) = bytes
+                .iter()
+                .filter(|(a, _)| shown.get(a).is_some_and(|v| !v.is_empty()))
+                .max_by_key(|(a, b)| (**b, **a))
+                .map(|(a, _)| *a)
+            else {
+                break;
+            };
+            let Some((_, cost)) = shown.get_mut(&area).and_then(Vec::pop) else {
+                break;
+            };
+            if let Some(b) = bytes.get_mut(&area) {
+                *b -= cost;
+            }
+            let n = folded.entry(area).or_insert(0);
+            let before = if *n == 0 {
+                0
+            } else {
+                fold_text(area, *n).len() + 9
+            };
+            *n += 1;
+            let after = fold_text(area, *n).len() + 9;
+            over = over - cost as isize + (after - before) as isize;
+        }
+        let out = apply_folds(&lines, &folded);
+        let text = to_text(&out, format);
+        let nothing_left = shown.values().all(Vec::is_empty);
+        if text.len() <= max_bytes || nothing_left {
+            return (out, text);
+        }
+        excess = text.len() - max_bytes;
+    }
+}
+
+/// `lines` with the last `n` item lines of each area in `folded` replaced by one fold line,
+/// where the first of them stood.
+fn apply_folds(lines: &[RenderedLine], folded: &BTreeMap<Area, usize>) -> Vec<RenderedLine> {
+    let mut items: BTreeMap<Area, Vec<usize>> = BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if matches!(l.kind, LineKind::Item { .. }) {
+            items.entry(l.area).or_default().push(i);
+        }
+    }
+    // The index of the first folded line of each area, and every folded index.
+    let mut first: BTreeMap<usize, (Area, usize)> = BTreeMap::new();
+    let mut gone: BTreeSet<usize> = BTreeSet::new();
+    for (area, &n) in folded.iter().filter(|(_, n)| **n > 0) {
+        let all = items.get(area).map_or(&[][..], Vec::as_slice);
+        let from = all.len().saturating_sub(n);
+        if let Some(&at) = all.get(from) {
+            first.insert(at, (*area, n));
+        }
+        gone.extend(&all[from..]);
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(&(area, n)) = first.get(&i) {
+            out.push(RenderedLine {
+                area,
+                kind: LineKind::Folded,
+                text: fold_text(area, n),
+                label: None,
+            });
+        }
+        if !gone.contains(&i) {
+            out.push(l.clone());
+        }
+    }
+    out
 }
 
 /// Puts each note after the line it was typed after, or else in its area's slot (both in the
@@ -559,7 +739,7 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
     let note_line = |area: Area, note: &Note| RenderedLine {
         area,
         kind: LineKind::Note,
-        text: note_text(collapse(&note.text)),
+        text: note_text(defuse_opt_out(&collapse(&note.text))),
         label: None,
     };
     let mut out = Vec::with_capacity(base.len() + notes.len());
@@ -774,5 +954,66 @@ mod tests {
         };
         let err = render(&input, Format::Plain, &t).unwrap_err();
         assert!(matches!(err, RenderError::Hidden { .. }), "{err}");
+    }
+
+    #[test]
+    fn rendered_text_never_reads_back_as_the_opt_out_or_a_marker() {
+        use crate::agenda::{holds_opt_out, parse_block, plan_absorb};
+        // A template that shows the direct's name alone on a line: a name from the invite that
+        // is a marker line must not end the block early.
+        let bare = DEFAULT_TEMPLATE.replace(
+            "{{ line(direct ~ \" goes first.\") }}",
+            "{{ line(direct) }}",
+        );
+        assert_ne!(bare, DEFAULT_TEMPLATE);
+        let t = Template::new(&bare).unwrap();
+        let item = |id, section, text: &str| Item {
+            id,
+            section,
+            text: text.into(),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+            position: 0,
+        };
+        let items = [
+            item(1, Section::Direct, "skip it #No-Agenda"),
+            item(2, Section::Direct, START_MARKER),
+            item(3, Section::Manager, END_MARKER),
+            item(4, Section::Action, "#no-agenda#NO-AGENDA"),
+        ];
+        let notes = [Note::new(Area::Notes, "typed #no-agenda in the block")];
+        let start = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
+            .single()
+            .unwrap();
+        for direct_name in [END_MARKER, "#no-agenda"] {
+            let input = AgendaInput {
+                direct_name,
+                manager_name: "Max #No-agenda",
+                items: &items,
+                notes: &notes,
+                last_meeting: None,
+                start,
+                length: chrono::Duration::minutes(30),
+                cancelled_in_a_row: 0,
+            };
+            for format in [Format::Plain, Format::GoogleHtml] {
+                let block = render(&input, format, &t).unwrap();
+                assert!(!holds_opt_out(&block.text), "{format:?}:\n{}", block.text);
+                let parsed = parse_block(&block.text, format, usize::MAX)
+                    .unwrap_or_else(|e| panic!("{format:?}: {e}\n{}", block.text))
+                    .unwrap();
+                assert_eq!(parsed.span, 0..block.text.len(), "{format:?}");
+                // The items read back as themselves: no edit, no new item, nothing dropped.
+                let plan = plan_absorb(&items, &block, &parsed);
+                assert!(plan.actions.is_empty(), "{format:?}: {:?}", plan.actions);
+                // Rendering again from what was read back gives the same bytes.
+                let again = AgendaInput {
+                    notes: &plan.notes,
+                    ..input.clone()
+                };
+                assert_eq!(render(&again, format, &t).unwrap().text, block.text);
+            }
+        }
     }
 }

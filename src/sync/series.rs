@@ -281,7 +281,14 @@ impl SeriesStep<'_> {
             length: next.end - next.start,
             cancelled_in_a_row: memory.cancelled_in_a_row,
         };
-        Ok(agenda::render(&input, self.format, self.template)?)
+        // Within its budget: a flood of topics folds into one line instead of pushing the
+        // description past `max_description_bytes` (which would stop every write).
+        Ok(agenda::render_within(
+            &input,
+            self.format,
+            self.template,
+            self.cfg.max_block_bytes.min(self.cfg.max_description_bytes),
+        )?)
     }
 
     /// Absorbs the next occurrence's block and renders it again.

@@ -1,19 +1,83 @@
 //! The direct's link `/d/<token>`: the next agenda and the direct's own topics (add, remove).
 //! It shows nothing else of the manager's data: no other series, no history, no notes beyond
 //! what the agenda in the invite already shows. A wrong and a revoked token get the same 404.
+//!
+//! Whoever holds the link is not trusted with more than a few agenda lines: each topic is one
+//! line of text (no control characters, no invalid UTF-8, never the opt-out marker or a line
+//! the agenda parser would take for a marker), a link holds at most `web.direct_topics_max_open`
+//! open topics, and changes through one link are rate-limited (`web.direct_link_posts_per_minute`,
+//! 429 with Retry-After).
 
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use governor::clock::Clock as _;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use minijinja::context;
-use serde::Deserialize;
 
 use super::auth::{csrf_for, same_secret, token_digest};
 use super::pages::ItemView;
 use super::{WebError, WebState, render};
-use crate::store::{ItemSource, SeriesRow};
+use crate::agenda::{OPT_OUT_MARKER, holds_opt_out, reads_as_marker};
+use crate::manage::ManageError;
+use crate::store::{ItemRow, ItemSource, SeriesRow};
 
 /// The longest topic accepted (characters): one agenda line, not a document.
 const MAX_TOPIC_CHARS: usize = 300;
+
+/// The limits on changes through the links: a rate per link (keyed by series: a rotated link
+/// shares its series' allowance), and one change at a time, so concurrent posts cannot overrun
+/// the cap on open topics between its check and the insert.
+pub(super) struct LinkLimits {
+    rate: DefaultKeyedRateLimiter<i64>,
+    one_at_a_time: tokio::sync::Mutex<()>,
+}
+
+impl LinkLimits {
+    pub(super) fn new(posts_per_minute: u32) -> Self {
+        let n = NonZeroU32::new(posts_per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            rate: RateLimiter::keyed(Quota::per_minute(n)),
+            one_at_a_time: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// `Some(wait)` when the link of `series` has used its allowance.
+    fn over(&self, series: i64) -> Option<Duration> {
+        self.rate
+            .check_key(&series)
+            .err()
+            .map(|not_until| not_until.wait_time_from(self.rate.clock().now()))
+    }
+}
+
+/// 429 with Retry-After (whole seconds, rounded up) and a page saying how long to wait.
+fn too_many(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let secs = secs.max(1);
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let message = format!(
+        "Too many changes through this link in a short time. Wait {secs} seconds, then try again."
+    );
+    let ctx = context! { status => status.as_u16(), message => message };
+    let mut res = match render("error.html", ctx) {
+        Ok(page) => (status, page).into_response(),
+        Err(_) => (status, message).into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// The topics the direct added through the link and may still remove.
+fn is_link_topic(i: &ItemRow) -> bool {
+    i.section == "direct" && i.source == ItemSource::Web.as_str() && i.state == "open"
+}
 
 /// The tracked series a live link opens.
 async fn resolve(s: &WebState, token: &str) -> Result<SeriesRow, WebError> {
@@ -54,7 +118,7 @@ pub(super) async fn page(
         .list_items(row.id, true)
         .await?
         .iter()
-        .filter(|i| i.section == "direct" && i.source == ItemSource::Web.as_str())
+        .filter(|i| is_link_topic(i))
         .map(ItemView::from)
         .collect();
     render(
@@ -63,33 +127,127 @@ pub(super) async fn page(
             admin => false, title => row.summary, agenda => agenda,
             agenda_problem => agenda_problem, topics => topics, token => token,
             link_csrf => csrf_for("link", &token), max_chars => MAX_TOPIC_CHARS,
+            max_open => s.config.web.direct_topics_max_open,
         },
     )
 }
 
-#[derive(Deserialize)]
-pub(super) struct TopicForm {
-    #[serde(default)]
+/// The fields of the link's forms.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TopicForm {
     csrf: String,
-    #[serde(default)]
     text: String,
+}
+
+impl TopicForm {
+    /// Reads an `application/x-www-form-urlencoded` body strictly: a field whose bytes are not
+    /// UTF-8 is refused (axum's `Form` would replace them with U+FFFD without a word). The
+    /// first of a repeated field counts; unknown fields are ignored.
+    fn parse(body: &[u8]) -> Result<Self, WebError> {
+        let mut form = Self::default();
+        let (mut csrf, mut text) = (false, false);
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let slot = match decode(name)?.as_str() {
+                "csrf" if !csrf => {
+                    csrf = true;
+                    &mut form.csrf
+                }
+                "text" if !text => {
+                    text = true;
+                    &mut form.text
+                }
+                _ => continue,
+            };
+            *slot = decode(value)?;
+        }
+        Ok(form)
+    }
+}
+
+/// One form-encoded name or value: `+` is a space, `%XX` a byte, and the bytes must be UTF-8.
+fn decode(raw: &[u8]) -> Result<String, WebError> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| {
+            WebError::BadRequest(
+                "The form holds bytes that are not valid text (UTF-8), so it was not saved. \
+                 Type the topic again (or paste it as plain text) and add it."
+                    .into(),
+            )
+        })
+}
+
+/// A topic as the agenda will hold it, or why it cannot be one. The checks of every item
+/// (`manage::item_text`: not empty, no control characters such as NUL, ESC or DEL) plus the
+/// link's own: shorter (checked first, so the link names its own limit), and nothing the
+/// invite would read as the opt-out or a marker line.
+fn topic_text(raw: &str) -> Result<String, WebError> {
+    // One agenda line: line breaks, tabs and runs of spaces become one space.
+    let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > MAX_TOPIC_CHARS {
+        return Err(WebError::BadRequest(format!(
+            "The topic is longer than {MAX_TOPIC_CHARS} characters; shorten it."
+        )));
+    }
+    let text = crate::manage::item_text(&text).map_err(|e| {
+        let why = match e {
+            ManageError::Invalid { message, .. } => message,
+            other => other.to_string(),
+        };
+        WebError::BadRequest(format!("This topic cannot be added: {why}."))
+    })?;
+    if holds_opt_out(&text) {
+        return Err(WebError::BadRequest(format!(
+            "A topic cannot contain \"{OPT_OUT_MARKER}\": in an invite it keeps oneonone \
+             away, and only whoever organises the meeting decides that. Reword the topic and \
+             add it again."
+        )));
+    }
+    if reads_as_marker(&text) {
+        return Err(WebError::BadRequest(
+            "This topic reads like one of the lines that mark where the agenda starts or ends \
+             in the invite, and would break it. Reword the topic and add it again."
+                .into(),
+        ));
+    }
+    Ok(text)
 }
 
 pub(super) async fn add_topic(
     State(s): State<WebState>,
     Path(token): Path<String>,
-    axum::Form(form): axum::Form<TopicForm>,
+    body: Bytes,
 ) -> Result<Response, WebError> {
     let row = resolve(&s, &token).await?;
+    let form = TopicForm::parse(&body)?;
     check(&token, &form.csrf)?;
-    // One agenda line: line breaks and runs of spaces become one space.
-    let text = form.text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return Err(WebError::BadRequest("The topic is empty.".into()));
+    if let Some(wait) = s.links.over(row.id) {
+        return Ok(too_many(wait));
     }
-    if text.chars().count() > MAX_TOPIC_CHARS {
+    let text = topic_text(&form.text)?;
+    let _one = s.links.one_at_a_time.lock().await;
+    let cap = s.config.web.direct_topics_max_open;
+    let open = s
+        .store
+        .list_items(row.id, true)
+        .await?
+        .iter()
+        .filter(|i| is_link_topic(i))
+        .count();
+    if open >= usize::try_from(cap).unwrap_or(usize::MAX) {
         return Err(WebError::BadRequest(format!(
-            "The topic is longer than {MAX_TOPIC_CHARS} characters; shorten it."
+            "You already have {open} open topics here, the most this link takes ({cap}). \
+             Remove one you no longer need (or wait until the meeting closes some), then add \
+             this one."
         )));
     }
     let id = s
@@ -114,12 +272,61 @@ pub(super) async fn add_topic(
 pub(super) async fn remove_topic(
     State(s): State<WebState>,
     Path((token, item)): Path<(String, i64)>,
-    axum::Form(form): axum::Form<TopicForm>,
+    body: Bytes,
 ) -> Result<Response, WebError> {
     let row = resolve(&s, &token).await?;
-    check(&token, &form.csrf)?;
+    check(&token, &TopicForm::parse(&body)?.csrf)?;
+    if let Some(wait) = s.links.over(row.id) {
+        return Ok(too_many(wait));
+    }
     if !s.store.drop_web_topic(row.id, item, s.clock.now()).await? {
         return Err(WebError::NotFound);
     }
     Ok(Redirect::to(&format!("/d/{token}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(r: Result<String, WebError>) -> String {
+        match r {
+            Err(WebError::BadRequest(m)) => m,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn form_is_read_strictly() {
+        let f = TopicForm::parse(b"text=a+b%20c%E2%9C%93&csrf=t&text=second&x=1").unwrap();
+        assert_eq!((f.text.as_str(), f.csrf.as_str()), ("a b c\u{2713}", "t"));
+        let m = match TopicForm::parse(b"csrf=t&text=caf%E9") {
+            Err(WebError::BadRequest(m)) => m,
+            other => panic!("invalid UTF-8 was accepted: {other:?}"),
+        };
+        assert!(m.contains("not valid text (UTF-8)"), "{m}");
+    }
+
+    #[test]
+    fn topics_refuse_controls_the_opt_out_and_markers() {
+        assert_eq!(
+            topic_text("  Conference\nbudget\t ").unwrap(),
+            "Conference budget"
+        );
+        for bad in ["a\u{0}b", "a\u{1b}[31mred", "a\u{7f}b", "a\u{9b}b"] {
+            assert!(
+                refused(topic_text(bad)).contains("control characters"),
+                "{bad:?}"
+            );
+        }
+        assert!(refused(topic_text("let's skip it #No-Agenda")).contains("#no-agenda"));
+        for marker in [crate::agenda::START_MARKER, "-- END OF ONEONONE AGENDA --"] {
+            assert!(
+                refused(topic_text(marker)).contains("starts or ends"),
+                "{marker}"
+            );
+        }
+        assert!(refused(topic_text(" ")).contains("empty"));
+        assert!(refused(topic_text(&"x".repeat(600))).contains("longer than 300"));
+    }
 }

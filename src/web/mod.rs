@@ -41,6 +41,8 @@ pub struct WebState {
     admin_digest: [u8; 32],
     /// Sign-in attempts per client address.
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Changes through the direct's links: a rate per link, one change at a time.
+    links: Arc<direct::LinkLimits>,
 }
 
 impl WebState {
@@ -63,6 +65,9 @@ impl WebState {
             wake,
             admin_digest,
             limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            links: Arc::new(direct::LinkLimits::new(
+                services.config.web.direct_link_posts_per_minute,
+            )),
         })
     }
 }

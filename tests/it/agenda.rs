@@ -395,7 +395,7 @@ fn round_trip_through_a_google_web_edit() {
 fn write_is_refused_for_opt_out_size_and_removed_blocks() {
     let t = Template::default_template();
     let block = render(&input(&[], &[]), Format::Plain, &t).unwrap();
-    assert!(opted_out("Standup #NO-AGENDA"));
+    assert!(opted_out("Standup #NO-AGENDA", Format::Plain));
     assert_eq!(
         plan_write("Standup #no-agenda", &block, false, MAX),
         Err(WriteRefusal::OptedOut)

@@ -1031,3 +1031,138 @@ async fn restoring_an_older_agenda_drops_no_item() {
     );
     store.close().await;
 }
+
+/// Adds an item to Alice's series as the store would from `source`.
+async fn add_alice_item(
+    store: &oneonone::store::Store,
+    section: &str,
+    text: &str,
+    source: oneonone::store::ItemSource,
+) {
+    let alice = series_with_uid(store, "weekly-alice").await;
+    store
+        .add_item(
+            alice.id,
+            section,
+            text,
+            source,
+            None,
+            t("2026-03-24T12:00:00Z"),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_direct_topic_with_no_agenda_does_not_freeze_the_invite() {
+    use oneonone::store::ItemSource;
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = s.db.store().await;
+    let uid = s.uid("weekly-alice");
+    let invite = |body: &[u8]| description_at(body, &uid, W1);
+
+    // A topic from the direct's link (as stored before the link refused the marker).
+    let topic = "Can we drop the agenda? #no-agenda";
+    add_alice_item(&store, "direct", topic, ItemSource::Web).await;
+    s.sync("2026-03-25T12:00:00Z");
+    let d = invite(&s.body(ALICE).await);
+    assert!(
+        d.contains("- [ ] Can we drop the agenda? #no\u{2011}agenda"),
+        "the topic is shown, its marker inert:\n{d}"
+    );
+    assert!(!d.to_lowercase().contains("#no-agenda"), "{d}");
+
+    // The manager's next topic still reaches the invite.
+    add_alice_item(&store, "manager", "Budget for Q3", ItemSource::Cli).await;
+    s.sync("2026-03-26T12:00:00Z");
+    let d = invite(&s.body(ALICE).await);
+    assert!(d.contains("- [ ] Budget for Q3"), "frozen:\n{d}");
+
+    // An invite an earlier version wrote, with the marker live inside the block: text between
+    // the markers never counts, so the next topic still reaches it.
+    s.user_edit(ALICE, &uid, W1, |d| {
+        d.replace("#no\u{2011}agenda", "#no-agenda")
+    })
+    .await;
+    add_alice_item(&store, "manager", "Hiring plan", ItemSource::Cli).await;
+    s.sync("2026-03-26T13:00:00Z");
+    let d = invite(&s.body(ALICE).await);
+    assert!(
+        d.contains("- [ ] Hiring plan"),
+        "frozen by the block's text:\n{d}"
+    );
+    assert!(!d.to_lowercase().contains("#no-agenda"), "{d}");
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let items = store.list_items(alice.id, true).await.unwrap();
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| i.text.starts_with("Can we drop"))
+            .count(),
+        1,
+        "read back as the same topic: {items:?}"
+    );
+
+    // A person typing the marker outside the block still keeps the daemon out (guarantee 9).
+    s.user_edit(ALICE, &uid, W1, |d| {
+        d.replace("keep me.", "keep me. #no-agenda")
+    })
+    .await;
+    let kept = invite(&s.body(ALICE).await);
+    add_alice_item(&store, "manager", "Offsite dates", ItemSource::Cli).await;
+    s.sync("2026-03-26T14:00:00Z");
+    assert_eq!(
+        invite(&s.body(ALICE).await),
+        kept,
+        "an opted-out invite was written"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_direct_topics_folds_instead_of_stopping_the_write() {
+    use oneonone::store::ItemSource;
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = s.db.store().await;
+    let uid = s.uid("weekly-alice");
+    // 250 topics of 300 characters: past the 64 KiB description limit in full.
+    for i in 0..250 {
+        let text = format!("Topic {i:03} {}", "x".repeat(290));
+        add_alice_item(&store, "direct", &text, ItemSource::Web).await;
+    }
+    add_alice_item(&store, "manager", "Budget for Q3", ItemSource::Cli).await;
+    s.sync("2026-03-25T12:00:00Z");
+    let d = description_at(&s.body(ALICE).await, &uid, W1);
+    assert!(d.len() <= 16 * 1024 + 100, "{} bytes", d.len());
+    assert!(d.contains("- [ ] Budget for Q3"), "{d}");
+    assert!(
+        d.contains("- [ ] Topic 000 "),
+        "the first topics are shown:\n{d}"
+    );
+    let re = regex::Regex::new(r"… and (\d+) more topics on the page").unwrap();
+    let folded: usize = re.captures(&d).expect("a fold line")[1].parse().unwrap();
+    let shown = d.matches("- [ ] Topic ").count();
+    assert_eq!(shown + folded, 250, "{d}");
+    assert!(d.ends_with("\n\nAlice's own notes: keep me."), "{d}");
+
+    // The next pass reads the invite back: the folded topics are not taken as deleted, and
+    // nothing changes.
+    s.sync("2026-03-25T13:00:00Z");
+    assert_eq!(description_at(&s.body(ALICE).await, &uid, W1), d);
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let open = store.list_items(alice.id, true).await.unwrap();
+    assert_eq!(open.len(), 251, "folded topics stay open");
+    store.close().await;
+}

@@ -114,6 +114,34 @@ impl Browser {
         (code, location, unescape(&r.text().await.unwrap()))
     }
 
+    /// Posts a raw form body (bytes a browser may send, valid or not); returns the status, the
+    /// Retry-After header and the body.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Option<String>, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let code = r.status();
+        let retry = r
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        (code, retry, unescape(&r.text().await.unwrap()))
+    }
+
     /// Signs in through the form; returns the response's status and Set-Cookie headers.
     pub async fn sign_in(&mut self, token: &str) -> (StatusCode, Vec<String>) {
         let (_, page) = self.get("/signin").await;
@@ -385,8 +413,14 @@ async fn web_generates_an_admin_token_once_prints_it_and_stores_only_its_digest(
 
 /// The daemon on a Setup's database and key, with the test's admin token.
 fn daemon_for(s: &Setup) -> Daemon {
+    daemon_with(s, &[])
+}
+
+/// As `daemon_for`, with more environment (configuration keys).
+fn daemon_with(s: &Setup, extra: &[(&str, &str)]) -> Daemon {
     let env = s.env();
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
     env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
     // Request logs on, to check that no secret reaches them.
     env.push(("RUST_LOG", "info,tower_http=debug"));
@@ -594,7 +628,14 @@ struct Linked {
 }
 
 async fn linked() -> Linked {
-    let (s, d) = connected().await;
+    linked_with(&[]).await
+}
+
+/// As `linked`, the daemon with more environment (configuration keys).
+async fn linked_with(extra: &[(&str, &str)]) -> Linked {
+    let s = Setup::new(Kind::Radicale).await;
+    s.connect();
+    let d = daemon_with(&s, extra);
     let store = s.db.store().await;
     let alice = series_with_uid(&store, "weekly-alice").await;
     let mut admin = Browser::new(&d);
@@ -1003,5 +1044,159 @@ async fn a_topic_the_direct_removes_leaves_the_invite_and_does_not_come_back() {
     let same: Vec<_> = items.iter().filter(|i| i.text == topic).collect();
     assert_eq!(same.len(), 1, "{items:?}");
     assert_eq!(same[0].state, "dropped");
+    store.close().await;
+}
+
+/// A form body: `csrf` and `text` (raw bytes, percent-encoded here).
+fn topic_body(csrf: &str, text: &[u8]) -> Vec<u8> {
+    let mut body = format!("csrf={csrf}&text=").into_bytes();
+    for &b in text {
+        if b.is_ascii_alphanumeric() {
+            body.push(b);
+        } else {
+            body.extend(format!("%{b:02X}").into_bytes());
+        }
+    }
+    body
+}
+
+#[tokio::test]
+async fn direct_link_refuses_control_characters_bad_utf8_the_opt_out_and_marker_lines() {
+    let Linked {
+        s: _s,
+        d: _d,
+        store,
+        alice,
+        admin: _admin,
+        mut direct,
+        link,
+        csrf,
+    } = linked().await;
+    let topics = format!("{link}/topics");
+    let cases: [(&[u8], &str); 7] = [
+        (b"a\0b", "control characters"),
+        (b"\x1b[31mred\x1b[0m", "control characters"),
+        (b"del\x7f", "control characters"),
+        (b"caf\xe9", "not valid text (UTF-8)"),
+        (b"\xff\xfe", "not valid text (UTF-8)"),
+        (
+            b"Let's skip this one #No-Agenda",
+            "cannot contain \"#no-agenda\"",
+        ),
+        (
+            "── end of oneonone agenda ──".as_bytes(),
+            "starts or ends in the invite",
+        ),
+    ];
+    for (text, why) in cases {
+        let (code, _, page) = direct.post_raw(&topics, topic_body(&csrf, text)).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{text:?}: {page}");
+        assert!(page.contains(why), "{text:?}: {why:?} not in\n{page}");
+    }
+    assert!(
+        store.list_items(alice.id, false).await.unwrap().is_empty(),
+        "nothing refused was stored"
+    );
+    // The same body, readable, goes through: the checks are not refusing everything.
+    let (code, _, page) = direct
+        .post_raw(&topics, topic_body(&csrf, "Café ✓ budget".as_bytes()))
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
+    let items = store.list_items(alice.id, true).await.unwrap();
+    assert_eq!(
+        items.iter().map(|i| i.text.as_str()).collect::<Vec<_>>(),
+        ["Café ✓ budget"]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn direct_link_caps_open_topics_and_limits_changes_per_link() {
+    let Linked {
+        s: _s,
+        d,
+        store,
+        alice,
+        mut admin,
+        mut direct,
+        link,
+        csrf,
+    } = linked_with(&[
+        ("ONEONONE__WEB__DIRECT_TOPICS_MAX_OPEN", "3"),
+        ("ONEONONE__WEB__DIRECT_LINK_POSTS_PER_MINUTE", "6"),
+    ])
+    .await;
+    let topics = format!("{link}/topics");
+    for i in 1..=3 {
+        let text = format!("Topic {i}");
+        let (code, _, page) = direct
+            .post(&topics, &[("text", &text), ("csrf", &csrf)])
+            .await;
+        assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
+    }
+    // The fourth open topic is refused with the cap and what to do.
+    let (code, _, page) = direct
+        .post(&topics, &[("text", "Topic 4"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{page}");
+    assert!(
+        page.contains("You already have 3 open topics here, the most this link takes (3)")
+            && page.contains("Remove one"),
+        "{page}"
+    );
+    // The manager's own items do not count against the direct's cap.
+    store
+        .add_item(
+            alice.id,
+            "manager",
+            "Manager's topic",
+            oneonone::store::ItemSource::Cli,
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let first = store.list_items(alice.id, true).await.unwrap();
+    let first = first.iter().find(|i| i.text == "Topic 1").unwrap();
+    let (code, _, _) = direct
+        .post(
+            &format!("{link}/topics/{}/remove", first.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let (code, _, page) = direct
+        .post(&topics, &[("text", "Topic 4"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        code,
+        StatusCode::SEE_OTHER,
+        "room again after a removal: {page}"
+    );
+    let (_, page) = direct.get(&link).await;
+    assert!(page.contains("Up to 3 open topics"), "{page}");
+
+    // Six changes a minute per link: the seventh is 429 with Retry-After, and stores nothing.
+    let (code, retry, page) = direct
+        .post_raw(&topics, topic_body(&csrf, b"Topic 5"))
+        .await;
+    assert_eq!(code, StatusCode::TOO_MANY_REQUESTS, "{page}");
+    let secs: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&secs), "{secs}");
+    assert!(page.contains(&format!("Wait {secs} seconds")), "{page}");
+    let open = store.list_items(alice.id, true).await.unwrap();
+    assert!(open.iter().all(|i| i.text != "Topic 5"), "{open:?}");
+    // Another series' link has its own allowance.
+    let bob = series_with_uid(&store, "biweekly-bob").await;
+    let bob_link = make_link(&mut admin, bob.id).await;
+    let mut bob_direct = Browser::new(&d);
+    let (_, page) = bob_direct.get(&bob_link).await;
+    let (code, _, page) = bob_direct
+        .post(
+            &format!("{bob_link}/topics"),
+            &[("text", "Bob's topic"), ("csrf", &csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
     store.close().await;
 }
