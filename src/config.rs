@@ -113,13 +113,13 @@ impl ServerConfig {
 }
 
 /// The fewest characters an admin token may have.
-pub const MIN_ADMIN_TOKEN_CHARS: usize = 24;
+pub(crate) const MIN_ADMIN_TOKEN_CHARS: usize = 24;
 
 /// Why `token` is too weak to be the admin token, if it is: shorter than
 /// [`MIN_ADMIN_TOKEN_CHARS`], or not random-looking (few different characters, as in
 /// `aaaa…` or `123123…`, or blanks, which a random token never holds). Entropy cannot be
 /// measured from one sample; this catches the tokens a person makes up.
-pub fn admin_token_weakness(token: &str) -> Option<String> {
+pub(crate) fn admin_token_weakness(token: &str) -> Option<String> {
     let n = token.chars().count();
     if n < MIN_ADMIN_TOKEN_CHARS {
         return Some(format!(

@@ -364,10 +364,11 @@ fn link_base(s: &WebState, headers: &HeaderMap) -> String {
     let listen = s.config.server.listen.ip();
     let ours = host.eq_ignore_ascii_case("localhost")
         || ip.is_some_and(|ip| ip.is_loopback() || (!listen.is_unspecified() && ip == listen));
-    if ours {
-        format!("http://{authority}")
-    } else {
-        String::new()
+    match (ours, authority.port_u16()) {
+        // Host and port only: a user part (`evil@127.0.0.1`) is left out.
+        (true, Some(port)) => format!("http://{host}:{port}"),
+        (true, None) => format!("http://{host}"),
+        (false, _) => String::new(),
     }
 }
 
