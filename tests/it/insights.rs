@@ -698,3 +698,37 @@ async fn escape_sequences_in_titles_names_and_items_never_reach_the_terminal_raw
         "{list}"
     );
 }
+
+#[tokio::test]
+async fn connect_prints_a_hostile_title_without_the_raw_control_bytes() {
+    use oneonone::provider::caldav::Precondition;
+    let s = crate::caldav_sync::Setup::new(crate::servers::Kind::Radicale).await;
+    // A 1:1 whose title a hostile organizer filled with terminal commands (no CR: it would end
+    // the ICS line).
+    let trap = TERMINAL_TRAP.replace('\r', "");
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\n\
+         UID:weekly-eve\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260304T090000Z\r\n\
+         DTEND:20260304T093000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=WE\r\nSUMMARY:1:1 Eve{trap} / Sam\r\n\
+         ORGANIZER;CN=Sam Manager:mailto:sam@example.com\r\n\
+         ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
+         ATTENDEE;CN=Eve;PARTSTAT=ACCEPTED:mailto:eve@example.com\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    s.client
+        .put(
+            &s.calendar.join("weekly-eve.ics").unwrap(),
+            ics.into_bytes(),
+            &Precondition::Create,
+        )
+        .await
+        .unwrap();
+    let out = s.connect();
+    // The calendar's reader drops C0 controls from the title already; the C1 CSI gets through
+    // to the printer, which shows it escaped.
+    assert!(
+        out.contains("1:1 Eve") && out.contains("\\u{9b}1m"),
+        "{out}"
+    );
+    assert!(raw_controls(&out).is_empty(), "{out:?}");
+}
