@@ -127,6 +127,7 @@ pub async fn run(
     let heartbeat = scheduler.heartbeat.clone();
     let wake = scheduler.wake.clone();
     let pass_period = Duration::from_secs(config.sync.interval_secs.min(60));
+    let web = crate::web::WebState::start(&services, clock.clone(), wake.clone()).await?;
     let state = AppState {
         store: store.clone(),
         heartbeat,
@@ -135,13 +136,16 @@ pub async fn run(
         started_at: clock.now(),
         wake: wake.clone(),
         admin_token: config.server.admin_token.clone(),
+        guesses: Arc::new(crate::web::guesses::Guesses::per_minute(
+            config.server.api_wrong_tokens_per_minute,
+        )),
+        session_digest: web.admin_digest(),
         services: Arc::new(services.clone()),
         google: Arc::new(crate::provider::google::web::GoogleWeb::new(
             services.config.clone(),
             services.keyring.clone(),
         )),
     };
-    let web = crate::web::WebState::start(&services, clock.clone(), wake.clone()).await?;
     let addr = listener
         .local_addr()
         .context("listener has no local address")?;

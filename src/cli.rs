@@ -320,7 +320,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::term::errln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -456,10 +456,10 @@ fn inspect(
         if json {
             println!("{}", serde_json::to_string_pretty(&lines)?);
         } else {
-            print!("{}", crate::ics::render_text(&report));
-            println!("\n1:1 verdicts:");
+            crate::term::out!("{}", crate::ics::render_text(&report));
+            crate::term::outln!("\n1:1 verdicts:");
             for l in &lines {
-                println!(
+                crate::term::outln!(
                     "  {}: {}",
                     l["summary"]
                         .as_str()
@@ -473,7 +473,7 @@ fn inspect(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", crate::ics::render_text(&report));
+        crate::term::out!("{}", crate::ics::render_text(&report));
     }
     Ok(())
 }
@@ -529,7 +529,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map_or_else(|| "defaults".into(), |p| p.display().to_string());
             load_config(named)?;
-            println!("ok: {shown}");
+            crate::term::outln!("ok: {shown}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -538,7 +538,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(async {
                 let store = crate::store::Store::connect(&config.database).await?;
                 let applied = store.migrate().await?;
-                println!("{applied} migration(s) applied ({})", store.dialect());
+                crate::term::outln!("{applied} migration(s) applied ({})", store.dialect());
                 store.close().await;
                 anyhow::Ok(())
             })?;

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::detect::SeriesOverride;
 use crate::store::{ItemSource, SeriesRow, Store};
+use crate::term::{out, outln};
 
 fn read_password(
     file: Option<&std::path::Path>,
@@ -77,10 +78,10 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
             )
             .await
             .with_context(|| format!("cannot connect {url}"))?;
-            println!("Connected account {} ({}).", connected.account_id, url);
-            println!("Owner: {}", connected.settings.owner_emails.join(", "));
+            outln!("Connected account {} ({}).", connected.account_id, url);
+            outln!("Owner: {}", connected.settings.owner_emails.join(", "));
             for c in &connected.calendars {
-                println!(
+                outln!(
                     "  calendar {:?} <{}>",
                     c.display_name.as_deref().unwrap_or(""),
                     c.url
@@ -105,10 +106,10 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
                 &choices,
                 |url| {
                     use std::io::Write;
-                    println!("Open this page to let oneonone use your Google Calendar:\n{url}");
+                    outln!("Open this page to let oneonone use your Google Calendar:\n{url}");
                     let _ = std::io::stdout().flush();
                     if !no_browser && !crate::provider::google::connect::open_browser(url) {
-                        println!("(No browser could be opened: open the page yourself.)");
+                        outln!("(No browser could be opened: open the page yourself.)");
                     }
                 },
                 clock.now(),
@@ -120,10 +121,10 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
             } else {
                 "Connected"
             };
-            println!("{verb} account {} (Google).", connected.account_id);
-            println!("Owner: {}", connected.settings.owner_emails.join(", "));
+            outln!("{verb} account {} (Google).", connected.account_id);
+            outln!("Owner: {}", connected.settings.owner_emails.join(", "));
             for c in &connected.calendars {
-                println!("  calendar {:?} <{}>", c.name(), c.id);
+                outln!("  calendar {:?} <{}>", c.name(), c.id);
             }
             first_pass(&services, clock, connected.account_id).await
         }
@@ -157,9 +158,9 @@ async fn first_pass(
         .iter()
         .filter(|s| cal_ids.contains(&s.calendar_id) && s.tracked())
         .collect();
-    println!("{} recurring 1:1(s) found:", ones.len());
+    outln!("{} recurring 1:1(s) found:", ones.len());
     for s in ones {
-        println!("  [{}] {} — {}", s.id, s.summary, s.detection_reason);
+        outln!("  [{}] {} — {}", s.id, s.summary, s.detection_reason);
     }
     Ok(())
 }
@@ -172,7 +173,7 @@ pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<
             if json {
                 println!("{}", serde_json::to_string_pretty(&lines)?);
             } else if lines.is_empty() {
-                println!(
+                outln!(
                     "No accounts. Connect one with `oneonone connect caldav --url URL --username USER`."
                 );
             } else {
@@ -181,19 +182,22 @@ pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<
                         .state
                         .last_success
                         .map_or("never".into(), |t| t.to_rfc3339());
-                    println!(
+                    outln!(
                         "{:>4}  {:<7} {:<16} {}  (last success: {last})",
-                        l.state.id, l.state.provider, l.state.state, l.display_name
+                        l.state.id,
+                        l.state.provider,
+                        l.state.state,
+                        l.display_name
                     );
                     if let Some(e) = &l.last_error {
-                        println!("      last error: {e}");
+                        outln!("      last error: {e}");
                     }
                 }
             }
         }
         AccountsAction::Remove { id } => {
             store.remove_account(id).await?;
-            println!("Removed account {id} and everything kept about it.");
+            outln!("Removed account {id} and everything kept about it.");
         }
     }
     store.close().await;
@@ -206,7 +210,7 @@ pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> 
         let store = store.clone();
         async move {
             let s = crate::manage::set_override(&store, id, o, Utc::now()).await?;
-            println!(
+            outln!(
                 "Series {id} ({}) is now {}.",
                 s.summary,
                 if s.one_on_one {
@@ -230,13 +234,13 @@ pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> 
                     } else {
                         format!(" [{}]", s.override_)
                     };
-                    println!("{:>4}  {}{o}\n      {}", s.id, s.summary, s.reason);
+                    outln!("{:>4}  {}{o}\n      {}", s.id, s.summary, s.reason);
                     if let Some(e) = &s.last_error {
-                        println!("      problem: {e}");
+                        outln!("      problem: {e}");
                     }
                 }
                 if rows.is_empty() {
-                    println!("No series yet (connect an account, then `oneonone sync --once`).");
+                    outln!("No series yet (connect an account, then `oneonone sync --once`).");
                 }
             }
         }
@@ -287,11 +291,11 @@ pub async fn sync(
     for id in &ids {
         let a = services.store.get_account(*id).await?;
         match (&a.last_error_kind, a.consecutive_failures) {
-            (Some(kind), n) if n > 0 => println!(
+            (Some(kind), n) if n > 0 => outln!(
                 "account {id}: failed ({kind}): {}",
                 a.last_error.as_deref().unwrap_or_default()
             ),
-            _ => println!("account {id}: ok"),
+            _ => outln!("account {id}: ok"),
         }
     }
     services.store.close().await;
@@ -325,9 +329,11 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
                 Utc::now(),
             )
             .await?;
-            println!(
+            outln!(
                 "Item {} added to {:?} ({}); it shows in the next agenda after the next pass.",
-                item.id, series.summary, item.section
+                item.id,
+                series.summary,
+                item.section
             );
         }
         ItemAction::List { with, all, json } => {
@@ -342,13 +348,16 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
                     } else {
                         String::new()
                     };
-                    println!(
+                    outln!(
                         "{:>5}  {:<7} {:<7} {}{carried}",
-                        i.id, i.section, i.state, i.text
+                        i.id,
+                        i.section,
+                        i.state,
+                        i.text
                     );
                 }
                 if items.is_empty() {
-                    println!("No items.");
+                    outln!("No items.");
                 }
             }
         }
@@ -374,12 +383,12 @@ pub async fn history(
     let history = crate::manage::history(&store, series.id, private).await?;
     match format {
         HistoryFormat::Json => println!("{}", serde_json::to_string_pretty(&history)?),
-        HistoryFormat::Markdown => print!("{}", history.render(true)),
+        HistoryFormat::Markdown => out!("{}", history.render(true)),
         HistoryFormat::Text => {
-            print!("{}", history.render(false));
+            out!("{}", history.render(false));
             let revs = store.list_revisions(Some(series.id)).await?;
             if !revs.is_empty() {
-                println!(
+                outln!(
                     "Revisions (undo a write with `oneonone restore ID`): {}",
                     revs.iter()
                         .take(10)
@@ -418,9 +427,10 @@ pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
                 (Some(d), None) => format!("{d} (no meeting of that day recorded yet)"),
                 (None, _) => "the series".to_string(),
             };
-            println!(
+            outln!(
                 "Private note {} kept for {:?}, about {about}; it is never written into the invite.",
-                note.id, series.summary
+                note.id,
+                series.summary
             );
         }
         NoteAction::List { with, json } => {
@@ -429,13 +439,13 @@ pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&notes)?);
             } else if notes.is_empty() {
-                println!("No private notes.");
+                outln!("No private notes.");
             } else {
                 for n in &notes {
                     let day = n
                         .meeting_date
                         .map_or_else(|| "series".to_string(), |d| d.to_string());
-                    println!(
+                    outln!(
                         "{:>5}  {day:<10}  {}",
                         n.id,
                         crate::manage::one_line(&n.text)
@@ -460,12 +470,12 @@ pub async fn report(
     let now = now.unwrap_or_else(|| crate::clock::from_option(None).now());
     let histories = crate::insights::load(&store).await?;
     let report = crate::insights::Report::build(&histories, now, weeks);
-    let out = match format {
-        HistoryFormat::Text => report.to_text(),
-        HistoryFormat::Markdown => report.to_markdown(),
-        HistoryFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-    };
-    print!("{out}");
+    match format {
+        HistoryFormat::Text => out!("{}", report.to_text()),
+        HistoryFormat::Markdown => out!("{}", report.to_markdown()),
+        // Serde escapes control characters; cleaning would break its `\u` escapes.
+        HistoryFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
     store.close().await;
     Ok(())
 }
@@ -479,7 +489,7 @@ pub async fn restore(
     let now = crate::clock::from_option(now).now();
     let restored = crate::manage::restore_revision(&services, revision, now).await;
     let id = restored.with_context(|| format!("cannot restore revision {revision}"))?;
-    println!("Restored revision {revision}; the restore itself is revision {id}.");
+    outln!("Restored revision {revision}; the restore itself is revision {id}.");
     services.store.close().await;
     Ok(())
 }
@@ -507,12 +517,12 @@ pub async fn rotate(config: Config) -> anyhow::Result<()> {
         .context("the credentials were re-encrypted, the private notes not: run it again")?;
     if from_file {
         ring.finish_rotation()?;
-        println!(
+        outln!(
             "Re-encrypted {n} credential(s) and {notes} private note(s) under a new key in {}.",
             config.secrets.key_file.display()
         );
     } else {
-        println!(
+        outln!(
             "Re-encrypted {n} credential(s) and {notes} private note(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
         );
     }

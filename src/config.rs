@@ -102,7 +102,47 @@ pub struct NetworkConfig {
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub admin_token: secrecy::SecretString,
+    /// Wrong admin API tokens allowed per client address per minute.
+    pub api_wrong_tokens_per_minute: u32,
+    /// Where people reach the daemon (`https://oneonone.example.com`); empty when unknown.
+    pub public_url: String,
     pub shutdown_timeout_secs: u64,
+}
+
+impl ServerConfig {
+    /// `public_url` without a trailing slash, when set.
+    pub fn public_base(&self) -> Option<&str> {
+        Some(self.public_url.trim_end_matches('/')).filter(|u| !u.is_empty())
+    }
+}
+
+/// The fewest characters an admin token may have.
+pub(crate) const MIN_ADMIN_TOKEN_CHARS: usize = 24;
+
+/// Why `token` is too weak to be the admin token, if it is: shorter than
+/// [`MIN_ADMIN_TOKEN_CHARS`], or not random-looking (few different characters, as in
+/// `aaaa…` or `123123…`, or blanks, which a random token never holds). Entropy cannot be
+/// measured from one sample; this catches the tokens a person makes up.
+pub(crate) fn admin_token_weakness(token: &str) -> Option<String> {
+    let n = token.chars().count();
+    if n < MIN_ADMIN_TOKEN_CHARS {
+        return Some(format!(
+            "is {n} characters long; it must be at least {MIN_ADMIN_TOKEN_CHARS} random characters"
+        ));
+    }
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("holds blanks or control characters; it must be random characters".into());
+    }
+    let distinct = token
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if distinct < 8 {
+        return Some(format!(
+            "uses only {distinct} different characters; it must look random"
+        ));
+    }
+    None
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -321,6 +361,24 @@ impl Config {
                 message: message.into(),
             })
         };
+        let token = secrecy::ExposeSecret::expose_secret(&self.server.admin_token);
+        if !token.is_empty()
+            && let Some(why) = admin_token_weakness(token)
+        {
+            return bad(
+                "server.admin_token",
+                &format!(
+                    "{why}. Make one with `openssl rand -base64 32`, or leave it empty to have \
+                     one generated on first start"
+                ),
+            );
+        }
+        if self.server.api_wrong_tokens_per_minute == 0 {
+            return bad("server.api_wrong_tokens_per_minute", "must be at least 1");
+        }
+        if let Err(why) = check_public_url(&self.server.public_url) {
+            return bad("server.public_url", &why);
+        }
         if self.sync.interval_secs == 0 {
             return bad("sync.interval_secs", "must be at least 1");
         }
@@ -407,6 +465,32 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `server.public_url`: empty, or an absolute http(s) URL with a host and nothing after the path
+/// (the daemon's links are built by appending to it).
+fn check_public_url(raw: &str) -> Result<(), String> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let u = url::Url::parse(raw).map_err(|e| {
+        format!("`{raw}` is not an absolute URL ({e}); expected e.g. https://oneonone.example.com")
+    })?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("`{raw}` must start with https:// (or http://)"));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{raw}` has no host"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("must not hold a user name or password".into());
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(format!(
+            "`{raw}` must not have a query or fragment: links are built by appending to it"
+        ));
+    }
+    Ok(())
 }
 
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
@@ -594,8 +678,62 @@ mod tests {
 
     #[test]
     fn admin_token_never_shows_in_debug() {
-        let c = load(None, &[("ONEONONE__SERVER__ADMIN_TOKEN", "s3cr3t-token")]).unwrap();
-        assert!(!format!("{c:?}").contains("s3cr3t-token"));
+        let token = "s3cr3t-token-0123456789abcdef";
+        let c = load(None, &[("ONEONONE__SERVER__ADMIN_TOKEN", token)]).unwrap();
+        assert!(!format!("{c:?}").contains(token));
+    }
+
+    #[test]
+    fn a_short_or_made_up_admin_token_is_refused_with_how_to_make_one() {
+        for weak in [
+            "abc",
+            "hunter2hunter2hunter2",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "123412341234123412341234",
+            "correct horse battery staple",
+        ] {
+            let err = load(None, &[("ONEONONE__SERVER__ADMIN_TOKEN", weak)]).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("`server.admin_token`"), "{weak}: {msg}");
+            assert!(msg.contains("openssl rand -base64 32"), "{weak}: {msg}");
+            assert!(!msg.contains(weak), "the token is not echoed: {msg}");
+        }
+        // What `openssl rand -base64 32` and `-hex 16` make, and empty (generate one), pass.
+        for strong in [
+            "3q2+7wAAAP8Q8E9oZ0tF1mVQbq5s1tN2Vb1x0Qk8c9s=",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "",
+        ] {
+            load(None, &[("ONEONONE__SERVER__ADMIN_TOKEN", strong)]).unwrap();
+        }
+    }
+
+    #[test]
+    fn public_url_must_be_an_absolute_http_url_to_build_links_on() {
+        for good in [
+            "",
+            "https://1on1.example.com",
+            "http://10.0.0.5:8080/oneonone/",
+        ] {
+            let c = load(None, &[("ONEONONE__SERVER__PUBLIC_URL", good)]).unwrap();
+            assert_eq!(
+                c.server.public_base(),
+                Some(good.trim_end_matches('/')).filter(|g| !g.is_empty())
+            );
+        }
+        for bad in [
+            "oneonone.example.com",
+            "/relative",
+            "ftp://example.com",
+            "https://example.com/?x=1",
+            "https://user:pw@example.com",
+        ] {
+            let err = load(None, &[("ONEONONE__SERVER__PUBLIC_URL", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("`server.public_url`"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

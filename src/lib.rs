@@ -23,4 +23,5 @@ pub mod server;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+pub mod term;
 pub mod web;

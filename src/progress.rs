@@ -108,7 +108,8 @@ impl Visit for Fields {
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "task" {
-            self.task = value.to_string();
+            // A task can name a calendar, whose name the server chose.
+            self.task = crate::term::clean(value).into_owned();
         }
     }
 

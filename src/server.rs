@@ -28,6 +28,10 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// The admin API's bearer token; empty switches the API off.
     pub admin_token: secrecy::SecretString,
+    /// Wrong bearer tokens per client address (the admin API, `/connect/google`).
+    pub(crate) guesses: Arc<crate::web::guesses::Guesses>,
+    /// The admin digest web sessions are bound to (`/connect/google` accepts a session).
+    pub(crate) session_digest: [u8; 32],
     /// What the admin API's restore writes with (either provider).
     pub services: Arc<crate::app::Services>,
     /// The Google connect flow's pending consents.
@@ -40,11 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::api::router(state.clone()))
-        .route("/connect/google", get(crate::provider::google::web::start))
-        .route(
-            "/oauth/google/callback",
-            get(crate::provider::google::web::callback),
-        )
+        .merge(google_pages())
         .route(
             "/webhooks/google",
             axum::routing::post(crate::provider::google::web::webhook),
@@ -58,6 +58,18 @@ pub fn router(state: AppState) -> Router {
                 },
             ),
         )
+}
+
+/// The Google connect pages, with the headers of every other page (`web::security_headers`):
+/// the callback's page shows account details and its URL carries the code.
+fn google_pages() -> Router<AppState> {
+    Router::new()
+        .route("/connect/google", get(crate::provider::google::web::start))
+        .route(
+            "/oauth/google/callback",
+            get(crate::provider::google::web::callback),
+        )
+        .layer(axum::middleware::map_response(crate::web::security_headers))
 }
 
 async fn healthz() -> &'static str {
@@ -198,18 +210,4 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     }
     let body = crate::telemetry::metrics().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
-}
-
-/// Whether the request carries the admin token (404 when none is configured: the API is off).
-/// The comparison is constant-time (`api::token_matches`).
-pub(crate) fn authorized(s: &AppState, headers: &axum::http::HeaderMap) -> Result<(), StatusCode> {
-    use secrecy::ExposeSecret;
-    if s.admin_token.expose_secret().is_empty() {
-        return Err(StatusCode::NOT_FOUND);
-    }
-    if crate::api::token_matches(&s.admin_token, crate::api::bearer(headers)) {
-        Ok(())
-    } else {
-        Err(StatusCode::UNAUTHORIZED)
-    }
 }

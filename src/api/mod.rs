@@ -1,5 +1,6 @@
 //! The JSON admin API under `/api/v1/`: accounts, series, items, history and revisions, behind the
-//! bearer token `server.admin_token` (no token configured: the API does not exist, 404). Routes
+//! bearer token `server.admin_token` (no token configured: the API does not exist, 404; wrong
+//! tokens limited per client address, `server.api_wrong_tokens_per_minute`). Routes
 //! and the OpenAPI document come from the same `routes!` calls, so they cannot drift apart; the
 //! document is served without authentication at `/api/v1/openapi.json`.
 
@@ -31,6 +32,7 @@ use utoipa_axum::routes;
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 
 use crate::server::AppState;
+use crate::web::guesses::RetryAfter;
 
 /// The largest request body accepted; larger ones get 413 before any parsing.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -173,20 +175,73 @@ pub(crate) fn bearer(headers: &HeaderMap) -> &str {
     }
 }
 
-async fn require_token(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// Why a request's bearer token was not taken.
+pub(crate) enum Refused {
+    /// No `server.admin_token`: the API is off.
+    Off,
+    /// No token, or a wrong one.
+    Unauthorized,
+    /// Too many wrong tokens from this address: not even checked.
+    TooMany(RetryAfter),
+}
+
+/// Checks the request's bearer token, within the budget of wrong tokens of the client's address
+/// (`server.api_wrong_tokens_per_minute`). Over the budget the token is not compared at all, so
+/// guessing goes no faster whatever the answers; a right token gives its place back, so a
+/// client that uses it is never slowed. A request without a token guesses nothing and costs
+/// nothing.
+pub(crate) fn check_bearer(
+    s: &AppState,
+    headers: &HeaderMap,
+    ext: &axum::http::Extensions,
+) -> Result<(), Refused> {
     if s.admin_token.expose_secret().is_empty() {
-        return ApiError::not_found("the admin API is off: set server.admin_token to use it")
-            .into_response();
+        return Err(Refused::Off);
     }
-    if !token_matches(&s.admin_token, bearer(req.headers())) {
-        return ApiError::new(
+    let given = bearer(headers);
+    if given.is_empty() {
+        return Err(Refused::Unauthorized);
+    }
+    let client = crate::web::guesses::client_ip(ext);
+    let turn = s
+        .guesses
+        .reserve(client, std::time::Duration::ZERO)
+        .map_err(Refused::TooMany)?;
+    if !token_matches(&s.admin_token, given) {
+        tracing::warn!(%client, "admin API: wrong bearer token");
+        return Err(Refused::Unauthorized);
+    }
+    s.guesses.refund(turn);
+    Ok(())
+}
+
+async fn require_token(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    match check_bearer(&s, req.headers(), req.extensions()) {
+        Ok(()) => next.run(req).await,
+        Err(Refused::Off) => {
+            ApiError::not_found("the admin API is off: set server.admin_token to use it")
+                .into_response()
+        }
+        Err(Refused::Unauthorized) => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "missing or wrong bearer token",
         )
-        .into_response();
+        .into_response(),
+        Err(Refused::TooMany(retry)) => {
+            let secs = retry.secs();
+            let mut res = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "too many wrong tokens from this address; the token is not checked for {secs} s"
+                ),
+            )
+            .into_response();
+            res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            res
+        }
     }
-    next.run(req).await
 }
 
 /// Gives errors produced outside the handlers (405, 413 from the body limit, ...) the JSON shape.
@@ -260,6 +315,10 @@ fn conventions(doc: &mut utoipa::openapi::OpenApi) {
             };
             if !public {
                 add("401", "Missing or wrong bearer token");
+                add(
+                    "429",
+                    "Too many wrong tokens from this address (Retry-After says when to retry)",
+                );
                 add(
                     "404",
                     "Unknown id, or the API is off (no server.admin_token)",

@@ -92,6 +92,26 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Creates a SQLite database file readable by its owner only (0600), unless it exists: SQLite
+/// would create it with the umask's mode, often 0644, and it holds the calendars' text, the
+/// meeting history and the sessions. SQLite gives the `-wal` and `-shm` files it makes beside it
+/// the database file's mode. An existing file is left as it is, content and mode.
+fn create_private(path: &str) -> std::io::Result<()> {
+    let file = path.split('?').next().unwrap_or(path);
+    if file.is_empty() || file == ":memory:" || path.contains("mode=memory") {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl Store {
     /// Opens the pool. SQLite: creates the file and its folder, WAL, foreign keys on, one
     /// connection; `max_connections` bounds a PostgreSQL pool.
@@ -133,6 +153,10 @@ impl Store {
                 source,
             })?;
         }
+        create_private(&path).map_err(|e| StoreError::OpenSqlite {
+            path: path.clone(),
+            source: sqlx::Error::Io(e),
+        })?;
         let opts = SqliteConnectOptions::from_str(url.expose())
             .map_err(|source| StoreError::OpenSqlite {
                 path: path.clone(),
@@ -310,6 +334,37 @@ mod tests {
             .fetch_one(c)
             .await
             .unwrap()
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_database_and_its_wal_and_shm_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: std::path::PathBuf| {
+            std::fs::metadata(&p)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store(&dir).await;
+        store.migrate().await.unwrap();
+        store.list_accounts().await.unwrap();
+        for name in ["db", "db-wal", "db-shm"] {
+            assert_eq!(mode(dir.path().join(name)), 0o600, "{name}");
+        }
+        store.close().await;
+
+        // A file that is there already keeps its mode and content.
+        let other = tempfile::tempdir().unwrap();
+        let path = other.path().join("db");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let store = sqlite_store(&other).await;
+        store.migrate().await.unwrap();
+        assert_eq!(mode(path), 0o640);
+        store.close().await;
     }
 
     #[tokio::test]

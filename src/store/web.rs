@@ -84,6 +84,15 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session; returns how many there were.
+    pub async fn delete_all_sessions(&self) -> Result<u64> {
+        let n = on_pool!(self, |p| sqlx::query("DELETE FROM web_sessions")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
     /// Makes `hash` the series' only live link: any earlier link stops working.
     pub async fn rotate_series_link(
         &self,

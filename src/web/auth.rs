@@ -1,10 +1,9 @@
 //! Who may use the admin pages: the admin token (configured, or generated once and stored as a
 //! digest), sessions in an HttpOnly cookie (stored as digests, with an expiry), CSRF tokens
-//! derived from the session, and a per-address limit on sign-in attempts.
+//! derived from the session, and a per-address limit on sign-in attempts (see `guesses`). A
+//! session is bound to the admin token it was opened with: changing the token ends them all.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
@@ -52,6 +51,17 @@ pub(super) fn csrf_for(purpose: &str, secret: &str) -> String {
 /// Compares through digests, so the time taken does not depend on how much matched.
 pub(super) fn same_secret(a: &str, b: &str) -> bool {
     !a.is_empty() && Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+/// What a session is stored under: its token's digest bound to the admin token's. A session is
+/// found only while the admin token that opened it is still the admin token, so changing the
+/// token (a leaked one, say) ends every session without anything more to store or compare.
+pub fn session_key(token: &str, admin_digest: &[u8; 32]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"oneonone session\0");
+    h.update(admin_digest);
+    h.update(token.as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// The digest the admin token must match: `server.admin_token`, else the generated one.
@@ -156,12 +166,13 @@ impl AdminSession {
     pub async fn from_headers(
         store: &Store,
         headers: &HeaderMap,
+        admin_digest: &[u8; 32],
         now: DateTime<Utc>,
     ) -> Result<Option<Self>, StoreError> {
         let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
             return Ok(None);
         };
-        let digest = token_digest(&token);
+        let digest = session_key(&token, admin_digest);
         Ok(store.session_valid(&digest, now).await?.then(|| Self {
             csrf: csrf_for("session", &token),
             digest,
@@ -173,7 +184,7 @@ impl FromRequestParts<WebState> for AdminSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, s: &WebState) -> Result<Self, Response> {
-        match Self::from_headers(&s.store, &parts.headers, s.clock.now()).await {
+        match Self::from_headers(&s.store, &parts.headers, &s.admin_digest, s.clock.now()).await {
             Ok(Some(session)) => Ok(session),
             Ok(None) => Err(Redirect::to("/signin").into_response()),
             Err(e) => Err(WebError::Store(e).into_response()),
@@ -214,30 +225,35 @@ pub(super) struct SignIn {
     csrf: String,
 }
 
-/// The client's address, for the sign-in limit; behind a proxy all clients share one bucket,
-/// which errs on the safe side.
-fn client_ip(parts_ext: &axum::http::Extensions) -> IpAddr {
-    parts_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
-}
-
 pub(super) async fn signin(
     State(s): State<WebState>,
     ext: axum::http::Extensions,
     headers: HeaderMap,
     axum::Form(form): axum::Form<SignIn>,
 ) -> Result<Response, WebError> {
-    if s.limiter.check_key(&client_ip(&ext)).is_err() {
-        return Err(WebError::TooMany);
-    }
-    s.limiter.retain_recent();
     let expected = cookie_value(&headers, SIGNIN_COOKIE).unwrap_or_default();
     if !same_secret(&form.csrf, &expected) {
         return Err(WebError::Csrf);
     }
+    // Past the budget an attempt waits for its turn (at most until the next attempt is earned
+    // back) and is then checked: guessing goes no faster, and the owner who mistyped, or whose
+    // address someone else is guessing from, still gets in. Only when the line reaches further
+    // than that is the attempt refused unchecked.
+    let turn = match s
+        .guesses
+        .reserve(super::guesses::client_ip(&ext), s.guesses.signin_wait())
+    {
+        Ok(turn) => turn,
+        Err(retry) => {
+            let after = AppendHeaders([(header::RETRY_AFTER, retry.secs().to_string())]);
+            return Ok((after, WebError::TooMany).into_response());
+        }
+    };
+    tokio::time::sleep(turn.wait).await;
     let given: [u8; 32] = Sha256::digest(form.token.expose_secret().trim().as_bytes()).into();
-    if given != s.admin_digest {
+    if given == s.admin_digest {
+        s.guesses.refund(turn);
+    } else {
         tracing::warn!("web sign-in refused: wrong admin token");
         return Ok(signin_form(
             &s,
@@ -252,7 +268,7 @@ pub(super) async fn signin(
     let hours = i64::from(s.config.web.session_hours);
     let expires: DateTime<Utc> = now + chrono::Duration::hours(hours);
     s.store
-        .create_session(&token_digest(&token), now, expires)
+        .create_session(&session_key(&token, &s.admin_digest), now, expires)
         .await?;
     let session = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
@@ -285,14 +301,33 @@ pub(super) async fn signout(
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
     s.store.delete_session(&session.digest).await?;
+    Ok(signed_out(&s, &headers))
+}
+
+/// Ends every session, on every browser (a lost laptop, a shared computer): everyone signs in
+/// again with the admin token.
+pub(super) async fn signout_everywhere(
+    State(s): State<WebState>,
+    session: AdminSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    let ended = s.store.delete_all_sessions().await?;
+    tracing::info!(sessions = ended, "web: signed out everywhere");
+    Ok(signed_out(&s, &headers))
+}
+
+/// Clears this browser's session cookie and sends it to the sign-in page.
+fn signed_out(s: &WebState, headers: &HeaderMap) -> Response {
     let gone = Cookie::build((SESSION_COOKIE, ""))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(secure(&s, &headers))
+        .secure(secure(s, headers))
         .path("/")
         .max_age(cookie::time::Duration::ZERO)
         .build();
-    Ok(([set_cookie(gone)], Redirect::to("/signin")).into_response())
+    ([set_cookie(gone)], Redirect::to("/signin")).into_response()
 }
 
 #[cfg(test)]

@@ -4,12 +4,11 @@
 
 mod auth;
 mod direct;
+pub(crate) mod guesses;
 mod insights;
 mod pages;
 mod preview;
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::{Arc, LazyLock};
 
 use axum::Router;
@@ -17,10 +16,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use minijinja::Environment;
 
-pub use auth::{AdminSession, token_digest};
+pub use auth::{AdminSession, session_key, token_digest};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -40,7 +38,7 @@ pub struct WebState {
     /// SHA-256 of the admin token (configured, or generated on first start).
     admin_digest: [u8; 32],
     /// Sign-in attempts per client address.
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    guesses: Arc<guesses::Guesses>,
     /// Changes through the direct's links: a rate per link, one change at a time.
     links: Arc<direct::LinkLimits>,
 }
@@ -54,8 +52,6 @@ impl WebState {
         wake: Arc<tokio::sync::Notify>,
     ) -> Result<Self, StoreError> {
         let admin_digest = auth::admin_digest(&services.store, &services.config, &*clock).await?;
-        let per_minute = NonZeroU32::new(services.config.web.signin_attempts_per_minute)
-            .unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             store: services.store.clone(),
             keyring: services.keyring.clone(),
@@ -64,11 +60,18 @@ impl WebState {
             clock,
             wake,
             admin_digest,
-            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            guesses: Arc::new(guesses::Guesses::per_minute(
+                services.config.web.signin_attempts_per_minute,
+            )),
             links: Arc::new(direct::LinkLimits::new(
                 services.config.web.direct_link_posts_per_minute,
             )),
         })
+    }
+
+    /// The digest sessions are bound to (see `AdminSession::from_headers`).
+    pub fn admin_digest(&self) -> [u8; 32] {
+        self.admin_digest
     }
 }
 
@@ -78,6 +81,7 @@ pub fn router(state: WebState) -> Router {
         .route("/static/style.css", get(style))
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signout", post(auth::signout))
+        .route("/signout/everywhere", post(auth::signout_everywhere))
         .route(
             "/connect/caldav",
             get(pages::caldav_form).post(pages::caldav_connect),
@@ -126,7 +130,7 @@ fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
 
 /// Every page: no caching (pages show private data), no referrer (the direct's link is a
 /// secret in the URL), no framing, and only our own stylesheet may load.
-async fn security_headers(mut res: Response) -> Response {
+pub(crate) async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     let set = [
         (header::CACHE_CONTROL, "no-store"),

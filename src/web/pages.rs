@@ -338,17 +338,38 @@ async fn meetings(s: &WebState, row: &SeriesRow, q: &str) -> Result<Vec<Meeting>
     Ok(out)
 }
 
-/// The host the daemon was reached at, to show the direct's link in full.
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
+/// Where the direct's link points: `server.public_url` when set. Otherwise the request's `Host`,
+/// which is whatever the client sent (a DNS-rebinding page or a careless proxy can make it name
+/// another site, which would then receive the link's secret), so only when it names this daemon
+/// as it listens: its configured listen address, or a loopback name or address (any port: a
+/// test or a tunnel on port 0). Anything else gives the path alone, and the page asks for
+/// `server.public_url`.
+fn link_base(s: &WebState, headers: &HeaderMap) -> String {
+    if let Some(base) = s.config.server.public_base() {
+        return base.to_string();
+    }
+    let Some(authority) = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    format!("{}://{host}", if https { "https" } else { "http" })
+        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+    else {
+        return String::new();
+    };
+    let host = authority.host();
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .ok();
+    let listen = s.config.server.listen.ip();
+    let ours = host.eq_ignore_ascii_case("localhost")
+        || ip.is_some_and(|ip| ip.is_loopback() || (!listen.is_unspecified() && ip == listen));
+    match (ours, authority.port_u16()) {
+        // Host and port only: a user part (`evil@127.0.0.1`) is left out.
+        (true, Some(port)) => format!("http://{host}:{port}"),
+        (true, None) => format!("http://{host}"),
+        (false, _) => String::new(),
+    }
 }
 
 async fn series_view(
@@ -378,6 +399,7 @@ async fn series_view(
             admin => true, csrf => session.csrf(), series => SeriesView::from(&row),
             agenda => agenda, agenda_problem => agenda_problem, items => items,
             link_created => link_created, new_link => new_link, meetings => history,
+            public_url_missing => s.config.server.public_base().is_none(),
             insights => insights, private_notes => private_notes,
         },
     )
@@ -406,7 +428,7 @@ pub(super) async fn rotate_link(
     s.store
         .rotate_series_link(id, &token_digest(&token), s.clock.now())
         .await?;
-    let link = format!("{}/d/{token}", origin(&headers));
+    let link = format!("{}/d/{token}", link_base(&s, &headers));
     series_view(&s, &session, id, Some(link)).await
 }
 

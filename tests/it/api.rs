@@ -18,7 +18,7 @@ use crate::caldav_sync::{ALICE, Setup, W1, description_at};
 use crate::helpers::{Daemon, TestDb};
 use crate::servers::Kind;
 
-const TOKEN: &str = "api-t0ken-for-tests";
+const TOKEN: &str = "api-t0ken-for-tests-0123456789";
 const KEY: [u8; 32] = [7; 32];
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -160,6 +160,8 @@ fn daemon(db: &str, token: &str) -> Daemon {
         ("ONEONONE_SECRET_KEY", key.as_str()),
         ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
         ("ONEONONE__LOG__LEVEL", "warn"),
+        // Tests below send many wrong tokens; the limit has a test of its own.
+        ("ONEONONE__SERVER__API_WRONG_TOKENS_PER_MINUTE", "10000"),
     ];
     if !token.is_empty() {
         env.push(("ONEONONE__SERVER__ADMIN_TOKEN", token));
@@ -1132,4 +1134,66 @@ async fn insights_match_the_report_and_private_notes_are_added_and_listed() {
         assert_eq!(store.list_private_notes(alice.id).await.unwrap().len(), 2);
         store.close().await;
     }
+}
+
+#[tokio::test]
+async fn wrong_tokens_past_the_budget_get_429_with_retry_after_and_right_ones_never_count() {
+    let db = TestDb::sqlite();
+    let key = key_env();
+    // 12 a minute: a burst of 12, then one every 5 s.
+    let d = Daemon::spawn(
+        &db.url,
+        &[
+            ("ONEONONE_SECRET_KEY", key.as_str()),
+            ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
+            ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
+            ("ONEONONE__SERVER__API_WRONG_TOKENS_PER_MINUTE", "12"),
+        ],
+    );
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let here = from("127.0.0.1");
+    let url = d.url("/api/v1/accounts");
+    let status = async |client: &reqwest::Client, token: &str| {
+        client.get(&url).bearer_auth(token).send().await.unwrap()
+    };
+    // The right token, many times over, spends nothing (were it counted, 429 would come at
+    // the 12th request); 12 wrong ones spend the budget.
+    for i in 0..11 {
+        assert_eq!(status(&here, TOKEN).await.status(), 200, "right #{i}");
+        assert_eq!(status(&here, "guess").await.status(), 401, "wrong #{i}");
+    }
+    for _ in 0..50 {
+        assert_eq!(status(&here, TOKEN).await.status(), 200);
+    }
+    assert_eq!(
+        status(&here, "guess").await.status(),
+        401,
+        "the 12th wrong one"
+    );
+    // Past it, a token from this address is not even checked.
+    let r = status(&here, "guess").await;
+    assert_eq!(r.status(), 429);
+    let after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((4..=5).contains(&after), "{after}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    assert_eq!(
+        status(&here, TOKEN).await.status(),
+        429,
+        "not checked either"
+    );
+    // Another address has its own budget.
+    assert_eq!(status(&from("127.0.0.2"), TOKEN).await.status(), 200);
+    // After Retry-After, the right token works again.
+    tokio::time::sleep(std::time::Duration::from_secs(after)).await;
+    assert_eq!(status(&here, TOKEN).await.status(), 200);
 }

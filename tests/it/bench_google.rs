@@ -18,7 +18,7 @@ use crate::google_sync::{insert_after, inst};
 use crate::helpers::{BIN, Daemon, TestDb};
 
 const KEY: [u8; 32] = [11; 32];
-const ADMIN: &str = "bench-admin-token";
+const ADMIN: &str = "bench-admin-token-0123456789";
 const EVENTS: usize = 100;
 /// Accounts in the scale run; ONEONONE_BENCH_ACCOUNTS makes a quick smaller run.
 fn accounts() -> usize {

@@ -596,7 +596,7 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     let mut env = s.env();
     env.push((
         "ONEONONE__SERVER__ADMIN_TOKEN".into(),
-        "admin-secret".into(),
+        "admin-secret-for-google-0123456789".into(),
     ));
     env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "1".into()));
     env.push((
@@ -641,7 +641,7 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
 
     // The browser, signed in on our pages: our page -> Google's consent -> back to our callback.
     let mut browser = crate::web::Browser::new(&daemon);
-    let (status, _) = browser.sign_in("admin-secret").await;
+    let (status, _) = browser.sign_in("admin-secret-for-google-0123456789").await;
     assert!(status.is_redirection(), "sign-in: {status}");
     let r = http
         .get(daemon.url("/connect/google"))
@@ -888,7 +888,7 @@ async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() 
     let mut env = s.env();
     env.push((
         "ONEONONE__SERVER__ADMIN_TOKEN".into(),
-        "admin-secret".into(),
+        "admin-secret-for-google-0123456789".into(),
     ));
     env.push(("ONEONONE__SYNC__INTERVAL_SECS".into(), "3600".into()));
     let url = s.db.url.clone();
@@ -928,7 +928,7 @@ async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() 
     let store = s.db.store().await;
     let bob = series_id(&store, BOB).await;
     let mut browser = crate::web::Browser::new(&daemon);
-    browser.sign_in("admin-secret").await;
+    browser.sign_in("admin-secret-for-google-0123456789").await;
     let (code, page) = browser.get(&format!("/series/{bob}")).await;
     assert_eq!(code, 200, "{page}");
     // (The browser decodes the page's entities once: the agenda reads as the HTML source.)

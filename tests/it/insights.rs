@@ -620,3 +620,115 @@ async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_radic
     }
     store.close().await;
 }
+
+/// A title, a name and an item carrying what a terminal obeys: clear screen, an OSC window title
+/// ended by BEL, an OSC 8 hyperlink, a C1 CSI.
+const TERMINAL_TRAP: &str =
+    "\x1b[2J\x1b]0;owned\x07\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\\u{9b}1m\r";
+
+/// Whether `out` holds a character a terminal acts on (newlines and tabs are layout).
+fn raw_controls(out: &str) -> Vec<char> {
+    out.chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect()
+}
+
+#[tokio::test]
+async fn escape_sequences_in_titles_names_and_items_never_reach_the_terminal_raw() {
+    let db = TestDb::sqlite();
+    let keydir = tempfile::tempdir().unwrap();
+    let store = db.store().await;
+    let (alice, _) = team(&store).await;
+    store
+        .upsert_series(
+            &SeriesUpsert {
+                calendar_id: alice.calendar_id,
+                uid: alice.uid.clone(),
+                summary: format!("1:1 Alice{TERMINAL_TRAP} / Sam"),
+                manager_email: Some("sam@example.com".into()),
+                direct_email: Some("alice@example.com".into()),
+                direct_name: Some(format!("Alice{TERMINAL_TRAP}")),
+                one_on_one: true,
+                owner_is_organizer: true,
+                confidence: 0.9,
+                detection_reason: format!("weekly{TERMINAL_TRAP}, 2 people"),
+            },
+            t("2026-03-02T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    store
+        .add_item(
+            alice.id,
+            "manager",
+            &format!("Ship it{TERMINAL_TRAP}"),
+            ItemSource::Cli,
+            None,
+            t("2026-03-02T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let env = env(&db, &keydir);
+    let with = ["--with", "alice@example.com"];
+    for args in [
+        &["series", "list"][..],
+        &["series", "list", "--all"],
+        &[&["history"], &with[..]].concat(),
+        &[&["history", "--format", "markdown"], &with[..]].concat(),
+        &[&["item", "list"], &with[..]].concat(),
+        &["report", "--now", NOW],
+        &["report", "--now", NOW, "--format", "markdown"],
+    ] {
+        let out = cli(&env, args);
+        assert!(raw_controls(&out).is_empty(), "{args:?}: {out:?}");
+        assert!(out.contains("\\u{1b}"), "{args:?} shows the title: {out}");
+    }
+    // JSON stays JSON, with the text as it is.
+    let json: serde_json::Value =
+        serde_json::from_str(&cli(&env, &["report", "--now", NOW, "--format", "json"])).unwrap();
+    assert!(json.to_string().contains("\\u001b[2J"), "{json}");
+    let list: serde_json::Value =
+        serde_json::from_str(&cli(&env, &["series", "list", "--json"])).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["summary"] == format!("1:1 Alice{TERMINAL_TRAP} / Sam")),
+        "{list}"
+    );
+}
+
+#[tokio::test]
+async fn connect_prints_a_hostile_title_without_the_raw_control_bytes() {
+    use oneonone::provider::caldav::Precondition;
+    let s = crate::caldav_sync::Setup::new(crate::servers::Kind::Radicale).await;
+    // A 1:1 whose title a hostile organizer filled with terminal commands (no CR: it would end
+    // the ICS line).
+    let trap = TERMINAL_TRAP.replace('\r', "");
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\n\
+         UID:weekly-eve\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260304T090000Z\r\n\
+         DTEND:20260304T093000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=WE\r\nSUMMARY:1:1 Eve{trap} / Sam\r\n\
+         ORGANIZER;CN=Sam Manager:mailto:sam@example.com\r\n\
+         ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
+         ATTENDEE;CN=Eve;PARTSTAT=ACCEPTED:mailto:eve@example.com\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    s.client
+        .put(
+            &s.calendar.join("weekly-eve.ics").unwrap(),
+            ics.into_bytes(),
+            &Precondition::Create,
+        )
+        .await
+        .unwrap();
+    let out = s.connect();
+    // The calendar's reader drops C0 controls from the title already; the C1 CSI gets through
+    // to the printer, which shows it escaped.
+    assert!(
+        out.contains("1:1 Eve") && out.contains("\\u{9b}1m"),
+        "{out}"
+    );
+    assert!(raw_controls(&out).is_empty(), "{out:?}");
+}

@@ -493,6 +493,7 @@ async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agen
 
 #[tokio::test]
 async fn a_sync_asked_for_through_the_api_runs_at_once() {
+    const TOKEN: &str = "t0k3n-for-the-scheduler-0123456789";
     let users = vec![("api0".to_string(), "secret".to_string())];
     let server = CalDavServer::radicale_with_users(&users);
     let db = TestDb::sqlite();
@@ -503,7 +504,7 @@ async fn a_sync_asked_for_through_the_api_runs_at_once() {
         &key,
         &[
             ("ONEONONE__SYNC__INTERVAL_SECS", "3600"),
-            ("ONEONONE__SERVER__ADMIN_TOKEN", "t0k3n"),
+            ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
         ],
     );
     let daemon = Daemon::spawn(&db.url, &env);
@@ -531,10 +532,10 @@ async fn a_sync_asked_for_through_the_api_runs_at_once() {
     assert_eq!(post(None, url.clone()).await, 401);
     assert_eq!(post(Some("wrong"), url.clone()).await, 401);
     assert_eq!(
-        post(Some("t0k3n"), daemon.url("/api/v1/accounts/999/sync")).await,
+        post(Some(TOKEN), daemon.url("/api/v1/accounts/999/sync")).await,
         404
     );
-    assert_eq!(post(Some("t0k3n"), url.clone()).await, 202);
+    assert_eq!(post(Some(TOKEN), url.clone()).await, 202);
     // The loop sleeps for an hour, but the request wakes it.
     wait_for("the requested pass", Duration::from_secs(10), async || {
         passes().await == 2
@@ -545,7 +546,7 @@ async fn a_sync_asked_for_through_the_api_runs_at_once() {
     let db2 = TestDb::sqlite();
     let plain = Daemon::spawn(&db2.url, &daemon_env(&key, &[]));
     assert_eq!(
-        post(Some("t0k3n"), plain.url("/api/v1/accounts/1/sync")).await,
+        post(Some(TOKEN), plain.url("/api/v1/accounts/1/sync")).await,
         404
     );
     store.close().await;

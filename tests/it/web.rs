@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use sha2::Digest as _;
 
 use crate::caldav_sync::{ALICE, Setup, W1, insert_after, series_with_uid};
 use crate::helpers::{Daemon, TestDb};
@@ -203,9 +204,10 @@ async fn web_sign_in_opens_a_session_with_a_safe_cookie_and_sign_out_ends_it() {
         assert_eq!(c.max_age(), Some(cookie::time::Duration::hours(12)));
         assert_eq!(c.value().len(), 43, "a 256-bit token");
 
-        // The session is stored under the token's digest.
+        // The session is stored under the token's digest, bound to the admin token's.
         let store = db.store().await;
-        let digest = oneonone::web::token_digest(c.value());
+        let admin: [u8; 32] = sha2::Sha256::digest(TOKEN.as_bytes()).into();
+        let digest = oneonone::web::session_key(c.value(), &admin);
         assert!(
             store
                 .session_valid(&digest, chrono::Utc::now())
@@ -214,7 +216,7 @@ async fn web_sign_in_opens_a_session_with_a_safe_cookie_and_sign_out_ends_it() {
         );
         assert!(
             !store
-                .session_valid(c.value(), chrono::Utc::now())
+                .session_valid(&oneonone::web::token_digest(c.value()), chrono::Utc::now())
                 .await
                 .unwrap()
         );
@@ -282,36 +284,121 @@ async fn web_session_cookie_is_secure_behind_https_or_when_configured() {
 }
 
 #[tokio::test]
-async fn web_sign_in_is_limited_per_address() {
+async fn web_sign_in_is_limited_per_address_and_lets_the_owner_in_during_a_lockout() {
     let db = TestDb::sqlite();
+    // 30 a minute: a burst of 30, then one every 2 s.
     let d = daemon(
         &db.url,
-        &[("ONEONONE__WEB__SIGNIN_ATTEMPTS_PER_MINUTE", "3")],
+        &[("ONEONONE__WEB__SIGNIN_ATTEMPTS_PER_MINUTE", "30")],
     );
     let mut b = Browser::new(&d);
-    for _ in 0..3 {
+    for _ in 0..30 {
         let (code, _) = b.sign_in("guess").await;
         assert_eq!(code, StatusCode::UNAUTHORIZED);
     }
-    // Even the right token waits once the limit is reached.
-    let (code, _) = b.sign_in(TOKEN).await;
-    assert_eq!(code, StatusCode::TOO_MANY_REQUESTS);
-    assert!(!b.has("oneonone_session"));
-    let (_, page) = b.get("/signin").await;
-    let r = reqwest::Client::new()
-        .post(d.url("/signin"))
-        .header(COOKIE, format!("oneonone_signin={}", csrf_of(&page)))
-        .form(&[("token", TOKEN), ("csrf", &csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Past the budget a guess waits for its turn: guessing goes no faster than one per 2 s.
+    let started = std::time::Instant::now();
+    let (code, _) = b.sign_in("guess").await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Too many sign-in attempts")
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
     );
+    // The owner still gets in, after the same wait: the lockout slows guesses, it does not lock
+    // the owner out.
+    let started = std::time::Instant::now();
+    let (code, _) = b.sign_in(TOKEN).await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    assert!(b.has("oneonone_session"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Guesses sent at once, to get ahead of the line: one waits its turn, the others are
+    // refused unchecked, with when to come back.
+    let (_, page) = b.get("/signin").await;
+    let csrf = csrf_of(&page);
+    let attempts = (0..5).map(|_| {
+        reqwest::Client::new()
+            .post(d.url("/signin"))
+            .header(COOKIE, format!("oneonone_signin={csrf}"))
+            .form(&[("token", "guess"), ("csrf", csrf.as_str())])
+            .send()
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let mut refused = 0;
+    for r in answers {
+        let r = r.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+            let after: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=6).contains(&after), "{after}");
+            assert!(
+                r.text()
+                    .await
+                    .unwrap()
+                    .contains("Too many sign-in attempts")
+            );
+        } else {
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert!(refused >= 3, "{refused} of 5 refused");
+}
+
+#[tokio::test]
+async fn changing_the_admin_token_ends_every_session_and_sign_out_everywhere_ends_them_all() {
+    const NEW_TOKEN: &str = "a-new-admin-token-after-a-leak-9876543210";
+    for db in TestDb::all().await {
+        let d = daemon(&db.url, &[]);
+        let mut b = Browser::new(&d);
+        assert_eq!(b.sign_in(TOKEN).await.0, StatusCode::SEE_OTHER);
+        assert_eq!(b.get("/").await.0, StatusCode::OK);
+        drop(d);
+
+        // The same database, a new admin token: the old session opens nothing.
+        let d = daemon(&db.url, &[("ONEONONE__SERVER__ADMIN_TOKEN", NEW_TOKEN)]);
+        let mut old = Browser::new(&d);
+        old.cookies = b.cookies.clone();
+        let (code, _) = old.get("/").await;
+        assert_eq!(
+            code,
+            StatusCode::SEE_OTHER,
+            "{}: session of the old token",
+            db.kind
+        );
+
+        // Two browsers signed in; "Sign out everywhere" in one ends both.
+        let mut one = Browser::new(&d);
+        let mut two = Browser::new(&d);
+        assert_eq!(one.sign_in(NEW_TOKEN).await.0, StatusCode::SEE_OTHER);
+        assert_eq!(two.sign_in(NEW_TOKEN).await.0, StatusCode::SEE_OTHER);
+        let (code, page) = one.get("/").await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(page.contains("Sign out everywhere"), "{page}");
+        let (code, _, _) = one
+            .post("/signout/everywhere", &[("csrf", "made-up")])
+            .await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "CSRF is checked");
+        assert_eq!(two.get("/").await.0, StatusCode::OK);
+        let (code, location, _) = one
+            .post("/signout/everywhere", &[("csrf", &csrf_of(&page))])
+            .await;
+        assert_eq!(code, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some("/signin"));
+        assert!(!one.has("oneonone_session"));
+        assert_eq!(two.get("/").await.0, StatusCode::SEE_OTHER, "{}", db.kind);
+        let store = db.store().await;
+        assert_eq!(store.delete_all_sessions().await.unwrap(), 0, "{}", db.kind);
+        store.close().await;
+    }
 }
 
 #[tokio::test]
@@ -1199,4 +1286,88 @@ async fn direct_link_caps_open_topics_and_limits_changes_per_link() {
         .await;
     assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
     store.close().await;
+}
+
+#[tokio::test]
+async fn the_direct_link_is_built_on_public_url_and_never_on_a_foreign_host_header() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let (alice, _) = crate::insights::team(&store).await;
+    store.close().await;
+    // The link's page, made with a Host header of the client's choosing.
+    let link_page = async |d: &Daemon, host: &str| {
+        let mut b = Browser::new(d);
+        assert_eq!(b.sign_in(TOKEN).await.0, StatusCode::SEE_OTHER);
+        let (_, page) = b.get(&format!("/series/{}", alice.id)).await;
+        let r = reqwest::Client::new()
+            .post(d.url(&format!("/series/{}/link", alice.id)))
+            .header(reqwest::header::HOST, host)
+            .header(COOKIE, b.cookie_header())
+            .form(&[("csrf", csrf_of(&page))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        unescape(&r.text().await.unwrap())
+    };
+    let shown = |page: &str| {
+        let re = regex::Regex::new(r#"id="direct-link" value="([^"]*)""#).unwrap();
+        re.captures(page)
+            .unwrap_or_else(|| panic!("no link shown:\n{page}"))[1]
+            .to_string()
+    };
+
+    // No server.public_url: a foreign Host gives the path alone, and the page says what to set.
+    let d = daemon(&db.url, &[]);
+    let page = link_page(&d, "evil.example").await;
+    let link = shown(&page);
+    assert!(
+        link.starts_with("/d/") && !page.contains("evil.example"),
+        "{link}"
+    );
+    assert!(page.contains("Set server.public_url so this link works for your direct"));
+    // The daemon's own loopback address is taken as it is.
+    let own = d.addr.to_string();
+    let link = shown(&link_page(&d, &own).await);
+    assert!(link.starts_with(&format!("http://{own}/d/")), "{link}");
+    drop(d);
+
+    // With server.public_url the link is built on it, whatever the Host.
+    let d = daemon(
+        &db.url,
+        &[("ONEONONE__SERVER__PUBLIC_URL", "https://1on1.example.com/")],
+    );
+    let page = link_page(&d, "evil.example").await;
+    let link = shown(&page);
+    assert!(link.starts_with("https://1on1.example.com/d/"), "{link}");
+    assert_eq!(link.len(), "https://1on1.example.com/d/".len() + 43);
+    assert!(!page.contains("Set server.public_url"));
+}
+
+#[tokio::test]
+async fn the_google_connect_pages_carry_the_security_headers_of_every_page() {
+    let db = TestDb::sqlite();
+    let d = daemon(&db.url, &[]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/connect/google",
+        "/oauth/google/callback?state=unknown&code=x",
+    ] {
+        let r = client.get(d.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'"),
+            "{path}"
+        );
+    }
 }

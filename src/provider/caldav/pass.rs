@@ -313,7 +313,7 @@ impl CaldavSyncer {
                 },
             ) = (self.dry_run, &action)
             {
-                println!(
+                crate::term::outln!(
                     "--- would write into {:?}, occurrence of {}:\n{description}\n---",
                     row.summary,
                     original_start.to_rfc3339()

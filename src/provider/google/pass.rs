@@ -747,7 +747,7 @@ impl GoogleSyncer {
                 return Ok(());
             };
             if self.dry_run {
-                println!(
+                crate::term::outln!(
                     "--- would write into {:?}, occurrence of {}:\n{description}\n---",
                     row.summary,
                     original_start.to_rfc3339()

@@ -93,17 +93,40 @@ fn page(status: StatusCode, text: &str) -> Response {
 }
 
 /// `GET /connect/google`: redirect to Google's consent page.
-pub async fn start(State(s): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn start(
+    State(s): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+) -> Response {
     // A signed-in admin (the web pages' session cookie), or a script with the admin API token.
     let signed_in = matches!(
-        crate::web::AdminSession::from_headers(&s.store, &headers, s.clock.now()).await,
+        crate::web::AdminSession::from_headers(
+            &s.store,
+            &headers,
+            &s.session_digest,
+            s.clock.now()
+        )
+        .await,
         Ok(Some(_))
     );
-    if !signed_in && crate::server::authorized(&s, &headers).is_err() {
-        if headers.contains_key(axum::http::header::AUTHORIZATION) {
-            return page(StatusCode::UNAUTHORIZED, "Wrong admin token.");
+    if !signed_in {
+        use crate::api::Refused;
+        match crate::api::check_bearer(&s, &headers, &ext) {
+            Ok(()) => {}
+            Err(Refused::TooMany(retry)) => {
+                let mut res = page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many wrong tokens from this address. Wait a minute and try again.",
+                );
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, retry.secs().into());
+                return res;
+            }
+            Err(_) if headers.contains_key(header::AUTHORIZATION) => {
+                return page(StatusCode::UNAUTHORIZED, "Wrong admin token.");
+            }
+            Err(_) => return axum::response::Redirect::to("/signin").into_response(),
         }
-        return axum::response::Redirect::to("/signin").into_response();
     }
     let web = &s.google;
     if let Err(e) = check_config(&web.config) {
