@@ -421,8 +421,8 @@ pub fn plan_absorb_at(
             last = Pending::Line(k);
             continue;
         }
-        if let Some(a) = legacy_heading(&k)
-            .filter(|a| legacy && absent.contains(a) && !areas_found.contains(a))
+        if let Some(a) =
+            legacy_heading(&k).filter(|a| legacy && absent.contains(a) && !areas_found.contains(a))
         {
             area = a;
             areas_found.push(area);

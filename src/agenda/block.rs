@@ -559,7 +559,10 @@ mod tests {
         // No block yet: the event's text (a join link) stays on top, one blank line, the block.
         let p = Format::Plain;
         for (text, expect) in [
-            ("Join: https://meet.example/abc", "Join: https://meet.example/abc\n\nNEW"),
+            (
+                "Join: https://meet.example/abc",
+                "Join: https://meet.example/abc\n\nNEW",
+            ),
             ("Join: x\n", "Join: x\n\nNEW"),
             ("Join: x\r\n", "Join: x\r\n\nNEW"),
             ("Join: x\n\n", "Join: x\n\nNEW"),
@@ -570,7 +573,10 @@ mod tests {
         let g = Format::GoogleHtml;
         for (text, expect) in [
             ("<b>hi</b>", "<b>hi</b><br><br>NEW"),
-            ("<a href=\"x\">Join</a><br>", "<a href=\"x\">Join</a><br><br>NEW"),
+            (
+                "<a href=\"x\">Join</a><br>",
+                "<a href=\"x\">Join</a><br><br>NEW",
+            ),
             ("<p>Join</p>", "<p>Join</p><br>NEW"),
             ("Join: x\n", "Join: x\n\nNEW"),
         ] {

@@ -183,8 +183,7 @@ impl SeriesStep<'_> {
                 if let Some(base) = base {
                     let items = self.store.agenda_items(row.id, occ.id).await?;
                     // The meeting is over: lines typed without a checkbox were its minutes.
-                    let plan =
-                        agenda::plan_absorb_at(&items, &base, &p, agenda::Moment::Started);
+                    let plan = agenda::plan_absorb_at(&items, &base, &p, agenda::Moment::Started);
                     self.store
                         .apply_absorb(row.id, occ.id, &plan, self.now)
                         .await?;
