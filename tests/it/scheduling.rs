@@ -221,17 +221,16 @@ fn metric(text: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-/// What must hold after a pass wrote the W1 agenda: the agenda above the user's text, the user's
-/// text alone in the other weeks, `SCHEDULE-AGENT=CLIENT` on Dave in the override only (with
+/// What must hold after a pass wrote the W1 agenda: the user's text on top, the agenda after it,
+/// the user's text alone in the other weeks, `SCHEDULE-AGENT=CLIENT` on Dave in the override only (with
 /// `client_scheduled`), the master's attendees as they were.
 fn assert_agenda_written(kind: Kind, body: &[u8], uid: &str, client_scheduled: bool) {
     let d1 = description_at(body, uid, W1);
-    assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
-    assert!(d1.contains("Dave Direct goes first"), "{kind:?}: {d1}");
     assert!(
-        d1.ends_with(&format!("\n\n{USER_TEXT}")),
-        "{kind:?}: user text must stay below: {d1}"
+        d1.starts_with(&format!("{USER_TEXT}\n\n── oneonone agenda")),
+        "{kind:?}: the user's text must stay on top: {d1}"
     );
+    assert!(d1.contains("Dave Direct goes first"), "{kind:?}: {d1}");
     assert_eq!(description_at(body, uid, W2), USER_TEXT, "{kind:?}");
     assert!(
         attendees(body, false)
@@ -391,7 +390,10 @@ pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
     let body = s.body("dave.ics").await;
     let d2 = description_at(&body, &uid, W2);
     assert!(d2.contains("Career growth"), "{kind:?}: not carried: {d2}");
-    assert!(d2.ends_with(&format!("\n\n{USER_TEXT}")), "{kind:?}: {d2}");
+    assert!(
+        d2.starts_with(&format!("{USER_TEXT}\n\n")),
+        "{kind:?}: {d2}"
+    );
     let end = inbox_items(&inbox).await;
     eprintln!("{kind:?}: Dave's inbox after two more passes: {end}");
     assert_eq!(end, before_pass, "{kind:?}: a later write notified Dave");
