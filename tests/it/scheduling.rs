@@ -282,10 +282,11 @@ async fn a_new_override_refused_with_500_is_written_once_more_with_client_schedu
     drop(daemon);
     assert_agenda_written(Kind::Radicale, &s.body("dave.ics").await, &uid, true);
 
-    // Dave adds a topic in the invite; the next pass edits the override in place (it carries
-    // the parameters already): no refusal, no second fallback, both texts kept.
+    // Dave adds a topic in the invite (a plain line, which the pass writes back as an item);
+    // the next pass edits the override in place (it carries the parameters already): no
+    // refusal, no second fallback, both texts kept.
     s.user_edit("dave.ics", &uid, W1, |d| {
-        crate::caldav_sync::insert_after(d, "15 minutes for you", "- [ ] Career growth")
+        crate::caldav_sync::insert_after(d, "15 minutes for you", "Career growth")
     })
     .await;
     let log = sync_logged(&s, "2026-03-25T12:00:00Z");
@@ -370,9 +371,10 @@ pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
         "{kind:?}: the agenda write notified Dave"
     );
 
-    // Dave adds a topic; the next pass rewrites the override in place: no fallback needed.
+    // Dave adds a topic (a bullet, which the pass writes back as an item); the next pass
+    // rewrites the override in place: no fallback needed.
     s.user_edit("dave.ics", &uid, W1, |d| {
-        crate::caldav_sync::insert_after(d, "15 minutes for you", "- [ ] Career growth")
+        crate::caldav_sync::insert_after(d, "15 minutes for you", "- Career growth")
     })
     .await;
     let log = sync_logged(&s, "2026-03-25T12:00:00Z");
