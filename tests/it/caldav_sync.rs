@@ -1250,6 +1250,21 @@ async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
             "{kind:?}: Outlook would show its stale copy"
         );
 
+        // In the meeting, a line typed under a topic is a note of the meeting, not a new topic.
+        s.user_edit(ALICE, &uid, W1, |d| {
+            insert_after(d, "- [ ] need a new laptop", "Agreed: order one this week")
+        })
+        .await;
+        s.sync("2026-03-30T08:10:00Z");
+        let open = store.list_items(series.id, true).await.unwrap();
+        assert_eq!(
+            open.len(),
+            3,
+            "{kind:?}: a note in the meeting became a topic: {open:?}"
+        );
+        let d1 = description_at(&s.body(ALICE).await, &uid, W1);
+        assert!(d1.contains("Agreed: order one this week"), "{kind:?}: {d1}");
+
         // Held; next week's agenda carries the typed topics in their parts.
         s.sync("2026-03-31T09:00:00Z");
         let d2 = description_at(&s.body(ALICE).await, &uid, W2);
@@ -1269,6 +1284,10 @@ async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
             "{kind:?}: {d2}"
         );
         assert!(mgr < pos("- [ ] Hiring plan for Q3"), "{kind:?}: {d2}");
+        assert!(
+            !d2.contains("Agreed: order"),
+            "{kind:?}: the meeting's note carried: {d2}"
+        );
         store.close().await;
     }
 }
