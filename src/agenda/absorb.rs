@@ -389,10 +389,17 @@ pub fn plan_absorb_at(
         )
         .collect();
     // Every template line, used or not: a copy of one is a repeated prompt, not a topic.
+    // (A standing question counts with its dash and without: `How are things going?` typed
+    // again is a repeat too.)
     let prompts: std::collections::HashSet<String> = headings
         .iter()
         .map(|(_, h)| h.clone())
         .chain(fixed.keys().cloned())
+        .chain(
+            fixed
+                .keys()
+                .filter_map(|k| k.strip_prefix("- ").map(str::to_string)),
+        )
         .collect();
     // A block in an earlier template's words (an upgrade, and nothing recorded of writing it):
     // its headings are read where the written block's are absent, and its fixed lines skipped.

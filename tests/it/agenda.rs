@@ -1240,8 +1240,9 @@ fn typed_topics_in_every_form_and_client_become_items_of_their_section_and_carry
                 "Can we talk about the conference budget?",
                 "1. Promotion timeline",
                 "- [ ] Desk move",
-                // Only repeats a prompt: not an item.
+                // Only repeat a prompt: not items.
                 "- How are things going?",
+                "Any feedback for me?",
             ],
         );
         let desc = (c.type_after)(&desc, "Follow-ups", &["- check the budget numbers"]);
@@ -1295,13 +1296,17 @@ fn typed_topics_in_every_form_and_client_become_items_of_their_section_and_carry
             c.name
         );
         assert!(by_text(&l, "Alice: send the slides").in_notes, "{}", c.name);
-        let notes: Vec<&str> = l.notes().iter().map(|n| n.text.as_str()).collect();
+        // (A repeated question is told apart from the template's by position only: which of
+        // the two copies is kept as the note does not matter, one of them is.)
+        let mut notes: Vec<&str> = l.notes().iter().map(|n| n.text.as_str()).collect();
+        notes.sort_unstable();
         assert_eq!(
             notes,
             [
                 "- How are things going?",
+                "- a bullet note",
+                "Any feedback for me?",
                 "We met in the kitchen",
-                "- a bullet note"
             ],
             "{}",
             c.name
