@@ -341,13 +341,15 @@ pub fn plan_absorb_at(
         .map(|l| (l.area, key(&l.text)))
         .collect();
     let mut heading_used = vec![false; headings.len()];
-    let mut fixed: HashMap<String, usize> = HashMap::new();
+    // Per area: a copy of a standing question typed in another area is that person's line, not
+    // the template's (see the lookup below).
+    let mut fixed: HashMap<(Area, String), usize> = HashMap::new();
     for l in &written.lines {
         if matches!(
             l.kind,
             LineKind::Title | LineKind::Fixed | LineKind::Bullet | LineKind::Folded
         ) {
-            *fixed.entry(line_key(l)).or_default() += 1;
+            *fixed.entry((l.area, line_key(l))).or_default() += 1;
         }
     }
     let written_items: Vec<Written> = written
@@ -394,11 +396,11 @@ pub fn plan_absorb_at(
     let prompts: std::collections::HashSet<String> = headings
         .iter()
         .map(|(_, h)| h.clone())
-        .chain(fixed.keys().cloned())
+        .chain(fixed.keys().map(|(_, k)| k.clone()))
         .chain(
             fixed
                 .keys()
-                .filter_map(|k| k.strip_prefix("- ").map(str::to_string)),
+                .filter_map(|(_, k)| k.strip_prefix("- ").map(str::to_string)),
         )
         .collect();
     // A block in an earlier template's words (an upgrade, and nothing recorded of writing it):
@@ -423,7 +425,14 @@ pub fn plan_absorb_at(
             last = Pending::Line(k);
             continue;
         }
-        if let Some(n) = fixed.get_mut(&k).filter(|n| **n > 0) {
+        // The template's line in this area; or in an area whose heading is gone from the block
+        // (its lines now read as under the previous heading).
+        let entry = fixed
+            .iter()
+            .filter(|((a, key), n)| **n > 0 && *key == k && (*a == area || absent.contains(a)))
+            .map(|(e, _)| e.clone())
+            .min_by_key(|(a, _)| (*a != area, *a));
+        if let Some(n) = entry.and_then(|e| fixed.get_mut(&e)) {
             *n -= 1;
             last = Pending::Line(k);
             continue;
@@ -813,6 +822,8 @@ mod plan_tests {
         let text = w.text.replace("Topics from Max\n", "");
         let p = plan(&items, &w, &text);
         assert!(p.actions.is_empty(), "{:?}", p.actions);
+        // The standing questions, now under the previous heading, are still the template's.
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
     }
 
     #[test]

@@ -1296,17 +1296,19 @@ fn typed_topics_in_every_form_and_client_become_items_of_their_section_and_carry
             c.name
         );
         assert!(by_text(&l, "Alice: send the slides").in_notes, "{}", c.name);
-        // (A repeated question is told apart from the template's by position only: which of
-        // the two copies is kept as the note does not matter, one of them is.)
-        let mut notes: Vec<&str> = l.notes().iter().map(|n| n.text.as_str()).collect();
-        notes.sort_unstable();
+        // The questions typed again stay where they were typed, as notes.
+        let notes: Vec<(Area, &str)> = l
+            .notes()
+            .iter()
+            .map(|n| (n.area, n.text.as_str()))
+            .collect();
         assert_eq!(
             notes,
             [
-                "- How are things going?",
-                "- a bullet note",
-                "Any feedback for me?",
-                "We met in the kitchen",
+                (Area::Direct, "- How are things going?"),
+                (Area::Direct, "Any feedback for me?"),
+                (Area::Notes, "We met in the kitchen"),
+                (Area::Notes, "- a bullet note"),
             ],
             "{}",
             c.name
