@@ -396,9 +396,7 @@ def type_a_topic(rad, cal_url):
         if "oneonone agenda" not in text:
             continue
         unfolded = re.sub(r"\r\n[ \t]", "", text)
-        marker = "Write notes below\\; - [ ] lines become action items.\\n"
-        if marker not in unfolded:
-            marker = "Write notes below; - [ ] lines become action items.\\n"
+        marker = "Notes and action items\\n"
         edited = unfolded.replace(marker, marker + "- [ ] bench: a topic typed in the invite\\n", 1)
         assert edited != unfolded, "the agenda block has no notes area"
         request("PUT", href, edited.encode(), {"If-Match": etag,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::block::defuse_opt_out;
-use super::block::{ParsedBlock, ParsedLine, START_MARKER};
+use super::block::{ParsedBlock, ParsedLine, START_MARKER, strip_number};
 use super::lines::collapse;
 use super::render::{LineKind, RenderedBlock, RenderedLine, is_fold_text, split_carry_label};
 use super::{Anchor, Area, Item, ItemState, Note, Section};
@@ -83,13 +83,28 @@ enum Pending {
     Cand(usize),
 }
 
-/// A checkbox line found in the block.
+/// An item line found in the block: a checkbox line, or (in a topic area) a plain line.
 #[derive(Debug, Clone)]
 struct Candidate {
     area: Area,
     section: Section,
     checked: bool,
+    /// Typed without a checkbox (`- x`, `* x`, `1. x`, `x`): it says nothing about done or not.
+    plain: bool,
     text: String,
+}
+
+/// When a block is read, relative to its meeting: this decides what a line typed without a
+/// checkbox in a topic area means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// Before the meeting starts: a new line in a topic area (the direct's, the follow-ups, the
+    /// manager's) is a topic of that area, whatever its form.
+    BeforeMeeting,
+    /// From the start of the meeting on: lines typed without a checkbox are notes about the
+    /// topics they follow (the meeting's minutes), not new topics to carry. Checkbox lines are
+    /// still items.
+    Started,
 }
 
 /// An item line of the written block.
@@ -257,6 +272,48 @@ fn place_items(
     }
 }
 
+/// Plans the changes a block read back before its meeting implies:
+/// [`plan_absorb_at`]`(.., Moment::BeforeMeeting)`.
+pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock) -> AbsorbPlan {
+    plan_absorb_at(items, written, parsed, Moment::BeforeMeeting)
+}
+
+/// The headings of the default template before the short one (the daemon's own words in invites
+/// written by earlier versions): the area each starts. They are read when the block as written
+/// is unknown (nothing recorded for this occurrence), so an upgrade still finds each area.
+fn legacy_heading(k: &str) -> Option<Area> {
+    let minutes_for = |tail: &str| {
+        k.strip_suffix(tail)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if minutes_for(" minutes for you") {
+        Some(Area::Direct)
+    } else if minutes_for(" minutes for me") {
+        Some(Area::FollowUps)
+    } else if k.starts_with("topics from ") {
+        Some(Area::Manager)
+    } else if k == "notes and action items for next time" {
+        Some(Area::Notes)
+    } else {
+        None
+    }
+}
+
+/// The fixed lines of the default template before the short one: the daemon's words, neither a
+/// note nor an item when read back from an invite an earlier version wrote.
+fn legacy_fixed(k: &str) -> bool {
+    [
+        "nothing queued yet: add your topics as - [ ] lines",
+        "nothing to follow up on",
+        "follow-ups",
+        "write notes below; - [ ] lines become action items",
+    ]
+    .contains(&k)
+        || (k.starts_with("follow-ups from ") && k.len() < 40)
+        || (k.ends_with(" goes first") && k.len() < 120)
+        || (k.starts_with("1:1 ") && k.ends_with("· maintained by oneonone"))
+}
+
 /// Plans the changes a block read back implies.
 ///
 /// - `items`: the series' items as the store holds them now (any state).
@@ -265,7 +322,17 @@ fn place_items(
 ///   through [`RenderedBlock::without_items`]: lines then match items by text and nothing is
 ///   dropped for being missing.
 /// - `parsed`: the block found in the description now.
-pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock) -> AbsorbPlan {
+/// - `moment`: before the meeting, a new line in a topic area is a topic whatever its form;
+///   from its start, only checkbox lines are (see [`Moment`]).
+///
+/// A line that only repeats a heading or a fixed line of the template is never an item (it is
+/// kept as a note); the daemon's own words from an earlier template are skipped.
+pub fn plan_absorb_at(
+    items: &[Item],
+    written: &RenderedBlock,
+    parsed: &ParsedBlock,
+    moment: Moment,
+) -> AbsorbPlan {
     let by_id: HashMap<i64, &Item> = items.iter().map(|i| (i.id, i)).collect();
     let headings: Vec<(Area, String)> = written
         .lines
@@ -274,13 +341,15 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
         .map(|l| (l.area, key(&l.text)))
         .collect();
     let mut heading_used = vec![false; headings.len()];
-    let mut fixed: HashMap<String, usize> = HashMap::new();
+    // Per area: a copy of a standing question typed in another area is that person's line, not
+    // the template's (see the lookup below).
+    let mut fixed: HashMap<(Area, String), usize> = HashMap::new();
     for l in &written.lines {
         if matches!(
             l.kind,
             LineKind::Title | LineKind::Fixed | LineKind::Bullet | LineKind::Folded
         ) {
-            *fixed.entry(line_key(l)).or_default() += 1;
+            *fixed.entry((l.area, line_key(l))).or_default() += 1;
         }
     }
     let written_items: Vec<Written> = written
@@ -309,6 +378,42 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
     let mut pending_notes: Vec<(Note, Pending)> = Vec::new();
     let mut cands: Vec<Candidate> = Vec::new();
     let mut areas_found: Vec<Area> = Vec::new();
+    // The texts a plain line typed after the meeting started must have to be an item's line
+    // (an item whose checkbox a client or a person removed): any other is a note.
+    let item_keys: std::collections::HashSet<String> = written_items
+        .iter()
+        .map(|w| key(&w.text))
+        .chain(
+            items
+                .iter()
+                .filter(|i| i.state != ItemState::Dropped)
+                .map(|i| key(&i.text)),
+        )
+        .collect();
+    // Every template line, used or not: a copy of one is a repeated prompt, not a topic.
+    // (A standing question counts with its dash and without: `How are things going?` typed
+    // again is a repeat too.)
+    let prompts: std::collections::HashSet<String> = headings
+        .iter()
+        .map(|(_, h)| h.clone())
+        .chain(fixed.keys().map(|(_, k)| k.clone()))
+        .chain(
+            fixed
+                .keys()
+                .filter_map(|(_, k)| k.strip_prefix("- ").map(str::to_string)),
+        )
+        .collect();
+    // A block in an earlier template's words (an upgrade, and nothing recorded of writing it):
+    // its headings are read where the written block's are absent, and its fixed lines skipped.
+    let keys: Vec<String> = parsed.lines.iter().map(|l| key(&l.canonical())).collect();
+    let absent: Vec<Area> = headings
+        .iter()
+        .filter(|(_, h)| !keys.contains(h))
+        .map(|(a, _)| *a)
+        .collect();
+    let legacy = keys
+        .iter()
+        .any(|k| legacy_heading(k).is_some_and(|a| absent.contains(&a)));
     for line in &parsed.lines {
         let canon = line.canonical();
         let k = key(&canon);
@@ -320,9 +425,27 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
             last = Pending::Line(k);
             continue;
         }
-        if let Some(n) = fixed.get_mut(&k).filter(|n| **n > 0) {
+        // The template's line in this area; or in an area whose heading is gone from the block
+        // (its lines now read as under the previous heading).
+        let entry = fixed
+            .iter()
+            .filter(|((a, key), n)| **n > 0 && *key == k && (*a == area || absent.contains(a)))
+            .map(|(e, _)| e.clone())
+            .min_by_key(|(a, _)| (*a != area, *a));
+        if let Some(n) = entry.and_then(|e| fixed.get_mut(&e)) {
             *n -= 1;
             last = Pending::Line(k);
+            continue;
+        }
+        if let Some(a) =
+            legacy_heading(&k).filter(|a| legacy && absent.contains(a) && !areas_found.contains(a))
+        {
+            area = a;
+            areas_found.push(area);
+            last = Pending::Line(k);
+            continue;
+        }
+        if legacy && legacy_fixed(&k) {
             continue;
         }
         // A fold line with another count than the block compared with (a block this store
@@ -339,7 +462,25 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                     area,
                     section: area.section().unwrap_or(Section::Action),
                     checked: *checked,
+                    plain: false,
                     text: strip_carried(text),
+                });
+            }
+            ParsedLine::Bullet(text) | ParsedLine::Text(text)
+                if matches!(area, Area::Direct | Area::FollowUps | Area::Manager)
+                    && !prompts.contains(&k)
+                    && !prompts.contains(&key(text))
+                    && !strip_carried(strip_number(text)).is_empty()
+                    && (moment == Moment::BeforeMeeting
+                        || item_keys.contains(&key(&strip_carried(strip_number(text))))) =>
+            {
+                last = Pending::Cand(cands.len());
+                cands.push(Candidate {
+                    area,
+                    section: area.section().unwrap_or(Section::Action),
+                    checked: false,
+                    plain: true,
+                    text: strip_carried(strip_number(text)),
                 });
             }
             _ => pending_notes.push((
@@ -382,6 +523,9 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
         // only exact matches count (the rest become new items and dropped ones, nothing lost).
         let affordable = free_c.len().saturating_mul(free_w.len()) <= MAX_PAIRS;
         for (rc, &c) in free_c.iter().enumerate().filter(|_| affordable) {
+            if cands[c].plain && moment == Moment::Started {
+                continue;
+            }
             for (rw, &w) in free_w.iter().enumerate() {
                 let s = similarity(&cands[c].text, &written_items[w].text);
                 let need = if rc == rw && free_c.len() == free_w.len() {
@@ -433,7 +577,8 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                     continue;
                 }
                 cand_anchor[c] = Some(Anchor::Item { id: w.id });
-                if cand.checked != w.done {
+                // A line without a checkbox says nothing about done: the item stays as it is.
+                if !cand.plain && cand.checked != w.done {
                     if cand.checked && item.state == ItemState::Open {
                         plan.actions.push(AbsorbAction::Close { id: w.id });
                     } else if !cand.checked && item.state == ItemState::Done {
@@ -474,6 +619,7 @@ pub fn plan_absorb(items: &[Item], written: &RenderedBlock, parsed: &ParsedBlock
                     claimed.push(item.id);
                     cand_anchor[c] = Some(Anchor::Item { id: item.id });
                     match (cand.checked, item.state) {
+                        _ if cand.plain => {}
                         (true, ItemState::Open) => {
                             plan.actions.push(AbsorbAction::Close { id: item.id });
                         }
@@ -652,8 +798,8 @@ mod plan_tests {
             .replace("- [x] Budget", "- [ ] Budget")
             .replace("- [ ] Promotion\n", "")
             .replace(
-                "Notes and action items for next time\n",
-                "Notes and action items for next time\n- [ ] Promotion\n",
+                "Notes and action items\n",
+                "Notes and action items\n- [ ] Promotion\n",
             );
         let p = plan(&items, &w, &text);
         assert_eq!(
@@ -676,6 +822,8 @@ mod plan_tests {
         let text = w.text.replace("Topics from Max\n", "");
         let p = plan(&items, &w, &text);
         assert!(p.actions.is_empty(), "{:?}", p.actions);
+        // The standing questions, now under the previous heading, are still the template's.
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
     }
 
     #[test]

@@ -9,13 +9,17 @@ use super::render::RenderedBlock;
 
 /// The first line of the block. Recognised case-insensitively, with any dashes or box-drawing
 /// characters around the words and any whitespace (see [`parse_block`]).
-pub const START_MARKER: &str = "── oneonone agenda: edit inside, keep these lines ──";
+pub const START_MARKER: &str = "── oneonone agenda ──";
 /// The last line of the block.
 pub const END_MARKER: &str = "── end of oneonone agenda ──";
 /// Anywhere in a description (any case): the daemon never touches it.
 pub const OPT_OUT_MARKER: &str = "#no-agenda";
 
-const START_WORDS: &str = "oneonone agenda: edit inside, keep these lines";
+const START_WORDS: &str = "oneonone agenda";
+/// The start marker's words before the short marker (invites written by earlier versions): still
+/// read, so an upgrade finds the block it wrote and replaces it (written in the new form) rather
+/// than adding a second one.
+const LEGACY_START_WORDS: &str = "oneonone agenda: edit inside, keep these lines";
 const END_WORDS: &str = "end of oneonone agenda";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +66,10 @@ impl ParsedLine {
             Some(rest) => (true, rest),
             None => (raw.list_item, text.as_str()),
         };
-        if let Some((checked, body)) = strip_checkbox(rest) {
+        // `1. [ ] text` too: a numbered checklist.
+        if let Some((checked, body)) =
+            strip_checkbox(rest).or_else(|| strip_checkbox(strip_number(rest)))
+        {
             return Some(ParsedLine::Checkbox {
                 checked,
                 text: body.trim().to_string(),
@@ -85,6 +92,18 @@ impl ParsedLine {
             ParsedLine::Text(t) => t.clone(),
         }
     }
+}
+
+/// `1. text`, `12) text`: the text of a numbered line, for an item made from it.
+pub(crate) fn strip_number(s: &str) -> &str {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits) {
+        let rest = &s[digits..];
+        if let Some(r) = rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") ")) {
+            return r.trim_start();
+        }
+    }
+    s
 }
 
 fn strip_bullet(s: &str) -> Option<&str> {
@@ -163,9 +182,12 @@ fn marker_of(text: &str) -> Option<Marker> {
             '─' | '━' | '—' | '–' | '-' | '=' | '_' | '*' | '~' | '#' | '│'
         ) || lines::is_blank(c)
     };
-    let core = t.trim_matches(deco).to_lowercase();
-    let core = collapse(&core);
-    if core == START_WORDS {
+    let trimmed = t.trim_matches(deco);
+    let core = collapse(&trimmed.to_lowercase());
+    // The short start words need their decoration on both sides: "Oneonone agenda" typed alone
+    // on a line (a person's title outside the block) is not a marker.
+    let decorated = t.chars().next().is_some_and(deco) && t.chars().next_back().is_some_and(deco);
+    if (core == START_WORDS && decorated) || core == LEGACY_START_WORDS {
         Some(Marker::Start)
     } else if core == END_WORDS {
         Some(Marker::End)
@@ -297,9 +319,10 @@ pub fn parse_block(
     }))
 }
 
-/// Replaces the block in `description` with `block` (a rendered block, markers included), or
-/// adds it at the top followed by a blank line when there is none. Every byte outside the old
-/// block is kept as it was. Damaged or doubled markers: an error, and nothing to write.
+/// Replaces the block in `description` with `block` (a rendered block, markers included) where
+/// it stands, or, when there is none, adds it after the text the event already has (a video link
+/// or dial-in stays on top), one blank line between. Every byte outside the old block is kept as
+/// it was. Damaged or doubled markers: an error, and nothing to write.
 pub fn splice(
     description: &str,
     block: &str,
@@ -318,12 +341,45 @@ pub fn splice(
             Ok(out)
         }
         None if description.is_empty() => Ok(block.to_string()),
-        None => {
-            let sep = match format {
-                Format::Plain => "\n\n",
-                Format::GoogleHtml => "<br><br>",
-            };
-            Ok(format!("{block}{sep}{description}"))
+        None => Ok(format!(
+            "{description}{}{block}",
+            separator(description, format)
+        )),
+    }
+}
+
+/// What goes between a person's text and the block added after it: enough line breaks for one
+/// blank line, counting those the text already ends with (they are kept, never trimmed).
+fn separator(description: &str, format: Format) -> &'static str {
+    let plain_breaks = |s: &str| {
+        let tail = s.trim_end_matches([' ', '\t']);
+        if tail.ends_with("\n\n") || tail.ends_with("\n\r\n") {
+            2
+        } else if tail.ends_with('\n') {
+            1
+        } else {
+            0
+        }
+    };
+    match format {
+        Format::Plain => ["\n\n", "\n", ""][plain_breaks(description)],
+        Format::GoogleHtml => {
+            let lower = description.trim_end().to_ascii_lowercase();
+            if lower.ends_with("<br><br>") || plain_breaks(description) == 2 {
+                ""
+            } else if lower.ends_with("<br>") || lower.ends_with("<br/>") {
+                "<br>"
+            } else if plain_breaks(description) == 1 {
+                "\n"
+            } else if ["</p>", "</div>", "</ul>", "</ol>"]
+                .iter()
+                .any(|t| lower.ends_with(t))
+            {
+                // A closed block element already ends its line: one break makes the blank one.
+                "<br>"
+            } else {
+                "<br><br>"
+            }
         }
     }
 }
@@ -430,9 +486,10 @@ mod tests {
     #[test]
     fn markers_survive_html_rewrapping_and_case() {
         for s in [
-            "── oneonone agenda: edit inside, keep these lines ──",
+            "── oneonone agenda ──",
+            "<b>──&nbsp;OneOnOne  Agenda&nbsp;──</b>",
+            "-- oneonone agenda --",
             "<b>──&nbsp;OneOnOne Agenda: edit inside,  keep these lines&nbsp;──</b>",
-            "-- oneonone agenda: edit inside, keep these lines --",
         ] {
             let d = format!("{s}<br>x<br>── end of oneonone agenda ──");
             let b = parse_block(&d, Format::GoogleHtml, MAX).unwrap().unwrap();
@@ -494,19 +551,56 @@ mod tests {
     }
 
     #[test]
-    fn splice_keeps_outside_bytes_and_adds_at_top() {
+    fn splice_keeps_the_block_where_it_is_and_adds_a_new_one_after_the_text() {
+        // An existing block stays where the person put it (here between their lines).
         let old = format!("before \u{A0}x\n{START_MARKER}\nold\n{END_MARKER}  \r\nafter");
         let out = splice(&old, "NEW", Format::Plain, MAX).unwrap();
         assert_eq!(out, "before \u{A0}x\nNEW  \r\nafter");
-        assert_eq!(
-            splice("user text", "NEW", Format::Plain, MAX).unwrap(),
-            "NEW\n\nuser text"
-        );
-        assert_eq!(
-            splice("<b>hi</b>", "NEW", Format::GoogleHtml, MAX).unwrap(),
-            "NEW<br><br><b>hi</b>"
-        );
+        // No block yet: the event's text (a join link) stays on top, one blank line, the block.
+        let p = Format::Plain;
+        for (text, expect) in [
+            (
+                "Join: https://meet.example/abc",
+                "Join: https://meet.example/abc\n\nNEW",
+            ),
+            ("Join: x\n", "Join: x\n\nNEW"),
+            ("Join: x\r\n", "Join: x\r\n\nNEW"),
+            ("Join: x\n\n", "Join: x\n\nNEW"),
+            ("Join: x  ", "Join: x  \n\nNEW"),
+        ] {
+            assert_eq!(splice(text, "NEW", p, MAX).unwrap(), expect, "{text:?}");
+        }
+        let g = Format::GoogleHtml;
+        for (text, expect) in [
+            ("<b>hi</b>", "<b>hi</b><br><br>NEW"),
+            (
+                "<a href=\"x\">Join</a><br>",
+                "<a href=\"x\">Join</a><br><br>NEW",
+            ),
+            ("<p>Join</p>", "<p>Join</p><br>NEW"),
+            ("Join: x\n", "Join: x\n\nNEW"),
+        ] {
+            assert_eq!(splice(text, "NEW", g, MAX).unwrap(), expect, "{text:?}");
+        }
         assert_eq!(splice("", "NEW", Format::Plain, MAX).unwrap(), "NEW");
+        assert_eq!(splice("", "NEW", Format::GoogleHtml, MAX).unwrap(), "NEW");
+    }
+
+    #[test]
+    fn old_start_marker_is_still_read_and_the_short_words_need_their_dashes() {
+        let legacy = "── oneonone agenda: edit inside, keep these lines ──";
+        let d = format!("Zoom\n{legacy}\n- [ ] a\n{END_MARKER}");
+        let b = parse_block(&d, Format::Plain, MAX).unwrap().unwrap();
+        assert_eq!(b.before(&d), "Zoom\n");
+        let out = splice(&d, "NEW", Format::Plain, MAX).unwrap();
+        assert_eq!(out, "Zoom\nNEW");
+        // A person's title "Oneonone agenda" is not a marker; the decorated form is.
+        assert_eq!(
+            parse_block("Oneonone agenda\nnotes", Format::Plain, MAX),
+            Ok(None)
+        );
+        let d = format!("-- OneOnOne Agenda --<br>x<br>{END_MARKER}");
+        assert!(parse_block(&d, Format::GoogleHtml, MAX).unwrap().is_some());
     }
 
     #[test]

@@ -7,14 +7,16 @@
 //! The daemon owns only the text between two marker lines:
 //!
 //! ```text
-//! ── oneonone agenda: edit inside, keep these lines ──
+//! ── oneonone agenda ──
 //! ...
 //! ── end of oneonone agenda ──
 //! ```
 //!
 //! Markers are recognised after HTML decoding, whitespace collapsing and with any run of dashes or
 //! box-drawing characters around the words, case-insensitively, so Google's editor and CalDAV
-//! clients that re-wrap or re-encode them do not break the block. A missing end, a missing start
+//! clients that re-wrap or re-encode them do not break the block. The start marker of earlier
+//! versions (`── oneonone agenda: edit inside, keep these lines ──`) is still read; the new one is
+//! written in its place. A missing end, a missing start
 //! or a doubled marker is a [`BlockError`]: nothing is written.
 //!
 //! # How the pieces fit (one pass for one occurrence)
@@ -24,10 +26,12 @@
 //! 2. [`parse_block`]`(description, format, max_len)` finds the block and returns its logical
 //!    lines ([`ParsedBlock`]); `Ok(None)` when there is none; [`BlockError`] when the description
 //!    is over `max_len` bytes or the markers are damaged or doubled.
-//! 3. [`plan_absorb`]`(items, written, parsed)` compares those lines with the block as last
-//!    written ([`RenderedBlock`], which the caller stores, e.g. as JSON next to the occurrence)
-//!    and the series' items, and returns an [`AbsorbPlan`]: [`AbsorbAction`]s (close, reopen,
-//!    create, edit, move, place, drop) plus every free [`Note`] now in the block. A block found
+//! 3. [`plan_absorb_at`]`(items, written, parsed, moment)` compares those lines with the block
+//!    as last written ([`RenderedBlock`], which the caller stores, e.g. as JSON next to the
+//!    occurrence) and the series' items, and returns an [`AbsorbPlan`]: [`AbsorbAction`]s (close,
+//!    reopen, create, edit, move, place, drop) plus every free [`Note`] now in the block. Before
+//!    the meeting ([`Moment`]) any new line in a topic area is a topic (`- x`, `* x`, `• x`,
+//!    `1. x`, a checkbox, a plain line); in the notes area only checkbox lines are items. A block found
 //!    in an occurrence this store never wrote (copied by a person, or a lost database) is still
 //!    absorbed before anything is written: pass a fresh render through
 //!    [`RenderedBlock::without_items`] as `written` (lines then match items by text, and nothing
@@ -68,7 +72,7 @@ mod render;
 
 use serde::{Deserialize, Serialize};
 
-pub use absorb::{AbsorbAction, AbsorbPlan, items_per_area, plan_absorb};
+pub use absorb::{AbsorbAction, AbsorbPlan, Moment, items_per_area, plan_absorb, plan_absorb_at};
 pub use block::{
     BlockError, END_MARKER, OPT_OUT_MARKER, ParsedBlock, ParsedLine, START_MARKER, WriteDecision,
     WriteRefusal, holds_opt_out, opted_out, parse_block, plan_write, reads_as_marker, same_block,

@@ -282,11 +282,12 @@ pub fn split_minutes(length: chrono::Duration) -> (i64, i64) {
     (you, total - you)
 }
 
-/// `(carried xN)` from two carries; an open item at the stale threshold also asks for a
-/// decision (a done one no longer needs it).
+/// `(carried xN)` from two carries; an open manager's or follow-up item at the stale threshold
+/// also asks for a decision (a done one no longer needs it). The direct's own topics keep the
+/// plain count: a request to decide, delegate or drop would read as a reproach there.
 fn carried_label(it: &Item) -> Option<String> {
     let n = it.times_carried;
-    if n >= STALE_AFTER && it.state == ItemState::Open {
+    if n >= STALE_AFTER && it.state == ItemState::Open && it.section != Section::Direct {
         Some(format!("(carried x{n}: {STALE_HINT})"))
     } else {
         (n >= 2).then(|| format!("(carried x{n})"))
@@ -894,8 +895,8 @@ mod tests {
         ));
         // Follow-ups shown under the manager's heading.
         let moved = all.replace(
-            "{% for it in follow_ups %}\n{{ item(it) }}\n{% else %}",
-            "{% for it in [] %}\n{% else %}",
+            "{% for it in follow_ups %}\n{{ item(it) }}\n{% endfor %}",
+            "",
         );
         let moved = moved.replace(
             "{% for it in manager_items %}",
@@ -962,8 +963,8 @@ mod tests {
         // A template that shows the direct's name alone on a line: a name from the invite that
         // is a marker line must not end the block early.
         let bare = DEFAULT_TEMPLATE.replace(
-            "{{ line(direct ~ \" goes first.\") }}",
-            "{{ line(direct) }}",
+            "{{ notes(\"direct\") }}",
+            "{{ line(direct) }}\n{{ notes(\"direct\") }}",
         );
         assert_ne!(bare, DEFAULT_TEMPLATE);
         let t = Template::new(&bare).unwrap();

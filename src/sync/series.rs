@@ -182,7 +182,8 @@ impl SeriesStep<'_> {
                 };
                 if let Some(base) = base {
                     let items = self.store.agenda_items(row.id, occ.id).await?;
-                    let plan = agenda::plan_absorb(&items, &base, &p);
+                    // The meeting is over: lines typed without a checkbox were its minutes.
+                    let plan = agenda::plan_absorb_at(&items, &base, &p, agenda::Moment::Started);
                     self.store
                         .apply_absorb(row.id, occ.id, &plan, self.now)
                         .await?;
@@ -314,7 +315,12 @@ impl SeriesStep<'_> {
                         .await?
                         .without_items(),
                 };
-                let plan = agenda::plan_absorb(&items, &base, &parsed);
+                let moment = if self.now < next.start {
+                    agenda::Moment::BeforeMeeting
+                } else {
+                    agenda::Moment::Started
+                };
+                let plan = agenda::plan_absorb_at(&items, &base, &parsed, moment);
                 // Nothing typed since the last pass (the common case): nothing to record.
                 let changes = !plan.actions.is_empty() || plan.notes_with_ids(&[]) != notes;
                 if !self.read_only && changes {

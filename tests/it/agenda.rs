@@ -222,6 +222,13 @@ fn stale_item_label_survives_parse_back_and_text_edits() {
             "{format:?}: {}",
             block.text
         );
+        // The direct's own topic keeps its count, without the request for a decision.
+        assert!(
+            block.text.contains("[ ] Team offsite (carried x5)")
+                && !block.text.contains("Team offsite (carried x5:"),
+            "{format:?}: {}",
+            block.text
+        );
         // Done: no decision left to make.
         assert!(
             block.text.contains("[x] Q2 planning (carried x4)"),
@@ -245,10 +252,7 @@ fn stale_item_label_survives_parse_back_and_text_edits() {
                 "Hire a designer (carried",
                 "Hire a senior designer (carried",
             )
-            .replace(
-                "Team offsite (carried x5: decide, delegate or drop)",
-                "Team offsite in May",
-            );
+            .replace("Team offsite (carried x5)", "Team offsite in May");
         let parsed = parse_block(&edited, format, MAX).unwrap().unwrap();
         let plan = plan_absorb(&items, &block, &parsed);
         let mut actions = plan.actions.clone();
@@ -416,7 +420,7 @@ fn write_is_refused_for_opt_out_size_and_removed_blocks() {
     else {
         panic!("a first write is expected")
     };
-    assert_eq!(first, format!("{}\n\nuser text only", block.text));
+    assert_eq!(first, format!("user text only\n\n{}", block.text));
     assert_eq!(
         plan_write(&first, &block, true, MAX).unwrap(),
         WriteDecision::Unchanged
@@ -513,8 +517,14 @@ fn four_weeks_of_ticks_additions_deletions_a_cancelled_week_and_a_moved_meeting(
         length: len,
     };
     let desc = pass(&mut l, "Zoom: https://zoom.example/j/1", &w1, Format::Plain);
-    assert!(desc.starts_with(START_MARKER) && desc.ends_with("\n\nZoom: https://zoom.example/j/1"));
-    assert!(desc.contains("Follow-ups\nNothing to follow up on."));
+    // The join link stays on top; the block follows it.
+    assert!(
+        desc.starts_with(&format!(
+            "Zoom: https://zoom.example/j/1\n\n{START_MARKER}\n"
+        )) && desc.ends_with(END_MARKER),
+        "{desc}"
+    );
+    assert!(desc.contains("Follow-ups\n\nTopics from Bob"), "{desc}");
     // The direct adds a topic; an idle pass after the absorb writes nothing.
     let desc = insert_after(&desc, "- [ ] Career goals", "- [ ] Conference budget");
     let desc = pass(&mut l, &desc, &w1, Format::Plain);
@@ -523,11 +533,11 @@ fn four_weeks_of_ticks_additions_deletions_a_cancelled_week_and_a_moved_meeting(
     let desc = desc.replace("- [ ] Q2 planning", "- [x] Q2 planning");
     let desc = insert_after(
         &desc,
-        "Notes and action items for next time",
+        "Notes and action items",
         "- [ ] Alice: draft the promotion case\n- [ ] Bob: ask HR about budget\nGood energy this week",
     );
     let desc = pass(&mut l, &desc, &w1, Format::Plain);
-    assert!(desc.ends_with("\n\nZoom: https://zoom.example/j/1"));
+    assert!(desc.starts_with("Zoom: https://zoom.example/j/1\n\n"));
     assert_eq!(by_text(&l, "Q2 planning").state, ItemState::Done);
     assert!(by_text(&l, "Bob: ask HR about budget").in_notes);
     let rec = l.close(MeetingOutcome::Held, date(2026, 3, 3));
@@ -550,7 +560,7 @@ fn four_weeks_of_ticks_additions_deletions_a_cancelled_week_and_a_moved_meeting(
     };
     let user = "Zoom: https://zoom.example/j/1\n\nBring coffee.";
     let desc = pass(&mut l, user, &w2, Format::Plain);
-    assert!(desc.ends_with(&format!("{END_MARKER}\n\n{user}")));
+    assert!(desc.starts_with(&format!("{user}\n\n{START_MARKER}")));
     assert!(desc.contains("Follow-ups from Tue 3 Mar 2026\n- [ ] Alice: draft the promotion case\n- [ ] Bob: ask HR about budget\n"));
     assert!(!desc.contains("carried x"));
     let bob = by_text(&l, "Bob: ask HR about budget").id;
@@ -564,7 +574,7 @@ fn four_weeks_of_ticks_additions_deletions_a_cancelled_week_and_a_moved_meeting(
         "Bob: ask HR about the travel budget"
     );
     assert_eq!(by_text(&l, "Conference budget").state, ItemState::Dropped);
-    assert!(desc.ends_with(&format!("{END_MARKER}\n\n{user}")));
+    assert!(desc.starts_with(&format!("{user}\n\n{START_MARKER}")));
     let rec = l.close(MeetingOutcome::Held, date(2026, 3, 10));
     assert_eq!(rec.closed, ["Alice: draft the promotion case"]);
     assert_eq!(
@@ -598,10 +608,10 @@ fn four_weeks_of_ticks_additions_deletions_a_cancelled_week_and_a_moved_meeting(
     };
     let mut l4 = l.clone();
     let desc = pass(&mut l4, "<p>Agenda below</p>", &w4, Format::GoogleHtml);
-    assert!(desc.ends_with("<br><br><p>Agenda below</p>"));
+    assert!(desc.starts_with("<p>Agenda below</p><br>"), "{desc}");
     assert!(desc.contains("The last meeting was cancelled: its items moved here."));
     assert!(desc.contains("Follow-ups from Tue 10 Mar 2026"));
-    assert!(desc.contains("<b>25 minutes for you</b>"));
+    assert!(desc.contains("<b>25 minutes for you: Alice goes first.</b>"));
     let desc = google_rewrite(&desc).replace("[ ]&nbsp;Career goals", "[x]&nbsp;Career goals");
     pass(&mut l4, &desc, &w4, Format::GoogleHtml);
     assert_eq!(by_text(&l4, "Career goals").state, ItemState::Done);
@@ -648,9 +658,15 @@ enum Edit {
     Untick(usize),
     Delete(usize),
     Append(usize, String),
-    /// Insert a line after the n-th line of the block (never before the start marker).
-    Insert(usize, String, bool),
+    /// Insert a line after the n-th line of the block (never before the start marker), in one
+    /// of the forms people type (see [`STYLES`]).
+    Insert(usize, String, usize),
+    /// Insert a plain line somewhere after the notes heading (a note).
+    Note(usize, String),
 }
+
+/// How a typed line starts: a checkbox, nothing, the bullets clients re-type, a number.
+const STYLES: [&str; 7] = ["- [ ] ", "", "- ", "* ", "• ", "1. ", "2) "];
 
 fn word() -> impl Strategy<Value = String> {
     "[a-z]{3,9}( [a-z0-9]{1,8}){0,3}"
@@ -662,7 +678,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<usize>().prop_map(Edit::Untick),
         any::<usize>().prop_map(Edit::Delete),
         (any::<usize>(), word()).prop_map(|(i, w)| Edit::Append(i, w)),
-        (any::<usize>(), word(), any::<bool>()).prop_map(|(i, w, b)| Edit::Insert(i, w, b)),
+        (any::<usize>(), word(), 0..STYLES.len()).prop_map(|(i, w, b)| Edit::Insert(i, w, b)),
     ]
 }
 
@@ -721,18 +737,20 @@ fn apply_edits(block_lines: &[String], edits: &[Edit]) -> (Vec<String>, Vec<Stri
                     lines[i] = format!("{} {w}", lines[i]);
                 }
             }
-            Edit::Insert(n, w, as_item) => {
+            Edit::Insert(n, w, style) => {
                 let at = if lines.is_empty() {
                     0
                 } else {
                     n % (lines.len() + 1)
                 };
-                let line = if *as_item {
-                    format!("- [ ] {w}")
-                } else {
-                    w.clone()
-                };
-                lines.insert(at, line);
+                lines.insert(at, format!("{}{w}", STYLES[style % STYLES.len()]));
+            }
+            Edit::Note(n, w) => {
+                let heading = lines
+                    .iter()
+                    .position(|l| l.starts_with("Notes and action items"))
+                    .map_or(lines.len(), |h| h + 1);
+                lines.insert(heading + n % (lines.len() - heading + 1), w.clone());
             }
         }
     }
@@ -740,8 +758,11 @@ fn apply_edits(block_lines: &[String], edits: &[Edit]) -> (Vec<String>, Vec<Stri
         .iter()
         .filter(|l| !original.contains(l))
         .map(|l| {
-            l.strip_prefix("- [ ] ")
-                .or_else(|| l.strip_prefix("- [x] "))
+            let l = l.strip_prefix("- [x] ").unwrap_or(l);
+            STYLES
+                .iter()
+                .filter(|s| !s.is_empty())
+                .find_map(|s| l.strip_prefix(s))
                 .unwrap_or(l)
                 .to_string()
         })
@@ -879,7 +900,7 @@ fn gentle_edit() -> impl Strategy<Value = Edit> {
         any::<usize>().prop_map(Edit::Tick),
         any::<usize>().prop_map(Edit::Untick),
         (any::<usize>(), word()).prop_map(|(i, w)| Edit::Append(i, w)),
-        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Insert(i, w, false)),
+        (any::<usize>(), word()).prop_map(|(i, w)| Edit::Note(i, w)),
     ]
 }
 
@@ -931,8 +952,8 @@ fn items_typed_between_others_keep_their_place_and_cause_no_write() {
         .replace("- [ ] First\n", "")
         .replace("- [ ] Third\n", "- [ ] Third\n- [ ] Last one\n")
         .replace(
-            "lines become action items.\n",
-            "lines become action items.\nWe met in person\n- [ ] Ann: book a room\nMore notes\n",
+            "Notes and action items\n",
+            "Notes and action items\nWe met in person\n- [ ] Ann: book a room\nMore notes\n",
         );
     let out = pass(&mut l, &edited, &m, Format::Plain);
     assert_eq!(out, edited);
@@ -965,7 +986,7 @@ proptest! {
     /// every byte outside the block or refuses.
     #[test]
     fn arbitrary_descriptions_never_panic(
-        raw in "(\\PC|<|>|&|;|#|\n|\r|\u{a0}|<br>|<li>|</div>|&nbsp;|── end of oneonone agenda ──|── oneonone agenda: edit inside, keep these lines ──|- \\[x\\] ){0,60}",
+        raw in "(\\PC|<|>|&|;|#|\n|\r|\u{a0}|<br>|<li>|</div>|&nbsp;|── end of oneonone agenda ──|── oneonone agenda ──|── oneonone agenda: edit inside, keep these lines ──|- \\[x\\] ){0,60}",
         html in any::<bool>(),
     ) {
         let format = if html { Format::GoogleHtml } else { Format::Plain };
@@ -980,8 +1001,10 @@ proptest! {
                 prop_assert!(out.ends_with(&raw[parsed.span.end..]));
             }
             Ok(None) => {
+                // No block yet: the event's text stays first, byte for byte.
                 let out = splice(&raw, &block.text, format, MAX).unwrap();
-                prop_assert!(out.ends_with(raw.as_str()));
+                prop_assert!(out.starts_with(raw.as_str()));
+                prop_assert!(out.ends_with(block.text.as_str()));
             }
             Err(e) => prop_assert!(splice(&raw, &block.text, format, MAX) == Err(e)),
         }
@@ -1007,4 +1030,532 @@ fn a_description_stuffed_with_lines_is_planned_in_full() {
     assert_eq!(count(|a| matches!(a, AbsorbAction::Drop { id: 1 })), 1);
     // The new lines came first, so the other 299 topics are renumbered after them.
     assert_eq!(count(|a| matches!(a, AbsorbAction::Place { .. })), 299);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A short invite; people's own writing, as each client leaves it; an upgrade from the old template.
+
+/// The lines a person sees in a block (plain text, or Google's HTML read as lines).
+fn seen_lines(block: &str, format: Format) -> Vec<String> {
+    let parsed = parse_block(block, format, MAX).unwrap().unwrap();
+    let mut lines = vec![START_MARKER.to_string()];
+    lines.extend(parsed.lines.iter().map(ParsedLine::canonical));
+    lines.push(END_MARKER.to_string());
+    lines
+}
+
+#[test]
+fn an_agenda_with_nothing_queued_is_short_and_keeps_the_method() {
+    let t = Template::default_template();
+    for last in [None, Some(date(2026, 2, 24))] {
+        for format in [Format::Plain, Format::GoogleHtml] {
+            let i = AgendaInput {
+                last_meeting: last,
+                ..input(&[], &[])
+            };
+            let block = render(&i, format, &t).unwrap();
+            let lines = seen_lines(&block.text, format);
+            assert!(
+                lines.len() <= 13,
+                "{format:?}: {} lines\n{lines:#?}",
+                lines.len()
+            );
+            if format == Format::Plain {
+                let non_empty = block.text.lines().filter(|l| !l.trim().is_empty()).count();
+                assert!(
+                    non_empty <= 13,
+                    "{non_empty} non-empty lines:\n{}",
+                    block.text
+                );
+            }
+            for l in &lines {
+                assert!(l.chars().count() <= 100, "{format:?}: too long: {l:?}");
+            }
+            // The method, in order: the direct first, the two halves, follow-ups, the five
+            // questions, a place for notes and actions.
+            let text = lines.join("\n");
+            let mut at = 0;
+            for part in [
+                "15 minutes for you: Alice Martin goes first",
+                "15 minutes for me",
+                "Follow-ups",
+                "Topics from Bob Stone",
+                "- How are things going?",
+                "- Any feedback for me?",
+                "- Any blockers or bottlenecks?",
+                "- Any ideas or questions?",
+                "- Anything I can do to help?",
+                "Notes and action items",
+            ] {
+                let found = text[at..].find(part).unwrap_or_else(|| {
+                    panic!("{format:?}: {part:?} missing or out of order:\n{text}")
+                });
+                at += found + part.len();
+            }
+            // No title repeating what the calendar shows (the event's name, date and time).
+            assert!(
+                !text.contains("10:00") && !text.contains("Mar 2026,"),
+                "{text}"
+            );
+        }
+    }
+}
+
+/// One way a client leaves the description after a person typed into it.
+struct Client {
+    name: &'static str,
+    format: Format,
+    /// The event's own text, above the block.
+    outside: &'static str,
+    /// Types `lines` after the line holding `anchor`, as this client would.
+    type_after: fn(&str, &str, &[&str]) -> String,
+}
+
+/// Inserts `new` lines after the first line holding `anchor` in plain text.
+fn plain_type(desc: &str, anchor: &str, new: &[&str]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut done = false;
+    for l in desc.split('\n') {
+        out.push(l.to_string());
+        if !done && l.contains(anchor) {
+            out.extend(new.iter().map(|n| n.to_string()));
+            done = true;
+        }
+    }
+    assert!(done, "{anchor:?} not in {desc}");
+    out.join("\n")
+}
+
+/// Apple Calendar: plain text, bullets re-typed as `•`, trailing spaces.
+fn apple_type(desc: &str, anchor: &str, new: &[&str]) -> String {
+    let typed: Vec<String> = new
+        .iter()
+        .map(|n| format!("{}  ", n.replacen("- ", "• ", 1)))
+        .collect();
+    let typed: Vec<&str> = typed.iter().map(String::as_str).collect();
+    plain_type(desc, anchor, &typed)
+}
+
+/// Thunderbird: plain text with CRLF line ends everywhere, `*` bullets.
+fn thunderbird_type(desc: &str, anchor: &str, new: &[&str]) -> String {
+    let lf = desc.replace("\r\n", "\n");
+    let typed: Vec<String> = new.iter().map(|n| n.replacen("- ", "* ", 1)).collect();
+    let typed: Vec<&str> = typed.iter().map(String::as_str).collect();
+    plain_type(&lf, anchor, &typed).replace('\n', "\r\n")
+}
+
+/// Outlook through CalDAV: DESCRIPTION as plain text (X-ALT-DESC's HTML beside it is never
+/// read, and the ICS layer drops it from an occurrence it writes), CRLF, `·` + tab bullets,
+/// numbers with a tab.
+fn outlook_type(desc: &str, anchor: &str, new: &[&str]) -> String {
+    let lf = desc.replace("\r\n", "\n");
+    let typed: Vec<String> = new
+        .iter()
+        .map(|n| n.replacen("- ", "·\t", 1).replacen("1. ", "1.\t", 1))
+        .collect();
+    let typed: Vec<&str> = typed.iter().map(String::as_str).collect();
+    plain_type(&lf, anchor, &typed).replace('\n', "\r\n")
+}
+
+/// Google's web editor: the description comes back as HTML with `<div>` lines, typed bullets
+/// as `<ul><li>`, numbers as `<ol><li>`, spaces as `&nbsp;`.
+fn google_type(desc: &str, anchor: &str, new: &[&str]) -> String {
+    let html = google_rewrite(desc);
+    let at = html
+        .find(anchor)
+        .unwrap_or_else(|| panic!("{anchor:?} not in {html}"));
+    let end = at + html[at..].find("</div>").unwrap() + "</div>".len();
+    let typed: String = new
+        .iter()
+        .map(|n| {
+            let esc = |s: &str| {
+                s.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace(' ', "&nbsp;")
+            };
+            if let Some(t) = n.strip_prefix("- [ ] ") {
+                format!("<ul><li>[ ]&nbsp;{}</li></ul>", esc(t))
+            } else if let Some(t) = n.strip_prefix("- ") {
+                format!("<ul><li>{}</li></ul>", esc(t))
+            } else if let Some(t) = n.strip_prefix("1. ") {
+                format!("<ol><li>{}</li></ol>", esc(t))
+            } else {
+                format!("<div>{}<br></div>", esc(n))
+            }
+        })
+        .collect();
+    format!("{}{typed}{}", &html[..end], &html[end..])
+}
+
+const CLIENTS: [Client; 5] = [
+    Client {
+        name: "plain",
+        format: Format::Plain,
+        outside: "Join: https://meet.example/j/42",
+        type_after: plain_type,
+    },
+    Client {
+        name: "Apple Calendar",
+        format: Format::Plain,
+        outside: "Join: https://meet.example/j/42\nDial-in: +1 555 0100",
+        type_after: apple_type,
+    },
+    Client {
+        name: "Thunderbird",
+        format: Format::Plain,
+        outside: "Join: https://meet.example/j/42",
+        type_after: thunderbird_type,
+    },
+    Client {
+        name: "Outlook (CalDAV)",
+        format: Format::Plain,
+        outside: "Join: https://meet.example/j/42",
+        type_after: outlook_type,
+    },
+    Client {
+        name: "Google web editor",
+        format: Format::GoogleHtml,
+        outside: "<a href=\"https://meet.example/j/42\">Join</a>",
+        type_after: google_type,
+    },
+];
+
+#[test]
+fn typed_topics_in_every_form_and_client_become_items_of_their_section_and_carry() {
+    let m = Meeting {
+        start: at("Europe/Berlin", 2026, 3, 3, 10, 0),
+        length: Duration::minutes(30),
+    };
+    for c in CLIENTS {
+        let mut l = Ledger::new();
+        l.add_item(Section::Manager, "Q2 planning");
+        let desc = pass(&mut l, c.outside, &m, c.format);
+        // The join link stays on top.
+        assert!(desc.starts_with(c.outside), "{}: {desc}", c.name);
+        let desc = (c.type_after)(
+            &desc,
+            "Alice goes first",
+            &[
+                "- need a new laptop",
+                "Can we talk about the conference budget?",
+                "1. Promotion timeline",
+                "- [ ] Desk move",
+                // Only repeat a prompt: not items.
+                "- How are things going?",
+                "Any feedback for me?",
+            ],
+        );
+        let desc = (c.type_after)(&desc, "Follow-ups", &["- check the budget numbers"]);
+        let desc = (c.type_after)(&desc, "Topics from Bob", &["Hiring plan for Q3"]);
+        let desc = (c.type_after)(
+            &desc,
+            "Notes and action items",
+            &[
+                "We met in the kitchen",
+                "- [ ] Alice: send the slides",
+                "- a bullet note",
+            ],
+        );
+        let outside_now = {
+            let p = parse_block(&desc, c.format, MAX).unwrap().unwrap();
+            p.before(&desc).to_string()
+        };
+        let out = pass(&mut l, &desc, &m, c.format);
+        // Every byte the client left outside the block is kept.
+        assert!(out.starts_with(&outside_now), "{}: {out}", c.name);
+        let open = |section: Section| -> Vec<String> {
+            let mut v: Vec<Item> = l
+                .agenda_items()
+                .into_iter()
+                .filter(|i| i.section == section && !i.in_notes)
+                .collect();
+            v.sort_by_key(|i| (i.position, i.id));
+            v.into_iter().map(|i| i.text).collect()
+        };
+        assert_eq!(
+            open(Section::Direct),
+            [
+                "need a new laptop",
+                "Can we talk about the conference budget?",
+                "Promotion timeline",
+                "Desk move"
+            ],
+            "{}",
+            c.name
+        );
+        assert_eq!(
+            open(Section::Manager),
+            ["Hiring plan for Q3", "Q2 planning"],
+            "{}",
+            c.name
+        );
+        assert_eq!(
+            open(Section::Action),
+            ["check the budget numbers"],
+            "{}",
+            c.name
+        );
+        assert!(by_text(&l, "Alice: send the slides").in_notes, "{}", c.name);
+        // The questions typed again stay where they were typed, as notes.
+        let notes: Vec<(Area, &str)> = l
+            .notes()
+            .iter()
+            .map(|n| (n.area, n.text.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                (Area::Direct, "- How are things going?"),
+                (Area::Direct, "Any feedback for me?"),
+                (Area::Notes, "We met in the kitchen"),
+                (Area::Notes, "- a bullet note"),
+            ],
+            "{}",
+            c.name
+        );
+        // Nothing new: no write.
+        assert_eq!(pass(&mut l, &out, &m, c.format), out, "{}", c.name);
+
+        // The meeting is held; the next one carries every typed topic, each in its place.
+        l.close(MeetingOutcome::Held, date(2026, 3, 3));
+        let next = Meeting {
+            start: at("Europe/Berlin", 2026, 3, 10, 10, 0),
+            length: Duration::minutes(30),
+        };
+        let d2 = pass(&mut l, c.outside, &next, c.format);
+        let lines = seen_lines(&d2[c.outside.len()..], c.format);
+        let area_of = |text: &str| -> String {
+            let i = lines
+                .iter()
+                .position(|x| x == &format!("- [ ] {text}"))
+                .unwrap_or_else(|| panic!("{}: {text:?} not carried:\n{lines:#?}", c.name));
+            lines[..i]
+                .iter()
+                .rev()
+                .find(|h| {
+                    h.contains("minutes for")
+                        || h.starts_with("Topics from")
+                        || h.starts_with("Notes and")
+                })
+                .unwrap()
+                .clone()
+        };
+        for t in [
+            "need a new laptop",
+            "Can we talk about the conference budget?",
+            "Desk move",
+        ] {
+            assert_eq!(
+                area_of(t),
+                "15 minutes for you: Alice goes first.",
+                "{}",
+                c.name
+            );
+        }
+        assert_eq!(
+            area_of("Hiring plan for Q3"),
+            "Topics from Bob",
+            "{}",
+            c.name
+        );
+        for t in ["check the budget numbers", "Alice: send the slides"] {
+            assert_eq!(area_of(t), "15 minutes for me", "{}", c.name);
+        }
+    }
+}
+
+#[test]
+fn from_the_start_of_the_meeting_plain_lines_are_notes_and_checkboxes_items() {
+    use oneonone::agenda::{Moment, plan_absorb_at};
+    let items = sample_items();
+    let t = Template::default_template();
+    let block = render(&input(&items, &[]), Format::Plain, &t).unwrap();
+    let edited = block
+        .text
+        .replace(
+            "- [ ] Career goals\n",
+            "- [ ] Career goals\nShe wants the staff track\n- [ ] Ask for a mentor\n",
+        )
+        // A client dropped the checkbox of an item: still that item, not a note.
+        .replace("- [ ] Conference budget", "- Conference budget");
+    let parsed = parse_block(&edited, Format::Plain, MAX).unwrap().unwrap();
+    let during = plan_absorb_at(&items, &block, &parsed, Moment::Started);
+    let changes: Vec<&AbsorbAction> = during
+        .actions
+        .iter()
+        .filter(|a| !matches!(a, AbsorbAction::Place { .. }))
+        .collect();
+    assert_eq!(
+        changes,
+        [&AbsorbAction::Create {
+            section: Section::Direct,
+            text: "Ask for a mentor".into(),
+            done: false,
+            in_notes: false,
+            position: 1
+        }]
+    );
+    assert_eq!(
+        during.notes,
+        [Note {
+            after: Some(Anchor::Item { id: 1 }),
+            ..Note::new(Area::Direct, "She wants the staff track")
+        }]
+    );
+    // Before the meeting the same line is a topic.
+    let before = plan_absorb(&items, &block, &parsed);
+    assert!(
+        before.actions.iter().any(|a| matches!(a, AbsorbAction::Create { text, .. } if text == "She wants the staff track")),
+        "{:?}",
+        before.actions
+    );
+    assert!(before.notes.is_empty(), "{:?}", before.notes);
+}
+
+/// The default template as it was before the short invite, as written into invites then (old
+/// start marker, block above the event's text).
+fn old_invite(l: &mut Ledger, m: &Meeting, format: Format, outside: &str) -> String {
+    let old = Template::new(include_str!("../data/agenda/old_default_template.j2")).unwrap();
+    let block = l
+        .render("Alice", "Bob", m.start, m.length, format, &old)
+        .unwrap();
+    let legacy = "── oneonone agenda: edit inside, keep these lines ──";
+    let text = block.text.replace(START_MARKER, legacy);
+    assert!(text.contains("Nothing queued yet") || text.contains("Write notes below"));
+    let sep = if format == Format::Plain {
+        "\n\n"
+    } else {
+        "<br><br>"
+    };
+    format!("{text}{sep}{outside}")
+}
+
+#[test]
+fn an_invite_written_with_the_old_template_is_read_and_rewritten_in_place() {
+    let m = Meeting {
+        start: at("Europe/Berlin", 2026, 3, 3, 10, 0),
+        length: Duration::minutes(30),
+    };
+    let t = Template::default_template();
+    for format in [Format::Plain, Format::GoogleHtml] {
+        for recorded in [true, false] {
+            let mut l = Ledger::new();
+            l.add_item(Section::Direct, "Career goals");
+            l.add_item(Section::Manager, "Q2 planning");
+            let outside = "Join: https://meet.example/j/42";
+            let desc = old_invite(&mut l, &m, format, outside);
+            let written = l.written().cloned().unwrap();
+            // People typed into the old invite.
+            let (br, ticked) = if format == Format::Plain {
+                ("\n", desc.replace("- [ ] Q2 planning", "- [x] Q2 planning"))
+            } else {
+                ("<br>", desc.replace("[ ] Q2 planning", "[x] Q2 planning"))
+            };
+            let edited = ticked
+                .replacen(
+                    "Alice goes first.",
+                    &format!("Alice goes first.{br}- need a new laptop{br}- [ ] Desk move"),
+                    1,
+                )
+                .replacen(
+                    "lines become action items.",
+                    &format!("lines become action items.{br}Good energy this week"),
+                    1,
+                );
+            assert_ne!(edited, ticked);
+            let parsed = parse_block(&edited, format, MAX).unwrap().unwrap();
+            // With the block as written on record, or without (a crash before recording it):
+            // then it is compared with a render of the new template showing no items.
+            let base = if recorded {
+                written
+            } else {
+                l.render("Alice", "Bob", m.start, m.length, format, &t)
+                    .unwrap()
+                    .without_items()
+            };
+            let plan = plan_absorb(l.items(), &base, &parsed);
+            l.apply(&plan);
+            let block = l
+                .render("Alice", "Bob", m.start, m.length, format, &t)
+                .unwrap();
+            let WriteDecision::Write(out) = plan_write(&edited, &block, true, MAX).unwrap() else {
+                panic!("the upgrade must rewrite the block")
+            };
+            let why = format!("{format:?}, recorded: {recorded}\n{out}");
+            // One block, in the new form, where the old one was; the event's text kept.
+            assert!(out.starts_with(START_MARKER), "{why}");
+            assert_eq!(
+                &out[block.text.len()..],
+                &edited[parsed.span.end..],
+                "{why}"
+            );
+            assert!(
+                !out.contains("edit inside") && !out.contains("Nothing queued"),
+                "{why}"
+            );
+            // What people typed: items of their section, the tick, the note; nothing doubled.
+            let texts: Vec<(Section, String, ItemState)> = l
+                .items()
+                .iter()
+                .map(|i| (i.section, i.text.clone(), i.state))
+                .collect();
+            assert_eq!(
+                texts,
+                [
+                    (Section::Direct, "Career goals".into(), ItemState::Open),
+                    (Section::Manager, "Q2 planning".into(), ItemState::Done),
+                    (Section::Direct, "need a new laptop".into(), ItemState::Open),
+                    (Section::Direct, "Desk move".into(), ItemState::Open),
+                ],
+                "{why}"
+            );
+            let notes: Vec<&str> = l.notes().iter().map(|n| n.text.as_str()).collect();
+            assert_eq!(notes, ["Good energy this week"], "{why}");
+            // The next pass reads the new block back and writes nothing.
+            assert_eq!(pass(&mut l, &out, &m, format), out, "{why}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// The first write into an event's own text keeps it first, byte for byte; then whatever
+    /// people type in the block, in any form, is kept as an item or a note, the event's text
+    /// is never changed, and a pass with nothing new writes nothing.
+    #[test]
+    fn the_events_text_stays_first_and_every_typed_form_is_kept(
+        outside in outside_plain(),
+        html_outside in outside_html(),
+        html in any::<bool>(),
+        seed in prop::collection::vec((0u8..3, word()), 0..5),
+        edits in prop::collection::vec(edit(), 0..8),
+        crlf in any::<bool>(),
+    ) {
+        let format = if html { Format::GoogleHtml } else { Format::Plain };
+        let outside = if html { html_outside } else { outside };
+        let m = Meeting { start: at("Europe/Berlin", 2026, 6, 2, 9, 0), length: Duration::minutes(30) };
+        let mut l = seeded_ledger(&seed);
+        let first = pass(&mut l, &outside, &m, format);
+        prop_assert!(first.starts_with(outside.as_str()), "outside changed: {first:?}");
+        let parsed = parse_block(&first, format, MAX).unwrap().unwrap();
+        let before = parsed.before(&first).to_string();
+        let t = Template::default_template();
+        let plain = l.render("Alice", "Bob", m.start, m.length, Format::Plain, &t).unwrap();
+        let block_lines: Vec<String> = plain.text.split('\n').map(str::to_string).collect();
+        let (inner, typed) = apply_edits(&block_lines, &edits);
+        let edited = if html {
+            let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;");
+            let body: String = inner.iter().map(|l| format!("<div>{}</div>", esc(l))).collect();
+            format!("{before}{START_MARKER}{body}{END_MARKER}")
+        } else {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            format!("{before}{START_MARKER}{nl}{}{nl}{END_MARKER}", inner.join(nl))
+        };
+        let out = pass(&mut l, &edited, &m, format);
+        prop_assert!(out.starts_with(&before), "outside changed: {out:?}");
+        check_typed_kept(&l, &typed)?;
+        let again = pass(&mut l, &out, &m, format);
+        prop_assert_eq!(&again, &out);
+    }
 }

@@ -504,15 +504,14 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
     // First pass: agendas only in the next occurrence of the two 1:1s.
     let alice = s.body(ALICE).await;
     let d1 = description_at(&alice, &s.uid("weekly-alice"), W1);
-    assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
+    assert!(
+        d1.starts_with("Alice's own notes: keep me.\n\n── oneonone agenda ──\n"),
+        "{kind:?}: the event's own text must stay on top, the block after it: {d1}"
+    );
     assert!(d1.contains("Alice Example goes first"), "{kind:?}: {d1}");
     assert!(
-        d1.ends_with("\n\nAlice's own notes: keep me."),
-        "{kind:?}: user text must stay below: {d1}"
-    );
-    assert!(
-        d1.contains("Mon 30 Mar 2026, 10:00"),
-        "{kind:?}: shown in the event's zone after DST: {d1}"
+        d1.ends_with("── end of oneonone agenda ──"),
+        "{kind:?}: {d1}"
     );
     assert_eq!(
         description_at(&alice, &s.uid("weekly-alice"), W2),
@@ -553,9 +552,9 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
         "{kind:?}"
     );
 
-    // Alice adds a topic of hers and an action item in the invite.
+    // Alice adds a topic of hers (a plain line, as a person types it) and an action item.
     s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
-        let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
+        let d = insert_after(d, "15 minutes for you", "Career growth  ");
         insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
     })
     .await;
@@ -597,7 +596,7 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
     );
     assert!(d3.contains("Career growth (carried x2)"), "{kind:?}: {d3}");
     assert!(
-        d3.ends_with("\n\nAlice's own notes: keep me."),
+        d3.starts_with("Alice's own notes: keep me.\n\n"),
         "{kind:?}: {d3}"
     );
 
@@ -713,7 +712,8 @@ pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
         "{kind:?}: the queued topic is missing: {d}"
     );
     assert!(
-        d.ends_with("Alice's own notes: keep me.\nPS from Alice: room 4.2"),
+        d.starts_with("Alice's own notes: keep me.\n\n")
+            && d.ends_with("\nPS from Alice: room 4.2"),
         "{kind:?}: {d}"
     );
 
@@ -1155,7 +1155,7 @@ async fn a_flood_of_direct_topics_folds_instead_of_stopping_the_write() {
     let folded: usize = re.captures(&d).expect("a fold line")[1].parse().unwrap();
     let shown = d.matches("- [ ] Topic ").count();
     assert_eq!(shown + folded, 250, "{d}");
-    assert!(d.ends_with("\n\nAlice's own notes: keep me."), "{d}");
+    assert!(d.starts_with("Alice's own notes: keep me.\n\n"), "{d}");
 
     // The next pass reads the invite back: the folded topics are not taken as deleted, and
     // nothing changes.
@@ -1165,4 +1165,129 @@ async fn a_flood_of_direct_topics_folds_instead_of_stopping_the_write() {
     let open = store.list_items(alice.id, true).await.unwrap();
     assert_eq!(open.len(), 251, "folded topics stay open");
     store.close().await;
+}
+
+/// Outlook (through its CalDAV bridge) and Thunderbird save what a person types as plain text
+/// with CRLF line ends and their own bullets (`·` and a tab, `1.` and a tab, trailing spaces);
+/// Outlook also keeps an HTML copy in X-ALT-DESC beside it. Topics typed that way before the
+/// meeting become items of the part they were typed in, the stale HTML copy does not outlive
+/// the next write, and the topics carry to the next week.
+#[tokio::test]
+async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
+    for kind in Kind::ALL {
+        let s = Setup::new(kind).await;
+        let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s.sync("2026-03-24T12:00:00Z");
+        let uid = s.uid("weekly-alice");
+        s.user_edit(ALICE, &uid, W1, |d| {
+            let d = insert_after(d, "15 minutes for you", "·\tneed a new laptop  ");
+            let d = insert_after(&d, "·\tneed", "Can we talk about the conference budget?");
+            let d = insert_after(&d, "Topics from", "1.\tHiring plan for Q3");
+            let d = insert_after(&d, "Notes and action items", "Met in the kitchen");
+            d.replace('\n', "\r\n")
+        })
+        .await;
+        // Outlook's HTML copy of the description, beside it in the occurrence.
+        let url = s.calendar.join(ALICE).unwrap();
+        let r = s.client.get(&url).await.unwrap();
+        let text = String::from_utf8(r.body.clone()).unwrap();
+        let at = text
+            .find("RECURRENCE-ID")
+            .expect("the occurrence with the agenda");
+        let eol = at + text[at..].find("\r\n").unwrap() + 2;
+        let with_alt = format!(
+            "{}X-ALT-DESC;FMTTYPE=text/html:<html><body><ul><li>need a new laptop</li></ul></body></html>\r\n{}",
+            &text[..eol],
+            &text[eol..]
+        );
+        let etag = r.etag.or(s.client.etag(&url).await.unwrap()).unwrap();
+        s.client
+            .put(&url, with_alt.into_bytes(), &Precondition::Match(etag))
+            .await
+            .unwrap();
+
+        s.sync("2026-03-25T12:00:00Z");
+        let store = s.db.store().await;
+        let series = series_with_uid(&store, "weekly-alice").await;
+        let items: Vec<(String, String)> = store
+            .list_items(series.id, true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.section, i.text))
+            .collect();
+        let want = |section: &str, text: &str| (section.to_string(), text.to_string());
+        for w in [
+            want("direct", "need a new laptop"),
+            want("direct", "Can we talk about the conference budget?"),
+            want("manager", "Hiring plan for Q3"),
+        ] {
+            assert!(items.contains(&w), "{kind:?}: {w:?} not in {items:?}");
+        }
+        assert_eq!(
+            items.len(),
+            3,
+            "{kind:?}: the note became an item: {items:?}"
+        );
+        let body = s.body(ALICE).await;
+        let d1 = description_at(&body, &uid, W1);
+        assert!(d1.contains("- [ ] need a new laptop"), "{kind:?}: {d1}");
+        assert!(
+            d1.contains("Met in the kitchen"),
+            "{kind:?}: the note is lost: {d1}"
+        );
+        assert!(
+            d1.starts_with("Alice's own notes: keep me."),
+            "{kind:?}: {d1}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&body).contains("X-ALT-DESC"),
+            "{kind:?}: Outlook would show its stale copy"
+        );
+
+        // In the meeting, a line typed under a topic is a note of the meeting, not a new topic.
+        s.user_edit(ALICE, &uid, W1, |d| {
+            insert_after(d, "- [ ] need a new laptop", "Agreed: order one this week")
+        })
+        .await;
+        s.sync("2026-03-30T08:10:00Z");
+        let open = store.list_items(series.id, true).await.unwrap();
+        assert_eq!(
+            open.len(),
+            3,
+            "{kind:?}: a note in the meeting became a topic: {open:?}"
+        );
+        let d1 = description_at(&s.body(ALICE).await, &uid, W1);
+        assert!(d1.contains("Agreed: order one this week"), "{kind:?}: {d1}");
+
+        // Held; next week's agenda carries the typed topics in their parts.
+        s.sync("2026-03-31T09:00:00Z");
+        let d2 = description_at(&s.body(ALICE).await, &uid, W2);
+        let pos = |needle: &str| {
+            d2.find(needle)
+                .unwrap_or_else(|| panic!("{kind:?}: {needle:?} not in {d2}"))
+        };
+        let (you, me, mgr) = (
+            pos("15 minutes for you"),
+            pos("15 minutes for me"),
+            pos("Topics from"),
+        );
+        let laptop = pos("- [ ] need a new laptop");
+        let budget = pos("- [ ] Can we talk about the conference budget?");
+        assert!(
+            you < laptop && laptop < me && you < budget && budget < me,
+            "{kind:?}: {d2}"
+        );
+        assert!(mgr < pos("- [ ] Hiring plan for Q3"), "{kind:?}: {d2}");
+        assert!(
+            !d2.contains("Agreed: order"),
+            "{kind:?}: the meeting's note carried: {d2}"
+        );
+        store.close().await;
+    }
 }

@@ -451,7 +451,7 @@ async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agen
                 o.original_start
             );
             assert!(
-                d.ends_with(&format!("Own text of {u}, with a comma\nand a second line")),
+                d.starts_with(&format!("Own text of {u}, with a comma\nand a second line")),
                 "{u}: {d}"
             );
             let block = oneonone::agenda::parse_block(&d, oneonone::agenda::Format::Plain, 1 << 20)

@@ -221,17 +221,16 @@ fn metric(text: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-/// What must hold after a pass wrote the W1 agenda: the agenda above the user's text, the user's
-/// text alone in the other weeks, `SCHEDULE-AGENT=CLIENT` on Dave in the override only (with
+/// What must hold after a pass wrote the W1 agenda: the user's text on top, the agenda after it,
+/// the user's text alone in the other weeks, `SCHEDULE-AGENT=CLIENT` on Dave in the override only (with
 /// `client_scheduled`), the master's attendees as they were.
 fn assert_agenda_written(kind: Kind, body: &[u8], uid: &str, client_scheduled: bool) {
     let d1 = description_at(body, uid, W1);
-    assert!(d1.starts_with("── oneonone agenda"), "{kind:?}: {d1}");
-    assert!(d1.contains("Dave Direct goes first"), "{kind:?}: {d1}");
     assert!(
-        d1.ends_with(&format!("\n\n{USER_TEXT}")),
-        "{kind:?}: user text must stay below: {d1}"
+        d1.starts_with(&format!("{USER_TEXT}\n\n── oneonone agenda")),
+        "{kind:?}: the user's text must stay on top: {d1}"
     );
+    assert!(d1.contains("Dave Direct goes first"), "{kind:?}: {d1}");
     assert_eq!(description_at(body, uid, W2), USER_TEXT, "{kind:?}");
     assert!(
         attendees(body, false)
@@ -283,10 +282,11 @@ async fn a_new_override_refused_with_500_is_written_once_more_with_client_schedu
     drop(daemon);
     assert_agenda_written(Kind::Radicale, &s.body("dave.ics").await, &uid, true);
 
-    // Dave adds a topic in the invite; the next pass edits the override in place (it carries
-    // the parameters already): no refusal, no second fallback, both texts kept.
+    // Dave adds a topic in the invite (a plain line, which the pass writes back as an item);
+    // the next pass edits the override in place (it carries the parameters already): no
+    // refusal, no second fallback, both texts kept.
     s.user_edit("dave.ics", &uid, W1, |d| {
-        crate::caldav_sync::insert_after(d, "15 minutes for you", "- [ ] Career growth")
+        crate::caldav_sync::insert_after(d, "15 minutes for you", "Career growth")
     })
     .await;
     let log = sync_logged(&s, "2026-03-25T12:00:00Z");
@@ -371,9 +371,10 @@ pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
         "{kind:?}: the agenda write notified Dave"
     );
 
-    // Dave adds a topic; the next pass rewrites the override in place: no fallback needed.
+    // Dave adds a topic (a bullet, which the pass writes back as an item); the next pass
+    // rewrites the override in place: no fallback needed.
     s.user_edit("dave.ics", &uid, W1, |d| {
-        crate::caldav_sync::insert_after(d, "15 minutes for you", "- [ ] Career growth")
+        crate::caldav_sync::insert_after(d, "15 minutes for you", "- Career growth")
     })
     .await;
     let log = sync_logged(&s, "2026-03-25T12:00:00Z");
@@ -391,7 +392,10 @@ pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
     let body = s.body("dave.ics").await;
     let d2 = description_at(&body, &uid, W2);
     assert!(d2.contains("Career growth"), "{kind:?}: not carried: {d2}");
-    assert!(d2.ends_with(&format!("\n\n{USER_TEXT}")), "{kind:?}: {d2}");
+    assert!(
+        d2.starts_with(&format!("{USER_TEXT}\n\n")),
+        "{kind:?}: {d2}"
+    );
     let end = inbox_items(&inbox).await;
     eprintln!("{kind:?}: Dave's inbox after two more passes: {end}");
     assert_eq!(end, before_pass, "{kind:?}: a later write notified Dave");
