@@ -122,6 +122,13 @@ pub async fn run(
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
     let services = Services::open(config.clone()).await?;
     let store = services.store.clone();
+    // Starting the daemon is the person's go-ahead for the accounts connected before it: they
+    // start writing now. One connected while it runs stays a preview until started (the web
+    // page's Start button, or `oneonone sync --once`).
+    for id in store.start_writing(None, clock.now()).await? {
+        info!(account = id, "started writing agendas");
+        eprintln!("Started writing agendas for account {id}.");
+    }
     crate::telemetry::metrics();
     let scheduler = services.scheduler(clock.clone());
     let heartbeat = scheduler.heartbeat.clone();

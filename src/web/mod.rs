@@ -6,7 +6,6 @@ mod auth;
 mod direct;
 mod insights;
 mod pages;
-mod preview;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -65,6 +64,15 @@ impl WebState {
             limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
         })
     }
+    /// What a preview of the next agenda reads, as of now.
+    fn previewer(&self) -> crate::sync::preview::Previewer<'_> {
+        crate::sync::preview::Previewer {
+            store: &self.store,
+            config: &self.config,
+            template: &self.template,
+            now: self.clock.now(),
+        }
+    }
 }
 
 pub fn router(state: WebState) -> Router {
@@ -77,6 +85,8 @@ pub fn router(state: WebState) -> Router {
             "/connect/caldav",
             get(pages::caldav_form).post(pages::caldav_connect),
         )
+        .route("/accounts/{id}", get(pages::account_page))
+        .route("/accounts/{id}/start", post(pages::start_account))
         .route("/accounts/{id}/sync", post(pages::sync_account))
         .route("/series", get(pages::series_list))
         .route("/series/{id}", get(pages::series_page))
@@ -154,6 +164,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("templates/error.html")),
         ("signin.html", include_str!("templates/signin.html")),
         ("home.html", include_str!("templates/home.html")),
+        ("account.html", include_str!("templates/account.html")),
         ("caldav.html", include_str!("templates/caldav.html")),
         (
             "series_list.html",
@@ -265,6 +276,6 @@ mod tests {
         for name in super::TEMPLATES.templates().map(|(n, _)| n) {
             assert!(super::TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(super::TEMPLATES.templates().count(), 13);
+        assert_eq!(super::TEMPLATES.templates().count(), 14);
     }
 }

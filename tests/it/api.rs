@@ -51,6 +51,7 @@ async fn seed(store: &Store) -> Seeded {
                 }),
                 credentials: Some(keyring.encrypt(&SecretString::from("pw".to_string()))),
                 calendars: vec![("http://127.0.0.1:1/sam/work/".into(), "Work".into(), None)],
+                writing_started_at: Some(t("2026-03-01T00:00:00Z")),
             },
             t("2026-03-01T00:00:00Z"),
         )
