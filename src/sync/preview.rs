@@ -75,9 +75,9 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
     };
     let now = s.now;
     let step = SeriesStep {
-        store: &s.store,
+        store: s.store,
         cfg: &s.config.agenda,
-        template: &s.template,
+        template: s.template,
         format: found.format,
         manager_name: &found.manager,
         now,

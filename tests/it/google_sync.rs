@@ -961,7 +961,8 @@ async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
     ));
     // Google grants channels of an hour: each pass finds it within a day of expiry.
     s.google.set_channel_life(3600);
-    s.connect_and_start("2026-03-24T12:00:00Z").await;
+    // Connecting opens the channel (a watch, not a write: it keeps the preview current).
+    s.connect("2026-03-24T12:00:00Z").await;
     let first = s.google.channels()[0]["id"].as_str().unwrap().to_string();
     s.sync("2026-03-24T12:05:00Z").await;
     let channels = s.google.channels();

@@ -919,12 +919,7 @@ async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
 #[tokio::test]
 async fn history_page_finds_meetings_and_items_by_their_text() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
     s.user_edit(ALICE, "weekly-alice", W1, |d| {
         let d = insert_after(
             d,
