@@ -200,8 +200,8 @@ fn found_text(found: &[crate::sync::preview::FoundOneOnOne], lookahead_days: u32
         );
     } else {
         out.push_str(
-            "Next: `oneonone sync --once` writes these agendas into the invites (exclude one \
-             that is not a 1:1 first: `oneonone series exclude ID`).\n",
+            "Next: `oneonone sync --once` starts writing these agendas into the invites (first \
+             exclude any that is not a 1:1: `oneonone series exclude ID`).\n",
         );
     }
     out

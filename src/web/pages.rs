@@ -203,6 +203,8 @@ pub(super) async fn account_page(
             csrf => session.csrf(),
             account => account,
             reading => reading,
+            // Start only after a pass has read the calendars (not after a failed one alone).
+            read => a.last_success_at.is_some(),
             found => found,
             started => a.writing_started_at.map(when),
         },

@@ -426,7 +426,7 @@ async fn connect_writes_nothing(s: &Setup, db: &str) {
         "Sam / Dana 1:1",
         "next agenda: none, someone else organizes it",
         "Nothing has been written to any calendar yet.",
-        "Next: `oneonone sync --once` writes these agendas",
+        "Next: `oneonone sync --once` starts writing these agendas",
     ] {
         assert!(text.contains(want), "{db}: {want:?} missing from:\n{text}");
     }

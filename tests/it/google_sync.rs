@@ -272,7 +272,7 @@ async fn google_connect_writes_nothing_and_the_first_sync_once_writes() {
             "Alice / Dana 1:1",
             "next agenda: none, someone else organizes it",
             "Nothing has been written to any calendar yet.",
-            "Next: `oneonone sync --once` writes these agendas",
+            "Next: `oneonone sync --once` starts writing these agendas",
         ] {
             assert!(
                 text.contains(want),
