@@ -130,15 +130,15 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
     }
 }
 
-/// The pass right after connecting: a preview (the account is not started, so nothing is
-/// written), then what it found: each 1:1, its direct, why, and the next meeting that would get an
+/// The pass right after connecting: a preview that writes into no calendar (even for a
+/// reconnected account that was writing already), then what it found: each 1:1, its direct, why, and the next meeting that would get an
 /// agenda, in the meeting's own zone.
 async fn first_pass(
     services: &Services,
     clock: Arc<dyn Clock>,
     account_id: i64,
 ) -> anyhow::Result<()> {
-    let scheduler = services.scheduler(clock.clone());
+    let scheduler = services.previewing_scheduler(clock.clone());
     let summary = scheduler.sync_now(&[account_id]).await?;
     if summary.failed > 0 {
         let a = services.store.get_account(account_id).await?;
@@ -155,15 +155,25 @@ async fn first_pass(
         now: clock.now(),
     };
     let found = crate::sync::preview::account_preview(&previewer, account_id).await?;
+    let started = services
+        .store
+        .get_account(account_id)
+        .await?
+        .writing_started();
     print!(
         "{}",
-        found_text(&found, services.config.agenda.lookahead_days)
+        found_text(&found, started, services.config.agenda.lookahead_days)
     );
     Ok(())
 }
 
-/// What `connect` prints about the 1:1s it found, ending with the one next step.
-fn found_text(found: &[crate::sync::preview::FoundOneOnOne], lookahead_days: u32) -> String {
+/// What `connect` prints about the 1:1s it found, ending with the one next step. `started`: a
+/// reconnected account that was writing before (it goes on at its next pass).
+fn found_text(
+    found: &[crate::sync::preview::FoundOneOnOne],
+    started: bool,
+    lookahead_days: u32,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     if found.is_empty() {
@@ -191,6 +201,13 @@ fn found_text(found: &[crate::sync::preview::FoundOneOnOne], lookahead_days: u32
         if let Some(p) = &f.problem {
             let _ = writeln!(out, "      problem: {p}");
         }
+    }
+    if started {
+        out.push_str(
+            "Connecting wrote nothing. This account was already writing agendas: the next pass \
+             (`oneonone sync --once`, or the running daemon) goes on.\n",
+        );
+        return out;
     }
     out.push_str("Nothing has been written to any calendar yet.\n");
     if found.is_empty() {

@@ -653,6 +653,26 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
             "token leaked: {text}"
         );
     }
+
+    // Connecting again brings the account back; the reconnect writes nothing either (Bob's next
+    // agenda is due), and the next pass goes on writing.
+    let patches = |s: &Setup| {
+        let r = s.google.requests();
+        r.iter().filter(|r| r.method == "PATCH").count()
+    };
+    let before = patches(&s);
+    let text = s.connect("2026-04-01T12:00:00Z").await;
+    assert!(text.contains("Reconnected account 1"), "{text}");
+    assert!(
+        text.contains("Connecting wrote nothing. This account was already writing agendas"),
+        "{text}"
+    );
+    assert_eq!(patches(&s), before, "the reconnect wrote");
+    s.sync("2026-04-01T12:00:00Z").await;
+    assert!(
+        patches(&s) > before,
+        "the pass after the reconnect wrote nothing"
+    );
     services.store.close().await;
     s.google.assert_clean();
 }

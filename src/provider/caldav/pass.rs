@@ -33,6 +33,9 @@ pub struct CaldavSyncer {
     pub template: Arc<Template>,
     /// Write nothing into calendars; print each description a write would put there.
     pub dry_run: bool,
+    /// Write nothing into calendars, started or not, and print nothing: `connect`'s own pass,
+    /// which shows what it found afterwards (a reconnect writes nothing either).
+    pub preview: bool,
 }
 
 impl From<DavError> for PassError {
@@ -103,7 +106,7 @@ impl CaldavSyncer {
             .list_calendars(account.id)
             .await
             .map_err(internal)?;
-        let preview = previews(self.dry_run, account);
+        let preview = previews(self.dry_run || self.preview, account);
         let mut failure: Option<PassError> = None;
         for cal in calendars.iter().filter(|c| c.enabled) {
             // One calendar's trouble is recorded and the account's other calendars go on.
@@ -181,7 +184,7 @@ impl CaldavSyncer {
     ) -> Result<RunStats, PassError> {
         let (client, settings) = self.client_for(account)?;
         let owner = settings.owner();
-        let preview = previews(self.dry_run, account);
+        let preview = previews(self.dry_run || self.preview, account);
         let mut stats = RunStats {
             accounts: 1,
             ..RunStats::default()

@@ -105,6 +105,9 @@ pub struct GoogleSyncer {
     pub template: Arc<Template>,
     /// Write nothing into calendars; print each description a write would put there.
     pub dry_run: bool,
+    /// Write nothing into calendars, started or not, and print nothing: `connect`'s own pass,
+    /// which shows what it found afterwards (a reconnect writes nothing either).
+    pub preview: bool,
     /// How rate limits and 5xx are retried (tests shorten the waits).
     pub retry: RetryPolicy,
     /// One client per account, kept across passes: its access token is reused until it nears
@@ -215,6 +218,7 @@ impl GoogleSyncer {
             rules,
             template,
             dry_run: false,
+            preview: false,
             retry: RetryPolicy::default(),
             clients: Mutex::new(HashMap::new()),
             http: std::sync::OnceLock::new(),
@@ -291,7 +295,7 @@ impl GoogleSyncer {
             .list_calendars(account.id)
             .await
             .map_err(internal)?;
-        let preview = previews(self.dry_run, account);
+        let preview = previews(self.dry_run || self.preview, account);
         let mut failure: Option<PassError> = None;
         for cal in calendars.iter().filter(|c| c.enabled) {
             // One calendar's trouble is recorded and the account's other calendars go on; a
@@ -630,7 +634,7 @@ impl GoogleSyncer {
     ) -> Result<RunStats, PassError> {
         let (client, settings) = self.client_for(account)?;
         let before = client.request_count();
-        let preview = previews(self.dry_run, account);
+        let preview = previews(self.dry_run || self.preview, account);
         let mut stats = RunStats {
             accounts: 1,
             ..RunStats::default()
