@@ -68,6 +68,7 @@ impl Services {
             rules: self.rules.clone(),
             template: self.template.clone(),
             dry_run: false,
+            preview: false,
         }
     }
 
@@ -83,12 +84,19 @@ impl Services {
 
     /// The syncer that routes each account to its provider.
     pub fn providers(&self, dry_run: bool) -> Providers {
+        self.providers_with(dry_run, false)
+    }
+
+    /// As `providers`; with `preview`, no pass writes into a calendar, started or not.
+    fn providers_with(&self, dry_run: bool, preview: bool) -> Providers {
         let caldav = crate::provider::caldav::CaldavSyncer {
             dry_run,
+            preview,
             ..self.caldav()
         };
         let mut google = self.google();
         google.dry_run = dry_run;
+        google.preview = preview;
         Providers::default()
             .with(crate::store::Provider::Caldav, Arc::new(caldav))
             .with(crate::store::Provider::Google, Arc::new(google))
@@ -100,12 +108,22 @@ impl Services {
 
     /// A scheduler; with `dry_run` it writes nothing into calendars (see `sync --dry-run`).
     pub fn scheduler_with(&self, clock: Arc<dyn Clock>, dry_run: bool) -> Scheduler {
+        self.scheduler_from(clock, self.providers(dry_run))
+    }
+
+    /// A scheduler whose passes import and detect and write into no calendar, even for an account
+    /// started (a reconnect): `connect`'s own pass (DESIGN.md guarantee 12).
+    pub fn previewing_scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
+        self.scheduler_from(clock, self.providers_with(false, true))
+    }
+
+    fn scheduler_from(&self, clock: Arc<dyn Clock>, providers: Providers) -> Scheduler {
         Scheduler {
             store: self.store.clone(),
             cfg: self.config.sync.clone(),
             daemon_id: daemon_id(),
             clock,
-            syncer: Arc::new(self.providers(dry_run)),
+            syncer: Arc::new(providers),
             heartbeat: Arc::new(Heartbeat::default()),
             wake: Arc::new(tokio::sync::Notify::new()),
         }
@@ -122,6 +140,13 @@ pub async fn run(
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
     let services = Services::open(config.clone()).await?;
     let store = services.store.clone();
+    // Starting the daemon is the person's go-ahead for the accounts connected before it: they
+    // start writing now. One connected while it runs stays a preview until started (the web
+    // page's Start button, or `oneonone sync --once`).
+    for id in store.start_writing(None, clock.now()).await? {
+        info!(account = id, "started writing agendas");
+        eprintln!("Started writing agendas for account {id}.");
+    }
     crate::telemetry::metrics();
     let scheduler = services.scheduler(clock.clone());
     let heartbeat = scheduler.heartbeat.clone();

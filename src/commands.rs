@@ -131,38 +131,98 @@ pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Resul
     }
 }
 
-/// A first pass right away after connecting, so the user sees what was found.
+/// The pass right after connecting: a preview that writes into no calendar (even for a
+/// reconnected account that was writing already), then what it found: each 1:1, its direct, why, and the next meeting that would get an
+/// agenda, in the meeting's own zone.
 async fn first_pass(
     services: &Services,
     clock: Arc<dyn Clock>,
     account_id: i64,
 ) -> anyhow::Result<()> {
-    let scheduler = services.scheduler(clock);
+    let scheduler = services.previewing_scheduler(clock.clone());
     let summary = scheduler.sync_now(&[account_id]).await?;
     if summary.failed > 0 {
         let a = services.store.get_account(account_id).await?;
         bail!(
-            "the first sync failed: {}",
+            "the account is connected, but reading its calendars failed: {}\n\
+             Nothing has been written to any calendar. Try again with `oneonone sync --once --dry-run`.",
             a.last_error.unwrap_or_default()
         );
     }
-    let series = services.store.list_series().await?;
-    let cal_ids: Vec<i64> = services
+    let previewer = crate::sync::preview::Previewer {
+        store: &services.store,
+        config: &services.config,
+        template: &services.template,
+        now: clock.now(),
+    };
+    let found = crate::sync::preview::account_preview(&previewer, account_id).await?;
+    let started = services
         .store
-        .list_calendars(account_id)
+        .get_account(account_id)
         .await?
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    let ones: Vec<_> = series
-        .iter()
-        .filter(|s| cal_ids.contains(&s.calendar_id) && s.tracked())
-        .collect();
-    outln!("{} recurring 1:1(s) found:", ones.len());
-    for s in ones {
-        outln!("  [{}] {} — {}", s.id, s.summary, s.detection_reason);
-    }
+        .writing_started();
+    crate::term::out!(
+        "{}",
+        found_text(&found, started, services.config.agenda.lookahead_days)
+    );
     Ok(())
+}
+
+/// What `connect` prints about the 1:1s it found, ending with the one next step. `started`: a
+/// reconnected account that was writing before (it goes on at its next pass).
+fn found_text(
+    found: &[crate::sync::preview::FoundOneOnOne],
+    started: bool,
+    lookahead_days: u32,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if found.is_empty() {
+        out.push_str("No recurring 1:1 found in these calendars.\n");
+    } else {
+        let _ = writeln!(out, "{} recurring 1:1(s) found:", found.len());
+    }
+    for f in found {
+        let _ = writeln!(out, "  [{}] {}", f.series_id, f.summary);
+        let with = f.with.as_deref().unwrap_or("(no other attendee named)");
+        let _ = writeln!(out, "      with: {with}");
+        let _ = writeln!(out, "      why: {}", f.reason);
+        let next = match (&f.next, f.writes_agenda) {
+            (_, false) => {
+                "none, someone else organizes it (only the organizer's invite is written)".into()
+            }
+            (Some(n), true) if n.written_soon => n.when.clone(),
+            (Some(n), true) => format!(
+                "{}, written once the meeting is {lookahead_days} days away",
+                n.when
+            ),
+            (None, true) => "none, no meeting ahead".into(),
+        };
+        let _ = writeln!(out, "      next agenda: {next}");
+        if let Some(p) = &f.problem {
+            let _ = writeln!(out, "      problem: {p}");
+        }
+    }
+    if started {
+        out.push_str(
+            "Connecting wrote nothing. This account was already writing agendas: the next pass \
+             (`oneonone sync --once`, or the running daemon) goes on.\n",
+        );
+        return out;
+    }
+    out.push_str("Nothing has been written to any calendar yet.\n");
+    if found.is_empty() {
+        out.push_str(
+            "Next: `oneonone series list --all` shows every recurring series and why it is not \
+             taken as a 1:1 (`oneonone series include ID` to take one).\n",
+        );
+    } else {
+        out.push_str(
+            "Next: `oneonone sync --once` starts writing these agendas into the invites (first \
+             exclude any that is not a 1:1: `oneonone series exclude ID`).\n",
+        );
+    }
+    out
 }
 
 pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<()> {
@@ -191,6 +251,12 @@ pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<
                     );
                     if let Some(e) = &l.last_error {
                         outln!("      last error: {e}");
+                    }
+                    if l.state.writing_started_at.is_none() {
+                        println!(
+                            "      waiting to start: nothing is written into its calendars until \
+                             `oneonone sync --once` (or Start on the web page)"
+                        );
                     }
                 }
             }
@@ -262,8 +328,22 @@ pub async fn sync(
 ) -> anyhow::Result<bool> {
     let services = Services::open(config).await?;
     let clock: Arc<dyn Clock> = crate::clock::from_option(now);
-    let scheduler = services.scheduler_with(clock, dry_run);
+    let scheduler = services.scheduler_with(clock.clone(), dry_run);
+    // Asking for a pass that writes is what starts an account connected but not started yet.
+    let start = |ids: Option<Vec<i64>>| {
+        let store = services.store.clone();
+        let at = clock.now();
+        async move {
+            for id in store.start_writing(ids.as_deref(), at).await? {
+                println!("Started writing agendas for account {id}.");
+            }
+            anyhow::Ok(())
+        }
+    };
     if !once {
+        if !dry_run {
+            start(None).await?;
+        }
         let cancel = tokio_util::sync::CancellationToken::new();
         crate::app::cancel_on_signals(cancel.clone());
         scheduler
@@ -287,6 +367,9 @@ pub async fn sync(
             .map(|a| a.id)
             .collect(),
     };
+    if !dry_run {
+        start(Some(ids.clone())).await?;
+    }
     let summary = scheduler.sync_now(&ids).await?;
     for id in &ids {
         let a = services.store.get_account(*id).await?;

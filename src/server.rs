@@ -103,8 +103,11 @@ pub struct SchedulerReadiness {
 pub struct AccountReadiness {
     pub id: i64,
     pub provider: &'static str,
-    /// ok / backing_off / needs_reconnect / disabled.
+    /// ok / waiting_to_start / backing_off / needs_reconnect / disabled. `waiting_to_start`:
+    /// connected, its passes only preview, nothing is written until the person starts it.
     pub state: &'static str,
+    /// When writing agendas was started; `null` while the account waits to be started.
+    pub writing_started_at: Option<DateTime<Utc>>,
     pub consecutive_failures: i64,
     pub last_success: Option<DateTime<Utc>>,
     pub last_error_kind: Option<String>,
@@ -115,6 +118,7 @@ impl From<&Account> for AccountReadiness {
     fn from(a: &Account) -> Self {
         let state = match a.state {
             AccountState::Active if a.consecutive_failures > 0 => "backing_off",
+            AccountState::Active if !a.writing_started() => "waiting_to_start",
             AccountState::Active => "ok",
             AccountState::NeedsReconnect => "needs_reconnect",
             AccountState::Disabled => "disabled",
@@ -123,6 +127,7 @@ impl From<&Account> for AccountReadiness {
             id: a.id,
             provider: a.provider.as_str(),
             state,
+            writing_started_at: a.writing_started_at,
             consecutive_failures: a.consecutive_failures,
             last_success: a.last_success_at,
             last_error_kind: a.last_error_kind.clone(),
@@ -192,7 +197,13 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         metrics::gauge!("oneonone_accounts_overdue").set(overdue as f64);
     }
     if let Ok(Ok(accounts)) = tokio::time::timeout(bound, s.store.list_accounts()).await {
-        for state in ["ok", "backing_off", "needs_reconnect", "disabled"] {
+        for state in [
+            "ok",
+            "waiting_to_start",
+            "backing_off",
+            "needs_reconnect",
+            "disabled",
+        ] {
             let n = accounts
                 .iter()
                 .filter(|a| AccountReadiness::from(*a).state == state)

@@ -1,4 +1,4 @@
-//! `/api/v1/accounts`: list, remove, and ask for a pass now.
+//! `/api/v1/accounts`: list, remove, ask for a pass now, and start writing agendas.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -66,4 +66,49 @@ pub async fn sync(
             sync: "queued".into(),
         }),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WritingStarted {
+    pub account: i64,
+    /// Whether this call started it (false: it was writing already).
+    pub started_now: bool,
+    /// Since when its passes write agendas into its calendars.
+    pub writing_started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Starts writing agendas for an account connected and waiting (the web page's "Start"): until
+/// then its passes only preview. Makes it due now and wakes the scheduler, so the first write
+/// follows at once. Starting an account already writing changes nothing.
+#[utoipa::path(
+    post,
+    operation_id = "start_account",
+    path = "/api/v1/accounts/{id}/start",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Account id", example = 1)),
+    responses((status = 200, description = "The account writes agendas", body = WritingStarted))
+)]
+pub async fn start(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<WritingStarted>> {
+    s.store.get_account(id).await?;
+    let started_now = !s
+        .store
+        .start_writing(Some(&[id]), s.clock.now())
+        .await?
+        .is_empty();
+    if started_now {
+        tracing::info!(account = id, "started writing agendas from the API");
+    }
+    s.wake.notify_one();
+    let account = s.store.get_account(id).await?;
+    let writing_started_at = account
+        .writing_started_at
+        .ok_or_else(|| ApiError::not_found(format!("account {id} does not exist")))?;
+    Ok(axum::Json(WritingStarted {
+        account: id,
+        started_now,
+        writing_started_at,
+    }))
 }

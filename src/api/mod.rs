@@ -68,6 +68,7 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::remove))
         .routes(routes!(accounts::sync))
+        .routes(routes!(accounts::start))
         .routes(routes!(series::list))
         .routes(routes!(series::get))
         .routes(routes!(series::set_override))

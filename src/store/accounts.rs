@@ -34,6 +34,17 @@ pub struct Account {
     pub last_error_kind: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When the person started writing agendas into this account's calendars (`sync --once`,
+    /// `run`, or "Start" on the web page). `None`: connected, waiting to be started; every pass
+    /// is a preview that writes into no calendar (DESIGN.md guarantee 12).
+    pub writing_started_at: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    /// Whether a pass may write agendas into this account's calendars.
+    pub fn writing_started(&self) -> bool {
+        self.writing_started_at.is_some()
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,6 +64,7 @@ struct AccountRecord {
     last_error_kind: Option<String>,
     last_error: Option<String>,
     created_at: DateTime<Utc>,
+    writing_started_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<AccountRecord> for Account {
@@ -78,6 +90,7 @@ impl TryFrom<AccountRecord> for Account {
             last_error_kind: r.last_error_kind,
             last_error: r.last_error,
             created_at: r.created_at,
+            writing_started_at: r.writing_started_at,
         })
     }
 }
@@ -96,7 +109,7 @@ const NEXT_DUE_KEEPING_REQUEST: &str = "next_due_at = CASE WHEN lease_owner = $4
 
 const ACCOUNT_COLUMNS: &str = "id, provider, display_name, settings, credentials, state, lease_owner, \
     lease_expires_at, next_due_at, consecutive_failures, last_success_at, last_error_at, \
-    last_error_kind, last_error, created_at";
+    last_error_kind, last_error, created_at, writing_started_at";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -106,6 +119,8 @@ pub struct NewAccount {
     pub credentials: Option<Vec<u8>>,
     /// (remote id, display name, time zone) of each calendar to sync.
     pub calendars: Vec<(String, String, Option<String>)>,
+    /// `None` for an account just connected: it writes nothing until started.
+    pub writing_started_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -129,14 +144,15 @@ impl Store {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO accounts (provider, display_name, settings, credentials, state, \
-                 next_due_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'active', $5, $5, $5) RETURNING id",
+                 next_due_at, created_at, updated_at, writing_started_at) \
+                 VALUES ($1, $2, $3, $4, 'active', $5, $5, $5, $6) RETURNING id",
             )
             .bind(new.provider.as_str())
             .bind(&new.display_name)
             .bind(&settings)
             .bind(&new.credentials)
             .bind(now)
+            .bind(new.writing_started_at)
             .fetch_one(&mut *tx)
             .await?;
             for (remote_id, name, tz) in &new.calendars {
@@ -211,6 +227,38 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Starts writing agendas for the given accounts (`None`: every account) that were waiting;
+    /// returns the ids started now, in order (one already started is left as it is). The account
+    /// is made due, so a running daemon writes at its next pass.
+    pub async fn start_writing(&self, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<Vec<i64>> {
+        let waiting: Vec<i64> = self
+            .list_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| !a.writing_started() && ids.is_none_or(|ids| ids.contains(&a.id)))
+            .map(|a| a.id)
+            .collect();
+        let mut started = Vec::new();
+        for id in waiting {
+            // Conditional: two starters at once (the web page and a CLI) start it once.
+            let n = on_pool!(self, |p| {
+                sqlx::query(
+                    "UPDATE accounts SET writing_started_at = $2, next_due_at = $2, updated_at = $2 \
+                     WHERE id = $1 AND writing_started_at IS NULL",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+            if n == 1 {
+                started.push(id);
+            }
+        }
+        Ok(started)
     }
 
     /// A reconnect: new credentials, the account active again and due now.

@@ -3,6 +3,7 @@
 //! concurrency, records each pass in `sync_runs`, and schedules the next one (with jitter, and
 //! exponential backoff after failures).
 
+pub mod preview;
 pub mod series;
 
 use std::sync::Arc;
@@ -38,6 +39,12 @@ impl PassError {
             PassError::Transient { kind, .. } => kind,
         }
     }
+}
+
+/// Whether a pass over `account` only previews (imports, detects and plans, writes into no
+/// calendar): asked for (`dry_run`), or the account is not started yet (DESIGN.md guarantee 12).
+pub(crate) fn previews(dry_run: bool, account: &Account) -> bool {
+    dry_run || !account.writing_started()
 }
 
 /// Syncs one account. The providers implement it; the scheduler only schedules.

@@ -108,11 +108,12 @@ pub(super) async fn page(
     Path(token): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let row = resolve(&s, &token).await?;
-    let (agenda, agenda_problem) = match super::preview::next_agenda(&s, &row).await {
-        Ok(a) => (a, None),
-        // The reason may name the manager's account: the direct only hears there is none.
-        Err(_) => (None, Some("The next agenda cannot be shown right now.")),
-    };
+    let (agenda, agenda_problem) =
+        match crate::sync::preview::next_agenda(&s.previewer(), &row).await {
+            Ok(a) => (a, None),
+            // The reason may name the manager's account: the direct only hears there is none.
+            Err(_) => (None, Some("The next agenda cannot be shown right now.")),
+        };
     let topics: Vec<ItemView> = s
         .store
         .list_items(row.id, true)

@@ -7,7 +7,6 @@ mod direct;
 pub(crate) mod guesses;
 mod insights;
 mod pages;
-mod preview;
 
 use std::sync::{Arc, LazyLock};
 
@@ -73,6 +72,16 @@ impl WebState {
     pub fn admin_digest(&self) -> [u8; 32] {
         self.admin_digest
     }
+
+    /// What a preview of the next agenda reads, as of now.
+    fn previewer(&self) -> crate::sync::preview::Previewer<'_> {
+        crate::sync::preview::Previewer {
+            store: &self.store,
+            config: &self.config,
+            template: &self.template,
+            now: self.clock.now(),
+        }
+    }
 }
 
 pub fn router(state: WebState) -> Router {
@@ -86,6 +95,8 @@ pub fn router(state: WebState) -> Router {
             "/connect/caldav",
             get(pages::caldav_form).post(pages::caldav_connect),
         )
+        .route("/accounts/{id}", get(pages::account_page))
+        .route("/accounts/{id}/start", post(pages::start_account))
         .route("/accounts/{id}/sync", post(pages::sync_account))
         .route("/series", get(pages::series_list))
         .route("/series/{id}", get(pages::series_page))
@@ -163,6 +174,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("templates/error.html")),
         ("signin.html", include_str!("templates/signin.html")),
         ("home.html", include_str!("templates/home.html")),
+        ("account.html", include_str!("templates/account.html")),
         ("caldav.html", include_str!("templates/caldav.html")),
         (
             "series_list.html",
@@ -274,6 +286,6 @@ mod tests {
         for name in super::TEMPLATES.templates().map(|(n, _)| n) {
             assert!(super::TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(super::TEMPLATES.templates().count(), 13);
+        assert_eq!(super::TEMPLATES.templates().count(), 14);
     }
 }

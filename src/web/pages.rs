@@ -148,15 +148,93 @@ pub(super) async fn caldav_connect(
                 account = connected.account_id,
                 "CalDAV account connected from the web"
             );
+            // The first pass is a preview (the account is not started): its page shows what
+            // it found, with the Start button.
             s.store.request_sync(connected.account_id, now).await?;
             s.wake.notify_one();
-            Ok(Redirect::to("/").into_response())
+            Ok(Redirect::to(&format!("/accounts/{}", connected.account_id)).into_response())
         }
         Err(e) => {
             let msg = format!("Could not connect {url}: {e}");
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, msg, &f))
         }
     }
+}
+
+/// An account's page: what its passes found (each 1:1, its direct, why, and the agenda its next
+/// meeting would get) and, until it is started, "Nothing has been written" with the Start
+/// button. Refreshes itself while the first pass is still reading.
+pub(super) async fn account_page(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let a = match s.store.get_account(id).await {
+        Ok(a) => a,
+        Err(StoreError::NotFound { .. }) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let calendars: Vec<String> = s
+        .store
+        .list_calendars(id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            if c.display_name.is_empty() {
+                c.remote_id
+            } else {
+                c.display_name
+            }
+        })
+        .collect();
+    let reading = a.last_success_at.is_none() && a.last_error.is_none();
+    let found = crate::sync::preview::account_preview(&s.previewer(), id).await?;
+    let account = context! {
+        id => a.id,
+        name => a.display_name,
+        provider => a.provider.as_str(),
+        calendars => calendars,
+        last_error => a.last_error,
+    };
+    render(
+        "account.html",
+        context! {
+            admin => true,
+            csrf => session.csrf(),
+            account => account,
+            reading => reading,
+            // Start only after a pass has read the calendars (not after a failed one alone).
+            read => a.last_success_at.is_some(),
+            found => found,
+            started => a.writing_started_at.map(when),
+        },
+    )
+}
+
+/// "Start": the person has seen the preview; the account's passes write agendas from now on.
+/// The account is made due and the scheduler woken, so the first write follows at once.
+pub(super) async fn start_account(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    match s.store.get_account(id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound { .. }) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    }
+    if !s
+        .store
+        .start_writing(Some(&[id]), s.clock.now())
+        .await?
+        .is_empty()
+    {
+        tracing::info!(account = id, "started writing agendas from the web");
+    }
+    s.wake.notify_one();
+    Ok(Redirect::to(&format!("/accounts/{id}")).into_response())
 }
 
 /// "Sync now": makes the account due and wakes the scheduler.
@@ -379,10 +457,11 @@ async fn series_view(
     new_link: Option<String>,
 ) -> Result<Html<String>, WebError> {
     let row = series_or_404(s, id).await?;
-    let (agenda, agenda_problem) = match super::preview::next_agenda(s, &row).await {
-        Ok(a) => (a, None),
-        Err(why) => (None, Some(why)),
-    };
+    let (agenda, agenda_problem) =
+        match crate::sync::preview::next_agenda(&s.previewer(), &row).await {
+            Ok(a) => (a, None),
+            Err(why) => (None, Some(why)),
+        };
     let items: Vec<ItemView> = s
         .store
         .list_items(row.id, true)

@@ -1,5 +1,5 @@
 // The web pages in headless Chromium, driven by playwright-core: sign in, connect the test
-// Radicale, include a series, make the direct's link, add a topic as the direct, run a pass.
+// Radicale, include a series, make the direct's link, add a topic as the direct, press Start.
 // Started by the Rust test `browser::...` (tests/it/browser.rs), which checks the calendar after.
 //
 // Environment: BASE_URL, ADMIN_TOKEN, CALDAV_URL, CALDAV_USER, CALDAV_PASSWORD, OWNER, TOPIC,
@@ -82,7 +82,13 @@ try {
   await shot(page, '03-connect-refused');
   await page.fill('#password', env('CALDAV_PASSWORD'));
   await page.click('button[type=submit]');
-  await page.waitForSelector('#accounts');
+  // The account's page: it reads the calendar (refreshing itself), then shows what it found and
+  // that nothing was written, with the Start button.
+  await page.waitForSelector('#start-writing', { timeout: 30000 });
+  const accountPath = new URL(page.url()).pathname;
+  const found = await page.textContent('#found');
+  if (!found.includes('1:1 Alice / Sam')) throw new Error(`Alice's 1:1 not in the preview:\n${found}`);
+  await page.waitForSelector('#nothing-written');
   await shot(page, '04-connected');
 
   // The first pass finds the series; include Alice's explicitly.
@@ -124,10 +130,11 @@ try {
   if (process.env.AGENDA_PNG) {
     await page.screenshot({ path: process.env.AGENDA_PNG, fullPage: false });
   }
-  await page.goto(base + '/');
-  await page.locator('#accounts button', { hasText: 'Sync now' }).first().click();
-  await page.waitForSelector('#accounts');
-  await shot(page, '08-synced');
+  // Start: the agendas are written from now on.
+  await page.goto(base + accountPath);
+  await page.click('#start-writing');
+  await page.waitForSelector('#started');
+  await shot(page, '08-started');
   console.log('browser steps done');
 } catch (e) {
   await shot(page, 'failure').catch(() => {});

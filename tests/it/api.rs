@@ -51,6 +51,7 @@ async fn seed(store: &Store) -> Seeded {
                 }),
                 credentials: Some(keyring.encrypt(&SecretString::from("pw".to_string()))),
                 calendars: vec![("http://127.0.0.1:1/sam/work/".into(), "Work".into(), None)],
+                writing_started_at: Some(t("2026-03-01T00:00:00Z")),
             },
             t("2026-03-01T00:00:00Z"),
         )
@@ -674,6 +675,51 @@ async fn every_operation_refuses_a_missing_or_wrong_token_and_is_off_without_one
             .error(404, "not_found");
     }
     assert_eq!(off_api.openapi().await, doc);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn start_begins_writing_for_an_account_connected_while_the_daemon_runs() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let d = daemon(&db.url, TOKEN);
+    let api = Api::new(&d);
+    // Stored as `connect` stores it, after the daemon started: it waits to be started.
+    let id = store
+        .insert_account(
+            &NewAccount {
+                provider: Provider::Caldav,
+                display_name: "sam".into(),
+                settings: json!({"url": "http://127.0.0.1:1/", "username": "sam"}),
+                credentials: None,
+                calendars: vec![("http://127.0.0.1:1/sam/work/".into(), "Work".into(), None)],
+                writing_started_at: None,
+            },
+            t("2026-03-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let listed = api.get("/api/v1/accounts").await;
+    let listed = listed.ok(200);
+    // (Its passes fail here, with no server behind it: its state says backing off.)
+    assert_eq!(listed[0]["writing_started_at"], Value::Null, "{listed}");
+
+    let path = format!("/api/v1/accounts/{id}/start");
+    let first = api.call(Method::POST, &path, None).await;
+    let first = first.ok(200).clone();
+    assert_eq!(first["started_now"], true, "{first}");
+    let again = api.call(Method::POST, &path, None).await;
+    let again = again.ok(200);
+    assert_eq!(again["started_now"], false, "{again}");
+    assert_eq!(
+        again["writing_started_at"], first["writing_started_at"],
+        "started once"
+    );
+    let a = store.get_account(id).await.unwrap();
+    assert!(a.writing_started_at.is_some());
+    api.call(Method::POST, "/api/v1/accounts/9999/start", None)
+        .await
+        .error(404, "not_found");
     store.close().await;
 }
 

@@ -88,6 +88,7 @@ async fn seed(
             settings: json!({"owner_emails": ["alice@example.com"]}),
             credentials: Some(keyring.encrypt(refresh)),
             calendars: vec![(cal.clone(), "Work".into(), Some("Europe/Berlin".into()))],
+            writing_started_at: Some(Utc::now()),
         };
         let id = store.insert_account(&account, Utc::now()).await.unwrap();
         out.push((id, cal));

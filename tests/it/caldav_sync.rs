@@ -186,6 +186,18 @@ impl Setup {
         self.cli(&args)
     }
 
+    /// `connect caldav` at `now`, then the first `sync --once` at the same instant: connecting
+    /// writes nothing, that first pass writes the agendas.
+    pub fn connect_and_start(&self, now: &str) {
+        let out = self.connect_at(Some(now));
+        assert!(
+            out.status.success(),
+            "connect at {now}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.sync(now);
+    }
+
     pub fn connect(&self) -> String {
         let out = self.connect_at(None);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -374,6 +386,99 @@ async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     assert!(store.list_accounts().await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn connect_writes_nothing_and_the_first_sync_once_writes() {
+    for db in TestDb::all().await {
+        let mut s = Setup::new(Kind::Radicale).await;
+        let kind = db.kind;
+        s.db = db;
+        connect_writes_nothing(&s, kind).await;
+    }
+}
+
+/// Every resource's bytes, by name.
+async fn calendar_bytes(s: &Setup) -> Vec<(&'static str, Vec<u8>)> {
+    let mut all = Vec::new();
+    for (name, _) in manager_calendar(&s.tag) {
+        all.push((name, s.body(name).await));
+    }
+    all
+}
+
+/// Connect imports, detects and shows what it found (each 1:1, its direct, why, the next meeting
+/// that would get an agenda in the meeting's own zone) and writes nothing; neither does a dry
+/// run. The first `sync --once` starts the account and writes.
+async fn connect_writes_nothing(s: &Setup, db: &str) {
+    let before = calendar_bytes(s).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{db}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "3 recurring 1:1(s) found:",
+        "1:1 Alice / Sam",
+        "with: Alice Example <alice@example.com>",
+        "next agenda: Mon 30 Mar 2026, 10:00 (CEST)",
+        "with: Bob Builder <bob@example.com>",
+        "Sam / Dana 1:1",
+        "next agenda: none, someone else organizes it",
+        "Nothing has been written to any calendar yet.",
+        "Next: `oneonone sync --once` starts writing these agendas",
+    ] {
+        assert!(text.contains(want), "{db}: {want:?} missing from:\n{text}");
+    }
+    assert!(text.contains("why: "), "{db}: {text}");
+    assert!(!text.contains("Team sync"), "{db}: {text}");
+    assert_eq!(
+        calendar_bytes(s).await,
+        before,
+        "{db}: connect changed the calendar"
+    );
+
+    // Waiting to be started: `accounts list` says so, and a dry run neither writes nor starts.
+    let list = s.cli(&["accounts", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("waiting_to_start") && listed.contains("waiting to start"),
+        "{db}: {listed}"
+    );
+    let dry = s.cli(&[
+        "sync",
+        "--once",
+        "--dry-run",
+        "--now",
+        "2026-03-24T12:00:00Z",
+    ]);
+    let dry_text = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.status.success(), "{db}: {dry_text}");
+    assert!(dry_text.contains("would write into"), "{db}: {dry_text}");
+    assert!(!dry_text.contains("Started writing"), "{db}: {dry_text}");
+    assert_eq!(
+        calendar_bytes(s).await,
+        before,
+        "{db}: a dry run changed the calendar"
+    );
+
+    let out = s.cli(&["sync", "--once", "--now", "2026-03-24T12:00:00Z"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{db}: {said}");
+    assert!(
+        said.contains("Started writing agendas for account 1."),
+        "{db}: {said}"
+    );
+    let d1 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W1);
+    assert!(d1.starts_with("── oneonone agenda"), "{db}: {d1}");
+    let list = s.cli(&["accounts", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(!listed.contains("waiting"), "{db}: {listed}");
+    // Started once: the next pass says nothing of it.
+    let again = s.cli(&["sync", "--once", "--now", "2026-03-24T12:05:00Z"]);
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("Started"));
+}
+
 fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
     s.parse().unwrap()
 }
@@ -494,12 +599,7 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
     } else {
         Some(s.body(DANA).await)
     };
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{kind:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
 
     // First pass: agendas only in the next occurrence of the two 1:1s.
     let alice = s.body(ALICE).await;
@@ -649,12 +749,7 @@ async fn a_concurrent_edit_between_read_and_write_keeps_both() {
 /// and both texts survive.
 pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
     let s = Setup::new(kind).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{kind:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
 
     // The daemon's services, as the pass builds them.
     let env = s.env();
@@ -734,12 +829,7 @@ pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
 #[tokio::test]
 async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
     let add = s.cli(&[
         "item",
         "add",
@@ -933,12 +1023,7 @@ fn move_override(body: &[u8], recurrence_local: &str, new_start: &str, new_end: 
 #[tokio::test]
 async fn a_meeting_moved_weeks_later_is_not_taken_for_cancelled_and_counts_as_held() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
     // Alice drags the 30 March meeting (which carries our agenda) to 15 April.
     let url = s.calendar.join(ALICE).unwrap();
     let r = s.client.get(&url).await.unwrap();
@@ -980,12 +1065,7 @@ async fn a_meeting_moved_weeks_later_is_not_taken_for_cancelled_and_counts_as_he
 #[tokio::test]
 async fn restoring_an_older_agenda_drops_no_item() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
     for (topic, now) in [
         ("Budget review", "2026-03-24T12:05:00Z"),
         ("Second topic", "2026-03-24T12:10:00Z"),

@@ -203,7 +203,7 @@ async fn weeks(
 ) -> (String, String, usize) {
     let env = s.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::helpers::connect_sam_via(via, &env);
+    crate::helpers::connect_and_start_sam_via(via, &env);
     faults.store(permille, Ordering::Relaxed);
     let timeout = [("ONEONONE__SYNC__REQUEST_TIMEOUT_SECS", "2")];
     let mut attempts = 0;

@@ -59,6 +59,15 @@ impl Setup {
     /// Alice's calendar: weekly 1:1s with Bob (with her own notes in the description) and Carol,
     /// a team meeting, Dana's 1:1 with Alice (Dana organizes it) and a one-off.
     async fn new() -> Self {
+        // PostgreSQL when the suite has one (the store's Google writes on both dialects).
+        let db = match TestDb::postgres().await {
+            Some(db) => db,
+            None => TestDb::sqlite(),
+        };
+        Self::with_db(db).await
+    }
+
+    async fn with_db(db: TestDb) -> Self {
         let google = GoogleServer::start().await;
         let mut bob = weekly_one_on_one(BOB, "2026-03-02T10:00:00", "Europe/Berlin", "Bob");
         bob["description"] = json!(OWN_TEXT);
@@ -86,11 +95,7 @@ impl Setup {
         Self {
             google,
             oauth: OAuthServer::start(),
-            // PostgreSQL when the suite has one (the store's Google writes on both dialects).
-            db: match TestDb::postgres().await {
-                Some(db) => db,
-                None => TestDb::sqlite(),
-            },
+            db,
             keydir: tempfile::tempdir().unwrap(),
             extra: Vec::new(),
         }
@@ -194,6 +199,13 @@ impl Setup {
         text
     }
 
+    /// `connect google` at `now`, then the first `sync --once` at the same instant: connecting
+    /// writes nothing, that first pass writes the agendas.
+    async fn connect_and_start(&self, now: &str) {
+        self.connect(now).await;
+        self.sync(now).await;
+    }
+
     async fn sync(&self, now: &str) {
         let out = self.cli(&["sync", "--once", "--now", now]).await;
         assert!(
@@ -244,6 +256,60 @@ async fn open_items(store: &Store, uid: &str) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_connect_writes_nothing_and_the_first_sync_once_writes() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let s = Setup::with_db(db).await;
+        let before = s.google.all_events();
+        let text = s.connect("2026-03-24T12:00:00Z").await;
+        for want in [
+            "3 recurring 1:1(s) found:",
+            "Alice / Bob",
+            "with: Bob <bob@example.com>",
+            "next agenda: Mon 30 Mar 2026, 10:00 (CEST)",
+            "with: Carol <carol@example.com>",
+            "next agenda: Tue 24 Mar 2026, 15:00 (CET)",
+            "Alice / Dana 1:1",
+            "next agenda: none, someone else organizes it",
+            "Nothing has been written to any calendar yet.",
+            "Next: `oneonone sync --once` starts writing these agendas",
+        ] {
+            assert!(
+                text.contains(want),
+                "{kind}: {want:?} missing from:\n{text}"
+            );
+        }
+        assert_eq!(
+            s.google.all_events(),
+            before,
+            "{kind}: connect changed an event"
+        );
+        let sent: Vec<String> = s
+            .google
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(sent.is_empty(), "{kind}: connect sent {sent:?}");
+
+        let out = s
+            .cli(&["sync", "--once", "--now", "2026-03-24T12:00:00Z"])
+            .await;
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{kind}: {said}");
+        assert!(
+            said.contains("Started writing agendas for account 1."),
+            "{kind}: {said}"
+        );
+        let d1 = s.description(BOB, W1);
+        assert!(d1.contains("oneonone agenda"), "{kind}: {d1}");
+        assert!(d1.ends_with(OWN_TEXT), "{kind}: {d1}");
+        s.google.assert_clean();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn google_agendas_appear_carry_over_and_absorb_web_edits_week_after_week() {
     let s = Setup::new().await;
     let untouched: Vec<Value> = ["team", "dana11", "coffee"]
@@ -256,6 +322,7 @@ async fn google_agendas_appear_carry_over_and_absorb_web_edits_week_after_week()
         "{text}"
     );
     assert!(!text.contains("Team sync"), "{text}");
+    s.sync("2026-03-24T12:00:00Z").await;
 
     // First pass: an agenda in the next instance of each 1:1 Alice organizes, and nowhere else.
     let d1 = s.description(BOB, W1);
@@ -379,7 +446,7 @@ async fn google_agendas_appear_carry_over_and_absorb_web_edits_week_after_week()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn google_concurrent_edits_keep_both_texts_and_a_write_can_be_restored() {
     let s = Setup::new().await;
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     let services = s.services().await;
     let syncer = services.google();
     let store = &services.store;
@@ -483,7 +550,7 @@ async fn google_concurrent_edits_keep_both_texts_and_a_write_can_be_restored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn google_sync_survives_a_lost_sync_token_rate_limits_and_a_cancelled_meeting() {
     let s = Setup::new().await;
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     let store = s.db.store().await;
     let cal_id = store.list_calendars(1).await.unwrap()[0].id;
     let cached = store.count_events(cal_id).await.unwrap();
@@ -552,7 +619,7 @@ async fn google_sync_survives_a_lost_sync_token_rate_limits_and_a_cancelled_meet
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_is_encrypted() {
     let s = Setup::new().await;
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     let services = s.services().await;
     let account = services.store.get_account(1).await.unwrap();
     let blob = account.credentials.clone().unwrap();
@@ -591,6 +658,26 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
             "token leaked: {text}"
         );
     }
+
+    // Connecting again brings the account back; the reconnect writes nothing either (Bob's next
+    // agenda is due), and the next pass goes on writing.
+    let patches = |s: &Setup| {
+        let r = s.google.requests();
+        r.iter().filter(|r| r.method == "PATCH").count()
+    };
+    let before = patches(&s);
+    let text = s.connect("2026-04-01T12:00:00Z").await;
+    assert!(text.contains("Reconnected account 1"), "{text}");
+    assert!(
+        text.contains("Connecting wrote nothing. This account was already writing agendas"),
+        "{text}"
+    );
+    assert_eq!(patches(&s), before, "the reconnect wrote");
+    s.sync("2026-04-01T12:00:00Z").await;
+    assert!(
+        patches(&s) > before,
+        "the pass after the reconnect wrote nothing"
+    );
     services.store.close().await;
     s.google.assert_clean();
 }
@@ -648,14 +735,26 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     let mut browser = crate::web::Browser::new(&daemon);
     let (status, _) = browser.sign_in("admin-secret-for-google-0123456789").await;
     assert!(status.is_redirection(), "sign-in: {status}");
-    let r = http
+    // Back on our pages, the person lands on the new account's page (kept here: the cookie
+    // header set by hand does not cross the hop to the consent page and back).
+    let up_to_ours = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::custom(|a| {
+            if a.url().path().starts_with("/accounts/") {
+                a.stop()
+            } else {
+                a.follow()
+            }
+        }))
+        .build()
+        .unwrap();
+    let r = up_to_ours
         .get(daemon.url("/connect/google"))
         .header("cookie", browser.cookie_header())
         .send()
         .await
         .unwrap();
-    let page = r.text().await.unwrap();
-    assert!(page.contains("connected to your Google Calendar"), "{page}");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/accounts/1");
     let store = s.db.store().await;
     let accounts = store.list_accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
@@ -671,6 +770,39 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
         assert!(
             std::time::Instant::now() < deadline,
             "no pass ran: {a:?}\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // That pass was a preview: the page shows what it found, and nothing was written.
+    let writes = |s: &Setup| {
+        s.google
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .count()
+    };
+    assert_eq!(writes(&s), 0, "the daemon wrote before Start");
+    let (_, page) = browser.get("/accounts/1").await;
+    for want in [
+        "Alice / Bob",
+        "With Bob <bob@example.com>",
+        "Nothing has been written to any calendar yet.",
+    ] {
+        assert!(page.contains(want), "{want:?} missing from:\n{page}");
+    }
+    let (code, _, _) = browser
+        .post(
+            "/accounts/1/start",
+            &[("csrf", &crate::web::csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(code, 303);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while writes(&s) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no write after Start:\n{}",
             daemon.log_text()
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -697,7 +829,7 @@ async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
         "ONEONONE__GOOGLE__PUSH_URL".into(),
         "https://push.example.com".into(),
     ));
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     let channels = s.google.channels();
     assert_eq!(channels.len(), 1, "one channel per calendar: {channels:?}");
     let ch = &channels[0];
@@ -801,7 +933,7 @@ fn connect_google_without_a_client_id_says_which_key_to_set() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_google_dry_run_prints_the_agenda_and_writes_nothing() {
     let mut s = Setup::new().await;
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     // Push is configured after connecting: a real pass would open a channel now.
     s.extra.push((
         "ONEONONE__GOOGLE__PUSH_URL".into(),
@@ -854,6 +986,7 @@ async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
     ));
     // Google grants channels of an hour: each pass finds it within a day of expiry.
     s.google.set_channel_life(3600);
+    // Connecting opens the channel (a watch, not a write: it keeps the preview current).
     s.connect("2026-03-24T12:00:00Z").await;
     let first = s.google.channels()[0]["id"].as_str().unwrap().to_string();
     s.sync("2026-03-24T12:05:00Z").await;
@@ -874,7 +1007,7 @@ async fn a_push_channel_near_expiry_is_renewed_and_the_old_one_stopped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() {
     let s = Setup::new().await;
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     let topic = "Budget <Q3> & hiring";
     let out = s
         .cli(&["item", "add", "--with", "bob@example.com", topic])
@@ -982,7 +1115,7 @@ async fn ok(s: &Setup, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_google() {
     let s = Setup::new().await;
-    s.connect("2026-03-24T12:00:00Z").await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
     let mut secrets: Vec<String> = Vec::new();
     let passes = [
         ("2026-03-25T12:00:00Z", "2026-03-30", "2026-03-31"),

@@ -314,28 +314,31 @@ pub fn golden(dir: &str, name: &str, actual: &str) {
 }
 
 /// `oneonone connect caldav` of the test user's calendar through `via` (a proxy in front of the
-/// server), as Sam at 2026-03-24T12:00Z; fails the test when the command fails.
-pub fn connect_sam_via(via: &url::Url, env: &[(&str, &str)]) {
-    let out = run_cli(
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            via.as_str(),
-            "--username",
-            crate::servers::USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ],
-        env,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// server), as Sam at 2026-03-24T12:00Z, then the first `sync --once` at that instant (connecting
+/// writes nothing; that pass writes the first agendas); fails the test when either fails.
+pub fn connect_and_start_sam_via(via: &url::Url, env: &[(&str, &str)]) {
+    let now = "2026-03-24T12:00:00Z";
+    let connect = [
+        "connect",
+        "caldav",
+        "--url",
+        via.as_str(),
+        "--username",
+        crate::servers::USER,
+        "--password-env",
+        "TEST_CALDAV_PASSWORD",
+        "--owner",
+        "sam@example.com",
+        "--now",
+        now,
+    ];
+    for args in [&connect[..], &["sync", "--once", "--now", now]] {
+        let out = run_cli(args, env);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

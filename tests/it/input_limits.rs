@@ -65,6 +65,18 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
         started.elapsed() < std::time::Duration::from_secs(60),
         "the absurd rules stalled the pass"
     );
+    // Connecting writes nothing: the first `sync --once` writes.
+    let sync = ["sync", "--once", "--now", "2026-03-01T12:00:00Z"].map(String::from);
+    let out = run_with(&s, &sync, &limit);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the absurd rules stalled the pass"
+    );
 
     // Bob's 1:1 got its agenda: the pass went on.
     let bob = s.body("biweekly-bob.ics").await;

@@ -117,6 +117,7 @@ pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
                 settings: serde_json::json!({"url": "http://127.0.0.1:5232/", "username": "sam"}),
                 credentials: None,
                 calendars: vec![("/sam/work/".into(), "Work".into(), None)],
+                writing_started_at: Some(t("2026-03-01T00:00:00Z")),
             },
             t("2026-03-01T00:00:00Z"),
         )

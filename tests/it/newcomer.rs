@@ -153,12 +153,16 @@ async fn a_custom_agenda_template_is_used_and_a_broken_one_is_refused_naming_the
     let own = own.display().to_string();
     let env = [("ONEONONE__AGENDA__TEMPLATE_FILE", own.as_str())];
 
-    let out = run_with(&s, &connect_args(&s), &env);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Connecting writes nothing; the first `sync --once` writes with the template.
+    let sync = ["sync", "--once", "--now", "2026-03-01T12:00:00Z"].map(String::from);
+    for args in [connect_args(&s), sync.to_vec()] {
+        let out = run_with(&s, &args, &env);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let body = s.body("weekly-alice.ics").await;
     let agenda = description_at(&body, &s.uid("weekly-alice"), "2026-03-02T09:00:00Z");
     assert!(agenda.contains("What should we stop doing?"), "{agenda}");

@@ -241,9 +241,9 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     env.push(("ONEONONE__SYNC__LEASE_SECS", "3".into()));
     env.push(("ONEONONE__DATABASE__CONNECT_TIMEOUT_SECS", "2".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::helpers::connect_sam_via(&via, &env);
+    crate::helpers::connect_and_start_sam_via(&via, &env);
 
-    // `connect` wrote the first week's agenda; the daemon, a week later, writes the second's.
+    // The first pass wrote the first week's agenda; the daemon, a week later, writes the second's.
     t.armed.store(true, Ordering::SeqCst);
     let mut d = Daemon::spawn_with(&db_url, &["--now", "2026-03-31T09:00:00Z"], &env);
     let start = Instant::now();

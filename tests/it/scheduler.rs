@@ -57,6 +57,20 @@ pub(crate) async fn stored_account(
     password: &str,
     cal: &url::Url,
 ) -> i64 {
+    // Started, as after `oneonone sync --once`: these tests are about passes that write.
+    let started = Some(chrono::Utc::now());
+    stored_account_started(store, base, user, password, cal, started).await
+}
+
+/// As `stored_account`; `started: None` stores it as `connect` does, waiting to be started.
+async fn stored_account_started(
+    store: &Store,
+    base: &url::Url,
+    user: &str,
+    password: &str,
+    cal: &url::Url,
+    started: Option<chrono::DateTime<chrono::Utc>>,
+) -> i64 {
     let keyring = Keyring::from_bytes(KEY);
     let account = NewAccount {
         provider: Provider::Caldav,
@@ -66,6 +80,7 @@ pub(crate) async fn stored_account(
         }),
         credentials: Some(keyring.encrypt(&SecretString::from(password.to_string()))),
         calendars: vec![(cal.to_string(), "Work".into(), None)],
+        writing_started_at: started,
     };
     store
         .insert_account(&account, chrono::Utc::now())
@@ -113,6 +128,60 @@ pub(crate) async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFn
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+#[tokio::test]
+async fn a_running_daemon_writes_nothing_for_an_account_connected_after_it_started_until_started() {
+    let db = TestDb::sqlite();
+    let server = CalDavServer::radicale_with_users(&[("ann".into(), "pw".into())]);
+    let store = db.store().await;
+    let key = key_env();
+    let d = Daemon::spawn(&db.url, &daemon_env(&key, &[]));
+    // Connected (as `connect` stores it) while the daemon runs: it waits to be started.
+    let cal = server.base.join("/ann/work/").unwrap();
+    let c = CalDavClient::new("ann", SecretString::from("pw"), Duration::from_secs(10)).unwrap();
+    c.mkcalendar(&cal, "Work").await.unwrap();
+    let url = cal.join("oo.ics").unwrap();
+    c.put(&url, one_on_one("ann"), &Precondition::Create)
+        .await
+        .unwrap();
+    let before = c.get(&url).await.unwrap().body;
+    let id = stored_account_started(&store, &server.base, "ann", "pw", &cal, None).await;
+    let passes = async || {
+        let runs = account_runs(&store).await;
+        runs.iter().filter(|r| r.0 == id).count()
+    };
+    wait_for(
+        "three preview passes",
+        Duration::from_secs(30),
+        async || passes().await >= 3,
+    )
+    .await;
+    let a = store.get_account(id).await.unwrap();
+    assert!(a.last_success_at.is_some(), "{a:?}\n{}", d.log_text());
+    assert!(
+        !store.list_series().await.unwrap().is_empty(),
+        "the preview passes import and detect"
+    );
+    assert_eq!(
+        c.get(&url).await.unwrap().body,
+        before,
+        "a pass wrote before the account was started"
+    );
+
+    // Started (the web page's Start, `sync --once`): the daemon's next pass writes.
+    assert_eq!(
+        store
+            .start_writing(Some(&[id]), chrono::Utc::now())
+            .await
+            .unwrap(),
+        vec![id]
+    );
+    wait_for("the first write", Duration::from_secs(30), async || {
+        String::from_utf8_lossy(&c.get(&url).await.unwrap().body).contains("oneonone agenda")
+    })
+    .await;
+    store.close().await;
 }
 
 #[tokio::test]

@@ -66,7 +66,8 @@ async fn setup(kind: Kind, domain: &str) -> (Setup, String) {
     (s, uid)
 }
 
-/// `connect caldav` at `url` as `USER@domain`, first pass at `now`, logging at info.
+/// `connect caldav` at `url` as `USER@domain`, then the first `sync --once` (connecting writes
+/// nothing), both at `now` and logging at info; their outputs one after the other.
 fn connect(s: &Setup, url: &url::Url, domain: &str, now: &str) -> std::process::Output {
     let owner = format!("{USER}@{domain}");
     let mut args = vec![
@@ -90,14 +91,19 @@ fn connect(s: &Setup, url: &url::Url, domain: &str, now: &str) -> std::process::
     env.retain(|(k, _)| *k != "ONEONONE__LOG__LEVEL");
     env.push(("ONEONONE__LOG__LEVEL", "info".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = crate::helpers::run_cli(&args, &env);
-    assert!(
-        out.status.success(),
-        "{:?}: connect failed: {}{}",
-        s.server.kind,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut out = crate::helpers::run_cli(&args, &env);
+    let sync = crate::helpers::run_cli(&["sync", "--once", "--now", now], &env);
+    for (what, o) in [("connect", &out), ("sync", &sync)] {
+        assert!(
+            o.status.success(),
+            "{:?}: {what} failed: {}{}",
+            s.server.kind,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    out.stdout.extend(sync.stdout);
+    out.stderr.extend(sync.stderr);
     out
 }
 

@@ -23,6 +23,7 @@ fn caldav_account(name: &str) -> NewAccount {
             "Work".into(),
             Some("Europe/Berlin".into()),
         )],
+        writing_started_at: None,
     }
 }
 
@@ -624,5 +625,55 @@ async fn a_uid_is_looked_up_among_the_resources_whose_text_is_kept() {
         );
         assert!(store.events_by_uid(cal, "lunch").await.unwrap().is_empty());
         store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_account_connected_waits_to_be_started_and_one_from_before_counts_as_started() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let waiting = store
+            .insert_account(&caldav_account("alice"), now)
+            .await
+            .unwrap();
+        let a = store.get_account(waiting).await.unwrap();
+        assert_eq!(a.writing_started_at, None, "{}", db.kind);
+
+        // Started once, by whoever asks first; asked again, nothing changes.
+        let later = t("2026-11-02T10:00:00Z");
+        assert_eq!(
+            store.start_writing(Some(&[waiting]), later).await.unwrap(),
+            vec![waiting]
+        );
+        assert!(
+            store
+                .start_writing(None, t("2026-11-03T00:00:00Z"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            db.kind
+        );
+        let a = store.get_account(waiting).await.unwrap();
+        assert_eq!(a.writing_started_at, Some(later), "{}", db.kind);
+        assert_eq!(a.next_due_at, Some(later), "{}: due at once", db.kind);
+
+        // A database from before the column: its accounts were writing, and still are.
+        let old = store
+            .insert_account(&caldav_account("bob"), now)
+            .await
+            .unwrap();
+        for sql in [
+            "ALTER TABLE accounts DROP COLUMN writing_started_at",
+            "DELETE FROM _sqlx_migrations WHERE version = 6",
+        ] {
+            raw_exec(&db, sql).await.unwrap();
+        }
+        assert_eq!(store.migrate().await.unwrap(), 1, "{}", db.kind);
+        for id in [waiting, old] {
+            let a = store.get_account(id).await.unwrap();
+            assert_eq!(a.writing_started_at, Some(now), "{}: account {id}", db.kind);
+        }
     }
 }

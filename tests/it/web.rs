@@ -843,7 +843,8 @@ async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_accoun
     let (code, location, _) = b.post("/connect/caldav", &right).await;
     assert_eq!(
         (code, location.as_deref()),
-        (StatusCode::SEE_OTHER, Some("/"))
+        (StatusCode::SEE_OTHER, Some("/accounts/1")),
+        "sent to the account's preview"
     );
     let accounts = store.list_accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
@@ -855,6 +856,115 @@ async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_accoun
     );
     let (_, home) = b.get("/").await;
     assert!(home.contains(&format!("{USER} at 127.0.0.1")), "{home}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_running_daemon_writes_nothing_for_an_account_connected_on_the_web_until_start() {
+    for db in TestDb::all().await {
+        let mut s = Setup::new(Kind::Radicale).await;
+        s.db = db;
+        web_connect_then_start(&s).await;
+    }
+}
+
+/// The daemon runs; the manager connects CalDAV from the form. Its passes import and detect, the
+/// account's page shows each 1:1 with the agenda it would get and "Nothing has been written",
+/// `/readyz` says the account waits to be started, and no pass writes (not even one asked for
+/// with "Sync now") until Start is pressed; then the next pass writes.
+async fn web_connect_then_start(s: &Setup) {
+    let db = s.db.kind;
+    let d = daemon_for(s);
+    let before = s.body(ALICE).await;
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (_, page) = b.get("/connect/caldav").await;
+    let base = s.server.base.to_string();
+    let form = [
+        ("url", base.as_str()),
+        ("username", USER),
+        ("password", PASSWORD),
+        ("owner", "sam@example.com"),
+        ("csrf", &csrf_of(&page)),
+    ];
+    let (code, location, _) = b.post("/connect/caldav", &form).await;
+    assert_eq!(code, StatusCode::SEE_OTHER, "{db}");
+    let path = location.unwrap();
+    let store = s.db.store().await;
+    // The account's finished passes.
+    let runs = async || {
+        let all = store.recent_runs(100).await.unwrap();
+        all.iter()
+            .filter(|r| r.account_id == Some(1) && r.finished_at.is_some())
+            .count()
+    };
+
+    // The preview pass, then one more asked for by hand: both finish, neither writes.
+    let mut page = String::new();
+    for _ in 0..120 {
+        page = b.get(&path).await.1;
+        if page.contains("id=\"found\"") {
+            break;
+        }
+        assert!(page.contains("Reading your calendars"), "{db}: {page}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for want in [
+        "1:1 Alice / Sam",
+        "With Alice Example <alice@example.com>",
+        "goes first",
+        "Nothing has been written to any calendar yet.",
+        "id=\"start-writing\"",
+    ] {
+        assert!(page.contains(want), "{db}: {want:?} missing from:\n{page}");
+    }
+    let (_, ready) = crate::helpers::get(&d.url("/readyz")).await;
+    let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
+    assert_eq!(
+        ready["accounts"][0]["state"], "waiting_to_start",
+        "{db}: {ready}"
+    );
+    assert!(ready["accounts"][0]["writing_started_at"].is_null(), "{db}");
+    let (_, home) = b.get("/").await;
+    assert!(home.contains("Review and start"), "{db}: {home}");
+    let done = runs().await;
+    let (code, _, _) = b
+        .post("/accounts/1/sync", &[("csrf", &csrf_of(&home))])
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    for _ in 0..120 {
+        if runs().await > done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(runs().await > done, "{db}: no pass after Sync now");
+    assert_eq!(
+        s.body(ALICE).await,
+        before,
+        "{db}: a pass wrote before Start"
+    );
+
+    // Start: the next pass writes the agenda.
+    let (code, location, _) = b
+        .post("/accounts/1/start", &[("csrf", &csrf_of(&page))])
+        .await;
+    assert_eq!(
+        (code, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some(path.as_str())),
+        "{db}"
+    );
+    let text = alice_event_until(s, |t| t.contains("oneonone agenda")).await;
+    assert!(
+        text.contains("oneonone agenda"),
+        "{db}: no agenda after Start:\n{text}\n{}",
+        d.log_text()
+    );
+    let (_, page) = b.get(&path).await;
+    assert!(page.contains("Writing agendas since"), "{db}: {page}");
+    assert!(!page.contains("Nothing has been written"), "{db}: {page}");
+    let (_, ready) = crate::helpers::get(&d.url("/readyz")).await;
+    assert!(ready.contains("\"state\":\"ok\""), "{db}: {ready}");
     store.close().await;
 }
 
@@ -937,12 +1047,7 @@ async fn browser_direct_topic_reaches_the_agenda_in_the_calendar() {
 #[tokio::test]
 async fn history_page_finds_meetings_and_items_by_their_text() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_and_start("2026-03-24T12:00:00Z");
     s.user_edit(ALICE, "weekly-alice", W1, |d| {
         let d = insert_after(
             d,

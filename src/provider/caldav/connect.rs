@@ -170,6 +170,8 @@ pub async fn connect(
                 )
             })
             .collect(),
+        // Connecting writes nothing: the person starts the account after seeing the preview.
+        writing_started_at: None,
     };
     let account_id = store.insert_account(&account, now).await?;
     Ok(Connected {

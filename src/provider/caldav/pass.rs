@@ -21,7 +21,7 @@ use crate::secrets::Keyring;
 use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
 use crate::store::{NewRevision, SeriesRow};
 use crate::sync::series::{NextAction, SeriesError, SeriesStep};
-use crate::sync::{AccountSyncer, PassError};
+use crate::sync::{AccountSyncer, PassError, previews};
 use url::Url;
 
 pub struct CaldavSyncer {
@@ -33,6 +33,9 @@ pub struct CaldavSyncer {
     pub template: Arc<Template>,
     /// Write nothing into calendars; print each description a write would put there.
     pub dry_run: bool,
+    /// Write nothing into calendars, started or not, and print nothing: `connect`'s own pass,
+    /// which shows what it found afterwards (a reconnect writes nothing either).
+    pub preview: bool,
 }
 
 impl From<DavError> for PassError {
@@ -103,11 +106,12 @@ impl CaldavSyncer {
             .list_calendars(account.id)
             .await
             .map_err(internal)?;
+        let preview = previews(self.dry_run || self.preview, account);
         let mut failure: Option<PassError> = None;
         for cal in calendars.iter().filter(|c| c.enabled) {
             // One calendar's trouble is recorded and the account's other calendars go on.
             if let Err(e) = self
-                .calendar_pass(&client, cal, &owner, now, &mut stats)
+                .calendar_pass(&client, cal, &owner, now, preview, &mut stats)
                 .await
             {
                 warn!(account = account.id, calendar = cal.id, error = %e, "calendar pass failed");
@@ -127,6 +131,7 @@ impl CaldavSyncer {
         cal: &Calendar,
         owner: &Owner,
         now: DateTime<Utc>,
+        preview: bool,
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
         let report = fetch_calendar(client, &self.store, cal, now).await?;
@@ -155,7 +160,8 @@ impl CaldavSyncer {
                 ),
             });
         }
-        self.agendas(client, cal, owner, now, stats).await?;
+        self.agendas(client, cal, owner, now, preview, stats)
+            .await?;
         if !report.changed.is_empty() || report.deleted > 0 {
             info!(
                 account = cal.account_id,
@@ -178,6 +184,7 @@ impl CaldavSyncer {
     ) -> Result<RunStats, PassError> {
         let (client, settings) = self.client_for(account)?;
         let owner = settings.owner();
+        let preview = previews(self.dry_run || self.preview, account);
         let mut stats = RunStats {
             accounts: 1,
             ..RunStats::default()
@@ -190,7 +197,8 @@ impl CaldavSyncer {
             .iter()
             .filter(|c| c.enabled)
         {
-            self.agendas(&client, cal, &owner, now, &mut stats).await?;
+            self.agendas(&client, cal, &owner, now, preview, &mut stats)
+                .await?;
         }
         stats.requests = client.request_count() as i64;
         Ok(stats)
@@ -204,6 +212,7 @@ impl CaldavSyncer {
         cal: &Calendar,
         owner: &Owner,
         now: DateTime<Utc>,
+        preview: bool,
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
         let all = self.store.list_series_in(cal.id).await.map_err(internal)?;
@@ -227,6 +236,7 @@ impl CaldavSyncer {
                     now,
                     stats,
                     stats.writes < cap,
+                    preview,
                 )
                 .await;
             let error = match &outcome {
@@ -263,6 +273,7 @@ impl CaldavSyncer {
         now: DateTime<Utc>,
         stats: &mut RunStats,
         may_write: bool,
+        preview: bool,
     ) -> Result<(), AgendaFailure> {
         for attempt in 0..MAX_CONFLICT_RETRIES {
             let Some(cached) = self
@@ -290,7 +301,7 @@ impl CaldavSyncer {
                 format: Format::Plain,
                 manager_name: &manager,
                 now,
-                read_only: self.dry_run,
+                read_only: preview,
             };
             let tz = parsed.x_wr_timezone.unwrap_or(default_tz);
             let writable = may_write && row.owner_is_organizer;
@@ -311,13 +322,17 @@ impl CaldavSyncer {
                     description,
                     ..
                 },
-            ) = (self.dry_run, &action)
+            ) = (preview, &action)
             {
-                crate::term::outln!(
-                    "--- would write into {:?}, occurrence of {}:\n{description}\n---",
-                    row.summary,
-                    original_start.to_rfc3339()
-                );
+                // A preview of an account not started says nothing here: connect and the web
+                // page show it. `sync --dry-run` prints what it would write.
+                if self.dry_run {
+                    crate::term::outln!(
+                        "--- would write into {:?}, occurrence of {}:\n{description}\n---",
+                        row.summary,
+                        original_start.to_rfc3339()
+                    );
+                }
                 return Ok(());
             }
             let NextAction::Write {

@@ -238,6 +238,8 @@ pub async fn finish(
             .iter()
             .map(|c| (c.id.clone(), c.name().to_string(), c.time_zone.clone()))
             .collect(),
+        // Connecting writes nothing: the person starts the account after seeing the preview.
+        writing_started_at: None,
     };
     let account_id = store.insert_account(&account, now).await?;
     Ok(Connected {

@@ -28,7 +28,7 @@ use crate::provider::caldav::pass::{manager_name, series_row};
 use crate::secrets::Keyring;
 use crate::store::{Account, CachedEvent, Calendar, NewRevision, RunStats, SeriesRow, Store};
 use crate::sync::series::{NextAction, SeriesError, SeriesStep};
-use crate::sync::{AccountSyncer, PassError};
+use crate::sync::{AccountSyncer, PassError, previews};
 
 /// The non-secret settings of a Google account, stored as JSON in `accounts.settings`. The
 /// credentials column holds the refresh token, encrypted.
@@ -105,6 +105,9 @@ pub struct GoogleSyncer {
     pub template: Arc<Template>,
     /// Write nothing into calendars; print each description a write would put there.
     pub dry_run: bool,
+    /// Write nothing into calendars, started or not, and print nothing: `connect`'s own pass,
+    /// which shows what it found afterwards (a reconnect writes nothing either).
+    pub preview: bool,
     /// How rate limits and 5xx are retried (tests shorten the waits).
     pub retry: RetryPolicy,
     /// One client per account, kept across passes: its access token is reused until it nears
@@ -215,6 +218,7 @@ impl GoogleSyncer {
             rules,
             template,
             dry_run: false,
+            preview: false,
             retry: RetryPolicy::default(),
             clients: Mutex::new(HashMap::new()),
             http: std::sync::OnceLock::new(),
@@ -291,12 +295,13 @@ impl GoogleSyncer {
             .list_calendars(account.id)
             .await
             .map_err(internal)?;
+        let preview = previews(self.dry_run || self.preview, account);
         let mut failure: Option<PassError> = None;
         for cal in calendars.iter().filter(|c| c.enabled) {
             // One calendar's trouble is recorded and the account's other calendars go on; a
             // revoked grant stops the pass (every calendar would fail the same way).
             if let Err(e) = self
-                .calendar_pass(&client, cal, &settings, now, &mut stats)
+                .calendar_pass(&client, cal, &settings, now, preview, &mut stats)
                 .await
             {
                 warn!(account = account.id, calendar = cal.id, error = %e, "calendar pass failed");
@@ -389,6 +394,7 @@ impl GoogleSyncer {
         cal: &Calendar,
         settings: &GoogleSettings,
         now: DateTime<Utc>,
+        preview: bool,
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
         let report = self.refresh(client, cal, settings, now).await?;
@@ -402,7 +408,8 @@ impl GoogleSyncer {
                 ),
             });
         }
-        self.agendas(client, cal, settings, now, stats).await?;
+        self.agendas(client, cal, settings, now, preview, stats)
+            .await?;
         if !report.changed.is_empty() || report.deleted > 0 {
             info!(
                 account = cal.account_id,
@@ -627,6 +634,7 @@ impl GoogleSyncer {
     ) -> Result<RunStats, PassError> {
         let (client, settings) = self.client_for(account)?;
         let before = client.request_count();
+        let preview = previews(self.dry_run || self.preview, account);
         let mut stats = RunStats {
             accounts: 1,
             ..RunStats::default()
@@ -639,7 +647,7 @@ impl GoogleSyncer {
             .iter()
             .filter(|c| c.enabled)
         {
-            self.agendas(&client, cal, &settings, now, &mut stats)
+            self.agendas(&client, cal, &settings, now, preview, &mut stats)
                 .await?;
         }
         stats.requests = (client.request_count() - before) as i64;
@@ -654,6 +662,7 @@ impl GoogleSyncer {
         cal: &Calendar,
         settings: &GoogleSettings,
         now: DateTime<Utc>,
+        preview: bool,
         stats: &mut RunStats,
     ) -> Result<(), PassError> {
         let all = self.store.list_series_in(cal.id).await.map_err(internal)?;
@@ -664,7 +673,7 @@ impl GoogleSyncer {
             let cap = i64::from(self.config.sync.max_writes_per_pass);
             let may_write = stats.writes < cap;
             let outcome = self
-                .agenda_for(client, cal, &row, settings, now, stats, may_write)
+                .agenda_for(client, cal, &row, settings, now, stats, may_write, preview)
                 .await;
             let error = match &outcome {
                 Err(AgendaFailure::Series(msg)) => Some(msg.clone()),
@@ -700,6 +709,7 @@ impl GoogleSyncer {
         now: DateTime<Utc>,
         stats: &mut RunStats,
         may_write: bool,
+        preview: bool,
     ) -> Result<(), AgendaFailure> {
         let tz = self.calendar_tz(cal);
         for attempt in 0..MAX_CONFLICT_RETRIES {
@@ -720,7 +730,7 @@ impl GoogleSyncer {
                 format: Format::GoogleHtml,
                 manager_name: &manager,
                 now,
-                read_only: self.dry_run,
+                read_only: preview,
             };
             let writable = may_write && row.owner_is_organizer;
             let action = step
@@ -746,12 +756,16 @@ impl GoogleSyncer {
                 }
                 return Ok(());
             };
-            if self.dry_run {
-                crate::term::outln!(
-                    "--- would write into {:?}, occurrence of {}:\n{description}\n---",
-                    row.summary,
-                    original_start.to_rfc3339()
-                );
+            if preview {
+                // A preview of an account not started says nothing here: connect and the web
+                // page show it. `sync --dry-run` prints what it would write.
+                if self.dry_run {
+                    crate::term::outln!(
+                        "--- would write into {:?}, occurrence of {}:\n{description}\n---",
+                        row.summary,
+                        original_start.to_rfc3339()
+                    );
+                }
                 return Ok(());
             }
             // The instance itself: its own id and etag (Google creates the exception on PATCH).

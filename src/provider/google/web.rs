@@ -154,7 +154,8 @@ pub async fn start(
     }
 }
 
-/// `GET /oauth/google/callback?code&state`: store the account, wake the scheduler.
+/// `GET /oauth/google/callback?code&state`: store the account, wake the scheduler for its preview
+/// pass, and send the person to the account's page (what was found, and Start).
 pub async fn callback(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -189,20 +190,13 @@ pub async fn callback(
     .await
     {
         Ok(c) => {
+            // The first pass is a preview (the account is not started, nothing is written); the
+            // account's page shows what it found, with the Start button.
             if let Err(e) = s.store.request_sync(c.account_id, now).await {
                 tracing::warn!(account = c.account_id, error = %e, "cannot queue the first pass");
             }
             s.wake.notify_one();
-            let names: Vec<&str> = c.calendars.iter().map(|c| c.name()).collect();
-            page(
-                StatusCode::OK,
-                &format!(
-                    "oneonone is connected to your Google Calendar (account {}, calendars: {}). \
-                     You can close this tab.",
-                    c.account_id,
-                    names.join(", ")
-                ),
-            )
+            Redirect::to(&format!("/accounts/{}", c.account_id)).into_response()
         }
         Err(e) => {
             tracing::warn!(error = %e, "connecting Google failed");

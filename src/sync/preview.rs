@@ -4,15 +4,25 @@
 
 use chrono_tz::Tz;
 
-use super::WebState;
-use crate::agenda::Format;
+use chrono::{DateTime, Utc};
+
+use crate::agenda::{Format, Template};
+use crate::config::Config;
 use crate::model::Series;
 use crate::provider::caldav::CaldavSettings;
 use crate::provider::google::client::GoogleEvent;
 use crate::provider::google::convert::series_from_events;
 use crate::provider::google::pass::GoogleSettings;
-use crate::store::{Account, CachedEvent, Provider, SeriesRow};
+use crate::store::{Account, CachedEvent, Provider, SeriesRow, Store};
 use crate::sync::series::SeriesStep;
+
+/// What a preview reads: the cache in the store, the agenda settings, and the time it is.
+pub struct Previewer<'a> {
+    pub store: &'a Store,
+    pub config: &'a Config,
+    pub template: &'a Template,
+    pub now: DateTime<Utc>,
+}
 
 /// The next occurrence and the block it will carry.
 #[derive(Debug, serde::Serialize)]
@@ -30,7 +40,7 @@ pub struct NextAgenda {
 /// The preview, `Ok(None)` when no occurrence is ahead, or a sentence saying why there is none.
 /// CalDAV series read their cached iCalendar; Google series their cached JSON events, and the
 /// block is the HTML the pass will write into the Google description.
-pub async fn next_agenda(s: &WebState, row: &SeriesRow) -> Result<Option<NextAgenda>, String> {
+pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<NextAgenda>, String> {
     let cal = s
         .store
         .get_calendar(row.calendar_id)
@@ -63,11 +73,11 @@ pub async fn next_agenda(s: &WebState, row: &SeriesRow) -> Result<Option<NextAge
         Provider::Caldav => caldav_series(&account, row, &cached, calendar_tz)?,
         Provider::Google => google_series(&account, row, &cached, calendar_tz)?,
     };
-    let now = s.clock.now();
+    let now = s.now;
     let step = SeriesStep {
-        store: &s.store,
+        store: s.store,
         cfg: &s.config.agenda,
-        template: &s.template,
+        template: s.template,
         format: found.format,
         manager_name: &found.manager,
         now,
@@ -157,4 +167,60 @@ fn google_series(
         manager,
         format: Format::GoogleHtml,
     })
+}
+
+/// One 1:1 an account's preview found: who it is with, why it was taken as a 1:1, and the next
+/// occurrence that would get an agenda (or why none would).
+#[derive(Debug, serde::Serialize)]
+pub struct FoundOneOnOne {
+    pub series_id: i64,
+    pub summary: String,
+    /// The direct: "Name <address>", the address alone, or the name alone.
+    pub with: Option<String>,
+    pub reason: String,
+    /// Whether the manager organizes it (only the organizer's copy is written).
+    pub writes_agenda: bool,
+    /// The next occurrence and its agenda; `None` when no occurrence is ahead.
+    pub next: Option<NextAgenda>,
+    /// Why the agenda cannot be shown (an unreadable cached event...).
+    pub problem: Option<String>,
+}
+
+/// The tracked 1:1s of an account's enabled calendars with their next agenda, as its first
+/// write would put them: what `connect` and the web page show before anything is written.
+pub async fn account_preview(
+    p: &Previewer<'_>,
+    account_id: i64,
+) -> Result<Vec<FoundOneOnOne>, crate::store::StoreError> {
+    let mut found = Vec::new();
+    for cal in p.store.list_calendars(account_id).await? {
+        if !cal.enabled {
+            continue;
+        }
+        for row in p.store.list_series_in(cal.id).await? {
+            if !row.tracked() {
+                continue;
+            }
+            let with = match (&row.direct_name, &row.direct_email) {
+                (Some(n), Some(e)) if n != e => Some(format!("{n} <{e}>")),
+                (_, Some(e)) => Some(e.clone()),
+                (Some(n), None) => Some(n.clone()),
+                (None, None) => None,
+            };
+            let (next, problem) = match next_agenda(p, &row).await {
+                Ok(next) => (next, row.last_error.clone()),
+                Err(why) => (None, Some(why)),
+            };
+            found.push(FoundOneOnOne {
+                series_id: row.id,
+                summary: row.summary.clone(),
+                with,
+                reason: row.detection_reason.clone(),
+                writes_agenda: row.owner_is_organizer,
+                next,
+                problem,
+            });
+        }
+    }
+    Ok(found)
 }
