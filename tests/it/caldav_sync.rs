@@ -470,7 +470,11 @@ async fn connect_writes_nothing(s: &Setup, db: &str) {
         "{db}: {said}"
     );
     let d1 = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W1);
-    assert!(d1.starts_with("── oneonone agenda"), "{db}: {d1}");
+    // The block follows the event's own text, which stays first.
+    assert!(
+        d1.starts_with("Alice's own notes: keep me.\n\n── oneonone agenda ──"),
+        "{db}: {d1}"
+    );
     let list = s.cli(&["accounts", "list"]);
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(!listed.contains("waiting"), "{db}: {listed}");
