@@ -2,7 +2,9 @@
 //!
 //! Reading is defensive: no DTD or custom entity is ever expanded (only the five predefined
 //! entities and character references), nesting and size are bounded, and every failure is a
-//! typed error rather than a panic. Element names are compared by namespace + local name, so a
+//! typed error rather than a panic. The memory a document's tree takes is bounded by a multiple
+//! of the document's size, whatever it holds: an element costs about 120 bytes as a node, so an
+//! answer of millions of `<a/>` (4 bytes each) would otherwise take thirty times its size. Element names are compared by namespace + local name, so a
 //! server's choice of prefixes never matters.
 
 use std::borrow::Cow;
@@ -20,6 +22,15 @@ pub const ICAL: &str = "http://apple.com/ns/ical/";
 const MAX_DEPTH: usize = 64;
 /// Element count limit of one document.
 const MAX_ELEMENTS: usize = 2_000_000;
+/// The nodes built from a document (elements, their attributes and names, the responses of a
+/// multistatus) may take this many times the document's size, plus [`TREE_SLACK`]. A real
+/// answer takes at most about 3 times (a listing of bare etags: three elements in 135 bytes);
+/// text is not counted, as it is never longer than the document.
+pub(crate) const TREE_BYTES_PER_BYTE: usize = 4;
+const TREE_SLACK: usize = 1 << 20;
+/// Children of one element in a tree (a `prop` holds a dozen; a list grown by doubling to
+/// millions would take up to three times what is counted, while it grows).
+const MAX_CHILDREN: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum XmlError {
@@ -29,6 +40,13 @@ pub enum XmlError {
     TooDeep,
     #[error("XML has more than {MAX_ELEMENTS} elements")]
     TooLarge,
+    #[error(
+        "XML holds more elements than its size warrants: reading it would take more than \
+         {limit} bytes of memory"
+    )]
+    TooCostly { limit: usize },
+    #[error("XML element <{name}> has more than {MAX_CHILDREN} child elements")]
+    TooManyChildren { name: String },
     #[error("XML uses an entity that is not predefined: &{0};")]
     UnknownEntity(String),
     #[error("XML contains a document type declaration, which is not accepted")]
@@ -106,8 +124,15 @@ impl Tag<'_> {
         known_name(self.start.local_name().as_ref())
     }
 
-    /// The element, without children or text yet.
-    pub fn into_element(self, position: u64) -> Result<Element, XmlError> {
+    /// Without attributes, and of a name not in [`KNOWN_NAMES`].
+    fn is_bare_unknown(&self) -> bool {
+        let name = self.start.local_name();
+        self.start.attributes_raw().trim_ascii().is_empty()
+            && !KNOWN_NAMES.iter().any(|k| k.as_bytes() == name.as_ref())
+    }
+
+    /// The element, without children or text yet (see [`Reader::element`], which counts it).
+    fn into_element(self, position: u64) -> Result<Element, XmlError> {
         let mut el = Element {
             name: self.local_name(),
             ns: self.ns,
@@ -126,6 +151,25 @@ impl Tag<'_> {
     }
 }
 
+/// Adds a finished child to its parent, up to [`MAX_CHILDREN`].
+fn adopt(parent: &mut Element, child: Element) -> Result<(), XmlError> {
+    if parent.children.len() >= MAX_CHILDREN {
+        return Err(XmlError::TooManyChildren {
+            name: parent.name.to_string(),
+        });
+    }
+    parent.children.push(child);
+    Ok(())
+}
+
+/// A finished element, its lists and text without the room they were grown with (so what is
+/// counted against the budget is what it takes).
+fn done(mut el: Element) -> Element {
+    el.children.shrink_to_fit();
+    el.text.shrink_to_fit();
+    el
+}
+
 fn malformed(position: u64, e: &dyn std::fmt::Display) -> XmlError {
     XmlError::Malformed {
         position,
@@ -141,18 +185,54 @@ pub(crate) struct Reader<'a> {
     depth: usize,
     count: usize,
     root_closed: bool,
+    /// Bytes the nodes built from this document may still take.
+    budget: usize,
+    limit: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(body: &'a [u8]) -> Self {
         let mut xml = NsReader::from_reader(body);
         xml.config_mut().trim_text(false);
+        let limit = body
+            .len()
+            .saturating_mul(TREE_BYTES_PER_BYTE)
+            .saturating_add(TREE_SLACK);
         Self {
             xml,
             depth: 0,
             count: 0,
             root_closed: false,
+            budget: limit,
+            limit,
         }
+    }
+
+    /// Counts `bytes` of nodes built from this document against its budget.
+    pub fn charge(&mut self, bytes: usize) -> Result<(), XmlError> {
+        self.budget = self
+            .budget
+            .checked_sub(bytes)
+            .ok_or(XmlError::TooCostly { limit: self.limit })?;
+        Ok(())
+    }
+
+    /// The element a start tag opens (without children or text yet), counted against the
+    /// budget: its node, an owned name or namespace, its attributes.
+    pub fn element(&mut self, tag: Tag<'_>) -> Result<Element, XmlError> {
+        let mut el = tag.into_element(self.position())?;
+        el.attrs.shrink_to_fit();
+        let owned = |c: &Cow<'static, str>| match c {
+            Cow::Owned(s) => s.len(),
+            Cow::Borrowed(_) => 0,
+        };
+        let attrs: usize = el
+            .attrs
+            .iter()
+            .map(|(k, v)| std::mem::size_of::<(String, String)>() + k.len() + v.len())
+            .sum();
+        self.charge(std::mem::size_of::<Element>() + owned(&el.ns) + owned(&el.name) + attrs)?;
+        Ok(el)
     }
 
     /// Where the reader is, for error messages.
@@ -256,14 +336,22 @@ impl<'a> Reader<'a> {
         loop {
             let top = stack.last_mut().unwrap_or(&mut *el);
             match self.next(Some(&mut top.text))? {
-                Item::Start(tag) => stack.push(tag.into_element(self.position())?),
+                Item::Start(tag) => stack.push(self.element(tag)?),
+                // Nothing reads an empty element of a name this client does not know (a
+                // server's `<CS:shared-owner/>`), and an answer of millions of `<a/>` should
+                // cost nothing: it is not kept.
+                Item::Empty(tag) if tag.is_bare_unknown() => {}
                 Item::Empty(tag) => {
-                    let child = tag.into_element(self.position())?;
-                    stack.last_mut().unwrap_or(&mut *el).children.push(child);
+                    let child = self.element(tag)?;
+                    adopt(stack.last_mut().unwrap_or(&mut *el), child)?;
                 }
                 Item::End => match stack.pop() {
-                    Some(child) => stack.last_mut().unwrap_or(&mut *el).children.push(child),
-                    None => return Ok(()),
+                    Some(child) => adopt(stack.last_mut().unwrap_or(&mut *el), done(child))?,
+                    None => {
+                        let whole = done(std::mem::take(el));
+                        *el = whole;
+                        return Ok(());
+                    }
                 },
                 Item::Eof => {
                     return Err(malformed(
@@ -311,7 +399,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The element names this client asks for and reads, without a string of their own.
+/// The element names this client asks for and reads, without a string of their own. An empty
+/// element without attributes of any other name is not kept in a tree ([`Reader::finish`]): a
+/// name read as a marker (as `collection` is in `resourcetype`) must be listed here.
 const KNOWN_NAMES: &[&str] = &[
     "multistatus",
     "response",
@@ -362,11 +452,11 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
     let mut reader = Reader::new(body);
     let root = match reader.next(None)? {
         Item::Start(tag) => {
-            let mut root = tag.into_element(reader.position())?;
+            let mut root = reader.element(tag)?;
             reader.finish(&mut root)?;
             root
         }
-        Item::Empty(tag) => tag.into_element(reader.position())?,
+        Item::Empty(tag) => reader.element(tag)?,
         Item::End | Item::Eof => {
             return Err(XmlError::Malformed {
                 position: 0,
