@@ -473,3 +473,75 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::caldav::client::Multistatus;
+
+    /// A multistatus of one response whose `prop` holds a `getetag` and then `filler` `n` times.
+    fn one_prop_of(filler: &str, n: usize) -> Vec<u8> {
+        let mut doc = String::from(
+            "<multistatus xmlns=\"DAV:\"><response><href>/c/x.ics</href><propstat><prop>\
+             <getetag>\"1\"</getetag>",
+        );
+        doc.push_str(&filler.repeat(n));
+        doc.push_str("</prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>");
+        doc.into_bytes()
+    }
+
+    #[test]
+    fn an_answer_of_millions_of_empty_unknown_elements_builds_no_node_for_them() {
+        // 1.9 million: under the element count limit, which alone let them take 230 MB.
+        let ms = Multistatus::parse(&one_prop_of("<a/>", 1_900_000)).unwrap();
+        let prop = &ms.responses[0].propstats[0].1;
+        assert_eq!(prop.children.len(), 1, "only the etag is kept");
+        assert_eq!(ms.responses[0].etag().unwrap().0, "\"1\"");
+    }
+
+    #[test]
+    fn millions_of_empty_elements_of_a_known_name_are_refused_at_a_bounded_cost() {
+        // In one element: refused at its thousandth child.
+        let e = Multistatus::parse(&one_prop_of("<href/>", 1_900_000)).unwrap_err();
+        assert!(
+            matches!(&e, XmlError::TooManyChildren { name } if name == "prop"),
+            "{e}"
+        );
+        // Spread over responses of ten each: refused once the nodes would take more than four
+        // times the answer (each response is 1,400 bytes of nodes for 150 of XML).
+        let response = format!(
+            "<response><href/><propstat><prop>{}</prop></propstat></response>",
+            "<href/>".repeat(10)
+        );
+        let body = format!(
+            "<multistatus xmlns=\"DAV:\">{}</multistatus>",
+            response.repeat(100_000)
+        );
+        let e = Multistatus::parse(body.as_bytes()).unwrap_err();
+        let limit = body.len() * TREE_BYTES_PER_BYTE + TREE_SLACK;
+        assert!(
+            matches!(e, XmlError::TooCostly { limit: l } if l == limit),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_real_listing_fits_the_budget_of_its_answer() {
+        // The densest real answer: a listing of bare etags (PROPFIND Depth 1, getetag and
+        // resourcetype), short hrefs and etags, no whitespace.
+        let response = "<response><href>/c/1.ics</href><propstat><prop><getetag>\"1\"</getetag>\
+                        <resourcetype/></prop><status>HTTP/1.1 200 OK</status></propstat>\
+                        </response>";
+        let body = format!(
+            "<multistatus xmlns=\"DAV:\">{}</multistatus>",
+            response.repeat(50_000)
+        );
+        let ms = Multistatus::parse(body.as_bytes()).unwrap();
+        assert_eq!(ms.responses.len(), 50_000);
+        assert!(
+            ms.responses
+                .iter()
+                .all(|r| r.prop(DAV, "resourcetype").is_some())
+        );
+    }
+}
