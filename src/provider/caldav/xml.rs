@@ -162,11 +162,14 @@ fn adopt(parent: &mut Element, child: Element) -> Result<(), XmlError> {
     Ok(())
 }
 
-/// A finished element, its lists and text without the room they were grown with (so what is
-/// counted against the budget is what it takes).
+/// A finished element, its children without the room they were grown with (so what is counted
+/// against the budget is what it takes), and its text too when that room is large (a 10 MB
+/// `calendar-data` grown by doubling holds 16 MB; a small text is left as it is, not copied).
 fn done(mut el: Element) -> Element {
     el.children.shrink_to_fit();
-    el.text.shrink_to_fit();
+    if el.text.capacity() - el.text.len() > 1 << 16 {
+        el.text.shrink_to_fit();
+    }
     el
 }
 
