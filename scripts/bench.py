@@ -12,7 +12,8 @@ Sections (each can be chosen with --only NAME[,NAME]):
            to Python icalendar (scripts/bench-ics)
   memory   peak RSS of `connect` and `sync --once` over a calendar holding a 1:1 whose description
            is 10 MB (and 30 MB), beside a normal 1:1; and of `sync --once` against a hostile
-           server answering 66 MB of empty XML elements (not part of the default run)
+           server answering 66 MB of empty XML elements; `--memory-key memory_before` with
+           ONEONONE_BENCH_BIN=<an older build> records the figures shown as "before"
 
 Process figures come from `/usr/bin/time -f` (elapsed, user+system CPU, peak RSS); request and write
 counts from the `sync_runs` table the daemon fills for `/metrics` and `/readyz`. The previous
@@ -879,7 +880,7 @@ def previous_results(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="import,scale,google,hot")
+    ap.add_argument("--only", default="import,scale,google,hot,memory")
     ap.add_argument("--accounts", type=int, default=200, help="accounts for the Radicale scale run")
     ap.add_argument("--dialects", default="sqlite,postgres")
     ap.add_argument("--import-runs", type=int, default=3,
