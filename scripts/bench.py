@@ -10,6 +10,10 @@ Sections (each can be chosen with --only NAME[,NAME]):
            and the Google test server (`cargo test --release bench_google -- --ignored`) when present
   hot      criterion hot paths (parse, expand, detect, render, parse back) and the parser ratio
            to Python icalendar (scripts/bench-ics)
+  memory   peak RSS of `connect` and `sync --once` over a calendar holding a 1:1 whose description
+           is 10 MB (and 30 MB), beside a normal 1:1; and of `sync --once` against a hostile
+           server answering 66 MB of empty XML elements; `--memory-key memory_before` with
+           ONEONONE_BENCH_BIN=<an older build> records the figures shown as "before"
 
 Process figures come from `/usr/bin/time -f` (elapsed, user+system CPU, peak RSS); request and write
 counts from the `sync_runs` table the daemon fills for `/metrics` and `/readyz`. The previous
@@ -36,7 +40,8 @@ import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-BIN = TARGET / "release" / "oneonone"
+# ONEONONE_BENCH_BIN: another build to measure (a figure before a change).
+BIN = pathlib.Path(os.environ.get("ONEONONE_BENCH_BIN", TARGET / "release" / "oneonone"))
 VENV = ROOT / ".venv"
 BENCH_VENV = pathlib.Path(os.environ.get("ONEONONE_BENCH_VENV", ROOT / ".venv-bench"))
 NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.timezone.utc)  # a Monday morning
@@ -60,11 +65,18 @@ def free_port():
     return port
 
 
-def timed(cmd, env=None, cwd=None, stdin=None):
-    """Runs `cmd` under /usr/bin/time; returns (stdout, figures). Fails loudly on a non-zero exit."""
+def timed(cmd, env=None, cwd=None, stdin=None, check=True):
+    """Runs `cmd` under /usr/bin/time; returns (stdout, figures). Fails loudly on a non-zero exit
+    unless `check` is false (the figures then carry `exit` and `stderr`)."""
     fmt = "BENCHTIME %e %U %S %M"
     full = ["/usr/bin/time", "-f", fmt] + [str(c) for c in cmd]
     p = subprocess.run(full, env=env, cwd=cwd, input=stdin, capture_output=True, text=True)
+    if p.returncode != 0 and not check:
+        line = [l for l in p.stderr.splitlines() if l.startswith("BENCHTIME ")][-1]
+        wall, user, sys_, rss_kb = line.split()[1:]
+        return p.stdout, {"wall_s": float(wall), "cpu_s": float(user) + float(sys_),
+                          "rss_mb": int(rss_kb) / 1024, "exit": p.returncode,
+                          "stderr": p.stderr}
     if p.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     line = [l for l in p.stderr.splitlines() if l.startswith("BENCHTIME ")][-1]
@@ -471,6 +483,165 @@ def db_enable(db):
     db_execute(db, "UPDATE accounts SET state = 'active' WHERE state = 'disabled'")
 
 
+def big_description(size):
+    """`size` bytes of notes, a paragraph a line, as a description's text (unescaped)."""
+    para = "Notes from the archive: what we said, what we decided, what is left to do.\n"
+    return (para * (size // len(para) + 1))[:size]
+
+
+def fold(line):
+    """RFC 5545 folding at 75 octets (ASCII text here)."""
+    out = [line[:75]]
+    out += [" " + line[i:i + 74] for i in range(75, len(line), 74)]
+    return "\r\n".join(out)
+
+
+BIG_PLACEHOLDER = "BENCH-BIG-DESCRIPTION"
+
+
+def escape_text(text):
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,") \
+        .replace("\n", "\\n")
+
+
+def memory_calendar():
+    """A weekly 1:1 whose description is a placeholder the proxy replaces with a big one (Radicale
+    takes minutes to parse a 10 MB event, and would measure nothing of ours), and a normal weekly
+    1:1."""
+    start = dt.datetime(2026, 1, 6, 10, 0)
+    items = []
+    for uid, who, desc in (("big-notes", "eve", BIG_PLACEHOLDER),
+                           ("normal", "dana", "Bring your topics.")):
+        ev = vevent(f"{uid}@example.com", f"1:1 Owner / {who.title()}", start, 30,
+                    "alice@example.com", [f"{who}@example.com"], rule="FREQ=WEEKLY")
+        ev = ev.replace("END:VEVENT", fold(f"DESCRIPTION:{escape_text(desc)}") + "\r\nEND:VEVENT")
+        body = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//oneonone bench//EN",
+                            VTIMEZONE.replace("\n", "\r\n"), ev, "END:VCALENDAR", ""])
+        items.append((f"{uid}.ics", body))
+    return items
+
+
+class HostileProxy:
+    """Passes every request to a Radicale, except that with `hostile` set a REPORT is answered
+    207 with `hostile` (a multistatus of millions of empty elements); with `big` set, the
+    placeholder description of `memory_calendar` is replaced by `big` (unfolded, escaped) in
+    every answer, folded with the line ending the answer uses there."""
+
+    def __init__(self, upstream_port):
+        import http.client
+        import http.server
+        import threading
+        proxy = self
+        self.hostile = None
+        self.big = None
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                if proxy.hostile is not None and self.command == "REPORT":
+                    self.send_response(207)
+                    self.send_header("Content-Type", "application/xml; charset=utf-8")
+                    self.send_header("Content-Length", str(len(proxy.hostile)))
+                    self.end_headers()
+                    self.wfile.write(proxy.hostile)
+                    return
+                c = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=600)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                c.request(self.command, self.path, body=body, headers=headers)
+                r = c.getresponse()
+                data = r.read()
+                mark = f"DESCRIPTION:{BIG_PLACEHOLDER}".encode()
+                if proxy.big is not None and mark in data:
+                    at = data.index(mark) + len(mark)
+                    eol = next(e for e in (b"&#13;\n", b"\r\n", b"\n") if data.startswith(e, at))
+                    line = fold(f"DESCRIPTION:{proxy.big}").encode().replace(b"\r\n", eol)
+                    data = data.replace(mark, line)
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                c.close()
+
+        for m in ("GET", "PUT", "DELETE", "PROPFIND", "REPORT", "OPTIONS", "MKCALENDAR", "HEAD"):
+            setattr(Handler, f"do_{m}", Handler.any)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def empty_elements_answer(size, element):
+    """A multistatus of `size` bytes whose one response's prop holds nothing but `element`."""
+    head = (b'<?xml version="1.0" encoding="utf-8"?>\n<multistatus xmlns="DAV:"><response>'
+            b'<href>/alice/work/x.ics</href><propstat><prop>')
+    tail = b'</prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>'
+    n = (size - len(head) - len(tail)) // len(element)
+    return head + element * n + tail
+
+
+def bench_memory(work, results, sizes, hostile_mb, key="memory"):
+    out = {}
+    for mb in sizes:
+        log(f"memory: a 1:1 whose description is {mb} MB, beside a normal 1:1, on Radicale")
+        rad = Radicale(work, ["alice"])
+        url = rad.add_calendar("alice", "work", memory_calendar())
+        rad.start()
+        proxy = HostileProxy(rad.port)
+        proxy.big = escape_text(big_description(mb * 1_000_000))
+        try:
+            db = Database(work, "sqlite")
+            env = daemon_env(work, db)
+            _, conn = connect(env, proxy.base, "alice", "work")
+            _, sync = timed([BIN, "sync", "--once", "--now",
+                             rfc3339(NOW + dt.timedelta(minutes=5))], env=env)
+            rows = db.query("SELECT uid, last_error FROM series")
+            errors = {uid.split("@")[0]: err for uid, err in rows}
+            normal, _ = request("GET", f"{url}normal.ics")
+            log(f"  connect {conn}; sync --once {sync}; series errors {errors}; "
+                f"normal 1:1 has its agenda: {'oneonone agenda' in normal}")
+            out[f"description_{mb}mb"] = {
+                "connect": conn, "sync_once": sync,
+                "refused": "over the limit" in (errors.get("big-notes") or ""),
+                "normal_agenda": "oneonone agenda" in normal}
+            db.drop()
+        finally:
+            proxy.stop()
+            rad.stop()
+    if hostile_mb:
+        rad = Radicale(work, ["alice"])
+        rad.add_calendar("alice", "work", memory_calendar())
+        rad.start()
+        proxy = HostileProxy(rad.port)
+        try:
+            db = Database(work, "sqlite")
+            env = daemon_env(work, db)
+            connect(env, proxy.base, "alice", "work")
+            for label, element in (("unknown", b"<a/>"), ("known", b"<href/>")):
+                log(f"memory: sync --once against {hostile_mb} MB of empty {element.decode()} "
+                    "elements")
+                proxy.hostile = empty_elements_answer(hostile_mb * 1_000_000, element)
+                _, f = timed([BIN, "sync", "--once", "--now",
+                              rfc3339(NOW + dt.timedelta(minutes=5))], env=env, check=False)
+                said = [l for l in f.pop("stderr", "").splitlines() if "XML" in l][:1]
+                log(f"  {f}; {said}")
+                f["error"] = said[0].split("XML answer: ")[-1] if said else ""
+                out[f"hostile_{label}_{hostile_mb}mb"] = f
+            db.drop()
+        finally:
+            proxy.stop()
+            rad.stop()
+    results[key] = out
+
+
 def bench_google(results):
     """The Google half lives in the Rust test harness (the Google test server is a test fixture):
     an ignored test prints one `BENCH {json}` line."""
@@ -634,6 +805,47 @@ def report(results, warnings):
                        f"{x['writes']} |")
         out += ["", "Targets: a steady pass over 1,000 accounts under 10 s on 2 cores; RSS under "
                 "150 MB.", ""]
+    if "memory" in r:
+        m = r["memory"]
+        before = r.get("memory_before", {})
+        out += ["## Memory of a pass over an oversized event", "",
+                "Peak RSS (`/usr/bin/time`) of `oneonone connect caldav` and of the `sync --once` "
+                "after it, over a calendar on a local Radicale holding a weekly 1:1 whose "
+                "description is N MB (over `agenda.max_description_bytes`, so refused, naming the "
+                "event) beside a normal weekly 1:1 (which gets its agenda); and of `sync --once` "
+                "against a server whose sync report answers a multistatus of that many MB of empty "
+                "elements, of a name the client does not read (`<a/>`) and of one it reads "
+                "(`<href/>`), both under `network.max_response_bytes` (64 MiB). Radicale holds "
+                "the big 1:1 with a short description, which a proxy replaces in every answer "
+                "(Radicale's own parser takes minutes over a 10 MB event). The \"before\" "
+                "figures are those of the build before the fix (commit 9f1736a), measured the "
+                "same way (`--memory-key memory_before` with `ONEONONE_BENCH_BIN`).", "",
+                "| case | connect: peak RSS (MB), before → now | sync --once: peak RSS (MB), before → now | sync --once: CPU (s) | outcome |",
+                "|---|---|---|---|---|"]
+        def was(key, *path):
+            x = before.get(key)
+            for p in path:
+                x = x.get(p) if isinstance(x, dict) else None
+            return f"{x:.0f} → " if isinstance(x, (int, float)) else ""
+        for key, x in m.items():
+            if key.startswith("description_"):
+                mb = key.split("_")[1][:-2]
+                outcome = ("refused, named" if x["refused"] else "NOT refused") + \
+                    ("; the normal 1:1 got its agenda" if x["normal_agenda"] else
+                     "; the normal 1:1 has NO agenda")
+                out.append(f"| {mb} MB description | {was(key, 'connect', 'rss_mb')}"
+                           f"{x['connect']['rss_mb']:.0f} | {was(key, 'sync_once', 'rss_mb')}"
+                           f"{x['sync_once']['rss_mb']:.0f} | {x['sync_once']['cpu_s']:.2f} | "
+                           f"{outcome} |")
+            else:
+                _, kind, mb = key.split("_")
+                name = "`<a/>`" if kind == "unknown" else "`<href/>`"
+                outcome = "refused: " + x["error"].split("XML answer: ")[-1] if x["error"] else \
+                    f"exit {x.get('exit', 0)}"
+                out.append(f"| {mb[:-2]} MB answer of {name} | | {was(key, 'rss_mb')}"
+                           f"{x['rss_mb']:.0f} | {x['cpu_s']:.2f} | {outcome} |")
+        out += ["", "Target: a pass over a 10 MB description under 120 MB; memory per pass a "
+                "small multiple of `network.max_response_bytes` whatever the answer holds.", ""]
     if "parse_ratio" in r or "hot_us" in r:
         out += ["## Hot paths", ""]
         if "parse_ratio" in r:
@@ -666,11 +878,18 @@ def previous_results(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="import,scale,google,hot")
+    ap.add_argument("--only", default="import,scale,google,hot,memory")
     ap.add_argument("--accounts", type=int, default=200, help="accounts for the Radicale scale run")
     ap.add_argument("--dialects", default="sqlite,postgres")
     ap.add_argument("--import-runs", type=int, default=3,
                     help="runs of each tool in the first-import section (odd: the median is kept)")
+    ap.add_argument("--memory-sizes", default="10,30",
+                    help="description sizes (MB) of the memory section")
+    ap.add_argument("--hostile-mb", type=int, default=66,
+                    help="size (MB) of the hostile XML answer of the memory section (0: none)")
+    ap.add_argument("--memory-key", default="memory",
+                    help="where the memory figures go: `memory_before` for a reference build "
+                         "(ONEONONE_BENCH_BIN), shown beside the current ones")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -682,6 +901,9 @@ def main():
             bench_import(work, results, args.import_runs)
         if "scale" in only:
             bench_scale(work, results, args.accounts, args.dialects.split(","))
+        if "memory" in only:
+            bench_memory(work, results, [int(s) for s in args.memory_sizes.split(",") if s],
+                         args.hostile_mb, args.memory_key)
     if "google" in only:
         bench_google(results)
     if "hot" in only:

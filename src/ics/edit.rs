@@ -611,7 +611,7 @@ fn verify(
         .map_err(|e| EditError::Verify(e.to_string()))?
         .into_iter()
         .find(|o| o.original_start == original_start)
-        .and_then(|o| o.description)
+        .and_then(|o| o.description.as_deref().map(str::to_string))
     } else {
         series.master.as_ref().and_then(|m| m.description.clone())
     };

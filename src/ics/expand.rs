@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -288,7 +289,7 @@ fn occurrence_of(
         tz: frame.zone,
         status,
         overridden: true,
-        description: ev.description.clone(),
+        description: ev.description.as_deref().map(Arc::from),
     })
 }
 
@@ -373,6 +374,13 @@ pub fn expand(
         .collect();
 
     let master_cancelled = master.status == EventStatus::Cancelled;
+    // One shared text per event that lends its description to generated occurrences.
+    let master_description: Option<Arc<str>> = master.description.as_deref().map(Arc::from);
+    let future_descriptions: Vec<Option<Arc<str>>> = ovs
+        .future
+        .iter()
+        .map(|(_, e)| e.description.as_deref().map(Arc::from))
+        .collect();
     let mut done: HashSet<DateTime<Utc>> = HashSet::new();
     walls.sort();
     walls.dedup();
@@ -392,11 +400,12 @@ pub fn expand(
         let base = ovs
             .future
             .iter()
+            .enumerate()
             .rev()
-            .find(|(rid, _)| *rid < original)
-            .map(|(_, e)| *e);
+            .find(|(_, (rid, _))| *rid < original)
+            .map(|(i, (_, e))| (*e, &future_descriptions[i]));
         let (start_wall, len, desc, cancelled) = match base {
-            Some(b) => {
+            Some((b, b_description)) => {
                 let shift = match (&b.start, &b.recurrence_id) {
                     (Some(s), Some(r)) => frame.wall(s) - frame.wall(r),
                     _ => Duration::zero(),
@@ -404,11 +413,11 @@ pub fn expand(
                 (
                     wall + shift,
                     wall_length(b, frame),
-                    b.description.clone(),
+                    b_description.clone(),
                     b.status == EventStatus::Cancelled,
                 )
             }
-            None => (wall, length, master.description.clone(), master_cancelled),
+            None => (wall, length, master_description.clone(), master_cancelled),
         };
         let start = frame.instant(start_wall);
         out.push(Occurrence {

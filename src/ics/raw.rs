@@ -306,10 +306,11 @@ fn crate_line(
 
 /// A TEXT value with its escapes (`\\`, `\;`, `\,`, `\n`) resolved, by the crate's unescaper.
 fn unescape(raw: &str) -> String {
+    // Moved out, not copied again: a description can be megabytes.
     icalendar::parser::ParseString::from(raw)
         .unescape_text()
-        .as_str()
-        .to_string()
+        .into_owned()
+        .into()
 }
 
 /// Byte classes of the simple line shape (see [`scan`]).

@@ -167,11 +167,11 @@ impl SeriesStep<'_> {
         current: Option<&Occurrence>,
     ) -> Result<(), SeriesError> {
         let description = current
-            .and_then(|o| o.description.clone())
+            .and_then(|o| o.description.as_deref())
             .unwrap_or_default();
         let (written, _) = self.store.occurrence_agenda(occ.id).await?;
         let mut final_agenda = None;
-        match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
+        match agenda::parse_block(description, self.format, self.cfg.max_description_bytes) {
             Ok(Some(p)) => {
                 // No record of writing it (a crash right after the write): compare with a render
                 // that shows no items, so nothing in the block is taken as deleted.
@@ -195,7 +195,7 @@ impl SeriesStep<'_> {
                 // Unreadable at close (damaged markers, too large): keep what it said verbatim
                 // as the snapshot, so nothing typed there is lost from the history.
                 tracing::warn!(series = row.id, error = %e, "final block unreadable; kept verbatim");
-                final_agenda = Some(description.clone());
+                final_agenda = Some(description.to_string());
             }
         }
         let items = self.store.agenda_items(row.id, occ.id).await?;
@@ -300,10 +300,10 @@ impl SeriesStep<'_> {
         occ: &OccurrenceRow,
         may_write: bool,
     ) -> Result<NextAction, SeriesError> {
-        let description = next.description.clone().unwrap_or_default();
+        let description = next.description.as_deref().unwrap_or_default();
         let (written, mut notes) = self.store.occurrence_agenda(occ.id).await?;
         let mut items = self.store.agenda_items(row.id, occ.id).await?;
-        match agenda::parse_block(&description, self.format, self.cfg.max_description_bytes) {
+        match agenda::parse_block(description, self.format, self.cfg.max_description_bytes) {
             Ok(Some(parsed)) => {
                 // A block we have no record of writing (we crashed between the write and
                 // recording it, or a copy came from elsewhere): compare with a render that shows
@@ -344,7 +344,7 @@ impl SeriesStep<'_> {
             return Ok(NextAction::Nothing);
         }
         match agenda::plan_write(
-            &description,
+            description,
             &block,
             written.is_some(),
             self.cfg.max_description_bytes,
@@ -358,7 +358,7 @@ impl SeriesStep<'_> {
             Ok(WriteDecision::Write(new)) => Ok(NextAction::Write {
                 occurrence_id: occ.id,
                 original_start: next.original_start,
-                before: next.description.clone(),
+                before: next.description.as_deref().map(str::to_string),
                 description: new,
                 block,
             }),

@@ -503,7 +503,7 @@ pub fn description_at(body: &[u8], uid: &str, original_start: &str) -> String {
         .iter()
         .find(|o| o.original_start == at)
         .unwrap_or_else(|| panic!("no occurrence at {at}"));
-    o.description.clone().unwrap_or_default()
+    o.description.as_deref().unwrap_or_default().to_string()
 }
 
 impl Setup {

@@ -19,6 +19,7 @@ mod input_limits;
 mod insights;
 mod interop;
 mod limits;
+mod memory;
 mod newcomer;
 mod outage;
 mod scheduler;

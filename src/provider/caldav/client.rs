@@ -1089,6 +1089,9 @@ impl Multistatus {
                 Item::Eof => return Err(malformed(r, "document ends inside an element")),
             }
         }
+        // A response is a node too: millions of bare ones are counted like elements.
+        r.charge(std::mem::size_of::<MsResponse>())?;
+        propstats.shrink_to_fit();
         Ok(href.map(|href| MsResponse {
             href,
             status: status.flatten(),
@@ -1109,12 +1112,12 @@ impl Multistatus {
                     status = Some(None);
                 }
                 Item::Start(tag) if tag.is(DAV, "prop") && prop.is_none() => {
-                    let mut el = tag.into_element(r.position())?;
+                    let mut el = r.element(tag)?;
                     r.finish(&mut el)?;
                     prop = Some(el);
                 }
                 Item::Empty(tag) if tag.is(DAV, "prop") && prop.is_none() => {
-                    prop = Some(tag.into_element(r.position())?);
+                    prop = Some(r.element(tag)?);
                 }
                 Item::Start(_) => r.skip()?,
                 Item::Empty(_) => {}

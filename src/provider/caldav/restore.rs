@@ -65,7 +65,7 @@ pub async fn restore(
     let now_desc = occ
         .iter()
         .find(|o| o.original_start == original_start)
-        .and_then(|o| o.description.clone());
+        .and_then(|o| o.description.as_deref().map(str::to_string));
     let target = rev.description_before.clone().unwrap_or_default();
     let body = crate::ics::set_occurrence_description_in(
         &current.body,

@@ -2,7 +2,9 @@
 //!
 //! Reading is defensive: no DTD or custom entity is ever expanded (only the five predefined
 //! entities and character references), nesting and size are bounded, and every failure is a
-//! typed error rather than a panic. Element names are compared by namespace + local name, so a
+//! typed error rather than a panic. The memory a document's tree takes is bounded by a multiple
+//! of the document's size, whatever it holds: an element costs about 120 bytes as a node, so an
+//! answer of millions of `<a/>` (4 bytes each) would otherwise take thirty times its size. Element names are compared by namespace + local name, so a
 //! server's choice of prefixes never matters.
 
 use std::borrow::Cow;
@@ -20,6 +22,15 @@ pub const ICAL: &str = "http://apple.com/ns/ical/";
 const MAX_DEPTH: usize = 64;
 /// Element count limit of one document.
 const MAX_ELEMENTS: usize = 2_000_000;
+/// The nodes built from a document (elements, their attributes and names, the responses of a
+/// multistatus) may take this many times the document's size, plus [`TREE_SLACK`]. A real
+/// answer takes at most about 3 times (a listing of bare etags: three elements in 135 bytes);
+/// text is not counted, as it is never longer than the document.
+pub(crate) const TREE_BYTES_PER_BYTE: usize = 4;
+const TREE_SLACK: usize = 1 << 20;
+/// Children of one element in a tree (a `prop` holds a dozen; a list grown by doubling to
+/// millions would take up to three times what is counted, while it grows).
+const MAX_CHILDREN: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum XmlError {
@@ -29,6 +40,13 @@ pub enum XmlError {
     TooDeep,
     #[error("XML has more than {MAX_ELEMENTS} elements")]
     TooLarge,
+    #[error(
+        "XML holds more elements than its size warrants: reading it would take more than \
+         {limit} bytes of memory"
+    )]
+    TooCostly { limit: usize },
+    #[error("XML element <{name}> has more than {MAX_CHILDREN} child elements")]
+    TooManyChildren { name: String },
     #[error("XML uses an entity that is not predefined: &{0};")]
     UnknownEntity(String),
     #[error("XML contains a document type declaration, which is not accepted")]
@@ -106,8 +124,15 @@ impl Tag<'_> {
         known_name(self.start.local_name().as_ref())
     }
 
-    /// The element, without children or text yet.
-    pub fn into_element(self, position: u64) -> Result<Element, XmlError> {
+    /// Without attributes, and of a name not in [`KNOWN_NAMES`].
+    fn is_bare_unknown(&self) -> bool {
+        let name = self.start.local_name();
+        self.start.attributes_raw().trim_ascii().is_empty()
+            && !KNOWN_NAMES.iter().any(|k| k.as_bytes() == name.as_ref())
+    }
+
+    /// The element, without children or text yet (see [`Reader::element`], which counts it).
+    fn into_element(self, position: u64) -> Result<Element, XmlError> {
         let mut el = Element {
             name: self.local_name(),
             ns: self.ns,
@@ -126,6 +151,28 @@ impl Tag<'_> {
     }
 }
 
+/// Adds a finished child to its parent, up to [`MAX_CHILDREN`].
+fn adopt(parent: &mut Element, child: Element) -> Result<(), XmlError> {
+    if parent.children.len() >= MAX_CHILDREN {
+        return Err(XmlError::TooManyChildren {
+            name: parent.name.to_string(),
+        });
+    }
+    parent.children.push(child);
+    Ok(())
+}
+
+/// A finished element, its children without the room they were grown with (so what is counted
+/// against the budget is what it takes), and its text too when that room is large (a 10 MB
+/// `calendar-data` grown by doubling holds 16 MB; a small text is left as it is, not copied).
+fn done(mut el: Element) -> Element {
+    el.children.shrink_to_fit();
+    if el.text.capacity() - el.text.len() > 1 << 16 {
+        el.text.shrink_to_fit();
+    }
+    el
+}
+
 fn malformed(position: u64, e: &dyn std::fmt::Display) -> XmlError {
     XmlError::Malformed {
         position,
@@ -141,18 +188,54 @@ pub(crate) struct Reader<'a> {
     depth: usize,
     count: usize,
     root_closed: bool,
+    /// Bytes the nodes built from this document may still take.
+    budget: usize,
+    limit: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(body: &'a [u8]) -> Self {
         let mut xml = NsReader::from_reader(body);
         xml.config_mut().trim_text(false);
+        let limit = body
+            .len()
+            .saturating_mul(TREE_BYTES_PER_BYTE)
+            .saturating_add(TREE_SLACK);
         Self {
             xml,
             depth: 0,
             count: 0,
             root_closed: false,
+            budget: limit,
+            limit,
         }
+    }
+
+    /// Counts `bytes` of nodes built from this document against its budget.
+    pub fn charge(&mut self, bytes: usize) -> Result<(), XmlError> {
+        self.budget = self
+            .budget
+            .checked_sub(bytes)
+            .ok_or(XmlError::TooCostly { limit: self.limit })?;
+        Ok(())
+    }
+
+    /// The element a start tag opens (without children or text yet), counted against the
+    /// budget: its node, an owned name or namespace, its attributes.
+    pub fn element(&mut self, tag: Tag<'_>) -> Result<Element, XmlError> {
+        let mut el = tag.into_element(self.position())?;
+        el.attrs.shrink_to_fit();
+        let owned = |c: &Cow<'static, str>| match c {
+            Cow::Owned(s) => s.len(),
+            Cow::Borrowed(_) => 0,
+        };
+        let attrs: usize = el
+            .attrs
+            .iter()
+            .map(|(k, v)| std::mem::size_of::<(String, String)>() + k.len() + v.len())
+            .sum();
+        self.charge(std::mem::size_of::<Element>() + owned(&el.ns) + owned(&el.name) + attrs)?;
+        Ok(el)
     }
 
     /// Where the reader is, for error messages.
@@ -256,14 +339,22 @@ impl<'a> Reader<'a> {
         loop {
             let top = stack.last_mut().unwrap_or(&mut *el);
             match self.next(Some(&mut top.text))? {
-                Item::Start(tag) => stack.push(tag.into_element(self.position())?),
+                Item::Start(tag) => stack.push(self.element(tag)?),
+                // Nothing reads an empty element of a name this client does not know (a
+                // server's `<CS:shared-owner/>`), and an answer of millions of `<a/>` should
+                // cost nothing: it is not kept.
+                Item::Empty(tag) if tag.is_bare_unknown() => {}
                 Item::Empty(tag) => {
-                    let child = tag.into_element(self.position())?;
-                    stack.last_mut().unwrap_or(&mut *el).children.push(child);
+                    let child = self.element(tag)?;
+                    adopt(stack.last_mut().unwrap_or(&mut *el), child)?;
                 }
                 Item::End => match stack.pop() {
-                    Some(child) => stack.last_mut().unwrap_or(&mut *el).children.push(child),
-                    None => return Ok(()),
+                    Some(child) => adopt(stack.last_mut().unwrap_or(&mut *el), done(child))?,
+                    None => {
+                        let whole = done(std::mem::take(el));
+                        *el = whole;
+                        return Ok(());
+                    }
                 },
                 Item::Eof => {
                     return Err(malformed(
@@ -311,7 +402,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The element names this client asks for and reads, without a string of their own.
+/// The element names this client asks for and reads, without a string of their own. An empty
+/// element without attributes of any other name is not kept in a tree ([`Reader::finish`]): a
+/// name read as a marker (as `collection` is in `resourcetype`) must be listed here.
 const KNOWN_NAMES: &[&str] = &[
     "multistatus",
     "response",
@@ -362,11 +455,11 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
     let mut reader = Reader::new(body);
     let root = match reader.next(None)? {
         Item::Start(tag) => {
-            let mut root = tag.into_element(reader.position())?;
+            let mut root = reader.element(tag)?;
             reader.finish(&mut root)?;
             root
         }
-        Item::Empty(tag) => tag.into_element(reader.position())?,
+        Item::Empty(tag) => reader.element(tag)?,
         Item::End | Item::Eof => {
             return Err(XmlError::Malformed {
                 position: 0,
@@ -381,5 +474,77 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
             reader.position(),
             &"content after the root element",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::caldav::client::Multistatus;
+
+    /// A multistatus of one response whose `prop` holds a `getetag` and then `filler` `n` times.
+    fn one_prop_of(filler: &str, n: usize) -> Vec<u8> {
+        let mut doc = String::from(
+            "<multistatus xmlns=\"DAV:\"><response><href>/c/x.ics</href><propstat><prop>\
+             <getetag>\"1\"</getetag>",
+        );
+        doc.push_str(&filler.repeat(n));
+        doc.push_str("</prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>");
+        doc.into_bytes()
+    }
+
+    #[test]
+    fn an_answer_of_millions_of_empty_unknown_elements_builds_no_node_for_them() {
+        // 1.9 million: under the element count limit, which alone let them take 230 MB.
+        let ms = Multistatus::parse(&one_prop_of("<a/>", 1_900_000)).unwrap();
+        let prop = &ms.responses[0].propstats[0].1;
+        assert_eq!(prop.children.len(), 1, "only the etag is kept");
+        assert_eq!(ms.responses[0].etag().unwrap().0, "\"1\"");
+    }
+
+    #[test]
+    fn millions_of_empty_elements_of_a_known_name_are_refused_at_a_bounded_cost() {
+        // In one element: refused at its thousandth child.
+        let e = Multistatus::parse(&one_prop_of("<href/>", 1_900_000)).unwrap_err();
+        assert!(
+            matches!(&e, XmlError::TooManyChildren { name } if name == "prop"),
+            "{e}"
+        );
+        // Spread over responses of ten each: refused once the nodes would take more than four
+        // times the answer (each response is 1,400 bytes of nodes for 150 of XML).
+        let response = format!(
+            "<response><href/><propstat><prop>{}</prop></propstat></response>",
+            "<href/>".repeat(10)
+        );
+        let body = format!(
+            "<multistatus xmlns=\"DAV:\">{}</multistatus>",
+            response.repeat(100_000)
+        );
+        let e = Multistatus::parse(body.as_bytes()).unwrap_err();
+        let limit = body.len() * TREE_BYTES_PER_BYTE + TREE_SLACK;
+        assert!(
+            matches!(e, XmlError::TooCostly { limit: l } if l == limit),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_real_listing_fits_the_budget_of_its_answer() {
+        // The densest real answer: a listing of bare etags (PROPFIND Depth 1, getetag and
+        // resourcetype), short hrefs and etags, no whitespace.
+        let response = "<response><href>/c/1.ics</href><propstat><prop><getetag>\"1\"</getetag>\
+                        <resourcetype/></prop><status>HTTP/1.1 200 OK</status></propstat>\
+                        </response>";
+        let body = format!(
+            "<multistatus xmlns=\"DAV:\">{}</multistatus>",
+            response.repeat(50_000)
+        );
+        let ms = Multistatus::parse(body.as_bytes()).unwrap();
+        assert_eq!(ms.responses.len(), 50_000);
+        assert!(
+            ms.responses
+                .iter()
+                .all(|r| r.prop(DAV, "resourcetype").is_some())
+        );
     }
 }

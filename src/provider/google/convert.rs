@@ -311,7 +311,7 @@ pub fn occurrence_from_instance(
         tz,
         status,
         overridden: status != OccurrenceStatus::Scheduled,
-        description: e.description,
+        description: e.description.map(Into::into),
     }))
 }
 
