@@ -897,7 +897,7 @@ pub fn error_excerpt(body: &[u8]) -> String {
     if body.len() > 16 * 1024 {
         return String::new();
     }
-    let Ok(root) = xml::parse(body) else {
+    let Ok(root) = xml::parse_keeping_every_element(body) else {
         return String::new();
     };
     if !root.is(DAV, "error") {

@@ -191,6 +191,9 @@ pub(crate) struct Reader<'a> {
     /// Bytes the nodes built from this document may still take.
     budget: usize,
     limit: usize,
+    /// Keeps empty elements of every name (an error body, whose preconditions are empty
+    /// elements of names this client does not read otherwise).
+    keep_every_element: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -208,6 +211,7 @@ impl<'a> Reader<'a> {
             root_closed: false,
             budget: limit,
             limit,
+            keep_every_element: false,
         }
     }
 
@@ -343,7 +347,7 @@ impl<'a> Reader<'a> {
                 // Nothing reads an empty element of a name this client does not know (a
                 // server's `<CS:shared-owner/>`), and an answer of millions of `<a/>` should
                 // cost nothing: it is not kept.
-                Item::Empty(tag) if tag.is_bare_unknown() => {}
+                Item::Empty(tag) if !self.keep_every_element && tag.is_bare_unknown() => {}
                 Item::Empty(tag) => {
                     let child = self.element(tag)?;
                     adopt(stack.last_mut().unwrap_or(&mut *el), child)?;
@@ -452,7 +456,18 @@ fn known_namespace(ns: &[u8]) -> Cow<'static, str> {
 
 /// Parses a whole document into its root element.
 pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
+    parse_with(Reader::new(body))
+}
+
+/// Parses a whole document keeping empty elements of every name: for a small error body
+/// (`DAV:error`), whose preconditions are exactly such elements.
+pub fn parse_keeping_every_element(body: &[u8]) -> Result<Element, XmlError> {
     let mut reader = Reader::new(body);
+    reader.keep_every_element = true;
+    parse_with(reader)
+}
+
+fn parse_with(mut reader: Reader<'_>) -> Result<Element, XmlError> {
     let root = match reader.next(None)? {
         Item::Start(tag) => {
             let mut root = reader.element(tag)?;
