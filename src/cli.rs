@@ -188,9 +188,19 @@ pub enum ItemAction {
         text: Vec<String>,
     },
     /// Close an open item as done (the history says when and that it was from here).
-    Done { id: i64 },
+    Done {
+        id: i64,
+        /// Take this instant (RFC 3339) as now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
     /// Drop an open item (the history says when and that it was from here).
-    Drop { id: i64 },
+    Drop {
+        id: i64,
+        /// Take this instant (RFC 3339) as now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
     /// The items of the 1:1 with EMAIL.
     List {
         #[arg(long = "with", value_name = "EMAIL")]

@@ -336,12 +336,12 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
                 item.section
             );
         }
-        ItemAction::Done { id } | ItemAction::Drop { id } => {
+        ItemAction::Done { id, now } | ItemAction::Drop { id, now } => {
             let state = match action {
                 ItemAction::Done { .. } => crate::agenda::ItemState::Done,
                 _ => crate::agenda::ItemState::Dropped,
             };
-            let now = crate::clock::from_option(None).now();
+            let now = crate::clock::from_option(now).now();
             let item = crate::manage::close_item(&store, id, state, ItemSource::Cli, now).await?;
             outln!(
                 "Item {id} ({}) is {}; it leaves the agenda at the next pass, and the history keeps it.",

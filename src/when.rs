@@ -2,14 +2,15 @@
 //! meeting was (history, the web pages, the report, the JSON) goes through here, with the
 //! series' own zone, so a 10:00 Berlin 1:1 reads 10:00, in winter and in summer.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use chrono_tz::Tz;
 
 use crate::store::{SeriesRow, Store, StoreError};
 
-/// An instant in `tz`, for JSON: RFC 3339 with the zone's offset (`2026-12-07T10:00:00+01:00`).
+/// An instant in `tz`, for JSON: RFC 3339 with the zone's offset (`2026-12-07T10:00:00+01:00`),
+/// to the second (a pass's clock ticks on from `--now`; no reader needs the nanoseconds).
 pub fn at(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
-    t.with_timezone(&tz).fixed_offset()
+    t.trunc_subsecs(0).with_timezone(&tz).fixed_offset()
 }
 
 /// An instant in `tz` for a person: `2026-12-07 10:00 CET` (the zone's abbreviation, which
