@@ -243,7 +243,8 @@ pub enum NoteAction {
         /// The other person of the 1:1 (the direct's address).
         #[arg(long = "with", value_name = "EMAIL")]
         with: String,
-        /// The day of the meeting the note is about (YYYY-MM-DD, a UTC day as `history` shows).
+        /// The day of the meeting the note is about (YYYY-MM-DD, the day in the meeting's own
+        /// zone, as `history` shows it).
         #[arg(long, value_name = "DATE")]
         meeting: Option<chrono::NaiveDate>,
         /// The note's text.

@@ -427,8 +427,7 @@ pub async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()
     let now = crate::clock::from_option(args.now).now();
     let series = series_with(&store, &args.with).await?;
     let default_tz = config.agenda.default_timezone;
-    let occurrence =
-        crate::manage::meeting_on(&store, &series, args.date, now, default_tz).await?;
+    let occurrence = crate::manage::meeting_on(&store, &series, args.date, now, default_tz).await?;
     let m = crate::manage::mark_meeting(
         &store,
         series.id,

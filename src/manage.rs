@@ -680,7 +680,13 @@ impl HistoryView {
                 "Closed between meetings\n"
             });
             for i in &self.closed_between_meetings {
-                let _ = writeln!(out, "{bullet}{}: {} ({})", i.state, i.text, i.circumstances());
+                let _ = writeln!(
+                    out,
+                    "{bullet}{}: {} ({})",
+                    i.state,
+                    i.text,
+                    i.circumstances()
+                );
             }
             if markdown {
                 out.push('\n');

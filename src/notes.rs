@@ -189,7 +189,10 @@ mod tests {
         let list = [occ(1, "2026-03-04T23:30:00Z", "2026-03-04T23:30:00Z")];
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let berlin = chrono_tz::Europe::Berlin;
-        assert_eq!(occurrence_on(&list, d("2026-03-05"), berlin).map(|o| o.id), Some(1));
+        assert_eq!(
+            occurrence_on(&list, d("2026-03-05"), berlin).map(|o| o.id),
+            Some(1)
+        );
         assert!(occurrence_on(&list, d("2026-03-04"), berlin).is_none());
     }
 

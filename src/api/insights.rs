@@ -66,7 +66,8 @@ pub async fn series(
 ) -> ApiResult<axum::Json<SeriesInsights>> {
     let weeks = q.weeks()?;
     let row = s.store.get_series(id).await?;
-    let history = insights::load_series(&s.store, row, s.services.config.agenda.default_timezone).await?;
+    let history =
+        insights::load_series(&s.store, row, s.services.config.agenda.default_timezone).await?;
     Ok(axum::Json(insights::series_insights(
         &history,
         s.clock.now(),

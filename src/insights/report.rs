@@ -28,7 +28,9 @@ type Row = (&'static str, fn(&WindowStats) -> String);
 
 const ROWS: [Row; 9] = [
     ("held", |w| w.held.to_string()),
-    ("took place, no notes", |w| w.took_place_no_notes.to_string()),
+    ("took place, no notes", |w| {
+        w.took_place_no_notes.to_string()
+    }),
     ("cancelled", |w| w.cancelled.to_string()),
     ("moved", |w| w.moved.to_string()),
     ("skipped", |w| w.skipped.to_string()),

@@ -115,7 +115,10 @@ fn weekly_series_with_moved_cancelled_and_skipped_meetings() {
     assert_eq!((w12.direct_topics, w12.manager_topics), (5, 6));
     assert_eq!(w12.direct_share, Some(0.45));
     // Last held 13 Apr 09:00: 7 days 23 hours before now.
-    assert_eq!(s.last_held.map(|t| t.to_utc()), Some(t("2026-04-13T09:00:00Z")));
+    assert_eq!(
+        s.last_held.map(|t| t.to_utc()),
+        Some(t("2026-04-13T09:00:00Z"))
+    );
     assert_eq!(s.days_since_last_held, Some(7));
     assert_eq!(s.cancelled_in_a_row, 0);
     assert_eq!(s.open_items, 3);
@@ -390,4 +393,51 @@ fn topics_are_read_from_the_final_block_with_the_written_headings() {
             "{format:?}"
         );
     }
+}
+
+/// Four weekly meetings the calendar kept (30 March to 20 April, Berlin time): one with a tick
+/// (held), one with nothing (took place, no notes), one a person said did not take place
+/// (skipped), one a person said was held though nothing was typed (held). Counted apart.
+#[test]
+fn meetings_without_evidence_and_marked_ones_are_counted_apart_from_held() {
+    let berlin = chrono_tz::Europe::Berlin;
+    let mut meetings = vec![
+        meeting(1, "2026-03-30T08:00:00Z", Held, Some((1, 0))),
+        meeting(2, "2026-04-06T08:00:00Z", Held, None),
+        meeting(3, "2026-04-13T08:00:00Z", Held, None),
+        meeting(4, "2026-04-20T08:00:00Z", Held, None),
+    ];
+    meetings[1].attendance = Attendance::NoNotes;
+    meetings[2].attendance = Attendance::Skipped;
+    let h = SeriesHistory {
+        series_id: 9,
+        title: "Erin".into(),
+        with: "erin@example.com".into(),
+        tz: berlin,
+        meetings,
+        items: vec![item("Ticked", Section::Direct, ItemState::Done, 0, Some(1))],
+    };
+    let s = series_insights(&h, now(), &[4]);
+    let w = &s.windows[0];
+    assert_eq!(
+        (w.held, w.took_place_no_notes, w.skipped, w.cancelled),
+        (2, 1, 1, 0),
+        "{w:?}"
+    );
+    // The ratio is over held meetings only.
+    assert_eq!(w.closed_per_meeting, Some(0.5));
+    // The last held, 20 April at 10:00 in Berlin (summer time), with its offset.
+    assert_eq!(
+        s.last_held.map(|t| t.to_rfc3339()),
+        Some("2026-04-20T10:00:00+02:00".to_string())
+    );
+    assert!(
+        s.signals
+            .iter()
+            .any(|x| x.starts_with("1 meeting took place with no notes")),
+        "{:?}",
+        s.signals
+    );
+    let chart = chart_svg(&h, now(), 4);
+    assert!(chart.contains("took place (no notes)"), "{chart}");
 }

@@ -538,8 +538,9 @@ impl Store {
     /// Items of a series in their order; `open_only` leaves out done and dropped ones.
     pub async fn list_items(&self, series_id: i64, open_only: bool) -> Result<Vec<ItemRow>> {
         let filter = if open_only { " AND state = 'open'" } else { "" };
-        let sql =
-            format!("SELECT {ITEM_COLUMNS} FROM items WHERE series_id = $1{filter} ORDER BY position, id");
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE series_id = $1{filter} ORDER BY position, id"
+        );
         on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(series_id)
             .fetch_all(p)

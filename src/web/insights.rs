@@ -59,7 +59,8 @@ pub(super) async fn series_extras(
     s: &WebState,
     row: &SeriesRow,
 ) -> Result<(InsightsView, Vec<NoteView>), WebError> {
-    let history = insights::load_series(&s.store, row.clone(), s.config.agenda.default_timezone).await?;
+    let history =
+        insights::load_series(&s.store, row.clone(), s.config.agenda.default_timezone).await?;
     let view = InsightsView::new(&history, s.clock.now(), DEFAULT_WEEKS);
     let notes = notes::list(&s.store, &s.keyring, row.id)
         .await

@@ -290,14 +290,13 @@ fn matches(text: &str, q: &str) -> bool {
 /// The meetings of a series, newest first, that mention `q`: the closed ones, and one not yet
 /// closed when something was already closed or dropped for it.
 async fn meetings(s: &WebState, row: &SeriesRow, q: &str) -> Result<Vec<Meeting>, WebError> {
-    let history =
-        crate::manage::history(&s.store, row.id, None, s.config.agenda.default_timezone)
-            .await
-            .map_err(|e| match e {
-                crate::manage::ManageError::Store(e) => WebError::Store(e),
-                crate::manage::ManageError::NotFound { .. } => WebError::NotFound,
-                other => WebError::Internal(other.to_string()),
-            })?;
+    let history = crate::manage::history(&s.store, row.id, None, s.config.agenda.default_timezone)
+        .await
+        .map_err(|e| match e {
+            crate::manage::ManageError::Store(e) => WebError::Store(e),
+            crate::manage::ManageError::NotFound { .. } => WebError::NotFound,
+            other => WebError::Internal(other.to_string()),
+        })?;
     let now = s.clock.now();
     let mut out: Vec<Meeting> = history
         .meetings
@@ -515,7 +514,7 @@ pub(super) async fn history(
             }
         }
     }
-    found.sort_by(|a, b| b.at.cmp(&a.at));
+    found.sort_by_key(|m| std::cmp::Reverse(m.at));
     render(
         "history.html",
         context! {

@@ -540,7 +540,11 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
     let between = &history["closed_between_meetings"][0];
     assert_eq!(
         (&between["text"], &between["state"], &between["via"]),
-        (&json!("Budget review for Q3"), &json!("done"), &json!("api")),
+        (
+            &json!("Budget review for Q3"),
+            &json!("done"),
+            &json!("api")
+        ),
         "{history}"
     );
     // A person's word: held.
@@ -585,8 +589,9 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
             .starts_with("attachment;")
     );
     assert!(
-        md.text
-            .starts_with("# 1:1 Alice / Sam\n\nTimes in UTC.\n\n## 2026-03-02 09:00 UTC (held, marked from api)"),
+        md.text.starts_with(
+            "# 1:1 Alice / Sam\n\nTimes in UTC.\n\n## 2026-03-02 09:00 UTC (held, marked from api)"
+        ),
         "{}",
         md.text
     );

@@ -207,7 +207,10 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
         .json()
         .await
         .unwrap();
-    assert_eq!(api, json, "the API gives what `history --format json` gives");
+    assert_eq!(
+        api, json,
+        "the API gives what `history --format json` gives"
+    );
 
     let mut b = Browser::new(&d);
     assert_eq!(b.sign_in(TOKEN).await.0, StatusCode::SEE_OTHER);

@@ -11,8 +11,8 @@ use oneonone::agenda::{
     MeetingOutcome, Section, Template,
 };
 use oneonone::store::{
-    ItemSource, Mark, MeetingSummary, NewAccount, Provider, SeriesOverride, SeriesRow, SeriesUpsert,
-    Store,
+    ItemSource, Mark, MeetingSummary, NewAccount, Provider, SeriesOverride, SeriesRow,
+    SeriesUpsert, Store,
 };
 
 use crate::agenda::item;
@@ -184,7 +184,13 @@ pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
     .await;
     // Nothing was ticked or typed in it: held only because Sam said so.
     store
-        .mark_occurrence(alice.id, first, Mark::Held, ItemSource::Cli, t(a) + Duration::hours(4))
+        .mark_occurrence(
+            alice.id,
+            first,
+            Mark::Held,
+            ItemSource::Cli,
+            t(a) + Duration::hours(4),
+        )
         .await
         .unwrap();
     for d in ["2026-03-30T09:00:00Z", "2026-04-06T09:00:00Z"] {
@@ -244,7 +250,13 @@ pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
         let id = meeting(store, &bob, d, d, Some(MeetingOutcome::Held), &[], vec![]).await;
         if d.starts_with("2026-04-07") {
             store
-                .mark_occurrence(bob.id, id, Mark::Held, ItemSource::Web, t(d) + Duration::hours(1))
+                .mark_occurrence(
+                    bob.id,
+                    id,
+                    Mark::Held,
+                    ItemSource::Web,
+                    t(d) + Duration::hours(1),
+                )
                 .await
                 .unwrap();
         }
