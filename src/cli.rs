@@ -105,6 +105,13 @@ pub enum Command {
         #[arg(long)]
         include_private: bool,
     },
+    /// Say whether a past meeting took place: `meeting held` or `meeting skipped`. Without a
+    /// word, a meeting the calendar kept shows as "took place (no notes)" unless something was
+    /// ticked, typed or noted for it.
+    Meeting {
+        #[command(subcommand)]
+        action: MeetingAction,
+    },
     /// Your private notes about a 1:1: kept only in the database (encrypted), never written
     /// into the invite.
     Note {
@@ -180,6 +187,20 @@ pub enum ItemAction {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Close an open item as done (the history says when and that it was from here).
+    Done {
+        id: i64,
+        /// Take this instant (RFC 3339) as now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Drop an open item (the history says when and that it was from here).
+    Drop {
+        id: i64,
+        /// Take this instant (RFC 3339) as now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
     /// The items of the 1:1 with EMAIL.
     List {
         #[arg(long = "with", value_name = "EMAIL")]
@@ -192,6 +213,29 @@ pub enum ItemAction {
     },
 }
 
+/// Which meeting of a 1:1 a mark is about.
+#[derive(Debug, clap::Args)]
+pub struct MeetingArgs {
+    /// The other person of the 1:1 (the direct's address).
+    #[arg(long = "with", value_name = "EMAIL")]
+    pub with: String,
+    /// The day of the meeting (YYYY-MM-DD, in the meeting's own zone, as `history` shows it).
+    /// Default: the last meeting that has started.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<chrono::NaiveDate>,
+    /// Take this instant (RFC 3339) as now.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingAction {
+    /// The meeting took place (it counts as held, notes or not).
+    Held(MeetingArgs),
+    /// The meeting did not take place (a holiday, a sick day), whatever the calendar says.
+    Skipped(MeetingArgs),
+}
+
 #[derive(Debug, Subcommand)]
 pub enum NoteAction {
     /// Keep a private note about the 1:1 with EMAIL (about one meeting with --meeting).
@@ -199,7 +243,8 @@ pub enum NoteAction {
         /// The other person of the 1:1 (the direct's address).
         #[arg(long = "with", value_name = "EMAIL")]
         with: String,
-        /// The day of the meeting the note is about (YYYY-MM-DD, a UTC day as `history` shows).
+        /// The day of the meeting the note is about (YYYY-MM-DD, the day in the meeting's own
+        /// zone, as `history` shows it).
         #[arg(long, value_name = "DATE")]
         meeting: Option<chrono::NaiveDate>,
         /// The note's text.
@@ -605,6 +650,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
                 include_private,
             ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Meeting { action } => {
+            let config = load_config(cli.config)?;
+            crate::telemetry::init_logging(&config.log);
+            runtime()?.block_on(crate::commands::meeting(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Note { action } => {

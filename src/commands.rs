@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use crate::agenda::Section;
 use crate::app::Services;
 use crate::cli::{
-    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, NoteAction, SectionArg,
-    SeriesAction,
+    AccountsAction, ConnectProvider, HistoryFormat, ItemAction, MeetingAction, NoteAction,
+    SectionArg, SeriesAction,
 };
 use crate::clock::Clock;
 use crate::config::Config;
@@ -419,6 +419,19 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
                 item.section
             );
         }
+        ItemAction::Done { id, now } | ItemAction::Drop { id, now } => {
+            let state = match action {
+                ItemAction::Done { .. } => crate::agenda::ItemState::Done,
+                _ => crate::agenda::ItemState::Dropped,
+            };
+            let now = crate::clock::from_option(now).now();
+            let item = crate::manage::close_item(&store, id, state, ItemSource::Cli, now).await?;
+            outln!(
+                "Item {id} ({}) is {}; it leaves the agenda at the next pass, and the history keeps it.",
+                item.text,
+                item.state
+            );
+        }
         ItemAction::List { with, all, json } => {
             let series = series_with(&store, &with).await?;
             let items = crate::manage::list_items(&store, series.id, all).await?;
@@ -463,7 +476,8 @@ pub async fn history(
     } else {
         None
     };
-    let history = crate::manage::history(&store, series.id, private).await?;
+    let default_tz = config.agenda.default_timezone;
+    let history = crate::manage::history(&store, series.id, private, default_tz).await?;
     match format {
         HistoryFormat::Json => println!("{}", serde_json::to_string_pretty(&history)?),
         HistoryFormat::Markdown => out!("{}", history.render(true)),
@@ -486,6 +500,37 @@ pub async fn history(
     Ok(())
 }
 
+/// `oneonone meeting held|skipped`: a person's word on whether a meeting took place.
+pub async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()> {
+    let store = crate::app::open_store(&config).await?;
+    let (mark, args) = match action {
+        MeetingAction::Held(a) => (crate::store::Mark::Held, a),
+        MeetingAction::Skipped(a) => (crate::store::Mark::Skipped, a),
+    };
+    let now = crate::clock::from_option(args.now).now();
+    let series = series_with(&store, &args.with).await?;
+    let default_tz = config.agenda.default_timezone;
+    let occurrence = crate::manage::meeting_on(&store, &series, args.date, now, default_tz).await?;
+    let m = crate::manage::mark_meeting(
+        &store,
+        series.id,
+        occurrence,
+        mark,
+        ItemSource::Cli,
+        now,
+        default_tz,
+    )
+    .await?;
+    outln!(
+        "The meeting of {} ({:?}) is marked {}.",
+        m.date,
+        series.summary,
+        m.status_text
+    );
+    store.close().await;
+    Ok(())
+}
+
 pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
     let store = crate::app::open_store(&config).await?;
     let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
@@ -496,11 +541,14 @@ pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
             text,
         } => {
             let series = series_with(&store, &with).await?;
+            let tz =
+                crate::when::series_zone(&store, &series, config.agenda.default_timezone).await?;
             let note = crate::notes::add(
                 &store,
                 &keyring,
                 &series,
                 meeting,
+                tz,
                 &text.join(" "),
                 Utc::now(),
             )
@@ -551,7 +599,7 @@ pub async fn report(
     let store = crate::app::open_store(&config).await?;
     // The instant as given: a clock started at it would tick on, and the report must be stable.
     let now = now.unwrap_or_else(|| crate::clock::from_option(None).now());
-    let histories = crate::insights::load(&store).await?;
+    let histories = crate::insights::load(&store, config.agenda.default_timezone).await?;
     let report = crate::insights::Report::build(&histories, now, weeks);
     match format {
         HistoryFormat::Text => out!("{}", report.to_text()),

@@ -5,6 +5,7 @@
 pub mod agenda;
 pub mod api;
 pub mod app;
+pub mod attendance;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -25,3 +26,4 @@ pub mod sync;
 pub mod telemetry;
 pub mod term;
 pub mod web;
+pub mod when;

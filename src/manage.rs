@@ -2,16 +2,20 @@
 //! revisions: one library function per operation, returning serializable views, so the two
 //! surfaces cannot drift apart.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::agenda::{ItemState, Section};
+use crate::attendance::{self, Attendance, Evidence};
 use crate::detect::SeriesOverride;
 use crate::notes::PrivateNote;
 use crate::provider::caldav::restore::RestoreError;
 use crate::server::AccountReadiness;
-use crate::store::{ItemRow, ItemSource, Provider, Revision, SeriesRow, Store, StoreError};
+use crate::store::{
+    ItemRow, ItemSource, Mark, OccurrenceRow, Provider, Revision, SeriesRow, Store, StoreError,
+};
 
 /// The longest item text accepted: an agenda line, not a document.
 pub const MAX_ITEM_TEXT: usize = 500;
@@ -292,6 +296,7 @@ pub async fn close_item(
     store: &Store,
     id: i64,
     state: ItemState,
+    via: ItemSource,
     now: DateTime<Utc>,
 ) -> Result<ItemView> {
     if state == ItemState::Open {
@@ -300,19 +305,87 @@ pub async fn close_item(
             message: "an item closes as done or dropped".into(),
         });
     }
-    if !store.close_open_item(id, state.as_str(), now).await? {
+    if !store.close_open_item(id, state.as_str(), via, now).await? {
         return Err(not_open(store, id).await);
     }
     get_item(store, id).await
 }
 
+/// An item closed (done or dropped) in or before a meeting, with how and when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClosedItemView {
+    pub id: i64,
+    pub text: String,
+    /// direct, manager or action: the section it was in.
+    pub section: String,
+    /// done or dropped.
+    pub state: String,
+    /// When it was closed, in the series' zone (RFC 3339 with its offset); null when the
+    /// database has no record of it.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<DateTime<FixedOffset>>,
+    /// How: calendar (ticked or deleted in the invite), cli, api or web; null when unknown.
+    pub via: Option<String>,
+}
+
+impl ClosedItemView {
+    fn new(i: &ItemRow, tz: Tz) -> Self {
+        Self {
+            id: i.id,
+            text: i.text.clone(),
+            section: i.section.clone(),
+            state: i.state.clone(),
+            at: i.closed_at.map(|t| crate::when::at(t, tz)),
+            via: i.closed_via.clone(),
+        }
+    }
+
+    /// `(manager topic, 2026-12-07 10:40 CET, deleted from the invite)`.
+    pub fn circumstances(&self) -> String {
+        let section = match self.section.as_str() {
+            "direct" => "direct's topic",
+            "manager" => "manager's topic",
+            "action" => "action item",
+            other => other,
+        };
+        let how = match (self.via.as_deref(), self.state.as_str()) {
+            (Some("calendar"), "dropped") => "deleted from the invite",
+            (Some("calendar"), _) => "ticked in the invite",
+            (Some("cli"), _) => "from the command line",
+            (Some("api"), _) => "through the API",
+            (Some("web"), _) => "on the web page",
+            _ => "",
+        };
+        let when = self
+            .at
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        [section, when.as_str(), how]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// One meeting of a series, as the history shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingView {
-    /// Start, UTC, `YYYY-MM-DD HH:MM UTC`.
+    /// The occurrence (to mark it held or skipped).
+    pub occurrence_id: i64,
+    /// Start in the series' zone, for a person: `2026-12-07 10:00 CET`.
     pub date: String,
-    /// upcoming, held, cancelled or moved.
-    pub status: String,
+    /// Start in the series' zone, RFC 3339 with its offset: `2026-12-07T10:00:00+01:00`.
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<FixedOffset>,
+    /// upcoming, held, no_notes (the calendar kept it, nothing shows it took place), skipped
+    /// (a person said so), cancelled or moved. See `attendance` for the rule.
+    pub status: Attendance,
+    /// The status in words (`took place (no notes)`).
+    pub status_text: String,
+    /// A person's word (held or skipped) and through what (cli, api, web).
+    pub marked: Option<String>,
+    pub marked_via: Option<String>,
     /// Items ticked in this meeting.
     pub closed: Vec<String>,
     /// Open items carried on, with how often they have been carried.
@@ -320,6 +393,11 @@ pub struct MeetingView {
     pub carried: Vec<(String, u32)>,
     /// Open items that moved on without a carry (the meeting did not take place).
     pub moved_on: Vec<String>,
+    /// Items dropped in this meeting (their line deleted from the invite) or, from the CLI, the
+    /// API or the web, while it was the next meeting.
+    pub dropped: Vec<ClosedItemView>,
+    /// Items marked done from the CLI, the API or the web while this was the next meeting.
+    pub done_elsewhere: Vec<ClosedItemView>,
     /// Free lines typed in the agenda.
     pub notes: Vec<String>,
     /// The manager's private notes about this meeting; only when asked for (the CLI's
@@ -329,37 +407,82 @@ pub struct MeetingView {
     pub private_notes: Option<Vec<PrivateNote>>,
 }
 
+impl MeetingView {
+    /// Every text of the entry (for the web page's search).
+    pub fn texts(&self) -> impl Iterator<Item = &String> {
+        self.closed
+            .iter()
+            .chain(self.carried.iter().map(|(t, _)| t))
+            .chain(&self.moved_on)
+            .chain(self.dropped.iter().map(|i| &i.text))
+            .chain(self.done_elsewhere.iter().map(|i| &i.text))
+            .chain(&self.notes)
+    }
+}
+
 /// The meeting history of a series.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryView {
+    pub series_id: i64,
     /// The series' title.
     pub series: String,
     pub with: Option<String>,
+    /// The zone its times are given in (IANA name).
+    pub timezone: String,
     pub meetings: Vec<MeetingView>,
+    /// Items closed from the CLI, the API or the web when no meeting was recorded as the next
+    /// one.
+    pub closed_between_meetings: Vec<ClosedItemView>,
     /// Private notes about no recorded meeting; only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
     pub private_notes: Option<Vec<PrivateNote>>,
 }
 
-/// The history of a series; `private` (the series' private notes, decrypted by the caller) are
-/// shown with the first meeting each is about, the rest for the series as a whole.
+/// The meeting an item closed outside the invite belongs to: the one that was next when it
+/// closed (the first not yet closed at that time), whose agenda would have shown it.
+fn next_meeting_at(occurrences: &[OccurrenceRow], t: DateTime<Utc>) -> Option<i64> {
+    occurrences
+        .iter()
+        .find(|o| o.closed_at.is_none_or(|c| c > t))
+        .map(|o| o.id)
+}
+
+/// The history of a series, its times in the series' zone (`default_tz` when none is known);
+/// `private` (the series' private notes, decrypted by the caller) are shown with the first
+/// meeting each is about, the rest for the series as a whole.
 pub async fn history(
     store: &Store,
     series_id: i64,
     mut private: Option<Vec<PrivateNote>>,
+    default_tz: Tz,
 ) -> Result<HistoryView> {
     let series = store.get_series(series_id).await?;
-    let mut meetings = Vec::new();
+    let tz = crate::when::series_zone(store, &series, default_tz).await?;
     let occurrences = store.list_occurrences(series.id).await?;
+    let items = store.list_items(series.id, false).await?;
+    let evidence = Evidence::new(&items, &store.private_note_occurrences(series.id).await?);
+    // Where each closed item shows: the meeting it was closed in, else the one that was next.
+    let mut closed_items: Vec<(Option<i64>, &ItemRow)> = items
+        .iter()
+        .filter(|i| i.state != ItemState::Open.as_str())
+        .map(|i| {
+            let home = i
+                .closed_in
+                .or_else(|| i.closed_at.and_then(|t| next_meeting_at(&occurrences, t)));
+            (home, i)
+        })
+        .collect();
+    closed_items.sort_by_key(|(_, i)| (i.closed_at, i.id));
+    let mut meetings = Vec::new();
     let total = occurrences.len() as u64;
-    for (n, o) in occurrences.into_iter().enumerate() {
+    for (n, o) in occurrences.iter().enumerate() {
         // A bar only for a CLI on a terminal (see `progress`); nothing in the daemon's logs.
         crate::progress::report("exporting history", n as u64, total);
         let private_notes = private.as_mut().map(|all| {
             let (about, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
                 .into_iter()
-                .partition(|n| n.is_about(&o));
+                .partition(|n| n.is_about(o, tz));
             *all = rest;
             about
         });
@@ -374,12 +497,33 @@ pub async fn history(
             .as_deref()
             .and_then(|n| serde_json::from_str(n).ok())
             .unwrap_or_default();
+        let here = |state: &str, elsewhere: bool| -> Vec<ClosedItemView> {
+            closed_items
+                .iter()
+                .filter(|(home, i)| {
+                    *home == Some(o.id)
+                        && i.state == state
+                        && (!elsewhere || i.closed_via.as_deref() != Some("calendar"))
+                        // A tick in the invite is in `closed` already (from the meeting's summary).
+                        && (state != "done" || i.closed_in.is_none())
+                })
+                .map(|(_, i)| ClosedItemView::new(i, tz))
+                .collect()
+        };
+        let status = attendance::status(o, &evidence);
         meetings.push(MeetingView {
-            date: o.start_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            status: o.status.clone(),
+            occurrence_id: o.id,
+            date: crate::when::display(o.start_at, tz),
+            at: crate::when::at(o.start_at, tz),
+            status,
+            status_text: status.label().to_string(),
+            marked: o.marked.clone(),
+            marked_via: o.marked_via.clone(),
             closed: summary.closed,
             carried: summary.carried,
             moved_on: summary.moved_on,
+            dropped: here("dropped", false),
+            done_elsewhere: here("done", true),
             notes: notes
                 .into_iter()
                 .map(|n| n.text)
@@ -390,10 +534,88 @@ pub async fn history(
     }
     crate::progress::report("exporting history", total, total);
     Ok(HistoryView {
+        series_id: series.id,
         series: series.summary,
         with: series.direct_email,
+        timezone: tz.name().to_string(),
         meetings,
+        closed_between_meetings: closed_items
+            .iter()
+            .filter(|(home, _)| home.is_none())
+            .map(|(_, i)| ClosedItemView::new(i, tz))
+            .collect(),
         private_notes: private,
+    })
+}
+
+/// Records a person's word on whether a meeting of the series took place (it replaces an
+/// earlier word) and returns the meeting as the history now shows it. A meeting that has not
+/// started cannot be marked.
+#[allow(clippy::too_many_arguments)]
+pub async fn mark_meeting(
+    store: &Store,
+    series_id: i64,
+    occurrence_id: i64,
+    mark: Mark,
+    via: ItemSource,
+    now: DateTime<Utc>,
+    default_tz: Tz,
+) -> Result<MeetingView> {
+    let series = store.get_series(series_id).await?;
+    let tz = crate::when::series_zone(store, &series, default_tz).await?;
+    let occurrences = store.list_occurrences(series_id).await?;
+    let not_found = || ManageError::NotFound {
+        what: "meeting",
+        id: occurrence_id.to_string(),
+    };
+    let occ = occurrences
+        .iter()
+        .find(|o| o.id == occurrence_id)
+        .ok_or_else(not_found)?;
+    if occ.start_at > now {
+        return Err(ManageError::Conflict(format!(
+            "the meeting of {} has not started yet; mark it once it is over",
+            crate::when::display(occ.start_at, tz)
+        )));
+    }
+    if !store
+        .mark_occurrence(series_id, occurrence_id, mark, via, now)
+        .await?
+    {
+        return Err(not_found());
+    }
+    history(store, series_id, None, default_tz)
+        .await?
+        .meetings
+        .into_iter()
+        .find(|m| m.occurrence_id == occurrence_id)
+        .ok_or_else(not_found)
+}
+
+/// The meeting a person means: the one on `date` (a day in the series' zone), else the last
+/// one that has started by `now`.
+pub async fn meeting_on(
+    store: &Store,
+    series: &SeriesRow,
+    date: Option<chrono::NaiveDate>,
+    now: DateTime<Utc>,
+    default_tz: Tz,
+) -> Result<i64> {
+    let tz = crate::when::series_zone(store, series, default_tz).await?;
+    let occurrences = store.list_occurrences(series.id).await?;
+    let found = match date {
+        Some(d) => crate::notes::occurrence_on(&occurrences, d, tz),
+        None => occurrences.iter().rev().find(|o| o.start_at <= now),
+    };
+    found.map(|o| o.id).ok_or_else(|| ManageError::Invalid {
+        field: "date",
+        message: match date {
+            Some(d) => format!(
+                "no meeting of {:?} on {d} is recorded; see `oneonone history --with ...`",
+                series.summary
+            ),
+            None => format!("no meeting of {:?} has taken place yet", series.summary),
+        },
     })
 }
 
@@ -404,23 +626,36 @@ impl HistoryView {
         let mut out = String::new();
         if markdown {
             let _ = writeln!(out, "# {}\n", self.series);
+            let _ = writeln!(out, "Times in {}.\n", self.timezone);
         } else {
             let _ = writeln!(
                 out,
-                "{} (with {})",
+                "{} (with {}; times in {})",
                 self.series,
-                self.with.as_deref().unwrap_or("?")
+                self.with.as_deref().unwrap_or("?"),
+                self.timezone
             );
         }
         let bullet = if markdown { "- " } else { "    " };
         for m in &self.meetings {
+            let marked = match (&m.marked, &m.marked_via) {
+                (Some(_), Some(via)) => format!(", marked from {via}"),
+                (Some(_), None) => ", marked".to_string(),
+                _ => String::new(),
+            };
             if markdown {
-                let _ = writeln!(out, "## {} ({})\n", m.date, m.status);
+                let _ = writeln!(out, "## {} ({}{marked})\n", m.date, m.status_text);
             } else {
-                let _ = writeln!(out, "{}  {}", m.date, m.status);
+                let _ = writeln!(out, "{}  {}{marked}", m.date, m.status_text);
             }
             for c in &m.closed {
                 let _ = writeln!(out, "{bullet}done: {c}");
+            }
+            for i in &m.done_elsewhere {
+                let _ = writeln!(out, "{bullet}done: {} ({})", i.text, i.circumstances());
+            }
+            for i in &m.dropped {
+                let _ = writeln!(out, "{bullet}dropped: {} ({})", i.text, i.circumstances());
             }
             for (c, n) in &m.carried {
                 let _ = writeln!(out, "{bullet}carried (x{n}): {c}");
@@ -433,6 +668,25 @@ impl HistoryView {
             }
             for n in m.private_notes.iter().flatten() {
                 let _ = writeln!(out, "{bullet}private: {}", one_line(&n.text));
+            }
+            if markdown {
+                out.push('\n');
+            }
+        }
+        if !self.closed_between_meetings.is_empty() {
+            out.push_str(if markdown {
+                "## Closed between meetings\n\n"
+            } else {
+                "Closed between meetings\n"
+            });
+            for i in &self.closed_between_meetings {
+                let _ = writeln!(
+                    out,
+                    "{bullet}{}: {} ({})",
+                    i.state,
+                    i.text,
+                    i.circumstances()
+                );
             }
             if markdown {
                 out.push('\n');

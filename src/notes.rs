@@ -4,6 +4,7 @@
 //! `history --include-private`; the web page and the admin API call the same functions.
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
@@ -42,11 +43,11 @@ pub struct PrivateNote {
 
 impl PrivateNote {
     /// Whether the note is about this occurrence: linked to it, or (not linked to any) about
-    /// the day it started (UTC, as `history` prints dates).
-    pub fn is_about(&self, occ: &OccurrenceRow) -> bool {
+    /// the day it started in the series' zone `tz` (as `history` prints dates).
+    pub fn is_about(&self, occ: &OccurrenceRow, tz: Tz) -> bool {
         match self.occurrence_id {
             Some(id) => id == occ.id,
-            None => self.meeting_date == Some(occ.start_at.date_naive()),
+            None => self.meeting_date == Some(crate::when::day(occ.start_at, tz)),
         }
     }
 }
@@ -65,25 +66,28 @@ fn check(text: &str) -> Result<(), NotesError> {
 }
 
 /// The recorded occurrence of `series` on `date` (its actual start, else its original start,
-/// as a UTC day).
-pub fn occurrence_on(occurrences: &[OccurrenceRow], date: NaiveDate) -> Option<&OccurrenceRow> {
+/// as a day in the series' zone `tz`: the 10:00 Berlin meeting of 7 December is on the 7th).
+pub fn occurrence_on(
+    occurrences: &[OccurrenceRow],
+    date: NaiveDate,
+    tz: Tz,
+) -> Option<&OccurrenceRow> {
+    let day = |t| crate::when::day(t, tz);
     occurrences
         .iter()
-        .find(|o| o.start_at.date_naive() == date)
-        .or_else(|| {
-            occurrences
-                .iter()
-                .find(|o| o.original_start.date_naive() == date)
-        })
+        .find(|o| day(o.start_at) == date)
+        .or_else(|| occurrences.iter().find(|o| day(o.original_start) == date))
 }
 
 /// Stores a note about `series` (and the meeting on `meeting`, when given), encrypted. The text
 /// is kept exactly as given.
+/// `meeting` is a day in the series' zone `tz`.
 pub async fn add(
     store: &Store,
     keyring: &Keyring,
     series: &SeriesRow,
     meeting: Option<NaiveDate>,
+    tz: Tz,
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<PrivateNote, NotesError> {
@@ -93,7 +97,7 @@ pub async fn add(
     let occurrence_id = match meeting {
         Some(date) => {
             let occ = store.list_occurrences(series.id).await?;
-            occurrence_on(&occ, date).map(|o| o.id)
+            occurrence_on(&occ, date, tz).map(|o| o.id)
         }
         None => None,
     };
@@ -158,6 +162,10 @@ mod tests {
             notes: None,
             closed_at: None,
             summary: None,
+            marked: None,
+            marked_at: None,
+            marked_via: None,
+            edited_at: None,
         }
     }
 
@@ -168,10 +176,24 @@ mod tests {
             occ(2, "2026-03-04T09:00:00Z", "2026-03-05T09:00:00Z"),
         ];
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(occurrence_on(&list, d("2026-03-04")).map(|o| o.id), Some(1));
-        assert_eq!(occurrence_on(&list, d("2026-03-02")).map(|o| o.id), Some(1));
-        assert_eq!(occurrence_on(&list, d("2026-03-05")).map(|o| o.id), Some(2));
-        assert!(occurrence_on(&list, d("2026-03-09")).is_none());
+        let on = |day| occurrence_on(&list, d(day), Tz::UTC).map(|o| o.id);
+        assert_eq!(on("2026-03-04"), Some(1));
+        assert_eq!(on("2026-03-02"), Some(1));
+        assert_eq!(on("2026-03-05"), Some(2));
+        assert!(on("2026-03-09").is_none());
+    }
+
+    #[test]
+    fn a_date_is_a_day_in_the_series_zone() {
+        // 00:30 on 5 March in Berlin is still 4 March in UTC.
+        let list = [occ(1, "2026-03-04T23:30:00Z", "2026-03-04T23:30:00Z")];
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(
+            occurrence_on(&list, d("2026-03-05"), berlin).map(|o| o.id),
+            Some(1)
+        );
+        assert!(occurrence_on(&list, d("2026-03-04"), berlin).is_none());
     }
 
     #[test]
@@ -196,11 +218,11 @@ mod tests {
             text: "x".into(),
             created_at: Utc::now(),
         };
-        assert!(n.is_about(&o));
+        assert!(n.is_about(&o, Tz::UTC));
         n.occurrence_id = Some(8);
-        assert!(!n.is_about(&o));
+        assert!(!n.is_about(&o, Tz::UTC));
         n.meeting_date = None;
         n.occurrence_id = None;
-        assert!(!n.is_about(&o));
+        assert!(!n.is_about(&o, Tz::UTC));
     }
 }

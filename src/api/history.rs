@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ApiResult, Path, Query};
-use crate::manage::HistoryView;
+use super::error::{ApiError, ApiResult, Json, Path, Query};
+use crate::manage::{HistoryView, MeetingView};
 use crate::server::AppState;
 
 /// The meetings of a series, oldest first.
@@ -24,8 +24,9 @@ pub async fn get(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<HistoryView>> {
+    let default_tz = s.services.config.agenda.default_timezone;
     Ok(axum::Json(
-        crate::manage::history(&s.store, id, None).await?,
+        crate::manage::history(&s.store, id, None, default_tz).await?,
     ))
 }
 
@@ -63,7 +64,8 @@ pub async fn export(
     Path(id): Path<i64>,
     Query(q): Query<ExportParams>,
 ) -> ApiResult<Response> {
-    let history = crate::manage::history(&s.store, id, None).await?;
+    let default_tz = s.services.config.agenda.default_timezone;
+    let history = crate::manage::history(&s.store, id, None, default_tz).await?;
     let (body, kind, ext) = match q.format {
         ExportFormat::Markdown => (history.render(true), "text/markdown; charset=utf-8", "md"),
         ExportFormat::Json => (
@@ -81,4 +83,65 @@ pub async fn export(
         body,
     )
         .into_response())
+}
+
+/// A person's word on whether a meeting took place.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkBody {
+    pub mark: MarkChoice,
+}
+
+/// held: it took place; skipped: it did not.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkChoice {
+    Held,
+    Skipped,
+}
+
+impl From<MarkChoice> for crate::store::Mark {
+    fn from(m: MarkChoice) -> Self {
+        match m {
+            MarkChoice::Held => Self::Held,
+            MarkChoice::Skipped => Self::Skipped,
+        }
+    }
+}
+
+/// Marks a meeting that has started as held or skipped. The mark wins over what the calendar
+/// says; without one, a meeting with nothing ticked, typed or noted shows as `no_notes`.
+#[utoipa::path(
+    post,
+    operation_id = "mark_meeting",
+    path = "/api/v1/series/{id}/meetings/{occurrence_id}/mark",
+    tag = "history",
+    params(
+        ("id" = i64, Path, description = "Series id", example = 1),
+        ("occurrence_id" = i64, Path, description = "The meeting (`occurrence_id` in the history)", example = 4),
+    ),
+    request_body = MarkBody,
+    responses(
+        (status = 200, description = "The meeting as the history now shows it", body = MeetingView),
+        (status = 404, description = "No such series or meeting", body = super::ErrorBody),
+        (status = 409, description = "The meeting has not started yet", body = super::ErrorBody),
+    )
+)]
+pub async fn mark(
+    State(s): State<AppState>,
+    Path((id, occurrence_id)): Path<(i64, i64)>,
+    Json(body): Json<MarkBody>,
+) -> ApiResult<axum::Json<MeetingView>> {
+    Ok(axum::Json(
+        crate::manage::mark_meeting(
+            &s.store,
+            id,
+            occurrence_id,
+            body.mark.into(),
+            crate::store::ItemSource::Api,
+            s.clock.now(),
+            s.services.config.agenda.default_timezone,
+        )
+        .await?,
+    ))
 }

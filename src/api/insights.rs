@@ -46,7 +46,7 @@ pub async fn all(
     Query(q): Query<WeeksParams>,
 ) -> ApiResult<axum::Json<Report>> {
     let weeks = q.weeks()?;
-    let histories = insights::load(&s.store).await?;
+    let histories = insights::load(&s.store, s.services.config.agenda.default_timezone).await?;
     Ok(axum::Json(Report::build(&histories, s.clock.now(), weeks)))
 }
 
@@ -66,7 +66,8 @@ pub async fn series(
 ) -> ApiResult<axum::Json<SeriesInsights>> {
     let weeks = q.weeks()?;
     let row = s.store.get_series(id).await?;
-    let history = insights::load_series(&s.store, row).await?;
+    let history =
+        insights::load_series(&s.store, row, s.services.config.agenda.default_timezone).await?;
     Ok(axum::Json(insights::series_insights(
         &history,
         s.clock.now(),

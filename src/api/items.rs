@@ -167,7 +167,7 @@ pub async fn close(
         ClosedAs::Dropped => ItemState::Dropped,
     };
     Ok(axum::Json(
-        crate::manage::close_item(&s.store, id, state, s.clock.now()).await?,
+        crate::manage::close_item(&s.store, id, state, ItemSource::Api, s.clock.now()).await?,
     ))
 }
 

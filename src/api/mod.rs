@@ -77,6 +77,7 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(items::close))
         .routes(routes!(history::get))
         .routes(routes!(history::export))
+        .routes(routes!(history::mark))
         .routes(routes!(insights::all))
         .routes(routes!(insights::series))
         .routes(routes!(notes::list, notes::add))

@@ -74,11 +74,14 @@ pub async fn add(
     Json(body): Json<NewNote>,
 ) -> ApiResult<(StatusCode, axum::Json<PrivateNote>)> {
     let row = s.store.get_series(id).await?;
+    let default_tz = s.services.config.agenda.default_timezone;
+    let tz = crate::when::series_zone(&s.store, &row, default_tz).await?;
     let note = notes::add(
         &s.store,
         &s.services.keyring,
         &row,
         body.meeting,
+        tz,
         &body.text,
         s.clock.now(),
     )

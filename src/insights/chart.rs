@@ -15,6 +15,8 @@ fn style(outcome: Outcome) -> (&'static str, u32) {
     match outcome {
         Outcome::Held => ("#2e7d32", HEIGHT),
         Outcome::HeldMoved => ("#f9a825", HEIGHT),
+        // Half a bar: the calendar kept it, nothing shows it took place.
+        Outcome::NoNotes | Outcome::NoNotesMoved => ("#81c784", HEIGHT / 2),
         Outcome::Moved => ("#f9a825", HEIGHT / 2),
         Outcome::Cancelled => ("#c62828", HEIGHT / 2),
         Outcome::Skipped => ("#9e9e9e", HEIGHT / 4),
@@ -47,7 +49,7 @@ pub fn chart_svg(history: &SeriesHistory, now: DateTime<Utc>, weeks: u32) -> Str
             out,
             "<rect x=\"{x}\" y=\"{y}\" width=\"{BAR_WIDTH}\" height=\"{h}\" fill=\"{colour}\">\
              <title>week of {}: {}</title></rect>",
-            from.format("%Y-%m-%d"),
+            crate::when::day(from, history.tz),
             outcome.as_str()
         );
     }

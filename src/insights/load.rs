@@ -1,23 +1,34 @@
 //! Builds [`SeriesHistory`]s from the store: the only I/O of the insights.
 
+use chrono_tz::Tz;
+
 use crate::agenda::{self, Area, ItemState, RenderedBlock, Section};
+use crate::attendance::{self, Evidence};
 use crate::store::{OccurrenceState, SeriesRow, Store, StoreError};
 
 use super::{ItemFact, Meeting, SeriesHistory, Topics};
 
-/// The histories of every tracked series, by series id.
-pub async fn load(store: &Store) -> Result<Vec<SeriesHistory>, StoreError> {
+/// The histories of every tracked series, by series id; times in each series' zone
+/// (`default_tz` where none is known).
+pub async fn load(store: &Store, default_tz: Tz) -> Result<Vec<SeriesHistory>, StoreError> {
     let mut out = Vec::new();
     for s in store.list_series().await? {
         if s.tracked() {
-            out.push(load_series(store, s).await?);
+            out.push(load_series(store, s, default_tz).await?);
         }
     }
     Ok(out)
 }
 
 /// The history of one series (for the page or the API of one series).
-pub async fn load_series(store: &Store, s: SeriesRow) -> Result<SeriesHistory, StoreError> {
+pub async fn load_series(
+    store: &Store,
+    s: SeriesRow,
+    default_tz: Tz,
+) -> Result<SeriesHistory, StoreError> {
+    let tz = crate::when::series_zone(store, &s, default_tz).await?;
+    let rows = store.list_items(s.id, false).await?;
+    let evidence = Evidence::new(&rows, &store.private_note_occurrences(s.id).await?);
     let mut meetings = Vec::new();
     for o in store.list_occurrences(s.id).await? {
         let state = o.state()?;
@@ -32,6 +43,7 @@ pub async fn load_series(store: &Store, s: SeriesRow) -> Result<SeriesHistory, S
             original_start: o.original_start,
             start: o.start_at,
             state,
+            attendance: attendance::status(&o, &evidence),
             topics,
         });
     }
@@ -40,7 +52,7 @@ pub async fn load_series(store: &Store, s: SeriesRow) -> Result<SeriesHistory, S
         value: value.to_string(),
     };
     let mut items = Vec::new();
-    for i in store.list_items(s.id, false).await? {
+    for i in rows {
         items.push(ItemFact {
             section: Section::parse(&i.section)
                 .ok_or_else(|| corrupt("items.section", &i.section))?,
@@ -58,6 +70,7 @@ pub async fn load_series(store: &Store, s: SeriesRow) -> Result<SeriesHistory, S
         series_id: s.id,
         title: s.summary,
         with,
+        tz,
         meetings,
         items,
     })

@@ -6,7 +6,11 @@
 //! # Definitions
 //! - A meeting counts in a window by its actual start (`now - 7 × weeks <= start < now`); upcoming
 //!   meetings never count.
-//! - **held**: closed as held (a meeting that took place at another time counts as held too).
+//! - **held**: took place with evidence (see `attendance`: a tick, notes, an edit during or
+//!   after it, a private note, or a person's "held"); a meeting that took place at another time
+//!   counts as held too.
+//! - **took place, no notes**: the calendar kept it, but nothing shows it took place (a holiday
+//!   nobody attended looks the same); counted apart from held, never in the ratios.
 //! - **moved**: it did not take place at the time its rule gave it (its start differs from its
 //!   original start, or it was closed as moved). A moved meeting that took place is both held
 //!   and moved.
@@ -16,7 +20,8 @@
 //!   7 with fewer than two meetings). Between two recorded meetings `g` days apart,
 //!   `round(g / cadence) - 1` slots are skipped; after the last one, every slot that ended a day
 //!   or more before `now`. A meeting cancelled before it became the next one (or weeks when no
-//!   daemon ran) leaves no record, so it counts as skipped, never as cancelled.
+//!   daemon ran) leaves no record, so it counts as skipped, never as cancelled. A meeting a person
+//!   marked as not taken place counts as skipped too.
 //! - **stale**: an open item carried [`STALE_AFTER`] times or more (the agenda marks it too).
 //! - **items closed per meeting**: items ticked in the window's meetings over its held meetings.
 //! - **direct's share**: of the held meetings whose agenda was read at close, how many had at least
@@ -29,11 +34,13 @@ mod report;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 pub use crate::agenda::STALE_AFTER;
 use crate::agenda::{ItemState, Section};
+use crate::attendance::Attendance;
 use crate::store::OccurrenceState;
 pub use chart::chart_svg;
 pub use load::{load, load_series};
@@ -64,6 +71,8 @@ pub struct Meeting {
     /// When it took (or takes) place.
     pub start: DateTime<Utc>,
     pub state: OccurrenceState,
+    /// Whether it took place, under the rule of `attendance` (evidence, a person's word).
+    pub attendance: Attendance,
     /// The topics on its agenda at close; `None` when no block could be read.
     pub topics: Option<Topics>,
 }
@@ -86,6 +95,8 @@ pub struct SeriesHistory {
     pub title: String,
     /// The direct's address (or name), as the report names the series.
     pub with: String,
+    /// The zone its times are shown in.
+    pub tz: Tz,
     pub meetings: Vec<Meeting>,
     pub items: Vec<ItemFact>,
 }
@@ -97,6 +108,10 @@ pub enum Outcome {
     Held,
     /// Held, at another time than its rule gave it.
     HeldMoved,
+    /// The calendar kept it, but nothing shows it took place.
+    NoNotes,
+    /// The same, at another time than its rule gave it.
+    NoNotesMoved,
     /// Closed as moved (did not take place in its slot).
     Moved,
     Cancelled,
@@ -109,14 +124,24 @@ impl Outcome {
         matches!(self, Outcome::Held | Outcome::HeldMoved)
     }
 
+    /// Took place by the calendar, with nothing to show for it.
+    pub fn no_notes(self) -> bool {
+        matches!(self, Outcome::NoNotes | Outcome::NoNotesMoved)
+    }
+
     pub fn moved(self) -> bool {
-        matches!(self, Outcome::HeldMoved | Outcome::Moved)
+        matches!(
+            self,
+            Outcome::HeldMoved | Outcome::NoNotesMoved | Outcome::Moved
+        )
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Held => "held",
             Outcome::HeldMoved => "held (moved)",
+            Outcome::NoNotes => "took place (no notes)",
+            Outcome::NoNotesMoved => "took place (moved, no notes)",
             Outcome::Moved => "moved",
             Outcome::Cancelled => "cancelled",
             Outcome::Skipped => "skipped",
@@ -137,6 +162,8 @@ pub struct Event {
 pub struct WindowStats {
     pub weeks: u32,
     pub held: u32,
+    /// Kept by the calendar with nothing to show it took place (not in `held`).
+    pub took_place_no_notes: u32,
     pub cancelled: u32,
     pub moved: u32,
     pub skipped: u32,
@@ -156,6 +183,7 @@ impl WindowStats {
     /// Adds another series' counts (for the totals); the ratios are computed again.
     fn add(&mut self, o: &WindowStats) {
         self.held += o.held;
+        self.took_place_no_notes += o.took_place_no_notes;
         self.cancelled += o.cancelled;
         self.moved += o.moved;
         self.skipped += o.skipped;
@@ -192,7 +220,9 @@ pub struct SeriesInsights {
     pub title: String,
     pub with: String,
     pub cadence_days: i64,
-    pub last_held: Option<DateTime<Utc>>,
+    /// Start of the last held meeting, in the series' zone (RFC 3339 with its offset).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_held: Option<DateTime<FixedOffset>>,
     pub days_since_last_held: Option<i64>,
     pub cancelled_in_a_row: u32,
     pub open_items: u32,
@@ -237,12 +267,15 @@ pub fn events(history: &SeriesHistory, now: DateTime<Utc>) -> Vec<Event> {
     let mut out = Vec::new();
     for m in &meetings {
         let moved = m.start != m.original_start;
-        let outcome = match m.state {
-            OccurrenceState::Upcoming => None,
-            OccurrenceState::Held if moved => Some(Outcome::HeldMoved),
-            OccurrenceState::Held => Some(Outcome::Held),
-            OccurrenceState::Moved => Some(Outcome::Moved),
-            OccurrenceState::Cancelled => Some(Outcome::Cancelled),
+        let outcome = match m.attendance {
+            Attendance::Upcoming => None,
+            Attendance::Held if moved => Some(Outcome::HeldMoved),
+            Attendance::Held => Some(Outcome::Held),
+            Attendance::NoNotes if moved => Some(Outcome::NoNotesMoved),
+            Attendance::NoNotes => Some(Outcome::NoNotes),
+            Attendance::Skipped => Some(Outcome::Skipped),
+            Attendance::Moved => Some(Outcome::Moved),
+            Attendance::Cancelled => Some(Outcome::Cancelled),
         };
         if let Some(outcome) = outcome.filter(|_| m.start < now) {
             out.push(Event {
@@ -296,6 +329,7 @@ pub fn window(
         .collect();
     for e in &inside {
         s.held += u32::from(e.outcome.held());
+        s.took_place_no_notes += u32::from(e.outcome.no_notes());
         s.moved += u32::from(e.outcome.moved());
         s.cancelled += u32::from(e.outcome == Outcome::Cancelled);
         s.skipped += u32::from(e.outcome == Outcome::Skipped);
@@ -373,6 +407,14 @@ pub fn series_insights(
             "the last {cancelled_in_a_row} meetings were cancelled"
         ));
     }
+    if let Some(short) = windows.first().filter(|w| w.took_place_no_notes > 0) {
+        let n = short.took_place_no_notes;
+        signals.push(format!(
+            "{n} meeting{} took place with no notes: say whether {} held (`oneonone meeting held`)",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it was" } else { "they were" }
+        ));
+    }
     if !stale_items.is_empty() {
         signals.push(format!(
             "{} stale item{} (carried {STALE_AFTER}+ times)",
@@ -394,7 +436,7 @@ pub fn series_insights(
         title: history.title.clone(),
         with: history.with.clone(),
         cadence_days: cadence,
-        last_held,
+        last_held: last_held.map(|t| crate::when::at(t, history.tz)),
         days_since_last_held,
         cancelled_in_a_row,
         open_items: history

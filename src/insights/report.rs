@@ -26,8 +26,11 @@ pub struct Report {
 /// The rows of the per-window table: label and value.
 type Row = (&'static str, fn(&WindowStats) -> String);
 
-const ROWS: [Row; 8] = [
+const ROWS: [Row; 9] = [
     ("held", |w| w.held.to_string()),
+    ("took place, no notes", |w| {
+        w.took_place_no_notes.to_string()
+    }),
     ("cancelled", |w| w.cancelled.to_string()),
     ("moved", |w| w.moved.to_string()),
     ("skipped", |w| w.skipped.to_string()),

@@ -19,6 +19,12 @@ fn meeting(id: i64, original: &str, state: OccurrenceState, topics: Option<(u32,
         original_start: t(original),
         start: t(original),
         state,
+        attendance: match state {
+            OccurrenceState::Upcoming => Attendance::Upcoming,
+            OccurrenceState::Held => Attendance::Held,
+            OccurrenceState::Cancelled => Attendance::Cancelled,
+            OccurrenceState::Moved => Attendance::Moved,
+        },
         topics: topics.map(|(direct, manager)| Topics { direct, manager }),
     }
 }
@@ -51,6 +57,7 @@ fn weekly() -> SeriesHistory {
         series_id: 1,
         title: "Alice / Sam weekly".into(),
         with: "alice@example.com".into(),
+        tz: chrono_tz::Tz::UTC,
         meetings: vec![
             meeting(1, "2026-02-02T09:00:00Z", Held, None),
             meeting(2, "2026-02-09T09:00:00Z", Held, Some((1, 1))),
@@ -108,7 +115,10 @@ fn weekly_series_with_moved_cancelled_and_skipped_meetings() {
     assert_eq!((w12.direct_topics, w12.manager_topics), (5, 6));
     assert_eq!(w12.direct_share, Some(0.45));
     // Last held 13 Apr 09:00: 7 days 23 hours before now.
-    assert_eq!(s.last_held, Some(t("2026-04-13T09:00:00Z")));
+    assert_eq!(
+        s.last_held.map(|t| t.to_utc()),
+        Some(t("2026-04-13T09:00:00Z"))
+    );
     assert_eq!(s.days_since_last_held, Some(7));
     assert_eq!(s.cancelled_in_a_row, 0);
     assert_eq!(s.open_items, 3);
@@ -127,6 +137,7 @@ fn a_series_that_just_started_has_nothing_to_report() {
         series_id: 2,
         title: "New 1:1".into(),
         with: "new@example.com".into(),
+        tz: chrono_tz::Tz::UTC,
         meetings: vec![meeting(1, "2026-04-22T09:00:00Z", Upcoming, None)],
         items: vec![item(
             "First topic",
@@ -157,6 +168,7 @@ fn biweekly_with_gap() -> SeriesHistory {
         series_id: 3,
         title: "Bob / Sam".into(),
         with: "bob@example.com".into(),
+        tz: chrono_tz::Tz::UTC,
         meetings: vec![
             meeting(20, "2026-01-27T14:00:00Z", Held, Some((0, 1))),
             meeting(21, "2026-02-10T14:00:00Z", Held, Some((1, 0))),
@@ -210,6 +222,7 @@ fn slots_after_the_last_record_are_skipped_once_a_day_has_passed() {
         series_id: 4,
         title: "Carol".into(),
         with: "carol@example.com".into(),
+        tz: chrono_tz::Tz::UTC,
         meetings: vec![
             meeting(30, "2026-03-02T09:00:00Z", Held, None),
             meeting(31, "2026-03-09T09:00:00Z", Held, None),
@@ -229,6 +242,7 @@ fn two_cancellations_in_a_row_and_a_meeting_closed_as_moved() {
         series_id: 5,
         title: "Dana".into(),
         with: "dana@example.com".into(),
+        tz: chrono_tz::Tz::UTC,
         meetings: vec![
             meeting(40, "2026-03-23T09:00:00Z", OccurrenceState::Moved, None),
             meeting(41, "2026-03-30T09:00:00Z", Held, Some((1, 0))),
@@ -379,4 +393,51 @@ fn topics_are_read_from_the_final_block_with_the_written_headings() {
             "{format:?}"
         );
     }
+}
+
+/// Four weekly meetings the calendar kept (30 March to 20 April, Berlin time): one with a tick
+/// (held), one with nothing (took place, no notes), one a person said did not take place
+/// (skipped), one a person said was held though nothing was typed (held). Counted apart.
+#[test]
+fn meetings_without_evidence_and_marked_ones_are_counted_apart_from_held() {
+    let berlin = chrono_tz::Europe::Berlin;
+    let mut meetings = vec![
+        meeting(1, "2026-03-30T08:00:00Z", Held, Some((1, 0))),
+        meeting(2, "2026-04-06T08:00:00Z", Held, None),
+        meeting(3, "2026-04-13T08:00:00Z", Held, None),
+        meeting(4, "2026-04-20T08:00:00Z", Held, None),
+    ];
+    meetings[1].attendance = Attendance::NoNotes;
+    meetings[2].attendance = Attendance::Skipped;
+    let h = SeriesHistory {
+        series_id: 9,
+        title: "Erin".into(),
+        with: "erin@example.com".into(),
+        tz: berlin,
+        meetings,
+        items: vec![item("Ticked", Section::Direct, ItemState::Done, 0, Some(1))],
+    };
+    let s = series_insights(&h, now(), &[4]);
+    let w = &s.windows[0];
+    assert_eq!(
+        (w.held, w.took_place_no_notes, w.skipped, w.cancelled),
+        (2, 1, 1, 0),
+        "{w:?}"
+    );
+    // The ratio is over held meetings only.
+    assert_eq!(w.closed_per_meeting, Some(0.5));
+    // The last held, 20 April at 10:00 in Berlin (summer time), with its offset.
+    assert_eq!(
+        s.last_held.map(|t| t.to_rfc3339()),
+        Some("2026-04-20T10:00:00+02:00".to_string())
+    );
+    assert!(
+        s.signals
+            .iter()
+            .any(|x| x.starts_with("1 meeting took place with no notes")),
+        "{:?}",
+        s.signals
+    );
+    let chart = chart_svg(&h, now(), 4);
+    assert!(chart.contains("took place (no notes)"), "{chart}");
 }

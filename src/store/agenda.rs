@@ -163,8 +163,8 @@ impl Store {
                 match action {
                     AbsorbAction::Close { id } => {
                         sqlx::query(
-                            "UPDATE items SET state = 'done', closed_in = $3, updated_at = $4 \
-                             WHERE id = $1 AND series_id = $2",
+                            "UPDATE items SET state = 'done', closed_in = $3, updated_at = $4, \
+                             closed_at = $4, closed_via = 'calendar' WHERE id = $1 AND series_id = $2",
                         )
                         .bind(id)
                         .bind(series_id)
@@ -175,8 +175,8 @@ impl Store {
                     }
                     AbsorbAction::Reopen { id } => {
                         sqlx::query(
-                            "UPDATE items SET state = 'open', closed_in = NULL, updated_at = $3 \
-                             WHERE id = $1 AND series_id = $2",
+                            "UPDATE items SET state = 'open', closed_in = NULL, updated_at = $3, \
+                             closed_at = NULL, closed_via = NULL WHERE id = $1 AND series_id = $2",
                         )
                         .bind(id)
                         .bind(series_id)
@@ -193,8 +193,8 @@ impl Store {
                     } => {
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO items (series_id, section, text, state, created_in, closed_in, \
-                             in_notes, source, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
-                             $6, $7, $8, $10, $9, $9) RETURNING id",
+                             in_notes, source, position, created_at, updated_at, closed_at, closed_via) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9, $11, $12) RETURNING id",
                         )
                         .bind(series_id)
                         .bind(section.as_str())
@@ -206,6 +206,8 @@ impl Store {
                         .bind(ItemSource::Calendar.as_str())
                         .bind(now)
                         .bind(*position)
+                        .bind(done.then_some(now))
+                        .bind(done.then_some(ItemSource::Calendar.as_str()))
                         .fetch_one(&mut *tx)
                         .await?;
                         created.push(id);
@@ -249,8 +251,8 @@ impl Store {
                     }
                     AbsorbAction::Drop { id } => {
                         sqlx::query(
-                            "UPDATE items SET state = 'dropped', closed_in = $3, updated_at = $4 \
-                             WHERE id = $1 AND series_id = $2",
+                            "UPDATE items SET state = 'dropped', closed_in = $3, updated_at = $4, \
+                             closed_at = $4, closed_via = 'calendar' WHERE id = $1 AND series_id = $2",
                         )
                         .bind(id)
                         .bind(series_id)
@@ -263,11 +265,19 @@ impl Store {
             }
             let notes =
                 serde_json::to_string(&plan.notes_with_ids(&created)).expect("notes serialize");
-            sqlx::query("UPDATE occurrences SET notes = $2 WHERE id = $1")
-                .bind(occurrence_id)
-                .bind(notes)
-                .execute(&mut *tx)
-                .await?;
+            // A person changed the block (an action, or notes other than those kept): the
+            // time is evidence that the meeting took place when it is after its start.
+            let edited = !plan.actions.is_empty();
+            sqlx::query(
+                "UPDATE occurrences SET edited_at = CASE WHEN $3 OR COALESCE(notes, '[]') <> $2 \
+                 THEN $4 ELSE edited_at END, notes = $2 WHERE id = $1",
+            )
+            .bind(occurrence_id)
+            .bind(notes)
+            .bind(edited)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(created)
         })
@@ -396,9 +406,11 @@ impl Store {
 
     /// The last held meeting and the run of cancellations since, for the header.
     pub async fn series_memory(&self, series_id: i64) -> Result<SeriesMemory> {
+        // A meeting a person marked skipped did not take place; one marked held did.
         let rows: Vec<(String, DateTime<Utc>)> = on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT status, start_at FROM occurrences WHERE series_id = $1 AND closed_at IS NOT NULL \
+                "SELECT CASE WHEN marked = 'skipped' THEN 'skipped' WHEN marked = 'held' THEN 'held' \
+                 ELSE status END, start_at FROM occurrences WHERE series_id = $1 AND closed_at IS NOT NULL \
                  ORDER BY original_start DESC LIMIT 50",
             )
             .bind(series_id)
@@ -423,15 +435,16 @@ impl Store {
     /// The occurrences of a series not yet closed, oldest first: what a pass may still close or
     /// write (a bounded set, where the whole history grows with every meeting).
     pub async fn open_occurrences(&self, series_id: i64) -> Result<Vec<super::OccurrenceRow>> {
+        let sql = format!(
+            "SELECT {} FROM occurrences WHERE series_id = $1 AND closed_at IS NULL \
+             ORDER BY original_start",
+            super::history::OCCURRENCE_COLUMNS
+        );
         on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at, summary FROM occurrences \
-                 WHERE series_id = $1 AND closed_at IS NULL ORDER BY original_start",
-            )
-            .bind(series_id)
-            .fetch_all(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(series_id)
+                .fetch_all(p)
+                .await
         })
         .map_err(Into::into)
     }

@@ -11,6 +11,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// A person's word on whether a meeting took place.
+    Mark { Held = "held", Skipped = "skipped" }
+);
+
+text_enum!(
     /// Where an item came from.
     ItemSource { Calendar = "calendar", Cli = "cli", Api = "api", Web = "web" }
 );
@@ -30,6 +35,8 @@ pub struct SeriesRow {
     pub detection_reason: String,
     pub override_: SeriesOverride,
     pub last_error: Option<String>,
+    /// The zone its events are in (IANA name), as the last pass saw it; see `when::series_zone`.
+    pub timezone: Option<String>,
 }
 
 impl SeriesRow {
@@ -59,6 +66,7 @@ struct SeriesRecord {
     #[sqlx(rename = "override")]
     override_: String,
     last_error: Option<String>,
+    timezone: Option<String>,
 }
 
 impl TryFrom<SeriesRecord> for SeriesRow {
@@ -79,12 +87,18 @@ impl TryFrom<SeriesRecord> for SeriesRow {
             detection_reason: r.detection_reason,
             override_: parse_enum("series.override", &r.override_)?,
             last_error: r.last_error,
+            timezone: r.timezone,
         })
     }
 }
 
 const SERIES_COLUMNS: &str = "id, calendar_id, uid, summary, manager_email, direct_email, direct_name, \
-    one_on_one, owner_is_organizer, confidence, detection_reason, override, last_error";
+    one_on_one, owner_is_organizer, confidence, detection_reason, override, last_error, timezone";
+
+/// The columns of [`OccurrenceRow`], in its order.
+pub(super) const OCCURRENCE_COLUMNS: &str = "id, series_id, original_start, start_at, end_at, \
+    remote_id, status, agenda_hash, final_agenda, notes, closed_at, summary, marked, marked_at, \
+    marked_via, edited_at";
 
 /// What detection says about a series; written on every pass, never touching the user's override.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,11 +129,22 @@ pub struct OccurrenceRow {
     pub notes: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
     pub summary: Option<String>,
+    /// A person's word: `held` or `skipped` (see [`Mark`]).
+    pub marked: Option<String>,
+    pub marked_at: Option<DateTime<Utc>>,
+    pub marked_via: Option<String>,
+    /// The last time a pass took in a person's change to its block.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl OccurrenceRow {
     pub fn state(&self) -> Result<OccurrenceState> {
         parse_enum("occurrences.status", &self.status)
+    }
+
+    /// A person's mark, if any (an unreadable one counts as none).
+    pub fn mark(&self) -> Option<Mark> {
+        self.marked.as_deref().and_then(|m| m.parse().ok())
     }
 }
 
@@ -135,7 +160,14 @@ pub struct ItemRow {
     pub times_carried: i64,
     pub source: String,
     pub position: i64,
+    /// When it was closed (done or dropped), and through what (calendar, cli, api, web).
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_via: Option<String>,
 }
+
+/// The columns of [`ItemRow`], in its order.
+pub(super) const ITEM_COLUMNS: &str = "id, series_id, section, text, state, created_in, closed_in, \
+    times_carried, source, position, closed_at, closed_via";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRevision {
@@ -360,40 +392,82 @@ impl Store {
         end: DateTime<Utc>,
         remote_id: Option<&str>,
     ) -> Result<OccurrenceRow> {
+        let sql = format!(
+            "INSERT INTO occurrences (series_id, original_start, start_at, end_at, remote_id) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (series_id, original_start) DO UPDATE SET \
+             start_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.start_at ELSE occurrences.start_at END, \
+             end_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.end_at ELSE occurrences.end_at END, \
+             remote_id = COALESCE(excluded.remote_id, occurrences.remote_id) \
+             RETURNING {OCCURRENCE_COLUMNS}"
+        );
         on_pool!(self, |p| {
-            sqlx::query_as(
-                "INSERT INTO occurrences (series_id, original_start, start_at, end_at, remote_id) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (series_id, original_start) DO UPDATE SET \
-                 start_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.start_at ELSE occurrences.start_at END, \
-                 end_at = CASE WHEN occurrences.closed_at IS NULL THEN excluded.end_at ELSE occurrences.end_at END, \
-                 remote_id = COALESCE(excluded.remote_id, occurrences.remote_id) \
-                 RETURNING id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at, summary",
-            )
-            .bind(series_id)
-            .bind(original_start)
-            .bind(start)
-            .bind(end)
-            .bind(remote_id)
-            .fetch_one(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(series_id)
+                .bind(original_start)
+                .bind(start)
+                .bind(end)
+                .bind(remote_id)
+                .fetch_one(p)
+                .await
         })
         .map_err(Into::into)
     }
 
     pub async fn list_occurrences(&self, series_id: i64) -> Result<Vec<OccurrenceRow>> {
+        let sql = format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences WHERE series_id = $1 ORDER BY original_start"
+        );
         on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT id, series_id, original_start, start_at, end_at, remote_id, status, \
-                 agenda_hash, final_agenda, notes, closed_at, summary FROM occurrences \
-                 WHERE series_id = $1 ORDER BY original_start",
-            )
-            .bind(series_id)
-            .fetch_all(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(series_id)
+                .fetch_all(p)
+                .await
         })
         .map_err(Into::into)
+    }
+
+    /// Records a person's word on whether a meeting took place (it replaces an earlier one);
+    /// false when the occurrence is not one of the series'.
+    pub async fn mark_occurrence(
+        &self,
+        series_id: i64,
+        occurrence_id: i64,
+        mark: Mark,
+        via: ItemSource,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE occurrences SET marked = $3, marked_at = $4, marked_via = $5 \
+                 WHERE id = $1 AND series_id = $2",
+            )
+            .bind(occurrence_id)
+            .bind(series_id)
+            .bind(mark.as_str())
+            .bind(now)
+            .bind(via.as_str())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Remembers the zone a series' events are in (when it changed), for showing its times.
+    pub async fn set_series_timezone(&self, id: i64, tz: &str) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE series SET timezone = $2 WHERE id = $1 \
+                 AND (timezone IS NULL OR timezone <> $2)",
+            )
+            .bind(id)
+            .bind(tz)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
     }
 
     /// Closes an occurrence with its final state; a closed occurrence is never reopened.
@@ -465,8 +539,7 @@ impl Store {
     pub async fn list_items(&self, series_id: i64, open_only: bool) -> Result<Vec<ItemRow>> {
         let filter = if open_only { " AND state = 'open'" } else { "" };
         let sql = format!(
-            "SELECT id, series_id, section, text, state, created_in, closed_in, times_carried, source, \
-             position FROM items WHERE series_id = $1{filter} ORDER BY position, id"
+            "SELECT {ITEM_COLUMNS} FROM items WHERE series_id = $1{filter} ORDER BY position, id"
         );
         on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(series_id)

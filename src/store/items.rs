@@ -3,10 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ItemRow, Result, Store, StoreError, on_pool};
-
-const ITEM_COLUMNS: &str =
-    "id, series_id, section, text, state, created_in, closed_in, times_carried, source, position";
+use super::history::ITEM_COLUMNS;
+use super::{ItemRow, ItemSource, Result, Store, StoreError, on_pool};
 
 impl Store {
     pub async fn get_item(&self, id: i64) -> Result<ItemRow> {
@@ -47,17 +45,24 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Closes an open item as `done` or `dropped` outside any meeting (`closed_in` stays empty);
-    /// false when it was not open.
-    pub async fn close_open_item(&self, id: i64, state: &str, now: DateTime<Utc>) -> Result<bool> {
+    /// Closes an open item as `done` or `dropped` outside any meeting (`closed_in` stays empty),
+    /// recording when and through what; false when it was not open.
+    pub async fn close_open_item(
+        &self,
+        id: i64,
+        state: &str,
+        via: ItemSource,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let done = on_pool!(self, |p| {
             sqlx::query(
-                "UPDATE items SET state = $2, updated_at = $3 \
+                "UPDATE items SET state = $2, updated_at = $3, closed_at = $3, closed_via = $4 \
                  WHERE id = $1 AND state = 'open'",
             )
             .bind(id)
             .bind(state)
             .bind(now)
+            .bind(via.as_str())
             .execute(p)
             .await
             .map(|r| r.rows_affected())

@@ -22,8 +22,8 @@ pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
 pub use agenda::{MeetingSummary, SeriesMemory};
 pub use events::{CachedEvent, payload_hash};
 pub use history::{
-    ItemRow, ItemSource, NewRevision, OccurrenceRow, OccurrenceState, Revision, SeriesOverride,
-    SeriesRow, SeriesUpsert,
+    ItemRow, ItemSource, Mark, NewRevision, OccurrenceRow, OccurrenceState, Revision,
+    SeriesOverride, SeriesRow, SeriesUpsert,
 };
 use notes::Encrypted;
 pub use notes::{InsightCounts, PrivateNoteRow};

@@ -32,6 +32,13 @@ pub(super) enum Encrypted {
     PrivateNotes,
 }
 
+/// `attendance::status(o) == Held`, in SQL over `occurrences o` (notes: any kept, where the
+/// Rust rule also leaves out blank ones, which a pass does not keep).
+const HELD: &str = "(o.marked = 'held' OR (o.marked IS NULL AND o.status = 'held' AND ( \
+    COALESCE(o.notes, '[]') <> '[]' OR o.edited_at >= o.start_at \
+    OR EXISTS (SELECT 1 FROM items ci WHERE ci.closed_in = o.id) \
+    OR EXISTS (SELECT 1 FROM private_notes pn WHERE pn.occurrence_id = o.id))))";
+
 impl Encrypted {
     /// Table, column, and the two for error messages: fixed names, never input.
     fn names(self) -> (&'static str, &'static str, &'static str) {
@@ -84,6 +91,21 @@ impl Store {
         .map_err(Into::into)
     }
 
+    /// The meetings of a series that a private note is about (no note is decrypted): evidence
+    /// that they took place (see `attendance`).
+    pub async fn private_note_occurrences(&self, series_id: i64) -> Result<Vec<i64>> {
+        on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT occurrence_id FROM private_notes \
+                 WHERE series_id = $1 AND occurrence_id IS NOT NULL",
+            )
+            .bind(series_id)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(Into::into)
+    }
+
     /// Re-encrypts every private note in one transaction (key rotation); nothing changes when
     /// one of them cannot be re-encrypted.
     pub async fn reencrypt_private_notes<E: std::fmt::Display>(
@@ -124,12 +146,14 @@ impl Store {
         })
     }
 
-    /// Aggregate counts over the tracked series, in one round trip.
+    /// Aggregate counts over the tracked series, in one round trip. Held meetings as
+    /// `attendance` counts them: a person's word, else evidence (a close in it, notes, an edit
+    /// after its start, a private note about it).
     pub async fn insight_counts(&self, stale_after: u32) -> Result<InsightCounts> {
         let sql = format!(
             "SELECT (SELECT COUNT(*) FROM series s WHERE {TRACKED}), \
              (SELECT COUNT(*) FROM occurrences o JOIN series s ON s.id = o.series_id \
-              WHERE o.status = 'held' AND {TRACKED}), \
+              WHERE {HELD} AND {TRACKED}), \
              (SELECT COUNT(*) FROM items i JOIN series s ON s.id = i.series_id \
               WHERE i.state = 'open' AND i.times_carried >= $1 AND {TRACKED})"
         );

@@ -173,7 +173,8 @@ impl Store {
     ) -> Result<bool> {
         let n = on_pool!(self, |p| {
             sqlx::query(
-                "UPDATE items SET state = 'dropped', updated_at = $3 WHERE id = $1 AND series_id = $2 \
+                "UPDATE items SET state = 'dropped', updated_at = $3, closed_at = $3, closed_via = 'web' \
+                 WHERE id = $1 AND series_id = $2 \
                  AND section = 'direct' AND source = 'web' AND state = 'open'",
             )
             .bind(item_id)

@@ -90,11 +90,7 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
     Ok(preview.map(|(occ, block)| {
         let horizon = now + chrono::Duration::days(i64::from(s.config.agenda.lookahead_days));
         NextAgenda {
-            when: occ
-                .start
-                .with_timezone(&occ.tz)
-                .format("%a %-d %b %Y, %H:%M (%Z)")
-                .to_string(),
+            when: crate::when::display_long(occ.start, occ.tz),
             text: block.text,
             written_soon: occ.start <= horizon,
             html: block.format == Format::GoogleHtml,

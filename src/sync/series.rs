@@ -83,6 +83,16 @@ impl SeriesStep<'_> {
         let occurrences = self.window(series, default_tz)?;
         let mut open = self.store.open_occurrences(row.id).await?;
         if !self.read_only {
+            // The series' own zone, for showing its times (history, pages, report): the next
+            // occurrence's, else the last one's.
+            let zone = occurrences
+                .iter()
+                .find(|o| o.end > self.now)
+                .or(occurrences.last())
+                .map(|o| o.tz.name());
+            if let Some(tz) = zone.filter(|tz| row.timezone.as_deref() != Some(*tz)) {
+                self.store.set_series_timezone(row.id, tz).await?;
+            }
             self.close_ended(row, &occurrences, &mut open).await?;
         }
         let horizon = self.now + chrono::Duration::days(i64::from(self.cfg.lookahead_days));

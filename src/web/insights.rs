@@ -59,7 +59,8 @@ pub(super) async fn series_extras(
     s: &WebState,
     row: &SeriesRow,
 ) -> Result<(InsightsView, Vec<NoteView>), WebError> {
-    let history = insights::load_series(&s.store, row.clone()).await?;
+    let history =
+        insights::load_series(&s.store, row.clone(), s.config.agenda.default_timezone).await?;
     let view = InsightsView::new(&history, s.clock.now(), DEFAULT_WEEKS);
     let notes = notes::list(&s.store, &s.keyring, row.id)
         .await
@@ -109,7 +110,7 @@ pub(super) async fn overview(
 ) -> Result<Html<String>, WebError> {
     let weeks = weeks_of(&q)?;
     let now = s.clock.now();
-    let histories = insights::load(&s.store).await?;
+    let histories = insights::load(&s.store, s.config.agenda.default_timezone).await?;
     let report = Report::build(&histories, now, weeks);
     let mut series: Vec<InsightsView> = histories
         .iter()
@@ -165,11 +166,13 @@ pub(super) async fn add_note(
             ))
         })?),
     };
+    let tz = crate::when::series_zone(&s.store, &row, s.config.agenda.default_timezone).await?;
     let note = notes::add(
         &s.store,
         &s.keyring,
         &row,
         meeting,
+        tz,
         &form.text,
         s.clock.now(),
     )

@@ -104,6 +104,10 @@ pub fn router(state: WebState) -> Router {
         .route("/series/{id}/link", post(pages::rotate_link))
         .route("/series/{id}/link/revoke", post(pages::revoke_link))
         .route("/series/{id}/notes", post(insights::add_note))
+        .route(
+            "/series/{id}/meetings/{occurrence}/mark",
+            post(pages::mark_meeting),
+        )
         .route("/insights", get(insights::overview))
         .route("/history", get(pages::history))
         .route("/d/{token}", get(direct::page))
@@ -264,7 +268,8 @@ impl IntoResponse for WebError {
     }
 }
 
-/// Formats an instant for a page.
+/// Formats an instant that is not a meeting's (a pass, a link, a note added), in UTC; a
+/// meeting's time goes through `crate::when` with its series' zone.
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }

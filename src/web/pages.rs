@@ -12,7 +12,7 @@ use super::auth::{AdminSession, CsrfOnly, new_token, token_digest};
 use super::{WebError, WebState, render, when};
 use crate::detect::SeriesOverride;
 use crate::server::AccountReadiness;
-use crate::store::{OccurrenceRow, SeriesRow, StoreError};
+use crate::store::{SeriesRow, StoreError};
 
 /// `get_series` with an unknown id as a 404 page.
 pub(super) async fn series_or_404(s: &WebState, id: i64) -> Result<SeriesRow, WebError> {
@@ -342,58 +342,22 @@ impl From<&crate::store::ItemRow> for ItemView {
     }
 }
 
-/// One held (or cancelled) meeting as the history shows it.
+/// One meeting as the history shows it: the same entry as `oneonone history` and the API, with
+/// its series.
 #[derive(Serialize)]
 struct Meeting {
     series_id: i64,
     series: String,
-    date: String,
-    status: String,
-    closed: Vec<String>,
-    carried: Vec<String>,
-    moved_on: Vec<String>,
-    notes: Vec<String>,
-}
-
-impl Meeting {
-    fn new(row: &SeriesRow, o: &OccurrenceRow) -> Self {
-        let summary: crate::store::MeetingSummary = o
-            .summary
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
-        let notes: Vec<crate::agenda::Note> = o
-            .notes
-            .as_deref()
-            .and_then(|n| serde_json::from_str(n).ok())
-            .unwrap_or_default();
-        Self {
-            series_id: row.id,
-            series: row.summary.clone(),
-            date: when(o.start_at),
-            status: o.status.clone(),
-            closed: summary.closed,
-            carried: summary
-                .carried
-                .into_iter()
-                .map(|(t, n)| format!("{t} (carried x{n})"))
-                .collect(),
-            moved_on: summary.moved_on,
-            notes: notes
-                .into_iter()
-                .map(|n| n.text)
-                .filter(|t| !t.trim().is_empty())
-                .collect(),
-        }
-    }
-
-    fn texts(&self) -> impl Iterator<Item = &String> {
-        self.closed
-            .iter()
-            .chain(&self.carried)
-            .chain(&self.moved_on)
-            .chain(&self.notes)
-    }
+    #[serde(flatten)]
+    view: crate::manage::MeetingView,
+    /// Its start as an instant, for sorting meetings of several series.
+    #[serde(skip)]
+    at: chrono::DateTime<chrono::Utc>,
+    /// Whether a person may mark it held or skipped (it has started).
+    can_mark: bool,
+    /// The items closed outside the meeting's ticks, with how and when, as lines to show.
+    done_lines: Vec<String>,
+    dropped_lines: Vec<String>,
 }
 
 /// Case-insensitive substring search; an empty query matches everything.
@@ -401,19 +365,88 @@ fn matches(text: &str, q: &str) -> bool {
     q.is_empty() || text.to_lowercase().contains(q)
 }
 
-/// The closed meetings of a series, newest first, that mention `q`.
+/// The meetings of a series, newest first, that mention `q`: the closed ones, and one not yet
+/// closed when something was already closed or dropped for it.
 async fn meetings(s: &WebState, row: &SeriesRow, q: &str) -> Result<Vec<Meeting>, WebError> {
-    let mut out: Vec<Meeting> = s
-        .store
-        .list_occurrences(row.id)
-        .await?
-        .iter()
-        .filter(|o| o.closed_at.is_some())
-        .map(|o| Meeting::new(row, o))
+    let history = crate::manage::history(&s.store, row.id, None, s.config.agenda.default_timezone)
+        .await
+        .map_err(|e| match e {
+            crate::manage::ManageError::Store(e) => WebError::Store(e),
+            crate::manage::ManageError::NotFound { .. } => WebError::NotFound,
+            other => WebError::Internal(other.to_string()),
+        })?;
+    let now = s.clock.now();
+    let mut out: Vec<Meeting> = history
+        .meetings
+        .into_iter()
+        .filter(|m| {
+            m.status != crate::attendance::Attendance::Upcoming
+                || !m.dropped.is_empty()
+                || !m.done_elsewhere.is_empty()
+        })
         .filter(|m| q.is_empty() || m.texts().any(|t| matches(t, q)))
+        .map(|view| {
+            let lines = |items: &[crate::manage::ClosedItemView]| -> Vec<String> {
+                items
+                    .iter()
+                    .map(|i| format!("{} ({})", i.text, i.circumstances()))
+                    .collect()
+            };
+            Meeting {
+                series_id: row.id,
+                series: row.summary.clone(),
+                at: view.at.to_utc(),
+                can_mark: view.at.to_utc() <= now,
+                done_lines: lines(&view.done_elsewhere),
+                dropped_lines: lines(&view.dropped),
+                view,
+            }
+        })
         .collect();
     out.reverse();
     Ok(out)
+}
+
+#[derive(Deserialize)]
+pub(super) struct MarkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    mark: String,
+}
+
+/// "It took place" / "It did not take place" on a past meeting: a person's word, which wins
+/// over what the calendar says (see `attendance`).
+pub(super) async fn mark_meeting(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path((id, occurrence)): Path<(i64, i64)>,
+    axum::Form(form): axum::Form<MarkForm>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    series_or_404(&s, id).await?;
+    let mark: crate::store::Mark = form.mark.parse().map_err(|_| {
+        WebError::BadRequest(format!(
+            "{:?} is not a choice: use held or skipped",
+            form.mark
+        ))
+    })?;
+    let marked = crate::manage::mark_meeting(
+        &s.store,
+        id,
+        occurrence,
+        mark,
+        crate::store::ItemSource::Web,
+        s.clock.now(),
+        s.config.agenda.default_timezone,
+    )
+    .await;
+    match marked {
+        Ok(_) => Ok(Redirect::to(&format!("/series/{id}#meeting-{occurrence}")).into_response()),
+        Err(crate::manage::ManageError::NotFound { .. }) => Err(WebError::NotFound),
+        Err(crate::manage::ManageError::Store(e)) => Err(WebError::Store(e)),
+        Err(e) => Err(WebError::BadRequest(format!("Not marked: {e}."))),
+    }
 }
 
 /// Where the direct's link points: `server.public_url` when set. Otherwise the request's `Host`,
@@ -560,7 +593,7 @@ pub(super) async fn history(
             }
         }
     }
-    found.sort_by(|a, b| b.date.cmp(&a.date));
+    found.sort_by_key(|m| std::cmp::Reverse(m.at));
     render(
         "history.html",
         context! {

@@ -528,8 +528,53 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
         .await;
     let history = history.ok(200);
     assert_eq!(history["with"], "alice@example.com");
-    assert_eq!(history["meetings"][0]["status"], "held", "{history}");
+    // Nothing was ticked or typed in the seeded meeting: the calendar kept it, no more.
+    assert_eq!(history["meetings"][0]["status"], "no_notes", "{history}");
+    assert_eq!(
+        history["meetings"][0]["status_text"],
+        "took place (no notes)"
+    );
     assert_eq!(history["meetings"][0]["date"], "2026-03-02 09:00 UTC");
+    assert_eq!(history["meetings"][0]["at"], "2026-03-02T09:00:00Z");
+    // The item closed above through the API stays in the record, with how; no meeting was
+    // next when it closed.
+    let between = &history["closed_between_meetings"][0];
+    assert_eq!(
+        (&between["text"], &between["state"], &between["via"]),
+        (
+            &json!("Budget review for Q3"),
+            &json!("done"),
+            &json!("api")
+        ),
+        "{history}"
+    );
+    // A person's word: held.
+    let occurrence = history["meetings"][0]["occurrence_id"].as_i64().unwrap();
+    let mark = format!("/api/v1/series/{}/meetings/{occurrence}/mark", s.series);
+    let marked = api
+        .call(Method::POST, &mark, Some(json!({"mark": "held"})))
+        .await;
+    let marked = marked.ok(200);
+    assert_eq!(
+        (&marked["status"], &marked["marked"], &marked["marked_via"]),
+        (&json!("held"), &json!("held"), &json!("api")),
+        "{marked}"
+    );
+    api.call(Method::POST, &mark, Some(json!({"mark": "maybe"})))
+        .await
+        .error(422, "invalid_body");
+    api.call(
+        Method::POST,
+        &format!("/api/v1/series/{}/meetings/424242/mark", s.series),
+        Some(json!({"mark": "skipped"})),
+    )
+    .await
+    .error(404, "not_found");
+    let again = api
+        .get(&format!("/api/v1/series/{}/history", s.series))
+        .await;
+    let history = again.ok(200);
+    assert_eq!(history["meetings"][0]["status"], "held", "{history}");
     let md = api
         .get(&format!(
             "/api/v1/series/{}/history/export?format=markdown",
@@ -545,8 +590,9 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
             .starts_with("attachment;")
     );
     assert!(
-        md.text
-            .starts_with("# 1:1 Alice / Sam\n\n## 2026-03-02 09:00 UTC (held)"),
+        md.text.starts_with(
+            "# 1:1 Alice / Sam\n\nTimes in UTC.\n\n## 2026-03-02 09:00 UTC (held, marked from api)"
+        ),
         "{}",
         md.text
     );

@@ -721,9 +721,11 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
     let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
     let m = v["meetings"].as_array().unwrap();
+    // Nothing was ticked or typed in the first meeting: it took place with no notes; the
+    // second had a tick.
     assert_eq!(
         (m[0]["status"].as_str(), m[1]["status"].as_str()),
-        (Some("held"), Some("held")),
+        (Some("no_notes"), Some("held")),
         "{kind:?}: {v}"
     );
     assert_eq!(m[1]["closed"][0], "Prepare the Q2 plan", "{kind:?}: {v}");
@@ -975,11 +977,12 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // The meeting still counts as held in the history.
+    // The meeting stays in the history, at its Berlin time: the calendar kept it, and nothing
+    // was ticked or typed in it, so it took place with no notes (issue 22).
     s.sync("2026-03-31T09:00:00Z");
     let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
-    assert_eq!(v["meetings"][0]["status"], "held", "{v}");
+    assert_eq!(v["meetings"][0]["status"], "no_notes", "{v}");
     assert_eq!(v["meetings"][0]["carried"][0][0], "Budget review", "{v}");
     let md = s.cli(&[
         "history",
@@ -988,7 +991,11 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         "--format",
         "markdown",
     ]);
-    assert!(String::from_utf8_lossy(&md.stdout).contains("## 2026-03-30 08:00 UTC (held)"));
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("## 2026-03-30 10:00 CEST (took place (no notes))"),
+        "{md}"
+    );
     store.close().await;
 }
 

@@ -11,8 +11,8 @@ use oneonone::agenda::{
     MeetingOutcome, Section, Template,
 };
 use oneonone::store::{
-    ItemSource, MeetingSummary, NewAccount, Provider, SeriesOverride, SeriesRow, SeriesUpsert,
-    Store,
+    ItemSource, Mark, MeetingSummary, NewAccount, Provider, SeriesOverride, SeriesRow,
+    SeriesUpsert, Store,
 };
 
 use crate::agenda::item;
@@ -173,7 +173,7 @@ pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
         }]
     };
     let a = "2026-03-23T09:00:00Z";
-    meeting(
+    let first = meeting(
         store,
         &alice,
         a,
@@ -183,6 +183,17 @@ pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
         carry(2),
     )
     .await;
+    // Nothing was ticked or typed in it: held only because Sam said so.
+    store
+        .mark_occurrence(
+            alice.id,
+            first,
+            Mark::Held,
+            ItemSource::Cli,
+            t(a) + Duration::hours(4),
+        )
+        .await
+        .unwrap();
     for d in ["2026-03-30T09:00:00Z", "2026-04-06T09:00:00Z"] {
         meeting(
             store,
@@ -234,8 +245,22 @@ pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
     meeting(store, &alice, next, next, None, &[], vec![]).await;
 
     let bob = series(store, cal, "bob", "Bob", true).await;
+    // Two meetings the calendar kept with nothing ticked or typed: the first took place with
+    // no notes, Sam said the second was held.
     for d in ["2026-03-10T14:00:00Z", "2026-04-07T14:00:00Z"] {
-        meeting(store, &bob, d, d, Some(MeetingOutcome::Held), &[], vec![]).await;
+        let id = meeting(store, &bob, d, d, Some(MeetingOutcome::Held), &[], vec![]).await;
+        if d.starts_with("2026-04-07") {
+            store
+                .mark_occurrence(
+                    bob.id,
+                    id,
+                    Mark::Held,
+                    ItemSource::Web,
+                    t(d) + Duration::hours(1),
+                )
+                .await
+                .unwrap();
+        }
     }
     let next = "2026-04-21T14:00:00Z";
     meeting(store, &bob, next, next, None, &[], vec![]).await;
@@ -306,11 +331,12 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
         let keydir = tempfile::tempdir().unwrap();
         let store = db.store().await;
         team(&store).await;
-        // The gauges' query, on each dialect: Alice and Bob, their 4 held meetings, 1 stale item.
+        // The gauges' query, on each dialect: Alice and Bob, their 3 held meetings (Bob's
+        // first took place with no notes), 1 stale item.
         let c = store.insight_counts(3).await.unwrap();
         assert_eq!(
             (c.series_tracked, c.meetings_held, c.stale_items),
-            (2, 4, 1),
+            (2, 3, 1),
             "{}",
             db.kind
         );
@@ -458,11 +484,11 @@ async fn metrics_show_aggregate_insight_gauges_without_names() {
     );
     let (code, body) = get(&d.url("/metrics")).await;
     assert_eq!(code, 200);
-    // Alice and Bob (the excluded series is not counted); held: 2 of Alice's, 2 of Bob's;
-    // stale: Hire a designer.
+    // Alice and Bob (the excluded series is not counted); held: 2 of Alice's, 1 of Bob's (his
+    // first took place with no notes); stale: Hire a designer.
     for line in [
         "oneonone_series_tracked 2",
-        "oneonone_meetings_held 4",
+        "oneonone_meetings_held 3",
         "oneonone_stale_items 1",
     ] {
         assert!(body.lines().any(|l| l == line), "{line} missing:\n{body}");

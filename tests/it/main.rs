@@ -14,6 +14,7 @@ mod google;
 mod google_server;
 mod google_sync;
 mod helpers;
+mod history;
 mod ics;
 mod input_limits;
 mod insights;

@@ -677,3 +677,135 @@ async fn an_account_connected_waits_to_be_started_and_one_from_before_counts_as_
         }
     }
 }
+
+#[tokio::test]
+async fn closes_keep_when_and_how_marks_and_edits_are_kept_and_the_zone_is_remembered() {
+    use oneonone::agenda::{AbsorbAction, AbsorbPlan};
+    use oneonone::store::Mark;
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = t("2026-11-01T00:00:00Z");
+        let (_, cal) = account_with_calendar(&store, now).await;
+        let s = series(&store, cal, "uid-zones").await;
+        // No pass has seen the events yet: the calendar's zone; then the series' own.
+        let zone = oneonone::when::series_zone(&store, &s, chrono_tz::UTC)
+            .await
+            .unwrap();
+        assert_eq!(zone, chrono_tz::Europe::Berlin, "{}", db.kind);
+        store
+            .set_series_timezone(s.id, "America/New_York")
+            .await
+            .unwrap();
+        let s = store.get_series(s.id).await.unwrap();
+        let zone = oneonone::when::series_zone(&store, &s, chrono_tz::UTC)
+            .await
+            .unwrap();
+        assert_eq!(zone, chrono_tz::America::New_York);
+
+        let start = t("2026-11-02T14:00:00Z");
+        let occ = store
+            .upsert_occurrence(s.id, start, start, start + Duration::minutes(30), None)
+            .await
+            .unwrap();
+        let add = |text: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .add_item(s.id, "manager", text, ItemSource::Cli, None, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (a, b) = (add("Budget").await, add("Laptop").await);
+
+        // A line deleted from the invite the day before: dropped in that meeting, by the
+        // calendar, at the pass's time; the edit is recorded, before the start.
+        let before = t("2026-11-01T12:00:00Z");
+        let drop = AbsorbPlan {
+            actions: vec![AbsorbAction::Drop { id: a }],
+            ..AbsorbPlan::default()
+        };
+        store
+            .apply_absorb(s.id, occ.id, &drop, before)
+            .await
+            .unwrap();
+        let i = store.get_item(a).await.unwrap();
+        assert_eq!(
+            (
+                i.state.as_str(),
+                i.closed_in,
+                i.closed_at,
+                i.closed_via.as_deref()
+            ),
+            ("dropped", Some(occ.id), Some(before), Some("calendar")),
+            "{}",
+            db.kind
+        );
+        // A pass that finds nothing new records no edit.
+        let during = t("2026-11-02T14:10:00Z");
+        store
+            .apply_absorb(s.id, occ.id, &AbsorbPlan::default(), during)
+            .await
+            .unwrap();
+        let o = store.list_occurrences(s.id).await.unwrap().remove(0);
+        assert_eq!(o.edited_at, Some(before), "{}", db.kind);
+        // Put back in the invite: open again, with no close recorded.
+        let reopen = AbsorbPlan {
+            actions: vec![AbsorbAction::Reopen { id: a }],
+            ..AbsorbPlan::default()
+        };
+        store
+            .apply_absorb(s.id, occ.id, &reopen, during)
+            .await
+            .unwrap();
+        let i = store.get_item(a).await.unwrap();
+        assert_eq!(
+            (i.state.as_str(), i.closed_at, i.closed_via),
+            ("open", None, None)
+        );
+        let o = store.list_occurrences(s.id).await.unwrap().remove(0);
+        assert_eq!(o.edited_at, Some(during), "an edit during the meeting");
+
+        // Closed through the API: when and how, no meeting.
+        let later = t("2026-11-03T08:00:00Z");
+        assert!(
+            store
+                .close_open_item(b, "done", ItemSource::Api, later)
+                .await
+                .unwrap()
+        );
+        let i = store.get_item(b).await.unwrap();
+        assert_eq!(
+            (i.closed_in, i.closed_at, i.closed_via.as_deref()),
+            (None, Some(later), Some("api"))
+        );
+
+        // A person's word, kept with how; only on the series' own meetings.
+        assert!(
+            store
+                .mark_occurrence(s.id, occ.id, Mark::Skipped, ItemSource::Web, later)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .mark_occurrence(s.id + 1000, occ.id, Mark::Held, ItemSource::Web, later)
+                .await
+                .unwrap()
+        );
+        let o = store.list_occurrences(s.id).await.unwrap().remove(0);
+        assert_eq!(
+            (o.mark(), o.marked_at, o.marked_via.as_deref()),
+            (Some(Mark::Skipped), Some(later), Some("web"))
+        );
+        // The schema refuses any other word, and a close through anything else.
+        let bad_mark = format!(
+            "UPDATE occurrences SET marked = 'maybe' WHERE id = {}",
+            occ.id
+        );
+        assert!(raw_exec(&db, &bad_mark).await.is_err(), "{}", db.kind);
+        let bad_via = format!("UPDATE items SET closed_via = 'email' WHERE id = {b}");
+        assert!(raw_exec(&db, &bad_via).await.is_err(), "{}", db.kind);
+        store.close().await;
+    }
+}

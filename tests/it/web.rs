@@ -1236,6 +1236,26 @@ async fn a_topic_the_direct_removes_leaves_the_invite_and_does_not_come_back() {
     let same: Vec<_> = items.iter().filter(|i| i.text == topic).collect();
     assert_eq!(same.len(), 1, "{items:?}");
     assert_eq!(same[0].state, "dropped");
+    // And the history says so: dropped on the web page, in the entry of the meeting it was
+    // queued for, on the series page and in the export.
+    assert_eq!(same[0].closed_via.as_deref(), Some("web"));
+    let (_, page) = admin.get(&format!("/series/{}", alice.id)).await;
+    assert!(
+        page.contains(&format!("dropped: {topic} (direct's topic, "))
+            && page.contains("on the web page)"),
+        "{page}"
+    );
+    let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
+    let h: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let dropped: Vec<&serde_json::Value> = h["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["dropped"].as_array().unwrap())
+        .filter(|i| i["text"] == topic)
+        .collect();
+    assert_eq!(dropped.len(), 1, "{h:#}");
+    assert_eq!(dropped[0]["via"], "web", "{h:#}");
     store.close().await;
 }
 
