@@ -36,6 +36,8 @@ pub enum NextAction {
     Write {
         occurrence_id: i64,
         original_start: DateTime<Utc>,
+        /// The occurrence's own zone, for showing its time.
+        tz: Tz,
         before: Option<String>,
         description: String,
         block: RenderedBlock,
@@ -368,6 +370,7 @@ impl SeriesStep<'_> {
             Ok(WriteDecision::Write(new)) => Ok(NextAction::Write {
                 occurrence_id: occ.id,
                 original_start: next.original_start,
+                tz: next.tz,
                 before: next.description.as_deref().map(str::to_string),
                 description: new,
                 block,

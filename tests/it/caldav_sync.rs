@@ -869,8 +869,9 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
     assert!(dry.status.success());
     let shown = String::from_utf8_lossy(&dry.stdout);
     assert!(
-        shown.contains("would write into \"1:1 Alice / Sam\"")
-            && shown.contains("- [ ] Budget review"),
+        shown.contains(
+            "would write into \"1:1 Alice / Sam\", the meeting of Mon 30 Mar 2026, 10:00 (CEST)"
+        ) && shown.contains("- [ ] Budget review"),
         "{shown}"
     );
     assert_eq!(s.body(ALICE).await, before, "a dry run wrote");

@@ -319,6 +319,7 @@ impl CaldavSyncer {
                 true,
                 NextAction::Write {
                     original_start,
+                    tz: zone,
                     description,
                     ..
                 },
@@ -328,9 +329,9 @@ impl CaldavSyncer {
                 // page show it. `sync --dry-run` prints what it would write.
                 if self.dry_run {
                     crate::term::outln!(
-                        "--- would write into {:?}, occurrence of {}:\n{description}\n---",
+                        "--- would write into {:?}, the meeting of {}:\n{description}\n---",
                         row.summary,
-                        original_start.to_rfc3339()
+                        crate::when::display_long(*original_start, *zone)
                     );
                 }
                 return Ok(());
@@ -338,6 +339,7 @@ impl CaldavSyncer {
             let NextAction::Write {
                 occurrence_id,
                 original_start,
+                tz: _,
                 before,
                 description,
                 block,

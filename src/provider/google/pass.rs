@@ -746,6 +746,7 @@ impl GoogleSyncer {
             let NextAction::Write {
                 occurrence_id,
                 original_start,
+                tz: zone,
                 before,
                 description,
                 block,
@@ -761,9 +762,9 @@ impl GoogleSyncer {
                 // page show it. `sync --dry-run` prints what it would write.
                 if self.dry_run {
                     crate::term::outln!(
-                        "--- would write into {:?}, occurrence of {}:\n{description}\n---",
+                        "--- would write into {:?}, the meeting of {}:\n{description}\n---",
                         row.summary,
-                        original_start.to_rfc3339()
+                        crate::when::display_long(original_start, zone)
                     );
                 }
                 return Ok(());
