@@ -26,6 +26,18 @@ pub enum UrlRefused {
     Resolve { url: String, message: String },
     #[error("{url} is on another host than the account ({account}): refused")]
     OtherOrigin { url: String, account: String },
+    #[error(
+        "{url}: a user name or password in the URL would be stored and shown in clear; give the user name with --username and the password with --password-env"
+    )]
+    UserInfo { url: String },
+    #[error(
+        "{url}: {from} redirects into this machine or its private network ({addr}); a server on the internet may not send the password there: connect that address directly if it is yours"
+    )]
+    Inward {
+        url: String,
+        from: String,
+        addr: String,
+    },
 }
 
 /// Host names of cloud metadata services (they resolve only inside the cloud).
@@ -44,11 +56,18 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
     }
 }
 
-/// Link-local (which includes 169.254.169.254, the metadata service of most clouds) and the
-/// IPv6 metadata addresses.
+/// Link-local (which includes 169.254.169.254, the metadata service of most clouds), Alibaba
+/// Cloud's 100.100.100.200, the IPv6 metadata address, and any IPv4 address of these carried
+/// inside an IPv6 one (mapped, compatible, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4
+/// `2002::/16`).
 pub fn forbidden_addr(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(a) => a.is_link_local() || a.is_unspecified() || a.is_broadcast(),
+        IpAddr::V4(a) => {
+            a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a == std::net::Ipv4Addr::new(100, 100, 100, 200)
+        }
         IpAddr::V6(a) => {
             let seg = a.segments();
             (seg[0] & 0xffc0) == 0xfe80
@@ -56,10 +75,92 @@ pub fn forbidden_addr(ip: IpAddr) -> bool {
                 || a == "fd00:ec2::254"
                     .parse::<std::net::Ipv6Addr>()
                     .expect("a valid address")
-                || a.to_ipv4_mapped()
-                    .is_some_and(|v4| forbidden_addr(IpAddr::V4(v4)))
+                || embedded_v4(a).is_some_and(|v4| forbidden_addr(IpAddr::V4(v4)))
         }
     }
+}
+
+/// The IPv4 address an IPv6 one carries, for the forms that reach it: mapped (`::ffff:a.b.c.d`),
+/// compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`, `64:ff9b:1::/48` with the address last)
+/// and 6to4 (`2002:aabb:ccdd::`).
+fn embedded_v4(a: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let seg = a.segments();
+    let last = |hi: u16, lo: u16| {
+        std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+    };
+    if let Some(v4) = a.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    if seg[..6] == [0; 6] {
+        return Some(last(seg[6], seg[7]));
+    }
+    if seg[0] == 0x64 && seg[1] == 0xff9b && (seg[2..6] == [0; 4] || seg[2] == 1) {
+        return Some(last(seg[6], seg[7]));
+    }
+    if seg[0] == 0x2002 {
+        return Some(last(seg[1], seg[2]));
+    }
+    None
+}
+
+/// Loopback, private (RFC 1918, unique local `fc00::/7`) and shared (`100.64.0.0/10`) addresses:
+/// this machine and its own network, which a server on the internet may not send us to.
+fn internal_addr(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            a.is_loopback()
+                || a.is_private()
+                || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64)
+        }
+        IpAddr::V6(a) => {
+            a.is_loopback()
+                || (a.segments()[0] & 0xfe00) == 0xfc00
+                || embedded_v4(a).is_some_and(|v4| internal_addr(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// The first address of `url`'s host that is this machine or its private network (a literal
+/// address, `localhost`, or what the name resolves to now), if any.
+pub async fn internal_address(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(a) => internal_addr(IpAddr::V4(a)).then_some(IpAddr::V4(a)),
+        url::Host::Ipv6(a) => internal_addr(IpAddr::V6(a)).then_some(IpAddr::V6(a)),
+        url::Host::Domain(d) if d.trim_end_matches('.').eq_ignore_ascii_case("localhost") => {
+            Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        }
+        url::Host::Domain(d) => {
+            let port = url.port_or_known_default().unwrap_or(443);
+            let addrs = tokio::net::lookup_host((d, port)).await.ok()?;
+            addrs.map(|a| a.ip()).find(|ip| internal_addr(*ip))
+        }
+    }
+}
+
+/// A discovery redirect from `from` to `to`: refused when it leads from a server outside into
+/// this machine or its private network (a hostile server would aim the password at a local
+/// service). Within the inside, or from inside out, it is the user's own network's business.
+pub async fn check_redirect(from: &Url, to: &Url) -> Result<(), UrlRefused> {
+    if internal_address(from).await.is_some() {
+        return Ok(());
+    }
+    match internal_address(to).await {
+        Some(addr) => Err(UrlRefused::Inward {
+            url: shown(to),
+            from: origin_of(from),
+            addr: addr.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The URL a person typed for an account: no user name or password inside it (they would be
+/// stored with the account's settings and shown in messages, outside the encrypted credentials).
+pub fn check_typed(url: &Url) -> Result<(), UrlRefused> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlRefused::UserInfo { url: shown(url) });
+    }
+    Ok(())
 }
 
 /// The checks that need no DNS: scheme, host, plain http.
@@ -335,5 +436,74 @@ mod tests {
     #[tokio::test]
     async fn names_are_checked_after_resolution() {
         assert!(check(&u("http://localhost:1/"), false).await.is_ok());
+    }
+
+    #[test]
+    fn metadata_addresses_inside_ipv6_forms_and_alibabas_are_refused() {
+        for bad in [
+            "http://[::a9fe:a9fe]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[64:ff9b:1::a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://100.100.100.200/latest/meta-data/",
+        ] {
+            let r = check_static(&u(bad), true);
+            assert!(
+                matches!(r, Err(UrlRefused::Forbidden { .. })),
+                "{bad}: {r:?}"
+            );
+        }
+        for good in [
+            "https://[2001:db8::1]/",
+            "https://[64:ff9b::808:808]/",
+            "https://100.100.100.201/",
+        ] {
+            assert!(check_static(&u(good), true).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn a_typed_url_with_a_user_or_password_is_refused_without_showing_them() {
+        let r = check_typed(&u("https://bob:hunter2@cal.example.com/dav/"));
+        let Err(e) = r else { panic!("accepted: {r:?}") };
+        let said = e.to_string();
+        assert!(
+            said.contains("--username") && said.contains("--password-env"),
+            "{said}"
+        );
+        assert!(!said.contains("hunter2") && !said.contains("bob"), "{said}");
+        assert!(check_typed(&u("https://cal.example.com/dav/")).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_discovery_redirect_from_outside_into_this_machine_or_its_network_is_refused() {
+        let outside = u("https://93.184.216.34/.well-known/caldav");
+        for inward in [
+            "http://127.0.0.1:6379/",
+            "https://10.0.0.5/dav/",
+            "https://192.168.1.2/",
+            "https://100.64.0.1/",
+            "https://[fd00::5]/",
+            "https://[::ffff:10.0.0.5]/",
+            "http://localhost:8080/",
+        ] {
+            let r = check_redirect(&outside, &u(inward)).await;
+            let Err(UrlRefused::Inward { addr, .. }) = &r else {
+                panic!("{inward}: {r:?}")
+            };
+            assert!(!addr.is_empty(), "{inward}");
+        }
+        // Outside to outside, and inside to inside (a local server's own redirects), are fine.
+        assert!(
+            check_redirect(&outside, &u("https://93.184.216.35/dav/"))
+                .await
+                .is_ok()
+        );
+        let inside = u("http://127.0.0.1:5232/.well-known/caldav");
+        assert!(
+            check_redirect(&inside, &u("http://127.0.0.1:5233/dav/"))
+                .await
+                .is_ok()
+        );
     }
 }

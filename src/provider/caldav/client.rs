@@ -607,12 +607,12 @@ impl CalDavClient {
                         url: redact(&at),
                         reason: format!("redirects to {location:?}, which is not a URL"),
                     })?;
-                    netcheck::check_static(&to, self.allow_http).map_err(|rule| {
-                        DavError::Refused {
-                            what: format!("the redirect from {}", redact(&at)),
-                            rule,
-                        }
-                    })?;
+                    let refused = |rule| DavError::Refused {
+                        what: format!("the redirect from {}", redact(&at)),
+                        rule,
+                    };
+                    netcheck::check_static(&to, self.allow_http).map_err(refused)?;
+                    netcheck::check_redirect(&at, &to).await.map_err(refused)?;
                     tracing::info!(from = %redact(&at), to = %location, "discovery follows a redirect to another host");
                     if let Ok(mut origin) = self.origin.write()
                         && origin.is_some()

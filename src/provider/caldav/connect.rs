@@ -119,6 +119,7 @@ pub async fn connect(
     req: ConnectRequest,
     now: DateTime<Utc>,
 ) -> Result<Connected, ConnectError> {
+    crate::provider::netcheck::check_typed(&req.url)?;
     crate::provider::netcheck::check(&req.url, req.allow_http).await?;
     // One checked client for the whole flow: every URL the server hands back is held to the
     // rules (see `CalDavClient::send`).
