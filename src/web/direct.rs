@@ -6,7 +6,8 @@
 //! line of text (no control characters, no invalid UTF-8, never the opt-out marker or a line
 //! the agenda parser would take for a marker), a link holds at most `web.direct_topics_max_open`
 //! open topics, and changes through one link are rate-limited (`web.direct_link_posts_per_minute`,
-//! 429 with Retry-After).
+//! 429 with Retry-After). A refusal is not a dead end: the page comes back with the status,
+//! why (above the form) and the text the direct typed (escaped by the template).
 
 use std::num::NonZeroU32;
 use std::time::Duration;

@@ -525,9 +525,9 @@ async fn series_view(
 /// page can show it once without the token in a URL (history, logs, Referer) and a refresh
 /// neither repeats the POST nor shows it again. Only the link's digest is stored, so the plain
 /// token lives only here: HttpOnly, SameSite=Strict, scoped to the one series' page and alive
-/// a minute; the page clears it when it shows it. A cookie rather than a server-side flash
-/// works with several daemons behind one address, and holds nothing a stale tab can reuse:
-/// the page shows the token only while it is still the series' live link.
+/// a minute; the page clears it when it shows it, and shows the token it carries only while it
+/// is still the series' live link. A cookie rather than a server-side flash: nothing more to
+/// keep in memory or the database, and it works with several daemons behind one address.
 const NEW_LINK_COOKIE: &str = "oneonone_new_link";
 
 fn new_link_cookie(s: &WebState, headers: &HeaderMap, id: i64, token: &str) -> Cookie<'static> {
