@@ -111,7 +111,7 @@ async fn stored_digest(store: &Store) -> Result<Option<[u8; 32]>, StoreError> {
     Ok(Some(bytes))
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -122,7 +122,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
-fn secure(s: &WebState, headers: &HeaderMap) -> bool {
+pub(super) fn secure(s: &WebState, headers: &HeaderMap) -> bool {
     match s.config.web.cookie_secure {
         CookieSecure::Always => true,
         CookieSecure::Never => false,
@@ -133,7 +133,7 @@ fn secure(s: &WebState, headers: &HeaderMap) -> bool {
     }
 }
 
-fn set_cookie(c: Cookie<'_>) -> (header::HeaderName, String) {
+pub(super) fn set_cookie(c: Cookie<'_>) -> (header::HeaderName, String) {
     (header::SET_COOKIE, c.to_string())
 }
 

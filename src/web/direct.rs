@@ -6,14 +6,15 @@
 //! line of text (no control characters, no invalid UTF-8, never the opt-out marker or a line
 //! the agenda parser would take for a marker), a link holds at most `web.direct_topics_max_open`
 //! open topics, and changes through one link are rate-limited (`web.direct_link_posts_per_minute`,
-//! 429 with Retry-After).
+//! 429 with Retry-After). A refusal is not a dead end: the page comes back with the status,
+//! why (above the form) and the text the direct typed (escaped by the template).
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -55,23 +56,9 @@ impl LinkLimits {
     }
 }
 
-/// 429 with Retry-After (whole seconds, rounded up) and a page saying how long to wait.
-fn too_many(wait: Duration) -> Response {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let secs = secs.max(1);
-    let status = StatusCode::TOO_MANY_REQUESTS;
-    let message = format!(
-        "Too many changes through this link in a short time. Wait {secs} seconds, then try again."
-    );
-    let ctx = context! { status => status.as_u16(), message => message };
-    let mut res = match render("error.html", ctx) {
-        Ok(page) => (status, page).into_response(),
-        Err(_) => (status, message).into_response(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        res.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    res
+/// Whole seconds to wait, rounded up, at least one: what Retry-After says.
+fn wait_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// The topics the direct added through the link and may still remove.
@@ -108,8 +95,20 @@ pub(super) async fn page(
     Path(token): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let row = resolve(&s, &token).await?;
+    direct_view(&s, &row, &token, None, "").await
+}
+
+/// The direct's page; after a refusal, with why (`refusal`, shown above the form) and the
+/// text they typed back in the field, so a refused topic is a step, not a dead end.
+async fn direct_view(
+    s: &WebState,
+    row: &SeriesRow,
+    token: &str,
+    refusal: Option<&str>,
+    typed: &str,
+) -> Result<Html<String>, WebError> {
     let (agenda, agenda_problem) =
-        match crate::sync::preview::next_agenda(&s.previewer(), &row).await {
+        match crate::sync::preview::next_agenda(&s.previewer(), row).await {
             Ok(a) => (a, None),
             // The reason may name the manager's account: the direct only hears there is none.
             Err(_) => (None, Some("The next agenda cannot be shown right now.")),
@@ -127,10 +126,39 @@ pub(super) async fn page(
         context! {
             admin => false, title => row.summary, agenda => agenda,
             agenda_problem => agenda_problem, topics => topics, token => token,
-            link_csrf => csrf_for("link", &token), max_chars => MAX_TOPIC_CHARS,
+            link_csrf => csrf_for("link", token), max_chars => MAX_TOPIC_CHARS,
             max_open => s.config.web.direct_topics_max_open,
+            refusal => refusal, typed => typed,
         },
     )
+}
+
+/// A change through the link that was refused: the direct's page again with the status of
+/// the refusal (400, 403, or 429 with Retry-After), why, and what they typed. What is not a
+/// refusal of the form (a store failure) stays an error page.
+async fn refused(
+    s: &WebState,
+    row: &SeriesRow,
+    token: &str,
+    e: WebError,
+    typed: &str,
+) -> Result<Response, WebError> {
+    let status = e.status();
+    if ![
+        StatusCode::BAD_REQUEST,
+        StatusCode::FORBIDDEN,
+        StatusCode::TOO_MANY_REQUESTS,
+    ]
+    .contains(&status)
+    {
+        return Err(e);
+    }
+    let page = direct_view(s, row, token, Some(&e.to_string()), typed).await?;
+    let mut res = (status, page).into_response();
+    if let Some(v) = e.retry_after() {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(res)
 }
 
 /// The fields of the link's forms.
@@ -229,10 +257,19 @@ pub(super) async fn add_topic(
     body: Bytes,
 ) -> Result<Response, WebError> {
     let row = resolve(&s, &token).await?;
-    let form = TopicForm::parse(&body)?;
-    check(&token, &form.csrf)?;
+    // Kept for the page after a refusal; a body that is not UTF-8 has nothing to keep.
+    let typed = TopicForm::parse(&body).map(|f| f.text).unwrap_or_default();
+    match add(&s, &row, &token, &body).await {
+        Ok(()) => Ok(Redirect::to(&format!("/d/{token}")).into_response()),
+        Err(e) => refused(&s, &row, &token, e, &typed).await,
+    }
+}
+
+async fn add(s: &WebState, row: &SeriesRow, token: &str, body: &[u8]) -> Result<(), WebError> {
+    let form = TopicForm::parse(body)?;
+    check(token, &form.csrf)?;
     if let Some(wait) = s.links.over(row.id) {
-        return Ok(too_many(wait));
+        return Err(WebError::LinkBusy(wait_secs(wait)));
     }
     let text = topic_text(&form.text)?;
     let _one = s.links.one_at_a_time.lock().await;
@@ -246,9 +283,10 @@ pub(super) async fn add_topic(
         .count();
     if open >= usize::try_from(cap).unwrap_or(usize::MAX) {
         return Err(WebError::BadRequest(format!(
-            "You already have {open} open topics here, the most this link takes ({cap}). \
-             Remove one you no longer need (or wait until the meeting closes some), then add \
-             this one."
+            "You already have {open} open topics here; this link takes at most {cap}. Remove \
+             one you no longer need from the list above, or wait until the meeting (the topics \
+             talked about there are closed and make room), then add this one: it is still in \
+             the field."
         )));
     }
     let id = s
@@ -267,7 +305,7 @@ pub(super) async fn add_topic(
         item = id,
         "topic added through the direct's link"
     );
-    Ok(Redirect::to(&format!("/d/{token}")).into_response())
+    Ok(())
 }
 
 pub(super) async fn remove_topic(
@@ -276,14 +314,18 @@ pub(super) async fn remove_topic(
     body: Bytes,
 ) -> Result<Response, WebError> {
     let row = resolve(&s, &token).await?;
-    check(&token, &TopicForm::parse(&body)?.csrf)?;
-    if let Some(wait) = s.links.over(row.id) {
-        return Ok(too_many(wait));
+    let removed = async {
+        check(&token, &TopicForm::parse(&body)?.csrf)?;
+        if let Some(wait) = s.links.over(row.id) {
+            return Err(WebError::LinkBusy(wait_secs(wait)));
+        }
+        Ok(s.store.drop_web_topic(row.id, item, s.clock.now()).await?)
+    };
+    match removed.await {
+        Ok(true) => Ok(Redirect::to(&format!("/d/{token}")).into_response()),
+        Ok(false) => Err(WebError::NotFound),
+        Err(e) => refused(&s, &row, &token, e, "").await,
     }
-    if !s.store.drop_web_topic(row.id, item, s.clock.now()).await? {
-        return Err(WebError::NotFound);
-    }
-    Ok(Redirect::to(&format!("/d/{token}")).into_response())
 }
 
 #[cfg(test)]

@@ -223,6 +223,11 @@ pub enum WebError {
     /// 429: too many sign-in attempts from one address.
     #[error("Too many sign-in attempts. Wait a minute and try again.")]
     TooMany,
+    /// 429 with Retry-After (the seconds it holds): too many changes through one direct's link.
+    #[error(
+        "Too many changes through this link in a short time. Wait {0} seconds, then try again."
+    )]
+    LinkBusy(u64),
     /// 400: the form holds something we cannot use (the message says what).
     #[error("{0}")]
     BadRequest(String),
@@ -242,7 +247,7 @@ impl WebError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Csrf => StatusCode::FORBIDDEN,
-            Self::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooMany | Self::LinkBusy(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) | Self::Template(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -261,9 +266,24 @@ impl IntoResponse for WebError {
             self.to_string()
         };
         let ctx = minijinja::context! { status => status.as_u16(), message => message };
-        match render("error.html", ctx) {
+        let retry_after = self.retry_after();
+        let mut res = match render("error.html", ctx) {
             Ok(page) => (status, page).into_response(),
             Err(_) => (status, message).into_response(),
+        };
+        if let Some(v) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl WebError {
+    /// The Retry-After header a 429 of the direct's link carries.
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            Self::LinkBusy(secs) => HeaderValue::from_str(&secs.to_string()).ok(),
+            _ => None,
         }
     }
 }

@@ -8,7 +8,11 @@ use minijinja::context;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{AdminSession, CsrfOnly, new_token, token_digest};
+use cookie::{Cookie, SameSite};
+
+use super::auth::{
+    AdminSession, CsrfOnly, cookie_value, new_token, secure, set_cookie, token_digest,
+};
 use super::{WebError, WebState, render, when};
 use crate::detect::SeriesOverride;
 use crate::server::AccountReadiness;
@@ -517,31 +521,64 @@ async fn series_view(
     )
 }
 
+/// Carries a link just made from the "Make a link" POST to the page it redirects to, so that
+/// page can show it once without the token in a URL (history, logs, Referer) and a refresh
+/// neither repeats the POST nor shows it again. Only the link's digest is stored, so the plain
+/// token lives only here: HttpOnly, SameSite=Strict, scoped to the one series' page and alive
+/// a minute; the page clears it when it shows it, and shows the token it carries only while it
+/// is still the series' live link. A cookie rather than a server-side flash: nothing more to
+/// keep in memory or the database, and it works with several daemons behind one address.
+const NEW_LINK_COOKIE: &str = "oneonone_new_link";
+
+fn new_link_cookie(s: &WebState, headers: &HeaderMap, id: i64, token: &str) -> Cookie<'static> {
+    Cookie::build((NEW_LINK_COOKIE, token.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure(s, headers))
+        .path(format!("/series/{id}"))
+        .max_age(cookie::time::Duration::minutes(1))
+        .build()
+}
+
 pub(super) async fn series_page(
     State(s): State<WebState>,
     session: AdminSession,
+    headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<Html<String>, WebError> {
-    series_view(&s, &session, id, None).await
+) -> Result<Response, WebError> {
+    let Some(token) = cookie_value(&headers, NEW_LINK_COOKIE) else {
+        return Ok(series_view(&s, &session, id, None).await?.into_response());
+    };
+    // Shown only while it is still the series' link (not rotated again or revoked since).
+    let live = s.store.series_for_link(&token_digest(&token)).await? == Some(id);
+    let link = live.then(|| format!("{}/d/{token}", link_base(&s, &headers)));
+    let page = series_view(&s, &session, id, link).await?;
+    let mut spent = new_link_cookie(&s, &headers, id, "");
+    spent.set_max_age(cookie::time::Duration::ZERO);
+    Ok(([set_cookie(spent)], page).into_response())
 }
 
-/// Makes a new link for the series (the old one stops working) and shows it this once: only its
-/// digest is kept, and it is never put in a redirect.
+/// Makes a new link for the series (the old one stops working) and redirects to the series'
+/// page, which shows it once: only its digest is kept, and it is never put in a URL.
 pub(super) async fn rotate_link(
     State(s): State<WebState>,
     session: AdminSession,
     headers: HeaderMap,
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<CsrfOnly>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
     series_or_404(&s, id).await?;
     let token = new_token();
     s.store
         .rotate_series_link(id, &token_digest(&token), s.clock.now())
         .await?;
-    let link = format!("{}/d/{token}", link_base(&s, &headers));
-    series_view(&s, &session, id, Some(link)).await
+    let carried = new_link_cookie(&s, &headers, id, &token);
+    Ok((
+        [set_cookie(carried)],
+        Redirect::to(&format!("/series/{id}")),
+    )
+        .into_response())
 }
 
 pub(super) async fn revoke_link(

@@ -522,21 +522,35 @@ async fn connected() -> (Setup, Daemon) {
     (s, d)
 }
 
-/// Makes a new direct's link for a series from its page; returns the link's path.
+/// Makes a new direct's link for a series from its page; returns the link's path. The POST
+/// redirects (no token in the Location), the page it leads to shows the link once, and a
+/// refresh of that page neither shows it again nor makes another.
 pub(crate) async fn make_link(b: &mut Browser, series: i64) -> String {
     let (_, page) = b.get(&format!("/series/{series}")).await;
-    let (code, _, page) = b
+    let (code, location, page) = b
         .post(
             &format!("/series/{series}/link"),
             &[("csrf", &csrf_of(&page))],
         )
         .await;
+    assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
+    let location = location.expect("a redirect");
+    assert_eq!(location, format!("/series/{series}"), "no token in the URL");
+    let (code, page) = b.get(&location).await;
     assert_eq!(code, StatusCode::OK, "{page}");
     let re = regex::Regex::new(r#"id="direct-link" value="http://[^/]+(/d/[A-Za-z0-9_-]{43})""#)
         .unwrap();
-    re.captures(&page)
+    let link = re
+        .captures(&page)
         .unwrap_or_else(|| panic!("no link shown:\n{page}"))[1]
-        .to_string()
+        .to_string();
+    assert!(!b.has("oneonone_new_link"), "the page spends the cookie");
+    let (_, again) = b.get(&location).await;
+    assert!(
+        !again.contains(&link[3..]) && again.contains("A link is active"),
+        "shown once:\n{again}"
+    );
+    link
 }
 
 #[tokio::test]
@@ -1303,7 +1317,21 @@ async fn direct_link_refuses_control_characters_bad_utf8_the_opt_out_and_marker_
     for (text, why) in cases {
         let (code, _, page) = direct.post_raw(&topics, topic_body(&csrf, text)).await;
         assert_eq!(code, StatusCode::BAD_REQUEST, "{text:?}: {page}");
-        assert!(page.contains(why), "{text:?}: {why:?} not in\n{page}");
+        // The direct's page again: why above the form, and what they typed in the field
+        // (text that is not UTF-8 cannot be kept: the message asks to type it again).
+        assert!(
+            page.contains(r#"role="alert">"#) && page.contains(why),
+            "{text:?}: {why:?} not in\n{page}"
+        );
+        assert!(
+            page.contains(&format!(r#"action="{topics}""#)),
+            "no form: {page}"
+        );
+        let kept = std::str::from_utf8(text).unwrap_or("");
+        assert!(
+            page.contains(&format!(r#"name="text" maxlength="300" value="{kept}""#)),
+            "{text:?} not kept in\n{page}"
+        );
     }
     assert!(
         store.list_items(alice.id, false).await.unwrap().is_empty(),
@@ -1352,9 +1380,16 @@ async fn direct_link_caps_open_topics_and_limits_changes_per_link() {
         .await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{page}");
     assert!(
-        page.contains("You already have 3 open topics here, the most this link takes (3)")
-            && page.contains("Remove one"),
+        page.contains("You already have 3 open topics here; this link takes at most 3.")
+            && page.contains("Remove one you no longer need")
+            && page.contains("or wait until the meeting"),
         "{page}"
+    );
+    assert!(
+        page.contains(r#"role="alert">You already have"#)
+            && page.contains(r#"value="Topic 4""#)
+            && page.contains(&format!(r#"action="{topics}""#)),
+        "the page again, with the text kept: {page}"
     );
     // The manager's own items do not count against the direct's cap.
     store
@@ -1396,6 +1431,12 @@ async fn direct_link_caps_open_topics_and_limits_changes_per_link() {
     let secs: u64 = retry.expect("Retry-After").parse().unwrap();
     assert!((1..=60).contains(&secs), "{secs}");
     assert!(page.contains(&format!("Wait {secs} seconds")), "{page}");
+    assert!(
+        page.contains(r#"role="alert">Too many changes"#)
+            && page.contains(r#"value="Topic 5""#)
+            && page.contains(&format!(r#"action="{topics}""#)),
+        "the page again, with the text kept: {page}"
+    );
     let open = store.list_items(alice.id, true).await.unwrap();
     assert!(open.iter().all(|i| i.text != "Topic 5"), "{open:?}");
     // Another series' link has its own allowance.
@@ -1413,6 +1454,168 @@ async fn direct_link_caps_open_topics_and_limits_changes_per_link() {
     store.close().await;
 }
 
+/// A refused topic brings the direct back to their page (the form, why, what they typed),
+/// with the text escaped by the template, never raw; an expired form (403) too.
+#[tokio::test]
+async fn a_refused_topic_comes_back_escaped_in_the_form_with_why() {
+    let Linked {
+        s: _s,
+        d,
+        store,
+        alice,
+        admin: _admin,
+        direct,
+        link,
+        csrf,
+    } = linked().await;
+    let topics = format!("{link}/topics");
+    // The raw page, not the test browser's unescaped copy.
+    let post = async |csrf: &str, text: &str| {
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(d.url(&topics))
+            .header(COOKIE, direct.cookie_header())
+            .form(&[("csrf", csrf), ("text", text)])
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let hostile = r#"<script>alert("x")</script> #no-agenda"#;
+    let (code, page) = post(&csrf, hostile).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{page}");
+    assert!(!page.contains("<script>"), "raw text in the page:\n{page}");
+    assert!(
+        page.contains(
+            r#"value="&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt; #no-agenda""#
+        ),
+        "not kept (escaped):\n{page}"
+    );
+    assert!(
+        page.contains(r#"<p class="error" id="error" role="alert">A topic cannot contain"#),
+        "{page}"
+    );
+    let form = page
+        .find(r#"<form method="post" action="/d/"#)
+        .expect("the form");
+    assert!(
+        page.find(r#"role="alert""#).unwrap() < form,
+        "why stands above the form"
+    );
+    // A form that did not come from the page: refused (403), the text kept all the same.
+    let (code, page) = post("stale", "Conference budget").await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{page}");
+    assert!(
+        page.contains(r#"role="alert">This form has expired"#)
+            && page.contains(r#"value="Conference budget""#),
+        "{page}"
+    );
+    assert!(store.list_items(alice.id, false).await.unwrap().is_empty());
+    // The agenda's "tick [x] when done" is for the invite: the page says so.
+    let page = reqwest::get(d.url(&link))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("ticking and notes happen in the calendar, not on this page"),
+        "{page}"
+    );
+    store.close().await;
+}
+
+/// "Make a link" is POST-redirect-GET: the token never stands in a URL, the page shows it once
+/// (carried by a short-lived HttpOnly cookie scoped to the series' page), a refresh neither
+/// shows it again nor makes another, and a carried token that is no longer the live link is
+/// not shown.
+#[tokio::test]
+async fn making_a_link_redirects_then_shows_it_once_and_a_refresh_keeps_it() {
+    let Linked {
+        s: _s,
+        d,
+        store,
+        alice,
+        mut admin,
+        mut direct,
+        link,
+        csrf: _,
+    } = linked().await;
+    // `linked` made the link through `make_link`, which saw it once; refreshes keep it.
+    let series = format!("/series/{}", alice.id);
+    for _ in 0..2 {
+        let (code, page) = admin.get(&series).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(!page.contains(&link[3..]), "shown again:\n{page}");
+    }
+    assert_eq!(
+        direct.get(&link).await.0,
+        StatusCode::OK,
+        "still the live link"
+    );
+
+    // The cookie that carries it, as the POST sets it.
+    let raw_post = async |admin: &Browser| {
+        let page = reqwest::Client::new()
+            .get(d.url(&series))
+            .header(COOKIE, admin.cookie_header())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(d.url(&format!("{series}/link")))
+            .header(COOKIE, admin.cookie_header())
+            .form(&[("csrf", csrf_of(&page))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let set = set_cookies(&r);
+        let carried = set
+            .iter()
+            .find(|c| c.starts_with("oneonone_new_link="))
+            .unwrap_or_else(|| panic!("{set:?}"))
+            .clone();
+        let c = cookie::Cookie::parse(carried.clone()).unwrap();
+        assert_eq!(c.http_only(), Some(true), "{carried}");
+        assert_eq!(c.same_site(), Some(cookie::SameSite::Strict), "{carried}");
+        assert_eq!(c.path(), Some(series.as_str()), "{carried}");
+        assert_eq!(
+            c.max_age(),
+            Some(cookie::time::Duration::minutes(1)),
+            "{carried}"
+        );
+        c.value().to_string()
+    };
+    let stale = raw_post(&admin).await;
+    let live = raw_post(&admin).await;
+    assert_ne!(stale, live);
+    // A carried token that is no longer the link (made again since) is not shown.
+    admin
+        .cookies
+        .push(("oneonone_new_link".into(), stale.clone()));
+    let (_, page) = admin.get(&series).await;
+    assert!(
+        !page.contains(&stale) && !page.contains("direct-link"),
+        "{page}"
+    );
+    assert!(!admin.has("oneonone_new_link"), "spent all the same");
+    admin
+        .cookies
+        .push(("oneonone_new_link".into(), live.clone()));
+    let (_, page) = admin.get(&series).await;
+    assert!(page.contains(&format!("/d/{live}\"")), "{page}");
+    store.close().await;
+}
+
 #[tokio::test]
 async fn the_direct_link_is_built_on_public_url_and_never_on_a_foreign_host_header() {
     let db = TestDb::sqlite();
@@ -1424,11 +1627,25 @@ async fn the_direct_link_is_built_on_public_url_and_never_on_a_foreign_host_head
         let mut b = Browser::new(d);
         assert_eq!(b.sign_in(TOKEN).await.0, StatusCode::SEE_OTHER);
         let (_, page) = b.get(&format!("/series/{}", alice.id)).await;
-        let r = reqwest::Client::new()
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = client
             .post(d.url(&format!("/series/{}/link", alice.id)))
             .header(reqwest::header::HOST, host)
             .header(COOKIE, b.cookie_header())
             .form(&[("csrf", csrf_of(&page))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        b.keep(&r);
+        // The page the POST redirects to, opened at the same Host, shows the link.
+        let r = client
+            .get(d.url(&format!("/series/{}", alice.id)))
+            .header(reqwest::header::HOST, host)
+            .header(COOKIE, b.cookie_header())
             .send()
             .await
             .unwrap();
