@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 
-use super::absorb::line_key;
+use super::absorb::{answers, line_key};
 use super::block::{END_MARKER, START_MARKER, defuse_opt_out, reads_as_marker};
 use super::lines::collapse;
 use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
@@ -737,28 +737,43 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
             what: format!("the notes of {}", area.as_str()),
         });
     }
-    let note_line = |area: Area, note: &Note| RenderedLine {
+    let note_line = |area: Area, note: &Note, indent: bool| RenderedLine {
         area,
         kind: LineKind::Note,
-        text: note_text(defuse_opt_out(&collapse(&note.text))),
+        text: format!(
+            "{}{}",
+            if indent { ANSWER_INDENT } else { "" },
+            note_text(defuse_opt_out(&collapse(&note.text)))
+        ),
         label: None,
     };
     let mut out = Vec::with_capacity(base.len() + notes.len());
     for (l, following) in base.into_iter().zip(after) {
         let area = l.area;
+        // Notes after a standing question are its answers: one that repeats the question with
+        // more words stands in its place (the question is not shown twice); the others are
+        // indented under it, as they were typed, and read back as answers again.
+        let question = (l.kind == LineKind::Bullet).then(|| l.text.clone());
+        let answered = question
+            .as_ref()
+            .is_some_and(|q| following.iter().any(|n| answers(q, &n.text)));
         if let Some(slot) = slot_of(&l) {
             for note in in_slot.remove(&slot).unwrap_or_default() {
-                out.push(note_line(area, note));
+                out.push(note_line(area, note, false));
             }
-        } else {
+        } else if !answered {
             out.push(l);
         }
         for note in following {
-            out.push(note_line(area, note));
+            let indent = question.as_ref().is_some_and(|q| !answers(q, &note.text));
+            out.push(note_line(area, note, indent));
         }
     }
     Ok(out)
 }
+
+/// What an answer typed under a standing question is rendered with: it reads back as indented.
+const ANSWER_INDENT: &str = "  ";
 
 /// A note that would read as a marker line would break the block: quote it.
 fn note_text(text: String) -> String {
@@ -857,6 +872,14 @@ fn to_html(lines: &[RenderedLine]) -> String {
                 out.push_str("</b>");
             }
             LineKind::Blank => {}
+            LineKind::Note => {
+                // An answer's indent survives in HTML as non-breaking spaces.
+                let text = l.text.trim_start_matches(' ');
+                for _ in text.len()..l.text.len() {
+                    out.push_str("&nbsp;");
+                }
+                out.push_str(&escape(text));
+            }
             _ => out.push_str(&escape(&l.text)),
         }
         if i != last {
