@@ -372,6 +372,11 @@ pub fn plan_absorb_at(
         ) {
             *fixed.entry((l.area, line_key(l))).or_default() += 1;
         }
+        // A question an answer stood in for: the question typed back alone is still the
+        // template's line.
+        if let (LineKind::Note, Some(q)) = (&l.kind, &l.label) {
+            *fixed.entry((l.area, key(&format!("- {q}")))).or_default() += 1;
+        }
     }
     let mut heading_at: Option<usize> = None;
     let written_items: Vec<Written> = written
@@ -441,12 +446,17 @@ pub fn plan_absorb_at(
     let legacy = keys
         .iter()
         .any(|k| legacy_heading(k).is_some_and(|a| absent.contains(&a)));
-    // The standing questions (the template's bullets) and the key of each as a line.
+    // The standing questions (the template's bullets, and those an answer stood in for) and
+    // the key of each as a line.
     let questions: Vec<(String, String)> = written
         .lines
         .iter()
-        .filter(|l| l.kind == LineKind::Bullet)
-        .map(|l| (l.text.clone(), line_key(l)))
+        .filter_map(|l| match (&l.kind, &l.label) {
+            (LineKind::Bullet, _) => Some(l.text.clone()),
+            (LineKind::Note, Some(q)) => Some(q.clone()),
+            _ => None,
+        })
+        .map(|q| (q.clone(), key(&format!("- {q}"))))
         .collect();
     // The question the lines indented below it answer (the key of its line).
     let mut under_question: Option<String> = None;
@@ -1167,18 +1177,18 @@ mod answer_tests {
         render(&input, format, &Template::default_template()).unwrap()
     }
 
-    /// Reads `text` against `w`, renders the notes back, and reads that again: an answer stays
-    /// a note (no item, the same notes) through the round trip. Returns the notes and the text
-    /// rendered.
+    /// Reads `text` against `w`, renders the notes back, and reads that against what was
+    /// rendered: an answer stays a note (no item, the same notes) through the round trip.
+    /// Returns the notes and the text rendered.
     fn round_trip(items: &[Item], w: &RenderedBlock, text: &str, f: Format) -> (Vec<Note>, String) {
-        let read = |t: &str| {
+        let read = |w: &RenderedBlock, t: &str| {
             let parsed = parse_block(t, f, usize::MAX).unwrap().unwrap();
             plan_absorb(items, w, &parsed)
         };
-        let p = read(text);
+        let p = read(w, text);
         assert!(p.actions.is_empty(), "{:?}", p.actions);
         let again = with_notes(items, &p.notes, f);
-        let p2 = read(&again.text);
+        let p2 = read(&again, &again.text);
         assert!(p2.actions.is_empty(), "{:?}", p2.actions);
         assert_eq!(p2.notes, p.notes, "{}", again.text);
         // Stable: the same notes render the same bytes.
@@ -1221,6 +1231,24 @@ mod answer_tests {
         assert!(
             shown.contains("\n- How are things going? Good, busy with the launch\n- Any feedback")
         );
+    }
+
+    #[test]
+    fn the_answer_taken_back_leaves_the_question_not_a_topic() {
+        let items = [it(1, Section::Manager, "Q2 planning")];
+        let w = written(&items);
+        let text = w.text.replace(
+            "- How are things going?",
+            "- How are things going? Good, busy with the launch",
+        );
+        let p = plan(&items, &w, &text);
+        let answered = with_notes(&items, &p.notes, Format::Plain);
+        let back = answered.text.replace(
+            "- How are things going? Good, busy with the launch",
+            "- How are things going?",
+        );
+        let p = plan(&items, &answered, &back);
+        assert!(p.actions.is_empty() && p.notes.is_empty(), "{p:?}");
     }
 
     #[test]

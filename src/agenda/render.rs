@@ -226,7 +226,8 @@ pub struct RenderedLine {
     #[serde(flatten)]
     pub kind: LineKind,
     pub text: String,
-    /// For items: the `(carried xN)` label shown, when any.
+    /// For items: the `(carried xN)` label shown, when any. For a note that answers a standing
+    /// question in its place: the question (so the next read still knows it is an answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -737,15 +738,20 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
             what: format!("the notes of {}", area.as_str()),
         });
     }
-    let note_line = |area: Area, note: &Note, indent: bool| RenderedLine {
-        area,
-        kind: LineKind::Note,
-        text: format!(
-            "{}{}",
-            if indent { ANSWER_INDENT } else { "" },
-            note_text(defuse_opt_out(&collapse(&note.text)))
-        ),
-        label: None,
+    let note_line = |area: Area, note: &Note, question: Option<&String>| {
+        let answer = question.filter(|q| answers(q, &note.text));
+        // A note after a question that does not repeat it is an answer typed under it.
+        let indent = question.is_some() && answer.is_none();
+        RenderedLine {
+            area,
+            kind: LineKind::Note,
+            text: format!(
+                "{}{}",
+                if indent { ANSWER_INDENT } else { "" },
+                note_text(defuse_opt_out(&collapse(&note.text)))
+            ),
+            label: answer.cloned(),
+        }
     };
     let mut out = Vec::with_capacity(base.len() + notes.len());
     for (l, following) in base.into_iter().zip(after) {
@@ -759,14 +765,13 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
             .is_some_and(|q| following.iter().any(|n| answers(q, &n.text)));
         if let Some(slot) = slot_of(&l) {
             for note in in_slot.remove(&slot).unwrap_or_default() {
-                out.push(note_line(area, note, false));
+                out.push(note_line(area, note, None));
             }
         } else if !answered {
             out.push(l);
         }
         for note in following {
-            let indent = question.as_ref().is_some_and(|q| !answers(q, &note.text));
-            out.push(note_line(area, note, indent));
+            out.push(note_line(area, note, question.as_ref()));
         }
     }
     Ok(out)
