@@ -112,6 +112,8 @@ pub enum Moment {
 struct Written {
     id: i64,
     area: Area,
+    /// The heading it was written under (index among the written headings).
+    heading: Option<usize>,
     section: Section,
     done: bool,
     text: String,
@@ -195,6 +197,21 @@ pub(crate) fn line_key(l: &RenderedLine) -> String {
         LineKind::Bullet => key(&format!("- {}", l.text)),
         _ => key(&l.text),
     }
+}
+
+/// True when `line` answers the standing question `question`: it begins with the question's
+/// text (case, spacing and end punctuation aside; a bullet or number before it aside) and goes on
+/// with more words, as in `- How are things going? Good, busy with the launch`.
+pub(crate) fn answers(question: &str, line: &str) -> bool {
+    let q = key(question);
+    let l = key(line);
+    let l = l.strip_prefix("- ").unwrap_or(&l);
+    let l = strip_number(l);
+    !q.is_empty()
+        && l.strip_prefix(q.as_str()).is_some_and(|rest| {
+            rest.starts_with(|c: char| !c.is_alphanumeric())
+                && rest.chars().any(char::is_alphanumeric)
+        })
 }
 
 /// Sets the positions of created items and, when people reordered the lines of an area, of the
@@ -288,7 +305,11 @@ fn legacy_heading(k: &str) -> Option<Area> {
     };
     if minutes_for(" minutes for you") {
         Some(Area::Direct)
-    } else if minutes_for(" minutes for me") {
+    } else if minutes_for(" minutes for me")
+        || k == "follow-ups"
+        || (k.starts_with("follow-ups from ") && k.len() < 40)
+    {
+        // In the old template the manager's half opened on the follow-ups.
         Some(Area::FollowUps)
     } else if k.starts_with("topics from ") {
         Some(Area::Manager)
@@ -351,14 +372,25 @@ pub fn plan_absorb_at(
         ) {
             *fixed.entry((l.area, line_key(l))).or_default() += 1;
         }
+        // A question an answer stood in for: the question typed back alone is still the
+        // template's line.
+        if let (LineKind::Note, Some(q)) = (&l.kind, &l.label) {
+            *fixed.entry((l.area, key(&format!("- {q}")))).or_default() += 1;
+        }
     }
+    let mut heading_at: Option<usize> = None;
     let written_items: Vec<Written> = written
         .lines
         .iter()
         .filter_map(|l| match l.kind {
+            LineKind::Heading => {
+                heading_at = Some(heading_at.map_or(0, |h| h + 1));
+                None
+            }
             LineKind::Item { id, done } => Some(Written {
                 id,
                 area: l.area,
+                heading: heading_at,
                 section: by_id
                     .get(&id)
                     .map(|i| i.section)
@@ -414,15 +446,31 @@ pub fn plan_absorb_at(
     let legacy = keys
         .iter()
         .any(|k| legacy_heading(k).is_some_and(|a| absent.contains(&a)));
-    for line in &parsed.lines {
+    // The standing questions (the template's bullets, and those an answer stood in for) and
+    // the key of each as a line.
+    let questions: Vec<(String, String)> = written
+        .lines
+        .iter()
+        .filter_map(|l| match (&l.kind, &l.label) {
+            (LineKind::Bullet, _) => Some(l.text.clone()),
+            (LineKind::Note, Some(q)) => Some(q.clone()),
+            _ => None,
+        })
+        .map(|q| (q.clone(), key(&format!("- {q}"))))
+        .collect();
+    // The question the lines indented below it answer (the key of its line).
+    let mut under_question: Option<String> = None;
+    for (n, line) in parsed.lines.iter().enumerate() {
         let canon = line.canonical();
         let k = key(&canon);
+        let indented = parsed.indented.get(n).copied().unwrap_or(false);
         if let Some(h) = (0..headings.len()).find(|&h| !heading_used[h] && headings[h].1 == k) {
             heading_used[h] = true;
             area = headings[h].0;
             areas_found.push(area);
             plan.structure_found = true;
             last = Pending::Line(k);
+            under_question = None;
             continue;
         }
         // The template's line in this area; or in an area whose heading is gone from the block
@@ -434,9 +482,35 @@ pub fn plan_absorb_at(
             .min_by_key(|(a, _)| (*a != area, *a));
         if let Some(n) = entry.and_then(|e| fixed.get_mut(&e)) {
             *n -= 1;
+            under_question = questions.iter().any(|(_, q)| *q == k).then(|| k.clone());
             last = Pending::Line(k);
             continue;
         }
+        // An answer to a standing question is a note of the meeting, never an item: the
+        // question typed on with more words, or a line indented under the question (or under
+        // an answer to it). A line with an item's text stays that item's.
+        if let ParsedLine::Bullet(text) | ParsedLine::Text(text) = line
+            && !item_keys.contains(&key(&strip_carried(strip_number(text))))
+        {
+            let answered = questions
+                .iter()
+                .find(|(q, _)| answers(q, text))
+                .map(|(_, qk)| qk.clone())
+                .or_else(|| under_question.clone().filter(|_| indented));
+            if let Some(qk) = answered {
+                pending_notes.push((
+                    Note {
+                        area,
+                        text: canon,
+                        after: None,
+                    },
+                    Pending::Line(qk.clone()),
+                ));
+                under_question = Some(qk);
+                continue;
+            }
+        }
+        under_question = None;
         if let Some(a) =
             legacy_heading(&k).filter(|a| legacy && absent.contains(a) && !areas_found.contains(a))
         {
@@ -593,7 +667,11 @@ pub fn plan_absorb_at(
                 }
                 // A line under another section's heading moved there, unless the heading of its
                 // own area is gone: then it only looks moved because that heading was deleted.
-                if cand.section != w.section && areas_found.contains(&w.area) {
+                // (An area may have several headings: the one it was under counts.)
+                let own_heading_found = w.heading.map_or(areas_found.contains(&w.area), |h| {
+                    heading_used.get(h).copied().unwrap_or(false)
+                });
+                if cand.section != w.section && own_heading_found {
                     plan.actions.push(AbsorbAction::Move {
                         id: w.id,
                         section: cand.section,
@@ -1069,6 +1147,191 @@ mod fold_tests {
             tight.text.contains("… and 1 more topic on the page"),
             "{}",
             tight.text
+        );
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use chrono::TimeZone;
+
+    use super::plan_tests_support::{it, plan, written};
+    use super::*;
+    use crate::agenda::{Format, Template, parse_block, render};
+
+    /// The block for `items` with `notes`, in `format`.
+    fn with_notes(items: &[Item], notes: &[Note], format: Format) -> RenderedBlock {
+        let start = chrono_tz::Europe::Berlin
+            .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+            .unwrap();
+        let input = crate::agenda::AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes,
+            last_meeting: None,
+            start,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        render(&input, format, &Template::default_template()).unwrap()
+    }
+
+    /// Reads `text` against `w`, renders the notes back, and reads that against what was
+    /// rendered: an answer stays a note (no item, the same notes) through the round trip.
+    /// Returns the notes and the text rendered.
+    fn round_trip(items: &[Item], w: &RenderedBlock, text: &str, f: Format) -> (Vec<Note>, String) {
+        let read = |w: &RenderedBlock, t: &str| {
+            let parsed = parse_block(t, f, usize::MAX).unwrap().unwrap();
+            plan_absorb(items, w, &parsed)
+        };
+        let p = read(w, text);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+        let again = with_notes(items, &p.notes, f);
+        let p2 = read(&again, &again.text);
+        assert!(p2.actions.is_empty(), "{:?}", p2.actions);
+        assert_eq!(p2.notes, p.notes, "{}", again.text);
+        // Stable: the same notes render the same bytes.
+        assert_eq!(with_notes(items, &p2.notes, f).text, again.text);
+        (p.notes, again.text)
+    }
+
+    #[test]
+    fn answers_compare_like_a_reader() {
+        let q = "How are things going?";
+        assert!(answers(
+            q,
+            "- How are things going? Good, busy with the launch"
+        ));
+        assert!(answers(q, "how are things  going - fine"));
+        assert!(answers(q, "1. HOW ARE THINGS GOING: tired"));
+        assert!(!answers(q, "- How are things going?"));
+        assert!(!answers(q, "How are things going?!"));
+        assert!(!answers(q, "How are things goingwell"));
+        assert!(!answers(q, "Any feedback for me? no"));
+    }
+
+    #[test]
+    fn a_question_typed_on_with_an_answer_is_a_note_shown_in_its_place() {
+        let items = [it(1, Section::Manager, "Q2 planning")];
+        let w = written(&items);
+        let text = w.text.replace(
+            "- How are things going?",
+            "- How are things going? Good, busy with the launch",
+        );
+        let (notes, shown) = round_trip(&items, &w, &text, Format::Plain);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].area, Area::Manager);
+        assert_eq!(
+            notes[0].text,
+            "- How are things going? Good, busy with the launch"
+        );
+        // The question once: the answer stands where it was.
+        assert_eq!(shown.matches("How are things going?").count(), 1, "{shown}");
+        assert!(
+            shown.contains("\n- How are things going? Good, busy with the launch\n- Any feedback")
+        );
+    }
+
+    #[test]
+    fn the_answer_taken_back_leaves_the_question_not_a_topic() {
+        let items = [it(1, Section::Manager, "Q2 planning")];
+        let w = written(&items);
+        let text = w.text.replace(
+            "- How are things going?",
+            "- How are things going? Good, busy with the launch",
+        );
+        let p = plan(&items, &w, &text);
+        let answered = with_notes(&items, &p.notes, Format::Plain);
+        let back = answered.text.replace(
+            "- How are things going? Good, busy with the launch",
+            "- How are things going?",
+        );
+        let p = plan(&items, &answered, &back);
+        assert!(p.actions.is_empty() && p.notes.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn a_line_indented_under_a_question_is_its_answer() {
+        let items = [it(1, Section::Manager, "Q2 planning")];
+        let w = written(&items);
+        let text = w.text.replace(
+            "- How are things going?\n",
+            "- How are things going?\n  pretty good, a bit tired\n\t- Launch is on track\n",
+        );
+        let (notes, shown) = round_trip(&items, &w, &text, Format::Plain);
+        let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts, ["pretty good, a bit tired", "- Launch is on track"]);
+        assert!(notes.iter().all(|n| n.area == Area::Manager));
+        assert!(
+            shown.contains(
+                "- How are things going?\n  pretty good, a bit tired\n  - Launch is on track\n"
+            ),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("How are things going?").count(), 1);
+    }
+
+    #[test]
+    fn an_answer_in_a_nested_google_list_is_a_note_and_stays_nested() {
+        let items = [it(1, Section::Manager, "Q2 planning")];
+        let w = with_notes(&items, &[], Format::GoogleHtml);
+        let text = w.text.replace(
+            "<li>How are things going?</li>",
+            "<li>How are things going?<ul><li>pretty good, a bit tired</li></ul></li>",
+        );
+        assert_ne!(text, w.text);
+        let (notes, shown) = round_trip(&items, &w, &text, Format::GoogleHtml);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].text, "- pretty good, a bit tired");
+        assert!(shown.contains("&nbsp;&nbsp;- pretty good"), "{shown}");
+    }
+
+    #[test]
+    fn an_unindented_new_line_after_the_questions_is_still_a_topic() {
+        let w = written(&[]);
+        let text = w.text.replace(
+            "- Anything I can do to help?\n",
+            "- Anything I can do to help?\n- Conference budget\n",
+        );
+        let p = plan(&[], &w, &text);
+        assert!(
+            matches!(&p.actions[..], [AbsorbAction::Create { section: Section::Manager, text, .. }] if text == "Conference budget"),
+            "{:?}",
+            p.actions
+        );
+    }
+
+    #[test]
+    fn an_item_whose_text_begins_like_a_question_stays_that_item() {
+        let items = [it(1, Section::Manager, "How are things going with hiring")];
+        let w = written(&items);
+        let p = plan(&items, &w, &w.text);
+        assert!(p.actions.is_empty() && p.notes.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn a_deleted_question_creates_and_drops_nothing() {
+        let items = [it(1, Section::Manager, "Q2 planning")];
+        let w = written(&items);
+        let text = w.text.replace("- Any feedback for me?\n", "");
+        assert_ne!(text, w.text);
+        let p = plan(&items, &w, &text);
+        assert!(p.actions.is_empty() && p.notes.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn a_line_under_minutes_for_me_is_a_managers_topic() {
+        let w = written(&[]);
+        let text = w
+            .text
+            .replace("15 minutes for me\n", "15 minutes for me\n- Team offsite\n");
+        assert_ne!(text, w.text);
+        let p = plan(&[], &w, &text);
+        assert!(
+            matches!(&p.actions[..], [AbsorbAction::Create { section: Section::Manager, text, in_notes: false, .. }] if text == "Team offsite"),
+            "{:?}",
+            p.actions
         );
     }
 }

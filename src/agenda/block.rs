@@ -151,6 +151,8 @@ pub struct ParsedBlock {
     pub marker_lines: (usize, usize),
     /// The non-blank lines strictly between the markers, in order.
     pub lines: Vec<ParsedLine>,
+    /// Per line of `lines`: typed indented (leading blanks or a nested list item).
+    pub indented: Vec<bool>,
 }
 
 impl ParsedBlock {
@@ -310,12 +312,16 @@ pub fn parse_block(
     let Some((s, e)) = find_markers(&raw)? else {
         return Ok(None);
     };
-    let lines = raw[s + 1..e].iter().filter_map(ParsedLine::read).collect();
+    let (lines, indented) = raw[s + 1..e]
+        .iter()
+        .filter_map(|r| ParsedLine::read(r).map(|l| (l, r.indented)))
+        .unzip();
     Ok(Some(ParsedBlock {
         format,
         span: raw[s].span.start..raw[e].span.end,
         marker_lines: (s + 1, e + 1),
         lines,
+        indented,
     }))
 }
 

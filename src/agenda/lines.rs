@@ -19,6 +19,9 @@ pub(crate) struct RawLine {
     pub span: Range<usize>,
     /// The line is an HTML list item (`<li>`): it reads as a `- ` bullet.
     pub list_item: bool,
+    /// The line is indented: it starts with blanks, or is an item of a nested HTML list. People
+    /// indent a line to put it under the one above (an answer under a question).
+    pub indented: bool,
 }
 
 pub(crate) fn split(s: &str, format: Format) -> Vec<RawLine> {
@@ -41,6 +44,7 @@ fn plain_lines(s: &str) -> Vec<RawLine> {
             text: text.to_string(),
             span,
             list_item: false,
+            indented: lead > 0 && !trimmed.is_empty(),
         });
         start = end + 1;
     }
@@ -83,6 +87,9 @@ struct LineBuilder {
     last_end: usize,
     start: usize,
     list_item: bool,
+    /// Open `<ul>`/`<ol>` elements: a list item at depth 2 or more is nested.
+    depth: usize,
+    nested: bool,
 }
 
 impl LineBuilder {
@@ -103,13 +110,16 @@ impl LineBuilder {
             Some(f) => f..self.last_end,
             None => self.start..self.start,
         };
+        let indented = (self.nested || self.text.starts_with(is_blank)) && self.first.is_some();
         out.push(RawLine {
             text: std::mem::take(&mut self.text),
             span,
             list_item: self.list_item,
+            indented,
         });
         self.first = None;
         self.list_item = false;
+        self.nested = false;
         self.start = next_start;
     }
 }
@@ -146,10 +156,20 @@ fn html_lines(s: &str) -> Vec<RawLine> {
                                 if cur.has_text() {
                                     cur.flush(&mut out, end);
                                 } else {
+                                    // Source indentation before a block is not the line's.
+                                    cur.text.clear();
                                     cur.start = end;
                                 }
                                 if name == "li" && !closing {
                                     cur.list_item = true;
+                                    cur.nested = cur.depth > 1;
+                                }
+                                if name == "ul" || name == "ol" {
+                                    cur.depth = if closing {
+                                        cur.depth.saturating_sub(1)
+                                    } else {
+                                        cur.depth + 1
+                                    };
                                 }
                             }
                         }

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 
-use super::absorb::line_key;
+use super::absorb::{answers, line_key};
 use super::block::{END_MARKER, START_MARKER, defuse_opt_out, reads_as_marker};
 use super::lines::collapse;
 use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
@@ -226,7 +226,8 @@ pub struct RenderedLine {
     #[serde(flatten)]
     pub kind: LineKind,
     pub text: String,
-    /// For items: the `(carried xN)` label shown, when any.
+    /// For items: the `(carried xN)` label shown, when any. For a note that answers a standing
+    /// question in its place: the question (so the next read still knows it is an answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -737,28 +738,47 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
             what: format!("the notes of {}", area.as_str()),
         });
     }
-    let note_line = |area: Area, note: &Note| RenderedLine {
-        area,
-        kind: LineKind::Note,
-        text: note_text(defuse_opt_out(&collapse(&note.text))),
-        label: None,
+    let note_line = |area: Area, note: &Note, question: Option<&String>| {
+        let answer = question.filter(|q| answers(q, &note.text));
+        // A note after a question that does not repeat it is an answer typed under it.
+        let indent = question.is_some() && answer.is_none();
+        RenderedLine {
+            area,
+            kind: LineKind::Note,
+            text: format!(
+                "{}{}",
+                if indent { ANSWER_INDENT } else { "" },
+                note_text(defuse_opt_out(&collapse(&note.text)))
+            ),
+            label: answer.cloned(),
+        }
     };
     let mut out = Vec::with_capacity(base.len() + notes.len());
     for (l, following) in base.into_iter().zip(after) {
         let area = l.area;
+        // Notes after a standing question are its answers: one that repeats the question with
+        // more words stands in its place (the question is not shown twice); the others are
+        // indented under it, as they were typed, and read back as answers again.
+        let question = (l.kind == LineKind::Bullet).then(|| l.text.clone());
+        let answered = question
+            .as_ref()
+            .is_some_and(|q| following.iter().any(|n| answers(q, &n.text)));
         if let Some(slot) = slot_of(&l) {
             for note in in_slot.remove(&slot).unwrap_or_default() {
-                out.push(note_line(area, note));
+                out.push(note_line(area, note, None));
             }
-        } else {
+        } else if !answered {
             out.push(l);
         }
         for note in following {
-            out.push(note_line(area, note));
+            out.push(note_line(area, note, question.as_ref()));
         }
     }
     Ok(out)
 }
+
+/// What an answer typed under a standing question is rendered with: it reads back as indented.
+const ANSWER_INDENT: &str = "  ";
 
 /// A note that would read as a marker line would break the block: quote it.
 fn note_text(text: String) -> String {
@@ -857,6 +877,14 @@ fn to_html(lines: &[RenderedLine]) -> String {
                 out.push_str("</b>");
             }
             LineKind::Blank => {}
+            LineKind::Note => {
+                // An answer's indent survives in HTML as non-breaking spaces.
+                let text = l.text.trim_start_matches(' ');
+                for _ in text.len()..l.text.len() {
+                    out.push_str("&nbsp;");
+                }
+                out.push_str(&escape(text));
+            }
             _ => out.push_str(&escape(&l.text)),
         }
         if i != last {

@@ -1383,3 +1383,81 @@ async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn answers_to_standing_questions_are_notes_and_a_line_under_minutes_for_me_is_a_topic() {
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.sync("2026-03-24T12:00:00Z");
+    let uid = s.uid("weekly-alice");
+    // Alice answers two questions in the invite (typed on, and indented under one), deletes
+    // another, and the manager types a topic right under "15 minutes for me".
+    s.user_edit(ALICE, &uid, W1, |d| {
+        let d = d.replace(
+            "- How are things going?",
+            "- How are things going? Good, busy with the launch",
+        );
+        let d = insert_after(&d, "- Any blockers", "  pretty good, a bit tired");
+        let d = d.replace("- Any feedback for me?\n", "");
+        insert_after(&d, "15 minutes for me", "Team offsite in May")
+    })
+    .await;
+    s.sync("2026-03-25T12:00:00Z");
+    let store = s.db.store().await;
+    let series = series_with_uid(&store, "weekly-alice").await;
+    let items: Vec<(String, String)> = store
+        .list_items(series.id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.section, i.text))
+        .collect();
+    assert_eq!(
+        items,
+        [("manager".to_string(), "Team offsite in May".to_string())],
+        "an answer became an item, or the topic is not the manager's"
+    );
+    let d1 = description_at(&s.body(ALICE).await, &uid, W1);
+    assert_eq!(d1.matches("How are things going?").count(), 1, "{d1}");
+    assert!(
+        d1.contains("\n- How are things going? Good, busy with the launch\n"),
+        "{d1}"
+    );
+    assert!(
+        d1.contains("- Any blockers or bottlenecks?\n  pretty good, a bit tired\n"),
+        "{d1}"
+    );
+    // The deleted question is the template's: written back, nothing made of it.
+    assert_eq!(d1.matches("Any feedback for me?").count(), 1, "{d1}");
+    // Read again, the invite means the same: nothing to write.
+    s.sync("2026-03-25T12:05:00Z");
+    let d1b = description_at(&s.body(ALICE).await, &uid, W1);
+    assert_eq!(d1b, d1);
+    assert_eq!(store.recent_runs(1).await.unwrap()[0].stats.writes, 0);
+
+    // Held: the answers are the meeting's notes, not carried; the topic is.
+    s.sync("2026-03-31T09:00:00Z");
+    let h = s.cli(&["history", "--with", "alice@example.com", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let notes = v["meetings"][0]["notes"].to_string();
+    assert!(
+        notes.contains("How are things going? Good, busy with the launch")
+            && notes.contains("pretty good, a bit tired"),
+        "{v}"
+    );
+    let d2 = description_at(&s.body(ALICE).await, &uid, W2);
+    assert!(
+        !d2.contains("busy with the launch") && !d2.contains("a bit tired"),
+        "{d2}"
+    );
+    assert_eq!(d2.matches("How are things going?").count(), 1, "{d2}");
+    assert!(d2.contains("- [ ] Team offsite in May"), "{d2}");
+    let open = store.list_items(series.id, true).await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    store.close().await;
+}
