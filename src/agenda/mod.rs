@@ -75,8 +75,8 @@ use serde::{Deserialize, Serialize};
 pub use absorb::{AbsorbAction, AbsorbPlan, Moment, items_per_area, plan_absorb, plan_absorb_at};
 pub use block::{
     BlockError, END_MARKER, OPT_OUT_MARKER, ParsedBlock, ParsedLine, START_MARKER, WriteDecision,
-    WriteRefusal, holds_opt_out, opted_out, parse_block, plan_write, reads_as_marker, same_block,
-    splice,
+    WriteRefusal, block_budget, holds_opt_out, opted_out, parse_block, plan_write, reads_as_marker,
+    same_block, splice,
 };
 pub use carry::{CarryChange, ClosedMeeting, Ledger, MeetingOutcome, MeetingRecord, close_meeting};
 pub use render::{
