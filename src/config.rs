@@ -260,8 +260,9 @@ pub struct SyncConfig {
 pub struct AgendaConfig {
     pub lookahead_days: u32,
     pub max_description_bytes: usize,
-    /// The agenda block's byte budget (capped by `max_description_bytes`): past it, the last
-    /// items fold into one line.
+    /// The agenda block's byte budget (capped by what `max_description_bytes` leaves beside the
+    /// text around the block, see `agenda::block_budget`): past it, the last items fold into
+    /// one line.
     pub max_block_bytes: usize,
     pub default_timezone: Tz,
     /// Path of the user's agenda template; empty for the built-in one.

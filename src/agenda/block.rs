@@ -354,6 +354,29 @@ pub fn splice(
     }
 }
 
+/// The byte budget of the block to write into `description`: `max_block_bytes`, and no more than
+/// what `max_description_bytes` leaves beside the text outside the block (the separator a new
+/// block needs counted), so the whole description fits whenever it can. Damaged markers: the
+/// plain budget (nothing will be written; a preview shows the block as it would be).
+pub fn block_budget(
+    description: &str,
+    format: Format,
+    max_block_bytes: usize,
+    max_description_bytes: usize,
+) -> usize {
+    let cap = max_block_bytes.min(max_description_bytes);
+    if description.len() > max_description_bytes {
+        return cap;
+    }
+    let outside = match parse_block(description, format, max_description_bytes) {
+        Ok(Some(b)) => description.len() - b.span.len(),
+        Ok(None) if description.is_empty() => 0,
+        Ok(None) => description.len() + separator(description, format).len(),
+        Err(_) => return cap,
+    };
+    cap.min(max_description_bytes.saturating_sub(outside))
+}
+
 /// What goes between a person's text and the block added after it: enough line breaks for one
 /// blank line, counting those the text already ends with (they are kept, never trimmed).
 fn separator(description: &str, format: Format) -> &'static str {
@@ -673,5 +696,73 @@ mod tests {
             "a #No-Agenda b #no-agenda#NO-AGENDA"
         );
         assert_eq!(defuse_opt_out("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn the_block_budget_leaves_room_for_the_text_outside_the_block() {
+        use crate::agenda::{AgendaInput, Item, ItemState, Section, Template, render_within};
+        const DESC: usize = 64 * 1024;
+        const BLOCK: usize = 16 * 1024;
+        let f = Format::Plain;
+        assert_eq!(block_budget("", f, BLOCK, DESC), BLOCK);
+        assert_eq!(block_budget("short link", f, BLOCK, DESC), BLOCK);
+        assert_eq!(block_budget("", f, BLOCK, 4096), 4096);
+        // 50 KB of the user's text: the block gets what is left (the blank line between counted).
+        let own = "x".repeat(50_000);
+        assert_eq!(block_budget(&own, f, BLOCK, DESC), DESC - 50_000 - 2);
+        // An existing block does not count against itself; the text on both sides does.
+        let with_block = format!(
+            "{own}\n\n{START_MARKER}\n{}\n{END_MARKER}\nafter",
+            "y".repeat(9_000)
+        );
+        assert_eq!(
+            block_budget(&with_block, f, BLOCK, DESC),
+            DESC - (50_000 + 2 + 1 + 5)
+        );
+        assert_eq!(block_budget(&"x".repeat(DESC), f, BLOCK, DESC), 0);
+        // Damaged markers: nothing will be written, the plain budget.
+        assert_eq!(
+            block_budget(&format!("{START_MARKER}\nx"), f, BLOCK, DESC),
+            BLOCK
+        );
+
+        // A flood of topics beside 50 KB of the user's text folds until the whole description
+        // fits, and is written (it was refused as too large with the block's own budget only).
+        let items: Vec<Item> = (0..200)
+            .map(|id| Item {
+                id,
+                section: Section::Direct,
+                text: format!("Topic {id:03} {}", "t".repeat(100)),
+                state: ItemState::Open,
+                times_carried: 0,
+                in_notes: false,
+                position: 0,
+            })
+            .collect();
+        let input = AgendaInput {
+            direct_name: "Bob",
+            manager_name: "Max",
+            items: &items,
+            notes: &[],
+            last_meeting: None,
+            start: chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
+                .single()
+                .unwrap(),
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        let t = Template::default_template();
+        for format in [Format::Plain, Format::GoogleHtml] {
+            let budget = block_budget(&own, format, BLOCK, DESC);
+            let block = render_within(&input, format, &t, budget).unwrap();
+            assert!(block.text.contains("more topics on the page"), "{format:?}");
+            match plan_write(&own, &block, false, DESC) {
+                Ok(WriteDecision::Write(out)) => {
+                    assert!(out.len() <= DESC, "{format:?}: {}", out.len());
+                    assert!(out.starts_with(&own));
+                }
+                other => panic!("{format:?}: {other:?}"),
+            }
+        }
     }
 }

@@ -39,7 +39,8 @@
 //! 4. The caller applies the plan (the store in production, [`Ledger`] in memory) and renders the
 //!    new state: [`render`]`(&`[`AgendaInput`]`, format, &`[`Template`]`)` -> [`RenderedBlock`];
 //!    [`render_within`] also keeps the block under a byte budget by folding the last items of
-//!    the fullest area into one line ("… and 12 more topics on the page"). Folded items are not
+//!    the fullest area into one line ("… and 12 more topics on the page"); [`block_budget`] gives
+//!    that budget for a description, so the text around the block counts. Folded items are not
 //!    among the block's item lines, so the next read-back does not take them as deleted.
 //! 5. [`plan_write`]`(description, &rendered, written_before, max_len)` says whether to write:
 //!    [`WriteDecision::Unchanged`] when the block already says the same ([`same_block`] ignores
@@ -75,8 +76,8 @@ use serde::{Deserialize, Serialize};
 pub use absorb::{AbsorbAction, AbsorbPlan, Moment, items_per_area, plan_absorb, plan_absorb_at};
 pub use block::{
     BlockError, END_MARKER, OPT_OUT_MARKER, ParsedBlock, ParsedLine, START_MARKER, WriteDecision,
-    WriteRefusal, holds_opt_out, opted_out, parse_block, plan_write, reads_as_marker, same_block,
-    splice,
+    WriteRefusal, block_budget, holds_opt_out, opted_out, parse_block, plan_write, reads_as_marker,
+    same_block, splice,
 };
 pub use carry::{CarryChange, ClosedMeeting, Ledger, MeetingOutcome, MeetingRecord, close_meeting};
 pub use render::{

@@ -17,15 +17,43 @@ use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
 
 /// Starts a directive line in the template's output. A private-use character: it cannot come
-/// from people's text, which reaches the output only through the formatter.
+/// from people's text, which is stripped of it (and of [`SEP`]) wherever it enters the template
+/// ([`clean`]): a name or a topic holding it would otherwise break every render of its series.
 const DIRECTIVE: char = '\u{E000}';
+
+/// Names (the direct's, the manager's) are shown up to this many characters, then "…": a
+/// name from an invite is not bounded, and the block has a byte budget.
+pub const MAX_NAME_CHARS: usize = 80;
 
 /// An open item carried this many times is stale: its label asks for a decision (the same
 /// threshold the insights count as stale).
 pub const STALE_AFTER: u32 = 3;
 /// What the label of a stale item asks; read back and removed like the plain carry label.
 pub const STALE_HINT: &str = "decide, delegate or drop";
+/// Separates a heading's area from its text in a directive.
 const SEP: char = '\u{E001}';
+
+/// Text from outside (a name, an item, a note, a template argument) as the block shows it: one
+/// line, without the two characters the template's output uses for its directives.
+fn clean(s: &str) -> String {
+    if s.contains([DIRECTIVE, SEP]) {
+        collapse(&s.replace([DIRECTIVE, SEP], ""))
+    } else {
+        collapse(s)
+    }
+}
+
+/// A name as the block shows it: [`clean`], at most [`MAX_NAME_CHARS`] characters.
+fn shown_name(name: &str) -> String {
+    let name = clean(name);
+    if name.chars().count() <= MAX_NAME_CHARS {
+        return name;
+    }
+    let mut out: String = name.chars().take(MAX_NAME_CHARS - 1).collect();
+    out.truncate(out.trim_end().len());
+    out.push('…');
+    out
+}
 
 /// What the block shows for one occurrence.
 #[derive(Debug, Clone)]
@@ -85,16 +113,16 @@ impl Template {
         env.set_lstrip_blocks(true);
         env.add_function("heading", |area: String, text: String| {
             area_arg(&area)?;
-            Ok::<_, minijinja::Error>(format!("{DIRECTIVE}H{area}{SEP}{}", collapse(&text)))
+            Ok::<_, minijinja::Error>(format!("{DIRECTIVE}H{area}{SEP}{}", clean(&text)))
         });
         env.add_function("title", |text: String| {
-            format!("{DIRECTIVE}T{}", collapse(&text))
+            format!("{DIRECTIVE}T{}", clean(&text))
         });
         env.add_function("line", |text: String| {
-            format!("{DIRECTIVE}L{}", collapse(&text))
+            format!("{DIRECTIVE}L{}", clean(&text))
         });
         env.add_function("bullet", |text: String| {
-            format!("{DIRECTIVE}B{}", collapse(&text))
+            format!("{DIRECTIVE}B{}", clean(&text))
         });
         env.add_function("item", |it: Value| {
             let id = it.get_attr("id")?;
@@ -344,7 +372,7 @@ fn fmt_date(d: NaiveDate) -> String {
 /// come from the direct's link, the API or the invite; none may read back as the opt-out). An
 /// item line (`- [ ] text`) never reads as a marker line, whatever its text.
 fn shown_text(item: &Item) -> Option<String> {
-    let t = defuse_opt_out(&collapse(&item.text));
+    let t = defuse_opt_out(&clean(&item.text));
     (!t.is_empty()).then_some(t)
 }
 
@@ -409,8 +437,8 @@ pub fn render_within(
     let (you, me) = split_minutes(input.length);
     let end = input.start + input.length;
     let ctx = context! {
-        direct => input.direct_name,
-        manager => input.manager_name,
+        direct => shown_name(input.direct_name),
+        manager => shown_name(input.manager_name),
         date => fmt_date(input.start.date_naive()),
         time => input.start.format("%H:%M").to_string(),
         end_time => end.format("%H:%M").to_string(),
@@ -706,7 +734,7 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
     };
     let mut after: Vec<Vec<&Note>> = vec![Vec::new(); base.len()];
     let mut in_slot: BTreeMap<Area, Vec<&Note>> = BTreeMap::new();
-    for note in notes.iter().filter(|n| !collapse(&n.text).is_empty()) {
+    for note in notes.iter().filter(|n| !clean(&n.text).is_empty()) {
         let is_anchor = |l: &RenderedLine| match &note.after {
             Some(Anchor::Item { id }) => matches!(l.kind, LineKind::Item { id: i, .. } if i == *id),
             Some(Anchor::Line { key }) => {
@@ -748,7 +776,7 @@ fn place_notes(base: Vec<RenderedLine>, notes: &[Note]) -> Result<Vec<RenderedLi
             text: format!(
                 "{}{}",
                 if indent { ANSWER_INDENT } else { "" },
-                note_text(defuse_opt_out(&collapse(&note.text)))
+                note_text(defuse_opt_out(&clean(&note.text)))
             ),
             label: answer.cloned(),
         }
@@ -830,6 +858,9 @@ fn to_plain(lines: &[RenderedLine]) -> String {
     out.join("\n")
 }
 
+/// Escapes text for an HTML text node: `&`, `<` and `>` only. The block writes no attributes, so
+/// quotes need nothing, and escaping them would multiply a note of quotes by six against the
+/// byte budget.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -837,7 +868,6 @@ fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
             _ => out.push(c),
         }
     }
@@ -1044,5 +1074,148 @@ mod tests {
                 assert_eq!(render(&again, format, &t).unwrap().text, block.text);
             }
         }
+    }
+
+    fn open_item(id: i64, section: Section, text: &str) -> Item {
+        Item {
+            id,
+            section,
+            text: text.into(),
+            state: ItemState::Open,
+            times_carried: 0,
+            in_notes: false,
+            position: 0,
+        }
+    }
+
+    fn sample_input<'a>(
+        direct_name: &'a str,
+        manager_name: &'a str,
+        items: &'a [Item],
+        notes: &'a [Note],
+    ) -> AgendaInput<'a> {
+        AgendaInput {
+            direct_name,
+            manager_name,
+            items,
+            notes,
+            last_meeting: None,
+            start: chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
+                .single()
+                .unwrap(),
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        }
+    }
+
+    #[test]
+    fn directive_characters_in_names_items_and_notes_never_break_the_render() {
+        use crate::agenda::{parse_block, plan_absorb};
+        // A template that also shows the names and an item's text raw, alone on a line: a name
+        // like "\u{E000}I1" must not read as a directive there.
+        let raw = DEFAULT_TEMPLATE.replace(
+            "{{ notes(\"direct\") }}",
+            "{{ direct }}\n{{ manager }}\n{% for it in direct_items %}{{ it.text }}\n{% endfor %}\
+             {{ notes(\"direct\") }}",
+        );
+        assert_ne!(raw, DEFAULT_TEMPLATE);
+        let items = [
+            open_item(1, Section::Direct, "\u{E000}I2 pay\u{E001}"),
+            open_item(2, Section::Manager, "Q3\u{E000} budget"),
+        ];
+        let notes = [
+            Note::new(Area::Notes, "a note \u{E000}Hnotes\u{E001}x"),
+            Note::new(Area::Top, "\u{E000}Ndirect"),
+        ];
+        for t in [Template::default_template(), Template::new(&raw).unwrap()] {
+            for (direct, manager) in [("Bob\u{E000}x", "Max\u{E001}"), ("\u{E000}I1", "\u{E000}")] {
+                let input = sample_input(direct, manager, &items, &notes);
+                for format in [Format::Plain, Format::GoogleHtml] {
+                    let block = render(&input, format, &t)
+                        .unwrap_or_else(|e| panic!("{direct:?} {format:?}: {e}"));
+                    assert!(
+                        !block.text.contains([DIRECTIVE, SEP]),
+                        "{format:?}:\n{}",
+                        block.text
+                    );
+                    assert!(block.text.contains("pay"), "{}", block.text);
+                    if direct == "Bob\u{E000}x" {
+                        assert!(block.text.contains("Bobx goes first"), "{}", block.text);
+                    }
+                    // It reads back as itself: no edit, no new item, the same notes.
+                    let parsed = parse_block(&block.text, format, usize::MAX)
+                        .unwrap()
+                        .unwrap();
+                    let plan = plan_absorb(&items, &block, &parsed);
+                    assert!(plan.actions.is_empty(), "{format:?}: {:?}", plan.actions);
+                    let again = AgendaInput {
+                        notes: &plan.notes,
+                        ..input.clone()
+                    };
+                    assert_eq!(render(&again, format, &t).unwrap().text, block.text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quotes_are_not_escaped_in_google_html_and_read_back_as_typed() {
+        use crate::agenda::{parse_block, plan_absorb};
+        let t = Template::default_template();
+        let items = [open_item(
+            1,
+            Section::Direct,
+            r#"The "new" plan's <scope> & cost"#,
+        )];
+        let notes = [Note::new(Area::Notes, "\"".repeat(12_000))];
+        let input = sample_input("Bob \"B\" O'Neil", "Max", &items, &notes);
+        let block = render(&input, Format::GoogleHtml, &t).unwrap();
+        // One byte per quote (it was six with `&quot;`): the block stays near the note's size.
+        assert!(block.text.len() < 13_000, "{} bytes", block.text.len());
+        assert!(
+            block
+                .text
+                .contains(r#"The "new" plan's &lt;scope&gt; &amp; cost"#)
+        );
+        let parsed = parse_block(&block.text, Format::GoogleHtml, usize::MAX)
+            .unwrap()
+            .unwrap();
+        let plan = plan_absorb(&items, &block, &parsed);
+        assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+        assert_eq!(plan.notes.len(), 1);
+        assert_eq!(plan.notes[0].text, "\"".repeat(12_000));
+        assert!(block.text.contains("Bob \"B\" O'Neil goes first"));
+    }
+
+    #[test]
+    fn long_names_are_cut_to_a_bounded_length() {
+        let t = Template::default_template();
+        let direct = "D".repeat(20_000);
+        let manager = format!("{} tail", "M".repeat(20_000));
+        let input = sample_input(&direct, &manager, &[], &[]);
+        for format in [Format::Plain, Format::GoogleHtml] {
+            let block = render(&input, format, &t).unwrap();
+            assert!(
+                block.text.len() < 2_000,
+                "{format:?}: {} bytes",
+                block.text.len()
+            );
+            let shown = format!("{}…", "D".repeat(MAX_NAME_CHARS - 1));
+            assert!(
+                block.text.contains(&format!("{shown} goes first")),
+                "{}",
+                block.text
+            );
+            assert!(
+                block
+                    .text
+                    .contains(&format!("Topics from {}…", "M".repeat(79)))
+            );
+        }
+        // A short name is shown whole; a long one is cut at a space without a trailing blank.
+        assert_eq!(shown_name("Ana Lima"), "Ana Lima");
+        let cut = shown_name(&format!("{} {}", "a".repeat(78), "b".repeat(10)));
+        assert_eq!(cut, format!("{}…", "a".repeat(78)));
+        assert_eq!(cut.chars().count(), MAX_NAME_CHARS - 1);
     }
 }

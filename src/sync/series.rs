@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::agenda::{self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision};
+use crate::agenda::{
+    self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision, WriteRefusal,
+};
 use crate::config::AgendaConfig;
 use crate::model::{Occurrence, OccurrenceStatus, Series};
 use crate::store::{MeetingSummary, OccurrenceRow, SeriesRow, Store, StoreError};
@@ -295,12 +297,19 @@ impl SeriesStep<'_> {
             cancelled_in_a_row: memory.cancelled_in_a_row,
         };
         // Within its budget: a flood of topics folds into one line instead of pushing the
-        // description past `max_description_bytes` (which would stop every write).
+        // description past `max_description_bytes` (which would stop every write). The text
+        // around the block counts: the whole description must fit.
+        let budget = agenda::block_budget(
+            next.description.as_deref().unwrap_or_default(),
+            self.format,
+            self.cfg.max_block_bytes,
+            self.cfg.max_description_bytes,
+        );
         Ok(agenda::render_within(
             &input,
             self.format,
             self.template,
-            self.cfg.max_block_bytes.min(self.cfg.max_description_bytes),
+            budget,
         )?)
     }
 
@@ -375,10 +384,72 @@ impl SeriesStep<'_> {
                 description: new,
                 block,
             }),
+            Err(WriteRefusal::ResultTooLarge { len, limit }) => Ok(NextAction::Refused {
+                occurrence_id: occ.id,
+                why: too_large(&row.summary, &block, len, limit),
+            }),
             Err(other) => Ok(NextAction::Refused {
                 occurrence_id: occ.id,
                 why: other.to_string(),
             }),
         }
+    }
+}
+
+/// Why an agenda that does not fit even with every item folded is not written: the series, the
+/// sizes, and what takes the room (the notes typed into the invite cannot be folded away: they
+/// are read back from it), so the manager knows what to shorten.
+fn too_large(summary: &str, block: &RenderedBlock, len: usize, limit: usize) -> String {
+    let notes: usize = block
+        .lines
+        .iter()
+        .filter(|l| l.kind == agenda::LineKind::Note)
+        .map(|l| l.text.len())
+        .sum();
+    format!(
+        "the agenda of {:?} is not written: with every item folded away, the description would \
+         be {len} bytes, over agenda.max_description_bytes ({limit}); its notes take {notes} \
+         bytes: shorten the notes in the invite's agenda (or the text around it)",
+        summary.chars().take(80).collect::<String>()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agenda::{AgendaInput, Area, Note, plan_write, render_within};
+
+    #[test]
+    fn notes_too_large_for_the_description_name_the_series_and_what_to_shorten() {
+        let notes = [Note::new(Area::Notes, "&".repeat(20_000))];
+        let input = AgendaInput {
+            direct_name: "Bob",
+            manager_name: "Max",
+            items: &[],
+            notes: &notes,
+            last_meeting: None,
+            start: chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 3, 10, 0, 0)
+                .single()
+                .unwrap(),
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+        };
+        let max = 64 * 1024;
+        let description = "Join: https://meet.example/abc";
+        let budget = agenda::block_budget(description, Format::GoogleHtml, 16 * 1024, max);
+        let template = Template::default_template();
+        let block = render_within(&input, Format::GoogleHtml, &template, budget).unwrap();
+        let Err(WriteRefusal::ResultTooLarge { len, limit }) =
+            plan_write(description, &block, false, max)
+        else {
+            panic!("{} bytes written", block.text.len());
+        };
+        let why = too_large("1:1 Bob / Max", &block, len, limit);
+        assert!(why.contains("\"1:1 Bob / Max\""), "{why}");
+        assert!(why.contains("shorten the notes in the invite"), "{why}");
+        assert!(
+            why.contains("agenda.max_description_bytes (65536)"),
+            "{why}"
+        );
     }
 }

@@ -1259,6 +1259,57 @@ async fn a_flood_of_direct_topics_folds_instead_of_stopping_the_write() {
     store.close().await;
 }
 
+/// The block's budget counts the text around it: beside 50 KB of the user's own text, a flood
+/// of topics folds until the whole description fits in `agenda.max_description_bytes`, and is
+/// written (with the block's own 16 KiB budget alone, the description would pass 64 KiB and
+/// every pass would refuse it).
+#[tokio::test]
+async fn the_block_folds_to_leave_room_for_a_long_text_of_the_users_own() {
+    use oneonone::store::ItemSource;
+    let s = Setup::new(Kind::Radicale).await;
+    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = s.db.store().await;
+    let uid = s.uid("weekly-alice");
+    s.sync("2026-03-25T12:00:00Z");
+    let own = format!(
+        "Alice's own notes: keep me. {}",
+        "lorem ipsum ".repeat(4_200)
+    );
+    s.user_edit(ALICE, &uid, W1, |d| {
+        d.replace("Alice's own notes: keep me.", &own)
+    })
+    .await;
+    for i in 0..80 {
+        let text = format!("Topic {i:03} {}", "x".repeat(290));
+        add_alice_item(&store, "direct", &text, ItemSource::Web).await;
+    }
+    add_alice_item(&store, "manager", "Budget for Q3", ItemSource::Cli).await;
+    s.sync("2026-03-25T13:00:00Z");
+    let d = description_at(&s.body(ALICE).await, &uid, W1);
+    assert!(
+        d.contains("- [ ] Budget for Q3"),
+        "not written:\n{}",
+        &d[d.len() - 500..]
+    );
+    assert!(d.len() <= 65_536, "{} bytes", d.len());
+    assert!(
+        d.starts_with(&format!("{own}\n\n")),
+        "the user's text changed"
+    );
+    let re = regex::Regex::new(r"… and (\d+) more topics on the page").unwrap();
+    let folded: usize = re.captures(&d).expect("a fold line")[1].parse().unwrap();
+    assert_eq!(d.matches("- [ ] Topic ").count() + folded, 80);
+    // The next pass changes nothing.
+    s.sync("2026-03-25T14:00:00Z");
+    assert_eq!(description_at(&s.body(ALICE).await, &uid, W1), d);
+    store.close().await;
+}
+
 /// Outlook (through its CalDAV bridge) and Thunderbird save what a person types as plain text
 /// with CRLF line ends and their own bullets (`·` and a tab, `1.` and a tab, trailing spaces);
 /// Outlook also keeps an HTML copy in X-ALT-DESC beside it. Topics typed that way before the
