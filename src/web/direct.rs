@@ -321,11 +321,25 @@ pub(super) async fn remove_topic(
         }
         Ok(s.store.drop_web_topic(row.id, item, s.clock.now()).await?)
     };
+    let back = || Redirect::to(&format!("/d/{token}")).into_response();
     match removed.await {
-        Ok(true) => Ok(Redirect::to(&format!("/d/{token}")).into_response()),
+        Ok(true) => Ok(back()),
+        // A second click on "remove" (or a form from before a reload): the topic is already
+        // gone, which is what the direct asked for.
+        Ok(false) if already_removed(&s, row.id, item).await? => Ok(back()),
         Ok(false) => Err(WebError::NotFound),
         Err(e) => refused(&s, &row, &token, e, "").await,
     }
+}
+
+/// True when `item` is one of this series' topics added through the link and already dropped.
+async fn already_removed(s: &WebState, series: i64, item: i64) -> Result<bool, WebError> {
+    Ok(s.store.list_items(series, false).await?.iter().any(|i| {
+        i.id == item
+            && i.section == "direct"
+            && i.source == ItemSource::Web.as_str()
+            && i.state == "dropped"
+    }))
 }
 
 #[cfg(test)]

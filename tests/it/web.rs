@@ -712,6 +712,14 @@ async fn direct_link_shows_only_its_own_series_and_lets_the_direct_manage_only_t
     assert_eq!(code, StatusCode::SEE_OTHER);
     let open = store.list_items(alice.id, true).await.unwrap();
     assert!(open.iter().all(|i| i.id != topic.id));
+    // A second click on the same "remove" is not an error page: the topic is gone, as asked.
+    let (code, _, page) = direct
+        .post(
+            &format!("{link}/topics/{}/remove", topic.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
     store.close().await;
 }
 
