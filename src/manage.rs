@@ -391,7 +391,8 @@ pub struct MeetingView {
     /// Open items carried on, with how often they have been carried.
     #[schema(value_type = Vec<(String, u32)>)]
     pub carried: Vec<(String, u32)>,
-    /// Open items that moved on without a carry (the meeting did not take place).
+    /// Open items that went on to the next meeting without a carry: added during this one, or
+    /// its meeting did not take place. Shown as "open, for the next 1:1".
     pub moved_on: Vec<String>,
     /// Items dropped in this meeting (their line deleted from the invite) or, from the CLI, the
     /// API or the web, while it was the next meeting.
@@ -661,7 +662,7 @@ impl HistoryView {
                 let _ = writeln!(out, "{bullet}carried (x{n}): {c}");
             }
             for c in &m.moved_on {
-                let _ = writeln!(out, "{bullet}moved on: {c}");
+                let _ = writeln!(out, "{bullet}open, for the next 1:1: {c}");
             }
             for n in &m.notes {
                 let _ = writeln!(out, "{bullet}note: {n}");
@@ -822,5 +823,42 @@ mod tests {
         }
         assert!(item_text(&"é".repeat(MAX_ITEM_TEXT)).is_ok());
         assert!(item_text(&"é".repeat(MAX_ITEM_TEXT + 1)).is_err());
+    }
+
+    #[test]
+    fn an_item_left_for_the_next_meeting_reads_as_open_for_the_next_one() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00+01:00").unwrap();
+        let view = HistoryView {
+            series_id: 1,
+            series: "1:1 Alice / Sam".into(),
+            with: Some("alice@example.com".into()),
+            timezone: "Europe/Berlin".into(),
+            meetings: vec![MeetingView {
+                occurrence_id: 1,
+                date: "2026-12-07 10:00 CET".into(),
+                at,
+                status: Attendance::Held,
+                status_text: "held".into(),
+                marked: None,
+                marked_via: None,
+                closed: vec![],
+                carried: vec![],
+                moved_on: vec!["Share the hiring plan for Q1".into()],
+                dropped: vec![],
+                done_elsewhere: vec![],
+                notes: vec![],
+                private_notes: None,
+            }],
+            closed_between_meetings: vec![],
+            private_notes: None,
+        };
+        for markdown in [false, true] {
+            let text = view.render(markdown);
+            assert!(
+                text.contains("open, for the next 1:1: Share the hiring plan for Q1"),
+                "{text}"
+            );
+            assert!(!text.contains("moved on"), "{text}");
+        }
     }
 }
