@@ -46,6 +46,15 @@ pub enum NextAction {
     },
 }
 
+/// What `sync --dry-run` prints for a write it does not make: the series, the meeting in its
+/// own zone, and the whole description the write would leave.
+pub fn show_dry_run(summary: &str, original_start: DateTime<Utc>, tz: Tz, description: &str) {
+    crate::term::outln!(
+        "--- would write into {summary:?}, the meeting of {}:\n{description}\n---",
+        crate::when::display_long(original_start, tz)
+    );
+}
+
 pub struct SeriesStep<'a> {
     pub store: &'a Store,
     pub cfg: &'a AgendaConfig,

@@ -334,12 +334,15 @@ pub(super) async fn remove_topic(
 
 /// True when `item` is one of this series' topics added through the link and already dropped.
 async fn already_removed(s: &WebState, series: i64, item: i64) -> Result<bool, WebError> {
-    Ok(s.store.list_items(series, false).await?.iter().any(|i| {
-        i.id == item
-            && i.section == "direct"
-            && i.source == ItemSource::Web.as_str()
-            && i.state == "dropped"
-    }))
+    let i = match s.store.get_item(item).await {
+        Ok(i) => i,
+        Err(crate::store::StoreError::NotFound { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(i.series_id == series
+        && i.section == "direct"
+        && i.source == ItemSource::Web.as_str()
+        && i.state == "dropped")
 }
 
 #[cfg(test)]

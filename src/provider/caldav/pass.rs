@@ -20,7 +20,7 @@ use crate::model::Owner;
 use crate::secrets::Keyring;
 use crate::store::{Account, Calendar, RunStats, SeriesUpsert, Store};
 use crate::store::{NewRevision, SeriesRow};
-use crate::sync::series::{NextAction, SeriesError, SeriesStep};
+use crate::sync::series::{NextAction, SeriesError, SeriesStep, show_dry_run};
 use crate::sync::{AccountSyncer, PassError, previews};
 use url::Url;
 
@@ -328,11 +328,7 @@ impl CaldavSyncer {
                 // A preview of an account not started says nothing here: connect and the web
                 // page show it. `sync --dry-run` prints what it would write.
                 if self.dry_run {
-                    crate::term::outln!(
-                        "--- would write into {:?}, the meeting of {}:\n{description}\n---",
-                        row.summary,
-                        crate::when::display_long(*original_start, *zone)
-                    );
+                    show_dry_run(&row.summary, *original_start, *zone, description);
                 }
                 return Ok(());
             }

@@ -27,7 +27,7 @@ use crate::model::{EmailAddress, Owner};
 use crate::provider::caldav::pass::{manager_name, series_row};
 use crate::secrets::Keyring;
 use crate::store::{Account, CachedEvent, Calendar, NewRevision, RunStats, SeriesRow, Store};
-use crate::sync::series::{NextAction, SeriesError, SeriesStep};
+use crate::sync::series::{NextAction, SeriesError, SeriesStep, show_dry_run};
 use crate::sync::{AccountSyncer, PassError, previews};
 
 /// The non-secret settings of a Google account, stored as JSON in `accounts.settings`. The
@@ -761,11 +761,7 @@ impl GoogleSyncer {
                 // A preview of an account not started says nothing here: connect and the web
                 // page show it. `sync --dry-run` prints what it would write.
                 if self.dry_run {
-                    crate::term::outln!(
-                        "--- would write into {:?}, the meeting of {}:\n{description}\n---",
-                        row.summary,
-                        crate::when::display_long(original_start, zone)
-                    );
+                    show_dry_run(&row.summary, original_start, zone, &description);
                 }
                 return Ok(());
             }
