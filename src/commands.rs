@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use crate::agenda::Section;
-use crate::app::Services;
+use crate::services::Services;
 use crate::cli::{
     AccountsAction, ConnectProvider, HistoryFormat, ItemAction, MeetingAction, NoteAction,
     SectionArg, SeriesAction,
@@ -226,7 +226,7 @@ fn found_text(
 }
 
 pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     match action {
         AccountsAction::List { json } => {
             let lines = crate::manage::list_accounts(&store).await?;
@@ -271,7 +271,7 @@ pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<
 }
 
 pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     let set = |id, o| {
         let store = store.clone();
         async move {
@@ -390,7 +390,7 @@ async fn series_with(store: &Store, email: &str) -> anyhow::Result<SeriesRow> {
 }
 
 pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     match action {
         ItemAction::Add {
             with,
@@ -468,7 +468,7 @@ pub async fn history(
     format: HistoryFormat,
     include_private: bool,
 ) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     let series = series_with(&store, with).await?;
     let private = if include_private {
         let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
@@ -502,7 +502,7 @@ pub async fn history(
 
 /// `oneonone meeting held|skipped`: a person's word on whether a meeting took place.
 pub async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     let (mark, args) = match action {
         MeetingAction::Held(a) => (crate::store::Mark::Held, a),
         MeetingAction::Skipped(a) => (crate::store::Mark::Skipped, a),
@@ -532,7 +532,7 @@ pub async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()
 }
 
 pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
     match action {
         NoteAction::Add {
@@ -596,7 +596,7 @@ pub async fn report(
     format: HistoryFormat,
     now: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     // The instant as given: a clock started at it would tick on, and the report must be stable.
     let now = now.unwrap_or_else(|| crate::clock::from_option(None).now());
     let histories = crate::insights::load(&store, config.agenda.default_timezone).await?;
@@ -627,7 +627,7 @@ pub async fn restore(
 
 pub async fn rotate(config: Config) -> anyhow::Result<()> {
     use crate::secrets::{KeySource, Keyring};
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::services::open_store(&config).await?;
     let mut ring = Keyring::load(&config.secrets.key_file)?;
     let from_file = matches!(ring.source(), KeySource::File(_));
     if from_file {

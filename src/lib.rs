@@ -20,6 +20,7 @@ pub mod notes;
 pub mod progress;
 pub mod provider;
 pub mod secrets;
+pub mod services;
 pub mod server;
 pub mod store;
 pub mod sync;

@@ -760,7 +760,7 @@ impl From<Revision> for RevisionView {
 /// Puts back the description revision `id` replaced, through the provider of its account;
 /// returns the id of the revision that records the restore.
 pub async fn restore_revision(
-    services: &crate::app::Services,
+    services: &crate::services::Services,
     id: i64,
     now: DateTime<Utc>,
 ) -> std::result::Result<i64, RestoreError> {

@@ -33,7 +33,7 @@ pub struct AppState {
     /// The admin digest web sessions are bound to (`/connect/google` accepts a session).
     pub(crate) session_digest: [u8; 32],
     /// What the admin API's restore writes with (either provider).
-    pub services: Arc<crate::app::Services>,
+    pub services: Arc<crate::services::Services>,
     /// The Google connect flow's pending consents.
     pub google: Arc<crate::provider::google::web::GoogleWeb>,
 }

@@ -46,7 +46,7 @@ impl WebState {
     /// Builds the state; when `server.admin_token` is empty and none was generated before,
     /// generates one, prints it once on the console and stores only its digest.
     pub async fn start(
-        services: &crate::app::Services,
+        services: &crate::services::Services,
         clock: Arc<dyn Clock>,
         wake: Arc<tokio::sync::Notify>,
     ) -> Result<Self, StoreError> {

@@ -775,7 +775,7 @@ pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
             .collect(),
     })
     .unwrap();
-    let services = oneonone::app::Services::open(config).await.unwrap();
+    let services = oneonone::services::Services::open(config).await.unwrap();
     let syncer = services.caldav();
     let account = services.store.get_account(1).await.unwrap();
 

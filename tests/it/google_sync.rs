@@ -235,13 +235,13 @@ impl Setup {
     }
 
     /// The daemon's services, as a pass builds them.
-    async fn services(&self) -> oneonone::app::Services {
+    async fn services(&self) -> oneonone::services::Services {
         let config = oneonone::config::Config::load(&oneonone::config::Sources {
             file: None,
             env: self.env(),
         })
         .unwrap();
-        oneonone::app::Services::open(config).await.unwrap()
+        oneonone::services::Services::open(config).await.unwrap()
     }
 }
 
