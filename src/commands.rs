@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use crate::agenda::Section;
-use crate::services::Services;
 use crate::cli::{
     AccountsAction, ConnectProvider, HistoryFormat, ItemAction, MeetingAction, NoteAction,
     SectionArg, SeriesAction,
@@ -17,6 +16,7 @@ use crate::cli::{
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::detect::SeriesOverride;
+use crate::services::Services;
 use crate::store::{ItemSource, SeriesRow, Store};
 use crate::term::{out, outln};
 
@@ -153,6 +153,7 @@ async fn first_pass(
         store: &services.store,
         config: &services.config,
         template: &services.template,
+        providers: &services.providers,
         now: clock.now(),
     };
     let found = crate::sync::preview::account_preview(&previewer, account_id).await?;

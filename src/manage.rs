@@ -11,11 +11,11 @@ use crate::agenda::{ItemState, Section};
 use crate::attendance::{self, Attendance, Evidence};
 use crate::detect::SeriesOverride;
 use crate::notes::PrivateNote;
-use crate::provider::caldav::restore::RestoreError;
 use crate::server::AccountReadiness;
 use crate::store::{
-    ItemRow, ItemSource, Mark, OccurrenceRow, Provider, Revision, SeriesRow, Store, StoreError,
+    ItemRow, ItemSource, Mark, OccurrenceRow, Revision, SeriesRow, Store, StoreError,
 };
+use crate::sync::restore::RestoreError;
 
 /// The longest item text accepted: an agenda line, not a document.
 pub const MAX_ITEM_TEXT: usize = 500;
@@ -764,26 +764,14 @@ pub async fn restore_revision(
     id: i64,
     now: DateTime<Utc>,
 ) -> std::result::Result<i64, RestoreError> {
-    let other = |e: StoreError| RestoreError::Other(e.to_string());
-    let rev = services.store.get_revision(id).await.map_err(other)?;
-    let cal = services
-        .store
-        .get_calendar(rev.calendar_id)
-        .await
-        .map_err(other)?;
-    let account = services
-        .store
-        .get_account(cal.account_id)
-        .await
-        .map_err(other)?;
-    match account.provider {
-        Provider::Caldav => {
-            crate::provider::caldav::restore::restore(&services.caldav(), id, now).await
-        }
-        Provider::Google => {
-            crate::provider::google::restore::restore(&services.google(), id, now).await
-        }
-    }
+    crate::sync::restore::restore(
+        &services.store,
+        &services.config,
+        &services.providers,
+        id,
+        now,
+    )
+    .await
 }
 
 /// Revisions of one series (every series with `None`), newest first.

@@ -9,7 +9,8 @@ use tracing::info;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
-use crate::sync::{Heartbeat, Providers, Scheduler};
+use crate::sync::pass::{Pass, Providers};
+use crate::sync::{Heartbeat, Scheduler};
 
 /// A name for this daemon in leases and `sync_runs`: host, process id and a random suffix.
 pub fn daemon_id() -> String {
@@ -30,7 +31,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Everything a pass needs, built once from the config.
+/// Everything a pass, a command or a page needs, built once from the config.
 #[derive(Clone)]
 pub struct Services {
     pub config: Arc<Config>,
@@ -38,63 +39,47 @@ pub struct Services {
     pub keyring: Arc<crate::secrets::Keyring>,
     pub rules: Arc<crate::detect::DetectRules>,
     pub template: Arc<crate::agenda::Template>,
+    /// The calendar providers (one Google provider keeps each account's client across passes).
+    pub providers: Providers,
 }
 
 impl Services {
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
-        let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
+        let keyring = Arc::new(crate::secrets::Keyring::load(&config.secrets.key_file)?);
         let rules = crate::detect::DetectRules::from_config(&config.detect)?;
         let template = config.agenda.template()?;
+        let config = Arc::new(config);
+        let providers = Providers::default()
+            .with(Arc::new(crate::provider::caldav::CalDav {
+                keyring: keyring.clone(),
+                config: config.clone(),
+            }))
+            .with(Arc::new(crate::provider::google::Google::new(
+                keyring.clone(),
+                config.clone(),
+            )));
         Ok(Self {
-            config: Arc::new(config),
+            config,
             store,
-            keyring: Arc::new(keyring),
+            keyring,
             rules: Arc::new(rules),
             template: Arc::new(template),
+            providers,
         })
     }
 
-    pub fn caldav(&self) -> crate::provider::caldav::CaldavSyncer {
-        crate::provider::caldav::CaldavSyncer {
+    /// The one pass over an account, writing as the account allows (a dry run writes nothing).
+    pub fn pass(&self, dry_run: bool) -> Pass {
+        Pass {
             store: self.store.clone(),
-            keyring: self.keyring.clone(),
             config: self.config.clone(),
             rules: self.rules.clone(),
             template: self.template.clone(),
-            dry_run: false,
+            providers: self.providers.clone(),
+            dry_run,
             preview: false,
         }
-    }
-
-    pub fn google(&self) -> crate::provider::google::GoogleSyncer {
-        crate::provider::google::GoogleSyncer::new(
-            self.store.clone(),
-            self.keyring.clone(),
-            self.config.clone(),
-            self.rules.clone(),
-            self.template.clone(),
-        )
-    }
-
-    /// The syncer that routes each account to its provider.
-    pub fn providers(&self, dry_run: bool) -> Providers {
-        self.providers_with(dry_run, false)
-    }
-
-    /// As `providers`; with `preview`, no pass writes into a calendar, started or not.
-    fn providers_with(&self, dry_run: bool, preview: bool) -> Providers {
-        let caldav = crate::provider::caldav::CaldavSyncer {
-            dry_run,
-            preview,
-            ..self.caldav()
-        };
-        let mut google = self.google();
-        google.dry_run = dry_run;
-        google.preview = preview;
-        Providers::default()
-            .with(crate::store::Provider::Caldav, Arc::new(caldav))
-            .with(crate::store::Provider::Google, Arc::new(google))
     }
 
     pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
@@ -103,25 +88,28 @@ impl Services {
 
     /// A scheduler; with `dry_run` it writes nothing into calendars (see `sync --dry-run`).
     pub fn scheduler_with(&self, clock: Arc<dyn Clock>, dry_run: bool) -> Scheduler {
-        self.scheduler_from(clock, self.providers(dry_run))
+        self.scheduler_from(clock, self.pass(dry_run))
     }
 
     /// A scheduler whose passes import and detect and write into no calendar, even for an account
     /// started (a reconnect): `connect`'s own pass (DESIGN.md guarantee 12).
     pub fn previewing_scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
-        self.scheduler_from(clock, self.providers_with(false, true))
+        let pass = Pass {
+            preview: true,
+            ..self.pass(false)
+        };
+        self.scheduler_from(clock, pass)
     }
 
-    fn scheduler_from(&self, clock: Arc<dyn Clock>, providers: Providers) -> Scheduler {
+    fn scheduler_from(&self, clock: Arc<dyn Clock>, pass: Pass) -> Scheduler {
         Scheduler {
             store: self.store.clone(),
             cfg: self.config.sync.clone(),
             daemon_id: daemon_id(),
             clock,
-            syncer: Arc::new(providers),
+            syncer: Arc::new(pass),
             heartbeat: Arc::new(Heartbeat::default()),
             wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
-

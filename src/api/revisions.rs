@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiResult, Path, Query};
 use crate::manage::RevisionView;
-use crate::provider::caldav::restore::RestoreError;
 use crate::server::AppState;
+use crate::sync::restore::RestoreError;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -84,10 +84,18 @@ pub async fn restore(
             restored: id,
             revision,
         })),
-        Err(e @ (RestoreError::NoOccurrence(_) | RestoreError::NeverApplied(_))) => Err(
-            ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
-        ),
-        Err(e @ RestoreError::Other(_)) => Err(ApiError::new(
+        Err(
+            e @ (RestoreError::NoOccurrence(_)
+            | RestoreError::NeverApplied(_)
+            | RestoreError::Conflict(_)
+            | RestoreError::Cancelled(_)),
+        ) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            e.to_string(),
+        )),
+        Err(RestoreError::Store(e)) => Err(e.into()),
+        Err(e @ RestoreError::Provider(_)) => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "calendar_error",
             format!("cannot restore revision {id}: {e}"),

@@ -3,7 +3,10 @@
 //! concurrency, records each pass in `sync_runs`, and schedules the next one (with jitter, and
 //! exponential backoff after failures).
 
+pub mod cache;
+pub mod pass;
 pub mod preview;
+pub mod restore;
 pub mod series;
 
 use std::sync::Arc;
@@ -21,25 +24,8 @@ use crate::clock::Clock;
 use crate::config::SyncConfig;
 use crate::store::{Account, AccountState, RunOutcome, RunStats, Store, StoreError};
 
-/// What one account's pass reports back to the scheduler.
-#[derive(Debug, thiserror::Error)]
-pub enum PassError {
-    /// The credentials were refused for good: the account waits for the user to reconnect.
-    #[error("credentials refused: {0}")]
-    Unauthorized(String),
-    /// Anything that may pass on retry (network, 5xx, timeouts, a provider this build lacks).
-    #[error("{kind}: {message}")]
-    Transient { kind: &'static str, message: String },
-}
-
-impl PassError {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PassError::Unauthorized(_) => "unauthorized",
-            PassError::Transient { kind, .. } => kind,
-        }
-    }
-}
+/// What one account's pass reports back to the scheduler: the provider's classified error.
+pub type PassError = crate::provider::ProviderError;
 
 /// Whether a pass over `account` only previews (imports, detects and plans, writes into no
 /// calendar): asked for (`dry_run`), or the account is not started yet (DESIGN.md guarantee 12).
@@ -54,45 +40,6 @@ pub trait AccountSyncer: Send + Sync + 'static {
         account: &'a Account,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<RunStats, PassError>>;
-}
-
-/// Routes each account to its provider's syncer. Providers register as they are built.
-#[derive(Default)]
-pub struct Providers {
-    by_provider: Vec<(crate::store::Provider, Arc<dyn AccountSyncer>)>,
-}
-
-impl Providers {
-    pub fn with(
-        mut self,
-        provider: crate::store::Provider,
-        syncer: Arc<dyn AccountSyncer>,
-    ) -> Self {
-        self.by_provider.push((provider, syncer));
-        self
-    }
-}
-
-impl AccountSyncer for Providers {
-    fn sync<'a>(
-        &'a self,
-        account: &'a Account,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<RunStats, PassError>> {
-        match self
-            .by_provider
-            .iter()
-            .find(|(p, _)| *p == account.provider)
-        {
-            Some((_, s)) => s.sync(account, now),
-            None => Box::pin(async move {
-                Err(PassError::Transient {
-                    kind: "unsupported_provider",
-                    message: format!("this build cannot sync {} accounts", account.provider),
-                })
-            }),
-        }
-    }
 }
 
 /// Liveness of the scheduler loop, for `/readyz`.
@@ -357,10 +304,10 @@ impl Scheduler {
         loop {
             tokio::select! {
                 r = &mut pass => {
-                    return r.unwrap_or_else(|_| Err(PassError::Transient {
-                        kind: "timeout",
-                        message: format!("the pass took longer than {} s", self.cfg.pass_timeout_secs),
-                    }));
+                    return r.unwrap_or_else(|_| Err(PassError::transient(
+                        "timeout",
+                        format!("the pass took longer than {} s", self.cfg.pass_timeout_secs),
+                    )));
                 }
                 _ = renew.tick() => {
                     let until = self.clock.now() + self.lease();
@@ -370,10 +317,10 @@ impl Scheduler {
                             // Another daemon holds the account now: stop before writing anything
                             // it may be writing too.
                             warn!(account = account.id, "lease lost to another daemon; pass stopped");
-                            return Err(PassError::Transient {
-                                kind: "lease_lost",
-                                message: "another daemon took the account over".into(),
-                            });
+                            return Err(PassError::transient(
+                                "lease_lost",
+                                "another daemon took the account over",
+                            ));
                         }
                         Err(e) => warn!(account = account.id, error = %e, "cannot renew lease"),
                     }

@@ -1,19 +1,13 @@
 //! A series' next agenda as the next pass will write it: the same agenda step a pass runs
-//! (`sync --dry-run` uses it too), read-only, over the cached copy of the event (iCalendar for
-//! CalDAV, the event's JSON for Google).
-
-use chrono_tz::Tz;
+//! (`sync --dry-run` uses it too), read-only, over the cached copy of the event, read by the
+//! account's provider (`CalendarProvider::load_series`) as the pass reads it.
 
 use chrono::{DateTime, Utc};
 
+use super::pass::{Providers, calendar_tz, manager_name};
 use crate::agenda::{Format, Template};
 use crate::config::Config;
-use crate::model::Series;
-use crate::provider::caldav::CaldavSettings;
-use crate::provider::google::client::GoogleEvent;
-use crate::provider::google::convert::series_from_events;
-use crate::provider::google::pass::GoogleSettings;
-use crate::store::{Account, CachedEvent, Provider, SeriesRow, Store};
+use crate::store::{SeriesRow, Store};
 use crate::sync::series::SeriesStep;
 
 /// What a preview reads: the cache in the store, the agenda settings, and the time it is.
@@ -21,6 +15,7 @@ pub struct Previewer<'a> {
     pub store: &'a Store,
     pub config: &'a Config,
     pub template: &'a Template,
+    pub providers: &'a Providers,
     pub now: DateTime<Utc>,
 }
 
@@ -64,22 +59,28 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
                 .into(),
         );
     }
-    let calendar_tz: Tz = cal
-        .timezone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(s.config.agenda.default_timezone);
-    let found = match account.provider {
-        Provider::Caldav => caldav_series(&account, row, &cached, calendar_tz)?,
-        Provider::Google => google_series(&account, row, &cached, calendar_tz)?,
-    };
+    let provider = s
+        .providers
+        .get(account.provider)
+        .map_err(|e| fail("cannot read the account", &e))?;
+    let found = provider
+        .load_series(
+            &account,
+            &cal,
+            calendar_tz(&cal, s.config),
+            cached,
+            &row.uid,
+        )
+        .map_err(|e| e.to_string())?
+        .ok_or("the series is gone from the cached event")?;
+    let manager = manager_name(&found.series, &found.owner);
     let now = s.now;
     let step = SeriesStep {
         store: s.store,
         cfg: &s.config.agenda,
         template: s.template,
-        format: found.format,
-        manager_name: &found.manager,
+        format: provider.format(),
+        manager_name: &manager,
         now,
         read_only: true,
     };
@@ -100,69 +101,6 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
 
 fn fail(what: &str, e: &dyn std::fmt::Display) -> String {
     format!("{what}: {e}")
-}
-
-/// A series read from the cache, with what the agenda step needs to render it as its provider's
-/// pass would.
-struct Found {
-    series: Series,
-    tz: Tz,
-    manager: String,
-    format: Format,
-}
-
-fn caldav_series(
-    account: &Account,
-    row: &SeriesRow,
-    cached: &[CachedEvent],
-    calendar_tz: Tz,
-) -> Result<Found, String> {
-    let settings =
-        CaldavSettings::from_account(account).map_err(|e| fail("account settings", &e))?;
-    let parsed = crate::ics::parse(cached[0].raw.as_bytes())
-        .map_err(|e| fail("the cached event cannot be read", &e))?;
-    let series = parsed
-        .series
-        .into_iter()
-        .find(|x| x.uid == row.uid)
-        .ok_or("the series is gone from the cached event")?;
-    let manager = crate::provider::caldav::pass::manager_name(&series, &settings.owner());
-    Ok(Found {
-        series,
-        tz: parsed.x_wr_timezone.unwrap_or(calendar_tz),
-        manager,
-        format: Format::Plain,
-    })
-}
-
-/// The master and exceptions cached for the series, grouped as the Google pass groups them.
-fn google_series(
-    account: &Account,
-    row: &SeriesRow,
-    cached: &[CachedEvent],
-    calendar_tz: Tz,
-) -> Result<Found, String> {
-    let settings =
-        GoogleSettings::from_account(account).map_err(|e| fail("account settings", &e))?;
-    let events = cached
-        .iter()
-        .map(|c| {
-            serde_json::from_str::<GoogleEvent>(&c.raw)
-                .map_err(|e| fail(&format!("cached event {} cannot be read", c.remote_id), &e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let (all, _) = series_from_events(&events, Some(calendar_tz));
-    let series = all
-        .into_iter()
-        .find(|x| x.uid == row.uid && x.master.is_some())
-        .ok_or("the series is gone from the cached events")?;
-    let manager = crate::provider::caldav::pass::manager_name(&series, &settings.owner(&events));
-    Ok(Found {
-        series,
-        tz: calendar_tz,
-        manager,
-        format: Format::GoogleHtml,
-    })
 }
 
 /// One 1:1 an account's preview found: who it is with, why it was taken as a 1:1, and the next

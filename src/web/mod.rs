@@ -31,6 +31,7 @@ pub struct WebState {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
     pub template: Arc<crate::agenda::Template>,
+    pub providers: crate::sync::pass::Providers,
     pub clock: Arc<dyn Clock>,
     /// Wakes the scheduler (an account was made due).
     pub wake: Arc<tokio::sync::Notify>,
@@ -56,6 +57,7 @@ impl WebState {
             keyring: services.keyring.clone(),
             config: services.config.clone(),
             template: services.template.clone(),
+            providers: services.providers.clone(),
             clock,
             wake,
             admin_digest,
@@ -79,6 +81,7 @@ impl WebState {
             store: &self.store,
             config: &self.config,
             template: &self.template,
+            providers: &self.providers,
             now: self.clock.now(),
         }
     }

@@ -450,7 +450,7 @@ async fn google_concurrent_edits_keep_both_texts_and_a_write_can_be_restored() {
     let s = Setup::new().await;
     s.connect_and_start("2026-03-24T12:00:00Z").await;
     let services = s.services().await;
-    let syncer = services.google();
+    let syncer = services.pass(false);
     let store = &services.store;
     let account = store.get_account(1).await.unwrap();
     let bob = series_id(store, BOB).await;

@@ -154,7 +154,7 @@ async fn an_oversized_resource_is_refused_alone_and_the_rest_of_its_calendar_is_
     .unwrap()
     .with_max_body(100_000);
     let now = chrono::Utc::now();
-    let report = oneonone::provider::caldav::fetch::fetch_calendar(&client, &store, &cal, now)
+    let report = crate::caldav_sync::fetch_calendar(&client, &store, &cal, now)
         .await
         .expect("one oversized resource must not fail the calendar");
     assert!(

@@ -764,10 +764,7 @@ impl oneonone::sync::AccountSyncer for Gated {
             self.started.notify_one();
             self.release.notified().await;
             if self.fail {
-                Err(oneonone::sync::PassError::Transient {
-                    kind: "http",
-                    message: "503".into(),
-                })
+                Err(oneonone::sync::PassError::transient("http", "503"))
             } else {
                 Ok(oneonone::store::RunStats::default())
             }

@@ -1,53 +1,25 @@
 //! Brings one CalDAV calendar's cache up to date: sync-collection since the stored token
 //! (one request when nothing changed), a full listing when the token is missing or rejected, and
 //! ctag + etag comparison where a server lacks sync-collection. Only resources whose etag changed
-//! are downloaded (multiget).
+//! are downloaded (multiget). What is read goes to the pass's cache (`provider::CacheSink`),
+//! which stores it in batches and guards against an empty listing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use tracing::{debug, warn};
 use url::Url;
 
 use super::client::{CalDavClient, DavError, Resource, SyncEntry};
-use crate::model::Etag;
-use crate::store::{CachedEvent, Calendar, Store, StoreError};
+use crate::model::{Etag, Owner};
+use crate::provider::{CacheSink, Loaded, ProviderError};
+use crate::store::{CachedEvent, Calendar};
 
 /// How often a calendar gets a full comparison with the cache.
 const FULL_RESYNC_HOURS: i64 = 24;
 /// Resources downloaded per step of an import (a multiget may split it further).
 const IMPORT_SLICE: usize = 500;
-/// Resources stored per transaction. Each commit rewrites the index pages the slice touched,
-/// so committing every 500 of a 10,000-event import wrote the indexes twenty times over; an
-/// import cut short resumes from what was committed (the etags of stored resources match).
-const COMMIT_EVERY: usize = 2_500;
-
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    #[error(transparent)]
-    Dav(#[from] DavError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("calendar URL {0:?} stored for this account is not a URL")]
-    BadUrl(String),
-}
-
-/// What one fetch did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FetchReport {
-    /// Resources downloaded and stored (remote ids).
-    pub changed: Vec<String>,
-    pub deleted: usize,
-    /// Whether this was a full listing (first sync, rejected token, no sync support).
-    pub full: bool,
-    /// A full listing came back empty while we hold events: kept as is (see DESIGN guarantee 7).
-    pub suspicious_empty: bool,
-    /// Resources that could not be read, with the reason (they are skipped, the rest goes on).
-    pub unreadable: Vec<(String, String)>,
-    /// The downloaded resources that hold a recurring series, as parsed on download: detection
-    /// needs nothing else, so a first import reads nothing back from the cache.
-    pub recurring: Vec<(String, crate::ics::Calendar)>,
-}
 
 /// A resource as the cache keeps it: UID, summary and first start read from the ICS.
 pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<CachedEvent, String> {
@@ -111,358 +83,329 @@ fn record(
     Ok((cached, cal))
 }
 
-/// Brings the cache of `cal` up to date.
-pub async fn fetch_calendar(
-    client: &CalDavClient,
-    store: &Store,
-    cal: &Calendar,
-    now: DateTime<Utc>,
-) -> Result<FetchReport, FetchError> {
-    let url = Url::parse(&cal.remote_id).map_err(|_| FetchError::BadUrl(cal.remote_id.clone()))?;
-    // Once a day the whole listing is compared with the cache even when the token is accepted:
-    // some servers (DAViCal) answer an unknown token with a plain listing that cannot show
-    // deletions, so only a full comparison catches those. It costs the same single request.
-    let reconcile = cal
-        .last_full_sync_at
-        .is_none_or(|t| now - t > chrono::Duration::hours(FULL_RESYNC_HOURS));
-    if let Some(token) = cal.sync_token.as_deref().filter(|_| !reconcile) {
-        match incremental(client, store, cal, &url, token, now).await {
-            Err(FetchError::Dav(DavError::InvalidSyncToken { .. })) => {
-                warn!(calendar = cal.id, "sync token rejected; full resync");
-            }
-            other => return other,
-        }
-    }
-    full(client, store, cal, &url, now).await
+/// What a fetch needs besides the server: the calendar, the time, and how to read a resource
+/// into the cache (the owner and zone its series are detected with).
+pub struct Fetch<'a> {
+    pub client: &'a CalDavClient,
+    pub cal: &'a Calendar,
+    pub now: DateTime<Utc>,
+    pub owner: &'a Owner,
+    /// The calendar's zone (a resource's X-WR-TIMEZONE comes first).
+    pub tz: Tz,
 }
 
-async fn incremental(
-    client: &CalDavClient,
-    store: &Store,
-    cal: &Calendar,
-    url: &Url,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<FetchReport, FetchError> {
-    let cached: HashMap<String, Option<String>> =
-        store.event_etags(cal.id).await?.into_iter().collect();
-    let mut report = FetchReport::default();
-    let mut token = token.to_string();
-    // A server may truncate (507): ask again with the new token until it has said everything.
-    for _ in 0..100 {
-        let changes = client.sync_collection(url, Some(&token)).await?;
-        for gone in &changes.deleted {
-            report.deleted += store.delete_event(cal.id, gone.as_str()).await? as usize;
+impl Fetch<'_> {
+    /// Reads one downloaded resource into the cache (an unreadable one is reported and
+    /// skipped), with the recurring series it holds.
+    pub async fn take(&self, r: Resource, cache: &mut dyn CacheSink) -> Result<(), ProviderError> {
+        match read_resource(r.url.as_str(), r.etag.as_ref(), &r.body) {
+            Ok((event, parsed)) => {
+                let tz = parsed.x_wr_timezone.unwrap_or(self.tz);
+                let loaded = parsed
+                    .series
+                    .into_iter()
+                    .filter(|s| s.is_recurring())
+                    .map(|series| Loaded {
+                        series,
+                        tz,
+                        owner: self.owner.clone(),
+                        remote_id: event.remote_id.clone(),
+                        cached: Vec::new(),
+                    })
+                    .collect();
+                cache.put(event, loaded).await?;
+            }
+            Err(why) => cache.unreadable(r.url.to_string(), why),
         }
-        let wanted: Vec<Url> = changes
-            .changed
-            .iter()
-            .filter(|(u, etag)| {
-                let known = cached.get(u.as_str()).cloned().flatten();
-                etag.is_none() || known.as_deref() != etag.as_ref().map(|e| e.0.as_str())
-            })
-            .map(|(u, _)| u.clone())
-            .collect();
-        store_resources(client, store, cal, url, &wanted, now, &mut report).await?;
-        let new_token = changes.token.clone().unwrap_or(token.clone());
-        store
-            .set_calendar_cursor(cal.id, Some(&new_token), cal.ctag.as_deref(), None)
-            .await?;
-        token = new_token;
-        if !changes.truncated {
-            break;
-        }
+        Ok(())
     }
-    Ok(report)
+
+    /// Brings the cache of the calendar up to date.
+    pub async fn run(&self, cache: &mut dyn CacheSink) -> Result<(), ProviderError> {
+        let cal = self.cal;
+        let url = Url::parse(&cal.remote_id).map_err(|e| {
+            ProviderError::internal(format!(
+                "calendar URL {:?} stored for this account is not a URL: {e}",
+                cal.remote_id
+            ))
+        })?;
+        // Once a day the whole listing is compared with the cache even when the token is
+        // accepted: some servers (DAViCal) answer an unknown token with a plain listing that
+        // cannot show deletions, so only a full comparison catches those. It costs the same
+        // single request.
+        let reconcile = cal
+            .last_full_sync_at
+            .is_none_or(|t| self.now - t > chrono::Duration::hours(FULL_RESYNC_HOURS));
+        if let Some(token) = cal.sync_token.as_deref().filter(|_| !reconcile) {
+            match self.incremental(cache, &url, token).await {
+                Err(DavOr::Dav(DavError::InvalidSyncToken { .. })) => {
+                    warn!(calendar = cal.id, "sync token rejected; full resync");
+                }
+                other => return other.map_err(ProviderError::from),
+            }
+        }
+        self.full(cache, &url).await.map_err(ProviderError::from)
+    }
+
+    async fn incremental(
+        &self,
+        cache: &mut dyn CacheSink,
+        url: &Url,
+        token: &str,
+    ) -> Result<(), DavOr> {
+        let cached = cache.etags().await.map_err(ProviderError::from)?;
+        let mut token = token.to_string();
+        // A server may truncate (507): ask again with the new token until it has said
+        // everything.
+        for _ in 0..100 {
+            let changes = self.client.sync_collection(url, Some(&token)).await?;
+            for gone in &changes.deleted {
+                cache
+                    .delete(gone.as_str())
+                    .await
+                    .map_err(ProviderError::from)?;
+            }
+            let wanted = wanted(&changes.changed, &cached);
+            self.download(cache, url, &wanted).await?;
+            let new_token = changes.token.clone().unwrap_or(token.clone());
+            cache
+                .cursor(Some(&new_token), self.cal.ctag.as_deref(), false)
+                .await
+                .map_err(ProviderError::from)?;
+            token = new_token;
+            if !changes.truncated {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn full(&self, cache: &mut dyn CacheSink, url: &Url) -> Result<(), DavOr> {
+        let mut cached = cache.etags().await.map_err(ProviderError::from)?;
+        if cached.is_empty() {
+            match self.first_import(cache, url).await {
+                Ok(()) => return Ok(()),
+                // A server that refuses data in a sync report (Radicale caps the events one
+                // answer may hold), or an answer too large or unreadable: the listing and
+                // multigets below (what it stored so far shows as cached there, by etag).
+                Err(DavOr::Dav(
+                    e @ (DavError::Status { .. }
+                    | DavError::TooLarge { .. }
+                    | DavError::Xml { .. }
+                    | DavError::InvalidSyncToken { .. }),
+                )) => {
+                    warn!(calendar = self.cal.id, error = %e, "sync report with data refused; listing instead");
+                    cached = cache.etags().await.map_err(ProviderError::from)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (listing, token, ctag) = match self.client.sync_collection(url, None).await {
+            Ok(mut changes) => {
+                // A server may cut a long first listing short (507): ask on from its token
+                // until the listing is complete, before anything is taken as deleted.
+                let mut listing: Vec<(Url, Option<Etag>)> = std::mem::take(&mut changes.changed);
+                let mut token = changes.token.clone();
+                let mut rounds = 0;
+                while changes.truncated && rounds < 100 {
+                    rounds += 1;
+                    changes = self.client.sync_collection(url, token.as_deref()).await?;
+                    listing.append(&mut changes.changed);
+                    token = changes.token.clone().or(token);
+                }
+                (listing, token, None)
+            }
+            // No sync-collection here (old servers): fall back to ctag + etag listing.
+            Err(DavError::Status { status, .. })
+                if (400..500).contains(&status) || status == 501 =>
+            {
+                let info = self.client.calendar_info(url).await?;
+                if info.ctag.is_some() && info.ctag == self.cal.ctag {
+                    debug!(calendar = self.cal.id, "ctag unchanged");
+                    return Ok(());
+                }
+                let listing = self
+                    .client
+                    .list_etags(url)
+                    .await?
+                    .into_iter()
+                    .map(|(u, e)| (u, Some(e)))
+                    .collect();
+                (listing, None, info.ctag)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let present = listing.iter().map(|(u, _)| u.to_string()).collect();
+        if !cache
+            .full_listing(&present)
+            .await
+            .map_err(ProviderError::from)?
+        {
+            return Ok(());
+        }
+        let wanted = wanted(&listing, &cached);
+        self.download(cache, url, &wanted).await?;
+        cache
+            .cursor(token.as_deref(), ctag.as_deref(), true)
+            .await
+            .map_err(ProviderError::from)?;
+        Ok(())
+    }
+
+    /// Downloads `wanted` into the cache, a slice at a time so that the first import of a large
+    /// calendar can show its progress (a bar on a terminal; see `crate::progress`).
+    async fn download(
+        &self,
+        cache: &mut dyn CacheSink,
+        url: &Url,
+        wanted: &[Url],
+    ) -> Result<(), DavOr> {
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let name = match self.cal.display_name.as_str() {
+            "" => "calendar",
+            named => named,
+        };
+        let task = format!("importing {name}");
+        let total = wanted.len() as u64;
+        let mut done = 0;
+        for slice in wanted.chunks(IMPORT_SLICE) {
+            let fetched = match self.client.multiget(url, slice).await {
+                Ok(fetched) => fetched,
+                // One bad resource (too large, not UTF-8) spoils the whole multistatus answer:
+                // ask for this slice one resource at a time, so only that one is skipped.
+                Err(e @ (DavError::TooLarge { .. } | DavError::Xml { .. })) => {
+                    warn!(calendar = self.cal.id, error = %e, "multiget refused; reading resources one by one");
+                    self.one_by_one(cache, slice).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for r in fetched {
+                self.take(r, cache).await?;
+            }
+            done += slice.len() as u64;
+            crate::progress::report(&task, done, total);
+        }
+        Ok(())
+    }
+
+    /// The first import of a calendar whose cache is empty: one sync report that carries every
+    /// resource's data, read and stored response by response (no listing, no multigets). What
+    /// a server leaves without data is fetched by multiget after.
+    async fn first_import(&self, cache: &mut dyn CacheSink, url: &Url) -> Result<(), DavOr> {
+        let mut missing: Vec<Url> = Vec::new();
+        let mut token: Option<String> = None;
+        // A server may cut a long answer short (507): ask on from its token.
+        for _ in 0..100 {
+            let page = self.client.sync_page(url, token.as_deref(), true).await?;
+            let mut entries = page.entries()?;
+            let mut truncated = false;
+            while let Some(entry) = entries.next_entry()? {
+                match entry {
+                    SyncEntry::Collection { truncated: t } => truncated |= t,
+                    SyncEntry::Changed {
+                        url,
+                        etag,
+                        data: Some(body),
+                    } => self.take(Resource { url, etag, body }, cache).await?,
+                    SyncEntry::Changed { url, .. } => missing.push(url),
+                    // Only a continuation can delete what an earlier answer of this import
+                    // gave. (One still missing is answered 404 by the multiget, which skips
+                    // it.)
+                    SyncEntry::Deleted(gone) => {
+                        cache
+                            .delete(gone.as_str())
+                            .await
+                            .map_err(ProviderError::from)?;
+                    }
+                }
+            }
+            token = entries.token().map(str::to_string).or(token);
+            if !truncated {
+                break;
+            }
+        }
+        if !missing.is_empty() {
+            debug!(
+                calendar = self.cal.id,
+                missing = missing.len(),
+                "resources without data; multiget"
+            );
+            self.download(cache, url, &missing).await?;
+        }
+        cache
+            .cursor(token.as_deref(), None, true)
+            .await
+            .map_err(ProviderError::from)?;
+        Ok(())
+    }
+
+    async fn one_by_one(
+        &self,
+        cache: &mut dyn CacheSink,
+        slice: &[Url],
+    ) -> Result<Vec<Resource>, DavOr> {
+        let mut fetched = Vec::with_capacity(slice.len());
+        for one in slice {
+            // A plain GET: its body reaches `to_cached` as bytes, which names what is wrong
+            // with it.
+            match self.client.get(one).await {
+                Ok(r) => fetched.push(r),
+                Err(e @ DavError::TooLarge { .. }) => {
+                    cache.unreadable(one.to_string(), e.to_string())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(fetched)
+    }
 }
 
-async fn full(
-    client: &CalDavClient,
-    store: &Store,
-    cal: &Calendar,
-    url: &Url,
-    now: DateTime<Utc>,
-) -> Result<FetchReport, FetchError> {
-    let mut report = FetchReport {
-        full: true,
-        ..FetchReport::default()
-    };
-    let mut cached: HashMap<String, Option<String>> =
-        store.event_etags(cal.id).await?.into_iter().collect();
-    if cached.is_empty() {
-        match first_import(client, store, cal, url, now, &mut report).await {
-            Ok(()) => return Ok(report),
-            // A server that refuses data in a sync report (Radicale caps the events one answer
-            // may hold), or an answer too large or unreadable: the listing and multigets below
-            // (what it stored so far shows as cached there, by etag).
-            Err(FetchError::Dav(
-                e @ (DavError::Status { .. }
-                | DavError::TooLarge { .. }
-                | DavError::Xml { .. }
-                | DavError::InvalidSyncToken { .. }),
-            )) => {
-                warn!(calendar = cal.id, error = %e, "sync report with data refused; listing instead");
-                cached = store.event_etags(cal.id).await?.into_iter().collect();
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    let (listing, token, ctag) = match client.sync_collection(url, None).await {
-        Ok(mut changes) => {
-            // A server may cut a long first listing short (507): ask on from its token until
-            // the listing is complete, before anything is taken as deleted.
-            let mut listing: Vec<(Url, Option<Etag>)> = std::mem::take(&mut changes.changed);
-            let mut token = changes.token.clone();
-            let mut rounds = 0;
-            while changes.truncated && rounds < 100 {
-                rounds += 1;
-                changes = client.sync_collection(url, token.as_deref()).await?;
-                listing.append(&mut changes.changed);
-                token = changes.token.clone().or(token);
-            }
-            (listing, token, None)
-        }
-        // No sync-collection here (old servers): fall back to ctag + etag listing.
-        Err(DavError::Status { status, .. }) if (400..500).contains(&status) || status == 501 => {
-            let info = client.calendar_info(url).await?;
-            if info.ctag.is_some() && info.ctag == cal.ctag {
-                debug!(calendar = cal.id, "ctag unchanged");
-                return Ok(FetchReport::default());
-            }
-            let listing = client
-                .list_etags(url)
-                .await?
-                .into_iter()
-                .map(|(u, e)| (u, Some(e)))
-                .collect();
-            (listing, None, info.ctag)
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if listing.is_empty() && !cached.is_empty() {
-        // A calendar that suddenly comes back empty is not taken as "everything was deleted".
-        warn!(
-            calendar = cal.id,
-            cached = cached.len(),
-            "full listing is empty; keeping the cache"
-        );
-        report.suspicious_empty = true;
-        return Ok(report);
-    }
-    let present: HashSet<&str> = listing.iter().map(|(u, _)| u.as_str()).collect();
-    for gone in cached.keys().filter(|k| !present.contains(k.as_str())) {
-        report.deleted += store.delete_event(cal.id, gone).await? as usize;
-    }
-    let wanted: Vec<Url> = listing
+/// The listed resources whose etag differs from the cached one (or that give none).
+fn wanted(listing: &[(Url, Option<Etag>)], cached: &HashMap<String, Option<String>>) -> Vec<Url> {
+    listing
         .iter()
         .filter(|(u, etag)| {
             let known = cached.get(u.as_str()).cloned().flatten();
             etag.is_none() || known.as_deref() != etag.as_ref().map(|e| e.0.as_str())
         })
         .map(|(u, _)| u.clone())
-        .collect();
-    store_resources(client, store, cal, url, &wanted, now, &mut report).await?;
-    store
-        .set_calendar_cursor(cal.id, token.as_deref(), ctag.as_deref(), Some(now))
-        .await?;
-    Ok(report)
+        .collect()
 }
 
-async fn store_resources(
-    client: &CalDavClient,
-    store: &Store,
-    cal: &Calendar,
-    url: &Url,
-    wanted: &[Url],
-    now: DateTime<Utc>,
-    report: &mut FetchReport,
-) -> Result<(), FetchError> {
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    // Downloaded and stored a slice at a time so that the first import of a large calendar can
-    // show its progress (a bar on a terminal; see `crate::progress`).
-    let name = match cal.display_name.as_str() {
-        "" => "calendar",
-        named => named,
-    };
-    let task = format!("importing {name}");
-    let total = wanted.len() as u64;
-    let mut done = 0;
-    let mut import = Import::new(store, cal, now);
-    for slice in wanted.chunks(IMPORT_SLICE) {
-        let fetched = match client.multiget(url, slice).await {
-            Ok(fetched) => fetched,
-            // One bad resource (too large, not UTF-8) spoils the whole multistatus answer: ask
-            // for this slice one resource at a time, so only that one is skipped.
-            Err(e @ (DavError::TooLarge { .. } | DavError::Xml { .. })) => {
-                warn!(calendar = cal.id, error = %e, "multiget refused; reading resources one by one");
-                one_by_one(client, cal, slice, report).await?
-            }
-            Err(e) => return Err(e.into()),
-        };
-        for r in fetched {
-            import.take(r, report).await?;
-        }
-        done += slice.len() as u64;
-        crate::progress::report(&task, done, total);
-    }
-    import.commit(report).await
+/// A fetch step's error: the server's (matched on to choose a fallback) or already classified.
+#[derive(Debug)]
+enum DavOr {
+    Dav(DavError),
+    Provider(ProviderError),
 }
 
-/// The first import of a calendar whose cache is empty: one sync report that carries every
-/// resource's data, read and stored response by response (no listing, no multigets). What a
-/// server leaves without data is fetched by multiget after.
-async fn first_import(
-    client: &CalDavClient,
-    store: &Store,
-    cal: &Calendar,
-    url: &Url,
-    now: DateTime<Utc>,
-    report: &mut FetchReport,
-) -> Result<(), FetchError> {
-    let mut import = Import::new(store, cal, now);
-    let mut missing: Vec<Url> = Vec::new();
-    let mut token: Option<String> = None;
-    // A server may cut a long answer short (507): ask on from its token.
-    for _ in 0..100 {
-        let page = client.sync_page(url, token.as_deref(), true).await?;
-        let mut entries = page.entries()?;
-        let mut truncated = false;
-        while let Some(entry) = entries.next_entry()? {
-            match entry {
-                SyncEntry::Collection { truncated: t } => truncated |= t,
-                SyncEntry::Changed {
-                    url,
-                    etag,
-                    data: Some(body),
-                } => import.take(Resource { url, etag, body }, report).await?,
-                SyncEntry::Changed { url, .. } => missing.push(url),
-                // Only a continuation can delete what an earlier answer of this import gave.
-                // (One still missing is answered 404 by the multiget, which skips it.)
-                SyncEntry::Deleted(gone) => {
-                    import.forget(gone.as_str());
-                    report.deleted += store.delete_event(cal.id, gone.as_str()).await? as usize;
-                }
-            }
-        }
-        token = entries.token().map(str::to_string).or(token);
-        if !truncated {
-            break;
-        }
-    }
-    import.commit(report).await?;
-    if !missing.is_empty() {
-        debug!(
-            calendar = cal.id,
-            missing = missing.len(),
-            "resources without data; multiget"
-        );
-        store_resources(client, store, cal, url, &missing, now, report).await?;
-    }
-    store
-        .set_calendar_cursor(cal.id, token.as_deref(), None, Some(now))
-        .await?;
-    Ok(())
-}
-
-/// Downloaded resources, read and stored in transactions of [`COMMIT_EVERY`].
-struct Import<'a> {
-    store: &'a Store,
-    cal: &'a Calendar,
-    now: DateTime<Utc>,
-    /// Each read resource, with its calendar when it holds a recurring series (the only ones
-    /// the pass reads further). A one-off's calendar is dropped at once: kept for a whole batch,
-    /// 2,500 of them took memory the allocator could not reuse, and a first import spent a
-    /// tenth of its page faults copying them.
-    pending: Vec<(CachedEvent, Option<crate::ics::Calendar>)>,
-}
-
-impl<'a> Import<'a> {
-    fn new(store: &'a Store, cal: &'a Calendar, now: DateTime<Utc>) -> Self {
-        Self {
-            store,
-            cal,
-            now,
-            pending: Vec::new(),
-        }
-    }
-
-    /// Reads one resource (an unreadable one is reported and skipped); commits a full batch.
-    async fn take(&mut self, r: Resource, report: &mut FetchReport) -> Result<(), FetchError> {
-        match read_resource(r.url.as_str(), r.etag.as_ref(), &r.body) {
-            Ok((event, cal)) => {
-                let recurring = cal.series.iter().any(|s| s.is_recurring());
-                self.pending.push((event, recurring.then_some(cal)));
-            }
-            Err(why) => {
-                warn!(calendar = self.cal.id, resource = %r.url, error = %why, "unreadable resource skipped");
-                report.unreadable.push((r.url.to_string(), why));
-            }
-        }
-        if self.pending.len() >= COMMIT_EVERY {
-            self.commit(report).await?;
-        }
-        Ok(())
-    }
-
-    /// Drops a resource not yet committed.
-    fn forget(&mut self, remote_id: &str) {
-        self.pending.retain(|(e, _)| e.remote_id != remote_id);
-    }
-
-    /// Stores the resources read so far in one transaction and records them in the report.
-    async fn commit(&mut self, report: &mut FetchReport) -> Result<(), FetchError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        // A server that lists a resource twice: its last copy wins (PostgreSQL refuses to
-        // update one row twice in a statement).
-        let mut seen = HashSet::new();
-        self.pending.reverse();
-        self.pending
-            .retain(|(e, _)| seen.insert(e.remote_id.clone()));
-        self.pending.reverse();
-        let (events, parsed): (Vec<CachedEvent>, Vec<Option<crate::ics::Calendar>>) =
-            std::mem::take(&mut self.pending).into_iter().unzip();
-        let ids: Vec<String> = events.iter().map(|e| e.remote_id.clone()).collect();
-        self.store
-            .upsert_events(self.cal.id, events, self.now)
-            .await?;
-        for (id, parsed) in ids.into_iter().zip(parsed) {
-            if let Some(parsed) = parsed {
-                report.recurring.push((id.clone(), parsed));
-            }
-            report.changed.push(id);
-        }
-        Ok(())
+impl From<DavError> for DavOr {
+    fn from(e: DavError) -> Self {
+        DavOr::Dav(e)
     }
 }
 
-async fn one_by_one(
-    client: &CalDavClient,
-    cal: &Calendar,
-    slice: &[Url],
-    report: &mut FetchReport,
-) -> Result<Vec<Resource>, FetchError> {
-    let mut fetched = Vec::with_capacity(slice.len());
-    for one in slice {
-        // A plain GET: its body reaches `to_cached` as bytes, which names what is wrong with it.
-        match client.get(one).await {
-            Ok(r) => fetched.push(r),
-            Err(e @ DavError::TooLarge { .. }) => {
-                let why = e.to_string();
-                warn!(calendar = cal.id, resource = %one, error = %why, "unreadable resource skipped");
-                report.unreadable.push((one.to_string(), why));
-            }
-            Err(e) => return Err(e.into()),
+impl From<ProviderError> for DavOr {
+    fn from(e: ProviderError) -> Self {
+        DavOr::Provider(e)
+    }
+}
+
+impl From<DavOr> for ProviderError {
+    fn from(e: DavOr) -> Self {
+        match e {
+            DavOr::Dav(d) => d.into(),
+            DavOr::Provider(p) => p,
         }
     }
-    Ok(fetched)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::client::{CalendarListEntry, GoogleClient, GoogleError};
 use super::oauth::{self, OAuthError, RefreshingTokens};
-use super::pass::{GoogleSettings, oauth_settings};
+use super::provider::{GoogleSettings, oauth_settings};
 use crate::config::Config;
 use crate::model::EmailAddress;
 use crate::secrets::Keyring;

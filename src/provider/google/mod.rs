@@ -20,19 +20,18 @@
 //!   [`oauth::refresh`] (`invalid_grant` -> [`oauth::OAuthError::Revoked`]), [`oauth::revoke`],
 //!   [`oauth::LoopbackReceiver`] (the installed-app redirect on 127.0.0.1:<free port>),
 //!   and [`oauth::RefreshingTokens`], the `AccessTokenSource` that refreshes before expiry.
-//! - [`pass::GoogleSyncer`], the account pass (cache, detection, agenda writes);
-//!   [`connect::finish`] stores an account after consent; [`restore::restore`] undoes a write.
+//! - [`provider::Google`], the provider the one pass drives (sessions keep each account's
+//!   client across passes); [`connect::finish`] stores an account after consent.
 
 pub mod client;
 pub mod connect;
 pub mod convert;
 pub mod oauth;
-pub mod pass;
-pub mod restore;
+pub mod provider;
 pub mod web;
 
 pub use client::{
     AccessTokenSource, CalendarListEntry, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError,
     GoogleEvent, RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
-pub use pass::{GoogleSettings, GoogleSyncer};
+pub use provider::{Google, GoogleSettings, PushChannel, oauth_settings};

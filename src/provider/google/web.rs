@@ -16,7 +16,7 @@ use url::Url;
 
 use super::connect::{Choices, SCOPES, check_config, finish};
 use super::oauth;
-use super::pass::oauth_settings;
+use super::provider::oauth_settings;
 use crate::config::Config;
 use crate::secrets::Keyring;
 use crate::server::AppState;

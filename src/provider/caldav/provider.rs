@@ -1,0 +1,397 @@
+//! CalDAV behind `provider::CalendarProvider`: a session is one checked client with the
+//! account's password; it fetches into the cache (`fetch`), reads an occurrence from the cached
+//! resource (or the server, for a restore), and writes by PUT of the whole resource with the
+//! occurrence's DESCRIPTION set, under its etag.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use tracing::info;
+use url::Url;
+
+use super::client::{CalDavClient, DavError, Precondition, Resource};
+use super::connect::CaldavSettings;
+use super::fetch::{Fetch, to_cached};
+use crate::agenda::Format;
+use crate::config::Config;
+use crate::ics::{EditOptions, Edited};
+use crate::model::{Etag, Owner};
+use crate::provider::{
+    CacheSink, CalendarProvider, Current, Loaded, OccurrenceRef, Prepared, ProviderError, Read,
+    Session, Written, calendar_tz,
+};
+use crate::secrets::Keyring;
+use crate::store::{Account, CachedEvent, Calendar, Provider};
+
+impl From<DavError> for ProviderError {
+    /// A refusal about one resource (4xx, an answer too large or unreadable) stays with its
+    /// series; the server being down, slow or refusing us is the whole account's.
+    fn from(e: DavError) -> Self {
+        let kind = e.kind();
+        match e {
+            DavError::Unauthorized { .. } => ProviderError::Unauthorized(Box::new(e)),
+            // 408 and 429 say "later", not "never": the whole pass is retried with backoff.
+            DavError::Status { status, .. }
+                if (400..500).contains(&status) && status != 408 && status != 429 =>
+            {
+                ProviderError::resource(kind, e)
+            }
+            DavError::NotFound { .. } | DavError::TooLarge { .. } | DavError::Xml { .. } => {
+                ProviderError::resource(kind, e)
+            }
+            other => ProviderError::transient(kind, other),
+        }
+    }
+}
+
+/// The CalDAV provider: opens sessions with the stored password.
+pub struct CalDav {
+    pub keyring: Arc<Keyring>,
+    pub config: Arc<Config>,
+}
+
+impl CalDav {
+    /// The checked client of an account (its origin only, no forbidden address) and its
+    /// settings.
+    pub fn client_for(
+        &self,
+        account: &Account,
+    ) -> Result<(CalDavClient, CaldavSettings), ProviderError> {
+        let settings = CaldavSettings::from_account(account).map_err(ProviderError::internal)?;
+        let url = Url::parse(&settings.url).map_err(ProviderError::internal)?;
+        crate::provider::netcheck::check_static(&url, self.config.network.allow_http)
+            .map_err(|e| ProviderError::transient("refused_url", e))?;
+        let blob = account.credentials.as_deref().ok_or_else(|| {
+            ProviderError::Unauthorized("no stored password: connect the account again".into())
+        })?;
+        let password = self
+            .keyring
+            .decrypt(blob)
+            .map_err(ProviderError::internal)?;
+        let timeout = Duration::from_secs(self.config.sync.request_timeout_secs);
+        let client = CalDavClient::new(&settings.username, password, timeout)
+            .map_err(ProviderError::internal)?
+            .with_max_body(self.config.network.max_response_bytes)
+            .for_account(&url, self.config.network.allow_http);
+        Ok((client, settings))
+    }
+}
+
+impl CalendarProvider for CalDav {
+    fn kind(&self) -> Provider {
+        Provider::Caldav
+    }
+
+    fn format(&self) -> Format {
+        Format::Plain
+    }
+
+    fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError> {
+        let (client, settings) = self.client_for(account)?;
+        Ok(Box::new(CalDavSession {
+            client,
+            owner: settings.owner(),
+            config: self.config.clone(),
+        }))
+    }
+
+    fn load_series(
+        &self,
+        account: &Account,
+        _cal: &Calendar,
+        calendar_tz: chrono_tz::Tz,
+        mut cached: Vec<CachedEvent>,
+        uid: &str,
+    ) -> Result<Option<Loaded>, ProviderError> {
+        // One resource holds a series (only resources with a text are found by UID).
+        cached.truncate(1);
+        let Some(first) = cached.first() else {
+            return Ok(None);
+        };
+        let settings = CaldavSettings::from_account(account).map_err(ProviderError::internal)?;
+        let parsed = crate::ics::parse(first.raw.as_bytes()).map_err(|e| {
+            ProviderError::resource(
+                "unreadable",
+                format!("the cached event cannot be read: {e}"),
+            )
+        })?;
+        let tz = parsed.x_wr_timezone.unwrap_or(calendar_tz);
+        let Some(series) = parsed.series.into_iter().find(|s| s.uid == uid) else {
+            return Ok(None);
+        };
+        let remote_id = first.remote_id.clone();
+        Ok(Some(Loaded {
+            series,
+            tz,
+            owner: settings.owner(),
+            remote_id,
+            cached,
+        }))
+    }
+}
+
+struct CalDavSession {
+    client: CalDavClient,
+    owner: Owner,
+    config: Arc<Config>,
+}
+
+/// The resource a restore read from the server (a pass writes from the cached one).
+struct ReadResource {
+    body: Vec<u8>,
+    uid: String,
+}
+
+/// A prepared PUT: the edited resource, and what the edit was made with (for the
+/// `SCHEDULE-AGENT=CLIENT` retry).
+struct Put {
+    plain: Edited,
+    uid: String,
+    description: String,
+    now: DateTime<Utc>,
+}
+
+impl CalDavSession {
+    /// The resource a write edits, and its series' UID: the cached one in a pass, the one read
+    /// from the server in a restore.
+    fn resource<'a>(occ: &OccurrenceRef<'a>, current: &'a Current) -> Option<(&'a [u8], &'a str)> {
+        if let Some(r) = current.state.downcast_ref::<ReadResource>() {
+            return Some((&r.body, &r.uid));
+        }
+        let loaded = occ.loaded?;
+        let first = loaded.cached.first()?;
+        Some((first.raw.as_bytes(), &loaded.series.uid))
+    }
+
+    fn url(remote_id: &str) -> Result<Url, ProviderError> {
+        Url::parse(remote_id)
+            .map_err(|e| ProviderError::internal(format!("stored resource URL {remote_id:?}: {e}")))
+    }
+}
+
+/// The description of the occurrence that originally starts at `original_start`.
+fn occurrence_description(
+    series: &crate::model::Series,
+    occ: &OccurrenceRef<'_>,
+) -> Result<Option<String>, ProviderError> {
+    let around = |h| occ.original_start + chrono::Duration::hours(h);
+    let found = crate::ics::expand(series, around(-1), around(1), occ.tz)
+        .map_err(|e| ProviderError::resource("unreadable", e))?;
+    Ok(found
+        .iter()
+        .find(|o| o.original_start == occ.original_start)
+        .and_then(|o| o.description.as_deref().map(str::to_string)))
+}
+
+impl Session for CalDavSession {
+    fn fetch<'a>(
+        &'a self,
+        cal: &'a Calendar,
+        now: DateTime<Utc>,
+        cache: &'a mut dyn CacheSink,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let fetch = Fetch {
+                client: &self.client,
+                cal,
+                now,
+                owner: &self.owner,
+                tz: calendar_tz(cal, self.config.agenda.default_timezone),
+            };
+            fetch.run(cache).await
+        })
+    }
+
+    fn reread<'a>(
+        &'a self,
+        occ: OccurrenceRef<'a>,
+        now: DateTime<Utc>,
+        cache: &'a mut dyn CacheSink,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let fresh = self.client.get(&Self::url(occ.remote_id)?).await?;
+            if fresh.etag.is_none() {
+                return Err(ProviderError::resource(
+                    "no_etag",
+                    "the server gives no etag for the resource",
+                ));
+            }
+            let fetch = Fetch {
+                client: &self.client,
+                cal: occ.calendar,
+                now,
+                owner: &self.owner,
+                tz: occ.tz,
+            };
+            fetch.take(fresh, cache).await
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        occ: OccurrenceRef<'a>,
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Read, ProviderError>> {
+        Box::pin(async move {
+            if let Some(loaded) = occ.loaded {
+                // A pass writes over the resource it read in its listing, under its etag.
+                let Some(first) = loaded.cached.first() else {
+                    return Ok(Read::Gone);
+                };
+                if first.etag.is_none() {
+                    // No etag to write under: read it (body and etag together) and plan again.
+                    return Ok(Read::Stale { edited: false });
+                }
+                return Ok(Read::Ready(Current {
+                    remote_id: first.remote_id.clone(),
+                    etag: first.etag.clone(),
+                    description: occurrence_description(&loaded.series, &occ)?,
+                    cancelled: false,
+                    state: Box::new(()),
+                }));
+            }
+            let url = Self::url(occ.remote_id)?;
+            let Resource { etag, body, .. } = self.client.get(&url).await?;
+            let parsed =
+                crate::ics::parse(&body).map_err(|e| ProviderError::resource("unreadable", e))?;
+            let series = parsed.series.first().ok_or_else(|| {
+                ProviderError::resource("unreadable", "the resource holds no event")
+            })?;
+            let description = occurrence_description(series, &occ)?;
+            let etag = match etag {
+                Some(e) => e,
+                None => self.client.etag(&url).await?.ok_or_else(|| {
+                    ProviderError::resource("no_etag", "the server gives no etag")
+                })?,
+            };
+            Ok(Read::Ready(Current {
+                remote_id: url.to_string(),
+                etag: Some(etag.0),
+                description,
+                cancelled: false,
+                state: Box::new(ReadResource {
+                    uid: series.uid.clone(),
+                    body,
+                }),
+            }))
+        })
+    }
+
+    fn prepare(
+        &self,
+        occ: OccurrenceRef<'_>,
+        current: &Current,
+        description: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared, ProviderError> {
+        let (body, uid) = Self::resource(&occ, current)
+            .ok_or_else(|| ProviderError::internal("no resource to write into"))?;
+        let plain = crate::ics::edit_occurrence_description(
+            body,
+            uid,
+            occ.original_start,
+            description,
+            now,
+            occ.tz,
+            EditOptions::default(),
+        )
+        .map_err(|e| ProviderError::resource("edit", e))?;
+        Ok(Prepared {
+            payload: Box::new(Put {
+                plain,
+                uid: uid.to_string(),
+                description: description.to_string(),
+                now,
+            }),
+        })
+    }
+
+    fn write<'a>(
+        &'a self,
+        occ: OccurrenceRef<'a>,
+        current: &'a Current,
+        prepared: Prepared,
+    ) -> BoxFuture<'a, Result<Written, ProviderError>> {
+        Box::pin(async move {
+            let put = prepared
+                .payload
+                .downcast::<Put>()
+                .map_err(|_| ProviderError::internal("a write prepared by another provider"))?;
+            let url = Self::url(&current.remote_id)?;
+            let etag =
+                current.etag.clone().map(Etag).ok_or_else(|| {
+                    ProviderError::resource("no_etag", "the server gives no etag")
+                })?;
+            let (body, _) = Self::resource(&occ, current)
+                .ok_or_else(|| ProviderError::internal("no resource to write into"))?;
+            let edit = |options| {
+                crate::ics::edit_occurrence_description(
+                    body,
+                    &put.uid,
+                    occ.original_start,
+                    &put.description,
+                    put.now,
+                    occ.tz,
+                    options,
+                )
+                .map_err(|e| ProviderError::resource("edit", e))
+            };
+            match put_edit(
+                &self.client,
+                &url,
+                &Precondition::Match(etag),
+                put.plain,
+                edit,
+            )
+            .await?
+            {
+                Ok(stored) => {
+                    let fresh = to_cached(url.as_str(), stored.etag.as_ref(), &stored.body)
+                        .map_err(|e| ProviderError::resource("unreadable", e))?;
+                    Ok(Written::Stored(fresh))
+                }
+                Err(DavError::PreconditionFailed { .. }) => Ok(Written::Conflict),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    fn requests(&self) -> u64 {
+        self.client.request_count()
+    }
+}
+
+/// PUTs an agenda edit. Guarantee 10 on DAViCal: when the server answers 5xx to an edit that
+/// adds an override (DAViCal fails every such PUT when an attendee is one of its users), the
+/// same edit goes once more under the same etag with `SCHEDULE-AGENT=CLIENT` on the override's
+/// attendees, which it stores and sends nothing for. A 412 then means the first PUT did act:
+/// the caller's conflict path re-reads. Plain stays the default so that the servers which take
+/// it keep their own scheduling behaviour (docs/decisions.md, "caldav interop").
+async fn put_edit(
+    client: &CalDavClient,
+    url: &Url,
+    pre: &Precondition,
+    plain: Edited,
+    edit: impl Fn(EditOptions) -> Result<Edited, ProviderError>,
+) -> Result<Result<Resource, DavError>, ProviderError> {
+    let created_override = plain.created_override;
+    let first = client.put_and_read(url, plain.body.clone(), pre).await;
+    let status = match &first {
+        Err(DavError::Status { status, .. }) if *status >= 500 && created_override => *status,
+        _ => return Ok(first),
+    };
+    let fallback = edit(EditOptions {
+        client_schedules_attendees: true,
+    })?;
+    if fallback.body == plain.body {
+        return Ok(first); // No attendee to take out of the server's scheduling.
+    }
+    info!(
+        resource = %url,
+        status, "new override refused; writing it with SCHEDULE-AGENT=CLIENT on its attendees"
+    );
+    metrics::counter!("oneonone_schedule_agent_fallbacks_total").increment(1);
+    Ok(client.put_and_read(url, fallback.body, pre).await)
+}
