@@ -20,6 +20,14 @@ use crate::store::{Account, CachedEvent, Calendar, Provider, Store, StoreError};
 
 /// An error of any kind, kept with its source chain.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// What a provider answers.
+pub type Res<T> = Result<T, ProviderError>;
+/// What a provider answers, later.
+pub type Fut<'a, T> = BoxFuture<'a, Res<T>>;
+/// A series read from the cache, if the cached events hold one.
+pub type Found = Res<Option<Loaded>>;
+/// Where a fetch puts what it reads.
+pub type Sink<'a> = &'a mut dyn CacheSink;
 
 /// What went wrong talking to a calendar, classified for the pass: the account waits for a
 /// reconnect, the pass is retried later, or only one resource is refused. Each variant keeps the
@@ -93,6 +101,18 @@ pub fn calendar_tz(cal: &Calendar, default: Tz) -> Tz {
         .unwrap_or(default)
 }
 
+/// The calendar owner's addresses from what connecting found and the user gave: each parsed,
+/// normalized, sorted, once. Empty when none is an address.
+pub fn owner_addresses(candidates: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut emails: Vec<String> = candidates
+        .into_iter()
+        .filter_map(|e| crate::model::EmailAddress::parse(&e).map(|e| e.to_string()))
+        .collect();
+    emails.sort();
+    emails.dedup();
+    emails
+}
+
 /// A series read from the cache, with what the agenda step needs to work on it as the provider
 /// writes it.
 #[derive(Debug, Clone)]
@@ -111,7 +131,7 @@ pub struct Loaded {
 
 /// One occurrence of one series: what a read or a write is about.
 #[derive(Debug, Clone, Copy)]
-pub struct OccurrenceRef<'a> {
+pub struct Target<'a> {
     pub calendar: &'a Calendar,
     /// The series as the pass loaded it from the cache; `None` for a restore, which reads the
     /// remote object the revision names.
@@ -120,6 +140,8 @@ pub struct OccurrenceRef<'a> {
     pub remote_id: &'a str,
     pub original_start: DateTime<Utc>,
     pub tz: Tz,
+    /// When the read or write happens.
+    pub now: DateTime<Utc>,
 }
 
 /// An occurrence as its server holds it now.
@@ -148,9 +170,34 @@ pub enum Read {
     Gone,
 }
 
+impl Current {
+    /// The etag a conditional write goes under.
+    pub fn etag_to_write(&self) -> Result<crate::model::Etag, ProviderError> {
+        self.etag.clone().map(crate::model::Etag).ok_or_else(|| {
+            ProviderError::resource("no_etag", "the server gives no etag for the event")
+        })
+    }
+}
+
 /// A write prepared from a [`Current`] (checked, encoded), ready to send.
 pub struct Prepared {
-    pub(crate) payload: Box<dyn Any + Send + Sync>,
+    payload: Box<dyn Any + Send + Sync>,
+}
+
+impl Prepared {
+    pub fn new(payload: impl Any + Send + Sync) -> Self {
+        Self {
+            payload: Box::new(payload),
+        }
+    }
+
+    /// The provider's own payload back.
+    pub fn take<T: Any>(self) -> Result<T, ProviderError> {
+        self.payload
+            .downcast::<T>()
+            .map(|p| *p)
+            .map_err(|_| ProviderError::internal("a write prepared by another provider"))
+    }
 }
 
 /// What a conditional write came to.
@@ -174,62 +221,30 @@ pub trait CalendarProvider: Send + Sync + 'static {
     /// the provider keeps clients, with its request budget).
     fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError>;
 
-    /// The series `uid` of `cal` from its cached events (`Ok(None)` when the cache holds no such
-    /// recurring series). Reads no server.
-    fn load_series(
-        &self,
-        account: &Account,
-        cal: &Calendar,
-        calendar_tz: Tz,
-        cached: Vec<CachedEvent>,
-        uid: &str,
-    ) -> Result<Option<Loaded>, ProviderError>;
+    /// The series of `cal` whose cached events (master and exceptions, one UID) are `cached`
+    /// (`Ok(None)` when they hold no such recurring series). Reads no server.
+    fn load_series(&self, account: &Account, cal: &Calendar, cached: Vec<CachedEvent>) -> Found;
 }
 
 /// One account's connection to its server, for one pass (or one restore).
 pub trait Session: Send + Sync {
     /// Brings the cache of `cal` up to date: changes since its cursor (or a full listing),
     /// handed to `cache` as they arrive.
-    fn fetch<'a>(
-        &'a self,
-        cal: &'a Calendar,
-        now: DateTime<Utc>,
-        cache: &'a mut dyn CacheSink,
-    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+    fn fetch<'a>(&'a self, cal: &'a Calendar, now: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()>;
 
     /// After a conflict: brings what `occ` names up to date in `cache`.
-    fn reread<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        now: DateTime<Utc>,
-        cache: &'a mut dyn CacheSink,
-    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+    fn reread<'a>(&'a self, occ: Target<'a>, cache: Sink<'a>) -> Fut<'a, ()>;
 
     /// Reads the occurrence as it stands before a write (from what the pass loaded where that
     /// is enough, else from the server).
-    fn read<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Read, ProviderError>>;
+    fn read<'a>(&'a self, occ: Target<'a>) -> Fut<'a, Read>;
 
     /// Checks and encodes writing `description` into the occurrence `current` holds. No I/O: a
     /// description that cannot be written is refused before its revision is recorded.
-    fn prepare(
-        &self,
-        occ: OccurrenceRef<'_>,
-        current: &Current,
-        description: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Prepared, ProviderError>;
+    fn prepare(&self, occ: Target<'_>, current: &Current, description: &str) -> Res<Prepared>;
 
     /// The conditional write (under `current`'s etag).
-    fn write<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        current: &'a Current,
-        prepared: Prepared,
-    ) -> BoxFuture<'a, Result<Written, ProviderError>>;
+    fn write<'a>(&'a self, occ: Target<'a>, current: &'a Current, p: Prepared) -> Fut<'a, Written>;
 
     /// Work after a successful pass (Google: keep push channels open).
     fn after_pass<'a>(
@@ -241,7 +256,7 @@ pub trait Session: Send + Sync {
         Box::pin(async {})
     }
 
-    /// Requests sent so far (for the idle-cost figures in `sync_runs`).
+    /// Requests this session has sent (for the idle-cost figures in `sync_runs`).
     fn requests(&self) -> u64;
 }
 

@@ -38,6 +38,16 @@ pub struct RunStats {
     pub conflicts: i64,
 }
 
+impl RunStats {
+    /// The counts of one account's pass, before it has done anything.
+    pub fn one_account() -> Self {
+        Self {
+            accounts: 1,
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncRun {
     pub id: i64,

@@ -19,7 +19,7 @@ use crate::agenda::Template;
 use crate::config::Config;
 use crate::detect::{DetectRules, detect};
 use crate::model::{Owner, Series};
-use crate::provider::{CalendarProvider, OccurrenceRef, ProviderError, Read, Session, Written};
+use crate::provider::{CalendarProvider, ProviderError, Read, Session, Target, Written};
 use crate::store::{
     Account, Calendar, NewRevision, Provider, RunStats, SeriesRow, SeriesUpsert, Store, StoreError,
 };
@@ -163,21 +163,34 @@ struct Ctx<'a> {
 }
 
 impl Pass {
-    async fn run(&self, account: &Account, now: DateTime<Utc>) -> Result<RunStats, PassError> {
+    /// The account's provider and a session on its server.
+    fn open(
+        &self,
+        account: &Account,
+    ) -> Result<(&dyn CalendarProvider, Box<dyn Session>), PassError> {
         let provider = self.providers.get(account.provider)?;
-        let session = provider.open(account)?;
-        let before = session.requests();
-        let ctx = Ctx {
+        Ok((provider, provider.open(account)?))
+    }
+
+    fn ctx<'a>(
+        &self,
+        (provider, session): (&'a dyn CalendarProvider, &'a dyn Session),
+        account: &'a Account,
+        now: DateTime<Utc>,
+    ) -> Ctx<'a> {
+        Ctx {
             provider,
-            session: session.as_ref(),
+            session,
             account,
             now,
             preview: previews(self.dry_run || self.preview, account),
-        };
-        let mut stats = RunStats {
-            accounts: 1,
-            ..RunStats::default()
-        };
+        }
+    }
+
+    async fn run(&self, account: &Account, now: DateTime<Utc>) -> Result<RunStats, PassError> {
+        let (provider, session) = self.open(account)?;
+        let ctx = self.ctx((provider, session.as_ref()), account, now);
+        let mut stats = RunStats::one_account();
         let calendars = self.store.list_calendars(account.id).await?;
         let mut failure: Option<PassError> = None;
         for cal in calendars.iter().filter(|c| c.enabled) {
@@ -195,7 +208,7 @@ impl Pass {
         if failure.is_none() && !self.dry_run {
             session.after_pass(&self.store, account, &calendars).await;
         }
-        stats.requests = (session.requests() - before) as i64;
+        stats.requests = session.requests() as i64;
         match failure {
             Some(e) => Err(e),
             None => Ok(stats),
@@ -240,7 +253,7 @@ impl Pass {
         &self,
         ctx: &Ctx<'_>,
         cal: &Calendar,
-        occ: Option<OccurrenceRef<'_>>,
+        occ: Option<Target<'_>>,
     ) -> Result<Fetched, PassError> {
         // The stored row may be older than a cursor this pass already advanced.
         let cal = self.store.get_calendar(cal.id).await?;
@@ -248,11 +261,11 @@ impl Pass {
         match occ {
             None => ctx.session.fetch(&cal, ctx.now, &mut cache).await?,
             Some(occ) => {
-                let occ = OccurrenceRef {
+                let occ = Target {
                     calendar: &cal,
                     ..occ
                 };
-                ctx.session.reread(occ, ctx.now, &mut cache).await?;
+                ctx.session.reread(occ, &mut cache).await?;
             }
         }
         let report = cache.finish().await?;
@@ -274,14 +287,13 @@ impl Pass {
             let verdict = detect(&l.series, &l.owner, &self.rules);
             rows.push(series_row(cal.id, &l.series, &l.owner, &verdict));
         }
-        let tz = calendar_tz(cal, &self.config);
         for uid in report
             .changed_series
             .iter()
             .filter(|u| !done.contains(u.as_str()))
         {
             let cached = self.store.events_by_uid(cal.id, uid).await?;
-            match ctx.provider.load_series(ctx.account, cal, tz, cached, uid) {
+            match ctx.provider.load_series(ctx.account, cal, cached) {
                 Ok(Some(l)) if l.series.is_recurring() => {
                     let verdict = detect(&l.series, &l.owner, &self.rules);
                     rows.push(series_row(cal.id, &l.series, &l.owner, &verdict));
@@ -301,26 +313,15 @@ impl Pass {
         account: &Account,
         now: DateTime<Utc>,
     ) -> Result<RunStats, PassError> {
-        let provider = self.providers.get(account.provider)?;
-        let session = provider.open(account)?;
-        let before = session.requests();
-        let ctx = Ctx {
-            provider,
-            session: session.as_ref(),
-            account,
-            now,
-            preview: previews(self.dry_run || self.preview, account),
-        };
-        let mut stats = RunStats {
-            accounts: 1,
-            ..RunStats::default()
-        };
+        let (provider, session) = self.open(account)?;
+        let ctx = self.ctx((provider, session.as_ref()), account, now);
+        let mut stats = RunStats::one_account();
         for cal in self.store.list_calendars(account.id).await? {
             if cal.enabled {
                 self.agendas(&ctx, &cal, &mut stats).await?;
             }
         }
-        stats.requests = (session.requests() - before) as i64;
+        stats.requests = session.requests() as i64;
         Ok(stats)
     }
 
@@ -371,14 +372,10 @@ impl Pass {
         stats: &mut RunStats,
         may_write: bool,
     ) -> Result<(), Failure> {
-        let calendar_tz = calendar_tz(cal, &self.config);
         for attempt in 0..MAX_CONFLICT_RETRIES {
             let cached = self.store.events_by_uid(cal.id, &row.uid).await?;
             // Gone from the calendar, or no longer recurring: its history stays.
-            let Some(loaded) =
-                ctx.provider
-                    .load_series(ctx.account, cal, calendar_tz, cached, &row.uid)?
-            else {
+            let Some(loaded) = ctx.provider.load_series(ctx.account, cal, cached)? else {
                 return Ok(());
             };
             let manager = manager_name(&loaded.series, &loaded.owner);
@@ -417,14 +414,15 @@ impl Pass {
                 }
                 return Ok(());
             }
-            let occ = OccurrenceRef {
+            let occ = Target {
                 calendar: cal,
                 loaded: Some(&loaded),
                 remote_id: &loaded.remote_id,
                 original_start,
                 tz: loaded.tz,
+                now: ctx.now,
             };
-            let current = match ctx.session.read(occ, ctx.now).await? {
+            let current = match ctx.session.read(occ).await? {
                 Read::Ready(c) => c,
                 Read::Gone => return Ok(()), // Cancelled since the listing: the next pass sees it.
                 Read::Stale { edited } => {
@@ -445,7 +443,7 @@ impl Pass {
                     .map_err(Failure::Pass)?;
                 continue;
             }
-            let prepared = ctx.session.prepare(occ, &current, &description, ctx.now)?;
+            let prepared = ctx.session.prepare(occ, &current, &description)?;
             // Recorded before the write: a write that lands is always reversible (guarantee 3).
             let revision = NewRevision {
                 series_id: Some(row.id),

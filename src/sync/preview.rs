@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::pass::{Providers, calendar_tz, manager_name};
+use super::pass::{Providers, manager_name};
 use crate::agenda::{Format, Template};
 use crate::config::Config;
 use crate::store::{SeriesRow, Store};
@@ -64,13 +64,7 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
         .get(account.provider)
         .map_err(|e| fail("cannot read the account", &e))?;
     let found = provider
-        .load_series(
-            &account,
-            &cal,
-            calendar_tz(&cal, s.config),
-            cached,
-            &row.uid,
-        )
+        .load_series(&account, &cal, cached)
         .map_err(|e| e.to_string())?
         .ok_or("the series is gone from the cached event")?;
     let manager = manager_name(&found.series, &found.owner);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::pass::{Providers, calendar_tz};
 use crate::config::Config;
-use crate::provider::{OccurrenceRef, ProviderError, Read, Written};
+use crate::provider::{ProviderError, Read, Target, Written};
 use crate::store::{Account, Calendar, NewRevision, Revision, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,20 +54,21 @@ pub async fn restore(
     let (rev, original_start, cal, account) = restorable(store, id).await?;
     let provider = providers.get(account.provider)?;
     let session = provider.open(&account)?;
-    let occ = OccurrenceRef {
+    let occ = Target {
         calendar: &cal,
         loaded: None,
         remote_id: &rev.remote_id,
         original_start,
         tz: calendar_tz(&cal, config),
+        now,
     };
-    let current = match session.read(occ, now).await? {
+    let current = match session.read(occ).await? {
         Read::Ready(c) if !c.cancelled => c,
         Read::Ready(_) | Read::Gone => return Err(RestoreError::Cancelled(id)),
         Read::Stale { .. } => return Err(RestoreError::Conflict(id)),
     };
     let target = rev.description_before.clone().unwrap_or_default();
-    let prepared = session.prepare(occ, &current, &target, now)?;
+    let prepared = session.prepare(occ, &current, &target)?;
     let record = NewRevision {
         series_id: rev.series_id,
         occurrence_id: rev.occurrence_id,

@@ -135,12 +135,7 @@ pub async fn connect(
     if req.username.contains('@') {
         owners.push(req.username.clone());
     }
-    let mut owner_emails: Vec<String> = owners
-        .iter()
-        .filter_map(|e| EmailAddress::parse(e).map(|e| e.to_string()))
-        .collect();
-    owner_emails.sort();
-    owner_emails.dedup();
+    let owner_emails = crate::provider::owner_addresses(owners);
     if owner_emails.is_empty() {
         return Err(ConnectError::NoOwner);
     }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use tracing::info;
 use url::Url;
 
@@ -17,11 +16,12 @@ use super::fetch::{Fetch, to_cached};
 use crate::agenda::Format;
 use crate::config::Config;
 use crate::ics::{EditOptions, Edited};
-use crate::model::{Etag, Owner};
+use crate::model::Owner;
 use crate::provider::{
-    CacheSink, CalendarProvider, Current, Loaded, OccurrenceRef, Prepared, ProviderError, Read,
-    Session, Written, calendar_tz,
+    CalendarProvider, Current, Loaded, Prepared, ProviderError, Read, Session, Target, Written,
+    calendar_tz,
 };
+use crate::provider::{Found, Fut, Res, Sink};
 use crate::secrets::Keyring;
 use crate::store::{Account, CachedEvent, Calendar, Provider};
 
@@ -97,15 +97,9 @@ impl CalendarProvider for CalDav {
         }))
     }
 
-    fn load_series(
-        &self,
-        account: &Account,
-        _cal: &Calendar,
-        calendar_tz: chrono_tz::Tz,
-        mut cached: Vec<CachedEvent>,
-        uid: &str,
-    ) -> Result<Option<Loaded>, ProviderError> {
+    fn load_series(&self, account: &Account, cal: &Calendar, cached: Vec<CachedEvent>) -> Found {
         // One resource holds a series (only resources with a text are found by UID).
+        let mut cached = cached;
         cached.truncate(1);
         let Some(first) = cached.first() else {
             return Ok(None);
@@ -117,8 +111,10 @@ impl CalendarProvider for CalDav {
                 format!("the cached event cannot be read: {e}"),
             )
         })?;
-        let tz = parsed.x_wr_timezone.unwrap_or(calendar_tz);
-        let Some(series) = parsed.series.into_iter().find(|s| s.uid == uid) else {
+        let tz = parsed
+            .x_wr_timezone
+            .unwrap_or(calendar_tz(cal, self.config.agenda.default_timezone));
+        let Some(series) = parsed.series.into_iter().find(|s| s.uid == first.uid) else {
             return Ok(None);
         };
         let remote_id = first.remote_id.clone();
@@ -150,13 +146,12 @@ struct Put {
     plain: Edited,
     uid: String,
     description: String,
-    now: DateTime<Utc>,
 }
 
 impl CalDavSession {
     /// The resource a write edits, and its series' UID: the cached one in a pass, the one read
     /// from the server in a restore.
-    fn resource<'a>(occ: &OccurrenceRef<'a>, current: &'a Current) -> Option<(&'a [u8], &'a str)> {
+    fn resource<'a>(occ: &Target<'a>, current: &'a Current) -> Option<(&'a [u8], &'a str)> {
         if let Some(r) = current.state.downcast_ref::<ReadResource>() {
             return Some((&r.body, &r.uid));
         }
@@ -174,7 +169,7 @@ impl CalDavSession {
 /// The description of the occurrence that originally starts at `original_start`.
 fn occurrence_description(
     series: &crate::model::Series,
-    occ: &OccurrenceRef<'_>,
+    occ: &Target<'_>,
 ) -> Result<Option<String>, ProviderError> {
     let around = |h| occ.original_start + chrono::Duration::hours(h);
     let found = crate::ics::expand(series, around(-1), around(1), occ.tz)
@@ -186,12 +181,7 @@ fn occurrence_description(
 }
 
 impl Session for CalDavSession {
-    fn fetch<'a>(
-        &'a self,
-        cal: &'a Calendar,
-        now: DateTime<Utc>,
-        cache: &'a mut dyn CacheSink,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+    fn fetch<'a>(&'a self, cal: &'a Calendar, now: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()> {
         Box::pin(async move {
             let fetch = Fetch {
                 client: &self.client,
@@ -204,12 +194,7 @@ impl Session for CalDavSession {
         })
     }
 
-    fn reread<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        now: DateTime<Utc>,
-        cache: &'a mut dyn CacheSink,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+    fn reread<'a>(&'a self, occ: Target<'a>, cache: Sink<'a>) -> Fut<'a, ()> {
         Box::pin(async move {
             let fresh = self.client.get(&Self::url(occ.remote_id)?).await?;
             if fresh.etag.is_none() {
@@ -221,7 +206,7 @@ impl Session for CalDavSession {
             let fetch = Fetch {
                 client: &self.client,
                 cal: occ.calendar,
-                now,
+                now: occ.now,
                 owner: &self.owner,
                 tz: occ.tz,
             };
@@ -229,11 +214,7 @@ impl Session for CalDavSession {
         })
     }
 
-    fn read<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        _now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Read, ProviderError>> {
+    fn read<'a>(&'a self, occ: Target<'a>) -> Fut<'a, Read> {
         Box::pin(async move {
             if let Some(loaded) = occ.loaded {
                 // A pass writes over the resource it read in its listing, under its etag.
@@ -279,13 +260,7 @@ impl Session for CalDavSession {
         })
     }
 
-    fn prepare(
-        &self,
-        occ: OccurrenceRef<'_>,
-        current: &Current,
-        description: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Prepared, ProviderError> {
+    fn prepare(&self, occ: Target<'_>, current: &Current, description: &str) -> Res<Prepared> {
         let (body, uid) = Self::resource(&occ, current)
             .ok_or_else(|| ProviderError::internal("no resource to write into"))?;
         let plain = crate::ics::edit_occurrence_description(
@@ -293,37 +268,23 @@ impl Session for CalDavSession {
             uid,
             occ.original_start,
             description,
-            now,
+            occ.now,
             occ.tz,
             EditOptions::default(),
         )
         .map_err(|e| ProviderError::resource("edit", e))?;
-        Ok(Prepared {
-            payload: Box::new(Put {
-                plain,
-                uid: uid.to_string(),
-                description: description.to_string(),
-                now,
-            }),
-        })
+        Ok(Prepared::new(Put {
+            plain,
+            uid: uid.to_string(),
+            description: description.to_string(),
+        }))
     }
 
-    fn write<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        current: &'a Current,
-        prepared: Prepared,
-    ) -> BoxFuture<'a, Result<Written, ProviderError>> {
+    fn write<'a>(&'a self, occ: Target<'a>, current: &'a Current, p: Prepared) -> Fut<'a, Written> {
         Box::pin(async move {
-            let put = prepared
-                .payload
-                .downcast::<Put>()
-                .map_err(|_| ProviderError::internal("a write prepared by another provider"))?;
+            let put: Put = p.take()?;
             let url = Self::url(&current.remote_id)?;
-            let etag =
-                current.etag.clone().map(Etag).ok_or_else(|| {
-                    ProviderError::resource("no_etag", "the server gives no etag")
-                })?;
+            let etag = current.etag_to_write()?;
             let (body, _) = Self::resource(&occ, current)
                 .ok_or_else(|| ProviderError::internal("no resource to write into"))?;
             let edit = |options| {
@@ -332,7 +293,7 @@ impl Session for CalDavSession {
                     &put.uid,
                     occ.original_start,
                     &put.description,
-                    put.now,
+                    occ.now,
                     occ.tz,
                     options,
                 )

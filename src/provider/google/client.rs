@@ -315,6 +315,23 @@ impl GoogleEvent {
     }
 }
 
+/// One page of a list answer, which names the next page.
+trait Page: serde::de::DeserializeOwned {
+    fn next_page_token(&self) -> Option<String>;
+}
+
+impl Page for EventsPage {
+    fn next_page_token(&self) -> Option<String> {
+        self.next_page_token.clone()
+    }
+}
+
+impl Page for CalendarListPage {
+    fn next_page_token(&self) -> Option<String> {
+        self.next_page_token.clone()
+    }
+}
+
 /// One page of `events.list` / `events.instances` (`Events`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -704,59 +721,74 @@ impl GoogleClient {
         })
     }
 
-    async fn get_page(&self, url: &Url, calendar_id: &str) -> Result<EventsPage> {
-        let answer = self.send(Method::GET, url, None, None).await?;
-        if answer.status == StatusCode::GONE {
-            return Err(GoogleError::FullSyncRequired {
-                calendar_id: calendar_id.to_string(),
-                reason: error_reason(&answer.body),
-            });
+    /// Follows the pages of a list answer (at most [`MAX_PAGES`]): GETs `path` with `query` and
+    /// each next page's token, and hands every page to `take`. A 410 becomes `gone`'s error.
+    async fn each_page<P: Page>(
+        &self,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        gone: impl Fn(&Url, &Answer) -> GoogleError,
+        mut take: impl FnMut(P),
+    ) -> Result<()> {
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut q = query.to_vec();
+            if let Some(p) = &page_token {
+                q.push(("pageToken", p.clone()));
+            }
+            let url = self.url(path, &q);
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            if answer.status == StatusCode::GONE {
+                return Err(gone(&url, &answer));
+            }
+            if !answer.status.is_success() {
+                return Err(Self::status_error("GET", &url, &answer));
+            }
+            let page: P = Self::parse(&url, &answer.body)?;
+            let next = page.next_page_token().filter(|p| !p.is_empty());
+            take(page);
+            match next {
+                Some(p) => page_token = Some(p),
+                None => return Ok(()),
+            }
         }
-        if !answer.status.is_success() {
-            return Err(Self::status_error("GET", url, &answer));
-        }
-        Self::parse(url, &answer.body)
+        Err(GoogleError::TooManyPages {
+            url: self.url(path, &[]).path().to_string(),
+            limit: MAX_PAGES,
+        })
     }
 
     /// events.list with `singleEvents=false` (masters and exceptions), following every page.
     /// `Incremental` sends only the token (plus the parameters of the full listing, which Google
     /// requires unchanged). 410 becomes [`GoogleError::FullSyncRequired`].
     pub async fn list_events(&self, calendar_id: &str, mode: &SyncMode) -> Result<EventListing> {
-        let mut base = vec![
+        let mut query = vec![
             ("singleEvents", "false".to_string()),
             ("maxResults", self.page_size.to_string()),
         ];
         if let SyncMode::Incremental(token) = mode {
-            base.push(("syncToken", token.clone()));
+            query.push(("syncToken", token.clone()));
         }
         let mut out = EventListing::default();
-        let mut page_token: Option<String> = None;
-        loop {
-            let mut q = base.clone();
-            if let Some(p) = &page_token {
-                q.push(("pageToken", p.clone()));
-            }
-            let url = self.url(&["calendars", calendar_id, "events"], &q);
-            if out.pages >= MAX_PAGES {
-                return Err(GoogleError::TooManyPages {
-                    url: url.path().to_string(),
-                    limit: MAX_PAGES,
-                });
-            }
-            let page = self.get_page(&url, calendar_id).await?;
-            out.pages += 1;
-            out.events.extend(page.items);
-            if out.time_zone.is_none() {
-                out.time_zone = page.time_zone;
-            }
-            match page.next_page_token {
-                Some(p) if !p.is_empty() => page_token = Some(p),
-                _ => {
-                    out.next_sync_token = page.next_sync_token;
-                    return Ok(out);
+        let gone = |_: &Url, answer: &Answer| GoogleError::FullSyncRequired {
+            calendar_id: calendar_id.to_string(),
+            reason: error_reason(&answer.body),
+        };
+        self.each_page(
+            &["calendars", calendar_id, "events"],
+            &query,
+            gone,
+            |page: EventsPage| {
+                out.pages += 1;
+                out.events.extend(page.items);
+                if out.time_zone.is_none() {
+                    out.time_zone = page.time_zone;
                 }
-            }
-        }
+                out.next_sync_token = page.next_sync_token;
+            },
+        )
+        .await?;
+        Ok(out)
     }
 
     /// events.instances of one recurring event between `time_min` and `time_max`: each instance
@@ -769,80 +801,39 @@ impl GoogleClient {
         time_min: DateTime<Utc>,
         time_max: DateTime<Utc>,
     ) -> Result<Vec<GoogleEvent>> {
-        let base = vec![
+        let query = [
             ("timeMin", rfc3339(time_min)),
             ("timeMax", rfc3339(time_max)),
             ("showDeleted", "true".to_string()),
             ("maxResults", self.page_size.to_string()),
         ];
+        // instances has no sync token: a 410 here means the series is gone.
+        let gone = |url: &Url, _: &Answer| GoogleError::NotFound {
+            url: url.path().to_string(),
+            status: 410,
+        };
         let mut out = Vec::new();
-        let mut page_token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut q = base.clone();
-            if let Some(p) = &page_token {
-                q.push(("pageToken", p.clone()));
-            }
-            let url = self.url(
-                &["calendars", calendar_id, "events", event_id, "instances"],
-                &q,
-            );
-            let page = self
-                .get_page(&url, calendar_id)
-                .await
-                .map_err(|e| match e {
-                    // instances has no sync token: a 410 here means the series is gone.
-                    GoogleError::FullSyncRequired { .. } => GoogleError::NotFound {
-                        url: url.path().to_string(),
-                        status: 410,
-                    },
-                    e => e,
-                })?;
-            out.extend(page.items);
-            match page.next_page_token {
-                Some(p) if !p.is_empty() => page_token = Some(p),
-                _ => return Ok(out),
-            }
-        }
-        Err(GoogleError::TooManyPages {
-            url: self
-                .url(
-                    &["calendars", calendar_id, "events", event_id, "instances"],
-                    &[],
-                )
-                .path()
-                .to_string(),
-            limit: MAX_PAGES,
-        })
+        self.each_page(
+            &["calendars", calendar_id, "events", event_id, "instances"],
+            &query,
+            gone,
+            |page: EventsPage| out.extend(page.items),
+        )
+        .await?;
+        Ok(out)
     }
 
     /// calendarList.list: every calendar in the user's list, across pages.
     pub async fn calendar_list(&self) -> Result<Vec<CalendarListEntry>> {
         let mut out = Vec::new();
-        let mut page_token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut q = vec![("maxResults", "250".to_string())];
-            if let Some(p) = &page_token {
-                q.push(("pageToken", p.clone()));
-            }
-            let url = self.url(&["users", "me", "calendarList"], &q);
-            let answer = self.send(Method::GET, &url, None, None).await?;
-            if !answer.status.is_success() {
-                return Err(Self::status_error("GET", &url, &answer));
-            }
-            let page: CalendarListPage = Self::parse(&url, &answer.body)?;
-            out.extend(page.items);
-            match page.next_page_token {
-                Some(p) if !p.is_empty() => page_token = Some(p),
-                _ => return Ok(out),
-            }
-        }
-        Err(GoogleError::TooManyPages {
-            url: self
-                .url(&["users", "me", "calendarList"], &[])
-                .path()
-                .to_string(),
-            limit: MAX_PAGES,
-        })
+        self.each_page(
+            &["users", "me", "calendarList"],
+            &[("maxResults", "250".to_string())],
+            |url: &Url, answer: &Answer| Self::status_error("GET", url, answer),
+            |page: CalendarListPage| out.extend(page.items),
+        )
+        .await?;
+        Ok(out)
     }
 
     /// events.watch: asks Google to POST to `address` whenever the calendar's events change,

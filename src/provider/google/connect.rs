@@ -13,7 +13,6 @@ use super::client::{CalendarListEntry, GoogleClient, GoogleError};
 use super::oauth::{self, OAuthError, RefreshingTokens};
 use super::provider::{GoogleSettings, oauth_settings};
 use crate::config::Config;
-use crate::model::EmailAddress;
 use crate::secrets::Keyring;
 use crate::store::{NewAccount, Provider, Store, StoreError};
 
@@ -194,12 +193,7 @@ pub async fn finish(
     let mut owner_emails: Vec<String> = choices.owners.clone();
     // The primary calendar's id is the user's address.
     owner_emails.extend(found.iter().filter(|c| c.primary).map(|c| c.id.clone()));
-    let mut owner_emails: Vec<String> = owner_emails
-        .iter()
-        .filter_map(|e| EmailAddress::parse(e).map(|e| e.to_string()))
-        .collect();
-    owner_emails.sort();
-    owner_emails.dedup();
+    let owner_emails = crate::provider::owner_addresses(owner_emails);
     if owner_emails.is_empty() {
         return Err(ConnectError::NoOwner);
     }

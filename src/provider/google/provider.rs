@@ -25,9 +25,10 @@ use crate::agenda::Format;
 use crate::config::{Config, GoogleConfig};
 use crate::model::{EmailAddress, Owner};
 use crate::provider::{
-    CacheSink, CalendarProvider, Current, Loaded, OccurrenceRef, Prepared, ProviderError, Read,
-    Session, Written, calendar_tz,
+    CacheSink, CalendarProvider, Current, Loaded, Prepared, ProviderError, Read, Session, Target,
+    Written, calendar_tz,
 };
+use crate::provider::{Found, Fut, Res, Sink};
 use crate::secrets::Keyring;
 use crate::store::{Account, CachedEvent, Calendar, Provider, Store};
 
@@ -226,27 +227,11 @@ impl CalendarProvider for Google {
         Format::GoogleHtml
     }
 
-    fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError> {
-        let (client, settings) = self.client_for(account)?;
-        Ok(Box::new(GoogleSession {
-            before: client.request_count(),
-            client,
-            settings,
-            config: self.config.clone(),
-        }))
-    }
-
-    fn load_series(
-        &self,
-        account: &Account,
-        _cal: &Calendar,
-        calendar_tz: Tz,
-        cached: Vec<CachedEvent>,
-        uid: &str,
-    ) -> Result<Option<Loaded>, ProviderError> {
-        if cached.is_empty() {
+    fn load_series(&self, account: &Account, cal: &Calendar, cached: Vec<CachedEvent>) -> Found {
+        let Some(uid) = cached.first().map(|c| c.uid.clone()) else {
             return Ok(None);
-        }
+        };
+        let calendar_tz = calendar_tz(cal, self.config.agenda.default_timezone);
         let settings = GoogleSettings::from_account(account)?;
         let events = cached_events(&cached)?;
         let (all, errors) = convert::series_from_events(&events, Some(calendar_tz));
@@ -262,6 +247,16 @@ impl CalendarProvider for Google {
             owner: settings.owner(&events),
             remote_id: uid.to_string(),
             cached,
+        }))
+    }
+
+    fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError> {
+        let (client, settings) = self.client_for(account)?;
+        Ok(Box::new(GoogleSession {
+            before: client.request_count(),
+            client,
+            settings,
+            config: self.config.clone(),
         }))
     }
 }
@@ -338,12 +333,7 @@ impl GoogleSession {
 }
 
 impl Session for GoogleSession {
-    fn fetch<'a>(
-        &'a self,
-        cal: &'a Calendar,
-        _now: DateTime<Utc>,
-        cache: &'a mut dyn CacheSink,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+    fn fetch<'a>(&'a self, cal: &'a Calendar, _: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()> {
         Box::pin(async move {
             let tz = calendar_tz(cal, self.config.agenda.default_timezone);
             if let Some(token) = cal.sync_token.clone() {
@@ -371,22 +361,13 @@ impl Session for GoogleSession {
     }
 
     /// Google lists what changed since the token: the same as a fetch.
-    fn reread<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        now: DateTime<Utc>,
-        cache: &'a mut dyn CacheSink,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        self.fetch(occ.calendar, now, cache)
+    fn reread<'a>(&'a self, occ: Target<'a>, cache: Sink<'a>) -> Fut<'a, ()> {
+        self.fetch(occ.calendar, occ.now, cache)
     }
 
-    fn read<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Read, ProviderError>> {
+    fn read<'a>(&'a self, occ: Target<'a>) -> Fut<'a, Read> {
         Box::pin(async move {
-            let cal = occ.calendar;
+            let (cal, now) = (occ.calendar, occ.now);
             let instance = if occ.loaded.is_some() {
                 // The instance itself: its own id and etag (Google creates the exception on
                 // PATCH).
@@ -438,34 +419,14 @@ impl Session for GoogleSession {
         })
     }
 
-    fn prepare(
-        &self,
-        _occ: OccurrenceRef<'_>,
-        _current: &Current,
-        description: &str,
-        _now: DateTime<Utc>,
-    ) -> Result<Prepared, ProviderError> {
-        Ok(Prepared {
-            payload: Box::new(description.to_string()),
-        })
+    fn prepare(&self, _: Target<'_>, _: &Current, description: &str) -> Res<Prepared> {
+        Ok(Prepared::new(description.to_string()))
     }
 
-    fn write<'a>(
-        &'a self,
-        occ: OccurrenceRef<'a>,
-        current: &'a Current,
-        prepared: Prepared,
-    ) -> BoxFuture<'a, Result<Written, ProviderError>> {
+    fn write<'a>(&'a self, occ: Target<'a>, current: &'a Current, p: Prepared) -> Fut<'a, Written> {
         Box::pin(async move {
-            let description = prepared
-                .payload
-                .downcast::<String>()
-                .map_err(|_| ProviderError::internal("a write prepared by another provider"))?;
-            let etag = current
-                .etag
-                .clone()
-                .map(crate::model::Etag)
-                .ok_or_else(|| ProviderError::resource("no_etag", "Google gives no etag"))?;
+            let description: String = p.take()?;
+            let etag = current.etag_to_write()?;
             match self
                 .client
                 .patch_description(
