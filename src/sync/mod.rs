@@ -1,7 +1,9 @@
-//! The scheduler: every `sync.interval_secs` it claims the accounts that are due (with a lease,
-//! so several daemons can share one database), runs one pass per account with bounded
-//! concurrency, records each pass in `sync_runs`, and schedules the next one (with jitter, and
-//! exponential backoff after failures).
+//! Syncing: the one pass over any provider (`pass`, with the calendar cache it fills in `cache`
+//! and the agenda step of one series in `series`), restore and preview through the same provider
+//! trait, and here the scheduler: every `sync.interval_secs` it claims the accounts that are due
+//! (with a lease, so several daemons can share one database), runs one pass per account with
+//! bounded concurrency, records each pass in `sync_runs`, and schedules the next one (with
+//! jitter, and exponential backoff after failures).
 
 pub mod cache;
 pub mod pass;

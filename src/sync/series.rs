@@ -18,7 +18,7 @@ pub enum SeriesError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot expand the series: {0}")]
-    Expand(String),
+    Expand(crate::ics::ExpandError),
     #[error("cannot render the agenda: {0}")]
     Render(#[from] agenda::RenderError),
     #[error("the agenda block cannot be read: {0}")]
@@ -80,8 +80,7 @@ impl SeriesStep<'_> {
         let from = self.now - chrono::Duration::days(CLOSE_LOOKBACK_DAYS);
         let ahead = EXPAND_AHEAD_DAYS.max(i64::from(self.cfg.lookahead_days));
         let to = self.now + chrono::Duration::days(ahead);
-        crate::ics::expand(series, from, to, default_tz)
-            .map_err(|e| SeriesError::Expand(e.to_string()))
+        crate::ics::expand(series, from, to, default_tz).map_err(SeriesError::Expand)
     }
 
     /// Runs the step: closes what ended, then plans the next occurrence.

@@ -43,7 +43,7 @@ pub enum ConnectError {
     #[error(transparent)]
     Url(#[from] crate::provider::netcheck::UrlRefused),
     #[error("cannot create the HTTP client: {0}")]
-    Http(String),
+    Http(reqwest::Error),
 }
 
 /// What the user asked for besides consent.
@@ -187,7 +187,7 @@ pub async fn finish(
     .with_access_token(tokens.access_token.clone(), tokens.expires_at(Utc::now()))
     .await;
     let client = GoogleClient::new(g.api_base.clone(), Arc::new(source), timeout)
-        .map_err(|e| ConnectError::Http(e.to_string()))?;
+        .map_err(ConnectError::Http)?;
     let found = client.calendar_list().await?;
     let calendars = select_calendars(&found, &choices.calendars)?;
     let mut owner_emails: Vec<String> = choices.owners.clone();
