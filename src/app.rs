@@ -1,6 +1,6 @@
-//! Start-up and shutdown of the daemon: database, scheduler and HTTP server, wired together and
-//! stopped in order. Takes a bound listener and a cancellation token so tests run the real thing
-//! on port 0.
+//! Start-up and shutdown of the daemon: builds the services, the scheduler and the HTTP state and
+//! router, runs them, and stops them in order. Takes a bound listener and a cancellation token so
+//! tests run the real thing on port 0.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::server::{AppState, router};
+use crate::server::state::AppState;
 use crate::services::Services;
 
 /// Runs the daemon until `cancel` fires, then shuts down within `server.shutdown_timeout_secs`.
@@ -34,35 +34,15 @@ pub async fn run(
     }
     crate::telemetry::metrics();
     let scheduler = services.scheduler(clock.clone());
-    let heartbeat = scheduler.heartbeat.clone();
-    let wake = scheduler.wake.clone();
-    let pass_period = Duration::from_secs(config.sync.interval_secs.min(60));
-    let web = crate::web::WebState::start(&services, clock.clone(), wake.clone()).await?;
-    let state = AppState {
-        store: store.clone(),
-        heartbeat,
-        clock: clock.clone(),
-        pass_period,
-        started_at: clock.now(),
-        wake: wake.clone(),
-        admin_token: config.server.admin_token.clone(),
-        guesses: Arc::new(crate::web::guesses::Guesses::per_minute(
-            config.server.api_wrong_tokens_per_minute,
-        )),
-        session_digest: web.admin_digest(),
-        services: Arc::new(services.clone()),
-        google: Arc::new(crate::provider::google::web::GoogleWeb::new(
-            services.config.clone(),
-            services.keyring.clone(),
-        )),
-    };
+    let pages = crate::web::build_state(&services, clock.clone(), scheduler.wake.clone()).await?;
+    let state = AppState::new(&services, &scheduler, clock, pages.admin_digest());
     let addr = listener
         .local_addr()
         .context("listener has no local address")?;
     info!(%addr, daemon = %scheduler.daemon_id, "listening");
     let sched = tokio::spawn(scheduler.run(cancel.clone(), grace));
     let server_cancel = cancel.clone();
-    let app = router(state).merge(crate::web::router(web));
+    let app = crate::server::router(state, pages);
     // The peer address keys the sign-in rate limit.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)

@@ -1,6 +1,6 @@
-//! What the CLI commands and the admin API both do with accounts, series, items, history and
-//! revisions: one library function per operation, returning serializable views, so the two
-//! surfaces cannot drift apart.
+//! What the CLI commands, the admin API and the web pages do with accounts (and the account state
+//! `/readyz` reports), series, items, history and revisions: one library function per operation,
+//! returning serializable views, so the surfaces cannot drift apart. It imports no HTTP module.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
@@ -11,9 +11,9 @@ use crate::agenda::{ItemState, Section};
 use crate::attendance::{self, Attendance, Evidence};
 use crate::detect::SeriesOverride;
 use crate::notes::PrivateNote;
-use crate::server::AccountReadiness;
 use crate::store::{
-    ItemRow, ItemSource, Mark, OccurrenceRow, Revision, SeriesRow, Store, StoreError,
+    Account, AccountState, ItemRow, ItemSource, Mark, OccurrenceRow, Revision, SeriesRow, Store,
+    StoreError,
 };
 use crate::sync::restore::RestoreError;
 
@@ -47,6 +47,44 @@ impl From<StoreError> for ManageError {
 }
 
 pub type Result<T, E = ManageError> = std::result::Result<T, E>;
+
+/// An account's state as `/readyz`, the admin API, `accounts list` and the web pages show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountReadiness {
+    pub id: i64,
+    pub provider: &'static str,
+    /// ok / waiting_to_start / backing_off / needs_reconnect / disabled. `waiting_to_start`:
+    /// connected, its passes only preview, nothing is written until the person starts it.
+    pub state: &'static str,
+    /// When writing agendas was started; `null` while the account waits to be started.
+    pub writing_started_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: i64,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error_kind: Option<String>,
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+impl From<&Account> for AccountReadiness {
+    fn from(a: &Account) -> Self {
+        let state = match a.state {
+            AccountState::Active if a.consecutive_failures > 0 => "backing_off",
+            AccountState::Active if !a.writing_started() => "waiting_to_start",
+            AccountState::Active => "ok",
+            AccountState::NeedsReconnect => "needs_reconnect",
+            AccountState::Disabled => "disabled",
+        };
+        Self {
+            id: a.id,
+            provider: a.provider.as_str(),
+            state,
+            writing_started_at: a.writing_started_at,
+            consecutive_failures: a.consecutive_failures,
+            last_success: a.last_success_at,
+            last_error_kind: a.last_error_kind.clone(),
+            next_due: a.next_due_at,
+        }
+    }
+}
 
 /// An account with its state, calendars and last error.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,4 +1,5 @@
-//! Logs (tracing, human or JSON) and metrics (Prometheus text at `/metrics`).
+//! Logs (tracing, human or JSON; an error as one line with its source chain) and metrics
+//! (Prometheus text at `/metrics`).
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -11,6 +12,23 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{LogConfig, LogFormat};
+
+/// An error and its sources as one line, `outer: inner: ...`, for a log field that must keep
+/// the cause whatever the log format. A source whose text its outer error already shows (a
+/// `#[error("...: {0}")]` over its source) is not repeated.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = s.source();
+    }
+    line
+}
 
 /// Installs the global subscriber: `RUST_LOG` when set, else `log.level`. Logs go to stderr.
 pub fn init_logging(cfg: &LogConfig) {

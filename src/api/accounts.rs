@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult, Path};
 use crate::manage::AccountView;
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 /// Every connected account with its state and calendars.
 #[utoipa::path(

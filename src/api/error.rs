@@ -1,7 +1,7 @@
 //! The admin API's one error type: every failure is a 4xx/5xx with the body
 //! `{"error": {"code": "...", "message": "..."}}`. Extractor rejections (bad JSON, wrong types,
-//! oversized bodies, malformed ids) become 4xx through the wrappers here, and internal errors are
-//! logged and answered without detail.
+//! oversized bodies, malformed ids) become 4xx through the wrappers here, the store's "not found"
+//! is 404, and internal errors are logged with their source chain and answered without detail.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -53,9 +53,12 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
     }
 
-    /// Logs the cause; the client learns only that something went wrong on our side.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "admin API request failed");
+    /// Logs the cause with its source chain; the client learns only that something went wrong
+    /// on our side.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let cause: Box<dyn std::error::Error + Send + Sync> = cause.into();
+        let chain = crate::telemetry::error_chain(&*cause);
+        tracing::error!(error = %chain, "admin API request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiResult, Json, Path, Query};
 use crate::manage::{HistoryView, MeetingView};
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 /// The meetings of a series, oldest first.
 #[utoipa::path(
@@ -123,8 +123,8 @@ impl From<MarkChoice> for crate::store::Mark {
     request_body = MarkBody,
     responses(
         (status = 200, description = "The meeting as the history now shows it", body = MeetingView),
-        (status = 404, description = "No such series or meeting", body = super::ErrorBody),
-        (status = 409, description = "The meeting has not started yet", body = super::ErrorBody),
+        (status = 404, description = "No such series or meeting", body = super::error::ErrorBody),
+        (status = 409, description = "The meeting has not started yet", body = super::error::ErrorBody),
     )
 )]
 pub async fn mark(

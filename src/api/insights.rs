@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ApiResult, Path, Query};
 use crate::insights::{self, DEFAULT_WEEKS, MAX_WEEKS, Report, SeriesInsights};
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

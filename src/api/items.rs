@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiResult, Json, Path, Query};
 use crate::agenda::{ItemState, Section};
 use crate::manage::{ItemView, MAX_ITEM_TEXT};
-use crate::server::AppState;
+use crate::server::state::AppState;
 use crate::store::ItemSource;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -116,7 +116,7 @@ pub struct ItemChange {
     request_body = ItemChange,
     responses(
         (status = 200, description = "The item as it now stands", body = ItemView),
-        (status = 409, description = "The item is closed", body = super::ErrorBody),
+        (status = 409, description = "The item is closed", body = super::error::ErrorBody),
     )
 )]
 pub async fn update(
@@ -154,7 +154,7 @@ pub struct ItemClose {
     request_body = ItemClose,
     responses(
         (status = 200, description = "The closed item", body = ItemView),
-        (status = 409, description = "The item is already closed", body = super::ErrorBody),
+        (status = 409, description = "The item is already closed", body = super::error::ErrorBody),
     )
 )]
 pub async fn close(

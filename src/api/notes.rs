@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult, Json, Path};
 use crate::notes::{self, NotesError, PrivateNote};
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 impl From<NotesError> for ApiError {
     fn from(e: NotesError) -> Self {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiResult, Path, Query};
 use crate::manage::RevisionView;
-use crate::server::AppState;
+use crate::server::state::AppState;
 use crate::sync::restore::RestoreError;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -69,8 +69,8 @@ pub struct Restored {
     params(("id" = i64, Path, description = "Revision id", example = 1)),
     responses(
         (status = 200, description = "Restored", body = Restored),
-        (status = 409, description = "The revision cannot be restored", body = super::ErrorBody),
-        (status = 502, description = "The calendar refused or did not answer", body = super::ErrorBody),
+        (status = 409, description = "The revision cannot be restored", body = super::error::ErrorBody),
+        (status = 502, description = "The calendar refused or did not answer", body = super::error::ErrorBody),
     )
 )]
 pub async fn restore(

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiResult, Json, Path, Query};
 use crate::detect::SeriesOverride;
 use crate::manage::SeriesView;
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

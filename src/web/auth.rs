@@ -1,7 +1,8 @@
 //! Who may use the admin pages: the admin token (configured, or generated once and stored as a
 //! digest), sessions in an HttpOnly cookie (stored as digests, with an expiry), CSRF tokens
-//! derived from the session, and a per-address limit on sign-in attempts (see `guesses`). A
-//! session is bound to the admin token it was opened with: changing the token ends them all.
+//! derived from the session, and a per-address limit on sign-in attempts (see
+//! `server::guesses`). A session is bound to the admin token it was opened with: changing the
+//! token ends them all.
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -15,7 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{WebError, WebState, render};
+use super::error::WebError;
+use super::render::render;
+use super::state::WebState;
 use crate::clock::Clock;
 use crate::config::{Config, CookieSecure};
 use crate::store::{Store, StoreError};
@@ -187,7 +190,7 @@ impl FromRequestParts<WebState> for AdminSession {
         match Self::from_headers(&s.store, &parts.headers, &s.admin_digest, s.clock.now()).await {
             Ok(Some(session)) => Ok(session),
             Ok(None) => Err(Redirect::to("/signin").into_response()),
-            Err(e) => Err(WebError::Store(e).into_response()),
+            Err(e) => Err(WebError::from(e).into_response()),
         }
     }
 }
@@ -214,7 +217,7 @@ fn signin_form(
     let ctx = minijinja::context! { signin_csrf => csrf, error => error };
     match render("signin.html", ctx) {
         Ok(page) => (status, [set_cookie(cookie)], page).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
@@ -239,10 +242,10 @@ pub(super) async fn signin(
     // back) and is then checked: guessing goes no faster, and the owner who mistyped, or whose
     // address someone else is guessing from, still gets in. Only when the line reaches further
     // than that is the attempt refused unchecked.
-    let turn = match s
-        .guesses
-        .reserve(super::guesses::client_ip(&ext), s.guesses.signin_wait())
-    {
+    let turn = match s.guesses.reserve(
+        crate::server::guesses::client_ip(&ext),
+        s.guesses.signin_wait(),
+    ) {
         Ok(turn) => turn,
         Err(retry) => {
             let after = AppendHeaders([(header::RETRY_AFTER, retry.secs().to_string())]);

@@ -9,52 +9,25 @@
 //! 429 with Retry-After). A refusal is not a dead end: the page comes back with the status,
 //! why (above the form) and the text the direct typed (escaped by the template).
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use governor::clock::Clock as _;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use minijinja::context;
 
 use super::auth::{csrf_for, same_secret, token_digest};
+use super::error::WebError;
 use super::pages::ItemView;
-use super::{WebError, WebState, render};
+use super::render::render;
+use super::state::WebState;
 use crate::agenda::{OPT_OUT_MARKER, holds_opt_out, reads_as_marker};
 use crate::manage::ManageError;
-use crate::store::{ItemRow, ItemSource, SeriesRow};
+use crate::store::{ItemRow, ItemSource, SeriesRow, StoreError};
 
 /// The longest topic accepted (characters): one agenda line, not a document.
 const MAX_TOPIC_CHARS: usize = 300;
-
-/// The limits on changes through the links: a rate per link (keyed by series: a rotated link
-/// shares its series' allowance), and one change at a time, so concurrent posts cannot overrun
-/// the cap on open topics between its check and the insert.
-pub(super) struct LinkLimits {
-    rate: DefaultKeyedRateLimiter<i64>,
-    one_at_a_time: tokio::sync::Mutex<()>,
-}
-
-impl LinkLimits {
-    pub(super) fn new(posts_per_minute: u32) -> Self {
-        let n = NonZeroU32::new(posts_per_minute).unwrap_or(NonZeroU32::MIN);
-        Self {
-            rate: RateLimiter::keyed(Quota::per_minute(n)),
-            one_at_a_time: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    /// `Some(wait)` when the link of `series` has used its allowance.
-    fn over(&self, series: i64) -> Option<Duration> {
-        self.rate
-            .check_key(&series)
-            .err()
-            .map(|not_until| not_until.wait_time_from(self.rate.clock().now()))
-    }
-}
 
 /// Whole seconds to wait, rounded up, at least one: what Retry-After says.
 fn wait_secs(wait: Duration) -> u64 {
@@ -70,16 +43,17 @@ fn is_link_topic(i: &ItemRow) -> bool {
 async fn resolve(s: &WebState, token: &str) -> Result<SeriesRow, WebError> {
     // A token of the wrong shape never reaches the database.
     if token.len() != 43 {
-        return Err(WebError::NotFound);
+        return Err(WebError::NoSuchPage);
     }
     let Some(id) = s.store.series_for_link(&token_digest(token)).await? else {
-        return Err(WebError::NotFound);
+        return Err(WebError::NoSuchPage);
     };
-    let row = s.store.get_series(id).await?;
-    if !row.tracked() {
-        return Err(WebError::NotFound);
+    match s.store.get_series(id).await {
+        Ok(row) if row.tracked() => Ok(row),
+        // Removed since, or no longer tracked: the answer of any dead link, naming nothing.
+        Ok(_) | Err(StoreError::NotFound { .. }) => Err(WebError::NoSuchPage),
+        Err(e) => Err(e.into()),
     }
-    Ok(row)
 }
 
 fn check(token: &str, given: &str) -> Result<(), WebError> {
@@ -121,7 +95,7 @@ async fn direct_view(
         .filter(|i| is_link_topic(i))
         .map(ItemView::from)
         .collect();
-    render(
+    Ok(render(
         "direct.html",
         context! {
             admin => false, title => row.summary, agenda => agenda,
@@ -130,7 +104,7 @@ async fn direct_view(
             max_open => s.config.web.direct_topics_max_open,
             refusal => refusal, typed => typed,
         },
-    )
+    )?)
 }
 
 /// A change through the link that was refused: the direct's page again with the status of
@@ -151,7 +125,11 @@ async fn refused(
     ]
     .contains(&status)
     {
-        return Err(e);
+        // Whatever went missing meanwhile, the link's holder hears only that the page is gone.
+        return Err(match e {
+            WebError::NotFound { .. } => WebError::NoSuchPage,
+            e => e,
+        });
     }
     let page = direct_view(s, row, token, Some(&e.to_string()), typed).await?;
     let mut res = (status, page).into_response();
@@ -327,7 +305,7 @@ pub(super) async fn remove_topic(
         // A second click on "remove" (or a form from before a reload): the topic is already
         // gone, which is what the direct asked for.
         Ok(false) if already_removed(&s, row.id, item).await? => Ok(back()),
-        Ok(false) => Err(WebError::NotFound),
+        Ok(false) => Err(WebError::NoSuchPage),
         Err(e) => refused(&s, &row, &token, e, "").await,
     }
 }
@@ -336,7 +314,7 @@ pub(super) async fn remove_topic(
 async fn already_removed(s: &WebState, series: i64, item: i64) -> Result<bool, WebError> {
     let i = match s.store.get_item(item).await {
         Ok(i) => i,
-        Err(crate::store::StoreError::NotFound { .. }) => return Ok(false),
+        Err(StoreError::NotFound { .. }) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
     Ok(i.series_id == series

@@ -9,9 +9,11 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::auth::AdminSession;
-use super::{WebError, WebState, render, when};
+use super::error::WebError;
+use super::render::{render, when};
+use super::state::WebState;
 use crate::insights::{self, DEFAULT_WEEKS, MAX_WEEKS, Report, SeriesHistory, SeriesInsights};
-use crate::notes::{self, NotesError, PrivateNote};
+use crate::notes::{self, PrivateNote};
 use crate::store::SeriesRow;
 
 /// One series' insights with its chart (an SVG built from dates and outcomes only).
@@ -63,21 +65,11 @@ pub(super) async fn series_extras(
         insights::load_series(&s.store, row.clone(), s.config.agenda.default_timezone).await?;
     let view = InsightsView::new(&history, s.clock.now(), DEFAULT_WEEKS);
     let notes = notes::list(&s.store, &s.keyring, row.id)
-        .await
-        .map_err(note_error)?
+        .await?
         .into_iter()
         .map(NoteView::from)
         .collect();
     Ok((view, notes))
-}
-
-fn note_error(e: NotesError) -> WebError {
-    match e {
-        NotesError::Store(e) => WebError::Store(e),
-        // A note that cannot be decrypted (wrong key file) is the daemon's problem, not the form's.
-        NotesError::Decrypt { .. } => WebError::Internal(e.to_string()),
-        e => WebError::BadRequest(format!("The note was not saved: {e}.")),
-    }
 }
 
 #[derive(Deserialize)]
@@ -128,14 +120,14 @@ pub(super) async fn overview(
         .iter()
         .filter(|v| !v.insights.signals.is_empty())
         .count();
-    render(
+    Ok(render(
         "insights.html",
         context! {
             admin => true, csrf => session.csrf(), as_of => when(now), weeks => weeks,
             totals => report.totals, stale_items => report.stale_items, series => series,
             slipping => slipping, stale_after => insights::STALE_AFTER,
         },
-    )
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -157,7 +149,7 @@ pub(super) async fn add_note(
     axum::Form(form): axum::Form<NoteForm>,
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
-    let row = super::pages::series_or_404(&s, id).await?;
+    let row = s.store.get_series(id).await?;
     let meeting = match form.meeting.trim() {
         "" => None,
         raw => Some(raw.parse::<NaiveDate>().map_err(|_| {
@@ -176,8 +168,7 @@ pub(super) async fn add_note(
         &form.text,
         s.clock.now(),
     )
-    .await
-    .map_err(note_error)?;
+    .await?;
     tracing::info!(
         series = id,
         note = note.id,

@@ -13,19 +13,12 @@ use cookie::{Cookie, SameSite};
 use super::auth::{
     AdminSession, CsrfOnly, cookie_value, new_token, secure, set_cookie, token_digest,
 };
-use super::{WebError, WebState, render, when};
+use super::error::WebError;
+use super::render::{render, when};
+use super::state::WebState;
 use crate::detect::SeriesOverride;
-use crate::server::AccountReadiness;
-use crate::store::{SeriesRow, StoreError};
-
-/// `get_series` with an unknown id as a 404 page.
-pub(super) async fn series_or_404(s: &WebState, id: i64) -> Result<SeriesRow, WebError> {
-    match s.store.get_series(id).await {
-        Ok(row) => Ok(row),
-        Err(StoreError::NotFound { .. }) => Err(WebError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
+use crate::manage::AccountReadiness;
+use crate::store::SeriesRow;
 
 #[derive(Serialize)]
 struct AccountView {
@@ -67,10 +60,10 @@ pub(super) async fn home(
             next_due: a.next_due_at.map(when),
         });
     }
-    render(
+    Ok(render(
         "home.html",
         context! { admin => true, csrf => session.csrf(), accounts => accounts },
-    )
+    )?)
 }
 
 /// The fields of the "Connect CalDAV" form shown again after an error (never the password).
@@ -96,10 +89,10 @@ pub(super) struct CaldavForm {
 }
 
 pub(super) async fn caldav_form(session: AdminSession) -> Result<Html<String>, WebError> {
-    render(
+    Ok(render(
         "caldav.html",
         context! { admin => true, csrf => session.csrf(), form => CaldavFields::default() },
-    )
+    )?)
 }
 
 /// Verifies the account against the server (the same code as `oneonone connect caldav`), stores
@@ -115,7 +108,7 @@ pub(super) async fn caldav_connect(
         let ctx = context! { admin => true, csrf => session.csrf(), form => f, error => error };
         match render("caldav.html", ctx) {
             Ok(page) => (status, page).into_response(),
-            Err(e) => e.into_response(),
+            Err(e) => WebError::from(e).into_response(),
         }
     };
     let url = match url::Url::parse(f.url.trim()) {
@@ -173,11 +166,7 @@ pub(super) async fn account_page(
     session: AdminSession,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
-    let a = match s.store.get_account(id).await {
-        Ok(a) => a,
-        Err(StoreError::NotFound { .. }) => return Err(WebError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
+    let a = s.store.get_account(id).await?;
     let calendars: Vec<String> = s
         .store
         .list_calendars(id)
@@ -200,7 +189,7 @@ pub(super) async fn account_page(
         calendars => calendars,
         last_error => a.last_error,
     };
-    render(
+    Ok(render(
         "account.html",
         context! {
             admin => true,
@@ -212,7 +201,7 @@ pub(super) async fn account_page(
             found => found,
             started => a.writing_started_at.map(when),
         },
-    )
+    )?)
 }
 
 /// "Start": the person has seen the preview; the account's passes write agendas from now on.
@@ -224,11 +213,7 @@ pub(super) async fn start_account(
     axum::Form(form): axum::Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
-    match s.store.get_account(id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound { .. }) => return Err(WebError::NotFound),
-        Err(e) => return Err(e.into()),
-    }
+    s.store.get_account(id).await?;
     if !s
         .store
         .start_writing(Some(&[id]), s.clock.now())
@@ -250,7 +235,10 @@ pub(super) async fn sync_account(
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
     if !s.store.request_sync(id, s.clock.now()).await? {
-        return Err(WebError::NotFound);
+        return Err(WebError::NotFound {
+            what: "account",
+            id: id.to_string(),
+        });
     }
     s.wake.notify_one();
     Ok(Redirect::to("/").into_response())
@@ -292,10 +280,10 @@ pub(super) async fn series_list(
     // Tracked 1:1s first, then the rest, each by title.
     rows.sort_by(|a, b| (!a.tracked(), &a.summary).cmp(&(!b.tracked(), &b.summary)));
     let series: Vec<SeriesView> = rows.iter().map(SeriesView::from).collect();
-    render(
+    Ok(render(
         "series_list.html",
         context! { admin => true, csrf => session.csrf(), series => series },
-    )
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -318,7 +306,7 @@ pub(super) async fn set_override(
             form.to
         ))
     })?;
-    series_or_404(&s, id).await?;
+    s.store.get_series(id).await?;
     s.store.set_series_override(id, to, s.clock.now()).await?;
     Ok(Redirect::to("/series").into_response())
 }
@@ -372,13 +360,8 @@ fn matches(text: &str, q: &str) -> bool {
 /// The meetings of a series, newest first, that mention `q`: the closed ones, and one not yet
 /// closed when something was already closed or dropped for it.
 async fn meetings(s: &WebState, row: &SeriesRow, q: &str) -> Result<Vec<Meeting>, WebError> {
-    let history = crate::manage::history(&s.store, row.id, None, s.config.agenda.default_timezone)
-        .await
-        .map_err(|e| match e {
-            crate::manage::ManageError::Store(e) => WebError::Store(e),
-            crate::manage::ManageError::NotFound { .. } => WebError::NotFound,
-            other => WebError::Internal(other.to_string()),
-        })?;
+    let history =
+        crate::manage::history(&s.store, row.id, None, s.config.agenda.default_timezone).await?;
     let now = s.clock.now();
     let mut out: Vec<Meeting> = history
         .meetings
@@ -428,7 +411,7 @@ pub(super) async fn mark_meeting(
     axum::Form(form): axum::Form<MarkForm>,
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
-    series_or_404(&s, id).await?;
+    s.store.get_series(id).await?;
     let mark: crate::store::Mark = form.mark.parse().map_err(|_| {
         WebError::BadRequest(format!(
             "{:?} is not a choice: use held or skipped",
@@ -447,9 +430,11 @@ pub(super) async fn mark_meeting(
     .await;
     match marked {
         Ok(_) => Ok(Redirect::to(&format!("/series/{id}#meeting-{occurrence}")).into_response()),
-        Err(crate::manage::ManageError::NotFound { .. }) => Err(WebError::NotFound),
-        Err(crate::manage::ManageError::Store(e)) => Err(WebError::Store(e)),
-        Err(e) => Err(WebError::BadRequest(format!("Not marked: {e}."))),
+        Err(e @ crate::manage::ManageError::Invalid { .. })
+        | Err(e @ crate::manage::ManageError::Conflict(_)) => {
+            Err(WebError::BadRequest(format!("Not marked: {e}.")))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -493,7 +478,7 @@ async fn series_view(
     id: i64,
     new_link: Option<String>,
 ) -> Result<Html<String>, WebError> {
-    let row = series_or_404(s, id).await?;
+    let row = s.store.get_series(id).await?;
     let (agenda, agenda_problem) =
         match crate::sync::preview::next_agenda(&s.previewer(), &row).await {
             Ok(a) => (a, None),
@@ -509,7 +494,7 @@ async fn series_view(
     let link_created = s.store.series_link_created(row.id).await?.map(when);
     let history = meetings(s, &row, "").await?;
     let (insights, private_notes) = super::insights::series_extras(s, &row).await?;
-    render(
+    Ok(render(
         "series.html",
         context! {
             admin => true, csrf => session.csrf(), series => SeriesView::from(&row),
@@ -518,7 +503,7 @@ async fn series_view(
             public_url_missing => s.config.server.public_base().is_none(),
             insights => insights, private_notes => private_notes,
         },
-    )
+    )?)
 }
 
 /// Carries a link just made from the "Make a link" POST to the page it redirects to, so that
@@ -568,7 +553,7 @@ pub(super) async fn rotate_link(
     axum::Form(form): axum::Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
-    series_or_404(&s, id).await?;
+    s.store.get_series(id).await?;
     let token = new_token();
     s.store
         .rotate_series_link(id, &token_digest(&token), s.clock.now())
@@ -588,7 +573,7 @@ pub(super) async fn revoke_link(
     axum::Form(form): axum::Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
-    series_or_404(&s, id).await?;
+    s.store.get_series(id).await?;
     s.store.revoke_series_link(id, s.clock.now()).await?;
     Ok(Redirect::to(&format!("/series/{id}")).into_response())
 }
@@ -631,10 +616,10 @@ pub(super) async fn history(
         }
     }
     found.sort_by_key(|m| std::cmp::Reverse(m.at));
-    render(
+    Ok(render(
         "history.html",
         context! {
             admin => true, csrf => session.csrf(), q => shown_q, meetings => found, items => items,
         },
-    )
+    )?)
 }

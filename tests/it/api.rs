@@ -1292,3 +1292,43 @@ async fn wrong_tokens_past_the_budget_get_429_with_retry_after_and_right_ones_ne
     tokio::time::sleep(std::time::Duration::from_secs(after)).await;
     assert_eq!(status(&here, TOKEN).await.status(), 200);
 }
+
+#[tokio::test]
+async fn every_operation_on_an_id_that_does_not_exist_answers_404_json_naming_it() {
+    for db in TestDb::all().await {
+        let d = daemon(&db.url, TOKEN);
+        let api = Api::new(&d);
+        let doc = api.openapi().await;
+        let mut checked = 0;
+        for (method, template) in operations(&doc) {
+            if !template.contains("{id}") {
+                continue;
+            }
+            // A body the operation accepts, so the lookup of the id is what answers.
+            let body = match template.rsplit('/').next().unwrap() {
+                "{id}" if method == Method::PATCH => Some(json!({"text": "x"})),
+                "close" => Some(json!({"state": "done"})),
+                "items" if method == Method::POST => {
+                    Some(json!({"section": "manager", "text": "x"}))
+                }
+                "override" => Some(json!({"override": "included"})),
+                "mark" => Some(json!({"mark": "held"})),
+                "notes" if method == Method::POST => Some(json!({"text": "x"})),
+                _ => None,
+            };
+            let path = template
+                .replace("{id}", "999999")
+                .replace("{occurrence_id}", "1");
+            let a = api.call(method.clone(), &path, body).await;
+            a.error(404, "not_found");
+            let message = a.body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.ends_with(" 999999 does not exist"),
+                "{}: {method} {path}: {message}",
+                db.kind
+            );
+            checked += 1;
+        }
+        assert!(checked >= 15, "{}: {checked} operations", db.kind);
+    }
+}

@@ -1721,3 +1721,61 @@ async fn the_google_connect_pages_carry_the_security_headers_of_every_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_page_for_a_series_or_account_that_does_not_exist_names_it_with_404_and_a_link_back() {
+    let db = TestDb::sqlite();
+    let d = daemon(&db.url, &[]);
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (_, home) = b.get("/").await;
+    let csrf = csrf_of(&home);
+    let missing = [
+        (
+            "/series/999999",
+            None,
+            "Series 999999 does not exist.",
+            "/series",
+        ),
+        (
+            "/accounts/999999",
+            None,
+            "Account 999999 does not exist.",
+            "/",
+        ),
+        (
+            "/series/999999/notes",
+            Some("a note"),
+            "Series 999999 does not exist.",
+            "/series",
+        ),
+        (
+            "/accounts/999999/sync",
+            Some(""),
+            "Account 999999 does not exist.",
+            "/",
+        ),
+    ];
+    for (path, form, sentence, back) in missing {
+        let (code, page) = match form {
+            None => b.get(path).await,
+            Some(text) => {
+                let (code, _, page) = b.post(path, &[("csrf", &csrf), ("text", text)]).await;
+                (code, page)
+            }
+        };
+        assert_eq!(code, StatusCode::NOT_FOUND, "{path}: {page}");
+        assert!(page.contains(sentence), "{path}: {page}");
+        assert!(
+            page.contains(&format!("id=\"back\" href=\"{back}\"")),
+            "{path}: no link back to {back}: {page}"
+        );
+    }
+    // A dead direct's link names nothing and links nowhere: its holder has no other page.
+    let (code, page) = b.get(&format!("/d/{}", "x".repeat(43))).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert!(
+        !page.contains("id=\"back\"") && !page.contains("999999"),
+        "{page}"
+    );
+}

@@ -28,7 +28,6 @@ pub mod connect;
 pub mod convert;
 pub mod oauth;
 pub mod provider;
-pub mod web;
 
 pub use client::{
     AccessTokenSource, CalendarListEntry, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError,

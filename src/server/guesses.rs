@@ -1,8 +1,9 @@
-//! How fast one client may guess the admin token: a budget of attempts per client address (a
-//! burst of `per_minute`, then one every `60 / per_minute` seconds; the GCRA that `governor`
-//! uses), with two things `governor` does not offer: an attempt reserves its place in line (so a
-//! sign-in can wait for its turn instead of being refused), and an attempt that turns out to carry
-//! the right token gives its place back (so using the token never spends the budget).
+//! How fast one client may guess the admin token (the web sign-in, the API's bearer token): a
+//! budget of attempts per client address (a burst of `per_minute`, then one every
+//! `60 / per_minute` seconds; the GCRA that `governor` uses), with two things `governor` does not
+//! offer: an attempt reserves its place in line (so a sign-in can wait for its turn instead of
+//! being refused), and an attempt that turns out to carry the right token gives its place back
+//! (so using the token never spends the budget).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -1,7 +1,6 @@
-//! The HTTP surface: `/healthz` (the process serves), `/readyz` (database, migrations, scheduler,
-//! per-account state; no secrets, no event contents) and `/metrics` (Prometheus text).
+//! The health endpoints: `/healthz` (the process serves), `/readyz` (database, migrations,
+//! scheduler, per-account state; no secrets, no event contents) and `/metrics` (Prometheus text).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -12,64 +11,15 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::clock::Clock;
-use crate::store::{Account, AccountState, Store};
-use crate::sync::Heartbeat;
+use super::state::AppState;
+use crate::manage::AccountReadiness;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub heartbeat: Arc<Heartbeat>,
-    pub clock: Arc<dyn Clock>,
-    /// The scheduler's period: a loop silent for much longer than this is dead.
-    pub pass_period: Duration,
-    pub started_at: DateTime<Utc>,
-    /// Wakes the scheduler (an account was made due).
-    pub wake: Arc<tokio::sync::Notify>,
-    /// The admin API's bearer token; empty switches the API off.
-    pub admin_token: secrecy::SecretString,
-    /// Wrong bearer tokens per client address (the admin API, `/connect/google`).
-    pub(crate) guesses: Arc<crate::web::guesses::Guesses>,
-    /// The admin digest web sessions are bound to (`/connect/google` accepts a session).
-    pub(crate) session_digest: [u8; 32],
-    /// What the admin API's restore writes with (either provider).
-    pub services: Arc<crate::services::Services>,
-    /// The Google connect flow's pending consents.
-    pub google: Arc<crate::provider::google::web::GoogleWeb>,
-}
-
-pub fn router(state: AppState) -> Router {
+/// `/healthz`, `/readyz` and `/metrics`.
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .merge(crate::api::router(state.clone()))
-        .merge(google_pages())
-        .route(
-            "/webhooks/google",
-            axum::routing::post(crate::provider::google::web::webhook),
-        )
-        .with_state(state)
-        // Spans name the path only: a query can carry secrets (the OAuth callback's code).
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(
-                |req: &axum::http::Request<axum::body::Body>| {
-                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-                },
-            ),
-        )
-}
-
-/// The Google connect pages, with the headers of every other page (`web::security_headers`):
-/// the callback's page shows account details and its URL carries the code.
-fn google_pages() -> Router<AppState> {
-    Router::new()
-        .route("/connect/google", get(crate::provider::google::web::start))
-        .route(
-            "/oauth/google/callback",
-            get(crate::provider::google::web::callback),
-        )
-        .layer(axum::middleware::map_response(crate::web::security_headers))
 }
 
 async fn healthz() -> &'static str {
@@ -97,43 +47,6 @@ pub struct DatabaseReadiness {
 pub struct SchedulerReadiness {
     pub alive: bool,
     pub last_pass: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AccountReadiness {
-    pub id: i64,
-    pub provider: &'static str,
-    /// ok / waiting_to_start / backing_off / needs_reconnect / disabled. `waiting_to_start`:
-    /// connected, its passes only preview, nothing is written until the person starts it.
-    pub state: &'static str,
-    /// When writing agendas was started; `null` while the account waits to be started.
-    pub writing_started_at: Option<DateTime<Utc>>,
-    pub consecutive_failures: i64,
-    pub last_success: Option<DateTime<Utc>>,
-    pub last_error_kind: Option<String>,
-    pub next_due: Option<DateTime<Utc>>,
-}
-
-impl From<&Account> for AccountReadiness {
-    fn from(a: &Account) -> Self {
-        let state = match a.state {
-            AccountState::Active if a.consecutive_failures > 0 => "backing_off",
-            AccountState::Active if !a.writing_started() => "waiting_to_start",
-            AccountState::Active => "ok",
-            AccountState::NeedsReconnect => "needs_reconnect",
-            AccountState::Disabled => "disabled",
-        };
-        Self {
-            id: a.id,
-            provider: a.provider.as_str(),
-            state,
-            writing_started_at: a.writing_started_at,
-            consecutive_failures: a.consecutive_failures,
-            last_success: a.last_success_at,
-            last_error_kind: a.last_error_kind.clone(),
-            next_due: a.next_due_at,
-        }
-    }
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
