@@ -32,41 +32,58 @@ pub struct NextAgenda {
     pub html: bool,
 }
 
-/// The preview, `Ok(None)` when no occurrence is ahead, or a sentence saying why there is none.
-/// CalDAV series read their cached iCalendar; Google series their cached JSON events, and the
-/// block is the HTML the pass will write into the Google description.
-pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<NextAgenda>, String> {
+/// Why a series' next agenda cannot be shown; each keeps the error it comes from.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("cannot read {what}: {source}")]
+    Store {
+        what: &'static str,
+        source: crate::store::StoreError,
+    },
+    #[error(
+        "the calendar holds no recurring series with this UID (one just made appears after the \
+         next pass)"
+    )]
+    NotCached,
+    #[error("the series is gone from the cached event")]
+    Gone,
+    #[error("{0}")]
+    Provider(#[from] crate::provider::ProviderError),
+    #[error("cannot render the agenda: {0}")]
+    Render(#[from] super::series::SeriesError),
+}
+
+/// The preview, `Ok(None)` when no occurrence is ahead, or why there is none. The series is read
+/// from its cached events by its account's provider, as the pass reads it, and the block is what
+/// the pass will write (HTML for a Google description).
+pub async fn next_agenda(
+    s: &Previewer<'_>,
+    row: &SeriesRow,
+) -> Result<Option<NextAgenda>, PreviewError> {
+    let store = |what| move |source| PreviewError::Store { what, source };
     let cal = s
         .store
         .get_calendar(row.calendar_id)
         .await
-        .map_err(|e| fail("cannot read the calendar", &e))?;
+        .map_err(store("the calendar"))?;
     let account = s
         .store
         .get_account(cal.account_id)
         .await
-        .map_err(|e| fail("cannot read the account", &e))?;
+        .map_err(store("the account"))?;
     let cached = s
         .store
         .events_by_uid(cal.id, &row.uid)
         .await
-        .map_err(|e| fail("cannot read the cached event", &e))?;
+        .map_err(store("the cached event"))?;
     if cached.is_empty() {
         // Nothing cached with a text: not yet read, or no longer a recurring series.
-        return Err(
-            "the calendar holds no recurring series with this UID (one just made appears \
-             after the next pass)"
-                .into(),
-        );
+        return Err(PreviewError::NotCached);
     }
-    let provider = s
-        .providers
-        .get(account.provider)
-        .map_err(|e| fail("cannot read the account", &e))?;
+    let provider = s.providers.get(account.provider)?;
     let found = provider
-        .load_series(&account, &cal, cached)
-        .map_err(|e| e.to_string())?
-        .ok_or("the series is gone from the cached event")?;
+        .load_series(&account, &cal, cached)?
+        .ok_or(PreviewError::Gone)?;
     let manager = manager_name(&found.series, &found.owner);
     let now = s.now;
     let step = SeriesStep {
@@ -78,10 +95,7 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
         now,
         read_only: true,
     };
-    let preview = step
-        .preview(row, &found.series, found.tz)
-        .await
-        .map_err(|e| fail("cannot render the agenda", &e))?;
+    let preview = step.preview(row, &found.series, found.tz).await?;
     Ok(preview.map(|(occ, block)| {
         let horizon = now + chrono::Duration::days(i64::from(s.config.agenda.lookahead_days));
         NextAgenda {
@@ -91,10 +105,6 @@ pub async fn next_agenda(s: &Previewer<'_>, row: &SeriesRow) -> Result<Option<Ne
             html: block.format == Format::GoogleHtml,
         }
     }))
-}
-
-fn fail(what: &str, e: &dyn std::fmt::Display) -> String {
-    format!("{what}: {e}")
 }
 
 /// One 1:1 an account's preview found: who it is with, why it was taken as a 1:1, and the next
@@ -137,7 +147,7 @@ pub async fn account_preview(
             };
             let (next, problem) = match next_agenda(p, &row).await {
                 Ok(next) => (next, row.last_error.clone()),
-                Err(why) => (None, Some(why)),
+                Err(why) => (None, Some(why.to_string())),
             };
             found.push(FoundOneOnOne {
                 series_id: row.id,

@@ -84,8 +84,12 @@ async fn direct_view(
     let (agenda, agenda_problem) =
         match crate::sync::preview::next_agenda(&s.previewer(), row).await {
             Ok(a) => (a, None),
-            // The reason may name the manager's account: the direct only hears there is none.
-            Err(_) => (None, Some("The next agenda cannot be shown right now.")),
+            // The reason may name the manager's account: the direct only hears there is none
+            // (the operator finds it in the log).
+            Err(e) => {
+                tracing::warn!(series = row.id, error = %e, "direct's page: no agenda preview");
+                (None, Some("The next agenda cannot be shown right now."))
+            }
         };
     let topics: Vec<ItemView> = s
         .store

@@ -482,7 +482,7 @@ async fn series_view(
     let (agenda, agenda_problem) =
         match crate::sync::preview::next_agenda(&s.previewer(), &row).await {
             Ok(a) => (a, None),
-            Err(why) => (None, Some(why)),
+            Err(why) => (None, Some(why.to_string())),
         };
     let items: Vec<ItemView> = s
         .store
