@@ -184,3 +184,117 @@ impl CacheSink for CalendarCache<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::DatabaseUrl;
+    use crate::store::{NewAccount, Provider};
+
+    fn event(id: &str) -> CachedEvent {
+        CachedEvent {
+            remote_id: id.into(),
+            uid: id.into(),
+            etag: Some(format!("\"{id}\"")),
+            payload_hash: crate::store::payload_hash(id.as_bytes()),
+            summary: None,
+            start_at: None,
+            status: "confirmed".into(),
+            raw: String::new(),
+        }
+    }
+
+    async fn calendar() -> (Store, Calendar, DateTime<Utc>) {
+        let url = DatabaseUrl::try_from("sqlite::memory:".to_string()).unwrap();
+        let store = Store::connect_url(&url, 1, Duration::from_secs(5))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+        let account = NewAccount {
+            provider: Provider::Caldav,
+            display_name: "a".into(),
+            settings: serde_json::json!({}),
+            credentials: None,
+            calendars: vec![("https://dav.example/c/".into(), "c".into(), None)],
+            writing_started_at: None,
+        };
+        let id = store.insert_account(&account, now).await.unwrap();
+        let cal = store.list_calendars(id).await.unwrap().remove(0);
+        (store, cal, now)
+    }
+
+    async fn cached_ids(store: &Store, cal: &Calendar) -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .event_etags(cal.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[tokio::test]
+    async fn an_empty_listing_over_a_filled_cache_changes_nothing_and_says_so() {
+        let (store, cal, now) = calendar().await;
+        let mut cache = CalendarCache::new(&store, &cal, now);
+        for id in ["a", "b"] {
+            cache.put(event(id), Vec::new()).await.unwrap();
+        }
+        cache.cursor(Some("t1"), None, true).await.unwrap();
+        cache.finish().await.unwrap();
+
+        let mut cache = CalendarCache::new(&store, &cal, now);
+        assert!(!cache.full_listing(&HashSet::new()).await.unwrap());
+        let report = cache.finish().await.unwrap();
+        assert!(report.suspicious_empty && report.full, "{report:?}");
+        assert_eq!(report.deleted, 0);
+        assert_eq!(cached_ids(&store, &cal).await, ["a", "b"]);
+        // The cursor is where the last good listing left it.
+        let cal = store.get_calendar(cal.id).await.unwrap();
+        assert_eq!(cal.sync_token.as_deref(), Some("t1"));
+    }
+
+    #[tokio::test]
+    async fn a_full_listing_deletes_what_it_lacks_and_an_uncommitted_delete_is_forgotten() {
+        let (store, cal, now) = calendar().await;
+        let mut cache = CalendarCache::new(&store, &cal, now);
+        for id in ["a", "b", "c"] {
+            cache.put(event(id), Vec::new()).await.unwrap();
+        }
+        // Deleted before its batch was committed: it never reaches the store.
+        cache.delete("c").await.unwrap();
+        cache.cursor(None, None, true).await.unwrap();
+        let report = cache.finish().await.unwrap();
+        assert_eq!(report.changed, ["a", "b"]);
+        assert_eq!(cached_ids(&store, &cal).await, ["a", "b"]);
+
+        let mut cache = CalendarCache::new(&store, &cal, now);
+        let present: HashSet<String> = ["b".to_string()].into();
+        assert!(cache.full_listing(&present).await.unwrap());
+        let report = cache.finish().await.unwrap();
+        assert_eq!((report.deleted, report.suspicious_empty), (1, false));
+        assert_eq!(cached_ids(&store, &cal).await, ["b"]);
+    }
+
+    #[tokio::test]
+    async fn a_large_import_is_committed_in_batches_as_it_arrives() {
+        let (store, cal, now) = calendar().await;
+        let mut cache = CalendarCache::new(&store, &cal, now);
+        for i in 0..COMMIT_EVERY + 1 {
+            cache
+                .put(event(&format!("e{i:05}")), Vec::new())
+                .await
+                .unwrap();
+        }
+        // One full batch is in the store before the import ends; the rest waits for the end.
+        assert_eq!(cached_ids(&store, &cal).await.len(), COMMIT_EVERY);
+        let report = cache.finish().await.unwrap();
+        assert_eq!(report.changed.len(), COMMIT_EVERY + 1);
+        assert_eq!(cached_ids(&store, &cal).await.len(), COMMIT_EVERY + 1);
+    }
+}

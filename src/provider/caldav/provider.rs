@@ -356,3 +356,55 @@ async fn put_edit(
     metrics::counter!("oneonone_schedule_agent_fallbacks_total").increment(1);
     Ok(client.put_and_read(url, fallback.body, pre).await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16) -> DavError {
+        DavError::Status {
+            method: "PUT".into(),
+            url: "https://dav.example/c/1.ics".into(),
+            status,
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_one_resource_stays_with_its_series_and_the_server_being_down_stops_the_pass() {
+        let kind = |e: DavError| {
+            let e = ProviderError::from(e);
+            let class = match &e {
+                ProviderError::Unauthorized(_) => "account",
+                ProviderError::Resource { .. } => "series",
+                ProviderError::Transient { .. } => "retry",
+                ProviderError::Store(_) => "store",
+            };
+            (class, e.kind())
+        };
+        assert_eq!(kind(status(403)), ("series", "http_error"));
+        assert_eq!(kind(status(404)), ("series", "http_error"));
+        assert_eq!(
+            kind(DavError::NotFound { url: "u".into() }),
+            ("series", "not_found")
+        );
+        assert_eq!(kind(status(408)), ("retry", "http_error"));
+        assert_eq!(kind(status(429)), ("retry", "http_error"));
+        assert_eq!(kind(status(503)), ("retry", "server_error"));
+        assert_eq!(
+            kind(DavError::Unauthorized {
+                url: "u".into(),
+                status: 401
+            }),
+            ("account", "unauthorized")
+        );
+        // The message is the server error's, once, and the error itself is kept.
+        let e = ProviderError::from(status(503));
+        assert_eq!(
+            e.to_string(),
+            "server_error: PUT https://dav.example/c/1.ics: HTTP 503"
+        );
+        assert!(e.cause().downcast_ref::<DavError>().is_some());
+        assert!(std::error::Error::source(&e).is_none());
+    }
+}
