@@ -10,7 +10,7 @@ use super::block::defuse_opt_out;
 use super::block::{ParsedBlock, ParsedLine, START_MARKER, strip_number};
 use super::lines::collapse;
 use super::render::{LineKind, RenderedBlock, RenderedLine, is_fold_text, split_carry_label};
-use super::{Anchor, Area, Item, ItemState, Note, Section};
+use super::types::{Anchor, Area, Item, ItemState, Note, Section};
 
 /// One change to the series' items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -965,7 +965,9 @@ mod plan_tests_support {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::agenda::{Format, Template, parse_block, render};
+    use crate::agenda::block::parse_block;
+    use crate::agenda::render::{Template, render};
+    use crate::agenda::types::Format;
 
     pub(super) fn it(id: i64, section: Section, text: &str) -> Item {
         Item {
@@ -983,7 +985,7 @@ mod plan_tests_support {
         let start = chrono_tz::Europe::Berlin
             .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
             .unwrap();
-        let input = crate::agenda::AgendaInput {
+        let input = crate::agenda::render::AgendaInput {
             direct_name: "Ann",
             manager_name: "Max",
             items,
@@ -1040,7 +1042,9 @@ mod fold_tests {
 
     use super::plan_tests_support::{it, plan};
     use super::*;
-    use crate::agenda::{AgendaInput, Format, Template, parse_block, render_within};
+    use crate::agenda::block::parse_block;
+    use crate::agenda::render::{AgendaInput, Template, render_within};
+    use crate::agenda::types::Format;
 
     fn within(items: &[Item], format: Format, max: usize) -> RenderedBlock {
         let input = AgendaInput {
@@ -1157,14 +1161,16 @@ mod answer_tests {
 
     use super::plan_tests_support::{it, plan, written};
     use super::*;
-    use crate::agenda::{Format, Template, parse_block, render};
+    use crate::agenda::block::parse_block;
+    use crate::agenda::render::{Template, render};
+    use crate::agenda::types::Format;
 
     /// The block for `items` with `notes`, in `format`.
     fn with_notes(items: &[Item], notes: &[Note], format: Format) -> RenderedBlock {
         let start = chrono_tz::Europe::Berlin
             .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
             .unwrap();
-        let input = crate::agenda::AgendaInput {
+        let input = crate::agenda::render::AgendaInput {
             direct_name: "Ann",
             manager_name: "Max",
             items,

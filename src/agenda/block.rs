@@ -3,9 +3,9 @@
 
 use std::ops::Range;
 
-use super::Format;
 use super::lines::{self, RawLine, collapse};
 use super::render::RenderedBlock;
+use super::types::Format;
 
 /// The first line of the block. Recognised case-insensitively, with any dashes or box-drawing
 /// characters around the words and any whitespace (see [`parse_block`]).
@@ -700,7 +700,8 @@ mod tests {
 
     #[test]
     fn the_block_budget_leaves_room_for_the_text_outside_the_block() {
-        use crate::agenda::{AgendaInput, Item, ItemState, Section, Template, render_within};
+        use crate::agenda::render::{AgendaInput, Template, render_within};
+        use crate::agenda::types::{Item, ItemState, Section};
         const DESC: usize = 64 * 1024;
         const BLOCK: usize = 16 * 1024;
         let f = Format::Plain;

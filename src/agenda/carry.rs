@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::absorb::{AbsorbAction, AbsorbPlan};
 use super::render::{AgendaInput, RenderError, RenderedBlock, Template, render};
-use super::{Format, Item, ItemState, Note, Section};
+use super::types::{Format, Item, ItemState, Note, Section};
 
 /// What became of an occurrence that has ended. A week without an occurrence (skipped) is not
 /// closed at all: nothing happens to the items.

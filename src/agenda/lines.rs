@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use super::Format;
+use super::types::Format;
 
 /// One logical line.
 #[derive(Debug, Clone, PartialEq, Eq)]

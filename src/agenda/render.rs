@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::absorb::{answers, line_key};
 use super::block::{END_MARKER, START_MARKER, defuse_opt_out, reads_as_marker};
 use super::lines::collapse;
-use super::{Anchor, Area, Format, Item, ItemState, Note, Section};
+use super::types::{Anchor, Area, Format, Item, ItemState, Note, Section};
 
 /// The default template (`config/agenda.j2`): the method in DESIGN.md.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../config/agenda.j2");
@@ -991,7 +991,7 @@ mod tests {
         ));
         let items = [Item {
             id: 7,
-            section: super::super::Section::Direct,
+            section: Section::Direct,
             text: "t".into(),
             state: ItemState::Open,
             times_carried: 0,
@@ -1017,7 +1017,8 @@ mod tests {
 
     #[test]
     fn rendered_text_never_reads_back_as_the_opt_out_or_a_marker() {
-        use crate::agenda::{holds_opt_out, parse_block, plan_absorb};
+        use crate::agenda::absorb::plan_absorb;
+        use crate::agenda::block::{holds_opt_out, parse_block};
         // A template that shows the direct's name alone on a line: a name from the invite that
         // is a marker line must not end the block early.
         let bare = DEFAULT_TEMPLATE.replace(
@@ -1110,7 +1111,8 @@ mod tests {
 
     #[test]
     fn directive_characters_in_names_items_and_notes_never_break_the_render() {
-        use crate::agenda::{parse_block, plan_absorb};
+        use crate::agenda::absorb::plan_absorb;
+        use crate::agenda::block::parse_block;
         // A template that also shows the names and an item's text raw, alone on a line: a name
         // like "\u{E000}I1" must not read as a directive there.
         let raw = DEFAULT_TEMPLATE.replace(
@@ -1160,7 +1162,8 @@ mod tests {
 
     #[test]
     fn quotes_are_not_escaped_in_google_html_and_read_back_as_typed() {
-        use crate::agenda::{parse_block, plan_absorb};
+        use crate::agenda::absorb::plan_absorb;
+        use crate::agenda::block::parse_block;
         let t = Template::default_template();
         let items = [open_item(
             1,

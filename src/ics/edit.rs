@@ -5,9 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+use super::error::{EditError, IcsError};
 use super::raw::{self, Component, ContentLine, Document};
 use super::tz::ZoneResolver;
-use super::{EditError, expand, read};
+use super::{expand, read};
 use crate::model::{EventTime, Series};
 
 /// How a DATE / DATE-TIME property is written in the file (not how we read it).
@@ -170,7 +171,7 @@ pub fn edit_occurrence_description(
         .roots
         .iter()
         .find(|c| c.name == "VCALENDAR")
-        .ok_or(EditError::Parse(super::IcsError::NotACalendar))?;
+        .ok_or(EditError::Parse(IcsError::NotACalendar))?;
     let zones = ZoneResolver::from_calendar(&doc, root);
     let events: Vec<&Component> = root
         .children
@@ -581,7 +582,7 @@ fn verify(
     text: &str,
     default_tz: Tz,
 ) -> Result<(), EditError> {
-    let cal = super::parse(out).map_err(|e| EditError::Verify(e.to_string()))?;
+    let cal = read::parse(out).map_err(|e| EditError::Verify(e.to_string()))?;
     let series = cal
         .series
         .iter()
@@ -710,7 +711,7 @@ mod tests {
         let added = &edited.body[SERIES.len() - 15..];
         assert!(added.split(|&b| b == b'\n').all(|l| l.len() <= 76));
         // It reads back: the parameters are where a parser looks for them.
-        let cal = crate::ics::parse(&edited.body).unwrap();
+        let cal = read::parse(&edited.body).unwrap();
         assert!(cal.problems.is_empty(), "{:?}", cal.problems);
         assert_eq!(cal.series[0].overrides.len(), 1);
         assert_eq!(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::ExpandError;
+use super::error::ExpandError;
 use crate::model::{
     Event, EventStatus, EventTime, Occurrence, OccurrenceStatus, Series, resolve_local,
 };
@@ -293,7 +293,8 @@ fn occurrence_of(
     })
 }
 
-/// Every occurrence of `series` that starts in `[from, to)`, sorted by start.
+/// The occurrences of `series` that start in `[from, to)`, sorted by start, overrides merged.
+/// Floating and all-day times are read in the series' X-WR-TIMEZONE, else `default_tz`.
 pub fn expand(
     series: &Series,
     from: DateTime<Utc>,

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::{IcsError, expand};
+use super::error::IcsError;
+use super::{expand, read};
 use crate::model::{
     Attendee, CalendarUserType, EventTime, OccurrenceStatus, ParticipationStatus, Person, Role,
     Series,
@@ -82,7 +83,7 @@ pub fn inspect(
     count: usize,
     default_tz: Tz,
 ) -> Result<InspectReport, IcsError> {
-    let cal = super::parse(input)?;
+    let cal = read::parse(input)?;
     let series = cal
         .series
         .iter()

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::IcsError;
+use super::error::IcsError;
 
 /// One logical (unfolded) content line. Its parts borrow from the source wherever they can: a
 /// line that is neither folded, escaped, lower-cased nor invalid UTF-8 (nearly all of them) is

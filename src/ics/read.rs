@@ -1,15 +1,75 @@
-//! From the raw component tree to the normalized `model` types.
+//! Reading a resource: `parse` and `parse_for_cache` turn bytes into a `Calendar`, from the raw
+//! component tree to the normalized `model` types.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::error::IcsError;
 use super::raw::{Component, ContentLine, Document};
 use super::tz::ZoneResolver;
-use super::{Calendar, IcsError};
 use crate::model::{
     Attendee, CalendarUserType, EmailAddress, Event, EventKind, EventStatus, EventTime,
     ParticipationStatus, Person, Role, Series, Transparency,
 };
+
+/// A parsed VCALENDAR resource or file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Calendar {
+    /// One entry per UID, in the order the file first mentions it.
+    pub series: Vec<Series>,
+    /// The calendar's X-WR-TIMEZONE. Policy (Google's meaning): times written in UTC in such a
+    /// calendar are read as wall-clock time in this zone, so they keep their local hour across
+    /// DST; floating and all-day times are read in it too.
+    pub x_wr_timezone: Option<Tz>,
+    /// X-WR-CALNAME.
+    pub name: Option<String>,
+    /// PRODID: which client wrote the file.
+    pub product: Option<String>,
+    /// What was skipped or guessed while reading (a VEVENT with a bad value, an unknown TZID
+    /// read as floating); each names its line. The rest of the calendar is read.
+    pub problems: Vec<IcsError>,
+}
+
+/// Reads a whole VCALENDAR resource or file.
+pub fn parse(input: &[u8]) -> Result<Calendar, IcsError> {
+    let doc = Document::parse(input)?;
+    calendar(&doc)
+}
+
+/// The VEVENT properties that decide what the events cache keeps of a resource (UID, title,
+/// start, status), whether it holds a recurring series, and every one whose bad value makes
+/// [`parse`] skip the event, so that both readings fail alike.
+const CACHE_PROPERTIES: &[&str] = &[
+    "UID",
+    "SUMMARY",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "STATUS",
+    "SEQUENCE",
+    "RRULE",
+    "RDATE",
+    "EXDATE",
+];
+
+/// Reads a resource for the events cache. A resource that holds a recurring series, or names a
+/// time zone only its VTIMEZONE defines, is read as [`parse`] reads it. Any other (the one-off
+/// meetings that make up most of a calendar) is skimmed: its events carry only the
+/// `CACHE_PROPERTIES` (no attendees, description or X- properties), and its VTIMEZONEs are
+/// checked but not read. A test checks that both readings give the cache the same record.
+pub fn parse_for_cache(input: &[u8]) -> Result<Calendar, IcsError> {
+    let doc = Document::skim(input, CACHE_PROPERTIES)?;
+    let cal = calendar(&doc)?;
+    let custom_zone = cal
+        .problems
+        .iter()
+        .any(|p| matches!(p, IcsError::UnknownZone { .. }));
+    if custom_zone || cal.series.iter().any(Series::is_recurring) {
+        return parse(input);
+    }
+    Ok(cal)
+}
 
 /// `20260105T090000`, `20260105T090000Z` (the Z is ignored here) or `20260105`.
 pub(crate) fn parse_naive(s: &str) -> Option<NaiveDateTime> {

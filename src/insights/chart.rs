@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Outcome, SeriesHistory, events};
+use super::history::SeriesHistory;
+use super::stats::{Outcome, events};
 
 const BAR_WIDTH: u32 = 10;
 const GAP: u32 = 2;

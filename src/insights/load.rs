@@ -6,7 +6,7 @@ use crate::agenda::{self, Area, ItemState, RenderedBlock, Section};
 use crate::attendance::{self, Evidence};
 use crate::store::{OccurrenceState, SeriesRow, Store, StoreError};
 
-use super::{ItemFact, Meeting, SeriesHistory, Topics};
+use super::history::{ItemFact, Meeting, SeriesHistory, Topics};
 
 /// The histories of every tracked series, by series id; times in each series' zone
 /// (`default_tz` where none is known).

@@ -6,9 +6,9 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{
-    STALE_AFTER, SeriesHistory, SeriesInsights, WindowStats, series_insights, totals, windows,
-};
+use super::history::SeriesHistory;
+use super::stats::{SeriesInsights, WindowStats, series_insights, totals, windows};
+use crate::agenda::STALE_AFTER;
 
 /// Every tracked series' insights as of one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -2,7 +2,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::*;
+use super::chart::chart_svg;
+use super::history::*;
+use super::load;
+use super::report::Report;
+use super::stats::*;
+use crate::agenda::{ItemState, Section};
+use crate::attendance::Attendance;
+use crate::store::OccurrenceState;
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()

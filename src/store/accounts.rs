@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, StoreError, on_pool, parse_enum, text_enum};
+use super::error::{Result, StoreError, parse_enum, text_enum};
+use super::pool::{Store, on_pool};
 
 text_enum!(
     /// Which API an account speaks.
@@ -365,7 +366,7 @@ impl Store {
         &self,
         f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<usize> {
-        self.reencrypt_column(super::Encrypted::Credentials, f)
+        self.reencrypt_column(super::notes::Encrypted::Credentials, f)
             .await
     }
 

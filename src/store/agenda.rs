@@ -4,12 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, StoreError, on_pool};
+use super::error::{Result, StoreError};
+use super::history::{ItemSource, OccurrenceState};
+use super::pool::{Store, on_pool};
 use crate::agenda::{
     AbsorbAction, AbsorbPlan, ClosedMeeting, Item, ItemState, MeetingOutcome, Note, RenderedBlock,
     Section,
 };
-use crate::store::{ItemSource, OccurrenceState};
 
 #[derive(sqlx::FromRow)]
 struct ItemRecord {
@@ -319,7 +320,7 @@ impl Store {
     pub async fn record_write(
         &self,
         calendar_id: i64,
-        stored: &super::CachedEvent,
+        stored: &super::events::CachedEvent,
         occurrence_id: i64,
         block: &RenderedBlock,
         revision_id: i64,
@@ -434,7 +435,10 @@ impl Store {
 
     /// The occurrences of a series not yet closed, oldest first: what a pass may still close or
     /// write (a bounded set, where the whole history grows with every meeting).
-    pub async fn open_occurrences(&self, series_id: i64) -> Result<Vec<super::OccurrenceRow>> {
+    pub async fn open_occurrences(
+        &self,
+        series_id: i64,
+    ) -> Result<Vec<super::history::OccurrenceRow>> {
         let sql = format!(
             "SELECT {} FROM occurrences WHERE series_id = $1 AND closed_at IS NULL \
              ORDER BY original_start",

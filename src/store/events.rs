@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, on_pool};
+use super::error::Result;
+use super::pool::{Store, on_pool};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedEvent {
@@ -53,7 +54,7 @@ macro_rules! bind_events {
     ($q:expr, $rows:expr, $calendar_id:expr, $now:expr) => {{
         let mut q = $q;
         for e in $rows {
-            let e: $crate::store::CachedEvent = e;
+            let e: $crate::store::events::CachedEvent = e;
             q = q
                 .bind($calendar_id)
                 .bind(e.remote_id)
@@ -273,7 +274,7 @@ pub(super) fn upsert_sql(rows: usize, dialect: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{by_uid_sql, payload_hash};
-    use crate::store::tests::{sqlite, sqlite_store};
+    use crate::store::pool::tests::{sqlite, sqlite_store};
 
     #[tokio::test]
     async fn a_uid_lookup_goes_through_the_index_of_the_kept_texts() {

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, StoreError, on_pool, parse_enum, text_enum};
+use super::error::{Result, StoreError, parse_enum, text_enum};
+use super::pool::{Pool, Store, durably, on_pool};
 pub use crate::detect::SeriesOverride;
 
 text_enum!(
@@ -572,13 +573,13 @@ impl Store {
              calendar_id, remote_id, original_start, etag_before, description_before, \
              description_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
         match &self.pool {
-            super::Pool::Postgres(p) => bind_revision!(sqlx::query_scalar(INSERT), r, now)
+            Pool::Postgres(p) => bind_revision!(sqlx::query_scalar(INSERT), r, now)
                 .fetch_one(p)
                 .await
                 .map_err(Into::into),
-            super::Pool::Sqlite(p) => {
+            Pool::Sqlite(p) => {
                 let mut conn = p.acquire().await?;
-                super::durably(&mut conn, async |c| {
+                durably(&mut conn, async |c| {
                     bind_revision!(sqlx::query_scalar(INSERT), r, now)
                         .fetch_one(&mut *c)
                         .await

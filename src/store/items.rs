@@ -3,8 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::error::{Result, StoreError};
 use super::history::ITEM_COLUMNS;
-use super::{ItemRow, ItemSource, Result, Store, StoreError, on_pool};
+use super::history::{ItemRow, ItemSource};
+use super::pool::{Store, on_pool};
 
 impl Store {
     pub async fn get_item(&self, id: i64) -> Result<ItemRow> {

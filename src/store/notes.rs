@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Result, Store, StoreError, on_pool};
+use super::error::{Result, StoreError};
+use super::pool::{Store, on_pool};
 
 /// One stored private note; `body` is ciphertext (`secrets::Purpose::PrivateNote`).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

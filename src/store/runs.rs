@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, on_pool, parse_enum, text_enum};
+use super::error::{Result, parse_enum, text_enum};
+use super::pool::{Store, on_pool};
 
 text_enum!(
     /// `abandoned`: the daemon stopped (shutdown or crash) before the pass finished.

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, on_pool};
+use super::error::Result;
+use super::pool::{Store, on_pool};
 
 impl Store {
     /// The digest of the generated admin token, if one was generated.
