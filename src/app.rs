@@ -16,7 +16,7 @@ use crate::server::state::AppState;
 use crate::services::Services;
 
 /// Runs the daemon until `cancel` fires, then shuts down within `server.shutdown_timeout_secs`.
-pub async fn run(
+pub(crate) async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
@@ -61,7 +61,7 @@ pub async fn run(
 }
 
 /// Cancels `token` on SIGTERM or SIGINT.
-pub fn cancel_on_signals(token: CancellationToken) {
+pub(crate) fn cancel_on_signals(token: CancellationToken) {
     tokio::spawn(async move {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]

@@ -21,7 +21,7 @@ use crate::store::{ItemRow, Mark, OccurrenceRow, OccurrenceState};
 /// What the history says about one meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Attendance {
+pub(crate) enum Attendance {
     /// Not closed yet (ahead, or just ended).
     Upcoming,
     /// Took place, with evidence (or a person said so).
@@ -36,22 +36,11 @@ pub enum Attendance {
 
 impl Attendance {
     /// The words a person reads.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Upcoming => "upcoming",
             Self::Held => "held",
             Self::NoNotes => "took place (no notes)",
-            Self::Skipped => "skipped",
-            Self::Cancelled => "cancelled",
-            Self::Moved => "moved",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Upcoming => "upcoming",
-            Self::Held => "held",
-            Self::NoNotes => "no_notes",
             Self::Skipped => "skipped",
             Self::Cancelled => "cancelled",
             Self::Moved => "moved",
@@ -62,13 +51,13 @@ impl Attendance {
 /// What else the store knows about a series' meetings: the occurrences items were closed in and
 /// those a private note is about.
 #[derive(Debug, Clone, Default)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     closed_in: HashSet<i64>,
     private_notes: HashSet<i64>,
 }
 
 impl Evidence {
-    pub fn new(items: &[ItemRow], private_note_occurrences: &[i64]) -> Self {
+    pub(crate) fn new(items: &[ItemRow], private_note_occurrences: &[i64]) -> Self {
         Self {
             closed_in: items.iter().filter_map(|i| i.closed_in).collect(),
             private_notes: private_note_occurrences.iter().copied().collect(),
@@ -76,7 +65,7 @@ impl Evidence {
     }
 
     /// Whether anything recorded shows that the meeting took place (rule 3 above).
-    pub fn shows(&self, o: &OccurrenceRow) -> bool {
+    pub(crate) fn shows(&self, o: &OccurrenceRow) -> bool {
         let typed_notes = o
             .notes
             .as_deref()
@@ -90,7 +79,7 @@ impl Evidence {
 }
 
 /// The status of one meeting under the rules of this module.
-pub fn status(o: &OccurrenceRow, evidence: &Evidence) -> Attendance {
+pub(crate) fn status(o: &OccurrenceRow, evidence: &Evidence) -> Attendance {
     match o.mark() {
         Some(Mark::Held) => return Attendance::Held,
         Some(Mark::Skipped) => return Attendance::Skipped,

@@ -17,7 +17,7 @@ use crate::config::{Config, DEFAULT_TOML, Sources};
     version,
     about = "Turns a manager's calendar into a 1:1 practice."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Config file (else ONEONONE_CONFIG, else the built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -26,7 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the daemon: HTTP server (health, readiness, metrics) and the sync loop.
     Run {
         /// Start the clock at this instant (RFC 3339) instead of now: replays any week.
@@ -158,7 +158,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SectionArg {
+pub(crate) enum SectionArg {
     /// The direct's topics ("15 minutes for you").
     Direct,
     /// Your topics.
@@ -168,14 +168,14 @@ pub enum SectionArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum HistoryFormat {
+pub(crate) enum HistoryFormat {
     Text,
     Markdown,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ItemAction {
+pub(crate) enum ItemAction {
     /// Queue an item for the next agenda of the 1:1 with EMAIL.
     Add {
         /// The other person of the 1:1 (the direct's address).
@@ -215,7 +215,7 @@ pub enum ItemAction {
 
 /// Which meeting of a 1:1 a mark is about.
 #[derive(Debug, clap::Args)]
-pub struct MeetingArgs {
+pub(crate) struct MeetingArgs {
     /// The other person of the 1:1 (the direct's address).
     #[arg(long = "with", value_name = "EMAIL")]
     pub with: String,
@@ -229,7 +229,7 @@ pub struct MeetingArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum MeetingAction {
+pub(crate) enum MeetingAction {
     /// The meeting took place (it counts as held, notes or not).
     Held(MeetingArgs),
     /// The meeting did not take place (a holiday, a sick day), whatever the calendar says.
@@ -237,7 +237,7 @@ pub enum MeetingAction {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum NoteAction {
+pub(crate) enum NoteAction {
     /// Keep a private note about the 1:1 with EMAIL (about one meeting with --meeting).
     Add {
         /// The other person of the 1:1 (the direct's address).
@@ -261,14 +261,14 @@ pub enum NoteAction {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SecretsAction {
+pub(crate) enum SecretsAction {
     /// Re-encrypt every stored credential under a new key, in one transaction. With a key file,
     /// the new key is written there; with ONEONONE_SECRET_KEY=NEW,OLD the rows move to NEW.
     Rotate,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConnectProvider {
+pub(crate) enum ConnectProvider {
     /// A CalDAV server (Fastmail, iCloud, Nextcloud, Radicale...): verifies the credentials and
     /// the calendars, then stores the account with its password encrypted.
     Caldav {
@@ -313,7 +313,7 @@ pub enum ConnectProvider {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AccountsAction {
+pub(crate) enum AccountsAction {
     /// Every connected account with its state and last pass.
     List {
         #[arg(long)]
@@ -324,7 +324,7 @@ pub enum AccountsAction {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SeriesAction {
+pub(crate) enum SeriesAction {
     /// Recurring series with the detection verdict and its reason.
     List {
         #[arg(long)]
@@ -342,7 +342,7 @@ pub enum SeriesAction {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigAction {
+pub(crate) enum ConfigAction {
     /// Print the default configuration, every key commented.
     PrintDefault,
     /// Print the configuration reference (Markdown) generated from the defaults' comments.
@@ -523,7 +523,7 @@ fn inspect(
     Ok(())
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect {
             file,

@@ -9,7 +9,7 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
@@ -20,12 +20,12 @@ impl Clock for SystemClock {
 /// A clock that starts at a chosen instant (`--now`) and then runs at real speed, so that
 /// durations measured inside one command stay meaningful.
 #[derive(Debug, Clone, Copy)]
-pub struct OffsetClock {
+pub(crate) struct OffsetClock {
     offset: chrono::Duration,
 }
 
 impl OffsetClock {
-    pub fn starting_at(start: DateTime<Utc>) -> Self {
+    pub(crate) fn starting_at(start: DateTime<Utc>) -> Self {
         Self {
             offset: start - Utc::now(),
         }

@@ -46,7 +46,7 @@ fn read_password(
     Ok(SecretString::from(raw))
 }
 
-pub async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Result<()> {
+pub(crate) async fn connect(config: Config, provider: ConnectProvider) -> anyhow::Result<()> {
     match provider {
         ConnectProvider::Caldav {
             url,
@@ -226,7 +226,7 @@ fn found_text(
     out
 }
 
-pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<()> {
+pub(crate) async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<()> {
     let store = crate::services::open_store(&config).await?;
     match action {
         AccountsAction::List { json } => {
@@ -271,7 +271,7 @@ pub async fn accounts(config: Config, action: AccountsAction) -> anyhow::Result<
     Ok(())
 }
 
-pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> {
+pub(crate) async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> {
     let store = crate::services::open_store(&config).await?;
     let set = |id, o| {
         let store = store.clone();
@@ -320,7 +320,7 @@ pub async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> 
 }
 
 /// Runs one pass (or passes until Ctrl-C); returns whether every account succeeded.
-pub async fn sync(
+pub(crate) async fn sync(
     config: Config,
     once: bool,
     now: Option<DateTime<Utc>>,
@@ -390,7 +390,7 @@ async fn series_with(store: &Store, email: &str) -> anyhow::Result<SeriesRow> {
     Ok(crate::manage::series_with(store, email).await?)
 }
 
-pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
+pub(crate) async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
     let store = crate::services::open_store(&config).await?;
     match action {
         ItemAction::Add {
@@ -463,7 +463,7 @@ pub async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn history(
+pub(crate) async fn history(
     config: Config,
     with: &str,
     format: HistoryFormat,
@@ -502,7 +502,7 @@ pub async fn history(
 }
 
 /// `oneonone meeting held|skipped`: a person's word on whether a meeting took place.
-pub async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()> {
+pub(crate) async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()> {
     let store = crate::services::open_store(&config).await?;
     let (mark, args) = match action {
         MeetingAction::Held(a) => (crate::store::Mark::Held, a),
@@ -532,7 +532,7 @@ pub async fn meeting(config: Config, action: MeetingAction) -> anyhow::Result<()
     Ok(())
 }
 
-pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
+pub(crate) async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
     let store = crate::services::open_store(&config).await?;
     let keyring = crate::secrets::Keyring::load(&config.secrets.key_file)?;
     match action {
@@ -591,7 +591,7 @@ pub async fn note(config: Config, action: NoteAction) -> anyhow::Result<()> {
 }
 
 /// `oneonone report`: the insights of every tracked series as of `now`.
-pub async fn report(
+pub(crate) async fn report(
     config: Config,
     weeks: u32,
     format: HistoryFormat,
@@ -612,7 +612,7 @@ pub async fn report(
     Ok(())
 }
 
-pub async fn restore(
+pub(crate) async fn restore(
     config: Config,
     revision: i64,
     now: Option<DateTime<Utc>>,
@@ -626,7 +626,7 @@ pub async fn restore(
     Ok(())
 }
 
-pub async fn rotate(config: Config) -> anyhow::Result<()> {
+pub(crate) async fn rotate(config: Config) -> anyhow::Result<()> {
     use crate::secrets::{KeySource, Keyring};
     let store = crate::services::open_store(&config).await?;
     let mut ring = Keyring::load(&config.secrets.key_file)?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// Prefix of environment overrides: `ONEONONE__SERVER__LISTEN` sets `server.listen`.
-pub const ENV_PREFIX: &str = "ONEONONE__";
+pub(crate) const ENV_PREFIX: &str = "ONEONONE__";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -111,7 +111,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// `public_url` without a trailing slash, when set.
-    pub fn public_base(&self) -> Option<&str> {
+    pub(crate) fn public_base(&self) -> Option<&str> {
         Some(self.public_url.trim_end_matches('/')).filter(|u| !u.is_empty())
     }
 }
@@ -159,16 +159,16 @@ pub struct DatabaseConfig {
 pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
-    pub fn is_postgres(&self) -> bool {
+    pub(crate) fn is_postgres(&self) -> bool {
         self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
     }
 
     /// `host:port` of a PostgreSQL URL (for error messages), or the path of a SQLite URL.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         match url::Url::parse(&self.0) {
             Ok(u) if self.is_postgres() => format!(
                 "{}:{}",
@@ -271,7 +271,7 @@ pub struct AgendaConfig {
 
 impl AgendaConfig {
     /// The agenda template named by `template_file` (compiled and checked), or the built-in one.
-    pub fn template(&self) -> Result<crate::agenda::Template, ConfigError> {
+    pub(crate) fn template(&self) -> Result<crate::agenda::Template, ConfigError> {
         let path = self.template_file.as_str();
         if path.is_empty() {
             return Ok(crate::agenda::Template::default_template());
@@ -310,7 +310,7 @@ pub struct Sources {
 
 impl Sources {
     /// The file from `--config` or else `ONEONONE_CONFIG`, and the process environment.
-    pub fn from_process(cli_file: Option<PathBuf>) -> Self {
+    pub(crate) fn from_process(cli_file: Option<PathBuf>) -> Self {
         let file = cli_file.or_else(|| std::env::var_os("ONEONONE_CONFIG").map(PathBuf::from));
         Self {
             file,

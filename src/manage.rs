@@ -18,10 +18,10 @@ use crate::store::{
 use crate::sync::restore::RestoreError;
 
 /// The longest item text accepted: an agenda line, not a document.
-pub const MAX_ITEM_TEXT: usize = 500;
+pub(crate) const MAX_ITEM_TEXT: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ManageError {
+pub(crate) enum ManageError {
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
     /// The input is well-formed but not acceptable; `field` names where.
@@ -50,7 +50,7 @@ pub type Result<T, E = ManageError> = std::result::Result<T, E>;
 
 /// An account's state as `/readyz`, the admin API, `accounts list` and the web pages show it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccountReadiness {
+pub(crate) struct AccountReadiness {
     pub id: i64,
     pub provider: &'static str,
     /// ok / waiting_to_start / backing_off / needs_reconnect / disabled. `waiting_to_start`:
@@ -88,7 +88,7 @@ impl From<&Account> for AccountReadiness {
 
 /// An account with its state, calendars and last error.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccountView {
+pub(crate) struct AccountView {
     #[serde(flatten)]
     pub state: AccountReadiness,
     pub display_name: String,
@@ -97,7 +97,7 @@ pub struct AccountView {
     pub last_error: Option<String>,
 }
 
-pub async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
+pub(crate) async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
     let mut lines = Vec::new();
     for a in store.list_accounts().await? {
         let calendars = store
@@ -118,7 +118,7 @@ pub async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
 
 /// A recurring series as detection and the user's override see it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SeriesView {
+pub(crate) struct SeriesView {
     pub id: i64,
     pub uid: String,
     pub summary: String,
@@ -154,7 +154,7 @@ impl From<&SeriesRow> for SeriesView {
 }
 
 /// Every series (`all`) or only the tracked 1:1s.
-pub async fn list_series(store: &Store, all: bool) -> Result<Vec<SeriesView>> {
+pub(crate) async fn list_series(store: &Store, all: bool) -> Result<Vec<SeriesView>> {
     Ok(store
         .list_series()
         .await?
@@ -164,12 +164,12 @@ pub async fn list_series(store: &Store, all: bool) -> Result<Vec<SeriesView>> {
         .collect())
 }
 
-pub async fn get_series(store: &Store, id: i64) -> Result<SeriesView> {
+pub(crate) async fn get_series(store: &Store, id: i64) -> Result<SeriesView> {
     Ok(SeriesView::from(&store.get_series(id).await?))
 }
 
 /// Stores the user's choice for a series and returns it as it now stands.
-pub async fn set_override(
+pub(crate) async fn set_override(
     store: &Store,
     id: i64,
     choice: SeriesOverride,
@@ -180,7 +180,7 @@ pub async fn set_override(
 }
 
 /// The tracked 1:1 with `email` (the direct's address); an error naming the choices otherwise.
-pub async fn series_with(store: &Store, email: &str) -> Result<SeriesRow> {
+pub(crate) async fn series_with(store: &Store, email: &str) -> Result<SeriesRow> {
     let wanted = crate::model::EmailAddress::parse(email).ok_or_else(|| ManageError::Invalid {
         field: "with",
         message: format!("{email:?} is not an email address"),
@@ -210,7 +210,7 @@ pub async fn series_with(store: &Store, email: &str) -> Result<SeriesRow> {
 
 /// One item of a series.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ItemView {
+pub(crate) struct ItemView {
     pub id: i64,
     pub series_id: i64,
     /// direct, manager or action.
@@ -239,7 +239,7 @@ impl From<ItemRow> for ItemView {
 
 /// Checks an item's text: one line (it becomes an agenda line), not empty, not too long.
 /// Returns it trimmed.
-pub fn item_text(text: &str) -> Result<String> {
+pub(crate) fn item_text(text: &str) -> Result<String> {
     let invalid = |message: &str| ManageError::Invalid {
         field: "text",
         message: message.to_string(),
@@ -262,7 +262,7 @@ pub fn item_text(text: &str) -> Result<String> {
 }
 
 /// The items of a series in agenda order; `all` includes done and dropped ones.
-pub async fn list_items(store: &Store, series_id: i64, all: bool) -> Result<Vec<ItemView>> {
+pub(crate) async fn list_items(store: &Store, series_id: i64, all: bool) -> Result<Vec<ItemView>> {
     store.get_series(series_id).await?;
     Ok(store
         .list_items(series_id, !all)
@@ -273,7 +273,7 @@ pub async fn list_items(store: &Store, series_id: i64, all: bool) -> Result<Vec<
 }
 
 /// Adds an item to a series; it shows in the next agenda after the next pass.
-pub async fn add_item(
+pub(crate) async fn add_item(
     store: &Store,
     series_id: i64,
     section: Section,
@@ -289,7 +289,7 @@ pub async fn add_item(
     Ok(store.get_item(id).await?.into())
 }
 
-pub async fn get_item(store: &Store, id: i64) -> Result<ItemView> {
+pub(crate) async fn get_item(store: &Store, id: i64) -> Result<ItemView> {
     Ok(store.get_item(id).await?.into())
 }
 
@@ -305,7 +305,7 @@ async fn not_open(store: &Store, id: i64) -> ManageError {
 }
 
 /// Changes the text and/or section of an open item.
-pub async fn update_item(
+pub(crate) async fn update_item(
     store: &Store,
     id: i64,
     text: Option<&str>,
@@ -330,7 +330,7 @@ pub async fn update_item(
 }
 
 /// Closes an open item as done or dropped.
-pub async fn close_item(
+pub(crate) async fn close_item(
     store: &Store,
     id: i64,
     state: ItemState,
@@ -351,7 +351,7 @@ pub async fn close_item(
 
 /// An item closed (done or dropped) in or before a meeting, with how and when.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClosedItemView {
+pub(crate) struct ClosedItemView {
     pub id: i64,
     pub text: String,
     /// direct, manager or action: the section it was in.
@@ -379,7 +379,7 @@ impl ClosedItemView {
     }
 
     /// `(manager topic, 2026-12-07 10:40 CET, deleted from the invite)`.
-    pub fn circumstances(&self) -> String {
+    pub(crate) fn circumstances(&self) -> String {
         let section = match self.section.as_str() {
             "direct" => "direct's topic",
             "manager" => "manager's topic",
@@ -408,7 +408,7 @@ impl ClosedItemView {
 
 /// One meeting of a series, as the history shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MeetingView {
+pub(crate) struct MeetingView {
     /// The occurrence (to mark it held or skipped).
     pub occurrence_id: i64,
     /// Start in the series' zone, for a person: `2026-12-07 10:00 CET`.
@@ -448,7 +448,7 @@ pub struct MeetingView {
 
 impl MeetingView {
     /// Every text of the entry (for the web page's search).
-    pub fn texts(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn texts(&self) -> impl Iterator<Item = &String> {
         self.closed
             .iter()
             .chain(self.carried.iter().map(|(t, _)| t))
@@ -461,7 +461,7 @@ impl MeetingView {
 
 /// The meeting history of a series.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryView {
+pub(crate) struct HistoryView {
     pub series_id: i64,
     /// The series' title.
     pub series: String,
@@ -490,7 +490,7 @@ fn next_meeting_at(occurrences: &[OccurrenceRow], t: DateTime<Utc>) -> Option<i6
 /// The history of a series, its times in the series' zone (`default_tz` when none is known);
 /// `private` (the series' private notes, decrypted by the caller) are shown with the first
 /// meeting each is about, the rest for the series as a whole.
-pub async fn history(
+pub(crate) async fn history(
     store: &Store,
     series_id: i64,
     mut private: Option<Vec<PrivateNote>>,
@@ -591,7 +591,7 @@ pub async fn history(
 /// earlier word) and returns the meeting as the history now shows it. A meeting that has not
 /// started cannot be marked.
 #[allow(clippy::too_many_arguments)]
-pub async fn mark_meeting(
+pub(crate) async fn mark_meeting(
     store: &Store,
     series_id: i64,
     occurrence_id: i64,
@@ -633,7 +633,7 @@ pub async fn mark_meeting(
 
 /// The meeting a person means: the one on `date` (a day in the series' zone), else the last
 /// one that has started by `now`.
-pub async fn meeting_on(
+pub(crate) async fn meeting_on(
     store: &Store,
     series: &SeriesRow,
     date: Option<chrono::NaiveDate>,
@@ -750,7 +750,7 @@ impl HistoryView {
 }
 
 /// A multi-line text on one output line (the line breaks shown as ` / `).
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -760,7 +760,7 @@ pub fn one_line(text: &str) -> String {
 
 /// A description the daemon replaced, kept so the write can be undone.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RevisionView {
+pub(crate) struct RevisionView {
     pub id: i64,
     pub series_id: Option<i64>,
     pub occurrence_id: Option<i64>,
@@ -797,7 +797,7 @@ impl From<Revision> for RevisionView {
 
 /// Puts back the description revision `id` replaced, through the provider of its account;
 /// returns the id of the revision that records the restore.
-pub async fn restore_revision(
+pub(crate) async fn restore_revision(
     services: &crate::services::Services,
     id: i64,
     now: DateTime<Utc>,
@@ -813,7 +813,10 @@ pub async fn restore_revision(
 }
 
 /// Revisions of one series (every series with `None`), newest first.
-pub async fn list_revisions(store: &Store, series_id: Option<i64>) -> Result<Vec<RevisionView>> {
+pub(crate) async fn list_revisions(
+    store: &Store,
+    series_id: Option<i64>,
+) -> Result<Vec<RevisionView>> {
     if let Some(id) = series_id {
         store.get_series(id).await?;
     }

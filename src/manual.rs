@@ -23,7 +23,10 @@ pub enum ManualError {
 }
 
 /// Writes the completion script for `shell` (bash, zsh, fish, elvish, powershell).
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<(), ManualError> {
+pub(crate) fn completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn Write,
+) -> Result<(), ManualError> {
     let mut cmd = Cli::command();
     // Into memory first: clap_complete panics when its writer fails (a closed pipe).
     let mut script = Vec::new();
@@ -34,7 +37,7 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<(
 
 /// Writes the man page (roff): the synopsis, every option and the list of commands, then one
 /// section per command with its own options, so `man oneonone` answers without `--help`.
-pub fn man_page(out: &mut dyn Write) -> Result<(), ManualError> {
+pub(crate) fn man_page(out: &mut dyn Write) -> Result<(), ManualError> {
     let mut cmd = Cli::command();
     // Built, so that each argument's action (flag or value) is known.
     cmd.build();

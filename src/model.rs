@@ -36,7 +36,7 @@ impl EmailAddress {
     }
 
     /// The part before `@`, used to guess a display name when none is given.
-    pub fn local_part(&self) -> &str {
+    pub(crate) fn local_part(&self) -> &str {
         self.0.split('@').next().unwrap_or(&self.0)
     }
 }
@@ -67,7 +67,7 @@ pub struct Person {
 
 impl Person {
     /// The name to show a user: the display name, else the email's local part, else "someone".
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         if let Some(n) = self
             .name
             .as_deref()
@@ -171,7 +171,7 @@ pub enum EventTime {
 }
 
 impl EventTime {
-    pub fn is_all_day(&self) -> bool {
+    pub(crate) fn is_all_day(&self) -> bool {
         matches!(self, EventTime::Date { .. })
     }
 
@@ -201,7 +201,7 @@ impl EventTime {
 
 /// Maps a wall-clock time in `tz` to an instant, never failing: gaps move forward, folds take the
 /// earlier instant.
-pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     use chrono::LocalResult;
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
@@ -252,13 +252,13 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn is_recurring(&self) -> bool {
+    pub(crate) fn is_recurring(&self) -> bool {
         !self.rrules.is_empty() || !self.rdates.is_empty()
     }
 
     /// The event's length: DTEND - DTSTART, else DURATION, else RFC 5545's default (one day for
     /// all-day events, zero otherwise).
-    pub fn length(&self, fallback: Tz) -> chrono::Duration {
+    pub(crate) fn length(&self, fallback: Tz) -> chrono::Duration {
         match (self.start, self.end, self.duration) {
             (Some(s), Some(e), _) => e.to_utc(fallback) - s.to_utc(fallback),
             (_, _, Some(d)) => d,
@@ -285,7 +285,7 @@ impl Series {
     }
 
     /// The event whose properties describe the series: the master, else the first override.
-    pub fn representative(&self) -> Option<&Event> {
+    pub(crate) fn representative(&self) -> Option<&Event> {
         self.master.as_ref().or_else(|| self.overrides.first())
     }
 }
@@ -333,7 +333,7 @@ impl Owner {
         }
     }
 
-    pub fn is(&self, email: &EmailAddress) -> bool {
+    pub(crate) fn is(&self, email: &EmailAddress) -> bool {
         self.emails.iter().any(|e| e == email)
     }
 }

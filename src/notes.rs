@@ -12,10 +12,10 @@ use crate::secrets::{Keyring, Purpose, SecretsError};
 use crate::store::{OccurrenceRow, PrivateNoteRow, SeriesRow, Store, StoreError};
 
 /// Longest note accepted, in bytes: a note is a paragraph, not a document.
-pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_NOTE_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, thiserror::Error)]
-pub enum NotesError {
+pub(crate) enum NotesError {
     #[error("the note is empty")]
     Empty,
     #[error("the note is {len} bytes long; at most {MAX_NOTE_BYTES} are kept")]
@@ -30,7 +30,7 @@ pub enum NotesError {
 
 /// A private note in clear, as shown to the manager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct PrivateNote {
+pub(crate) struct PrivateNote {
     pub id: i64,
     pub series_id: i64,
     /// The recorded meeting it is about, if any.
@@ -44,7 +44,7 @@ pub struct PrivateNote {
 impl PrivateNote {
     /// Whether the note is about this occurrence: linked to it, or (not linked to any) about
     /// the day it started in the series' zone `tz` (as `history` prints dates).
-    pub fn is_about(&self, occ: &OccurrenceRow, tz: Tz) -> bool {
+    pub(crate) fn is_about(&self, occ: &OccurrenceRow, tz: Tz) -> bool {
         match self.occurrence_id {
             Some(id) => id == occ.id,
             None => self.meeting_date == Some(crate::when::day(occ.start_at, tz)),
@@ -67,7 +67,7 @@ fn check(text: &str) -> Result<(), NotesError> {
 
 /// The recorded occurrence of `series` on `date` (its actual start, else its original start,
 /// as a day in the series' zone `tz`: the 10:00 Berlin meeting of 7 December is on the 7th).
-pub fn occurrence_on(
+pub(crate) fn occurrence_on(
     occurrences: &[OccurrenceRow],
     date: NaiveDate,
     tz: Tz,
@@ -82,7 +82,7 @@ pub fn occurrence_on(
 /// Stores a note about `series` (and the meeting on `meeting`, when given), encrypted. The text
 /// is kept exactly as given.
 /// `meeting` is a day in the series' zone `tz`.
-pub async fn add(
+pub(crate) async fn add(
     store: &Store,
     keyring: &Keyring,
     series: &SeriesRow,
@@ -130,7 +130,7 @@ fn open(keyring: &Keyring, row: PrivateNoteRow) -> Result<PrivateNote, NotesErro
 }
 
 /// The private notes of a series in clear, oldest first.
-pub async fn list(
+pub(crate) async fn list(
     store: &Store,
     keyring: &Keyring,
     series_id: i64,

@@ -13,32 +13,32 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::Context;
 
 /// The tracing target of progress events; the log output filters it out.
-pub const TARGET: &str = "oneonone::progress";
+pub(crate) const TARGET: &str = "oneonone::progress";
 
 /// Work smaller than this many units gets no bar: it is over before a bar would be read.
-pub const MIN_TOTAL: u64 = 50;
+pub(crate) const MIN_TOTAL: u64 = 50;
 
 /// Reports that `done` of `total` units of `task` are finished (`done == total` ends the bar).
-pub fn report(task: &str, done: u64, total: u64) {
+pub(crate) fn report(task: &str, done: u64, total: u64) {
     tracing::info!(target: TARGET, task, done, total);
 }
 
 /// Draws one bar per running task, keyed by the task's text.
-pub struct ProgressLayer {
+pub(crate) struct ProgressLayer {
     multi: MultiProgress,
     bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl ProgressLayer {
     /// Bars on stderr when it is a terminal; None otherwise (nothing to draw on).
-    pub fn for_stderr() -> Option<Self> {
+    pub(crate) fn for_stderr() -> Option<Self> {
         use std::io::IsTerminal;
         std::io::stderr()
             .is_terminal()
             .then(|| Self::new(ProgressDrawTarget::stderr()))
     }
 
-    pub fn new(target: ProgressDrawTarget) -> Self {
+    pub(crate) fn new(target: ProgressDrawTarget) -> Self {
         Self {
             multi: MultiProgress::with_draw_target(target),
             bars: Mutex::new(HashMap::new()),
@@ -47,7 +47,7 @@ impl ProgressLayer {
 
     /// A stderr writer for the log lines that clears the bars while a line is written, so logs
     /// and bars do not overwrite each other.
-    pub fn log_writer(&self) -> LogWriter {
+    pub(crate) fn log_writer(&self) -> LogWriter {
         LogWriter(Some(self.multi.clone()))
     }
 
@@ -122,7 +122,7 @@ impl Visit for Fields {
 
 /// Stderr for log lines; with bars on screen, each line is written while they are cleared.
 #[derive(Clone, Default)]
-pub struct LogWriter(Option<MultiProgress>);
+pub(crate) struct LogWriter(Option<MultiProgress>);
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

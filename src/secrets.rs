@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 
 /// The environment variable that holds the key(s) (base64 of 32 bytes each, comma-separated,
 /// the first one current); wins over the key file.
-pub const KEY_ENV: &str = "ONEONONE_SECRET_KEY";
+pub(crate) const KEY_ENV: &str = "ONEONONE_SECRET_KEY";
 /// First byte of every ciphertext: the format, so a later scheme can be told apart.
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
@@ -26,7 +26,7 @@ const NONCE_LEN: usize = 24;
 /// of one kind cannot be replayed as another: a private note copied into `accounts.credentials`
 /// does not decrypt there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// Calendar passwords and OAuth tokens.
     Credentials,
     /// A manager's private notes about a 1:1 (personnel data, never in a calendar).
@@ -67,7 +67,7 @@ pub enum SecretsError {
 
 /// Where the keys came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
+pub(crate) enum KeySource {
     Env,
     File(PathBuf),
     Memory,
@@ -107,12 +107,12 @@ impl Keyring {
         }
     }
 
-    pub fn source(&self) -> &KeySource {
+    pub(crate) fn source(&self) -> &KeySource {
         &self.source
     }
 
     /// The keys from `ONEONONE_SECRET_KEY` when set, else from `key_file` (created when absent).
-    pub fn load(key_file: &Path) -> Result<Self, SecretsError> {
+    pub(crate) fn load(key_file: &Path) -> Result<Self, SecretsError> {
         match std::env::var(KEY_ENV) {
             Ok(v) if !v.trim().is_empty() => {
                 let keys = decode_keys(v.split(',')).ok_or(SecretsError::BadEnvKey)?;
@@ -193,7 +193,7 @@ impl Keyring {
     }
 
     /// Encrypts data of `purpose` under the current (first) key.
-    pub fn encrypt_for(&self, purpose: Purpose, plaintext: &SecretString) -> Vec<u8> {
+    pub(crate) fn encrypt_for(&self, purpose: Purpose, plaintext: &SecretString) -> Vec<u8> {
         let nonce: [u8; NONCE_LEN] = rand::random();
         let ct = Self::cipher(&self.keys[0])
             .encrypt(
@@ -212,7 +212,11 @@ impl Keyring {
     }
 
     /// Decrypts data of `purpose` with whichever key fits.
-    pub fn decrypt_for(&self, purpose: Purpose, blob: &[u8]) -> Result<SecretString, SecretsError> {
+    pub(crate) fn decrypt_for(
+        &self,
+        purpose: Purpose,
+        blob: &[u8],
+    ) -> Result<SecretString, SecretsError> {
         let fail = || match purpose {
             Purpose::Credentials => SecretsError::Decrypt,
             other => SecretsError::DecryptOther { what: other.what() },
@@ -243,7 +247,7 @@ impl Keyring {
 
     /// Rotation, step 1: a fresh key becomes current; the old ones stay for decryption. For a
     /// key file, the file is rewritten with the new key first.
-    pub fn begin_rotation(&mut self) -> Result<(), SecretsError> {
+    pub(crate) fn begin_rotation(&mut self) -> Result<(), SecretsError> {
         self.keys
             .insert(0, SecretBox::new(Box::new(rand::random())));
         if let KeySource::File(path) = &self.source {
@@ -257,7 +261,7 @@ impl Keyring {
     }
 
     /// Rotation, last step (after every row was re-encrypted): only the current key is kept.
-    pub fn finish_rotation(&mut self) -> Result<(), SecretsError> {
+    pub(crate) fn finish_rotation(&mut self) -> Result<(), SecretsError> {
         self.keys.truncate(1);
         if let KeySource::File(path) = &self.source {
             self.write_file(path, false)
@@ -267,11 +271,6 @@ impl Keyring {
                 })?;
         }
         Ok(())
-    }
-
-    /// The current key, base64 (to hand to an operator who keeps keys in the environment).
-    pub fn current_key_base64(&self) -> String {
-        B64.encode(self.keys[0].expose_secret())
     }
 }
 

@@ -13,7 +13,7 @@ use crate::sync::pass::{Pass, Providers};
 use crate::sync::{Heartbeat, Scheduler};
 
 /// A name for this daemon in leases and `sync_runs`: host, process id and a random suffix.
-pub fn daemon_id() -> String {
+pub(crate) fn daemon_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "host".into());
@@ -22,7 +22,7 @@ pub fn daemon_id() -> String {
 }
 
 /// Opens the database and applies pending migrations.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database).await?;
     let applied = store.migrate().await?;
     if applied > 0 {
@@ -82,18 +82,18 @@ impl Services {
         }
     }
 
-    pub fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
+    pub(crate) fn scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
         self.scheduler_with(clock, false)
     }
 
     /// A scheduler; with `dry_run` it writes nothing into calendars (see `sync --dry-run`).
-    pub fn scheduler_with(&self, clock: Arc<dyn Clock>, dry_run: bool) -> Scheduler {
+    pub(crate) fn scheduler_with(&self, clock: Arc<dyn Clock>, dry_run: bool) -> Scheduler {
         self.scheduler_from(clock, self.pass(dry_run))
     }
 
     /// A scheduler whose passes import and detect and write into no calendar, even for an account
     /// started (a reconnect): `connect`'s own pass (DESIGN.md guarantee 12).
-    pub fn previewing_scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
+    pub(crate) fn previewing_scheduler(&self, clock: Arc<dyn Clock>) -> Scheduler {
         let pass = Pass {
             preview: true,
             ..self.pass(false)

@@ -16,7 +16,7 @@ use crate::config::{LogConfig, LogFormat};
 /// An error and its sources as one line, `outer: inner: ...`, for a log field that must keep
 /// the cause whatever the log format. A source whose text its outer error already shows (a
 /// `#[error("...: {0}")]` over its source) is not repeated.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut line = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -31,13 +31,13 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Installs the global subscriber: `RUST_LOG` when set, else `log.level`. Logs go to stderr.
-pub fn init_logging(cfg: &LogConfig) {
+pub(crate) fn init_logging(cfg: &LogConfig) {
     install(cfg, None);
 }
 
 /// As [`init_logging`], plus progress bars for long work when stderr is a terminal (one-shot
 /// commands; the daemon's output stays plain log lines).
-pub fn init_logging_with_progress(cfg: &LogConfig) {
+pub(crate) fn init_logging_with_progress(cfg: &LogConfig) {
     install(cfg, crate::progress::ProgressLayer::for_stderr());
 }
 
@@ -69,7 +69,7 @@ fn install(cfg: &LogConfig, progress: Option<crate::progress::ProgressLayer>) {
 }
 
 /// The process-wide metrics recorder (installed once) and its handle for rendering.
-pub fn metrics() -> &'static PrometheusHandle {
+pub(crate) fn metrics() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()

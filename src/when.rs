@@ -9,25 +9,25 @@ use crate::store::{SeriesRow, Store, StoreError};
 
 /// An instant in `tz`, for JSON: RFC 3339 with the zone's offset (`2026-12-07T10:00:00+01:00`),
 /// to the second (a pass's clock ticks on from `--now`; no reader needs the nanoseconds).
-pub fn at(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
+pub(crate) fn at(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
     t.trunc_subsecs(0).with_timezone(&tz).fixed_offset()
 }
 
 /// An instant in `tz` for a person: `2026-12-07 10:00 CET` (the zone's abbreviation, which
 /// chrono-tz gives as an offset such as `+03` where the zone has none).
-pub fn display(t: DateTime<Utc>, tz: Tz) -> String {
+pub(crate) fn display(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 /// The same, with the weekday, for the next agenda's line: `Mon 7 Dec 2026, 10:00 (CET)`.
-pub fn display_long(t: DateTime<Utc>, tz: Tz) -> String {
+pub(crate) fn display_long(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz)
         .format("%a %-d %b %Y, %H:%M (%Z)")
         .to_string()
 }
 
 /// The day an instant falls on in `tz` (the day a person says "the meeting of").
-pub fn day(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
+pub(crate) fn day(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     t.with_timezone(&tz).date_naive()
 }
 

@@ -44,14 +44,9 @@ pub enum AbsorbAction {
 }
 
 impl AbsorbPlan {
-    /// True when the plan changes no item (notes may still differ from the stored ones).
-    pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
-    }
-
     /// The notes with `Anchor::Created { index }` replaced by the id of the item the `index`-th
     /// `Create` made (`created`: those ids, in the order of the plan's `Create` actions).
-    pub fn notes_with_ids(&self, created: &[i64]) -> Vec<Note> {
+    pub(crate) fn notes_with_ids(&self, created: &[i64]) -> Vec<Note> {
         self.notes
             .iter()
             .cloned()

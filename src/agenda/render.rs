@@ -23,7 +23,7 @@ const DIRECTIVE: char = '\u{E000}';
 
 /// Names (the direct's, the manager's) are shown up to this many characters, then "…": a
 /// name from an invite is not bounded, and the block has a byte budget.
-pub const MAX_NAME_CHARS: usize = 80;
+pub(crate) const MAX_NAME_CHARS: usize = 80;
 
 /// An open item carried this many times is stale: its label asks for a decision (the same
 /// threshold the insights count as stale).
@@ -271,7 +271,7 @@ pub struct RenderedBlock {
 
 impl RenderedBlock {
     /// The ids of the items the block shows, in order.
-    pub fn item_ids(&self) -> Vec<i64> {
+    pub(crate) fn item_ids(&self) -> Vec<i64> {
         self.lines
             .iter()
             .filter_map(|l| match l.kind {

@@ -29,7 +29,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Section::Direct => "direct",
             Section::Manager => "manager",
@@ -58,7 +58,7 @@ pub enum ItemState {
 }
 
 impl ItemState {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ItemState::Open => "open",
             ItemState::Done => "done",
@@ -115,7 +115,7 @@ pub enum Area {
 }
 
 impl Area {
-    pub const ALL: [Area; 5] = [
+    pub(crate) const ALL: [Area; 5] = [
         Area::Top,
         Area::Direct,
         Area::FollowUps,
@@ -123,7 +123,7 @@ impl Area {
         Area::Notes,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Area::Top => "top",
             Area::Direct => "direct",
@@ -138,7 +138,7 @@ impl Area {
     }
 
     /// The area an item is rendered in.
-    pub fn of_item(item: &Item) -> Area {
+    pub(crate) fn of_item(item: &Item) -> Area {
         match item.section {
             Section::Direct => Area::Direct,
             Section::Manager => Area::Manager,
@@ -148,7 +148,7 @@ impl Area {
     }
 
     /// The section of an item line found in this area, when the area holds items.
-    pub fn section(self) -> Option<Section> {
+    pub(crate) fn section(self) -> Option<Section> {
         match self {
             Area::Top => None,
             Area::Direct => Some(Section::Direct),

@@ -17,7 +17,7 @@ use crate::server::state::AppState;
     tag = "accounts",
     responses((status = 200, description = "The accounts", body = Vec<AccountView>))
 )]
-pub async fn list(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<AccountView>>> {
+pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<AccountView>>> {
     Ok(axum::Json(crate::manage::list_accounts(&s.store).await?))
 }
 
@@ -30,13 +30,16 @@ pub async fn list(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<Account
     params(("id" = i64, Path, description = "Account id", example = 1)),
     responses((status = 204, description = "Removed"))
 )]
-pub async fn remove(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub(crate) async fn remove(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     s.store.remove_account(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SyncQueued {
+pub(crate) struct SyncQueued {
     pub account: i64,
     /// Always `queued`: the pass runs in the background.
     pub sync: String,
@@ -51,7 +54,7 @@ pub struct SyncQueued {
     params(("id" = i64, Path, description = "Account id", example = 1)),
     responses((status = 202, description = "A pass is queued", body = SyncQueued))
 )]
-pub async fn sync(
+pub(crate) async fn sync(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<(StatusCode, axum::Json<SyncQueued>)> {
@@ -69,7 +72,7 @@ pub async fn sync(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WritingStarted {
+pub(crate) struct WritingStarted {
     pub account: i64,
     /// Whether this call started it (false: it was writing already).
     pub started_now: bool,
@@ -88,7 +91,7 @@ pub struct WritingStarted {
     params(("id" = i64, Path, description = "Account id", example = 1)),
     responses((status = 200, description = "The account writes agendas", body = WritingStarted))
 )]
-pub async fn start(
+pub(crate) async fn start(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<WritingStarted>> {

@@ -20,7 +20,7 @@ use crate::server::state::AppState;
     params(("id" = i64, Path, description = "Series id", example = 1)),
     responses((status = 200, description = "The history", body = HistoryView))
 )]
-pub async fn get(
+pub(crate) async fn get(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<HistoryView>> {
@@ -32,7 +32,7 @@ pub async fn get(
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     #[default]
     Markdown,
     Json,
@@ -40,7 +40,7 @@ pub enum ExportFormat {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ExportParams {
+pub(crate) struct ExportParams {
     /// markdown (default) or json.
     #[serde(default)]
     #[param(inline)]
@@ -59,7 +59,7 @@ pub struct ExportParams {
         (HistoryView = "application/json"),
     )))
 )]
-pub async fn export(
+pub(crate) async fn export(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<ExportParams>,
@@ -88,14 +88,14 @@ pub async fn export(
 /// A person's word on whether a meeting took place.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MarkBody {
+pub(crate) struct MarkBody {
     pub mark: MarkChoice,
 }
 
 /// held: it took place; skipped: it did not.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum MarkChoice {
+pub(crate) enum MarkChoice {
     Held,
     Skipped,
 }
@@ -127,7 +127,7 @@ impl From<MarkChoice> for crate::store::Mark {
         (status = 409, description = "The meeting has not started yet", body = super::error::ErrorBody),
     )
 )]
-pub async fn mark(
+pub(crate) async fn mark(
     State(s): State<AppState>,
     Path((id, occurrence_id)): Path<(i64, i64)>,
     Json(body): Json<MarkBody>,

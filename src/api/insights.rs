@@ -12,7 +12,7 @@ use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct WeeksParams {
+pub(crate) struct WeeksParams {
     /// The longer window in weeks, from 1 to 104 (default 12); the shorter one is always 4.
     #[param(minimum = 1, maximum = 104, example = 12)]
     pub weeks: Option<u32>,
@@ -41,7 +41,7 @@ impl WeeksParams {
     params(WeeksParams),
     responses((status = 200, description = "Every tracked 1:1's insights and the totals", body = Report))
 )]
-pub async fn all(
+pub(crate) async fn all(
     State(s): State<AppState>,
     Query(q): Query<WeeksParams>,
 ) -> ApiResult<axum::Json<Report>> {
@@ -59,7 +59,7 @@ pub async fn all(
     params(("id" = i64, Path, description = "Series id", example = 1), WeeksParams),
     responses((status = 200, description = "The series' insights", body = SeriesInsights))
 )]
-pub async fn series(
+pub(crate) async fn series(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<WeeksParams>,

@@ -14,7 +14,7 @@ use crate::store::ItemSource;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     /// Include done and dropped items.
     #[serde(default)]
     pub all: bool,
@@ -29,7 +29,7 @@ pub struct ListParams {
     params(("id" = i64, Path, description = "Series id", example = 1), ListParams),
     responses((status = 200, description = "The items", body = Vec<ItemView>))
 )]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<ListParams>,
@@ -41,7 +41,7 @@ pub async fn list(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewItem {
+pub(crate) struct NewItem {
     /// direct ("15 minutes for you"), manager, or action.
     pub section: Section,
     /// One line: no control characters, something besides white space (what
@@ -64,7 +64,7 @@ pub struct NewItem {
     request_body = NewItem,
     responses((status = 201, description = "The new item", body = ItemView))
 )]
-pub async fn add(
+pub(crate) async fn add(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Json(body): Json<NewItem>,
@@ -85,7 +85,7 @@ pub async fn add(
     params(("id" = i64, Path, description = "Item id", example = 1)),
     responses((status = 200, description = "The item", body = ItemView))
 )]
-pub async fn get(
+pub(crate) async fn get(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<ItemView>> {
@@ -94,7 +94,7 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ItemChange {
+pub(crate) struct ItemChange {
     /// The new text (one line).
     #[schema(
         min_length = 1,
@@ -119,7 +119,7 @@ pub struct ItemChange {
         (status = 409, description = "The item is closed", body = super::error::ErrorBody),
     )
 )]
-pub async fn update(
+pub(crate) async fn update(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Json(body): Json<ItemChange>,
@@ -133,14 +133,14 @@ pub async fn update(
 /// How an item closes.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ClosedAs {
+pub(crate) enum ClosedAs {
     Done,
     Dropped,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ItemClose {
+pub(crate) struct ItemClose {
     pub state: ClosedAs,
 }
 
@@ -157,7 +157,7 @@ pub struct ItemClose {
         (status = 409, description = "The item is already closed", body = super::error::ErrorBody),
     )
 )]
-pub async fn close(
+pub(crate) async fn close(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Json(body): Json<ItemClose>,

@@ -28,16 +28,17 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub(crate) use error::{ApiError, ErrorBody, ErrorDetail};
 
 use crate::server::bearer::{Refused, check_bearer};
 use crate::server::state::AppState;
 
 /// The largest request body accepted; larger ones get 413 before any parsing.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
+#[cfg(test)]
 /// Where the OpenAPI document is served.
-pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+pub(crate) const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -100,7 +101,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The admin API, ready to merge into the daemon's router.
-pub fn router(state: AppState) -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     let doc = openapi().to_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot serialize the OpenAPI document");
         "{}".into()

@@ -33,7 +33,7 @@ impl From<NotesError> for ApiError {
     params(("id" = i64, Path, description = "Series id", example = 1)),
     responses((status = 200, description = "The notes, in clear", body = Vec<PrivateNote>))
 )]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<PrivateNote>>> {
@@ -45,7 +45,7 @@ pub async fn list(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewNote {
+pub(crate) struct NewNote {
     /// The note, kept exactly as given: not only white space, no NUL, at most 16 KiB of UTF-8.
     #[schema(
         min_length = 1,
@@ -68,7 +68,7 @@ pub struct NewNote {
     request_body = NewNote,
     responses((status = 201, description = "The new note", body = PrivateNote))
 )]
-pub async fn add(
+pub(crate) async fn add(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Json(body): Json<NewNote>,

@@ -13,7 +13,7 @@ use crate::sync::restore::RestoreError;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     /// Only the revisions of this series.
     pub series_id: Option<i64>,
 }
@@ -27,7 +27,7 @@ pub struct ListParams {
     params(ListParams),
     responses((status = 200, description = "The revisions", body = Vec<RevisionView>))
 )]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Vec<RevisionView>>> {
@@ -45,7 +45,7 @@ pub async fn list(
     params(("id" = i64, Path, description = "Revision id", example = 1)),
     responses((status = 200, description = "The revision", body = RevisionView))
 )]
-pub async fn get(
+pub(crate) async fn get(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<RevisionView>> {
@@ -53,7 +53,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Restored {
+pub(crate) struct Restored {
     /// The revision that was put back.
     pub restored: i64,
     /// The revision recording the restore itself (restore it to undo the restore).
@@ -73,7 +73,7 @@ pub struct Restored {
         (status = 502, description = "The calendar refused or did not answer", body = super::error::ErrorBody),
     )
 )]
-pub async fn restore(
+pub(crate) async fn restore(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Restored>> {

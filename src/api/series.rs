@@ -12,7 +12,7 @@ use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     /// Every series, not only the tracked 1:1s.
     #[serde(default)]
     pub all: bool,
@@ -27,7 +27,7 @@ pub struct ListParams {
     params(ListParams),
     responses((status = 200, description = "The series", body = Vec<SeriesView>))
 )]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Vec<SeriesView>>> {
@@ -45,7 +45,7 @@ pub async fn list(
     params(("id" = i64, Path, description = "Series id", example = 1)),
     responses((status = 200, description = "The series", body = SeriesView))
 )]
-pub async fn get(
+pub(crate) async fn get(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<SeriesView>> {
@@ -54,7 +54,7 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OverrideChange {
+pub(crate) struct OverrideChange {
     /// `included`: always a 1:1; `excluded`: never; `auto`: detection decides.
     #[serde(rename = "override")]
     #[schema(rename = "override")]
@@ -71,7 +71,7 @@ pub struct OverrideChange {
     request_body = OverrideChange,
     responses((status = 200, description = "The series as it now stands", body = SeriesView))
 )]
-pub async fn set_override(
+pub(crate) async fn set_override(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Json(body): Json<OverrideChange>,

@@ -36,36 +36,37 @@ use title::TitleSignal;
 
 /// Confidence levels, one per kind of evidence (see the module doc).
 mod conf {
+    #[cfg(test)]
     /// The user said so (a per-series override).
-    pub const USER: f32 = 1.0;
+    pub(crate) const USER: f32 = 1.0;
     /// A fact in the data rules the series out (one-off, cancelled, declined, ...).
-    pub const FACT: f32 = 0.99;
+    pub(crate) const FACT: f32 = 0.99;
     /// Two people and the title spells out a 1:1 or pairs their names.
-    pub const TWO_AND_TITLE: f32 = 0.98;
+    pub(crate) const TWO_AND_TITLE: f32 = 0.98;
     /// Three or more people and no 1:1 title.
-    pub const CROWD: f32 = 0.97;
+    pub(crate) const CROWD: f32 = 0.97;
     /// A group address or shared mailbox is invited.
-    pub const GROUP: f32 = 0.95;
+    pub(crate) const GROUP: f32 = 0.95;
     /// The user's title pattern decided.
-    pub const PATTERN: f32 = 0.95;
+    pub(crate) const PATTERN: f32 = 0.95;
     /// The owner's addresses are not in the meeting (an unknown alias is the usual error).
-    pub const NOT_LISTED: f32 = 0.93;
+    pub(crate) const NOT_LISTED: f32 = 0.93;
     /// The title says 1:1 but three or more people are invited (one may be an optional guest).
-    pub const CROWD_DESPITE_TITLE: f32 = 0.9;
+    pub(crate) const CROWD_DESPITE_TITLE: f32 = 0.9;
     /// Two people and the title marks it as an interview or a hold.
-    pub const HARD_TITLE: f32 = 0.9;
+    pub(crate) const HARD_TITLE: f32 = 0.9;
     /// Two people, nothing in the title either way.
-    pub const TWO_PLAIN: f32 = 0.88;
+    pub(crate) const TWO_PLAIN: f32 = 0.88;
     /// Two people, but too long.
-    pub const TOO_LONG: f32 = 0.85;
+    pub(crate) const TOO_LONG: f32 = 0.85;
     /// Two people, but the title names a group ritual (standup, retro, ...).
-    pub const SOFT_TITLE: f32 = 0.8;
+    pub(crate) const SOFT_TITLE: f32 = 0.8;
     /// Taken off for each doubt about a positive verdict (no email for the other person, the
     /// owner only implied or recognised by a guessed alias, only single occurrences visible,
     /// marked free).
-    pub const DOUBT: f32 = 0.05;
+    pub(crate) const DOUBT: f32 = 0.05;
     /// Never below a coin toss: a verdict we trust less than that would be the other one.
-    pub const FLOOR: f32 = 0.5;
+    pub(crate) const FLOOR: f32 = 0.5;
 }
 
 /// The answer for one series.
@@ -86,7 +87,7 @@ pub struct Verdict {
 
 impl Verdict {
     /// The other person's email, as the CLI's JSON shows it.
-    pub fn with_email(&self) -> Option<&str> {
+    pub(crate) fn with_email(&self) -> Option<&str> {
         self.with
             .as_ref()
             .and_then(|p| p.email.as_ref())
@@ -117,9 +118,10 @@ impl SeriesOverride {
         }
     }
 
+    #[cfg(test)]
     /// The verdict after the user's choice: unchanged for `Auto`; otherwise decided with full
     /// confidence, the reason saying so and keeping what detection alone said.
-    pub fn apply(self, detected: Verdict) -> Verdict {
+    pub(crate) fn apply(self, detected: Verdict) -> Verdict {
         match self {
             Self::Auto => detected,
             Self::Included => Verdict {

@@ -50,11 +50,12 @@ impl TitlePattern {
         })
     }
 
-    pub fn is_match(&self, title: &str) -> bool {
+    pub(crate) fn is_match(&self, title: &str) -> bool {
         self.regex.is_match(title.trim())
     }
 
-    pub fn as_str(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn as_str(&self) -> &str {
         &self.source
     }
 }
@@ -123,7 +124,7 @@ impl Default for DetectRules {
 
 impl DetectRules {
     /// Rules from config values: the maximum length in minutes and the two pattern lists.
-    pub fn new<S: AsRef<str>>(
+    pub(crate) fn new<S: AsRef<str>>(
         max_minutes: u32,
         include: &[S],
         exclude: &[S],
@@ -141,7 +142,7 @@ impl DetectRules {
     }
 
     /// Rules from the `[detect]` config section.
-    pub fn from_config(c: &crate::config::DetectConfig) -> Result<Self, PatternError> {
+    pub(crate) fn from_config(c: &crate::config::DetectConfig) -> Result<Self, PatternError> {
         Self::new(c.max_length_minutes, &c.include_titles, &c.exclude_titles)
     }
 

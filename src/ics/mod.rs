@@ -24,4 +24,4 @@ pub use inspect::{
     AttendeeReport, InspectReport, OccurrenceReport, SeriesReport, inspect, render_text,
 };
 pub use read::{Calendar, parse, parse_for_cache};
-pub use tz::zone_by_name;
+pub(crate) use tz::zone_by_name;

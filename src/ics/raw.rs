@@ -31,7 +31,7 @@ pub(crate) struct ContentLine<'a> {
 }
 
 impl ContentLine<'_> {
-    pub fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k == name)
@@ -52,14 +52,18 @@ pub(crate) struct Component {
 }
 
 impl Component {
-    pub fn prop<'d, 'a>(&self, doc: &'d Document<'a>, name: &str) -> Option<&'d ContentLine<'a>> {
+    pub(crate) fn prop<'d, 'a>(
+        &self,
+        doc: &'d Document<'a>,
+        name: &str,
+    ) -> Option<&'d ContentLine<'a>> {
         self.props
             .iter()
             .map(|&i| &doc.lines[i])
             .find(|l| l.name == name)
     }
 
-    pub fn props_named<'d, 's, 'a>(
+    pub(crate) fn props_named<'d, 's, 'a>(
         &'s self,
         doc: &'d Document<'a>,
         name: &'s str,
@@ -445,7 +449,7 @@ impl<'a> Document<'a> {
     /// (so the same input fails with the same error) but not kept. Components keep their place
     /// in the tree with the properties kept. The events cache reads one-off meetings this way:
     /// their attendees, descriptions and time zone definitions are never used.
-    pub fn skim(src: &'a [u8], keep: &[&str]) -> Result<Self, IcsError> {
+    pub(crate) fn skim(src: &'a [u8], keep: &[&str]) -> Result<Self, IcsError> {
         Self::read(src, Some(keep))
     }
 
@@ -588,7 +592,7 @@ impl<'a> Document<'a> {
 
     /// The unfolded text of a line up to (not including) the colon before its value: name and
     /// parameters exactly as written, which is what we keep when we rewrite only a value.
-    pub fn head(&self, line: &ContentLine) -> String {
+    pub(crate) fn head(&self, line: &ContentLine) -> String {
         let text = self.unfolded(line);
         let text = String::from_utf8_lossy(&text);
         text.get(..line.head_len).unwrap_or(&text).to_string()
@@ -596,7 +600,7 @@ impl<'a> Document<'a> {
 
     /// The bytes of one logical line with its folds removed, without its line ending; unlike
     /// [`ContentLine::value`] nothing is decoded or unescaped.
-    pub fn unfolded(&self, line: &ContentLine) -> Vec<u8> {
+    pub(crate) fn unfolded(&self, line: &ContentLine) -> Vec<u8> {
         let raw = &self.src[line.span.clone()];
         let mut text = Vec::with_capacity(raw.len());
         let mut i = 0;
@@ -620,7 +624,7 @@ impl<'a> Document<'a> {
     }
 
     /// The exact bytes of one content line, folds and line ending included.
-    pub fn raw(&self, line: usize) -> &'a [u8] {
+    pub(crate) fn raw(&self, line: usize) -> &'a [u8] {
         &self.src[self.lines[line].span.clone()]
     }
 }

@@ -11,7 +11,7 @@ use super::windows_zones::WINDOWS_ZONES;
 
 /// Resolves a TZID by name alone: IANA (exact, then case-insensitive), IANA after a producer
 /// prefix (`/mozilla.org/20050126_1/Europe/Berlin`, `/citadel.org/.../Europe/Berlin`), Windows.
-pub fn zone_by_name(tzid: &str) -> Option<Tz> {
+pub(crate) fn zone_by_name(tzid: &str) -> Option<Tz> {
     let name = tzid.trim().trim_matches('"').trim();
     if name.is_empty() {
         return None;
@@ -50,7 +50,7 @@ pub(crate) struct ZoneResolver {
 
 impl ZoneResolver {
     /// Reads the VTIMEZONE components under `root` (a VCALENDAR).
-    pub fn from_calendar(doc: &Document<'_>, root: &Component) -> Self {
+    pub(crate) fn from_calendar(doc: &Document<'_>, root: &Component) -> Self {
         let mut custom = HashMap::new();
         for vtz in root.children.iter().filter(|c| c.name == "VTIMEZONE") {
             let Some(tzid) = vtz.prop(doc, "TZID").map(|l| l.value.trim().to_string()) else {
@@ -70,7 +70,7 @@ impl ZoneResolver {
 
     /// The IANA zone a TZID denotes, or `None` when neither its name nor its VTIMEZONE is
     /// understood.
-    pub fn resolve(&self, tzid: &str) -> Option<Tz> {
+    pub(crate) fn resolve(&self, tzid: &str) -> Option<Tz> {
         zone_by_name(tzid).or_else(|| {
             self.custom
                 .get(tzid.trim().trim_matches('"'))

@@ -26,7 +26,7 @@ fn style(outcome: Outcome) -> (&'static str, u32) {
 
 /// The chart of the `weeks` before `now`, oldest week on the left. A week with several outcomes
 /// shows the best one (held, then moved, cancelled, skipped); a week without any stays empty.
-pub fn chart_svg(history: &SeriesHistory, now: DateTime<Utc>, weeks: u32) -> String {
+pub(crate) fn chart_svg(history: &SeriesHistory, now: DateTime<Utc>, weeks: u32) -> String {
     let events = events(history, now);
     let width = weeks * (BAR_WIDTH + GAP);
     let mut out = format!(

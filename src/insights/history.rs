@@ -11,14 +11,14 @@ use crate::store::OccurrenceState;
 
 /// How many topics each half of a meeting's agenda had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
-pub struct Topics {
+pub(crate) struct Topics {
     pub direct: u32,
     pub manager: u32,
 }
 
 /// One recorded occurrence.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Meeting {
+pub(crate) struct Meeting {
     pub id: i64,
     /// When the rule placed it (its identity).
     pub original_start: DateTime<Utc>,
@@ -33,7 +33,7 @@ pub struct Meeting {
 
 /// One item of a series, as far as insights need it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ItemFact {
+pub(crate) struct ItemFact {
     pub text: String,
     pub section: Section,
     pub state: ItemState,
@@ -44,7 +44,7 @@ pub struct ItemFact {
 
 /// What insights read about one tracked series.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SeriesHistory {
+pub(crate) struct SeriesHistory {
     pub series_id: i64,
     pub title: String,
     /// The direct's address (or name), as the report names the series.

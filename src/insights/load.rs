@@ -10,7 +10,7 @@ use super::history::{ItemFact, Meeting, SeriesHistory, Topics};
 
 /// The histories of every tracked series, by series id; times in each series' zone
 /// (`default_tz` where none is known).
-pub async fn load(store: &Store, default_tz: Tz) -> Result<Vec<SeriesHistory>, StoreError> {
+pub(crate) async fn load(store: &Store, default_tz: Tz) -> Result<Vec<SeriesHistory>, StoreError> {
     let mut out = Vec::new();
     for s in store.list_series().await? {
         if s.tracked() {
@@ -21,7 +21,7 @@ pub async fn load(store: &Store, default_tz: Tz) -> Result<Vec<SeriesHistory>, S
 }
 
 /// The history of one series (for the page or the API of one series).
-pub async fn load_series(
+pub(crate) async fn load_series(
     store: &Store,
     s: SeriesRow,
     default_tz: Tz,

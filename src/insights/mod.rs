@@ -34,15 +34,12 @@ mod load;
 mod report;
 mod stats;
 
-pub use crate::agenda::STALE_AFTER;
-pub use chart::chart_svg;
-pub use history::{ItemFact, Meeting, SeriesHistory, Topics};
-pub use load::{load, load_series};
-pub use report::Report;
-pub use stats::{
-    DEFAULT_WEEKS, Event, MAX_WEEKS, Outcome, SHORT_WINDOW_WEEKS, SeriesInsights, StaleItem,
-    WindowStats, cadence_days, events, series_insights, totals, window, windows,
-};
+pub(crate) use crate::agenda::STALE_AFTER;
+pub(crate) use chart::chart_svg;
+pub(crate) use history::SeriesHistory;
+pub(crate) use load::{load, load_series};
+pub(crate) use report::Report;
+pub(crate) use stats::{DEFAULT_WEEKS, MAX_WEEKS, SeriesInsights, series_insights, windows};
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use crate::agenda::STALE_AFTER;
 
 /// Every tracked series' insights as of one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Report {
+pub(crate) struct Report {
     pub as_of: DateTime<Utc>,
     pub windows_weeks: Vec<u32>,
     pub stale_after: u32,
@@ -65,7 +65,7 @@ fn last_held(s: &SeriesInsights) -> String {
 }
 
 impl Report {
-    pub fn build(histories: &[SeriesHistory], now: DateTime<Utc>, weeks: u32) -> Self {
+    pub(crate) fn build(histories: &[SeriesHistory], now: DateTime<Utc>, weeks: u32) -> Self {
         let w = windows(weeks);
         let series: Vec<SeriesInsights> = histories
             .iter()
@@ -93,7 +93,7 @@ impl Report {
     }
 
     /// Plain text, for a terminal.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}\n", self.header());
         let table = |out: &mut String, windows: &[WindowStats]| {
@@ -140,7 +140,7 @@ impl Report {
     }
 
     /// Markdown, for a document or a wiki page.
-    pub fn to_markdown(&self) -> String {
+    pub(crate) fn to_markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# {}\n", self.header());
         let table = |out: &mut String, windows: &[WindowStats]| {

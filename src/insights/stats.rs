@@ -12,18 +12,18 @@ use crate::agenda::{ItemState, STALE_AFTER, Section};
 use crate::attendance::Attendance;
 
 /// The shorter window every report shows, in weeks.
-pub const SHORT_WINDOW_WEEKS: u32 = 4;
+pub(crate) const SHORT_WINDOW_WEEKS: u32 = 4;
 /// The longer window when none is asked for (`report`, the web pages, the API).
-pub const DEFAULT_WEEKS: u32 = 12;
+pub(crate) const DEFAULT_WEEKS: u32 = 12;
 /// The longest window accepted anywhere (two years), as `report --weeks`.
-pub const MAX_WEEKS: u32 = 104;
+pub(crate) const MAX_WEEKS: u32 = 104;
 /// The cadence assumed for a series with fewer than two recorded meetings.
 const DEFAULT_CADENCE_DAYS: i64 = 7;
 
 /// What happened in one slot of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Held,
     /// Held, at another time than its rule gave it.
     HeldMoved,
@@ -39,23 +39,23 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn held(self) -> bool {
+    pub(crate) fn held(self) -> bool {
         matches!(self, Outcome::Held | Outcome::HeldMoved)
     }
 
     /// Took place by the calendar, with nothing to show for it.
-    pub fn no_notes(self) -> bool {
+    pub(crate) fn no_notes(self) -> bool {
         matches!(self, Outcome::NoNotes | Outcome::NoNotesMoved)
     }
 
-    pub fn moved(self) -> bool {
+    pub(crate) fn moved(self) -> bool {
         matches!(
             self,
             Outcome::HeldMoved | Outcome::NoNotesMoved | Outcome::Moved
         )
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Held => "held",
             Outcome::HeldMoved => "held (moved)",
@@ -70,7 +70,7 @@ impl Outcome {
 
 /// One dated outcome; `meeting` is the recorded occurrence (none for a skipped slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Event {
+pub(crate) struct Event {
     pub at: DateTime<Utc>,
     pub outcome: Outcome,
     pub meeting: Option<i64>,
@@ -78,7 +78,7 @@ pub struct Event {
 
 /// The counts of one window of weeks.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, utoipa::ToSchema)]
-pub struct WindowStats {
+pub(crate) struct WindowStats {
     pub weeks: u32,
     pub held: u32,
     /// Kept by the calendar with nothing to show it took place (not in `held`).
@@ -126,7 +126,7 @@ fn ratio(a: u32, b: u32) -> Option<f64> {
 
 /// An item that has waited too long.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct StaleItem {
+pub(crate) struct StaleItem {
     pub text: String,
     pub section: Section,
     pub times_carried: u32,
@@ -134,7 +134,7 @@ pub struct StaleItem {
 
 /// The insights of one series as of a moment.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct SeriesInsights {
+pub(crate) struct SeriesInsights {
     pub series_id: i64,
     pub title: String,
     pub with: String,
@@ -152,7 +152,7 @@ pub struct SeriesInsights {
 }
 
 /// The most common gap between consecutive original starts, in days (see the module docs).
-pub fn cadence_days(meetings: &[Meeting]) -> i64 {
+pub(crate) fn cadence_days(meetings: &[Meeting]) -> i64 {
     let mut starts: Vec<DateTime<Utc>> = meetings.iter().map(|m| m.original_start).collect();
     starts.sort();
     starts.dedup();
@@ -178,7 +178,7 @@ fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
 
 /// Every dated outcome of a series up to `now`, oldest first: its closed meetings and the slots
 /// of its cadence that have no meeting.
-pub fn events(history: &SeriesHistory, now: DateTime<Utc>) -> Vec<Event> {
+pub(crate) fn events(history: &SeriesHistory, now: DateTime<Utc>) -> Vec<Event> {
     let mut meetings: Vec<&Meeting> = history.meetings.iter().collect();
     meetings.sort_by_key(|m| (m.original_start, m.id));
     let cadence = cadence_days(&history.meetings);
@@ -231,7 +231,7 @@ pub fn events(history: &SeriesHistory, now: DateTime<Utc>) -> Vec<Event> {
 }
 
 /// The counts of the `weeks` before `now`.
-pub fn window(
+pub(crate) fn window(
     history: &SeriesHistory,
     events: &[Event],
     now: DateTime<Utc>,
@@ -278,14 +278,14 @@ pub fn window(
 }
 
 /// The windows a report shows: the short one and `weeks`, shortest first, without repeats.
-pub fn windows(weeks: u32) -> Vec<u32> {
+pub(crate) fn windows(weeks: u32) -> Vec<u32> {
     let mut w = vec![SHORT_WINDOW_WEEKS.min(weeks), weeks];
     w.dedup();
     w
 }
 
 /// Everything about one series as of `now`, over the given windows.
-pub fn series_insights(
+pub(crate) fn series_insights(
     history: &SeriesHistory,
     now: DateTime<Utc>,
     weeks: &[u32],
@@ -370,7 +370,7 @@ pub fn series_insights(
 }
 
 /// The sums over every series, window by window.
-pub fn totals(series: &[SeriesInsights], weeks: &[u32]) -> Vec<WindowStats> {
+pub(crate) fn totals(series: &[SeriesInsights], weeks: &[u32]) -> Vec<WindowStats> {
     weeks
         .iter()
         .enumerate()

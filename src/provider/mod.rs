@@ -5,7 +5,7 @@
 
 pub mod caldav;
 pub mod google;
-pub mod netcheck;
+pub(crate) mod netcheck;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -19,15 +19,15 @@ use crate::model::{Owner, Series};
 use crate::store::{Account, CachedEvent, Calendar, Provider, Store, StoreError};
 
 /// An error of any kind, kept with its source chain.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// What a provider answers.
-pub type Res<T> = Result<T, ProviderError>;
+pub(crate) type Res<T> = Result<T, ProviderError>;
 /// What a provider answers, later.
-pub type Fut<'a, T> = BoxFuture<'a, Res<T>>;
+pub(crate) type Fut<'a, T> = BoxFuture<'a, Res<T>>;
 /// A series read from the cache, if the cached events hold one.
-pub type Found = Res<Option<Loaded>>;
+pub(crate) type Found = Res<Option<Loaded>>;
 /// Where a fetch puts what it reads.
-pub type Sink<'a> = &'a mut dyn CacheSink;
+pub(crate) type Sink<'a> = &'a mut dyn CacheSink;
 
 /// What went wrong talking to a calendar, classified for the pass: the account waits for a
 /// reconnect, the pass is retried later, or only one resource is refused. Each variant keeps the
@@ -53,7 +53,7 @@ pub enum ProviderError {
 
 impl ProviderError {
     /// The short name of the failure for `/readyz`, `sync_runs` and `/metrics`.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             ProviderError::Unauthorized(_) => "unauthorized",
             ProviderError::Transient { kind, .. } | ProviderError::Resource { kind, .. } => kind,
@@ -61,9 +61,10 @@ impl ProviderError {
         }
     }
 
+    #[cfg(test)]
     /// The error this one was made from (a `DavError`, a `GoogleError`, a `StoreError`...), to
     /// look into with `downcast_ref`.
-    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+    pub(crate) fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
         match self {
             ProviderError::Unauthorized(e)
             | ProviderError::Transient { error: e, .. }
@@ -79,7 +80,7 @@ impl ProviderError {
         }
     }
 
-    pub fn resource(kind: &'static str, error: impl Into<BoxError>) -> Self {
+    pub(crate) fn resource(kind: &'static str, error: impl Into<BoxError>) -> Self {
         ProviderError::Resource {
             kind,
             error: error.into(),
@@ -88,13 +89,13 @@ impl ProviderError {
 
     /// A failure of ours (unreadable stored settings, a bad stored URL): retried like a
     /// transient one, named `internal`.
-    pub fn internal(error: impl Into<BoxError>) -> Self {
+    pub(crate) fn internal(error: impl Into<BoxError>) -> Self {
         Self::transient("internal", error)
     }
 }
 
 /// The zone of a calendar: its own, else `default` (`agenda.default_timezone`).
-pub fn calendar_tz(cal: &Calendar, default: Tz) -> Tz {
+pub(crate) fn calendar_tz(cal: &Calendar, default: Tz) -> Tz {
     cal.timezone
         .as_deref()
         .and_then(|z| z.parse().ok())
@@ -103,7 +104,7 @@ pub fn calendar_tz(cal: &Calendar, default: Tz) -> Tz {
 
 /// The calendar owner's addresses from what connecting found and the user gave: each parsed,
 /// normalized, sorted, once. Empty when none is an address.
-pub fn owner_addresses(candidates: impl IntoIterator<Item = String>) -> Vec<String> {
+pub(crate) fn owner_addresses(candidates: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut emails: Vec<String> = candidates
         .into_iter()
         .filter_map(|e| crate::model::EmailAddress::parse(&e).map(|e| e.to_string()))
@@ -131,7 +132,7 @@ pub struct Loaded {
 
 /// One occurrence of one series: what a read or a write is about.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     pub calendar: &'a Calendar,
     /// The series as the pass loaded it from the cache; `None` for a restore, which reads the
     /// remote object the revision names.
@@ -146,7 +147,7 @@ pub struct Target<'a> {
 
 /// An occurrence as its server holds it now.
 #[derive(Debug)]
-pub struct Current {
+pub(crate) struct Current {
     /// What a revision records as the written object (CalDAV: the resource URL; Google: the
     /// instance id).
     pub remote_id: String,
@@ -160,7 +161,7 @@ pub struct Current {
 
 /// What reading an occurrence before a write found.
 #[derive(Debug)]
-pub enum Read {
+pub(crate) enum Read {
     /// Write under this etag.
     Ready(Current),
     /// What the pass planned from is stale: read again (into the cache), plan again.
@@ -172,7 +173,7 @@ pub enum Read {
 
 impl Current {
     /// The etag a conditional write goes under.
-    pub fn etag_to_write(&self) -> Result<crate::model::Etag, ProviderError> {
+    pub(crate) fn etag_to_write(&self) -> Result<crate::model::Etag, ProviderError> {
         self.etag.clone().map(crate::model::Etag).ok_or_else(|| {
             ProviderError::resource("no_etag", "the server gives no etag for the event")
         })
@@ -180,19 +181,19 @@ impl Current {
 }
 
 /// A write prepared from a [`Current`] (checked, encoded), ready to send.
-pub struct Prepared {
+pub(crate) struct Prepared {
     payload: Box<dyn Any + Send + Sync>,
 }
 
 impl Prepared {
-    pub fn new(payload: impl Any + Send + Sync) -> Self {
+    pub(crate) fn new(payload: impl Any + Send + Sync) -> Self {
         Self {
             payload: Box::new(payload),
         }
     }
 
     /// The provider's own payload back.
-    pub fn take<T: Any>(self) -> Result<T, ProviderError> {
+    pub(crate) fn take<T: Any>(self) -> Result<T, ProviderError> {
         self.payload
             .downcast::<T>()
             .map(|p| *p)
@@ -202,7 +203,7 @@ impl Prepared {
 
 /// What a conditional write came to.
 #[derive(Debug)]
-pub enum Written {
+pub(crate) enum Written {
     /// Stored; the object as the server holds it now, for the cache.
     Stored(CachedEvent),
     /// Refused as stale (412): someone edited it since it was read.
@@ -211,7 +212,7 @@ pub enum Written {
 
 /// A calendar service: Google Calendar, a CalDAV server. Sessions do the I/O; the provider
 /// itself reads cached events without any.
-pub trait CalendarProvider: Send + Sync + 'static {
+pub(crate) trait CalendarProvider: Send + Sync + 'static {
     fn kind(&self) -> Provider;
 
     /// How this provider's descriptions are written and read back.
@@ -227,7 +228,7 @@ pub trait CalendarProvider: Send + Sync + 'static {
 }
 
 /// One account's connection to its server, for one pass (or one restore).
-pub trait Session: Send + Sync {
+pub(crate) trait Session: Send + Sync {
     /// Brings the cache of `cal` up to date: changes since its cursor (or a full listing),
     /// handed to `cache` as they arrive.
     fn fetch<'a>(&'a self, cal: &'a Calendar, now: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()>;

@@ -60,7 +60,7 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
 /// Cloud's 100.100.100.200, the IPv6 metadata address, and any IPv4 address of these carried
 /// inside an IPv6 one (mapped, compatible, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4
 /// `2002::/16`).
-pub fn forbidden_addr(ip: IpAddr) -> bool {
+pub(crate) fn forbidden_addr(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => {
             a.is_link_local()
@@ -122,7 +122,7 @@ fn internal_addr(ip: IpAddr) -> bool {
 
 /// The first address of `url`'s host that is this machine or its private network (a literal
 /// address, `localhost`, or what the name resolves to now), if any.
-pub async fn internal_address(url: &Url) -> Option<IpAddr> {
+pub(crate) async fn internal_address(url: &Url) -> Option<IpAddr> {
     match url.host()? {
         url::Host::Ipv4(a) => internal_addr(IpAddr::V4(a)).then_some(IpAddr::V4(a)),
         url::Host::Ipv6(a) => internal_addr(IpAddr::V6(a)).then_some(IpAddr::V6(a)),
@@ -140,7 +140,7 @@ pub async fn internal_address(url: &Url) -> Option<IpAddr> {
 /// A discovery redirect from `from` to `to`: refused when it leads from a server outside into
 /// this machine or its private network (a hostile server would aim the password at a local
 /// service). Within the inside, or from inside out, it is the user's own network's business.
-pub async fn check_redirect(from: &Url, to: &Url) -> Result<(), UrlRefused> {
+pub(crate) async fn check_redirect(from: &Url, to: &Url) -> Result<(), UrlRefused> {
     if internal_address(from).await.is_some() {
         return Ok(());
     }
@@ -156,7 +156,7 @@ pub async fn check_redirect(from: &Url, to: &Url) -> Result<(), UrlRefused> {
 
 /// The URL a person typed for an account: no user name or password inside it (they would be
 /// stored with the account's settings and shown in messages, outside the encrypted credentials).
-pub fn check_typed(url: &Url) -> Result<(), UrlRefused> {
+pub(crate) fn check_typed(url: &Url) -> Result<(), UrlRefused> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(UrlRefused::UserInfo { url: shown(url) });
     }
@@ -164,7 +164,7 @@ pub fn check_typed(url: &Url) -> Result<(), UrlRefused> {
 }
 
 /// The checks that need no DNS: scheme, host, plain http.
-pub fn check_static(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
+pub(crate) fn check_static(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
     let shown = url.as_str().to_string();
     if !matches!(url.scheme(), "http" | "https") {
         return Err(UrlRefused::Scheme(shown));
@@ -187,7 +187,7 @@ pub fn check_static(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
 }
 
 /// All checks, including every address the host name resolves to.
-pub async fn check(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
+pub(crate) async fn check(url: &Url, allow_http: bool) -> Result<(), UrlRefused> {
     check_static(url, allow_http)?;
     if let Some(url::Host::Domain(d)) = url.host() {
         let port = url.port_or_known_default().unwrap_or(443);
@@ -217,7 +217,7 @@ fn origin_of(url: &Url) -> String {
 /// The rule for a URL the server handed back (an href, a principal, a home set): not a forbidden
 /// address, and on the same origin (scheme, host, port) as `account`, the URL the account was
 /// reached at. The URL is shown without user or password.
-pub fn check_same_origin(account: &Url, url: &Url) -> Result<(), UrlRefused> {
+pub(crate) fn check_same_origin(account: &Url, url: &Url) -> Result<(), UrlRefused> {
     // Forbidden addresses are named as such even when the origin differs: the stronger reason.
     check_static(url, true)?;
     if url.origin() != account.origin() {
@@ -240,7 +240,7 @@ fn shown(url: &Url) -> String {
 /// The addresses `host` resolves to, all of them allowed, or the rule that refuses them. A name
 /// with any forbidden address is refused whole: a calendar server has no reason to resolve to a
 /// metadata address, and connecting to "the other ones" would reward the trick.
-pub fn allowed_addrs(
+pub(crate) fn allowed_addrs(
     host: &str,
     addrs: impl IntoIterator<Item = SocketAddr>,
 ) -> Result<Vec<SocketAddr>, UrlRefused> {
@@ -265,7 +265,7 @@ pub fn allowed_addrs(
 /// new connection, so the check and the connection use the same answer. (IP literals never reach
 /// a resolver: [`check_static`] covers them before each request.)
 #[derive(Debug, Clone, Copy, Default)]
-pub struct GuardedResolver;
+pub(crate) struct GuardedResolver;
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
@@ -293,7 +293,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
 
 /// The rule a failed request broke, when the failure is one of ours (refused by the resolver or
 /// a redirect check) somewhere in its chain of sources.
-pub fn refusal_in<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a UrlRefused> {
+pub(crate) fn refusal_in<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a UrlRefused> {
     let mut cur: Option<&'a (dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(r) = e.downcast_ref::<UrlRefused>() {

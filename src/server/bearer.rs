@@ -9,7 +9,7 @@ use super::state::AppState;
 
 /// Whether `given` is the configured token. Both are hashed first so the comparison takes the
 /// same time whatever their lengths, and the digests are compared in constant time.
-pub fn token_matches(want: &SecretString, given: &str) -> bool {
+pub(crate) fn token_matches(want: &SecretString, given: &str) -> bool {
     use sha2::{Digest, Sha256};
     use subtle::ConstantTimeEq;
     let want = want.expose_secret();

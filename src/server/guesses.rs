@@ -37,13 +37,13 @@ pub(crate) struct RetryAfter(pub Duration);
 
 impl RetryAfter {
     /// Whole seconds, at least 1, for a `Retry-After` header.
-    pub fn secs(self) -> u64 {
+    pub(crate) fn secs(self) -> u64 {
         (self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)).max(1)
     }
 }
 
 impl Guesses {
-    pub fn per_minute(n: u32) -> Self {
+    pub(crate) fn per_minute(n: u32) -> Self {
         let n = n.max(1);
         let interval = Duration::from_secs(60) / n;
         Self {
@@ -55,12 +55,12 @@ impl Guesses {
 
     /// How long a sign-in may wait for its turn: until the next attempt is earned back, at most
     /// 30 seconds (a browser waits that long; longer would look like a dead server).
-    pub fn signin_wait(&self) -> Duration {
+    pub(crate) fn signin_wait(&self) -> Duration {
         self.interval.min(Duration::from_secs(30))
     }
 
     /// Takes a place in `client`'s line if it comes within `max_wait`; else says when to retry.
-    pub fn reserve(&self, client: IpAddr, max_wait: Duration) -> Result<Turn, RetryAfter> {
+    pub(crate) fn reserve(&self, client: IpAddr, max_wait: Duration) -> Result<Turn, RetryAfter> {
         self.reserve_at(client, max_wait, Instant::now())
     }
 
@@ -89,7 +89,7 @@ impl Guesses {
     }
 
     /// Gives a place back: the attempt carried the right token, so it was no guess.
-    pub fn refund(&self, turn: Turn) {
+    pub(crate) fn refund(&self, turn: Turn) {
         let mut lines = self.line_end.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(end) = lines.get_mut(&turn.client) {
             *end = end.checked_sub(self.interval).unwrap_or(*end);

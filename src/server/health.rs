@@ -27,7 +27,7 @@ async fn healthz() -> &'static str {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Readiness {
+pub(crate) struct Readiness {
     pub status: &'static str,
     pub database: DatabaseReadiness,
     pub scheduler: SchedulerReadiness,
@@ -35,7 +35,7 @@ pub struct Readiness {
 }
 
 #[derive(Debug, Serialize)]
-pub struct DatabaseReadiness {
+pub(crate) struct DatabaseReadiness {
     pub dialect: &'static str,
     pub reachable: bool,
     pub migrations_current: bool,
@@ -44,7 +44,7 @@ pub struct DatabaseReadiness {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SchedulerReadiness {
+pub(crate) struct SchedulerReadiness {
     pub alive: bool,
     pub last_pass: Option<DateTime<Utc>>,
 }
@@ -60,7 +60,7 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 /// Builds the readiness report; every database call is bounded so a hung database answers 503.
-pub async fn readiness(s: &AppState) -> Readiness {
+pub(crate) async fn readiness(s: &AppState) -> Readiness {
     let bound = Duration::from_secs(3);
     let ping = tokio::time::timeout(bound, s.store.ping()).await;
     let (reachable, error) = match ping {

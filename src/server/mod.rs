@@ -5,7 +5,7 @@
 pub(crate) mod bearer;
 pub(crate) mod guesses;
 pub(crate) mod health;
-pub mod state;
+pub(crate) mod state;
 
 use axum::Router;
 
@@ -13,7 +13,7 @@ use crate::web::WebState;
 use state::AppState;
 
 /// Every route the daemon serves.
-pub fn router(state: AppState, pages: WebState) -> Router {
+pub(crate) fn router(state: AppState, pages: WebState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(crate::api::router(state.clone()))

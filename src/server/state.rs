@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::sync::{Heartbeat, Scheduler};
 
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub store: Store,
     pub heartbeat: Arc<Heartbeat>,
     pub clock: Arc<dyn Clock>,
@@ -36,7 +36,7 @@ pub struct AppState {
 impl AppState {
     /// The state for a daemon whose scheduler is `scheduler`; `session_digest` is the web pages'
     /// (see `web::build_state`).
-    pub fn new(
+    pub(crate) fn new(
         services: &Services,
         scheduler: &Scheduler,
         clock: Arc<dyn Clock>,

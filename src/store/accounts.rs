@@ -43,7 +43,7 @@ pub struct Account {
 
 impl Account {
     /// Whether a pass may write agendas into this account's calendars.
-    pub fn writing_started(&self) -> bool {
+    pub(crate) fn writing_started(&self) -> bool {
         self.writing_started_at.is_some()
     }
 }
@@ -199,7 +199,11 @@ impl Store {
 
     /// Replaces an account's non-secret settings (a provider's own bookkeeping, e.g. Google's
     /// push channels).
-    pub async fn set_account_settings(&self, id: i64, settings: &serde_json::Value) -> Result<()> {
+    pub(crate) async fn set_account_settings(
+        &self,
+        id: i64,
+        settings: &serde_json::Value,
+    ) -> Result<()> {
         let text = settings.to_string();
         on_pool!(self, |p| {
             sqlx::query("UPDATE accounts SET settings = $2 WHERE id = $1")
@@ -263,7 +267,7 @@ impl Store {
     }
 
     /// A reconnect: new credentials, the account active again and due now.
-    pub async fn reconnect_account(
+    pub(crate) async fn reconnect_account(
         &self,
         id: i64,
         credentials: &[u8],
@@ -362,7 +366,7 @@ impl Store {
 
     /// Replaces every account's credentials with `f(old)` in one transaction (key rotation): all
     /// rows change, or none.
-    pub async fn reencrypt_credentials<E: std::fmt::Display>(
+    pub(crate) async fn reencrypt_credentials<E: std::fmt::Display>(
         &self,
         f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<usize> {
@@ -371,7 +375,12 @@ impl Store {
     }
 
     /// Extends a lease this daemon holds; false when it no longer holds it.
-    pub async fn renew_lease(&self, id: i64, daemon: &str, until: DateTime<Utc>) -> Result<bool> {
+    pub(crate) async fn renew_lease(
+        &self,
+        id: i64,
+        daemon: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
         let n = on_pool!(self, |p| {
             sqlx::query(
                 "UPDATE accounts SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2",
@@ -387,7 +396,7 @@ impl Store {
     }
 
     /// (accounts leased now, active accounts overdue): for `/metrics`.
-    pub async fn lease_counts(&self, now: DateTime<Utc>) -> Result<(i64, i64)> {
+    pub(crate) async fn lease_counts(&self, now: DateTime<Utc>) -> Result<(i64, i64)> {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT \

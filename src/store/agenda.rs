@@ -53,7 +53,7 @@ pub struct MeetingSummary {
 }
 
 impl MeetingSummary {
-    pub fn new(items: &[Item], closing: &ClosedMeeting) -> Self {
+    pub(crate) fn new(items: &[Item], closing: &ClosedMeeting) -> Self {
         let text = |id: &i64| {
             items
                 .iter()
@@ -103,7 +103,11 @@ impl From<MeetingOutcome> for OccurrenceState {
 
 impl Store {
     /// The items an occurrence's agenda shows: open ones, and done ones closed in it.
-    pub async fn agenda_items(&self, series_id: i64, occurrence_id: i64) -> Result<Vec<Item>> {
+    pub(crate) async fn agenda_items(
+        &self,
+        series_id: i64,
+        occurrence_id: i64,
+    ) -> Result<Vec<Item>> {
         let rows: Vec<ItemRecord> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, section, text, state, times_carried, in_notes, position FROM items \
@@ -119,7 +123,7 @@ impl Store {
     }
 
     /// The block last written into an occurrence and its current notes.
-    pub async fn occurrence_agenda(
+    pub(crate) async fn occurrence_agenda(
         &self,
         occurrence_id: i64,
     ) -> Result<(Option<RenderedBlock>, Vec<Note>)> {
@@ -286,7 +290,7 @@ impl Store {
 
     /// Forgets which block was written into an occurrence (after a restore put an older block
     /// back): the next pass then reads that block without taking any item as deleted.
-    pub async fn forget_written_block(&self, occurrence_id: i64) -> Result<()> {
+    pub(crate) async fn forget_written_block(&self, occurrence_id: i64) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query(
                 "UPDATE occurrences SET written_block = NULL, agenda_hash = NULL WHERE id = $1",
@@ -317,7 +321,7 @@ impl Store {
     /// After a write reached the calendar: the resource as the server now has it, the block as
     /// written and the revision marked applied, in one transaction (one commit, and never one
     /// of the three without the others).
-    pub async fn record_write(
+    pub(crate) async fn record_write(
         &self,
         calendar_id: i64,
         stored: &super::events::CachedEvent,
@@ -406,7 +410,7 @@ impl Store {
     }
 
     /// The last held meeting and the run of cancellations since, for the header.
-    pub async fn series_memory(&self, series_id: i64) -> Result<SeriesMemory> {
+    pub(crate) async fn series_memory(&self, series_id: i64) -> Result<SeriesMemory> {
         // A meeting a person marked skipped did not take place; one marked held did.
         let rows: Vec<(String, DateTime<Utc>)> = on_pool!(self, |p| {
             sqlx::query_as(
@@ -435,7 +439,7 @@ impl Store {
 
     /// The occurrences of a series not yet closed, oldest first: what a pass may still close or
     /// write (a bounded set, where the whole history grows with every meeting).
-    pub async fn open_occurrences(
+    pub(crate) async fn open_occurrences(
         &self,
         series_id: i64,
     ) -> Result<Vec<super::history::OccurrenceRow>> {

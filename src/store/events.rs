@@ -84,7 +84,7 @@ const EVENT_COLUMNS: &str = "remote_id, uid, etag, payload_hash, summary, start_
 
 impl Store {
     /// Stores (or replaces) one cached resource.
-    pub async fn upsert_event(
+    pub(crate) async fn upsert_event(
         &self,
         calendar_id: i64,
         e: &CachedEvent,
@@ -187,23 +187,6 @@ impl Store {
             .await
         })
         .map_err(Into::into)
-    }
-
-    pub async fn get_event(
-        &self,
-        calendar_id: i64,
-        remote_id: &str,
-    ) -> Result<Option<CachedEvent>> {
-        let sql =
-            format!("SELECT {EVENT_COLUMNS} FROM events WHERE calendar_id = $1 AND remote_id = $2");
-        let row: Option<EventRecord> = on_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(calendar_id)
-                .bind(remote_id)
-                .fetch_optional(p)
-                .await
-        })?;
-        Ok(row.map(Into::into))
     }
 
     /// The cached resources holding `uid` whose text the cache keeps: a CalDAV resource with a

@@ -372,7 +372,7 @@ impl Store {
     }
 
     /// Records (or clears) the problem that keeps a series from getting its agenda.
-    pub async fn set_series_error(&self, id: i64, error: Option<&str>) -> Result<()> {
+    pub(crate) async fn set_series_error(&self, id: i64, error: Option<&str>) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query("UPDATE series SET last_error = $2 WHERE id = $1")
                 .bind(id)
@@ -497,18 +497,6 @@ impl Store {
         Ok(done == 1)
     }
 
-    pub async fn set_agenda_hash(&self, occurrence_id: i64, hash: &str) -> Result<()> {
-        on_pool!(self, |p| {
-            sqlx::query("UPDATE occurrences SET agenda_hash = $2 WHERE id = $1")
-                .bind(occurrence_id)
-                .bind(hash)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
     pub async fn add_item(
         &self,
         series_id: i64,
@@ -605,7 +593,7 @@ impl Store {
     }
 
     /// Records that the server accepted the write a revision describes.
-    pub async fn mark_revision_applied(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn mark_revision_applied(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query(MARK_REVISION_APPLIED)
                 .bind(id)
@@ -617,7 +605,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_revision_restored(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn mark_revision_restored(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query("UPDATE description_revisions SET restored_at = $2 WHERE id = $1")
                 .bind(id)

@@ -24,7 +24,7 @@ impl Store {
 
     /// Changes the text and/or section of an open item; false when the item is not open (or
     /// gone), so a caller never rewrites history.
-    pub async fn update_open_item(
+    pub(crate) async fn update_open_item(
         &self,
         id: i64,
         text: Option<&str>,

@@ -22,6 +22,6 @@ pub use history::{
     ItemRow, ItemSource, Mark, NewRevision, OccurrenceRow, OccurrenceState, Revision,
     SeriesOverride, SeriesRow, SeriesUpsert,
 };
-pub use notes::{InsightCounts, PrivateNoteRow};
+pub(crate) use notes::PrivateNoteRow;
 pub use pool::Store;
 pub use runs::{RunOutcome, RunStats, SyncRun};

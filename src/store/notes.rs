@@ -54,7 +54,7 @@ impl Encrypted {
 const TRACKED: &str = "(s.override = 'included' OR (s.override = 'auto' AND s.one_on_one))";
 
 impl Store {
-    pub async fn add_private_note(
+    pub(crate) async fn add_private_note(
         &self,
         series_id: i64,
         occurrence_id: Option<i64>,
@@ -94,7 +94,7 @@ impl Store {
 
     /// The meetings of a series that a private note is about (no note is decrypted): evidence
     /// that they took place (see `attendance`).
-    pub async fn private_note_occurrences(&self, series_id: i64) -> Result<Vec<i64>> {
+    pub(crate) async fn private_note_occurrences(&self, series_id: i64) -> Result<Vec<i64>> {
         on_pool!(self, |p| {
             sqlx::query_scalar(
                 "SELECT DISTINCT occurrence_id FROM private_notes \
@@ -109,7 +109,7 @@ impl Store {
 
     /// Re-encrypts every private note in one transaction (key rotation); nothing changes when
     /// one of them cannot be re-encrypted.
-    pub async fn reencrypt_private_notes<E: std::fmt::Display>(
+    pub(crate) async fn reencrypt_private_notes<E: std::fmt::Display>(
         &self,
         f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<usize> {

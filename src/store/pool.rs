@@ -69,7 +69,7 @@ fn create_private(path: &str) -> std::io::Result<()> {
 impl Store {
     /// Opens the pool. SQLite: creates the file and its folder, WAL, foreign keys on, one
     /// connection; `max_connections` bounds a PostgreSQL pool.
-    pub async fn connect(cfg: &DatabaseConfig) -> Result<Self> {
+    pub(crate) async fn connect(cfg: &DatabaseConfig) -> Result<Self> {
         Self::connect_url(
             &cfg.url,
             cfg.max_connections,
@@ -151,7 +151,7 @@ impl Store {
         })
     }
 
-    pub fn dialect(&self) -> &'static str {
+    pub(crate) fn dialect(&self) -> &'static str {
         match self.pool {
             Pool::Sqlite(_) => "sqlite",
             Pool::Postgres(_) => "postgres",
@@ -188,7 +188,7 @@ impl Store {
     }
 
     /// A cheap round trip, for readiness.
-    pub async fn ping(&self) -> Result<()> {
+    pub(crate) async fn ping(&self) -> Result<()> {
         on_pool!(self, |p| sqlx::query("SELECT 1")
             .execute(p)
             .await

@@ -41,7 +41,7 @@ pub struct RunStats {
 
 impl RunStats {
     /// The counts of one account's pass, before it has done anything.
-    pub fn one_account() -> Self {
+    pub(crate) fn one_account() -> Self {
         Self {
             accounts: 1,
             ..Self::default()
@@ -114,7 +114,7 @@ impl Store {
 
     /// A pass that succeeded: its run's figures and the account's success (released, next
     /// due) in one commit, which is one disk sync on SQLite instead of two.
-    pub async fn finish_successful_pass(
+    pub(crate) async fn finish_successful_pass(
         &self,
         run_id: i64,
         stats: RunStats,
@@ -158,27 +158,6 @@ impl Store {
             .map(|r| r.rows_affected())
         })?;
         Ok(done)
-    }
-
-    /// Marks passes still "running" that started before `before` as abandoned: their daemon
-    /// died (a live one finishes or times out its passes well before).
-    pub async fn abandon_stale_runs(
-        &self,
-        before: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<u64> {
-        on_pool!(self, |p| {
-            sqlx::query(
-                "UPDATE sync_runs SET outcome = 'abandoned', finished_at = $2 \
-                 WHERE outcome = 'running' AND started_at < $1",
-            )
-            .bind(before)
-            .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })
-        .map_err(Into::into)
     }
 
     /// Deletes pass records older than `before` (the table would otherwise grow by one row a

@@ -74,7 +74,7 @@ impl Store {
         Ok(n > 0)
     }
 
-    pub async fn delete_session(&self, hash: &str) -> Result<()> {
+    pub(crate) async fn delete_session(&self, hash: &str) -> Result<()> {
         on_pool!(self, |p| sqlx::query(
             "DELETE FROM web_sessions WHERE token_hash = $1"
         )

@@ -6,10 +6,10 @@
 //! jitter, and exponential backoff after failures).
 
 pub mod cache;
-pub mod pass;
-pub mod preview;
-pub mod restore;
-pub mod series;
+pub(crate) mod pass;
+pub(crate) mod preview;
+pub(crate) mod restore;
+pub(crate) mod series;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -51,12 +51,12 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    pub fn beat(&self, now: DateTime<Utc>) {
+    pub(crate) fn beat(&self, now: DateTime<Utc>) {
         self.last_pass_unix
             .store(now.timestamp(), Ordering::Relaxed);
     }
 
-    pub fn last(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn last(&self) -> Option<DateTime<Utc>> {
         match self.last_pass_unix.load(Ordering::Relaxed) {
             0 => None,
             t => DateTime::from_timestamp(t, 0),
@@ -66,7 +66,7 @@ impl Heartbeat {
 
 /// When an account is due next: the interval with jitter after a success; after `failures`
 /// failures in a row, an exponential backoff (interval x 2^n, capped at one day) with jitter.
-pub fn next_due(
+pub(crate) fn next_due(
     now: DateTime<Utc>,
     cfg: &SyncConfig,
     failures: i64,
@@ -122,7 +122,7 @@ impl Scheduler {
 
     /// Runs passes until `cancel` fires. A pass in flight when it fires is given
     /// `grace` to finish, then abandoned (recorded as such).
-    pub async fn run(self, cancel: CancellationToken, grace: Duration) {
+    pub(crate) async fn run(self, cancel: CancellationToken, grace: Duration) {
         let period = Duration::from_secs(self.cfg.interval_secs.min(60));
         // Set when a pass, or an account pass in it, could not record its end (the database
         // went away): its rows would say "running" until shutdown.

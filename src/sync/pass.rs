@@ -35,13 +35,13 @@ pub struct Providers {
 }
 
 impl Providers {
-    pub fn with(mut self, provider: Arc<dyn CalendarProvider>) -> Self {
+    pub(crate) fn with(mut self, provider: Arc<dyn CalendarProvider>) -> Self {
         self.all.push(provider);
         self
     }
 
     /// The provider of `kind`.
-    pub fn get(&self, kind: Provider) -> Result<&dyn CalendarProvider, ProviderError> {
+    pub(crate) fn get(&self, kind: Provider) -> Result<&dyn CalendarProvider, ProviderError> {
         self.all
             .iter()
             .find(|p| p.kind() == kind)
@@ -56,7 +56,7 @@ impl Providers {
 }
 
 /// The zone of a calendar (its own, else `agenda.default_timezone`).
-pub fn calendar_tz(cal: &Calendar, config: &Config) -> Tz {
+pub(crate) fn calendar_tz(cal: &Calendar, config: &Config) -> Tz {
     crate::provider::calendar_tz(cal, config.agenda.default_timezone)
 }
 
@@ -110,7 +110,7 @@ impl From<SeriesError> for Failure {
 }
 
 /// The series row detection gives (the user's override is kept by the store).
-pub fn series_row(
+pub(crate) fn series_row(
     calendar_id: i64,
     series: &Series,
     owner: &Owner,
@@ -140,7 +140,7 @@ pub fn series_row(
 
 /// The name the agenda uses for the manager: the organizer's CN when the owner organizes, else
 /// the owner's address.
-pub fn manager_name(series: &Series, owner: &Owner) -> String {
+pub(crate) fn manager_name(series: &Series, owner: &Owner) -> String {
     let rep = series.representative();
     let organizer = rep.and_then(|e| e.organizer.as_ref());
     match organizer {

@@ -11,7 +11,7 @@ use crate::store::{SeriesRow, Store};
 use crate::sync::series::SeriesStep;
 
 /// What a preview reads: the cache in the store, the agenda settings, and the time it is.
-pub struct Previewer<'a> {
+pub(crate) struct Previewer<'a> {
     pub store: &'a Store,
     pub config: &'a Config,
     pub template: &'a Template,
@@ -21,7 +21,7 @@ pub struct Previewer<'a> {
 
 /// The next occurrence and the block it will carry.
 #[derive(Debug, serde::Serialize)]
-pub struct NextAgenda {
+pub(crate) struct NextAgenda {
     /// The occurrence's start, in the event's own zone.
     pub when: String,
     /// The block, markers included, as it will stand in the description.
@@ -34,7 +34,7 @@ pub struct NextAgenda {
 
 /// Why a series' next agenda cannot be shown; each keeps the error it comes from.
 #[derive(Debug, thiserror::Error)]
-pub enum PreviewError {
+pub(crate) enum PreviewError {
     #[error("cannot read {what}: {source}")]
     Store {
         what: &'static str,
@@ -56,7 +56,7 @@ pub enum PreviewError {
 /// The preview, `Ok(None)` when no occurrence is ahead, or why there is none. The series is read
 /// from its cached events by its account's provider, as the pass reads it, and the block is what
 /// the pass will write (HTML for a Google description).
-pub async fn next_agenda(
+pub(crate) async fn next_agenda(
     s: &Previewer<'_>,
     row: &SeriesRow,
 ) -> Result<Option<NextAgenda>, PreviewError> {
@@ -110,7 +110,7 @@ pub async fn next_agenda(
 /// One 1:1 an account's preview found: who it is with, why it was taken as a 1:1, and the next
 /// occurrence that would get an agenda (or why none would).
 #[derive(Debug, serde::Serialize)]
-pub struct FoundOneOnOne {
+pub(crate) struct FoundOneOnOne {
     pub series_id: i64,
     pub summary: String,
     /// The direct: "Name <address>", the address alone, or the name alone.
@@ -126,7 +126,7 @@ pub struct FoundOneOnOne {
 
 /// The tracked 1:1s of an account's enabled calendars with their next agenda, as its first
 /// write would put them: what `connect` and the web page show before anything is written.
-pub async fn account_preview(
+pub(crate) async fn account_preview(
     p: &Previewer<'_>,
     account_id: i64,
 ) -> Result<Vec<FoundOneOnOne>, crate::store::StoreError> {

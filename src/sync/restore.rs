@@ -10,7 +10,7 @@ use crate::provider::{ProviderError, Read, Target, Written};
 use crate::store::{Account, Calendar, NewRevision, Revision, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum RestoreError {
+pub(crate) enum RestoreError {
     #[error("revision {0} does not say which occurrence it belongs to")]
     NoOccurrence(i64),
     #[error("revision {0} is of a write the server never accepted: there is nothing to undo")]
@@ -44,7 +44,7 @@ async fn restorable(
 }
 
 /// Restores revision `id`; returns the id of the revision that records the restore.
-pub async fn restore(
+pub(crate) async fn restore(
     store: &Store,
     config: &Config,
     providers: &Providers,

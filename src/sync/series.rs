@@ -14,7 +14,7 @@ use crate::model::{Occurrence, OccurrenceStatus, Series};
 use crate::store::{MeetingSummary, OccurrenceRow, SeriesRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum SeriesError {
+pub(crate) enum SeriesError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot expand the series: {0}")]
@@ -27,7 +27,7 @@ pub enum SeriesError {
 
 /// What the next occurrence needs.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NextAction {
+pub(crate) enum NextAction {
     /// No occurrence within the look-ahead window (or the series is not ours to write).
     Nothing,
     /// The invite already shows this agenda.
@@ -48,14 +48,19 @@ pub enum NextAction {
 
 /// What `sync --dry-run` prints for a write it does not make: the series, the meeting in its
 /// own zone, and the whole description the write would leave.
-pub fn show_dry_run(summary: &str, original_start: DateTime<Utc>, tz: Tz, description: &str) {
+pub(crate) fn show_dry_run(
+    summary: &str,
+    original_start: DateTime<Utc>,
+    tz: Tz,
+    description: &str,
+) {
     crate::term::outln!(
         "--- would write into {summary:?}, the meeting of {}:\n{description}\n---",
         crate::when::display_long(original_start, tz)
     );
 }
 
-pub struct SeriesStep<'a> {
+pub(crate) struct SeriesStep<'a> {
     pub store: &'a Store,
     pub cfg: &'a AgendaConfig,
     pub template: &'a Template,
@@ -84,7 +89,7 @@ impl SeriesStep<'_> {
     }
 
     /// Runs the step: closes what ended, then plans the next occurrence.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         row: &SeriesRow,
         series: &Series,
@@ -236,7 +241,7 @@ impl SeriesStep<'_> {
 
     /// The block the next pass would write into the next occurrence (the look-ahead window
     /// aside), from the store's current state; reads only, for the web pages' preview.
-    pub async fn preview(
+    pub(crate) async fn preview(
         &self,
         row: &SeriesRow,
         series: &Series,

@@ -28,7 +28,7 @@ const SESSION_COOKIE: &str = "oneonone_session";
 const SIGNIN_COOKIE: &str = "oneonone_signin";
 
 /// A new random token: 256 bits, base64url without padding (43 characters, URL-safe).
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -149,12 +149,12 @@ pub struct AdminSession {
 
 impl AdminSession {
     /// The token every form of the admin pages carries.
-    pub fn csrf(&self) -> &str {
+    pub(crate) fn csrf(&self) -> &str {
         &self.csrf
     }
 
     /// Accepts a form's token only when it belongs to this session.
-    pub fn check(&self, given: &str) -> Result<(), WebError> {
+    pub(crate) fn check(&self, given: &str) -> Result<(), WebError> {
         if same_secret(given, &self.csrf) {
             Ok(())
         } else {
@@ -166,7 +166,7 @@ impl AdminSession {
 impl AdminSession {
     /// The live session the request's cookie names, if any. For handlers outside this module
     /// (the Google connect flow) that must only serve a signed-in admin.
-    pub async fn from_headers(
+    pub(crate) async fn from_headers(
         store: &Store,
         headers: &HeaderMap,
         admin_digest: &[u8; 32],

@@ -14,7 +14,7 @@ use crate::store::StoreError;
 
 /// What a page request can fail with; each variant says its status.
 #[derive(Debug, thiserror::Error)]
-pub enum WebError {
+pub(crate) enum WebError {
     /// 404: a series, account, meeting or item that does not exist; the page names it and links
     /// back to where such things are listed.
     #[error("{} {id} does not exist.", named(.what))]

@@ -70,7 +70,7 @@ struct GoogleState {
 
 /// `/connect/google` and its callback (with the headers of every other page: the callback's page
 /// shows account details and its URL carries the code), and `/webhooks/google`.
-pub fn routes(app: AppState) -> Router {
+pub(crate) fn routes(app: AppState) -> Router {
     let pages = Router::new()
         .route("/connect/google", get(start))
         .route("/oauth/google/callback", get(callback))

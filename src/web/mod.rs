@@ -7,7 +7,7 @@
 mod auth;
 mod direct;
 mod error;
-pub mod google;
+pub(crate) mod google;
 mod insights;
 mod pages;
 mod render;
@@ -22,8 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub use auth::{AdminSession, session_key, token_digest};
-pub use error::WebError;
-pub use state::WebState;
+pub(crate) use state::WebState;
 
 use crate::clock::Clock;
 use crate::services::Services;
@@ -31,7 +30,7 @@ use crate::store::StoreError;
 
 /// Builds the pages' state; when `server.admin_token` is empty and none was generated before,
 /// generates one, prints it once on the console and stores only its digest.
-pub async fn build_state(
+pub(crate) async fn build_state(
     services: &Services,
     clock: Arc<dyn Clock>,
     wake: Arc<tokio::sync::Notify>,
@@ -40,7 +39,7 @@ pub async fn build_state(
     Ok(WebState::new(services, clock, wake, admin_digest))
 }
 
-pub fn router(state: WebState) -> Router {
+pub(crate) fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/static/style.css", get(style))

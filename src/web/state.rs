@@ -17,7 +17,7 @@ use crate::store::Store;
 
 /// What the pages need; cheap to clone.
 #[derive(Clone)]
-pub struct WebState {
+pub(crate) struct WebState {
     pub store: Store,
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
@@ -58,7 +58,7 @@ impl WebState {
     }
 
     /// The digest sessions are bound to (see `AdminSession::from_headers`).
-    pub fn admin_digest(&self) -> [u8; 32] {
+    pub(crate) fn admin_digest(&self) -> [u8; 32] {
         self.admin_digest
     }
 

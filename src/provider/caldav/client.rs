@@ -22,7 +22,7 @@ use crate::model::Etag;
 use crate::provider::netcheck::{self, UrlRefused};
 
 /// Largest response body we read (a calendar export of a busy decade is well below this).
-pub const MAX_BODY: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Hrefs per calendar-multiget request: Radicale answers each in time proportional to the whole
 /// collection, so fewer, larger requests import a big calendar faster (scripts/bench).
 const MULTIGET_CHUNK: usize = 250;
@@ -132,14 +132,14 @@ pub struct SyncChanges {
 }
 
 /// A sync-collection answer as received ([`CalDavClient::sync_page`]).
-pub struct SyncPage {
+pub(crate) struct SyncPage {
     calendar: Url,
     body: Vec<u8>,
 }
 
 /// One entry of a sync-collection answer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SyncEntry {
+pub(crate) enum SyncEntry {
     /// The collection itself: a 507 says the answer was cut short (ask on from its token).
     Collection {
         truncated: bool,
@@ -155,7 +155,7 @@ pub enum SyncEntry {
 
 impl SyncPage {
     /// The entries, read as they are asked for; the token once they have all been read.
-    pub fn entries(&self) -> Result<SyncEntries<'_>> {
+    pub(crate) fn entries(&self) -> Result<SyncEntries<'_>> {
         Ok(SyncEntries {
             inner: Responses::new(&self.body).map_err(|e| self.xml_error(e))?,
             page: self,
@@ -170,13 +170,13 @@ impl SyncPage {
     }
 }
 
-pub struct SyncEntries<'a> {
+pub(crate) struct SyncEntries<'a> {
     inner: Responses<'a>,
     page: &'a SyncPage,
 }
 
 impl SyncEntries<'_> {
-    pub fn next_entry(&mut self) -> Result<Option<SyncEntry>> {
+    pub(crate) fn next_entry(&mut self) -> Result<Option<SyncEntry>> {
         while let Some(r) = self
             .inner
             .next_response()
@@ -190,7 +190,7 @@ impl SyncEntries<'_> {
     }
 
     /// The new sync token (known once every entry has been read).
-    pub fn token(&self) -> Option<&str> {
+    pub(crate) fn token(&self) -> Option<&str> {
         self.inner.sync_token.as_deref()
     }
 }
@@ -639,7 +639,7 @@ impl CalDavClient {
     ];
 
     /// The calendars in a calendar home.
-    pub async fn list_calendars(&self, home: &Url) -> Result<Vec<CalendarInfo>> {
+    pub(crate) async fn list_calendars(&self, home: &Url) -> Result<Vec<CalendarInfo>> {
         let ms = self.propfind(home, "1", &Self::CALENDAR_PROPS).await?;
         Ok(ms
             .responses
@@ -654,7 +654,7 @@ impl CalDavClient {
     }
 
     /// One calendar's properties (ctag and sync token: the cheap "anything new?" question).
-    pub async fn calendar_info(&self, url: &Url) -> Result<CalendarInfo> {
+    pub(crate) async fn calendar_info(&self, url: &Url) -> Result<CalendarInfo> {
         let ms = self.propfind(url, "0", &Self::CALENDAR_PROPS).await?;
         let r = ms.responses.first().ok_or_else(|| DavError::NotCalDav {
             url: redact(url),
@@ -695,7 +695,7 @@ impl CalDavClient {
     /// resource's `calendar-data` too (RFC 6578 allows any property), which saves the listing
     /// and the multigets of a first import; an entry the server gives no data for is fetched
     /// the usual way.
-    pub async fn sync_page(
+    pub(crate) async fn sync_page(
         &self,
         calendar: &Url,
         token: Option<&str>,
@@ -808,7 +808,7 @@ impl CalDavClient {
     /// PUT under a precondition, then what the server now holds with its etag: our body with the
     /// etag the PUT answered, or (when it answered none, as Cyrus does) a GET of the resource, so
     /// body and etag always belong together.
-    pub async fn put_and_read(
+    pub(crate) async fn put_and_read(
         &self,
         url: &Url,
         body: Vec<u8>,
@@ -892,7 +892,7 @@ const EXCERPT_CHARS: usize = 120;
 /// (`DAV:error`, RFC 4918 16), the names of its precondition elements and their text, without
 /// control characters, cut to [`EXCERPT_CHARS`]; for anything else, nothing (a page from a
 /// proxy, a metadata service or anything a hostile server sends is not echoed).
-pub fn error_excerpt(body: &[u8]) -> String {
+pub(crate) fn error_excerpt(body: &[u8]) -> String {
     // A real DAV:error is a few hundred bytes; a larger answer is not read at all.
     if body.len() > 16 * 1024 {
         return String::new();
@@ -985,14 +985,14 @@ fn status_code(line: &str) -> Option<u16> {
 
 /// A `multistatus` answer read one `response` at a time, so a caller can act on each (and drop
 /// it) before the next is read. The `sync-token` is known once every response has been read.
-pub struct Responses<'a> {
+pub(crate) struct Responses<'a> {
     r: xml::Reader<'a>,
     done: bool,
     pub sync_token: Option<String>,
 }
 
 impl<'a> Responses<'a> {
-    pub fn new(body: &'a [u8]) -> Result<Self, XmlError> {
+    pub(crate) fn new(body: &'a [u8]) -> Result<Self, XmlError> {
         let mut r = xml::Reader::new(body);
         let done = match r.next(None)? {
             Item::Start(tag) if tag.is(DAV, "multistatus") => false,
@@ -1013,7 +1013,7 @@ impl<'a> Responses<'a> {
 
     /// The next `response` with an href; `None` once the root element has ended (and nothing
     /// follows it).
-    pub fn next_response(&mut self) -> Result<Option<MsResponse>, XmlError> {
+    pub(crate) fn next_response(&mut self) -> Result<Option<MsResponse>, XmlError> {
         while !self.done {
             match self.r.next(None)? {
                 Item::Start(tag) if tag.is(DAV, "response") => {
@@ -1154,7 +1154,7 @@ fn malformed(r: &xml::Reader<'_>, message: &str) -> XmlError {
 
 impl MsResponse {
     /// Moves a property out of a successful propstat (no copy of a large value).
-    pub fn take_prop(&mut self, ns: &str, name: &str) -> Option<Element> {
+    pub(crate) fn take_prop(&mut self, ns: &str, name: &str) -> Option<Element> {
         self.propstats
             .iter_mut()
             .filter(|(code, _)| (200..300).contains(code))
@@ -1163,14 +1163,14 @@ impl MsResponse {
     }
 
     /// A property from a successful propstat.
-    pub fn prop(&self, ns: &str, name: &str) -> Option<&Element> {
+    pub(crate) fn prop(&self, ns: &str, name: &str) -> Option<&Element> {
         self.propstats
             .iter()
             .filter(|(code, _)| (200..300).contains(code))
             .find_map(|(_, p)| p.child(ns, name))
     }
 
-    pub fn etag(&self) -> Option<Etag> {
+    pub(crate) fn etag(&self) -> Option<Etag> {
         self.prop(DAV, "getetag")
             .map(|e| Etag(e.trimmed().to_string()))
             .filter(|e| !e.0.is_empty())
@@ -1182,11 +1182,11 @@ impl MsResponse {
             .flat_map(|t| t.children.iter())
     }
 
-    pub fn is_calendar(&self) -> bool {
+    pub(crate) fn is_calendar(&self) -> bool {
         self.resource_types().any(|t| t.is(CALDAV, "calendar"))
     }
 
-    pub fn is_collection(&self) -> bool {
+    pub(crate) fn is_collection(&self) -> bool {
         self.resource_types().any(|t| t.is(DAV, "collection"))
     }
 

@@ -13,7 +13,7 @@ use crate::store::{Account, NewAccount, Provider, Store, StoreError};
 
 /// The non-secret settings of a CalDAV account, stored as JSON in `accounts.settings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CaldavSettings {
+pub(crate) struct CaldavSettings {
     pub url: String,
     pub username: String,
     /// Every address the calendar owner is known by (from the server, plus `--owner`).
@@ -21,12 +21,12 @@ pub struct CaldavSettings {
 }
 
 impl CaldavSettings {
-    pub fn from_account(a: &Account) -> Result<Self, ConnectError> {
+    pub(crate) fn from_account(a: &Account) -> Result<Self, ConnectError> {
         serde_json::from_value(a.settings.clone())
             .map_err(|e| ConnectError::Settings(format!("account {}: {e}", a.id)))
     }
 
-    pub fn owner(&self) -> Owner {
+    pub(crate) fn owner(&self) -> Owner {
         Owner::new(
             self.owner_emails
                 .iter()
@@ -36,7 +36,7 @@ impl CaldavSettings {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     #[error(transparent)]
     Dav(#[from] DavError),
     #[error(transparent)]
@@ -55,7 +55,7 @@ pub enum ConnectError {
     Url(#[from] crate::provider::netcheck::UrlRefused),
 }
 
-pub struct ConnectRequest {
+pub(crate) struct ConnectRequest {
     pub url: Url,
     pub username: String,
     pub password: SecretString,
@@ -68,14 +68,14 @@ pub struct ConnectRequest {
 }
 
 #[derive(Debug)]
-pub struct Connected {
+pub(crate) struct Connected {
     pub account_id: i64,
     pub calendars: Vec<CalendarInfo>,
     pub settings: CaldavSettings,
 }
 
 /// Picks the calendars the user named (by display name, case-insensitively, or by URL/path).
-pub fn select_calendars(
+pub(crate) fn select_calendars(
     found: &[CalendarInfo],
     wanted: &[String],
 ) -> Result<Vec<CalendarInfo>, ConnectError> {
@@ -113,7 +113,7 @@ pub fn select_calendars(
 }
 
 /// Verifies the account against the server and stores it.
-pub async fn connect(
+pub(crate) async fn connect(
     store: &Store,
     keyring: &Keyring,
     req: ConnectRequest,

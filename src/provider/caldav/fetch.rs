@@ -27,7 +27,7 @@ pub fn to_cached(remote_id: &str, etag: Option<&Etag>, body: &[u8]) -> Result<Ca
 }
 
 /// [`to_cached`], with the parsed calendar it was read from.
-pub fn read_resource(
+pub(crate) fn read_resource(
     remote_id: &str,
     etag: Option<&Etag>,
     body: &[u8],
@@ -97,7 +97,11 @@ pub struct Fetch<'a> {
 impl Fetch<'_> {
     /// Reads one downloaded resource into the cache (an unreadable one is reported and
     /// skipped), with the recurring series it holds.
-    pub async fn take(&self, r: Resource, cache: &mut dyn CacheSink) -> Result<(), ProviderError> {
+    pub(crate) async fn take(
+        &self,
+        r: Resource,
+        cache: &mut dyn CacheSink,
+    ) -> Result<(), ProviderError> {
         match read_resource(r.url.as_str(), r.etag.as_ref(), &r.body) {
             Ok((event, parsed)) => {
                 let tz = parsed.x_wr_timezone.unwrap_or(self.tz);

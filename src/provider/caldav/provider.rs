@@ -47,7 +47,7 @@ impl From<DavError> for ProviderError {
 }
 
 /// The CalDAV provider: opens sessions with the stored password.
-pub struct CalDav {
+pub(crate) struct CalDav {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
 }
@@ -55,7 +55,7 @@ pub struct CalDav {
 impl CalDav {
     /// The checked client of an account (its origin only, no forbidden address) and its
     /// settings.
-    pub fn client_for(
+    pub(crate) fn client_for(
         &self,
         account: &Account,
     ) -> Result<(CalDavClient, CaldavSettings), ProviderError> {

@@ -13,10 +13,10 @@ use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
-pub const DAV: &str = "DAV:";
-pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
-pub const CS: &str = "http://calendarserver.org/ns/";
-pub const ICAL: &str = "http://apple.com/ns/ical/";
+pub(crate) const DAV: &str = "DAV:";
+pub(crate) const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
+pub(crate) const CS: &str = "http://calendarserver.org/ns/";
+pub(crate) const ICAL: &str = "http://apple.com/ns/ical/";
 
 /// Deeper nesting than this is refused (real answers nest about 8 deep).
 const MAX_DEPTH: usize = 64;
@@ -70,15 +70,15 @@ pub struct Element {
 }
 
 impl Element {
-    pub fn is(&self, ns: &str, name: &str) -> bool {
+    pub(crate) fn is(&self, ns: &str, name: &str) -> bool {
         self.ns == ns && self.name == name
     }
 
-    pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, ns: &str, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.is(ns, name))
     }
 
-    pub fn children_named<'a>(
+    pub(crate) fn children_named<'a>(
         &'a self,
         ns: &'a str,
         name: &'a str,
@@ -86,7 +86,7 @@ impl Element {
         self.children.iter().filter(move |c| c.is(ns, name))
     }
 
-    pub fn attr(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(k, _)| k == name)
@@ -94,13 +94,13 @@ impl Element {
     }
 
     /// The trimmed text of this element.
-    pub fn trimmed(&self) -> &str {
+    pub(crate) fn trimmed(&self) -> &str {
         self.text.trim()
     }
 }
 
 /// One step of a document read by [`Reader`].
-pub(crate) enum Item<'a> {
+pub enum Item<'a> {
     /// An element opens (`<a>`); its end comes as [`Item::End`].
     Start(Tag<'a>),
     /// An empty element (`<a/>`): it has no end of its own.
@@ -116,11 +116,11 @@ pub(crate) struct Tag<'a> {
 }
 
 impl Tag<'_> {
-    pub fn is(&self, ns: &str, name: &str) -> bool {
+    pub(crate) fn is(&self, ns: &str, name: &str) -> bool {
         self.ns == ns && self.start.local_name().as_ref() == name.as_bytes()
     }
 
-    pub fn local_name(&self) -> Cow<'static, str> {
+    pub(crate) fn local_name(&self) -> Cow<'static, str> {
         known_name(self.start.local_name().as_ref())
     }
 
@@ -197,7 +197,7 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(body: &'a [u8]) -> Self {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
         let mut xml = NsReader::from_reader(body);
         xml.config_mut().trim_text(false);
         let limit = body
@@ -216,7 +216,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Counts `bytes` of nodes built from this document against its budget.
-    pub fn charge(&mut self, bytes: usize) -> Result<(), XmlError> {
+    pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), XmlError> {
         self.budget = self
             .budget
             .checked_sub(bytes)
@@ -226,7 +226,7 @@ impl<'a> Reader<'a> {
 
     /// The element a start tag opens (without children or text yet), counted against the
     /// budget: its node, an owned name or namespace, its attributes.
-    pub fn element(&mut self, tag: Tag<'_>) -> Result<Element, XmlError> {
+    pub(crate) fn element(&mut self, tag: Tag<'_>) -> Result<Element, XmlError> {
         let mut el = tag.into_element(self.position())?;
         el.attrs.shrink_to_fit();
         let owned = |c: &Cow<'static, str>| match c {
@@ -243,12 +243,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Where the reader is, for error messages.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.xml.buffer_position()
     }
 
     /// The next item. Text is appended to `text` when one is given, dropped otherwise.
-    pub fn next(&mut self, text: Option<&mut String>) -> Result<Item<'a>, XmlError> {
+    pub(crate) fn next(&mut self, text: Option<&mut String>) -> Result<Item<'a>, XmlError> {
         let mut text = text;
         loop {
             let position = self.xml.buffer_position();
@@ -338,7 +338,7 @@ impl<'a> Reader<'a> {
 
     /// Reads the rest of an element whose start was just read (its children and text),
     /// appending it to `el`.
-    pub fn finish(&mut self, el: &mut Element) -> Result<(), XmlError> {
+    pub(crate) fn finish(&mut self, el: &mut Element) -> Result<(), XmlError> {
         let mut stack: Vec<Element> = Vec::new();
         loop {
             let top = stack.last_mut().unwrap_or(&mut *el);
@@ -371,12 +371,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips the rest of an element whose start was just read.
-    pub fn skip(&mut self) -> Result<(), XmlError> {
+    pub(crate) fn skip(&mut self) -> Result<(), XmlError> {
         self.rest(None)
     }
 
     /// The rest of an element whose start was just read: its own text (not its children's).
-    pub fn text(&mut self) -> Result<String, XmlError> {
+    pub(crate) fn text(&mut self) -> Result<String, XmlError> {
         let mut text = String::new();
         self.rest(Some(&mut text))?;
         Ok(text)
@@ -454,6 +454,7 @@ fn known_namespace(ns: &[u8]) -> Cow<'static, str> {
         )
 }
 
+#[cfg(test)]
 /// Parses a whole document into its root element.
 pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
     parse_with(Reader::new(body))
@@ -461,7 +462,7 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
 
 /// Parses a whole document keeping empty elements of every name: for a small error body
 /// (`DAV:error`), whose preconditions are exactly such elements.
-pub fn parse_keeping_every_element(body: &[u8]) -> Result<Element, XmlError> {
+pub(crate) fn parse_keeping_every_element(body: &[u8]) -> Result<Element, XmlError> {
     let mut reader = Reader::new(body);
     reader.keep_every_element = true;
     parse_with(reader)

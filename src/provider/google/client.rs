@@ -21,7 +21,7 @@ use crate::model::Etag;
 /// Largest response body we read (2500 events with long descriptions stay well below this).
 const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Google's maximum page size for events.list.
-pub const MAX_PAGE_SIZE: u32 = 2500;
+pub(crate) const MAX_PAGE_SIZE: u32 = 2500;
 /// Pages we follow in one listing before giving up: a server that keeps sending page tokens must
 /// not keep us in an endless loop.
 const MAX_PAGES: usize = 1000;
@@ -164,7 +164,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait before retry number `retry` (0-based): `base * 2^retry`, capped, then scaled by a
     /// random factor in [0.5, 1.0] so many clients do not retry in lockstep.
-    pub fn backoff(&self, retry: u32, rng: &mut impl Rng) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, rng: &mut impl Rng) -> Duration {
         let exp = self
             .base_delay
             .saturating_mul(2u32.saturating_pow(retry.min(20)));
@@ -365,7 +365,7 @@ pub struct CalendarListEntry {
 
 impl CalendarListEntry {
     /// The name the user sees for it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.summary_override
             .as_deref()
             .or(self.summary.as_deref())
@@ -373,7 +373,7 @@ impl CalendarListEntry {
     }
 
     /// Whether we may write descriptions into its events.
-    pub fn writable(&self) -> bool {
+    pub(crate) fn writable(&self) -> bool {
         matches!(self.access_role.as_deref(), Some("owner" | "writer"))
     }
 }
@@ -389,7 +389,7 @@ struct CalendarListPage {
 
 /// A push channel Google opened (events.watch).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchedChannel {
+pub(crate) struct WatchedChannel {
     pub resource_id: String,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -515,7 +515,7 @@ impl GoogleClient {
 
     /// The HTTP client `new` builds; a daemon builds one and shares it between accounts
     /// ([`GoogleClient::with_http`]).
-    pub fn http(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    pub(crate) fn http(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
         reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -527,7 +527,7 @@ impl GoogleClient {
 
     /// A client over a shared HTTP client: one connection pool and TLS setup for every account
     /// instead of one each (a client per account cost about 300 KB and a connection each).
-    pub fn with_http(
+    pub(crate) fn with_http(
         http: reqwest::Client,
         api_base: Url,
         tokens: Arc<dyn AccessTokenSource>,
@@ -824,7 +824,7 @@ impl GoogleClient {
     }
 
     /// calendarList.list: every calendar in the user's list, across pages.
-    pub async fn calendar_list(&self) -> Result<Vec<CalendarListEntry>> {
+    pub(crate) async fn calendar_list(&self) -> Result<Vec<CalendarListEntry>> {
         let mut out = Vec::new();
         self.each_page(
             &["users", "me", "calendarList"],
@@ -839,7 +839,7 @@ impl GoogleClient {
     /// events.watch: asks Google to POST to `address` whenever the calendar's events change,
     /// with `token` in `X-Goog-Channel-Token`, for about `ttl`. Returns the channel as Google
     /// opened it (its `resourceId` and expiry).
-    pub async fn watch(
+    pub(crate) async fn watch(
         &self,
         calendar_id: &str,
         channel_id: &str,
@@ -870,7 +870,7 @@ impl GoogleClient {
     }
 
     /// channels.stop: Google stops sending notifications on this channel.
-    pub async fn stop_channel(&self, channel_id: &str, resource_id: &str) -> Result<()> {
+    pub(crate) async fn stop_channel(&self, channel_id: &str, resource_id: &str) -> Result<()> {
         let url = self.url(&["channels", "stop"], &[]);
         let body = serde_json::json!({ "id": channel_id, "resourceId": resource_id });
         let answer = self.send(Method::POST, &url, None, Some(&body)).await?;

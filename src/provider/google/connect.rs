@@ -17,10 +17,10 @@ use crate::secrets::Keyring;
 use crate::store::{NewAccount, Provider, Store, StoreError};
 
 /// The scopes we ask for: events (read and PATCH) and the calendar list (to pick calendars).
-pub const SCOPES: [&str; 2] = [oauth::SCOPE_EVENTS, oauth::SCOPE_CALENDAR_LIST];
+pub(crate) const SCOPES: [&str; 2] = [oauth::SCOPE_EVENTS, oauth::SCOPE_CALENDAR_LIST];
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     #[error(transparent)]
     OAuth(#[from] OAuthError),
     #[error(transparent)]
@@ -48,7 +48,7 @@ pub enum ConnectError {
 
 /// What the user asked for besides consent.
 #[derive(Debug, Clone, Default)]
-pub struct Choices {
+pub(crate) struct Choices {
     /// Calendar ids or names; empty: the primary calendar.
     pub calendars: Vec<String>,
     /// Addresses the owner is known by, besides the primary calendar's id.
@@ -56,7 +56,7 @@ pub struct Choices {
 }
 
 #[derive(Debug)]
-pub struct Connected {
+pub(crate) struct Connected {
     pub account_id: i64,
     /// An account of the same owner existed (e.g. `needs_reconnect`): it got the new grant.
     pub reconnected: bool,
@@ -65,7 +65,7 @@ pub struct Connected {
 }
 
 /// Checks that Google can be connected with this config.
-pub fn check_config(config: &Config) -> Result<(), ConnectError> {
+pub(crate) fn check_config(config: &Config) -> Result<(), ConnectError> {
     if config.google.client_id.trim().is_empty() {
         return Err(ConnectError::NotConfigured);
     }
@@ -77,7 +77,7 @@ pub fn check_config(config: &Config) -> Result<(), ConnectError> {
 
 /// Picks the calendars the user named (by id, or name case-insensitively); none named: the
 /// primary calendar. Only calendars we may write to are offered.
-pub fn select_calendars(
+pub(crate) fn select_calendars(
     found: &[CalendarListEntry],
     wanted: &[String],
 ) -> Result<Vec<CalendarListEntry>, ConnectError> {
@@ -112,7 +112,7 @@ pub fn select_calendars(
 /// The installed-app flow: a loopback redirect on 127.0.0.1:<free port>, the consent URL handed
 /// to `show` (which prints it and may open a browser), then [`finish`] once the browser is back.
 #[allow(clippy::too_many_arguments)]
-pub async fn interactive(
+pub(crate) async fn interactive(
     store: &Store,
     keyring: &Keyring,
     config: &Config,
@@ -141,7 +141,7 @@ pub async fn interactive(
 }
 
 /// Opens `url` in the desktop's browser; false when there is no browser to open.
-pub fn open_browser(url: &Url) -> bool {
+pub(crate) fn open_browser(url: &Url) -> bool {
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else {
@@ -158,7 +158,7 @@ pub fn open_browser(url: &Url) -> bool {
 
 /// After consent: exchanges `code`, lists the calendars, stores the account.
 #[allow(clippy::too_many_arguments)]
-pub async fn finish(
+pub(crate) async fn finish(
     store: &Store,
     keyring: &Keyring,
     config: &Config,

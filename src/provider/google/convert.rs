@@ -17,9 +17,9 @@ use crate::model::{
     OccurrenceStatus, ParticipationStatus, Person, Role, Series, Transparency,
 };
 
-pub const X_EVENT_ID: &str = "X-GOOGLE-EVENT-ID";
-pub const X_ICAL_UID: &str = "X-GOOGLE-ICALUID";
-pub const X_ETAG: &str = "X-GOOGLE-ETAG";
+pub(crate) const X_EVENT_ID: &str = "X-GOOGLE-EVENT-ID";
+pub(crate) const X_ICAL_UID: &str = "X-GOOGLE-ICALUID";
+pub(crate) const X_ETAG: &str = "X-GOOGLE-ETAG";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConvertError {
@@ -38,7 +38,7 @@ pub enum ConvertError {
 /// Reads an `EventDateTime`. `date` -> all-day; `dateTime` + a known `timeZone` -> wall-clock in
 /// that zone; `dateTime` alone -> the same instant in the calendar's zone (`calendar_tz`), else
 /// UTC. An unknown zone name keeps the instant (UTC) rather than failing the event.
-pub fn event_time(
+pub(crate) fn event_time(
     event_id: &str,
     field: &'static str,
     t: &GoogleDateTime,
@@ -172,7 +172,10 @@ fn attendee(a: &GoogleAttendee) -> Attendee {
 }
 
 /// Converts one Google event. `calendar_tz` is the calendar's zone (the listing's `timeZone`).
-pub fn event_from_google(ev: &GoogleEvent, calendar_tz: Option<Tz>) -> Result<Event, ConvertError> {
+pub(crate) fn event_from_google(
+    ev: &GoogleEvent,
+    calendar_tz: Option<Tz>,
+) -> Result<Event, ConvertError> {
     if ev.id.is_empty() {
         return Err(ConvertError::MissingId);
     }
@@ -317,7 +320,7 @@ pub fn occurrence_from_instance(
 
 /// The addresses Google marks as the calendar owner's (`self: true` on the organizer or an
 /// attendee), for `model::Owner`.
-pub fn self_emails(events: &[GoogleEvent]) -> Vec<EmailAddress> {
+pub(crate) fn self_emails(events: &[GoogleEvent]) -> Vec<EmailAddress> {
     let mut out: Vec<EmailAddress> = events
         .iter()
         .flat_map(|e| {

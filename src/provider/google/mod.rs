@@ -23,14 +23,14 @@
 //! - [`provider::Google`], the provider the one pass drives (sessions keep each account's
 //!   client across passes); [`connect::finish`] stores an account after consent.
 
-pub mod client;
-pub mod connect;
+pub(crate) mod client;
+pub(crate) mod connect;
 pub mod convert;
 pub mod oauth;
-pub mod provider;
+pub(crate) mod provider;
 
 pub use client::{
     AccessTokenSource, CalendarListEntry, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError,
     GoogleEvent, RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
-pub use provider::{Google, GoogleSettings, PushChannel, oauth_settings};
+pub(crate) use provider::Google;

@@ -21,13 +21,14 @@ use url::Url;
 use super::client::{AccessTokenSource, TokenError};
 use crate::clock::Clock;
 
-pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
-pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
-pub const GOOGLE_REVOKE_URL: &str = "https://oauth2.googleapis.com/revoke";
+#[cfg(test)]
+pub(crate) const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+#[cfg(test)]
+pub(crate) const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 /// Read and write events (list, instances, patch, watch).
 pub const SCOPE_EVENTS: &str = "https://www.googleapis.com/auth/calendar.events";
 /// List the user's calendars (to let them pick one besides `primary`).
-pub const SCOPE_CALENDAR_LIST: &str =
+pub(crate) const SCOPE_CALENDAR_LIST: &str =
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly";
 
 /// A token is refreshed when it has less than this left.

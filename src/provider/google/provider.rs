@@ -35,7 +35,7 @@ use crate::store::{Account, CachedEvent, Calendar, Provider, Store};
 /// The non-secret settings of a Google account, stored as JSON in `accounts.settings`. The
 /// credentials column holds the refresh token, encrypted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GoogleSettings {
+pub(crate) struct GoogleSettings {
     /// Every address the calendar owner is known by (the primary calendar's id, plus `--owner`).
     pub owner_emails: Vec<String>,
     /// The open push channel of each calendar (by calendar row id), when `google.push_url` is set.
@@ -45,7 +45,7 @@ pub struct GoogleSettings {
 
 /// A push channel (events.watch) of one calendar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PushChannel {
+pub(crate) struct PushChannel {
     pub id: String,
     pub resource_id: String,
     pub expires_at: DateTime<Utc>,
@@ -55,7 +55,7 @@ pub struct PushChannel {
 
 impl PushChannel {
     /// Whether a notification's `X-Goog-Channel-Token` is this channel's.
-    pub fn token_matches(&self, token: &str) -> bool {
+    pub(crate) fn token_matches(&self, token: &str) -> bool {
         hex::encode(Sha256::digest(token.as_bytes())) == self.token_sha256
     }
 }
@@ -66,7 +66,7 @@ const CHANNEL_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 const CHANNEL_RENEW_BEFORE: chrono::Duration = chrono::Duration::hours(24);
 
 impl GoogleSettings {
-    pub fn from_account(a: &Account) -> Result<Self, ProviderError> {
+    pub(crate) fn from_account(a: &Account) -> Result<Self, ProviderError> {
         serde_json::from_value(a.settings.clone()).map_err(|e| {
             ProviderError::internal(format!(
                 "account {}: stored settings are unreadable: {e}",
@@ -76,7 +76,7 @@ impl GoogleSettings {
     }
 
     /// The owner: the stored addresses, plus those Google marks `self` on these events.
-    pub fn owner(&self, events: &[GoogleEvent]) -> Owner {
+    pub(crate) fn owner(&self, events: &[GoogleEvent]) -> Owner {
         let mut emails: Vec<EmailAddress> = self
             .owner_emails
             .iter()
@@ -90,7 +90,7 @@ impl GoogleSettings {
 }
 
 /// The OAuth settings from `[google]`.
-pub fn oauth_settings(cfg: &GoogleConfig) -> OAuthSettings {
+pub(crate) fn oauth_settings(cfg: &GoogleConfig) -> OAuthSettings {
     use secrecy::ExposeSecret;
     let secret = cfg.client_secret.expose_secret();
     OAuthSettings {
@@ -125,7 +125,7 @@ impl From<GoogleError> for ProviderError {
 }
 
 /// The Google provider: one client per account, kept across passes.
-pub struct Google {
+pub(crate) struct Google {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
     /// How rate limits and 5xx are retried (tests shorten the waits).
@@ -139,7 +139,7 @@ pub struct Google {
 }
 
 impl Google {
-    pub fn new(keyring: Arc<Keyring>, config: Arc<Config>) -> Self {
+    pub(crate) fn new(keyring: Arc<Keyring>, config: Arc<Config>) -> Self {
         Self {
             keyring,
             config,
@@ -150,7 +150,7 @@ impl Google {
     }
 
     /// The account's client (kept across passes) and its settings.
-    pub fn client_for(
+    pub(crate) fn client_for(
         &self,
         account: &Account,
     ) -> Result<(GoogleClient, GoogleSettings), ProviderError> {
@@ -514,7 +514,7 @@ async fn apply_full(
 
 /// An event as the cache keeps it: `remote_id` its own id, `uid` its series' master id, `raw`
 /// its JSON.
-pub fn to_cached(ev: &GoogleEvent, calendar_tz: Tz) -> CachedEvent {
+pub(crate) fn to_cached(ev: &GoogleEvent, calendar_tz: Tz) -> CachedEvent {
     let raw = serde_json::to_string(ev).expect("a GoogleEvent serializes");
     let start_at = convert::event_from_google(ev, Some(calendar_tz))
         .ok()
