@@ -166,14 +166,24 @@ impl CalDavSession {
     }
 }
 
-/// The description of the occurrence that originally starts at `original_start`.
+/// How far from its original start an occurrence may have been moved and still be found (the
+/// agenda step looks as far ahead).
+const MOVED_AT_MOST_DAYS: i64 = 370;
+
+/// The description of the occurrence that originally starts at `original_start` (wherever it
+/// was moved to).
 fn occurrence_description(
     series: &crate::model::Series,
     occ: &Target<'_>,
 ) -> Result<Option<String>, ProviderError> {
-    let around = |h| occ.original_start + chrono::Duration::hours(h);
-    let found = crate::ics::expand(series, around(-1), around(1), occ.tz)
-        .map_err(|e| ProviderError::resource("unreadable", e))?;
+    let around = |days| occ.original_start + chrono::Duration::days(days);
+    let found = crate::ics::expand(
+        series,
+        around(-MOVED_AT_MOST_DAYS),
+        around(MOVED_AT_MOST_DAYS),
+        occ.tz,
+    )
+    .map_err(|e| ProviderError::resource("unreadable", e))?;
     Ok(found
         .iter()
         .find(|o| o.original_start == occ.original_start)
@@ -360,6 +370,41 @@ async fn put_edit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_description_of_an_occurrence_moved_a_day_later_is_found_by_its_original_start() {
+        let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:w\r\n\
+DTSTART:20260302T090000Z\r\nDTEND:20260302T093000Z\r\nRRULE:FREQ=WEEKLY\r\n\
+DESCRIPTION:usual\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:w\r\n\
+RECURRENCE-ID:20260309T090000Z\r\nDTSTART:20260310T140000Z\r\nDTEND:20260310T143000Z\r\n\
+DESCRIPTION:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let parsed = crate::ics::parse(ics.as_bytes()).unwrap();
+        let series = &parsed.series[0];
+        let cal = Calendar {
+            id: 1,
+            account_id: 1,
+            remote_id: "https://dav.example/c/".into(),
+            display_name: String::new(),
+            timezone: None,
+            sync_token: None,
+            ctag: None,
+            last_full_sync_at: None,
+            enabled: true,
+        };
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let target = |original_start| Target {
+            calendar: &cal,
+            loaded: None,
+            remote_id: "https://dav.example/c/w.ics",
+            original_start,
+            tz: chrono_tz::UTC,
+            now: at("2026-03-01T00:00:00Z"),
+        };
+        let moved = occurrence_description(series, &target(at("2026-03-09T09:00:00Z"))).unwrap();
+        assert_eq!(moved.as_deref(), Some("moved"));
+        let usual = occurrence_description(series, &target(at("2026-03-16T09:00:00Z"))).unwrap();
+        assert_eq!(usual.as_deref(), Some("usual"));
+    }
 
     fn status(status: u16) -> DavError {
         DavError::Status {
