@@ -15,6 +15,8 @@ use oneonone::agenda::{
 };
 use proptest::prelude::*;
 
+use crate::fixtures::item;
+
 const MAX: usize = 64 * 1024;
 
 fn at(tz: &str, y: i32, m: u32, d: u32, h: u32, mi: u32) -> DateTime<Tz> {
@@ -26,21 +28,9 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-pub(crate) fn item(id: i64, section: Section, text: &str, times_carried: u32) -> Item {
-    Item {
-        id,
-        section,
-        text: text.to_string(),
-        state: ItemState::Open,
-        times_carried,
-        in_notes: false,
-        position: id,
-    }
-}
-
-/// Compares `actual` with `tests/data/agenda/<name>` (see `helpers::golden`).
+/// Compares `actual` with `tests/data/agenda/<name>` (see `fixtures::golden`).
 fn golden(name: &str, actual: &str) {
-    crate::helpers::golden("tests/data/agenda", name, actual);
+    crate::fixtures::golden("tests/data/agenda", name, actual);
 }
 
 fn input<'a>(items: &'a [Item], notes: &'a [Note]) -> AgendaInput<'a> {

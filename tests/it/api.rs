@@ -4,9 +4,6 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use chrono::{DateTime, Utc};
-use oneonone::secrets::Keyring;
 use oneonone::store::{
     ItemSource, NewAccount, NewRevision, OccurrenceState, Provider, SeriesUpsert, Store,
 };
@@ -14,16 +11,11 @@ use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::caldav_sync::{ALICE, Setup, W1, description_at};
-use crate::helpers::{Daemon, TestDb};
-use crate::servers::Kind;
+use crate::fixtures::caldav::{ALICE, Setup, W1, description_at};
+use crate::fixtures::caldav_server::Kind;
+use crate::fixtures::{Daemon, TestDb, key_env, keyring, t};
 
 const TOKEN: &str = "api-t0ken-for-tests-0123456789";
-const KEY: [u8; 32] = [7; 32];
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
 
 /// What the seeded database holds.
 struct Seeded {
@@ -39,7 +31,7 @@ struct Seeded {
 /// An account whose CalDAV server does not answer (passes fail; the API does not care), with
 /// a 1:1 series, a team series, items, a held meeting and a revision never applied.
 async fn seed(store: &Store) -> Seeded {
-    let keyring = Keyring::from_bytes(KEY);
+    let keyring = keyring();
     let account = store
         .insert_account(
             &NewAccount {
@@ -148,10 +140,6 @@ async fn seed(store: &Store) -> Seeded {
         item,
         revision,
     }
-}
-
-fn key_env() -> String {
-    base64::engine::general_purpose::STANDARD.encode(KEY)
 }
 
 /// The daemon on `db`, with the admin token (unless `token` is empty) and a long pass interval.
@@ -905,12 +893,7 @@ async fn agenda_until(
 #[tokio::test]
 async fn items_changed_through_the_api_reach_the_calendar_and_a_restore_undoes_the_writes() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-24T12:00:00Z");
     let mut env = s.env();
     env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN.into()));
     env.push(("ONEONONE__SYNC__INTERVAL_SECS", "3600".into()));
@@ -1087,7 +1070,7 @@ async fn schemathesis(bin: &std::path::Path, d: &Daemon) -> String {
 /// series, `weeks`, notes added (kept exactly as given, encrypted) and listed, and bad input.
 #[tokio::test]
 async fn insights_match_the_report_and_private_notes_are_added_and_listed() {
-    use crate::insights::{NOW, team};
+    use crate::fixtures::team::{NOW, team};
     for db in TestDb::all().await {
         let store = db.store().await;
         let (alice, bob) = team(&store).await;
@@ -1103,7 +1086,7 @@ async fn insights_match_the_report_and_private_notes_are_added_and_listed() {
             ],
         );
         let api = Api::new(&d);
-        let cli = crate::helpers::run_cli(
+        let cli = crate::fixtures::run_cli(
             &["report", "--now", NOW, "--format", "json"],
             &[("ONEONONE__DATABASE__URL", &db.url)],
         );

@@ -5,19 +5,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use oneonone::secrets::Keyring;
 use oneonone::store::{NewAccount, Provider, Store};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::google::{OAuthServer, SECRET};
-use crate::google_server::{GoogleServer, single_event, weekly_one_on_one};
-use crate::google_sync::{insert_after, inst};
-use crate::helpers::{BIN, Daemon, TestDb};
+use crate::fixtures::google::{OAuthServer, google_env, insert_after, inst};
+use crate::fixtures::google_server::{GoogleServer, single_event, weekly_one_on_one};
+use crate::fixtures::{BIN, Daemon, TestDb, key_env, keyring};
 
-const KEY: [u8; 32] = [11; 32];
 const ADMIN: &str = "bench-admin-token-0123456789";
 const EVENTS: usize = 100;
 /// Accounts in the scale run; ONEONONE_BENCH_ACCOUNTS makes a quick smaller run.
@@ -63,7 +59,7 @@ fn fill_calendar(google: &GoogleServer, cal: &str) {
 /// One refresh token from a real consent on the OAuth server; every seeded account holds it
 /// (encrypted), as many devices hold grants of one Google user.
 async fn refresh_token(oauth: &OAuthServer) -> SecretString {
-    crate::google::connect(oauth, "cid")
+    crate::fixtures::google::connect(oauth, "cid")
         .await
         .refresh_token
         .expect("a refresh token")
@@ -77,7 +73,7 @@ async fn seed(
     n: usize,
     refresh: &SecretString,
 ) -> Vec<(i64, String)> {
-    let keyring = Keyring::from_bytes(KEY);
+    let keyring = keyring();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let cal = format!("cal{i}");
@@ -97,35 +93,17 @@ async fn seed(
 }
 
 fn env(db: &TestDb, oauth: &OAuthServer, google: &GoogleServer) -> Vec<(String, String)> {
-    let issuer = &oauth.issuer;
     [
         ("ONEONONE__DATABASE__URL", db.url.clone()),
-        (
-            "ONEONONE_SECRET_KEY",
-            base64::engine::general_purpose::STANDARD.encode(KEY),
-        ),
+        ("ONEONONE_SECRET_KEY", key_env()),
         ("ONEONONE__LOG__LEVEL", "warn".into()),
-        ("ONEONONE__GOOGLE__CLIENT_ID", "cid".into()),
-        ("ONEONONE__GOOGLE__CLIENT_SECRET", SECRET.into()),
-        (
-            "ONEONONE__GOOGLE__AUTH_URL",
-            issuer.join("authorize").unwrap().to_string(),
-        ),
-        (
-            "ONEONONE__GOOGLE__TOKEN_URL",
-            issuer.join("token").unwrap().to_string(),
-        ),
-        (
-            "ONEONONE__GOOGLE__REVOKE_URL",
-            issuer.join("revoke").unwrap().to_string(),
-        ),
-        ("ONEONONE__GOOGLE__API_BASE", google.api_base().to_string()),
         ("ONEONONE__SERVER__ADMIN_TOKEN", ADMIN.into()),
         ("ONEONONE__SYNC__INTERVAL_SECS", "3600".into()),
         ("ONEONONE__SYNC__JITTER", "0.0".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
+    .chain(google_env(oauth, google))
     // Passes at once: the daemon's default (4) unless ONEONONE_BENCH_CONCURRENCY says otherwise.
     // On SQLite 8 was slower (300 accounts: 3.5 s against 2.7 s), its passes queueing for the
     // one writer and switching threads.

@@ -6,7 +6,7 @@ use oneonone::model::Etag;
 use oneonone::provider::caldav::{CalDavClient, DavError, Precondition};
 use secrecy::SecretString;
 
-use crate::servers::{CalDavServer, Kind, PASSWORD, USER};
+use crate::fixtures::caldav_server::{CalDavServer, Kind, PASSWORD, USER};
 
 fn client(password: &str) -> CalDavClient {
     CalDavClient::new(USER, SecretString::from(password), Duration::from_secs(10)).unwrap()

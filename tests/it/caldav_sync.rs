@@ -4,232 +4,16 @@
 
 use std::time::Duration;
 
-use oneonone::provider::caldav::fetch::{Fetch, to_cached};
+use oneonone::provider::caldav::fetch::to_cached;
 use oneonone::provider::caldav::{CalDavClient, Precondition};
 use secrecy::SecretString;
 
-use crate::helpers::{TestDb, run_cli};
-use crate::servers::{CalDavServer, Kind, PASSWORD, USER};
-
-/// Brings the cache of `cal` up to date through the CalDAV fetch alone (no detection, no agenda
-/// step), and says what it did.
-pub async fn fetch_calendar(
-    client: &CalDavClient,
-    store: &oneonone::store::Store,
-    cal: &oneonone::store::Calendar,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<oneonone::sync::cache::Fetched, oneonone::provider::ProviderError> {
-    let mut cache = oneonone::sync::cache::CalendarCache::new(store, cal, now);
-    let owner = oneonone::model::Owner::new([]);
-    let fetch = Fetch {
-        client,
-        cal,
-        now,
-        owner: &owner,
-        tz: chrono_tz::UTC,
-    };
-    fetch.run(&mut cache).await?;
-    Ok(cache.finish().await?)
-}
-
-/// A manager calendar: a weekly 1:1 in Berlin crossing the March DST change, a biweekly 1:1, a
-/// three-person weekly and a one-off. `tag` is appended to every UID: a scheduling server (Cyrus)
-/// refuses a second event with the same UID anywhere in the user's calendars (RFC 6638
-/// unique-scheduling-object-resource), and the tests share the external servers.
-pub fn manager_calendar(tag: &str) -> Vec<(&'static str, String)> {
-    let ev = |uid: &str, body: &str| {
-        format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\n{body}BEGIN:VEVENT\r\nUID:{uid}{tag}\r\n\
-             DTSTAMP:20260101T000000Z\r\n"
-        )
-    };
-    let berlin_tz = "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\n\
-        TZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n\
-        END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\n\
-        DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
-    let people = |others: &[(&str, &str)]| {
-        let mut s = String::from(
-            "ORGANIZER;CN=Sam Manager:mailto:sam@example.com\r\n\
-            ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n",
-        );
-        for (cn, mail) in others {
-            s.push_str(&format!(
-                "ATTENDEE;CN={cn};PARTSTAT=ACCEPTED:mailto:{mail}\r\n"
-            ));
-        }
-        s
-    };
-    vec![
-        (
-            "weekly-alice.ics",
-            ev("weekly-alice", berlin_tz)
-                + "DTSTART;TZID=Europe/Berlin:20260302T100000\r\nDTEND;TZID=Europe/Berlin:20260302T103000\r\n\
-                   RRULE:FREQ=WEEKLY;BYDAY=MO\r\nSUMMARY:1:1 Alice / Sam\r\n\
-                   DESCRIPTION:Alice's own notes: keep me.\r\n"
-                + &people(&[("Alice Example", "alice@example.com")])
-                + "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\n\
-                   X-OWN-PROPERTY:kept\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        ),
-        (
-            "biweekly-bob.ics",
-            ev("biweekly-bob", "")
-                + "DTSTART:20260303T140000Z\r\nDURATION:PT45M\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU\r\n\
-                   SUMMARY:Bob <> Sam catch-up\r\n"
-                + &people(&[("Bob Builder", "bob@example.com")])
-                + "END:VEVENT\r\nEND:VCALENDAR\r\n",
-        ),
-        (
-            "team-sync.ics",
-            ev("team-sync", "")
-                + "DTSTART:20260304T090000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Team sync\r\n"
-                + &people(&[
-                    ("Alice Example", "alice@example.com"),
-                    ("Bob Builder", "bob@example.com"),
-                ])
-                + "END:VEVENT\r\nEND:VCALENDAR\r\n",
-        ),
-        (
-            // Sam's own manager's 1:1 with Sam: a 1:1, but Dana organizes it, so no writes.
-            "with-dana.ics",
-            ev("with-dana", "")
-                + "DTSTART:20260302T150000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\n\
-                   SUMMARY:Sam / Dana 1:1\r\nORGANIZER;CN=Dana Director:mailto:dana@example.com\r\n\
-                   ATTENDEE;CN=Dana Director;PARTSTAT=ACCEPTED:mailto:dana@example.com\r\n\
-                   ATTENDEE;CN=Sam Manager;PARTSTAT=ACCEPTED:mailto:sam@example.com\r\n\
-                   END:VEVENT\r\nEND:VCALENDAR\r\n",
-        ),
-        (
-            "one-off.ics",
-            ev("one-off", "")
-                + "DTSTART:20260305T110000Z\r\nDURATION:PT30M\r\nSUMMARY:Coffee with Carol\r\n"
-                + &people(&[("Carol", "carol@example.com")])
-                + "END:VEVENT\r\nEND:VCALENDAR\r\n",
-        ),
-    ]
-}
-
-#[allow(dead_code)] // client and calendar serve the scenario tests that edit the calendar.
-pub struct Setup {
-    pub server: CalDavServer,
-    pub db: TestDb,
-    pub keydir: tempfile::TempDir,
-    pub client: CalDavClient,
-    pub calendar: url::Url,
-    /// Appended to the test data's UIDs (empty on the servers started per test).
-    pub tag: String,
-}
-
-impl Setup {
-    pub async fn new(kind: Kind) -> Self {
-        Self::on(CalDavServer::start(kind)).await
-    }
-
-    /// On a server already started.
-    pub async fn on(server: CalDavServer) -> Self {
-        let kind = server.kind;
-        let client =
-            CalDavClient::new(USER, SecretString::from(PASSWORD), Duration::from_secs(10)).unwrap();
-        // A fresh name per setup: the external servers are shared by every test of the run.
-        let name = format!("work-{}", uuid::Uuid::new_v4().simple());
-        let calendar = server.calendar_url(&name);
-        let tag = if kind.is_external() {
-            format!("-{}", &name[5..13])
-        } else {
-            String::new()
-        };
-        client.mkcalendar(&calendar, "Work").await.unwrap();
-        for (name, body) in manager_calendar(&tag) {
-            // A scheduling server would treat an event organized by someone else as an
-            // invitation copy; the shared external servers run without it.
-            if name == DANA && kind.is_external() {
-                continue;
-            }
-            let url = calendar.join(name).unwrap();
-            client
-                .put(&url, body.into_bytes(), &Precondition::Create)
-                .await
-                .unwrap();
-        }
-        Self {
-            server,
-            db: TestDb::sqlite(),
-            keydir: tempfile::tempdir().unwrap(),
-            client,
-            calendar,
-            tag,
-        }
-    }
-
-    /// The UID a test-data event has on this server.
-    pub fn uid(&self, base: &str) -> String {
-        format!("{base}{}", self.tag)
-    }
-
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("ONEONONE__DATABASE__URL", self.db.url.clone()),
-            (
-                "ONEONONE__SECRETS__KEY_FILE",
-                self.keydir.path().join("key").display().to_string(),
-            ),
-            ("ONEONONE__LOG__LEVEL", "warn".into()),
-            ("TEST_CALDAV_PASSWORD", PASSWORD.into()),
-        ]
-    }
-
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        run_cli(args, &env)
-    }
-
-    /// `connect caldav` at the server's base URL (discovery), as the manager, at `now` if given.
-    /// On a shared external server it picks this setup's calendar among the others.
-    pub fn connect_at(&self, now: Option<&str>) -> std::process::Output {
-        let mut args = vec![
-            "connect",
-            "caldav",
-            "--url",
-            self.server.base.as_str(),
-            "--username",
-            USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-        ];
-        if self.server.kind.is_external() {
-            args.extend(["--calendar", self.calendar.as_str()]);
-        }
-        if let Some(now) = now {
-            args.extend(["--now", now]);
-        }
-        self.cli(&args)
-    }
-
-    /// `connect caldav` at `now`, then the first `sync --once` at the same instant: connecting
-    /// writes nothing, that first pass writes the agendas.
-    pub fn connect_and_start(&self, now: &str) {
-        let out = self.connect_at(Some(now));
-        assert!(
-            out.status.success(),
-            "connect at {now}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        self.sync(now);
-    }
-
-    pub fn connect(&self) -> String {
-        let out = self.connect_at(None);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "connect failed: {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
-    }
-}
+use crate::fixtures::caldav::{
+    ALICE, DANA, Setup, W1, W2, W3, description_at, fetch_calendar, manager_calendar,
+    series_with_uid,
+};
+use crate::fixtures::caldav_server::{CalDavServer, Kind, PASSWORD, USER};
+use crate::fixtures::{TestDb, agenda_step_only, insert_line_after, run_cli, services, t};
 
 #[tokio::test]
 async fn connect_finds_the_two_one_on_ones_and_an_idle_pass_costs_one_request() {
@@ -512,108 +296,6 @@ async fn connect_writes_nothing(s: &Setup, db: &str) {
     assert!(!String::from_utf8_lossy(&again.stdout).contains("Started"));
 }
 
-fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
-    s.parse().unwrap()
-}
-
-/// The description an occurrence shows in a resource (override's, else the master's).
-pub fn description_at(body: &[u8], uid: &str, original_start: &str) -> String {
-    let cal = oneonone::ics::parse(body).unwrap();
-    let series = cal.series.iter().find(|s| s.uid == uid).unwrap();
-    let at = t(original_start);
-    let occ = oneonone::ics::expand(
-        series,
-        at - chrono::Duration::hours(1),
-        at + chrono::Duration::hours(1),
-        chrono_tz::UTC,
-    )
-    .unwrap();
-    let o = occ
-        .iter()
-        .find(|o| o.original_start == at)
-        .unwrap_or_else(|| panic!("no occurrence at {at}"));
-    o.description.as_deref().unwrap_or_default().to_string()
-}
-
-impl Setup {
-    pub async fn body(&self, name: &str) -> Vec<u8> {
-        self.client
-            .get(&self.calendar.join(name).unwrap())
-            .await
-            .unwrap()
-            .body
-    }
-
-    /// Edits one occurrence's description as a calendar client would: read, change, PUT If-Match.
-    pub async fn user_edit(
-        &self,
-        name: &str,
-        uid: &str,
-        original_start: &str,
-        edit: impl Fn(&str) -> String,
-    ) {
-        let url = self.calendar.join(name).unwrap();
-        let r = self.client.get(&url).await.unwrap();
-        let old = description_at(&r.body, uid, original_start);
-        let new = edit(&old);
-        assert_ne!(old, new, "the edit changed nothing");
-        let body = oneonone::ics::set_occurrence_description(
-            &r.body,
-            uid,
-            t(original_start),
-            &new,
-            t(original_start),
-        )
-        .unwrap();
-        let etag = r.etag.or(self.client.etag(&url).await.unwrap()).unwrap();
-        self.client
-            .put(&url, body, &Precondition::Match(etag))
-            .await
-            .unwrap();
-    }
-
-    pub fn sync(&self, now: &str) {
-        let out = self.cli(&["sync", "--once", "--now", now]);
-        assert!(
-            out.status.success(),
-            "sync at {now}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-/// The stored series of a test-data event.
-pub(crate) async fn series_with_uid(
-    store: &oneonone::store::Store,
-    uid: &str,
-) -> oneonone::store::SeriesRow {
-    let all = store.list_series().await.unwrap();
-    all.into_iter()
-        .find(|x| x.uid == uid)
-        .unwrap_or_else(|| panic!("no series {uid}"))
-}
-
-pub(crate) fn insert_after(text: &str, line_starting: &str, new_line: &str) -> String {
-    let mut out = Vec::new();
-    let mut done = false;
-    for l in text.split('\n') {
-        out.push(l.to_string());
-        if !done && l.starts_with(line_starting) {
-            out.push(new_line.to_string());
-            done = true;
-        }
-    }
-    assert!(done, "no line starting with {line_starting:?} in:\n{text}");
-    out.join("\n")
-}
-
-pub(crate) const ALICE: &str = "weekly-alice.ics";
-const DANA: &str = "with-dana.ics";
-pub(crate) const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, the first week after the DST change
-pub(crate) const W2: &str = "2026-04-06T08:00:00Z";
-pub(crate) const W3: &str = "2026-04-13T08:00:00Z";
-
 #[tokio::test]
 async fn agendas_appear_carry_over_and_absorb_edits_week_after_week() {
     for kind in Kind::ALL {
@@ -687,8 +369,8 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
 
     // Alice adds a topic of hers (a plain line, as a person types it) and an action item.
     s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
-        let d = insert_after(d, "15 minutes for you", "Career growth  ");
-        insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
+        let d = insert_line_after(d, "15 minutes for you", "Career growth  ");
+        insert_line_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
     })
     .await;
     s.sync("2026-03-25T12:00:00Z");
@@ -788,16 +470,12 @@ pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
 
     // The daemon's services, as the pass builds them.
     let env = s.env();
-    let config = oneonone::config::Config::load(&oneonone::config::Sources {
-        file: None,
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+    let services = services(
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-    })
-    .unwrap();
-    let services = oneonone::services::Services::open(config).await.unwrap();
-    let syncer = services.pass(false);
+    )
+    .await;
     let account = services.store.get_account(1).await.unwrap();
 
     // The manager queues a topic (the agenda must change), and meanwhile Alice edits the
@@ -820,16 +498,13 @@ pub(crate) async fn a_concurrent_edit_keeps_both(kind: Kind) {
         .await
         .unwrap();
     s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
-        let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May");
+        let d = insert_line_after(d, "15 minutes for you", "- [ ] Vacation in May");
         format!("{d}\nPS from Alice: room 4.2")
     })
     .await;
 
     // The cache still holds the old version: the write meets a 412, re-reads, merges.
-    let stats = syncer
-        .write_agendas(&account, t("2026-03-25T12:00:00Z"))
-        .await
-        .unwrap();
+    let stats = agenda_step_only(&services, &account, t("2026-03-25T12:00:00Z")).await;
     assert!(stats.conflicts >= 1, "{kind:?}: {stats:?}");
     assert_eq!(stats.writes, 1, "{kind:?}: {stats:?}");
     let d = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W1);
@@ -1178,12 +853,7 @@ async fn add_alice_item(
 async fn a_direct_topic_with_no_agenda_does_not_freeze_the_invite() {
     use oneonone::store::ItemSource;
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-24T12:00:00Z");
     let store = s.db.store().await;
     let uid = s.uid("weekly-alice");
     let invite = |body: &[u8]| description_at(body, &uid, W1);
@@ -1250,12 +920,7 @@ async fn a_direct_topic_with_no_agenda_does_not_freeze_the_invite() {
 async fn a_flood_of_direct_topics_folds_instead_of_stopping_the_write() {
     use oneonone::store::ItemSource;
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-24T12:00:00Z");
     let store = s.db.store().await;
     let uid = s.uid("weekly-alice");
     // 250 topics of 300 characters: past the 64 KiB description limit in full.
@@ -1296,12 +961,7 @@ async fn a_flood_of_direct_topics_folds_instead_of_stopping_the_write() {
 async fn the_block_folds_to_leave_room_for_a_long_text_of_the_users_own() {
     use oneonone::store::ItemSource;
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-24T12:00:00Z");
     let store = s.db.store().await;
     let uid = s.uid("weekly-alice");
     s.sync("2026-03-25T12:00:00Z");
@@ -1348,19 +1008,14 @@ async fn the_block_folds_to_leave_room_for_a_long_text_of_the_users_own() {
 async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
     for kind in Kind::ALL {
         let s = Setup::new(kind).await;
-        let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        s.connect_ok("2026-03-24T12:00:00Z");
         s.sync("2026-03-24T12:00:00Z");
         let uid = s.uid("weekly-alice");
         s.user_edit(ALICE, &uid, W1, |d| {
-            let d = insert_after(d, "15 minutes for you", "·\tneed a new laptop  ");
-            let d = insert_after(&d, "·\tneed", "Can we talk about the conference budget?");
-            let d = insert_after(&d, "Topics from", "1.\tHiring plan for Q3");
-            let d = insert_after(&d, "Notes and action items", "Met in the kitchen");
+            let d = insert_line_after(d, "15 minutes for you", "·\tneed a new laptop  ");
+            let d = insert_line_after(&d, "·\tneed", "Can we talk about the conference budget?");
+            let d = insert_line_after(&d, "Topics from", "1.\tHiring plan for Q3");
+            let d = insert_line_after(&d, "Notes and action items", "Met in the kitchen");
             d.replace('\n', "\r\n")
         })
         .await;
@@ -1424,7 +1079,7 @@ async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
 
         // In the meeting, a line typed under a topic is a note of the meeting, not a new topic.
         s.user_edit(ALICE, &uid, W1, |d| {
-            insert_after(d, "- [ ] need a new laptop", "Agreed: order one this week")
+            insert_line_after(d, "- [ ] need a new laptop", "Agreed: order one this week")
         })
         .await;
         s.sync("2026-03-30T08:10:00Z");
@@ -1467,12 +1122,7 @@ async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
 #[tokio::test]
 async fn answers_to_standing_questions_are_notes_and_a_line_under_minutes_for_me_is_a_topic() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-24T12:00:00Z");
     s.sync("2026-03-24T12:00:00Z");
     let uid = s.uid("weekly-alice");
     // Alice answers two questions in the invite (typed on, and indented under one), deletes
@@ -1482,9 +1132,9 @@ async fn answers_to_standing_questions_are_notes_and_a_line_under_minutes_for_me
             "- How are things going?",
             "- How are things going? Good, busy with the launch",
         );
-        let d = insert_after(&d, "- Any blockers", "  pretty good, a bit tired");
+        let d = insert_line_after(&d, "- Any blockers", "  pretty good, a bit tired");
         let d = d.replace("- Any feedback for me?\n", "");
-        insert_after(&d, "15 minutes for me", "Team offsite in May")
+        insert_line_after(&d, "15 minutes for me", "Team offsite in May")
     })
     .await;
     s.sync("2026-03-25T12:00:00Z");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Daemon, TestDb, get, run_cli, write_file};
+use crate::fixtures::{Daemon, TestDb, get, run_cli, write_file};
 
 #[tokio::test]
 async fn daemon_serves_health_readiness_metrics_and_exits_zero_on_sigterm() {

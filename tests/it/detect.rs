@@ -260,7 +260,7 @@ fn inspect_with_owner_prints_one_verdict_object_per_series() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/detect/google-sam.ics"
     );
-    let out = crate::helpers::run_cli(
+    let out = crate::fixtures::run_cli(
         &[
             "inspect",
             file,
@@ -291,6 +291,6 @@ fn inspect_with_owner_prints_one_verdict_object_per_series() {
     assert!(first["reason"].as_str().unwrap().starts_with("1:1: weekly"));
     assert_eq!(first["next"].as_array().unwrap().len(), 2);
     assert!(first["uid"].is_string());
-    let bad = crate::helpers::run_cli(&["inspect", file, "--owner", "not-an-address"], &[]);
+    let bad = crate::fixtures::run_cli(&["inspect", file, "--owner", "not-an-address"], &[]);
     assert!(!bad.status.success());
 }

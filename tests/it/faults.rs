@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::caldav_sync::{ALICE, Setup, W1, W2, W3, description_at, insert_after};
-use crate::servers::Kind;
+use crate::fixtures::caldav::{ALICE, Setup, W1, W2, W3, description_at};
+use crate::fixtures::caldav_server::Kind;
+use crate::fixtures::insert_line_after;
+use crate::fixtures::proxy::forward;
 
 /// When `enabled`, every fifth request fails (20 %), cycling through `KINDS`, so a run is
 /// reproducible and every kind occurs.
@@ -25,47 +27,6 @@ struct Proxy {
     /// How many times each kind of fault was injected.
     hits: Arc<[AtomicU32; KINDS.len()]>,
     http: reqwest::Client,
-}
-
-/// Sends the request on to `upstream` and hands back its answer (status, etag, content type
-/// and body).
-pub(crate) async fn forward(
-    http: &reqwest::Client,
-    upstream: &url::Url,
-    method: &axum::http::Method,
-    uri: &str,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Response {
-    let url = upstream.join(uri).unwrap();
-    let mut req = http.request(
-        reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
-        url,
-    );
-    for name in [
-        "authorization",
-        "depth",
-        "content-type",
-        "if-match",
-        "if-none-match",
-    ] {
-        if let Some(v) = headers.get(name) {
-            req = req.header(name, v.as_bytes());
-        }
-    }
-    let resp = match req.body(body.to_vec()).send().await {
-        Ok(r) => r,
-        Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
-    };
-    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
-    let mut out = HeaderMap::new();
-    for name in ["etag", "content-type"] {
-        if let Some(v) = resp.headers().get(name) {
-            out.insert(name, v.as_bytes().try_into().unwrap());
-        }
-    }
-    let bytes = resp.bytes().await.unwrap_or_default();
-    (status, out, bytes).into_response()
 }
 
 /// The kinds of fault, in the order the proxy cycles through them.
@@ -183,10 +144,7 @@ async fn start_proxy(
 /// must recover from); returns how many attempts it took.
 fn sync_until_ok(s: &Setup, extra: &[(&str, &str)], now: &str) -> usize {
     for attempt in 1..=40 {
-        let env = s.env();
-        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        env.extend_from_slice(extra);
-        let out = crate::helpers::run_cli(&["sync", "--once", "--now", now], &env);
+        let out = s.cli_with(&["sync", "--once", "--now", now], extra);
         if out.status.success() {
             return attempt;
         }
@@ -201,16 +159,14 @@ async fn weeks(
     faults: &AtomicU32,
     permille: u32,
 ) -> (String, String, usize) {
-    let env = s.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::helpers::connect_and_start_sam_via(via, &env);
+    s.connect_and_start_via(via, &[]);
     faults.store(permille, Ordering::Relaxed);
     let timeout = [("ONEONONE__SYNC__REQUEST_TIMEOUT_SECS", "2")];
     let mut attempts = 0;
     attempts += sync_until_ok(s, &timeout, "2026-03-24T12:05:00Z");
     s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
-        let d = insert_after(d, "15 minutes for you", "- [ ] Career growth");
-        insert_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
+        let d = insert_line_after(d, "15 minutes for you", "- [ ] Career growth");
+        insert_line_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
     })
     .await;
     attempts += sync_until_ok(s, &timeout, "2026-03-25T12:00:00Z");

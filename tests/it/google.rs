@@ -2,9 +2,6 @@
 //! against the discovery document (`google_server`), and OAuth against a real authorization
 //! server process (oauth2-mock-server on Node, installed by `scripts/setup-node`).
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use oneonone::clock::Clock;
 use oneonone::model::{Etag, EventStatus};
 use oneonone::provider::google::convert;
-use oneonone::provider::google::oauth::{self, OAuthError, OAuthSettings, RefreshingTokens};
+use oneonone::provider::google::oauth::{self, OAuthError, RefreshingTokens};
 use oneonone::provider::google::{
     GoogleClient, GoogleError, RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
@@ -20,7 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use url::Url;
 
-use crate::google_server::{Fault, GoogleServer, single_event, weekly_one_on_one};
+use crate::fixtures::google::{OAuthServer, connect, consent};
+use crate::fixtures::google_server::{Fault, GoogleServer, single_event, weekly_one_on_one};
 
 const TOKEN: &str = "ya29.test-token";
 
@@ -553,7 +551,7 @@ async fn the_request_budget_spaces_requests_out_instead_of_drawing_rate_limits()
 
 #[test]
 fn the_validator_catches_answers_that_break_the_event_schema() {
-    let d = crate::google_server::Discovery::load();
+    let d = crate::fixtures::google_server::Discovery::load();
     let mut v = Vec::new();
     d.check_schema(
         "Events",
@@ -581,7 +579,7 @@ fn the_validator_catches_answers_that_break_the_event_schema() {
     let mut ok = Vec::new();
     d.check_schema(
         "Event",
-        &crate::google_server::weekly_one_on_one(
+        &crate::fixtures::google_server::weekly_one_on_one(
             "x",
             "2026-01-05T10:00:00",
             "Europe/Berlin",
@@ -620,99 +618,6 @@ async fn a_sync_token_reused_with_other_parameters_is_flagged() {
 
 // ---------------------------------------------------------------------------------------------
 // OAuth against a real authorization server.
-
-pub(crate) const SECRET: &str = "test-client-secret";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// oauth2-mock-server, installed by scripts/setup-node on first use.
-fn mock_module() -> PathBuf {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let module = root().join(".node/node_modules/oauth2-mock-server/dist/index.mjs");
-    let _g = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if !module.exists() {
-        let st = Command::new(root().join("scripts/setup-node"))
-            .status()
-            .expect("run scripts/setup-node (needs node and npm)");
-        assert!(st.success(), "scripts/setup-node failed");
-    }
-    module
-}
-
-pub(crate) struct OAuthServer {
-    child: Child,
-    pub(crate) issuer: Url,
-}
-
-impl OAuthServer {
-    pub(crate) fn start() -> Self {
-        let module = mock_module();
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let mut child = Command::new("node")
-            .arg(root().join("tests/data/google/oauth-mock.mjs"))
-            .arg(&module)
-            .arg(port.to_string())
-            .arg(SECRET)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start node");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("oauth2-mock-server did not start ({e}): {line}"));
-        let issuer = Url::parse(&format!("{}/", v["issuer"].as_str().unwrap())).unwrap();
-        Self { child, issuer }
-    }
-
-    fn settings(&self, client_id: &str) -> OAuthSettings {
-        OAuthSettings {
-            client_id: client_id.into(),
-            client_secret: Some(SecretString::from(SECRET)),
-            auth_url: self.issuer.join("authorize").unwrap(),
-            token_url: self.issuer.join("token").unwrap(),
-        }
-    }
-}
-
-impl Drop for OAuthServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Goes through consent as the user would: follows the consent URL to the redirect and reads
-/// the code and state the authorization server sends back.
-async fn consent(url: &Url) -> (String, String) {
-    let http = oauth::http_client(Duration::from_secs(10)).unwrap();
-    let r = http.get(url.clone()).send().await.unwrap();
-    assert!(r.status().is_redirection(), "{}", r.status());
-    let loc = Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-    let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
-    assert!(!q.contains_key("error"), "consent refused: {q:?}");
-    (q["code"].clone(), q["state"].clone())
-}
-
-pub(crate) async fn connect(s: &OAuthServer, client_id: &str) -> oauth::Tokens {
-    let settings = s.settings(client_id);
-    let redirect = Url::parse("http://127.0.0.1:1/oauth/google/callback").unwrap();
-    let req = oauth::authorize_url(&settings, &redirect, &[oauth::SCOPE_EVENTS]).unwrap();
-    let (code, state) = consent(&req.url).await;
-    oauth::check_state(&req.state, &state).unwrap();
-    let http = oauth::http_client(Duration::from_secs(10)).unwrap();
-    oauth::exchange_code(&settings, &http, &redirect, &code, &req.pkce_verifier)
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn oauth_code_flow_with_pkce_refresh_and_revocation_against_a_real_server() {

@@ -4,256 +4,15 @@
 //! cancelled instance, a revoked grant and a restore. The test server checks every request and
 //! answer against calendar.v3.json; each test ends with `assert_clean`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-
-use chrono::{DateTime, Utc};
-use oneonone::store::Store;
+use chrono::Utc;
 use oneonone::sync::AccountSyncer;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::google::{OAuthServer, SECRET};
-use crate::google_server::{Fault, GoogleServer, single_event, weekly_one_on_one};
-use crate::helpers::{BIN, TestDb};
-
-const CAL: &str = "primary";
-const BOB: &str = "bob11";
-const OWN_TEXT: &str = "Alice's own notes: keep me.";
-const W1: &str = "2026-03-30T08:00:00Z"; // Mon 10:00 Berlin, after the DST change
-const W2: &str = "2026-04-06T08:00:00Z";
-const W3: &str = "2026-04-13T08:00:00Z";
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-/// The id Google gives the instance of `master` originally at `at`.
-pub(crate) fn inst(master: &str, at: &str) -> String {
-    format!("{master}_{}", t(at).format("%Y%m%dT%H%M%SZ"))
-}
-
-/// Inserts `fragment` right after the first line break that follows `needle` (a person typing a
-/// new line under a heading in Google's editor).
-pub(crate) fn insert_after(html: &str, needle: &str, fragment: &str) -> String {
-    let at = html
-        .find(needle)
-        .unwrap_or_else(|| panic!("no {needle:?} in {html}"));
-    let br = at
-        + html[at..]
-            .find("<br>")
-            .unwrap_or_else(|| panic!("no line break after {needle:?} in {html}"))
-        + "<br>".len();
-    format!("{}{fragment}{}", &html[..br], &html[br..])
-}
-
-struct Setup {
-    google: GoogleServer,
-    oauth: OAuthServer,
-    db: TestDb,
-    keydir: tempfile::TempDir,
-    /// More environment for every command (e.g. `google.push_url`).
-    extra: Vec<(String, String)>,
-}
-
-impl Setup {
-    /// Alice's calendar: weekly 1:1s with Bob (with her own notes in the description) and Carol,
-    /// a team meeting, Dana's 1:1 with Alice (Dana organizes it) and a one-off.
-    async fn new() -> Self {
-        // PostgreSQL when the suite has one (the store's Google writes on both dialects).
-        let db = match TestDb::postgres().await {
-            Some(db) => db,
-            None => TestDb::sqlite(),
-        };
-        Self::with_db(db).await
-    }
-
-    async fn with_db(db: TestDb) -> Self {
-        let google = GoogleServer::start().await;
-        let mut bob = weekly_one_on_one(BOB, "2026-03-02T10:00:00", "Europe/Berlin", "Bob");
-        bob["description"] = json!(OWN_TEXT);
-        google.insert(CAL, bob);
-        google.insert(
-            CAL,
-            weekly_one_on_one("carol11", "2026-03-03T15:00:00", "Europe/Berlin", "Carol"),
-        );
-        let mut team = weekly_one_on_one("team", "2026-03-04T09:00:00", "Europe/Berlin", "Bob");
-        team["summary"] = json!("Team sync");
-        team["attendees"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"email": "carol@example.com", "responseStatus": "accepted"}));
-        google.insert(CAL, team);
-        let mut dana = weekly_one_on_one("dana11", "2026-03-02T16:00:00", "Europe/Berlin", "D");
-        dana["summary"] = json!("Alice / Dana 1:1");
-        dana["organizer"] = json!({"email": "dana@example.com", "displayName": "Dana"});
-        dana["attendees"] = json!([
-            {"email": "dana@example.com", "organizer": true, "responseStatus": "accepted"},
-            {"email": "alice@example.com", "self": true, "responseStatus": "accepted"}
-        ]);
-        google.insert(CAL, dana);
-        google.insert(CAL, single_event("coffee", "2026-03-05T11:00:00Z", 30));
-        Self {
-            google,
-            oauth: OAuthServer::start(),
-            db,
-            keydir: tempfile::tempdir().unwrap(),
-            extra: Vec::new(),
-        }
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        let issuer = &self.oauth.issuer;
-        [
-            ("ONEONONE__DATABASE__URL", self.db.url.clone()),
-            (
-                "ONEONONE__SECRETS__KEY_FILE",
-                self.keydir.path().join("key").display().to_string(),
-            ),
-            ("ONEONONE__LOG__LEVEL", "warn".into()),
-            ("ONEONONE__GOOGLE__CLIENT_ID", "cid".into()),
-            ("ONEONONE__GOOGLE__CLIENT_SECRET", SECRET.into()),
-            (
-                "ONEONONE__GOOGLE__AUTH_URL",
-                issuer.join("authorize").unwrap().to_string(),
-            ),
-            (
-                "ONEONONE__GOOGLE__TOKEN_URL",
-                issuer.join("token").unwrap().to_string(),
-            ),
-            (
-                "ONEONONE__GOOGLE__REVOKE_URL",
-                issuer.join("revoke").unwrap().to_string(),
-            ),
-            (
-                "ONEONONE__GOOGLE__API_BASE",
-                self.google.api_base().to_string(),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .chain(self.extra.iter().cloned())
-        .collect()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_remove("ONEONONE_CONFIG")
-            .envs(self.env());
-        cmd
-    }
-
-    /// Runs the binary without blocking the runtime that serves the Google test server.
-    async fn cli(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = self.command(args);
-        tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap()
-    }
-
-    /// `connect google --no-browser --now NOW`, with this test as the browser: it reads the
-    /// consent URL the command prints and follows the authorization server's redirect back to
-    /// the command's loopback listener. Returns the command's stdout.
-    async fn connect(&self, now: &str) -> String {
-        let mut child = self
-            .command(&["connect", "google", "--no-browser", "--now", now])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (url, mut reader, head) = tokio::task::spawn_blocking(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap() == 0 {
-                    return (None, reader, head);
-                }
-                head.push_str(&line);
-                if line.starts_with("http") {
-                    return (Some(line.trim().to_string()), reader, head);
-                }
-            }
-        })
-        .await
-        .unwrap();
-        if let Some(url) = url {
-            let page = reqwest::get(&url).await.unwrap();
-            assert_eq!(page.status(), 200);
-            assert!(page.text().await.unwrap().contains("connected"));
-        }
-        let (rest, out) = tokio::task::spawn_blocking(move || {
-            let mut rest = String::new();
-            reader.read_to_string(&mut rest).unwrap();
-            (rest, child.wait_with_output().unwrap())
-        })
-        .await
-        .unwrap();
-        let text = head + &rest;
-        assert!(
-            out.status.success(),
-            "connect failed: {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
-    }
-
-    /// `connect google` at `now`, then the first `sync --once` at the same instant: connecting
-    /// writes nothing, that first pass writes the agendas.
-    async fn connect_and_start(&self, now: &str) {
-        self.connect(now).await;
-        self.sync(now).await;
-    }
-
-    async fn sync(&self, now: &str) {
-        let out = self.cli(&["sync", "--once", "--now", now]).await;
-        assert!(
-            out.status.success(),
-            "sync at {now}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// The description Google shows for the instance of `master` originally at `at`.
-    fn description(&self, master: &str, at: &str) -> String {
-        let ev = self
-            .google
-            .event(CAL, &inst(master, at))
-            .unwrap_or_else(|| self.google.event(CAL, master).unwrap());
-        ev["description"].as_str().unwrap_or_default().to_string()
-    }
-
-    /// A person edits one instance's description in Google's web UI (HTML).
-    fn web_edit(&self, master: &str, at: &str, edit: impl Fn(&str) -> String) {
-        let old = self.description(master, at);
-        let new = edit(&old);
-        assert_ne!(old, new, "the edit changed nothing");
-        self.google
-            .web_edit_description(CAL, &inst(master, at), &new);
-    }
-
-    /// The daemon's services, as a pass builds them.
-    async fn services(&self) -> oneonone::services::Services {
-        let config = oneonone::config::Config::load(&oneonone::config::Sources {
-            file: None,
-            env: self.env(),
-        })
-        .unwrap();
-        oneonone::services::Services::open(config).await.unwrap()
-    }
-}
-
-async fn series_id(store: &Store, uid: &str) -> i64 {
-    crate::caldav_sync::series_with_uid(store, uid).await.id
-}
-
-async fn open_items(store: &Store, uid: &str) -> Vec<String> {
-    let id = series_id(store, uid).await;
-    let items = store.list_items(id, true).await.unwrap();
-    items.into_iter().map(|i| i.text).collect()
-}
+use crate::fixtures::google::{
+    BOB, CAL, OWN_TEXT, Setup, W1, W2, W3, insert_after, inst, open_items, series_id,
+};
+use crate::fixtures::google_server::Fault;
+use crate::fixtures::{TestDb, agenda_step_only, t};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn google_connect_writes_nothing_and_the_first_sync_once_writes() {
@@ -474,10 +233,7 @@ async fn google_concurrent_edits_keep_both_texts_and_a_write_can_be_restored() {
         let d = insert_after(d, "15 minutes for you", "- [ ] Vacation in May<br>");
         format!("{d}<br>PS from Bob: room 4.2")
     });
-    let stats = syncer
-        .write_agendas(&account, t("2026-03-25T12:00:00Z"))
-        .await
-        .unwrap();
+    let stats = agenda_step_only(&services, &account, t("2026-03-25T12:00:00Z")).await;
     assert!(stats.conflicts >= 1, "{stats:?}");
     // Bob's, and Carol's next meeting (hers of 24 March is over).
     assert_eq!(stats.writes, 2, "{stats:?}");
@@ -700,7 +456,7 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     let url = s.db.url.clone();
     let daemon = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        crate::helpers::Daemon::spawn(&url, &env)
+        crate::fixtures::Daemon::spawn(&url, &env)
     })
     .await
     .unwrap();
@@ -734,7 +490,7 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     assert_eq!(r.status(), 400);
 
     // The browser, signed in on our pages: our page -> Google's consent -> back to our callback.
-    let mut browser = crate::web::Browser::new(&daemon);
+    let mut browser = crate::fixtures::web::Browser::new(&daemon);
     let (status, _) = browser.sign_in("admin-secret-for-google-0123456789").await;
     assert!(status.is_redirection(), "sign-in: {status}");
     // Back on our pages, the person lands on the new account's page (kept here: the cookie
@@ -796,7 +552,7 @@ async fn the_daemon_connects_google_through_its_web_flow_and_syncs_the_account()
     let (code, _, _) = browser
         .post(
             "/accounts/1/start",
-            &[("csrf", &crate::web::csrf_of(&page))],
+            &[("csrf", &crate::fixtures::web::csrf_of(&page))],
         )
         .await;
     assert_eq!(code, 303);
@@ -856,7 +612,7 @@ async fn a_push_notification_wakes_a_pass_for_its_account_within_seconds() {
     let started = Utc::now();
     let daemon = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        crate::helpers::Daemon::spawn(&url, &env)
+        crate::fixtures::Daemon::spawn(&url, &env)
     })
     .await
     .unwrap();
@@ -920,7 +676,7 @@ fn connect_google_without_a_client_id_says_which_key_to_set() {
     let db = TestDb::sqlite();
     let keydir = tempfile::tempdir().unwrap();
     let key = keydir.path().join("key").display().to_string();
-    let out = crate::helpers::run_cli(
+    let out = crate::fixtures::run_cli(
         &["connect", "google", "--no-browser"],
         &[
             ("ONEONONE__DATABASE__URL", db.url.as_str()),
@@ -1035,7 +791,7 @@ async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() 
     // The daemon runs on the real clock: its pass writes the agenda of the instance after now.
     let daemon = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        crate::helpers::Daemon::spawn(&url, &env)
+        crate::fixtures::Daemon::spawn(&url, &env)
     })
     .await
     .unwrap();
@@ -1067,7 +823,7 @@ async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() 
 
     let store = s.db.store().await;
     let bob = series_id(&store, BOB).await;
-    let mut browser = crate::web::Browser::new(&daemon);
+    let mut browser = crate::fixtures::web::Browser::new(&daemon);
     browser.sign_in("admin-secret-for-google-0123456789").await;
     let (code, page) = browser.get(&format!("/series/{bob}")).await;
     assert_eq!(code, 200, "{page}");
@@ -1096,17 +852,6 @@ async fn the_series_page_previews_a_google_agenda_as_the_html_the_pass_writes() 
     store.close().await;
     drop(daemon);
     s.google.assert_clean();
-}
-
-/// Runs the binary and returns its stdout; fails the test when the command fails.
-async fn ok(s: &Setup, args: &[&str]) -> String {
-    let out = s.cli(args).await;
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The Google half of `insights::private_notes_never_reach_a_description_during_weeks_of_passes_
@@ -1157,15 +902,17 @@ async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_googl
                 args.extend(["--meeting", d]);
             }
             args.push(&text);
-            ok(&s, &args).await;
+            s.cli_ok(&args).await;
             secrets.push(text);
         }
         // Something new for every pass to write.
         let topic = format!("Topic of week {week}");
         for with in ["bob@example.com", "carol@example.com"] {
-            ok(&s, &["item", "add", "--with", with, &topic]).await;
+            s.cli_ok(&["item", "add", "--with", with, &topic]).await;
         }
-        let dry = ok(&s, &["sync", "--once", "--dry-run", "--now", now]).await;
+        let dry = s
+            .cli_ok(&["sync", "--once", "--dry-run", "--now", now])
+            .await;
         assert!(
             dry.contains(&topic),
             "the dry run shows what it would write: {dry}"
@@ -1220,7 +967,9 @@ async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_googl
     assert!(bob.contains("Topic of week 3"), "{bob}");
     let mut all = String::new();
     for with in ["bob@example.com", "carol@example.com"] {
-        all += &ok(&s, &["history", "--with", with, "--include-private"]).await;
+        all += &s
+            .cli_ok(&["history", "--with", with, "--include-private"])
+            .await;
     }
     for secret in &secrets {
         assert!(

@@ -7,30 +7,16 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::caldav_sync::{ALICE, Setup, series_with_uid};
-use crate::helpers::Daemon;
-use crate::servers::Kind;
-use crate::web::{Browser, TOKEN, csrf_of};
+use crate::fixtures::Daemon;
+use crate::fixtures::caldav::{ALICE, Setup, series_with_uid};
+use crate::fixtures::caldav_server::Kind;
+use crate::fixtures::web::{Browser, TOKEN, csrf_of};
 
 /// The 23 March meeting (10:00 CET = 09:00 UTC), the last before the DST change.
 const M1: &str = "2026-03-23T09:00:00Z";
 
-fn cli_ok(s: &Setup, args: &[&str]) -> String {
-    let out = s.cli(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn history(s: &Setup, format: &str) -> String {
-    cli_ok(
-        s,
-        &["history", "--with", "alice@example.com", "--format", format],
-    )
+    s.cli_ok(&["history", "--with", "alice@example.com", "--format", format])
 }
 
 /// The meeting of the history JSON that starts at `at` (RFC 3339 with its offset).
@@ -46,24 +32,19 @@ fn meeting<'a>(h: &'a Value, at: &str) -> &'a Value {
 /// Items added from the CLI; returns the id of each.
 fn add_items(s: &Setup, texts: &[&str]) -> Vec<i64> {
     for t in texts {
-        cli_ok(
-            s,
-            &[
-                "item",
-                "add",
-                "--with",
-                "alice@example.com",
-                "--section",
-                "manager",
-                t,
-            ],
-        );
+        s.cli_ok(&[
+            "item",
+            "add",
+            "--with",
+            "alice@example.com",
+            "--section",
+            "manager",
+            t,
+        ]);
     }
-    let list: Value = serde_json::from_str(&cli_ok(
-        s,
-        &["item", "list", "--with", "alice@example.com", "--json"],
-    ))
-    .unwrap();
+    let list: Value =
+        serde_json::from_str(&s.cli_ok(&["item", "list", "--with", "alice@example.com", "--json"]))
+            .unwrap();
     texts
         .iter()
         .map(|t| {
@@ -80,12 +61,7 @@ fn add_items(s: &Setup, texts: &[&str]) -> Vec<i64> {
 #[tokio::test]
 async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-17T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-17T12:00:00Z");
     let ids = add_items(&s, &["Budget review", "Team offsite"]);
     s.sync("2026-03-17T12:00:00Z");
     let uid = s.uid("weekly-alice");
@@ -100,16 +76,13 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
     })
     .await;
     s.sync("2026-03-19T12:00:00Z");
-    let dropped = cli_ok(
-        &s,
-        &[
-            "item",
-            "drop",
-            &ids[1].to_string(),
-            "--now",
-            "2026-03-20T15:30:00Z",
-        ],
-    );
+    let dropped = s.cli_ok(&[
+        "item",
+        "drop",
+        &ids[1].to_string(),
+        "--now",
+        "2026-03-20T15:30:00Z",
+    ]);
     assert!(dropped.contains("is dropped"), "{dropped}");
     // 23 March closes; nothing is typed into the 30 March invite; 30 March closes.
     s.sync("2026-03-24T09:00:00Z");
@@ -164,16 +137,13 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
     assert_eq!(second["date"], "2026-03-30 10:00 CEST");
 
     // The report: the last held meeting in Berlin time, the no-notes meeting counted apart.
-    let report: Value = serde_json::from_str(&cli_ok(
-        &s,
-        &[
-            "report",
-            "--now",
-            "2026-03-31T12:00:00Z",
-            "--format",
-            "json",
-        ],
-    ))
+    let report: Value = serde_json::from_str(&s.cli_ok(&[
+        "report",
+        "--now",
+        "2026-03-31T12:00:00Z",
+        "--format",
+        "json",
+    ]))
     .unwrap();
     let alice = report["series"]
         .as_array()
@@ -183,7 +153,7 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
         .unwrap();
     assert_eq!(alice["last_held"], "2026-03-23T10:00:00+01:00", "{alice:#}");
     assert_eq!(alice["windows"][0]["took_place_no_notes"], 1, "{alice:#}");
-    let report_text = cli_ok(&s, &["report", "--now", "2026-03-31T12:00:00Z"]);
+    let report_text = s.cli_ok(&["report", "--now", "2026-03-31T12:00:00Z"]);
     assert!(
         report_text.contains("last held 2026-03-23"),
         "{report_text}"
@@ -255,35 +225,29 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
         (&Value::from("held"), &Value::from("web"))
     );
     // And from the command line that the 23 March one did not, whatever was dropped in it.
-    let said = cli_ok(
-        &s,
-        &[
-            "meeting",
-            "skipped",
-            "--with",
-            "alice@example.com",
-            "--date",
-            "2026-03-23",
-            "--now",
-            "2026-03-31T12:00:00Z",
-        ],
-    );
+    let said = s.cli_ok(&[
+        "meeting",
+        "skipped",
+        "--with",
+        "alice@example.com",
+        "--date",
+        "2026-03-23",
+        "--now",
+        "2026-03-31T12:00:00Z",
+    ]);
     assert!(said.contains("2026-03-23 10:00 CET"), "{said}");
     let text = history(&s, "text");
     assert!(
         text.contains("2026-03-23 10:00 CET  skipped, marked from cli"),
         "{text}"
     );
-    let report: Value = serde_json::from_str(&cli_ok(
-        &s,
-        &[
-            "report",
-            "--now",
-            "2026-03-31T12:00:00Z",
-            "--format",
-            "json",
-        ],
-    ))
+    let report: Value = serde_json::from_str(&s.cli_ok(&[
+        "report",
+        "--now",
+        "2026-03-31T12:00:00Z",
+        "--format",
+        "json",
+    ]))
     .unwrap();
     let alice = report["series"]
         .as_array()

@@ -3,9 +3,8 @@
 
 use oneonone::provider::caldav::Precondition;
 
-use crate::caldav_sync::{Setup, description_at};
-use crate::newcomer::{connect_args, run_with};
-use crate::servers::Kind;
+use crate::fixtures::caldav::{Setup, description_at};
+use crate::fixtures::caldav_server::Kind;
 
 fn resource(uid: &str, rule: &str, summary: &str, extra: &str) -> Vec<u8> {
     format!(
@@ -54,7 +53,10 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
 
     let limit = [("ONEONONE__AGENDA__MAX_DESCRIPTION_BYTES", "2048")];
     let started = std::time::Instant::now();
-    let out = run_with(&s, &connect_args(&s), &limit);
+    let out = s.cli_with(
+        &s.connect_args(&s.server.base, Some("2026-03-01T12:00:00Z")),
+        &limit,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -67,7 +69,7 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
     );
     // Connecting writes nothing: the first `sync --once` writes.
     let sync = ["sync", "--once", "--now", "2026-03-01T12:00:00Z"].map(String::from);
-    let out = run_with(&s, &sync, &limit);
+    let out = s.cli_with(&sync, &limit);
     assert!(
         out.status.success(),
         "{}",
@@ -84,8 +86,7 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
     assert!(agenda.contains("oneonone agenda"), "{agenda}");
     // Alice's invite is untouched, and the reason is shown where a user looks.
     assert_eq!(s.client.get(&alice).await.unwrap().body, alice_before);
-    let listed = run_with(
-        &s,
+    let listed = s.cli_with(
         &["series", "list", "--all", "--json"].map(String::from),
         &limit,
     );
@@ -113,8 +114,7 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
         assert!(x["reason"].as_str().is_some_and(|r| !r.is_empty()), "{x}");
     }
     // A second pass is as calm: nothing new to write, nothing failed.
-    let again = run_with(
-        &s,
+    let again = s.cli_with(
         &["sync", "--once", "--now", "2026-03-01T12:05:00Z"].map(String::from),
         &limit,
     );
@@ -128,7 +128,10 @@ async fn oversized_descriptions_and_absurd_rules_are_refused_per_item_and_the_pa
 #[tokio::test]
 async fn an_oversized_resource_is_refused_alone_and_the_rest_of_its_calendar_is_read() {
     let s = Setup::new(Kind::Radicale).await;
-    let out = run_with(&s, &connect_args(&s), &[]);
+    let out = s.cli_with(
+        &s.connect_args(&s.server.base, Some("2026-03-01T12:00:00Z")),
+        &[],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -147,14 +150,14 @@ async fn an_oversized_resource_is_refused_alone_and_the_rest_of_its_calendar_is_
     let store = s.db.store().await;
     let cal = store.list_calendars(1).await.unwrap().remove(0);
     let client = oneonone::provider::caldav::CalDavClient::new(
-        crate::servers::USER,
-        secrecy::SecretString::from(crate::servers::PASSWORD),
+        crate::fixtures::caldav_server::USER,
+        secrecy::SecretString::from(crate::fixtures::caldav_server::PASSWORD),
         std::time::Duration::from_secs(10),
     )
     .unwrap()
     .with_max_body(100_000);
     let now = chrono::Utc::now();
-    let report = crate::caldav_sync::fetch_calendar(&client, &store, &cal, now)
+    let report = crate::fixtures::caldav::fetch_calendar(&client, &store, &cal, now)
         .await
         .expect("one oversized resource must not fail the calendar");
     assert!(

@@ -5,305 +5,13 @@
 //! Golden files live in `tests/data/report/`. After a deliberate change to the report, regenerate
 //! them with `UPDATE_GOLDEN=1 cargo test --test it insights::report` and review the diff.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use oneonone::agenda::{
-    self, AbsorbAction, AbsorbPlan, AgendaInput, CarryChange, ClosedMeeting, Format, Item,
-    MeetingOutcome, Section, Template,
-};
-use oneonone::store::{
-    ItemSource, Mark, MeetingSummary, NewAccount, Provider, SeriesOverride, SeriesRow,
-    SeriesUpsert, Store,
-};
+use oneonone::store::{ItemSource, SeriesUpsert};
 
-use crate::agenda::item;
-use crate::helpers::{Daemon, TestDb, get, run_cli};
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-pub(crate) const NOW: &str = "2026-04-21T08:00:00Z";
-
-async fn series(store: &Store, calendar_id: i64, uid: &str, who: &str, tracked: bool) -> SeriesRow {
-    let s = store
-        .upsert_series(
-            &SeriesUpsert {
-                calendar_id,
-                uid: uid.into(),
-                summary: format!("1:1 {who} / Sam"),
-                manager_email: Some("sam@example.com".into()),
-                direct_email: Some(format!("{}@example.com", who.to_lowercase())),
-                direct_name: Some(who.into()),
-                one_on_one: tracked,
-                owner_is_organizer: true,
-                confidence: 0.9,
-                detection_reason: "weekly, 2 people".into(),
-            },
-            t("2026-03-01T00:00:00Z"),
-        )
-        .await
-        .unwrap();
-    if !tracked {
-        store
-            .set_series_override(s.id, SeriesOverride::Excluded, t("2026-03-01T00:00:00Z"))
-            .await
-            .unwrap();
-    }
-    s
-}
-
-/// Records an occurrence at `original` (taking place at `start`) and closes it with `outcome`;
-/// with `agenda`, renders and stores the block written into it (and keeps it as the final one).
-async fn meeting(
-    store: &Store,
-    s: &SeriesRow,
-    original: &str,
-    start: &str,
-    outcome: Option<MeetingOutcome>,
-    agenda: &[Item],
-    changes: Vec<CarryChange>,
-) -> i64 {
-    let (original, start) = (t(original), t(start));
-    let occ = store
-        .upsert_occurrence(s.id, original, start, start + Duration::minutes(30), None)
-        .await
-        .unwrap();
-    let mut final_agenda = None;
-    if !agenda.is_empty() {
-        let input = AgendaInput {
-            direct_name: s.direct_name.as_deref().unwrap_or_default(),
-            manager_name: "Sam",
-            items: agenda,
-            notes: &[],
-            last_meeting: None,
-            start: chrono_tz::UTC.from_utc_datetime(&start.naive_utc()),
-            length: Duration::minutes(30),
-            cancelled_in_a_row: 0,
-        };
-        let block = agenda::render(&input, Format::Plain, &Template::default_template()).unwrap();
-        store.set_written_block(occ.id, &block).await.unwrap();
-        final_agenda = Some(block.text);
-    }
-    if let Some(outcome) = outcome {
-        let closing = ClosedMeeting {
-            changes,
-            ..ClosedMeeting::default()
-        };
-        let closed = store
-            .close_meeting(
-                occ.id,
-                outcome,
-                &closing,
-                final_agenda.as_deref(),
-                &[],
-                &MeetingSummary::default(),
-                start + Duration::hours(3),
-            )
-            .await
-            .unwrap();
-        assert!(closed);
-    }
-    occ.id
-}
-
-/// A team of three: Alice weekly (two cancellations, a moved meeting, a stale item), Bob
-/// biweekly with a missing slot, and an excluded series that must not show.
-pub(crate) async fn team(store: &Store) -> (SeriesRow, SeriesRow) {
-    let account = store
-        .insert_account(
-            &NewAccount {
-                provider: Provider::Caldav,
-                display_name: "sam".into(),
-                settings: serde_json::json!({"url": "http://127.0.0.1:5232/", "username": "sam"}),
-                credentials: None,
-                calendars: vec![("/sam/work/".into(), "Work".into(), None)],
-                writing_started_at: Some(t("2026-03-01T00:00:00Z")),
-            },
-            t("2026-03-01T00:00:00Z"),
-        )
-        .await
-        .unwrap();
-    let cal = store.list_calendars(account).await.unwrap()[0].id;
-    let now = t("2026-03-01T00:00:00Z");
-
-    let alice = series(store, cal, "alice", "Alice", true).await;
-    let hire = store
-        .add_item(
-            alice.id,
-            "action",
-            "Hire a designer | UX *now*",
-            ItemSource::Cli,
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-    let career = store
-        .add_item(
-            alice.id,
-            "direct",
-            "Career growth",
-            ItemSource::Cli,
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-    let budget = store
-        .add_item(
-            alice.id,
-            "manager",
-            "Budget | review",
-            ItemSource::Cli,
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-    let agenda = [
-        item(hire, Section::Action, "Hire a designer | UX *now*", 0),
-        item(career, Section::Direct, "Career growth", 0),
-        item(budget, Section::Manager, "Budget | review", 0),
-    ];
-    let carry = |n| {
-        vec![CarryChange {
-            id: hire,
-            times_carried: n,
-            in_notes: false,
-        }]
-    };
-    let a = "2026-03-23T09:00:00Z";
-    let first = meeting(
-        store,
-        &alice,
-        a,
-        a,
-        Some(MeetingOutcome::Held),
-        &agenda,
-        carry(2),
-    )
-    .await;
-    // Nothing was ticked or typed in it: held only because Sam said so.
-    store
-        .mark_occurrence(
-            alice.id,
-            first,
-            Mark::Held,
-            ItemSource::Cli,
-            t(a) + Duration::hours(4),
-        )
-        .await
-        .unwrap();
-    for d in ["2026-03-30T09:00:00Z", "2026-04-06T09:00:00Z"] {
-        meeting(
-            store,
-            &alice,
-            d,
-            d,
-            Some(MeetingOutcome::Cancelled),
-            &[],
-            vec![],
-        )
-        .await;
-    }
-    // Moved to the Tuesday; Career growth ticked in it.
-    let moved = meeting(
-        store,
-        &alice,
-        "2026-04-13T09:00:00Z",
-        "2026-04-14T09:00:00Z",
-        None,
-        &agenda,
-        vec![],
-    )
-    .await;
-    let plan = AbsorbPlan {
-        actions: vec![AbsorbAction::Close { id: career }],
-        ..AbsorbPlan::default()
-    };
-    store
-        .apply_absorb(alice.id, moved, &plan, t("2026-04-14T09:20:00Z"))
-        .await
-        .unwrap();
-    let closing = ClosedMeeting {
-        changes: carry(3),
-        ..ClosedMeeting::default()
-    };
-    store
-        .close_meeting(
-            moved,
-            MeetingOutcome::Held,
-            &closing,
-            None,
-            &[],
-            &MeetingSummary::default(),
-            t("2026-04-14T12:00:00Z"),
-        )
-        .await
-        .unwrap();
-    let next = "2026-04-20T09:00:00Z";
-    meeting(store, &alice, next, next, None, &[], vec![]).await;
-
-    let bob = series(store, cal, "bob", "Bob", true).await;
-    // Two meetings the calendar kept with nothing ticked or typed: the first took place with
-    // no notes, Sam said the second was held.
-    for d in ["2026-03-10T14:00:00Z", "2026-04-07T14:00:00Z"] {
-        let id = meeting(store, &bob, d, d, Some(MeetingOutcome::Held), &[], vec![]).await;
-        if d.starts_with("2026-04-07") {
-            store
-                .mark_occurrence(
-                    bob.id,
-                    id,
-                    Mark::Held,
-                    ItemSource::Web,
-                    t(d) + Duration::hours(1),
-                )
-                .await
-                .unwrap();
-        }
-    }
-    let next = "2026-04-21T14:00:00Z";
-    meeting(store, &bob, next, next, None, &[], vec![]).await;
-
-    let other = series(store, cal, "team", "Team", false).await;
-    meeting(
-        store,
-        &other,
-        "2026-04-14T10:00:00Z",
-        "2026-04-14T10:00:00Z",
-        Some(MeetingOutcome::Held),
-        &[],
-        vec![],
-    )
-    .await;
-    (alice, bob)
-}
+use crate::fixtures::team::{NOW, team};
+use crate::fixtures::{Daemon, TestDb, base_env, cli_ok, get, run_cli, t};
 
 fn golden(name: &str, actual: &str) {
-    crate::helpers::golden("tests/data/report", name, actual);
-}
-
-fn env(db: &TestDb, keydir: &tempfile::TempDir) -> Vec<(&'static str, String)> {
-    vec![
-        ("ONEONONE__DATABASE__URL", db.url.clone()),
-        (
-            "ONEONONE__SECRETS__KEY_FILE",
-            keydir.path().join("key").display().to_string(),
-        ),
-        ("ONEONONE__LOG__LEVEL", "warn".into()),
-    ]
-}
-
-fn cli(env: &[(&'static str, String)], args: &[&str]) -> String {
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = run_cli(args, &env);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    crate::fixtures::golden("tests/data/report", name, actual);
 }
 
 #[tokio::test]
@@ -313,15 +21,15 @@ async fn report_golden_outputs_in_three_formats() {
     let store = db.store().await;
     team(&store).await;
     store.close().await;
-    let env = env(&db, &keydir);
+    let env = base_env(&db, &keydir);
     for (format, ext) in [("text", "txt"), ("markdown", "md"), ("json", "json")] {
-        let out = cli(&env, &["report", "--now", NOW, "--format", format]);
+        let out = cli_ok(&env, &["report", "--now", NOW, "--format", format]);
         golden(&format!("team.{ext}"), &out);
     }
     let json: serde_json::Value =
-        serde_json::from_str(&cli(&env, &["report", "--now", NOW, "--format", "json"])).unwrap();
+        serde_json::from_str(&cli_ok(&env, &["report", "--now", NOW, "--format", "json"])).unwrap();
     assert_eq!(json["series_tracked"], 2, "the excluded series is left out");
-    let out = cli(&env, &["report", "--now", NOW, "--weeks", "4"]);
+    let out = cli_ok(&env, &["report", "--now", NOW, "--weeks", "4"]);
     assert!(out.contains("(last 4 weeks;"), "{out}");
 }
 
@@ -340,9 +48,9 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
             "{}",
             db.kind
         );
-        let env = env(&db, &keydir);
+        let env = base_env(&db, &keydir);
         let with = ["--with", "alice@example.com"];
-        let say = |args: &[&str]| cli(&env, &[&["note", "add"], with.as_slice(), args].concat());
+        let say = |args: &[&str]| cli_ok(&env, &[&["note", "add"], with.as_slice(), args].concat());
         let out = say(&[
             "--meeting",
             "2026-04-14",
@@ -377,7 +85,7 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
         );
         assert_eq!(rows[1].occurrence_id, None);
 
-        let list = cli(&env, &["note", "list", "--with", "alice@example.com"]);
+        let list = cli_ok(&env, &["note", "list", "--with", "alice@example.com"]);
         assert!(
             list.contains("2026-04-14  Seems tired; ask about the move"),
             "{list}"
@@ -386,7 +94,7 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
             list.contains("series      Wants to lead the Q3 project"),
             "{list}"
         );
-        let json: serde_json::Value = serde_json::from_str(&cli(
+        let json: serde_json::Value = serde_json::from_str(&cli_ok(
             &env,
             &["note", "list", "--with", "alice@example.com", "--json"],
         ))
@@ -394,7 +102,7 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
         assert_eq!(json[1]["text"], "Raise: decide before May");
 
         for format in ["text", "markdown", "json"] {
-            let plain = cli(
+            let plain = cli_ok(
                 &env,
                 &["history", "--with", "alice@example.com", "--format", format],
             );
@@ -404,7 +112,7 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
                     "{format}: private note without the flag: {plain}"
                 );
             }
-            let full = cli(
+            let full = cli_ok(
                 &env,
                 &[
                     "history",
@@ -423,7 +131,7 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
                 assert!(full.contains(secret), "{format}: {secret} missing: {full}");
             }
         }
-        let v: serde_json::Value = serde_json::from_str(&cli(
+        let v: serde_json::Value = serde_json::from_str(&cli_ok(
             &env,
             &[
                 "history",
@@ -448,10 +156,10 @@ async fn private_notes_are_encrypted_listed_and_exported_only_when_asked() {
         assert_eq!(v["private_notes"].as_array().unwrap().len(), 2, "{v}");
 
         // A key rotation re-encrypts the notes: still readable, with new ciphertext.
-        cli(&env, &["secrets", "rotate"]);
+        cli_ok(&env, &["secrets", "rotate"]);
         let after = store.list_private_notes(1).await.unwrap();
         assert_ne!(after[0].body, rows[0].body);
-        let list = cli(&env, &["note", "list", "--with", "alice@example.com"]);
+        let list = cli_ok(&env, &["note", "list", "--with", "alice@example.com"]);
         assert!(list.contains("Seems tired"), "{list}");
 
         // Bad input: an empty note, an unknown person.
@@ -513,16 +221,12 @@ fn unfold(ics: &[u8]) -> String {
 /// weeks_of_passes_on_google` (every request body the Google test server received).
 #[tokio::test]
 async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_radicale() {
-    use crate::caldav_sync::{ALICE, Setup, W1, W2, description_at, insert_after};
-    use crate::servers::Kind;
+    use crate::fixtures::caldav::{ALICE, Setup, W1, W2, description_at};
+    use crate::fixtures::caldav_server::Kind;
+    use crate::fixtures::insert_line_after;
 
     let s = Setup::new(Kind::Radicale).await;
-    let out = s.connect_at(Some("2026-03-24T12:00:00Z"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.connect_ok("2026-03-24T12:00:00Z");
     let cli = |args: &[&str]| {
         let out = s.cli(args);
         assert!(
@@ -579,7 +283,7 @@ async fn private_notes_never_reach_a_description_during_weeks_of_passes_on_radic
         if week == 0 {
             // The direct's own edit in the invite, absorbed and written back.
             s.user_edit(ALICE, &s.uid("weekly-alice"), W1, |d| {
-                insert_after(d, "15 minutes for you", "- [ ] Career growth")
+                insert_line_after(d, "15 minutes for you", "- [ ] Career growth")
             })
             .await;
         }
@@ -696,7 +400,7 @@ async fn escape_sequences_in_titles_names_and_items_never_reach_the_terminal_raw
         .await
         .unwrap();
     store.close().await;
-    let env = env(&db, &keydir);
+    let env = base_env(&db, &keydir);
     let with = ["--with", "alice@example.com"];
     for args in [
         &["series", "list"][..],
@@ -707,16 +411,16 @@ async fn escape_sequences_in_titles_names_and_items_never_reach_the_terminal_raw
         &["report", "--now", NOW],
         &["report", "--now", NOW, "--format", "markdown"],
     ] {
-        let out = cli(&env, args);
+        let out = cli_ok(&env, args);
         assert!(raw_controls(&out).is_empty(), "{args:?}: {out:?}");
         assert!(out.contains("\\u{1b}"), "{args:?} shows the title: {out}");
     }
     // JSON stays JSON, with the text as it is.
     let json: serde_json::Value =
-        serde_json::from_str(&cli(&env, &["report", "--now", NOW, "--format", "json"])).unwrap();
+        serde_json::from_str(&cli_ok(&env, &["report", "--now", NOW, "--format", "json"])).unwrap();
     assert!(json.to_string().contains("\\u001b[2J"), "{json}");
     let list: serde_json::Value =
-        serde_json::from_str(&cli(&env, &["series", "list", "--json"])).unwrap();
+        serde_json::from_str(&cli_ok(&env, &["series", "list", "--json"])).unwrap();
     assert!(
         list.as_array()
             .unwrap()
@@ -729,7 +433,8 @@ async fn escape_sequences_in_titles_names_and_items_never_reach_the_terminal_raw
 #[tokio::test]
 async fn connect_prints_a_hostile_title_without_the_raw_control_bytes() {
     use oneonone::provider::caldav::Precondition;
-    let s = crate::caldav_sync::Setup::new(crate::servers::Kind::Radicale).await;
+    let s =
+        crate::fixtures::caldav::Setup::new(crate::fixtures::caldav_server::Kind::Radicale).await;
     // A 1:1 whose title a hostile organizer filled with terminal commands (no CR: it would end
     // the ICS line).
     let trap = TERMINAL_TRAP.replace('\r', "");

@@ -3,10 +3,10 @@
 //! those variables each test says it was skipped and passes, so a plain `cargo test` stays green.
 
 use crate::caldav_sync::{
-    Setup, a_concurrent_edit_keeps_both, agendas_week_after_week, connect_and_idle_pass,
-    first_import,
+    a_concurrent_edit_keeps_both, agendas_week_after_week, connect_and_idle_pass, first_import,
 };
-use crate::servers::Kind;
+use crate::fixtures::caldav::Setup;
+use crate::fixtures::caldav_server::Kind;
 
 /// The external servers to run against; prints the skip when there are none.
 fn kinds(test: &str) -> Vec<Kind> {

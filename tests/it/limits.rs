@@ -4,8 +4,8 @@
 
 use oneonone::provider::caldav::Precondition;
 
-use crate::caldav_sync::{ALICE, Setup, W1, description_at};
-use crate::servers::Kind;
+use crate::fixtures::caldav::{ALICE, Setup, W1, description_at};
+use crate::fixtures::caldav_server::Kind;
 
 /// A weekly 1:1 Sam organizes with `who`, with the given rule and description.
 fn one_on_one(uid: &str, who: &str, rrule: &str, description: &str) -> String {
@@ -19,11 +19,8 @@ fn one_on_one(uid: &str, who: &str, rrule: &str, description: &str) -> String {
     )
 }
 
-fn run(s: &Setup, args: &[&str]) -> std::process::Output {
-    let mut env = s.env();
-    env.push(("ONEONONE__NETWORK__MAX_RESPONSE_BYTES", "200000".into()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::helpers::run_cli(args, &env)
+fn run(s: &Setup, args: &[impl AsRef<str>]) -> std::process::Output {
+    s.cli_with(args, &[("ONEONONE__NETWORK__MAX_RESPONSE_BYTES", "200000")])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,20 +64,7 @@ async fn hostile_events_on_radicale_are_refused_one_by_one_and_the_rest_get_thei
     }
     let connect = run(
         &s,
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            s.server.base.as_str(),
-            "--username",
-            crate::servers::USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ],
+        &s.connect_args(&s.server.base, Some("2026-03-24T12:00:00Z")),
     );
     let sync = run(&s, &["sync", "--once", "--now", "2026-03-24T12:05:00Z"]);
     let list = run(&s, &["series", "list", "--json"]);
@@ -202,11 +186,15 @@ xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:response><D:href>/latin/work/a.ics<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deep_xml_and_data_that_is_not_utf8_are_refused_and_other_accounts_go_on() {
-    use crate::scheduler::{key_env, seed_account, stored_account};
+    use crate::fixtures::caldav::{seed_account, stored_account};
+    use crate::fixtures::key_env;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let hostile = hostile_server(seen.clone()).await;
-    let server = crate::servers::CalDavServer::radicale_with_users(&[("ok".into(), "pw".into())]);
-    let db = crate::helpers::TestDb::sqlite();
+    let server = crate::fixtures::caldav_server::CalDavServer::radicale_with_users(&[(
+        "ok".into(),
+        "pw".into(),
+    )]);
+    let db = crate::fixtures::TestDb::sqlite();
     let store = db.store().await;
     let healthy = seed_account(&store, &server.base, "ok", "pw").await;
     let deep_cal = hostile.join("/deep/work/").unwrap();
@@ -220,7 +208,7 @@ async fn deep_xml_and_data_that_is_not_utf8_are_refused_and_other_accounts_go_on
         ("ONEONONE__DATABASE__URL", db.url.as_str()),
         ("ONEONONE__LOG__LEVEL", "warn"),
     ];
-    let out = crate::helpers::run_cli(&["sync", "--once"], &env);
+    let out = crate::fixtures::run_cli(&["sync", "--once"], &env);
     let said = String::from_utf8_lossy(&out.stderr);
     let accounts = store.list_accounts().await.unwrap();
     let account = |id: i64| accounts.iter().find(|a| a.id == id).unwrap();

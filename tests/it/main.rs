@@ -1,5 +1,5 @@
 //! The one integration test binary: each module exercises one part of the product against real
-//! processes and databases (see `helpers`).
+//! processes and databases (see `fixtures`).
 
 mod agenda;
 mod api;
@@ -10,10 +10,9 @@ mod caldav_sync;
 mod daemon;
 mod detect;
 mod faults;
+mod fixtures;
 mod google;
-mod google_server;
 mod google_sync;
-mod helpers;
 mod history;
 mod ics;
 mod input_limits;
@@ -26,7 +25,6 @@ mod outage;
 mod scheduler;
 mod scheduling;
 mod secrets;
-mod servers;
 mod ssrf;
 mod store;
 mod web;

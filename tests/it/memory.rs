@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use oneonone::provider::caldav::Precondition;
 
-use crate::caldav_sync::{ALICE, Setup, W1, description_at};
-use crate::servers::Kind;
+use crate::fixtures::caldav::{ALICE, Setup, W1, description_at};
+use crate::fixtures::caldav_server::Kind;
 
 /// The oversized description (over `agenda.max_description_bytes`, 64 KiB, and well under
 /// `network.max_response_bytes`, 64 MiB). Xandikos stores it in a few seconds (Radicale's parser
@@ -23,12 +23,12 @@ const DESCRIPTION_BYTES: usize = 4_000_000;
 const DATA_LIMIT: u64 = 200 << 20;
 
 /// The binary under `prlimit`, as `helpers::run_cli` runs it.
-fn capped(s: &Setup, args: &[&str]) -> Output {
+fn capped(s: &Setup, args: &[impl AsRef<str>]) -> Output {
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--data={DATA_LIMIT}"))
         .arg("--")
-        .arg(crate::helpers::BIN)
-        .args(args)
+        .arg(crate::fixtures::BIN)
+        .args(args.iter().map(AsRef::as_ref))
         .env_remove("ONEONONE_CONFIG")
         .env("TOKIO_WORKER_THREADS", "2");
     for (k, v) in s.env() {
@@ -63,20 +63,7 @@ async fn a_megabytes_description_is_refused_within_a_memory_cap_and_the_other_on
     let before = s.body("big-notes.ics").await;
     let connect = capped(
         &s,
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            s.server.base.as_str(),
-            "--username",
-            crate::servers::USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-            "--owner",
-            "sam@example.com",
-            "--now",
-            "2026-03-24T12:00:00Z",
-        ],
+        &s.connect_args(&s.server.base, Some("2026-03-24T12:00:00Z")),
     );
     let sync = capped(&s, &["sync", "--once", "--now", "2026-03-24T12:05:00Z"]);
     for (what, out) in [("connect", &connect), ("sync --once", &sync)] {

@@ -7,9 +7,9 @@ use std::process::Command;
 
 use oneonone::provider::caldav::Precondition;
 
-use crate::caldav_sync::{Setup, description_at};
-use crate::helpers::{run_cli, write_file};
-use crate::servers::{Kind, USER};
+use crate::fixtures::caldav::{Setup, description_at};
+use crate::fixtures::caldav_server::Kind;
+use crate::fixtures::{run_cli, write_file};
 
 #[test]
 fn configuration_reference_in_docs_matches_default_toml() {
@@ -88,35 +88,6 @@ fn event(i: usize) -> String {
     )
 }
 
-/// The connect command's arguments for `s`'s server, as the manager, at a fixed instant.
-pub(crate) fn connect_args(s: &Setup) -> Vec<String> {
-    [
-        "connect",
-        "caldav",
-        "--url",
-        s.server.base.as_str(),
-        "--username",
-        USER,
-        "--password-env",
-        "TEST_CALDAV_PASSWORD",
-        "--owner",
-        "sam@example.com",
-        "--now",
-        "2026-03-01T12:00:00Z",
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-/// Runs the binary with `s`'s environment plus `extra` (which wins over it).
-pub(crate) fn run_with(s: &Setup, args: &[String], extra: &[(&str, &str)]) -> std::process::Output {
-    let mut env = s.env();
-    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_cli(&args, &env)
-}
-
 #[tokio::test]
 async fn first_import_of_a_large_calendar_shows_no_progress_off_a_terminal() {
     let s = Setup::new(Kind::Radicale).await;
@@ -128,7 +99,10 @@ async fn first_import_of_a_large_calendar_shows_no_progress_off_a_terminal() {
             .unwrap();
     }
     // At info level, so that a progress event leaking into the log would show.
-    let out = run_with(&s, &connect_args(&s), &[("ONEONONE__LOG__LEVEL", "info")]);
+    let out = s.cli_with(
+        &s.connect_args(&s.server.base, Some("2026-03-01T12:00:00Z")),
+        &[("ONEONONE__LOG__LEVEL", "info")],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
@@ -155,8 +129,11 @@ async fn a_custom_agenda_template_is_used_and_a_broken_one_is_refused_naming_the
 
     // Connecting writes nothing; the first `sync --once` writes with the template.
     let sync = ["sync", "--once", "--now", "2026-03-01T12:00:00Z"].map(String::from);
-    for args in [connect_args(&s), sync.to_vec()] {
-        let out = run_with(&s, &args, &env);
+    for args in [
+        s.connect_args(&s.server.base, Some("2026-03-01T12:00:00Z")),
+        sync.to_vec(),
+    ] {
+        let out = s.cli_with(&args, &env);
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -173,7 +150,7 @@ async fn a_custom_agenda_template_is_used_and_a_broken_one_is_refused_naming_the
     let broken = broken.display().to_string();
     for args in [vec!["config", "check"], vec!["sync", "--once"]] {
         let args: Vec<String> = args.into_iter().map(String::from).collect();
-        let out = run_with(&s, &args, &[("ONEONONE__AGENDA__TEMPLATE_FILE", &broken)]);
+        let out = s.cli_with(&args, &[("ONEONONE__AGENDA__TEMPLATE_FILE", &broken)]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} accepted a broken template");
         assert!(
@@ -191,7 +168,7 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         &["config", "print-default"],
         &["completions", "bash"],
     ] {
-        let mut child = Command::new(crate::helpers::BIN)
+        let mut child = Command::new(crate::fixtures::BIN)
             .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::response::Response;
 
-use crate::caldav_sync::{ALICE, Setup, W2, description_at, insert_after};
-use crate::helpers::{Daemon, get};
-use crate::servers::Kind;
+use crate::fixtures::caldav::{ALICE, Setup, W2, description_at};
+use crate::fixtures::caldav_server::Kind;
+use crate::fixtures::insert_line_after;
+use crate::fixtures::{Daemon, get, wait_for};
 
 /// A PostgreSQL cluster of its own in a temporary folder, on a free port, that a test may stop
 /// and start at will.
@@ -60,7 +61,7 @@ impl PrivatePostgres {
         let pg = Self {
             dir,
             bin,
-            port: crate::servers::free_port(),
+            port: crate::fixtures::free_port(),
             as_postgres,
         };
         let data = pg.data();
@@ -168,7 +169,7 @@ async fn trip(State(t): State<Tripwire>, req: Request) -> Response {
         tokio::task::spawn_blocking(move || pg.stop())
             .await
             .unwrap();
-        let r = crate::faults::forward(
+        let r = crate::fixtures::proxy::forward(
             &t.http,
             &t.upstream,
             &parts.method,
@@ -180,7 +181,7 @@ async fn trip(State(t): State<Tripwire>, req: Request) -> Response {
         t.tripped.store(true, Ordering::SeqCst);
         return r;
     }
-    crate::faults::forward(
+    crate::fixtures::proxy::forward(
         &t.http,
         &t.upstream,
         &parts.method,
@@ -189,17 +190,6 @@ async fn trip(State(t): State<Tripwire>, req: Request) -> Response {
         body,
     )
     .await
-}
-
-async fn wait_until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn readyz(d: &Daemon) -> (u16, serde_json::Value) {
@@ -241,7 +231,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     env.push(("ONEONONE__SYNC__LEASE_SECS", "3".into()));
     env.push(("ONEONONE__DATABASE__CONNECT_TIMEOUT_SECS", "2".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::helpers::connect_and_start_sam_via(&via, &env);
+    s.connect_and_start_via(&via, &env);
 
     // The first pass wrote the first week's agenda; the daemon, a week later, writes the second's.
     t.armed.store(true, Ordering::SeqCst);
@@ -262,7 +252,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
         1,
         "{written}"
     );
-    wait_until(
+    wait_for(
         "/readyz to say the database is down",
         Duration::from_secs(20),
         async || {
@@ -273,7 +263,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     .await;
     // The manager edits the invite meanwhile.
     s.user_edit(ALICE, &s.uid("weekly-alice"), W2, |desc| {
-        insert_after(desc, "15 minutes for you", &format!("- [ ] {RAISED}"))
+        insert_line_after(desc, "15 minutes for you", &format!("- [ ] {RAISED}"))
     })
     .await;
     // Several scheduler periods with no database: the daemon stays up and keeps saying so.
@@ -287,7 +277,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     assert_eq!(code, 503);
 
     // The pass in flight has given up recording its outcome: its row says "running".
-    wait_until(
+    wait_for(
         "the interrupted pass to give up recording its outcome",
         Duration::from_secs(30),
         async || d.log_text().contains("cannot record the outcome of a pass"),
@@ -302,14 +292,14 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
         .await
         .unwrap();
     let back = Instant::now();
-    wait_until(
+    wait_for(
         "/readyz to be ready again",
         Duration::from_secs(30),
         async || readyz(&d).await.0 == 200,
     )
     .await;
     // The edit made during the outage reaches the history, by the same daemon process.
-    wait_until(
+    wait_for(
         "the item typed during the outage",
         Duration::from_secs(30),
         async || {
@@ -332,7 +322,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
         d.log_text()
     );
     // A pass recorded as successful after the outage.
-    wait_until(
+    wait_for(
         "a successful pass recorded after the outage",
         Duration::from_secs(30),
         async || {

@@ -4,89 +4,15 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use oneonone::provider::caldav::{CalDavClient, Precondition};
-use oneonone::secrets::Keyring;
-use oneonone::store::{NewAccount, Provider, Store};
+use oneonone::store::Store;
 use secrecy::SecretString;
 
-use crate::helpers::{Daemon, TestDb, get};
-use crate::servers::CalDavServer;
-
-const KEY: [u8; 32] = [42; 32];
-
-pub(crate) fn key_env() -> String {
-    base64::engine::general_purpose::STANDARD.encode(KEY)
-}
-
-fn one_on_one(user: &str) -> Vec<u8> {
-    format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\nUID:oo-{user}\r\n\
-         DTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nDURATION:PT30M\r\nRRULE:FREQ=DAILY\r\n\
-         SUMMARY:1:1 {user} / report\r\nORGANIZER:mailto:{user}@example.com\r\n\
-         ATTENDEE;PARTSTAT=ACCEPTED:mailto:{user}@example.com\r\n\
-         ATTENDEE;CN=Report;PARTSTAT=ACCEPTED:mailto:report-{user}@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
-    .into_bytes()
-}
-
-/// Creates `user`'s calendar with a daily 1:1 on `server` and stores an account for it.
-pub(crate) async fn seed_account(
-    store: &Store,
-    base: &url::Url,
-    user: &str,
-    password: &str,
-) -> i64 {
-    let cal = base.join(&format!("/{user}/work/")).unwrap();
-    let c = CalDavClient::new(user, SecretString::from(password), Duration::from_secs(10)).unwrap();
-    c.mkcalendar(&cal, "Work").await.unwrap();
-    c.put(
-        &cal.join("oo.ics").unwrap(),
-        one_on_one(user),
-        &Precondition::Create,
-    )
-    .await
-    .unwrap();
-    stored_account(store, base, user, password, &cal).await
-}
-
-pub(crate) async fn stored_account(
-    store: &Store,
-    base: &url::Url,
-    user: &str,
-    password: &str,
-    cal: &url::Url,
-) -> i64 {
-    // Started, as after `oneonone sync --once`: these tests are about passes that write.
-    let started = Some(chrono::Utc::now());
-    stored_account_started(store, base, user, password, cal, started).await
-}
-
-/// As `stored_account`; `started: None` stores it as `connect` does, waiting to be started.
-async fn stored_account_started(
-    store: &Store,
-    base: &url::Url,
-    user: &str,
-    password: &str,
-    cal: &url::Url,
-    started: Option<chrono::DateTime<chrono::Utc>>,
-) -> i64 {
-    let keyring = Keyring::from_bytes(KEY);
-    let account = NewAccount {
-        provider: Provider::Caldav,
-        display_name: user.into(),
-        settings: serde_json::json!({
-            "url": base.as_str(), "username": user, "owner_emails": [format!("{user}@example.com")],
-        }),
-        credentials: Some(keyring.encrypt(&SecretString::from(password.to_string()))),
-        calendars: vec![(cal.to_string(), "Work".into(), None)],
-        writing_started_at: started,
-    };
-    store
-        .insert_account(&account, chrono::Utc::now())
-        .await
-        .unwrap()
-}
+use crate::fixtures::caldav::{
+    daily_one_on_one, seed_account, stored_account, stored_account_started,
+};
+use crate::fixtures::caldav_server::CalDavServer;
+use crate::fixtures::{Daemon, TestDb, get, key_env, wait_for};
 
 fn daemon_env<'a>(key: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut env = vec![
@@ -119,17 +45,6 @@ async fn account_runs(
         .collect()
 }
 
-pub(crate) async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_running_daemon_writes_nothing_for_an_account_connected_after_it_started_until_started() {
     let db = TestDb::sqlite();
@@ -142,7 +57,7 @@ async fn a_running_daemon_writes_nothing_for_an_account_connected_after_it_start
     let c = CalDavClient::new("ann", SecretString::from("pw"), Duration::from_secs(10)).unwrap();
     c.mkcalendar(&cal, "Work").await.unwrap();
     let url = cal.join("oo.ics").unwrap();
-    c.put(&url, one_on_one("ann"), &Precondition::Create)
+    c.put(&url, daily_one_on_one("ann"), &Precondition::Create)
         .await
         .unwrap();
     let before = c.get(&url).await.unwrap().body;
@@ -454,7 +369,7 @@ async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agen
         let c =
             CalDavClient::new(u, SecretString::from(p.clone()), Duration::from_secs(10)).unwrap();
         c.mkcalendar(&cal, "Work").await.unwrap();
-        let body = String::from_utf8(one_on_one(u)).unwrap().replace(
+        let body = String::from_utf8(daily_one_on_one(u)).unwrap().replace(
             "SUMMARY:",
             &format!("DESCRIPTION:Own text of {u}\\, with a comma\\nand a second line\r\nSUMMARY:"),
         );
@@ -484,7 +399,7 @@ async fn killing_the_daemon_at_random_points_never_loses_text_or_doubles_an_agen
         .copied()
         .chain([("ONEONONE__DATABASE__URL", db.url.as_str())])
         .collect();
-    let out = crate::helpers::run_cli(&["sync", "--once"], &envs);
+    let out = crate::fixtures::run_cli(&["sync", "--once"], &envs);
     assert!(
         out.status.success(),
         "{}{}",

@@ -10,12 +10,12 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use oneonone::provider::caldav::{CalDavClient, Precondition};
+use oneonone::provider::caldav::CalDavClient;
 use secrecy::SecretString;
 
-use crate::caldav_sync::{Setup, description_at};
-use crate::helpers::{Daemon, TestDb, get};
-use crate::servers::{CalDavServer, Kind, PASSWORD, USER};
+use crate::fixtures::caldav::{Setup, description_at};
+use crate::fixtures::caldav_server::{CalDavServer, Kind, PASSWORD, USER};
+use crate::fixtures::{Daemon, get};
 
 /// The first Monday the 1:1 gets an agenda when a pass runs at [`PASS`], and the Monday after.
 const W1: &str = "2026-03-30T09:00:00Z";
@@ -40,59 +40,20 @@ fn one_on_one(uid: &str, domain: &str) -> String {
 
 /// A calendar of its own on `kind` holding only that 1:1; returns the setup and the 1:1's UID.
 async fn setup(kind: Kind, domain: &str) -> (Setup, String) {
-    let server = CalDavServer::start(kind);
-    let client =
-        CalDavClient::new(USER, SecretString::from(PASSWORD), Duration::from_secs(10)).unwrap();
-    let name = format!("work-{}", uuid::Uuid::new_v4().simple());
-    let calendar = server.calendar_url(&name);
-    client.mkcalendar(&calendar, "Work").await.unwrap();
-    let uid = format!("dave-{}", &name[5..13]);
-    client
-        .put(
-            &calendar.join("dave.ics").unwrap(),
-            one_on_one(&uid, domain).into_bytes(),
-            &Precondition::Create,
-        )
-        .await
-        .unwrap();
-    let s = Setup {
-        server,
-        db: TestDb::sqlite(),
-        keydir: tempfile::tempdir().unwrap(),
-        client,
-        calendar,
-        tag: String::new(),
-    };
+    let s = Setup::empty(CalDavServer::start(kind)).await;
+    let uid = format!("dave-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    s.put("dave.ics", one_on_one(&uid, domain).into_bytes())
+        .await;
     (s, uid)
 }
 
 /// `connect caldav` at `url` as `USER@domain`, then the first `sync --once` (connecting writes
 /// nothing), both at `now` and logging at info; their outputs one after the other.
 fn connect(s: &Setup, url: &url::Url, domain: &str, now: &str) -> std::process::Output {
-    let owner = format!("{USER}@{domain}");
-    let mut args = vec![
-        "connect",
-        "caldav",
-        "--url",
-        url.as_str(),
-        "--username",
-        USER,
-        "--password-env",
-        "TEST_CALDAV_PASSWORD",
-        "--owner",
-        &owner,
-        "--now",
-        now,
-    ];
-    if s.server.kind.is_external() {
-        args.extend(["--calendar", s.calendar.as_str()]);
-    }
-    let mut env = s.env();
-    env.retain(|(k, _)| *k != "ONEONONE__LOG__LEVEL");
-    env.push(("ONEONONE__LOG__LEVEL", "info".into()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut out = crate::helpers::run_cli(&args, &env);
-    let sync = crate::helpers::run_cli(&["sync", "--once", "--now", now], &env);
+    let args = s.connect_args_as(url, &format!("{USER}@{domain}"), Some(now));
+    let info = [("ONEONONE__LOG__LEVEL", "info")];
+    let mut out = s.cli_with(&args, &info);
+    let sync = s.cli_with(&["sync", "--once", "--now", now], &info);
     for (what, o) in [("connect", &out), ("sync", &sync)] {
         assert!(
             o.status.success(),
@@ -109,10 +70,7 @@ fn connect(s: &Setup, url: &url::Url, domain: &str, now: &str) -> std::process::
 
 /// `sync --once` at `now`, which must succeed; returns its log (info level).
 fn sync_logged(s: &Setup, now: &str) -> String {
-    let mut env = s.env();
-    env.push(("RUST_LOG", "info".into()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = crate::helpers::run_cli(&["sync", "--once", "--now", now], &env);
+    let out = s.cli_with(&["sync", "--once", "--now", now], &[("RUST_LOG", "info")]);
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         out.status.success(),
@@ -193,7 +151,7 @@ async fn davical_like(State(p): State<DavicalLike>, req: Request) -> Response {
             p.client_scheduled.fetch_add(1, Ordering::Relaxed);
         }
     }
-    crate::faults::forward(
+    crate::fixtures::proxy::forward(
         &p.http,
         &p.upstream,
         &parts.method,
@@ -267,7 +225,7 @@ async fn a_new_override_refused_with_500_is_written_once_more_with_client_schedu
     let env = s.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let daemon = Daemon::spawn_with(&s.db.url, &["--now", PASS], &env);
-    crate::scheduler::wait_for(
+    crate::fixtures::wait_for(
         "the pass that writes the agenda",
         Duration::from_secs(30),
         async || {
@@ -292,7 +250,7 @@ async fn a_new_override_refused_with_500_is_written_once_more_with_client_schedu
     // the next pass edits the override in place (it carries the parameters already): no
     // refusal, no second fallback, both texts kept.
     s.user_edit("dave.ics", &uid, W1, |d| {
-        crate::caldav_sync::insert_after(d, "15 minutes for you", "Career growth")
+        crate::fixtures::insert_line_after(d, "15 minutes for you", "Career growth")
     })
     .await;
     let log = sync_logged(&s, "2026-03-25T12:00:00Z");
@@ -380,7 +338,7 @@ pub(crate) async fn local_attendee_gets_an_agenda(kind: Kind) {
     // Dave adds a topic (a bullet, which the pass writes back as an item); the next pass
     // rewrites the override in place: no fallback needed.
     s.user_edit("dave.ics", &uid, W1, |d| {
-        crate::caldav_sync::insert_after(d, "15 minutes for you", "- Career growth")
+        crate::fixtures::insert_line_after(d, "15 minutes for you", "- Career growth")
     })
     .await;
     let log = sync_logged(&s, "2026-03-25T12:00:00Z");

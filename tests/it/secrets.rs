@@ -6,8 +6,8 @@ use std::time::Duration;
 use oneonone::provider::caldav::{CalDavClient, Precondition};
 use secrecy::SecretString;
 
-use crate::helpers::{Daemon, TestDb, get, run_cli};
-use crate::servers::CalDavServer;
+use crate::fixtures::caldav_server::CalDavServer;
+use crate::fixtures::{Daemon, TestDb, get, run_cli};
 
 const PASSWORD: &str = "Zq7-very-distinctive-pw-91x";
 const TOKEN: &str = "adm1n-distinctive-token-55k";

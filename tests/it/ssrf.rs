@@ -31,12 +31,12 @@ fn attack() -> Option<Value> {
     }
     let work = tempfile::tempdir().unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/ssrf_namespace.py");
-    let key = crate::scheduler::key_env();
+    let key = crate::fixtures::key_env();
     let out = Command::new("unshare")
         .arg("-rmn")
         .arg("python3")
         .arg(&script)
-        .arg(crate::helpers::BIN)
+        .arg(crate::fixtures::BIN)
         .arg(&key)
         .arg(work.path())
         .output()
@@ -228,7 +228,7 @@ async fn discovery_follows_a_redirect_that_passes_the_rules_and_the_account_move
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_connect_form_names_the_rule_and_never_shows_what_a_server_answered() {
-    use crate::web::{Browser, TOKEN, csrf_of};
+    use crate::fixtures::web::{Browser, TOKEN, csrf_of};
     use axum::response::IntoResponse;
     // /meta/: a principal on the metadata address. /leaky/: errors whose body is not a CalDAV
     // error (what a metadata service or a proxy page would put in front of the user).
@@ -248,9 +248,9 @@ async fn the_web_connect_form_names_the_rule_and_never_shows_what_a_server_answe
             .into_response()
     })
     .await;
-    let db = crate::helpers::TestDb::sqlite();
-    let key = crate::scheduler::key_env();
-    let d = crate::helpers::Daemon::spawn(
+    let db = crate::fixtures::TestDb::sqlite();
+    let key = crate::fixtures::key_env();
+    let d = crate::fixtures::Daemon::spawn(
         &db.url,
         &[
             ("ONEONONE_SECRET_KEY", key.as_str()),

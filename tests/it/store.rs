@@ -6,11 +6,7 @@ use oneonone::store::{
     RunStats, SeriesOverride, SeriesUpsert, Store, StoreError,
 };
 
-use crate::helpers::TestDb;
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
+use crate::fixtures::{TestDb, t};
 
 fn caldav_account(name: &str) -> NewAccount {
     NewAccount {

@@ -5,164 +5,14 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use sha2::Digest as _;
 
-use crate::caldav_sync::{ALICE, Setup, W1, insert_after, series_with_uid};
-use crate::helpers::{Daemon, TestDb};
-use crate::servers::{Kind, PASSWORD, USER};
-
-pub(crate) const TOKEN: &str = "test-admin-token-0123456789";
-
-/// A client that follows no redirect and keeps the cookies we hand it, like a browser would.
-pub struct Browser {
-    base: String,
-    client: reqwest::Client,
-    pub cookies: Vec<(String, String)>,
-}
-
-/// `name=value` pairs of every Set-Cookie (attributes left out), and the raw headers.
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
-}
-
-/// A page's text with the entities the templates write decoded, for plain comparisons.
-fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The CSRF token of the first form on a page.
-pub fn csrf_of(html: &str) -> String {
-    let re = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
-    re.captures(html)
-        .unwrap_or_else(|| panic!("no csrf field in:\n{html}"))[1]
-        .to_string()
-}
-
-impl Browser {
-    pub fn new(d: &Daemon) -> Self {
-        Self {
-            base: d.url(""),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: Vec::new(),
-        }
-    }
-
-    pub fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for raw in set_cookies(r) {
-            let c = cookie::Cookie::parse(raw).unwrap();
-            self.cookies.retain(|(k, _)| k != c.name());
-            if c.max_age() != Some(cookie::time::Duration::ZERO) {
-                self.cookies
-                    .push((c.name().to_string(), c.value().to_string()));
-            }
-        }
-    }
-
-    pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let code = r.status();
-        (code, unescape(&r.text().await.unwrap()))
-    }
-
-    /// Posts a form; returns the status, the Location (for redirects) and the body.
-    pub async fn post(
-        &mut self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> (StatusCode, Option<String>, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let code = r.status();
-        let location = r
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        (code, location, unescape(&r.text().await.unwrap()))
-    }
-
-    /// Posts a raw form body (bytes a browser may send, valid or not); returns the status, the
-    /// Retry-After header and the body.
-    pub async fn post_raw(
-        &mut self,
-        path: &str,
-        body: Vec<u8>,
-    ) -> (StatusCode, Option<String>, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let code = r.status();
-        let retry = r
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .map(|v| v.to_str().unwrap().to_string());
-        (code, retry, unescape(&r.text().await.unwrap()))
-    }
-
-    /// Signs in through the form; returns the response's status and Set-Cookie headers.
-    pub async fn sign_in(&mut self, token: &str) -> (StatusCode, Vec<String>) {
-        let (_, page) = self.get("/signin").await;
-        let csrf = csrf_of(&page);
-        let r = self
-            .client
-            .post(format!("{}/signin", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(&[("token", token), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        (r.status(), set_cookies(&r))
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.cookies.iter().any(|(k, _)| k == name)
-    }
-}
+use crate::fixtures::caldav::{ALICE, Setup, W1, series_with_uid};
+use crate::fixtures::caldav_server::{Kind, PASSWORD, USER};
+use crate::fixtures::insert_line_after;
+use crate::fixtures::web::{Browser, TOKEN, csrf_of, make_link, set_cookies, unescape};
+use crate::fixtures::{Daemon, TestDb};
 
 fn daemon(db_url: &str, extra: &[(&str, &str)]) -> Daemon {
     let keydir = tempfile::tempdir().unwrap();
@@ -520,37 +370,6 @@ async fn connected() -> (Setup, Daemon) {
     s.connect();
     let d = daemon_for(&s);
     (s, d)
-}
-
-/// Makes a new direct's link for a series from its page; returns the link's path. The POST
-/// redirects (no token in the Location), the page it leads to shows the link once, and a
-/// refresh of that page neither shows it again nor makes another.
-pub(crate) async fn make_link(b: &mut Browser, series: i64) -> String {
-    let (_, page) = b.get(&format!("/series/{series}")).await;
-    let (code, location, page) = b
-        .post(
-            &format!("/series/{series}/link"),
-            &[("csrf", &csrf_of(&page))],
-        )
-        .await;
-    assert_eq!(code, StatusCode::SEE_OTHER, "{page}");
-    let location = location.expect("a redirect");
-    assert_eq!(location, format!("/series/{series}"), "no token in the URL");
-    let (code, page) = b.get(&location).await;
-    assert_eq!(code, StatusCode::OK, "{page}");
-    let re = regex::Regex::new(r#"id="direct-link" value="http://[^/]+(/d/[A-Za-z0-9_-]{43})""#)
-        .unwrap();
-    let link = re
-        .captures(&page)
-        .unwrap_or_else(|| panic!("no link shown:\n{page}"))[1]
-        .to_string();
-    assert!(!b.has("oneonone_new_link"), "the page spends the cookie");
-    let (_, again) = b.get(&location).await;
-    assert!(
-        !again.contains(&link[3..]) && again.contains("A link is active"),
-        "shown once:\n{again}"
-    );
-    link
 }
 
 #[tokio::test]
@@ -940,7 +759,7 @@ async fn web_connect_then_start(s: &Setup) {
     ] {
         assert!(page.contains(want), "{db}: {want:?} missing from:\n{page}");
     }
-    let (_, ready) = crate::helpers::get(&d.url("/readyz")).await;
+    let (_, ready) = crate::fixtures::get(&d.url("/readyz")).await;
     let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
     assert_eq!(
         ready["accounts"][0]["state"], "waiting_to_start",
@@ -985,7 +804,7 @@ async fn web_connect_then_start(s: &Setup) {
     let (_, page) = b.get(&path).await;
     assert!(page.contains("Writing agendas since"), "{db}: {page}");
     assert!(!page.contains("Nothing has been written"), "{db}: {page}");
-    let (_, ready) = crate::helpers::get(&d.url("/readyz")).await;
+    let (_, ready) = crate::fixtures::get(&d.url("/readyz")).await;
     assert!(ready.contains("\"state\":\"ok\""), "{db}: {ready}");
     store.close().await;
 }
@@ -1071,12 +890,12 @@ async fn history_page_finds_meetings_and_items_by_their_text() {
     let s = Setup::new(Kind::Radicale).await;
     s.connect_and_start("2026-03-24T12:00:00Z");
     s.user_edit(ALICE, "weekly-alice", W1, |d| {
-        let d = insert_after(
+        let d = insert_line_after(
             d,
             "Notes and action items",
             "Talked about the offsite in Lisbon",
         );
-        insert_after(&d, "Talked about the offsite", "- [ ] Book the venue")
+        insert_line_after(&d, "Talked about the offsite", "- [ ] Book the venue")
     })
     .await;
     s.sync("2026-03-25T12:00:00Z");
@@ -1628,7 +1447,7 @@ async fn making_a_link_redirects_then_shows_it_once_and_a_refresh_keeps_it() {
 async fn the_direct_link_is_built_on_public_url_and_never_on_a_foreign_host_header() {
     let db = TestDb::sqlite();
     let store = db.store().await;
-    let (alice, _) = crate::insights::team(&store).await;
+    let (alice, _) = crate::fixtures::team::team(&store).await;
     store.close().await;
     // The link's page, made with a Host header of the client's choosing.
     let link_page = async |d: &Daemon, host: &str| {

@@ -5,9 +5,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Daemon, TestDb};
-use crate::insights::{NOW, team};
-use crate::web::{Browser, TOKEN, csrf_of, make_link};
+use crate::fixtures::team::{NOW, team};
+use crate::fixtures::web::{Browser, TOKEN, csrf_of, make_link};
+use crate::fixtures::{Daemon, TestDb};
 
 /// The daemon as of the team's report instant, signed in.
 async fn signed_in(db: &TestDb, keydir: &tempfile::TempDir) -> (Daemon, Browser) {
