@@ -280,10 +280,11 @@ async fn record<B: Backend>(b: &B, store: &Store, m: &OneOnOne) -> String {
 /// Guarantee 7: a week on, when the meeting with the agenda is over and would be closed, the
 /// calendar's listing comes back empty, then every request fails: neither pass drops an event it
 /// knows, closes a meeting, drops an item or changes the history. Once the calendar answers again, the same pass closes
-/// the meeting and carries its topic.
+/// the meeting and carries its topic. (The Tuesday 1:1: its direct is no user of a scheduling
+/// server, and DAViCal refuses to take back a resource whose override has a local attendee.)
 async fn g7_an_empty_or_failing_calendar_is_not_taken_for_deleted_meetings<B: Backend>(mut b: B) {
     let name = b.name();
-    let m = b.create(Slot::Monday, OWN).await;
+    let m = b.create(Slot::Tuesday, OWN).await;
     b.connect_and_start(CONNECTED).await;
     add_topic(&b, &m, "manager", "Budget review").await;
     b.sync("2026-03-24T12:05:00Z").await;
@@ -392,6 +393,7 @@ async fn g10_writing_an_agenda_notifies_no_attendee<B: Backend>(mut b: B) {
     b.connect(CONNECTED).await;
     // What creating the series sent (a scheduling server's invitations).
     let before = b.notices().await;
+    eprintln!("{name}: creating the 1:1s told the attendees: {before:?}");
     let writes = b.writes();
 
     b.sync(CONNECTED).await;
