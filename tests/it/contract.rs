@@ -15,46 +15,29 @@ use crate::fixtures::{agenda_step_only, services, t};
 /// The manager's own text in the Monday 1:1 (a link, a room): never the daemon's to change.
 const OWN: &str = "Our own notes: keep me.";
 
+/// One guarantee's test on one backend; it says it was skipped where the run has no such server.
+macro_rules! on_backend {
+    ($guarantee:ident, $test:ident, $start:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            if let Some(b) = $start.await {
+                super::$guarantee(b).await;
+            }
+        }
+    };
+}
+
 /// Each guarantee as a module of tests, one per backend, all running the same body.
 macro_rules! on_every_backend {
     ($($guarantee:ident),* $(,)?) => {$(
         mod $guarantee {
             use super::*;
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn radicale() {
-                if let Some(b) = CalDav::start(Kind::Radicale).await {
-                    super::$guarantee(b).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn xandikos() {
-                if let Some(b) = CalDav::start(Kind::Xandikos).await {
-                    super::$guarantee(b).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn google() {
-                if let Some(b) = Google::start().await {
-                    super::$guarantee(b).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn interop_davical() {
-                if let Some(b) = CalDav::start(Kind::Davical).await {
-                    super::$guarantee(b).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn interop_cyrus() {
-                if let Some(b) = CalDav::start(Kind::Cyrus).await {
-                    super::$guarantee(b).await;
-                }
-            }
+            on_backend!($guarantee, radicale, CalDav::start(Kind::Radicale));
+            on_backend!($guarantee, xandikos, CalDav::start(Kind::Xandikos));
+            on_backend!($guarantee, google, Google::start());
+            on_backend!($guarantee, interop_davical, CalDav::start(Kind::Davical));
+            on_backend!($guarantee, interop_cyrus, CalDav::start(Kind::Cyrus));
         }
     )*};
 }

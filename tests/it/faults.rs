@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use crate::fixtures::caldav::{ALICE, Setup, W1, W2, W3, description_at};
 use crate::fixtures::caldav_server::Kind;
 use crate::fixtures::insert_line_after;
-use crate::fixtures::proxy::forward;
+use crate::fixtures::proxy::{Received, serve};
 
 /// When `enabled`, every fifth request fails (20 %), cycling through `KINDS`, so a run is
 /// reproducible and every kind occurs.
@@ -57,15 +57,7 @@ fn cut_after(head: Bytes) -> axum::body::Body {
 }
 
 async fn handle(State(p): State<Proxy>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 64 << 20)
-        .await
-        .unwrap_or_default();
-    let uri = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |pq| pq.as_str())
-        .to_string();
+    let received = Received::read(req).await;
     let fault = if p.permille.load(Ordering::Relaxed) > 0 {
         let k = p.seen.fetch_add(1, Ordering::Relaxed);
         (k % 5 == 0).then_some((k / 5) as usize % KINDS.len())
@@ -75,16 +67,7 @@ async fn handle(State(p): State<Proxy>, req: Request) -> Response {
     if let Some(f) = fault {
         p.hits[f].fetch_add(1, Ordering::Relaxed);
     }
-    let fwd = || {
-        forward(
-            &p.http,
-            &p.upstream,
-            &parts.method,
-            &uri,
-            &parts.headers,
-            body.clone(),
-        )
-    };
+    let fwd = || received.forward(&p.http, &p.upstream);
     match fault.map(|f| KINDS[f]) {
         Some("500") => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Some("503") => StatusCode::SERVICE_UNAVAILABLE.into_response(),
@@ -131,13 +114,7 @@ async fn start_proxy(
         http: reqwest::Client::new(),
     };
     let app = axum::Router::new().fallback(handle).with_state(p);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (
-        url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap(),
-        hits,
-    )
+    (serve(app).await, hits)
 }
 
 /// Runs `sync --once` at `now` until a pass succeeds (each failure is a fault the next pass

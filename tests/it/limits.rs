@@ -177,11 +177,7 @@ xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:response><D:href>/latin/work/a.ics<
             StatusCode::NOT_FOUND.into_response()
         }
     };
-    let app = axum::Router::new().fallback(handler);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = url::Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    base
+    crate::fixtures::proxy::serve(axum::Router::new().fallback(handler)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

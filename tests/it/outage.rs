@@ -14,6 +14,7 @@ use axum::response::Response;
 use crate::fixtures::caldav::{ALICE, Setup, W2, description_at};
 use crate::fixtures::caldav_server::Kind;
 use crate::fixtures::insert_line_after;
+use crate::fixtures::proxy::{Received, serve};
 use crate::fixtures::{Daemon, get, wait_for};
 
 /// A PostgreSQL cluster of its own in a temporary folder, on a free port, that a test may stop
@@ -158,38 +159,18 @@ struct Tripwire {
 }
 
 async fn trip(State(t): State<Tripwire>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 64 << 20)
-        .await
-        .unwrap_or_default();
-    let uri = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let is_put = parts.method == axum::http::Method::PUT;
+    let r = Received::read(req).await;
+    let is_put = r.method == axum::http::Method::PUT;
     if is_put && t.armed.swap(false, Ordering::SeqCst) {
         let pg = t.pg.clone();
         tokio::task::spawn_blocking(move || pg.stop())
             .await
             .unwrap();
-        let r = crate::fixtures::proxy::forward(
-            &t.http,
-            &t.upstream,
-            &parts.method,
-            uri,
-            &parts.headers,
-            body,
-        )
-        .await;
+        let answer = r.forward(&t.http, &t.upstream).await;
         t.tripped.store(true, Ordering::SeqCst);
-        return r;
+        return answer;
     }
-    crate::fixtures::proxy::forward(
-        &t.http,
-        &t.upstream,
-        &parts.method,
-        uri,
-        &parts.headers,
-        body,
-    )
-    .await
+    r.forward(&t.http, &t.upstream).await
 }
 
 async fn readyz(d: &Daemon) -> (u16, serde_json::Value) {
@@ -218,9 +199,7 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
         pg: pg.clone(),
     };
     let app = axum::Router::new().fallback(trip).with_state(t.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let via = url::Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let via = serve(app).await;
 
     let db_url = pg.url();
     let mut env: Vec<(&str, String)> = s.env();

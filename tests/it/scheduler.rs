@@ -233,10 +233,8 @@ fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
 async fn always_500() -> u16 {
     let app = axum::Router::new()
         .fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") });
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    port
+    let url = crate::fixtures::proxy::serve(app).await;
+    url.port().unwrap()
 }
 
 #[tokio::test]

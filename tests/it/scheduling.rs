@@ -15,6 +15,7 @@ use secrecy::SecretString;
 
 use crate::fixtures::caldav::{Setup, description_at};
 use crate::fixtures::caldav_server::{CalDavServer, Kind, PASSWORD, USER};
+use crate::fixtures::proxy::{Received, serve};
 use crate::fixtures::{Daemon, get};
 
 /// The first Monday the 1:1 gets an agenda when a pass runs at [`PASS`], and the Monday after.
@@ -137,29 +138,17 @@ struct DavicalLike {
 }
 
 async fn davical_like(State(p): State<DavicalLike>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 64 << 20)
-        .await
-        .unwrap_or_default();
-    let uri = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    if parts.method == axum::http::Method::PUT {
-        if refused_like_davical(&body) {
+    let r = Received::read(req).await;
+    if r.method == axum::http::Method::PUT {
+        if refused_like_davical(&r.body) {
             p.refused.fetch_add(1, Ordering::Relaxed);
             return (StatusCode::INTERNAL_SERVER_ERROR, "DAViCal Fatal Error").into_response();
         }
-        if String::from_utf8_lossy(&body).contains("SCHEDULE-AGENT=CLIENT") {
+        if String::from_utf8_lossy(&r.body).contains("SCHEDULE-AGENT=CLIENT") {
             p.client_scheduled.fetch_add(1, Ordering::Relaxed);
         }
     }
-    crate::fixtures::proxy::forward(
-        &p.http,
-        &p.upstream,
-        &parts.method,
-        uri,
-        &parts.headers,
-        body,
-    )
-    .await
+    r.forward(&p.http, &p.upstream).await
 }
 
 async fn start_davical_like(upstream: url::Url) -> (url::Url, DavicalLike) {
@@ -172,11 +161,7 @@ async fn start_davical_like(upstream: url::Url) -> (url::Url, DavicalLike) {
     let app = axum::Router::new()
         .fallback(davical_like)
         .with_state(p.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    let url = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-    (url, p)
+    (serve(app).await, p)
 }
 
 /// The value of an unlabelled counter in a `/metrics` text.

@@ -119,10 +119,7 @@ async fn recording_server(
             answer(&method, &path)
         }
     };
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = url::Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap();
-    let app = axum::Router::new().fallback(handler);
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let base = crate::fixtures::proxy::serve(axum::Router::new().fallback(handler)).await;
     (base, seen)
 }
 
