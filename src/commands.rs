@@ -375,8 +375,9 @@ pub(crate) async fn sync(
     for id in &ids {
         let a = services.store.get_account(*id).await?;
         match (&a.last_error_kind, a.consecutive_failures) {
-            (Some(kind), n) if n > 0 => outln!(
-                "account {id}: failed ({kind}): {}",
+            // The message starts with its kind where it has one ("network: ...").
+            (Some(_), n) if n > 0 => outln!(
+                "account {id}: failed: {}",
                 a.last_error.as_deref().unwrap_or_default()
             ),
             _ => outln!("account {id}: ok"),

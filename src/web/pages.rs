@@ -187,7 +187,8 @@ pub(super) async fn account_page(
         name => a.display_name,
         provider => a.provider.as_str(),
         calendars => calendars,
-        last_error => a.last_error,
+        // An error the account has recovered from is history, not its state.
+        last_error => a.last_error.filter(|_| a.consecutive_failures > 0),
     };
     Ok(render(
         "account.html",
