@@ -123,6 +123,24 @@ impl Ledger {
         }
     }
 
+    /// The current occurrence as the store holds it: its agenda's items (open, and those closed
+    /// in it) and notes. Items it creates get ids past the largest given.
+    pub fn from_agenda(items: Vec<Item>, notes: Vec<Note>) -> Self {
+        let closed_here = items
+            .iter()
+            .filter(|i| i.state == ItemState::Done)
+            .map(|i| i.id)
+            .collect();
+        let next_id = items.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+        Self {
+            items,
+            closed_here,
+            notes,
+            next_id,
+            ..Self::default()
+        }
+    }
+
     /// Adds an open item (what `oneonone item add` does). Returns its id.
     pub fn add_item(&mut self, section: Section, text: &str) -> i64 {
         self.push_item(section, text, ItemState::Open, false, None)

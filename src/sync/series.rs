@@ -357,7 +357,14 @@ impl SeriesStep<'_> {
                 let plan = agenda::plan_absorb_at(&items, &base, &parsed, moment);
                 // Nothing typed since the last pass (the common case): nothing to record.
                 let changes = !plan.actions.is_empty() || plan.notes_with_ids(&[]) != notes;
-                if !self.read_only && changes {
+                if changes && self.read_only {
+                    // A dry run records nothing, but shows what the pass would write: the
+                    // block as it stands once what people typed is taken in.
+                    let mut ledger = agenda::Ledger::from_agenda(items, notes);
+                    ledger.apply(&plan);
+                    items = ledger.agenda_items();
+                    notes = ledger.notes().to_vec();
+                } else if changes {
                     self.store
                         .apply_absorb(row.id, occ.id, &plan, self.now)
                         .await?;

@@ -373,6 +373,33 @@ pub(crate) async fn agendas_week_after_week(kind: Kind) {
         insert_line_after(&d, "Notes and action items", "- [ ] Prepare the Q2 plan")
     })
     .await;
+    // A dry run shows the write the pass will make, with what Alice typed taken in (not a
+    // block that leaves her topic out), and records nothing.
+    let dry = s.cli(&[
+        "sync",
+        "--once",
+        "--dry-run",
+        "--now",
+        "2026-03-25T11:59:00Z",
+    ]);
+    assert!(dry.status.success(), "{kind:?}");
+    let shown = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        shown.contains("would write into") && shown.contains("- [ ] Career growth"),
+        "{kind:?}: {shown}"
+    );
+    let alice_id = store
+        .list_series()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.uid == s.uid("weekly-alice"))
+        .unwrap()
+        .id;
+    assert!(
+        store.list_items(alice_id, true).await.unwrap().is_empty(),
+        "{kind:?}: a dry run recorded items"
+    );
     s.sync("2026-03-25T12:00:00Z");
     let series = store.list_series().await.unwrap();
     let alice_series = series
