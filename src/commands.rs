@@ -77,7 +77,15 @@ pub(crate) async fn connect(config: Config, provider: ConnectProvider) -> anyhow
                 clock.now(),
             )
             .await
-            .with_context(|| format!("cannot connect {url}"))?;
+            .map_err(|e| {
+                // Name the URL once: most errors name the address they were about already.
+                let e = anyhow::Error::new(e);
+                if names_url(&e.to_string(), url.as_str()) {
+                    e.context("cannot connect the CalDAV account")
+                } else {
+                    e.context(format!("cannot connect {url}"))
+                }
+            })?;
             outln!("Connected account {} ({}).", connected.account_id, url);
             outln!("Owner: {}", connected.settings.owner_emails.join(", "));
             for c in &connected.calendars {
@@ -661,4 +669,9 @@ pub(crate) async fn rotate(config: Config) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+/// Whether an error message already names `url` (with or without its last slash).
+pub(crate) fn names_url(message: &str, url: &str) -> bool {
+    message.contains(url.trim_end_matches('/'))
 }

@@ -102,6 +102,33 @@ pub(crate) fn calendar_tz(cal: &Calendar, default: Tz) -> Tz {
         .unwrap_or(default)
 }
 
+/// Why a request got no answer, in words a person can act on: the innermost cause (reqwest's own
+/// message names the URL again and hides the cause in its source chain) and what to check.
+pub fn why_unreachable(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "no answer in time: check that the server is up (or raise \
+                sync.request_timeout_secs)"
+            .into();
+    }
+    let mut root: &dyn std::error::Error = e;
+    let mut depth = 0;
+    while let Some(next) = root.source() {
+        root = next;
+        depth += 1;
+    }
+    let cause = root.to_string();
+    if e.is_connect() {
+        format!(
+            "cannot reach the server ({cause}): check that it is running and that the URL's host \
+             and port are right"
+        )
+    } else if depth == 0 {
+        cause
+    } else {
+        format!("the connection failed ({cause})")
+    }
+}
+
 /// The calendar owner's addresses from what connecting found and the user gave: each parsed,
 /// normalized, sorted, once. Empty when none is an address.
 pub(crate) fn owner_addresses(candidates: impl IntoIterator<Item = String>) -> Vec<String> {

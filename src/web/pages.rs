@@ -152,7 +152,12 @@ pub(super) async fn caldav_connect(
             Ok(Redirect::to(&format!("/accounts/{}", connected.account_id)).into_response())
         }
         Err(e) => {
-            let msg = format!("Could not connect {url}: {e}");
+            // Name the URL once: most errors name the address they were about already.
+            let msg = if crate::commands::names_url(&e.to_string(), url.as_str()) {
+                format!("Could not connect: {e}")
+            } else {
+                format!("Could not connect {url}: {e}")
+            };
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, msg, &f))
         }
     }

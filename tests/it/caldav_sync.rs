@@ -195,6 +195,54 @@ async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     assert!(!out.status.success());
     assert!(err.contains("refused the user name or password"), "{err}");
     assert!(!err.contains("wrong"), "password leaked: {err}");
+    // The URL is named once.
+    let origin = s.server.base.as_str().trim_end_matches('/');
+    assert_eq!(err.matches(origin).count(), 1, "{err}");
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn connect_to_a_server_that_is_not_running_names_the_url_once_the_cause_and_what_to_check() {
+    let s = Setup::new(Kind::Radicale).await;
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_cli(
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            &url,
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+        ],
+        &env,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.matches(&format!("127.0.0.1:{port}")).count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("cannot reach the server (Connection refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("check that it is running and that the URL's host and port are right"),
+        "{err}"
+    );
+    assert!(!err.contains("error sending request"), "{err}");
     let store = s.db.store().await;
     assert!(store.list_accounts().await.unwrap().is_empty());
 }

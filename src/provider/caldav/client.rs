@@ -29,11 +29,13 @@ const MULTIGET_CHUNK: usize = 250;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DavError {
-    #[error("{method} {url}: {source}")]
+    /// No answer. (`error` is not a `source`: its cause is already in `why`, once.)
+    #[error("{method} {url}: {why}")]
     Network {
         method: String,
         url: String,
-        source: reqwest::Error,
+        why: String,
+        error: reqwest::Error,
     },
     #[error("{url}: the server refused the user name or password (HTTP {status})")]
     Unauthorized { url: String, status: u16 },
@@ -72,7 +74,7 @@ impl DavError {
     /// A short, stable name for `/readyz` and metrics.
     pub fn kind(&self) -> &'static str {
         match self {
-            DavError::Network { source, .. } if source.is_timeout() => "timeout",
+            DavError::Network { error, .. } if error.is_timeout() => "timeout",
             DavError::Network { .. } => "network",
             DavError::Unauthorized { .. } => "unauthorized",
             DavError::PreconditionFailed { .. } => "conflict",
@@ -375,7 +377,8 @@ impl CalDavClient {
             None => DavError::Network {
                 method: method.to_string(),
                 url: redact(url),
-                source,
+                why: crate::provider::why_unreachable(&source),
+                error: source,
             },
         };
         let sent = req.send().await;

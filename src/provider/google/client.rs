@@ -33,11 +33,13 @@ pub const GOOGLE_API_BASE: &str = "https://www.googleapis.com/calendar/v3/";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GoogleError {
-    #[error("{method} {url}: {source}")]
+    /// No answer. (`error` is not a `source`: its cause is already in `why`, once.)
+    #[error("{method} {url}: {why}")]
     Network {
         method: String,
         url: String,
-        source: reqwest::Error,
+        why: String,
+        error: reqwest::Error,
     },
     #[error("no access token: {0}")]
     Token(#[from] TokenError),
@@ -82,7 +84,7 @@ impl GoogleError {
     /// A short, stable name for `/readyz` and metrics.
     pub fn kind(&self) -> &'static str {
         match self {
-            GoogleError::Network { source, .. } if source.is_timeout() => "timeout",
+            GoogleError::Network { error, .. } if error.is_timeout() => "timeout",
             GoogleError::Network { .. } => "network",
             GoogleError::Token(TokenError::Revoked(_)) => "revoked",
             GoogleError::Token(_) => "token",
@@ -618,10 +620,11 @@ impl GoogleClient {
             }
             self.budget.acquire().await;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let net = |source| GoogleError::Network {
+            let net = |error: reqwest::Error| GoogleError::Network {
                 method: method.to_string(),
                 url: redacted.clone(),
-                source,
+                why: crate::provider::why_unreachable(&error),
+                error,
             };
             let mut resp = req.send().await.map_err(net)?;
             let status = resp.status();
