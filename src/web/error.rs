@@ -134,6 +134,25 @@ impl WebError {
         }
     }
 
+    /// What to do, step by step, where the fix is the operator's (docs/google.md in short).
+    fn steps(&self) -> Option<&'static [&'static str]> {
+        match self {
+            Self::GoogleNotSetUp(ConnectError::NotConfigured) => Some(&[
+                "In the Google Cloud console (console.cloud.google.com), create a project and \
+                 enable the Google Calendar API.",
+                "Set up its OAuth consent screen: Internal for a Workspace team. An External \
+                 app left in Testing loses its grants after 7 days: publish it once it works.",
+                "Create an OAuth client of type Web application, with the redirect URI \
+                 https://<this daemon's address>/oauth/google/callback (server.public_url).",
+                "Give it to the daemon: ONEONONE__GOOGLE__CLIENT_ID and \
+                 ONEONONE__GOOGLE__CLIENT_SECRET in its environment, then restart it and come \
+                 back to Connect Google.",
+                "Every step in detail, with the console's screen names: docs/google.md.",
+            ]),
+            _ => None,
+        }
+    }
+
     /// Where a 404 page links back to: the list its missing thing would be in. None for the
     /// direct's link, whose holder has no other page.
     fn back(&self) -> Option<(&'static str, &'static str)> {
@@ -164,8 +183,10 @@ impl IntoResponse for WebError {
         let back = self
             .back()
             .map(|(href, label)| minijinja::context! { href => href, label => label });
-        let ctx =
-            minijinja::context! { status => status.as_u16(), message => message, back => back };
+        let steps = self.steps();
+        let ctx = minijinja::context! {
+            status => status.as_u16(), message => message, back => back, steps => steps,
+        };
         let mut res = match render("error.html", ctx) {
             Ok(page) => (status, page).into_response(),
             Err(_) => (status, message).into_response(),

@@ -1598,3 +1598,34 @@ async fn a_page_for_a_series_or_account_that_does_not_exist_names_it_with_404_an
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn connect_google_without_an_oauth_client_shows_the_setup_steps_not_a_bare_error() {
+    let db = TestDb::sqlite();
+    let d = daemon(&db.url, &[]);
+    let r = reqwest::Client::new()
+        .get(d.url("/connect/google"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let page = unescape(&r.text().await.unwrap());
+    assert!(page.contains("Google is not set up yet"), "{page}");
+    assert!(page.contains("<ol id=\"steps\">"), "{page}");
+    for step in [
+        "enable the Google Calendar API",
+        "OAuth consent screen",
+        "/oauth/google/callback",
+        "ONEONONE__GOOGLE__CLIENT_ID",
+        "docs/google.md",
+    ] {
+        assert!(page.contains(step), "{step}: {page}");
+    }
+    // Said once.
+    assert_eq!(
+        page.matches("Google is not set up yet").count(),
+        1,
+        "{page}"
+    );
+}

@@ -32,7 +32,11 @@ pub(crate) enum ConnectError {
          https://myaccount.google.com/permissions and connect again"
     )]
     NoRefreshToken,
-    #[error("google.client_id is empty: set it (and google.client_secret) in the config first")]
+    #[error(
+        "Google is not set up yet: connecting needs an OAuth client of your own \
+         (google.client_id and google.client_secret are empty); docs/google.md shows how, in \
+         about ten minutes"
+    )]
     NotConfigured,
     #[error("no calendar matches {0:?}; your calendars: {1}")]
     NoSuchCalendar(String, String),
