@@ -1266,3 +1266,48 @@ async fn answers_to_standing_questions_are_notes_and_a_line_under_minutes_for_me
     assert_eq!(open.len(), 1, "{open:?}");
     store.close().await;
 }
+
+// Multi-threaded: the CLI blocks one thread while the web server answers on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_to_a_web_server_that_is_not_caldav_says_so_once_without_its_page() {
+    let s = Setup::new(Kind::Radicale).await;
+    // A web server: a welcome page for GET, 501 for the methods it does not know.
+    let app = axum::Router::new().fallback(|method: axum::http::Method| async move {
+        if method == axum::http::Method::GET {
+            (
+                axum::http::StatusCode::OK,
+                "<html><body><h1>Welcome to nginx!</h1></body></html>",
+            )
+        } else {
+            (
+                axum::http::StatusCode::NOT_IMPLEMENTED,
+                "<html><body><h1>501 Not Implemented</h1></body></html>",
+            )
+        }
+    });
+    let url = crate::fixtures::proxy::serve(app).await;
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_cli(
+        &[
+            "connect",
+            "caldav",
+            "--url",
+            url.as_str(),
+            "--username",
+            USER,
+            "--password-env",
+            "TEST_CALDAV_PASSWORD",
+        ],
+        &env,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("this is not a CalDAV server (it refuses CalDAV requests with HTTP 501)"),
+        "{err}"
+    );
+    assert!(err.contains("use your provider's CalDAV address"), "{err}");
+    assert_eq!(err.matches(url.as_str()).count(), 1, "{err}");
+    assert!(!err.contains("<html") && !err.contains("nginx"), "{err}");
+}

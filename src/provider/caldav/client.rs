@@ -523,9 +523,35 @@ impl CalDavClient {
             .await;
         let (probe, base) = match probe {
             Ok(found) => found,
-            Err(DavError::NotFound { .. } | DavError::Status { .. }) => {
+            Err(first @ (DavError::NotFound { .. } | DavError::Status { .. })) => {
                 let wk = start.join("/.well-known/caldav").expect("a valid path");
-                self.probe(&wk, &[(DAV, "current-user-principal")]).await?
+                match self.probe(&wk, &[(DAV, "current-user-principal")]).await {
+                    Ok(found) => found,
+                    // Neither the URL nor the well-known address takes a PROPFIND: a web
+                    // server (a provider's web page, a proxy's welcome page), not CalDAV.
+                    Err(DavError::NotFound { .. } | DavError::Status { .. })
+                        if matches!(
+                            first,
+                            DavError::Status {
+                                status: 400 | 405 | 501,
+                                ..
+                            }
+                        ) =>
+                    {
+                        let DavError::Status { status, .. } = first else {
+                            unreachable!("matched above")
+                        };
+                        return Err(DavError::NotCalDav {
+                            url: redact(start),
+                            reason: format!(
+                                "this is not a CalDAV server (it refuses CalDAV requests with \
+                                 HTTP {status}): use your provider's CalDAV address, not its \
+                                 web page"
+                            ),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => return Err(e),
         };
