@@ -80,7 +80,7 @@ pub(crate) async fn connect(config: Config, provider: ConnectProvider) -> anyhow
             .map_err(|e| {
                 // Name the URL once: most errors name the address they were about already.
                 let e = anyhow::Error::new(e);
-                if names_url(&e.to_string(), url.as_str()) {
+                if crate::provider::caldav::connect::names_url(&e.to_string(), url.as_str()) {
                     e.context("cannot connect the CalDAV account")
                 } else {
                     e.context(format!("cannot connect {url}"))
@@ -669,9 +669,4 @@ pub(crate) async fn rotate(config: Config) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
-}
-
-/// Whether an error message already names `url` (with or without its last slash).
-pub(crate) fn names_url(message: &str, url: &str) -> bool {
-    message.contains(url.trim_end_matches('/'))
 }

@@ -110,8 +110,7 @@ pub(crate) async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
             state: AccountReadiness::from(&a),
             display_name: a.display_name.clone(),
             calendars,
-            // An error the account has recovered from is history, not its state.
-            last_error: a.last_error.clone().filter(|_| a.consecutive_failures > 0),
+            last_error: a.current_error().map(str::to_string),
         });
     }
     Ok(lines)

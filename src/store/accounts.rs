@@ -46,6 +46,14 @@ impl Account {
     pub(crate) fn writing_started(&self) -> bool {
         self.writing_started_at.is_some()
     }
+
+    /// The error the account is failing with now; one it has recovered from is history, not
+    /// its state.
+    pub(crate) fn current_error(&self) -> Option<&str> {
+        self.last_error
+            .as_deref()
+            .filter(|_| self.consecutive_failures > 0)
+    }
 }
 
 #[derive(sqlx::FromRow)]

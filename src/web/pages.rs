@@ -153,7 +153,7 @@ pub(super) async fn caldav_connect(
         }
         Err(e) => {
             // Name the URL once: most errors name the address they were about already.
-            let msg = if crate::commands::names_url(&e.to_string(), url.as_str()) {
+            let msg = if crate::provider::caldav::connect::names_url(&e.to_string(), url.as_str()) {
                 format!("Could not connect: {e}")
             } else {
                 format!("Could not connect {url}: {e}")
@@ -192,8 +192,7 @@ pub(super) async fn account_page(
         name => a.display_name,
         provider => a.provider.as_str(),
         calendars => calendars,
-        // An error the account has recovered from is history, not its state.
-        last_error => a.last_error.filter(|_| a.consecutive_failures > 0),
+        last_error => a.current_error(),
     };
     Ok(render(
         "account.html",

@@ -171,28 +171,34 @@ pub(crate) async fn first_import(s: Setup, requests: u64) {
     store.close().await;
 }
 
+/// `connect caldav --url URL` as the setup's user (with `password` instead of the right one),
+/// which must fail; returns what it printed on stderr.
+fn failed_connect(s: &Setup, url: &str, password: Option<&str>) -> String {
+    let mut env = s.env();
+    if let Some(p) = password {
+        env.retain(|(k, _)| *k != "TEST_CALDAV_PASSWORD");
+        env.push(("TEST_CALDAV_PASSWORD", p.into()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = [
+        "connect",
+        "caldav",
+        "--url",
+        url,
+        "--username",
+        USER,
+        "--password-env",
+        "TEST_CALDAV_PASSWORD",
+    ];
+    let out = run_cli(&args, &env);
+    assert!(!out.status.success(), "connect {url} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[tokio::test]
 async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     let s = Setup::new(Kind::Radicale).await;
-    let mut env = s.env();
-    env.retain(|(k, _)| *k != "TEST_CALDAV_PASSWORD");
-    env.push(("TEST_CALDAV_PASSWORD", "wrong".into()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = run_cli(
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            s.server.base.as_str(),
-            "--username",
-            USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-        ],
-        &env,
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = failed_connect(&s, s.server.base.as_str(), Some("wrong"));
     assert!(err.contains("refused the user name or password"), "{err}");
     assert!(!err.contains("wrong"), "password leaked: {err}");
     // The URL is named once.
@@ -211,24 +217,7 @@ async fn connect_to_a_server_that_is_not_running_names_the_url_once_the_cause_an
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("http://127.0.0.1:{port}/");
-    let env = s.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = run_cli(
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            &url,
-            "--username",
-            USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-        ],
-        &env,
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = failed_connect(&s, &format!("http://127.0.0.1:{port}/"), None);
     assert_eq!(
         err.matches(&format!("127.0.0.1:{port}")).count(),
         1,
@@ -1286,23 +1275,7 @@ async fn connect_to_a_web_server_that_is_not_caldav_says_so_once_without_its_pag
         }
     });
     let url = crate::fixtures::proxy::serve(app).await;
-    let env = s.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = run_cli(
-        &[
-            "connect",
-            "caldav",
-            "--url",
-            url.as_str(),
-            "--username",
-            USER,
-            "--password-env",
-            "TEST_CALDAV_PASSWORD",
-        ],
-        &env,
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = failed_connect(&s, url.as_str(), None);
     assert!(
         err.contains("this is not a CalDAV server (it refuses CalDAV requests with HTTP 501)"),
         "{err}"

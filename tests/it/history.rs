@@ -30,6 +30,25 @@ fn meeting<'a>(h: &'a Value, at: &str) -> &'a Value {
 }
 
 /// Items added from the CLI; returns the id of each.
+/// Alice's 1:1 in the JSON report of 31 March.
+fn report_on_alice(s: &Setup) -> Value {
+    let report: Value = serde_json::from_str(&s.cli_ok(&[
+        "report",
+        "--now",
+        "2026-03-31T12:00:00Z",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    report["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["with"] == "alice@example.com")
+        .unwrap()
+        .clone()
+}
+
 fn add_items(s: &Setup, texts: &[&str]) -> Vec<i64> {
     for t in texts {
         s.cli_ok(&[
@@ -137,20 +156,7 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
     assert_eq!(second["date"], "2026-03-30 10:00 CEST");
 
     // The report: the last held meeting in Berlin time, the no-notes meeting counted apart.
-    let report: Value = serde_json::from_str(&s.cli_ok(&[
-        "report",
-        "--now",
-        "2026-03-31T12:00:00Z",
-        "--format",
-        "json",
-    ]))
-    .unwrap();
-    let alice = report["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["with"] == "alice@example.com")
-        .unwrap();
+    let alice = report_on_alice(&s);
     assert_eq!(alice["last_held"], "2026-03-23T10:00:00+01:00", "{alice:#}");
     assert_eq!(alice["windows"][0]["took_place_no_notes"], 1, "{alice:#}");
     let report_text = s.cli_ok(&["report", "--now", "2026-03-31T12:00:00Z"]);
@@ -241,20 +247,7 @@ async fn dropped_items_local_times_and_the_held_rule_show_in_every_export() {
         text.contains("2026-03-23 10:00 CET  skipped, marked from cli"),
         "{text}"
     );
-    let report: Value = serde_json::from_str(&s.cli_ok(&[
-        "report",
-        "--now",
-        "2026-03-31T12:00:00Z",
-        "--format",
-        "json",
-    ]))
-    .unwrap();
-    let alice = report["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["with"] == "alice@example.com")
-        .unwrap();
+    let alice = report_on_alice(&s);
     assert_eq!(alice["last_held"], "2026-03-30T10:00:00+02:00", "{alice:#}");
     assert_eq!(alice["windows"][0]["took_place_no_notes"], 0, "{alice:#}");
 }

@@ -177,6 +177,12 @@ pub(crate) async fn connect(
     })
 }
 
+/// Whether an error message already names `url` (with or without its last slash): what wraps a
+/// connect error adds the URL only when the error does not, so it is named once.
+pub(crate) fn names_url(message: &str, url: &str) -> bool {
+    message.contains(url.trim_end_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
