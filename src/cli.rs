@@ -319,8 +319,35 @@ pub(crate) enum AccountsAction {
         #[arg(long)]
         json: bool,
     },
-    /// Remove an account and everything kept about it (series, history, cached events).
-    Remove { id: i64 },
+    /// Stop syncing an account and forget its credentials. Its 1:1s, history, items and notes
+    /// stay readable and come back when the calendar is connected again; `--purge` deletes them.
+    Remove {
+        id: i64,
+        /// Also delete its 1:1s, history, items and notes, for good (asks on a terminal).
+        #[arg(long)]
+        purge: bool,
+        /// Confirm `--purge` without being asked (needed when not on a terminal).
+        #[arg(long, requires = "purge")]
+        yes: bool,
+    },
+    /// Give an account new credentials in place (a changed password, a revoked Google grant, an
+    /// account that was removed): its 1:1s, items, history and the direct's links stay.
+    Reconnect {
+        id: i64,
+        /// CalDAV: read the password from this file (first line). Without it or --password-env,
+        /// you are asked.
+        #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+        password_file: Option<PathBuf>,
+        /// CalDAV: read the password from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Google: print the consent URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Run the first pass as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -86,7 +86,18 @@ pub(crate) async fn connect(config: Config, provider: ConnectProvider) -> anyhow
                     e.context(format!("cannot connect {url}"))
                 }
             })?;
-            outln!("Connected account {} ({}).", connected.account_id, url);
+            let name = services
+                .store
+                .get_account(connected.account_id)
+                .await?
+                .display_name;
+            match connected.again {
+                None => outln!("Connected account {} ({}).", connected.account_id, url),
+                Some(removed) => outln!(
+                    "{}",
+                    again_text(connected.account_id, &name, removed, ALREADY)
+                ),
+            }
             outln!("Owner: {}", connected.settings.owner_emails.join(", "));
             for c in &connected.calendars {
                 outln!(
@@ -106,37 +117,91 @@ pub(crate) async fn connect(config: Config, provider: ConnectProvider) -> anyhow
             let clock = crate::clock::from_option(now);
             crate::provider::google::connect::check_config(&config)?;
             let services = Services::open(config).await?;
-            let choices = crate::provider::google::connect::Choices { calendars, owners };
-            let connected = crate::provider::google::connect::interactive(
-                &services.store,
-                &services.keyring,
-                &services.config,
-                &choices,
-                |url| {
-                    use std::io::Write;
-                    outln!("Open this page to let oneonone use your Google Calendar:\n{url}");
-                    let _ = std::io::stdout().flush();
-                    if !no_browser && !crate::provider::google::connect::open_browser(url) {
-                        outln!("(No browser could be opened: open the page yourself.)");
-                    }
-                },
-                clock.now(),
-            )
-            .await
-            .context("cannot connect Google Calendar")?;
-            let verb = if connected.reconnected {
-                "Reconnected"
-            } else {
-                "Connected"
+            let choices = crate::provider::google::connect::Choices {
+                calendars,
+                owners,
+                account: None,
             };
-            outln!("{verb} account {} (Google).", connected.account_id);
-            outln!("Owner: {}", connected.settings.owner_emails.join(", "));
-            for c in &connected.calendars {
-                outln!("  calendar {:?} <{}>", c.name(), c.id);
-            }
+            let connected = google_consent(&services, &choices, no_browser, clock.now())
+                .await
+                .context("cannot connect Google Calendar")?;
+            google_connected(&services, &connected, false).await?;
             first_pass(&services, clock, connected.account_id).await
         }
     }
+}
+
+/// "Account 3 (alice at host) was already connected: ..." for a connect or reconnect of an account
+/// that existed; `removed`: when it had been removed; `what`: what changed in a connected one.
+fn again_text(id: i64, name: &str, removed: Option<DateTime<Utc>>, what: &str) -> String {
+    match removed {
+        None => {
+            format!("Account {id} ({name}): {what}; its 1:1s, history and the direct's links stay.")
+        }
+        Some(t) => format!(
+            "Account {id} ({name}), removed on {}, is connected again: its 1:1s, history and \
+             the direct's links are back.",
+            t.format("%Y-%m-%d")
+        ),
+    }
+}
+
+/// A connect or reconnect of an account that existed, in place.
+const ALREADY: &str = "already connected, so its credentials and settings are updated in place";
+
+/// Google's consent on the command line: prints the page (and opens it in a browser unless
+/// `no_browser`), waits for the redirect back, stores or updates the account.
+async fn google_consent(
+    services: &Services,
+    choices: &crate::provider::google::connect::Choices,
+    no_browser: bool,
+    now: DateTime<Utc>,
+) -> Result<
+    crate::provider::google::connect::Connected,
+    crate::provider::google::connect::ConnectError,
+> {
+    let show = |url: &url::Url| {
+        use std::io::Write;
+        outln!("Open this page to let oneonone use your Google Calendar:\n{url}");
+        let _ = std::io::stdout().flush();
+        if !no_browser && !crate::provider::google::connect::open_browser(url) {
+            outln!("(No browser could be opened: open the page yourself.)");
+        }
+    };
+    crate::provider::google::connect::interactive(
+        &services.store,
+        &services.keyring,
+        &services.config,
+        choices,
+        show,
+        now,
+    )
+    .await
+}
+
+/// What connecting (or reconnecting) a Google account prints before its first pass.
+async fn google_connected(
+    services: &Services,
+    connected: &crate::provider::google::connect::Connected,
+    reconnect: bool,
+) -> anyhow::Result<()> {
+    let id = connected.account_id;
+    if connected.reconnected {
+        let name = services.store.get_account(id).await?.display_name;
+        let what = if reconnect {
+            "its Google grant is replaced"
+        } else {
+            ALREADY
+        };
+        outln!("{}", again_text(id, &name, connected.removed_at, what));
+    } else {
+        outln!("Connected account {id} (Google).");
+    }
+    outln!("Owner: {}", connected.settings.owner_emails.join(", "));
+    for c in &connected.calendars {
+        outln!("  calendar {:?} <{}>", c.name(), c.id);
+    }
+    Ok(())
 }
 
 /// The pass right after connecting: a preview that writes into no calendar (even for a
@@ -247,10 +312,9 @@ pub(crate) async fn accounts(config: Config, action: AccountsAction) -> anyhow::
                 );
             } else {
                 for l in &lines {
-                    let last = l
-                        .state
-                        .last_success
-                        .map_or("never".into(), |t| t.to_rfc3339());
+                    let last = l.state.last_success.map_or("never".into(), |t| {
+                        t.format("%Y-%m-%d %H:%M UTC").to_string()
+                    });
                     outln!(
                         "{:>4}  {:<7} {:<16} {}  (last success: {last})",
                         l.state.id,
@@ -258,8 +322,25 @@ pub(crate) async fn accounts(config: Config, action: AccountsAction) -> anyhow::
                         l.state.state,
                         l.display_name
                     );
+                    if let Some(t) = l.state.removed_at {
+                        outln!(
+                            "      removed on {}: not synced, its history is kept; \
+                             `oneonone accounts reconnect {id}` syncs it again, \
+                             `oneonone accounts remove {id} --purge` deletes it",
+                            t.format("%Y-%m-%d"),
+                            id = l.state.id
+                        );
+                        continue;
+                    }
                     if let Some(e) = &l.last_error {
                         outln!("      last error: {e}");
+                    }
+                    if l.state.state == "needs_reconnect" {
+                        outln!(
+                            "      the server refused its credentials: \
+                             `oneonone accounts reconnect {}` gives it new ones",
+                            l.state.id
+                        );
                     }
                     if l.state.writing_started_at.is_none() {
                         println!(
@@ -270,13 +351,127 @@ pub(crate) async fn accounts(config: Config, action: AccountsAction) -> anyhow::
                 }
             }
         }
-        AccountsAction::Remove { id } => {
-            store.remove_account(id).await?;
-            outln!("Removed account {id} and everything kept about it.");
+        AccountsAction::Remove { id, purge, yes } => {
+            remove_account(&store, id, purge, yes).await?;
+        }
+        AccountsAction::Reconnect {
+            id,
+            password_file,
+            password_env,
+            no_browser,
+            now,
+        } => {
+            store.close().await;
+            let secret = (password_file, password_env);
+            return reconnect(config, id, secret, no_browser, now).await;
         }
     }
     store.close().await;
     Ok(())
+}
+
+/// `accounts remove ID [--purge [--yes]]`: archives; a purge asks on a terminal, needs `--yes`
+/// otherwise.
+async fn remove_account(store: &Store, id: i64, purge: bool, yes: bool) -> anyhow::Result<()> {
+    if !purge {
+        let r = crate::manage::remove_account(store, id, Utc::now()).await?;
+        let was = if r.removed_now {
+            "Removed"
+        } else {
+            "Already removed:"
+        };
+        outln!(
+            "{was} account {id} ({}). It is no longer synced and its password or grant is \
+             deleted; its 1:1s, history, items and notes are kept (`oneonone history`, \
+             `oneonone report`) and come back if you connect the calendar again. To delete \
+             them for good: `oneonone accounts remove {id} --purge`.",
+            r.display_name
+        );
+        return Ok(());
+    }
+    let mut confirmed = yes;
+    if !confirmed && std::io::stdin().is_terminal() {
+        let name = store.get_account(id).await?.display_name;
+        let lost = crate::manage::purge_holdings(store, id).await?;
+        out!(
+            "Delete account {id} ({name}) with {lost}, for good? This cannot be undone. \
+             Type yes to delete: "
+        );
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !answer.trim().eq_ignore_ascii_case("yes") {
+            outln!("Nothing was deleted.");
+            return Ok(());
+        }
+        confirmed = true;
+    }
+    let r = crate::manage::purge_account(store, id, confirmed)
+        .await
+        .map_err(|e| match e {
+            crate::manage::ManageError::NeedsConfirmation(m) => {
+                anyhow::anyhow!("{m}: add --yes to confirm (or run it on a terminal to be asked)")
+            }
+            other => other.into(),
+        })?;
+    outln!(
+        "Deleted account {id} ({}) with its 1:1s, history, items and notes.",
+        r.display_name
+    );
+    Ok(())
+}
+
+/// `accounts reconnect ID`: new credentials in place (a CalDAV password read like `connect`'s;
+/// Google's consent in the browser), then the same first pass as `connect`.
+async fn reconnect(
+    config: Config,
+    id: i64,
+    secret: (Option<std::path::PathBuf>, Option<String>),
+    no_browser: bool,
+    now: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let clock = crate::clock::from_option(now);
+    let services = Services::open(config).await?;
+    let a = services.store.get_account(id).await?;
+    match a.provider {
+        crate::store::Provider::Caldav => {
+            let password = read_password(secret.0.as_deref(), secret.1.as_deref())?;
+            let net = (
+                std::time::Duration::from_secs(services.config.sync.request_timeout_secs),
+                services.config.network.allow_http,
+            );
+            let connected = crate::provider::caldav::connect::reconnect(
+                &services.store,
+                &services.keyring,
+                id,
+                password,
+                net,
+                clock.now(),
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reconnect account {id} ({}); nothing changed",
+                    a.display_name
+                )
+            })?;
+            let what = "its password is replaced";
+            outln!("{}", again_text(id, &a.display_name, a.archived_at, what));
+            outln!("Owner: {}", connected.settings.owner_emails.join(", "));
+        }
+        crate::store::Provider::Google => {
+            let choices = crate::provider::google::connect::Choices {
+                account: Some(id),
+                ..Default::default()
+            };
+            let connected = google_consent(&services, &choices, no_browser, clock.now())
+                .await
+                .with_context(|| format!("cannot reconnect account {id} ({})", a.display_name))?;
+            google_connected(&services, &connected, true).await?;
+        }
+    }
+    first_pass(&services, clock, id).await
 }
 
 pub(crate) async fn series(config: Config, action: SeriesAction) -> anyhow::Result<()> {
@@ -364,7 +559,17 @@ pub(crate) async fn sync(
         return Ok(true);
     }
     let ids: Vec<i64> = match account {
-        Some(id) => vec![services.store.get_account(id).await?.id],
+        Some(id) => {
+            let a = services.store.get_account(id).await?;
+            if a.archived_at.is_some() {
+                bail!(
+                    "account {id} ({}) was removed, so it is not synced: \
+                     `oneonone accounts reconnect {id}` connects it again",
+                    a.display_name
+                );
+            }
+            vec![id]
+        }
         // Every account but the ones switched off on purpose; one that needs reconnecting is
         // tried (and reported) so the user sees why it fails.
         None => services

@@ -33,6 +33,10 @@ pub(crate) enum ManageError {
     /// The operation does not apply in the current state (e.g. editing a closed item).
     #[error("{0}")]
     Conflict(String),
+    /// The operation deletes for good and the person has not confirmed it; the message says
+    /// what would be deleted. Each surface names its own way to confirm.
+    #[error("{0}")]
+    NeedsConfirmation(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -53,8 +57,9 @@ pub type Result<T, E = ManageError> = std::result::Result<T, E>;
 pub(crate) struct AccountReadiness {
     pub id: i64,
     pub provider: &'static str,
-    /// ok / waiting_to_start / backing_off / needs_reconnect / disabled. `waiting_to_start`:
-    /// connected, its passes only preview, nothing is written until the person starts it.
+    /// ok / waiting_to_start / backing_off / needs_reconnect / disabled / removed.
+    /// `waiting_to_start`: connected, its passes only preview, nothing is written until the
+    /// person starts it. `removed`: no longer synced; its history is kept (`accounts remove`).
     pub state: &'static str,
     /// When writing agendas was started; `null` while the account waits to be started.
     pub writing_started_at: Option<DateTime<Utc>>,
@@ -62,6 +67,8 @@ pub(crate) struct AccountReadiness {
     pub last_success: Option<DateTime<Utc>>,
     pub last_error_kind: Option<String>,
     pub next_due: Option<DateTime<Utc>>,
+    /// When the account was removed; its series and history stay until it is purged.
+    pub removed_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Account> for AccountReadiness {
@@ -73,6 +80,11 @@ impl From<&Account> for AccountReadiness {
             AccountState::NeedsReconnect => "needs_reconnect",
             AccountState::Disabled => "disabled",
         };
+        let state = if a.archived_at.is_some() {
+            "removed"
+        } else {
+            state
+        };
         Self {
             id: a.id,
             provider: a.provider.as_str(),
@@ -82,6 +94,7 @@ impl From<&Account> for AccountReadiness {
             last_success: a.last_success_at,
             last_error_kind: a.last_error_kind.clone(),
             next_due: a.next_due_at,
+            removed_at: a.archived_at,
         }
     }
 }
@@ -114,6 +127,63 @@ pub(crate) async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
         });
     }
     Ok(lines)
+}
+
+/// What `accounts remove` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Removed {
+    pub account: i64,
+    pub display_name: String,
+    /// False when the account had been removed before (nothing changed).
+    pub removed_now: bool,
+    /// Whether its history was deleted (`--purge`); otherwise it is kept.
+    pub purged: bool,
+}
+
+/// `accounts remove ID`: the account stops syncing and forgets its credentials; its 1:1s,
+/// history, items and notes stay readable and come back when the calendar is connected again.
+pub(crate) async fn remove_account(store: &Store, id: i64, now: DateTime<Utc>) -> Result<Removed> {
+    let a = store.get_account(id).await?;
+    let removed_now = store.archive_account(id, now).await?;
+    Ok(Removed {
+        account: id,
+        display_name: a.display_name,
+        removed_now,
+        purged: false,
+    })
+}
+
+/// What purging an account deletes, in words: "its 2 1:1s, 14 meetings of history and 9 items".
+pub(crate) async fn purge_holdings(store: &Store, id: i64) -> Result<String> {
+    let (series, meetings, items) = store.account_holdings(id).await?;
+    let n = |k: i64, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    Ok(format!(
+        "its {}, {} and {}",
+        n(series, "1:1", "1:1s"),
+        n(meetings, "meeting of history", "meetings of history"),
+        n(items, "item", "items")
+    ))
+}
+
+/// `accounts remove ID --purge`: deletes the account with its 1:1s, history, items, notes and
+/// revisions, for good. Refused unless the person `confirmed` (a terminal's "yes", `--yes`, the
+/// API's `yes=true`, the web page's confirmation form); the refusal says what would be lost.
+pub(crate) async fn purge_account(store: &Store, id: i64, confirmed: bool) -> Result<Removed> {
+    let a = store.get_account(id).await?;
+    if !confirmed {
+        return Err(ManageError::NeedsConfirmation(format!(
+            "purging account {id} ({}) deletes {} for good, so it needs a confirmation; nothing was deleted",
+            a.display_name,
+            purge_holdings(store, id).await?
+        )));
+    }
+    store.purge_account(id).await?;
+    Ok(Removed {
+        account: id,
+        display_name: a.display_name,
+        removed_now: a.archived_at.is_none(),
+        purged: true,
+    })
 }
 
 /// A recurring series as detection and the user's override see it.

@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ApiResult, Path};
-use crate::manage::AccountView;
+use super::error::{ApiError, ApiResult, Path, Query};
+use crate::manage::{AccountView, Removed};
 use crate::server::state::AppState;
 
 /// Every connected account with its state and calendars.
@@ -21,21 +21,44 @@ pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<
     Ok(axum::Json(crate::manage::list_accounts(&s.store).await?))
 }
 
-/// Removes an account and everything kept about it (calendars, series, history).
+/// How `DELETE /api/v1/accounts/{id}` removes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RemoveQuery {
+    /// Delete the account's 1:1s, history, items and notes too, for good (default: keep them).
+    #[serde(default)]
+    pub purge: bool,
+    /// Confirms a purge; without it a purge is refused with what it would delete.
+    #[serde(default)]
+    pub yes: bool,
+}
+
+/// Removes an account: it stops syncing and its credentials are deleted; its 1:1s, history,
+/// items and notes stay readable and come back when the calendar is connected again. With
+/// `purge=true&yes=true` they are deleted too (`purge=true` alone answers 409 with what would be
+/// deleted).
 #[utoipa::path(
     delete,
     operation_id = "remove_account",
     path = "/api/v1/accounts/{id}",
     tag = "accounts",
-    params(("id" = i64, Path, description = "Account id", example = 1)),
-    responses((status = 204, description = "Removed"))
+    params(("id" = i64, Path, description = "Account id", example = 1), RemoveQuery),
+    responses(
+        (status = 200, description = "Removed (or purged)", body = Removed),
+        (status = 409, description = "A purge without `yes=true`: nothing was deleted"),
+    )
 )]
 pub(crate) async fn remove(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
-    s.store.remove_account(id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Query(q): Query<RemoveQuery>,
+) -> ApiResult<axum::Json<Removed>> {
+    let done = if q.purge {
+        crate::manage::purge_account(&s.store, id, q.yes).await?
+    } else {
+        crate::manage::remove_account(&s.store, id, s.clock.now()).await?
+    };
+    Ok(axum::Json(done))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -108,6 +108,11 @@ impl From<ManageError> for ApiError {
             ManageError::NotFound { .. } => Self::not_found(e.to_string()),
             ManageError::Invalid { .. } => Self::unprocessable(e.to_string()),
             ManageError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            ManageError::NeedsConfirmation(m) => Self::new(
+                StatusCode::CONFLICT,
+                "needs_confirmation",
+                format!("{m}: send the request again with `yes=true` to confirm"),
+            ),
             ManageError::Store(e) => e.into(),
         }
     }

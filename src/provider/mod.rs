@@ -4,6 +4,7 @@
 //! module, never the reverse.
 
 pub mod caldav;
+pub(crate) mod existing;
 pub mod google;
 pub(crate) mod netcheck;
 

@@ -116,6 +116,7 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
             "backing_off",
             "needs_reconnect",
             "disabled",
+            "removed",
         ] {
             let n = accounts
                 .iter()

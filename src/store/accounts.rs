@@ -39,6 +39,10 @@ pub struct Account {
     /// `run`, or "Start" on the web page). `None`: connected, waiting to be started; every pass
     /// is a preview that writes into no calendar (DESIGN.md guarantee 12).
     pub writing_started_at: Option<DateTime<Utc>>,
+    /// When the account was removed (`accounts remove`): it no longer syncs and holds no
+    /// credentials, but its series, history, items and notes stay readable, and connecting the
+    /// same calendar again brings them back. `None`: connected.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
@@ -74,6 +78,7 @@ struct AccountRecord {
     last_error: Option<String>,
     created_at: DateTime<Utc>,
     writing_started_at: Option<DateTime<Utc>>,
+    archived_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<AccountRecord> for Account {
@@ -100,6 +105,7 @@ impl TryFrom<AccountRecord> for Account {
             last_error: r.last_error,
             created_at: r.created_at,
             writing_started_at: r.writing_started_at,
+            archived_at: r.archived_at,
         })
     }
 }
@@ -118,7 +124,7 @@ const NEXT_DUE_KEEPING_REQUEST: &str = "next_due_at = CASE WHEN lease_owner = $4
 
 const ACCOUNT_COLUMNS: &str = "id, provider, display_name, settings, credentials, state, lease_owner, \
     lease_expires_at, next_due_at, consecutive_failures, last_success_at, last_error_at, \
-    last_error_kind, last_error, created_at, writing_started_at";
+    last_error_kind, last_error, created_at, writing_started_at, archived_at";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -130,6 +136,15 @@ pub struct NewAccount {
     pub calendars: Vec<(String, String, Option<String>)>,
     /// `None` for an account just connected: it writes nothing until started.
     pub writing_started_at: Option<DateTime<Utc>>,
+}
+
+/// What a reconnect replaces: the credentials always; the settings when given; calendars the
+/// person picked that the account does not sync yet are added.
+pub struct Reconnect<'a> {
+    pub credentials: &'a [u8],
+    pub settings: Option<&'a serde_json::Value>,
+    /// (remote id, display name, time zone), as in `NewAccount`.
+    pub calendars: &'a [(String, String, Option<String>)],
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -224,8 +239,9 @@ impl Store {
         Ok(())
     }
 
-    /// Removes an account with everything that hangs off it (calendars, series, history).
-    pub async fn remove_account(&self, id: i64) -> Result<()> {
+    /// Deletes an account with everything that hangs off it (calendars, series, history, items,
+    /// notes): `accounts remove --purge`. Use `archive_account` for a plain remove.
+    pub async fn purge_account(&self, id: i64) -> Result<()> {
         let done = on_pool!(self, |p| {
             sqlx::query("DELETE FROM accounts WHERE id = $1")
                 .bind(id)
@@ -240,6 +256,67 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// `accounts remove`: the account stops syncing (disabled, no lease, not due), its
+    /// credentials and its cached copy of the calendars are deleted (with the sync cursors, so a
+    /// later connect lists everything afresh), and its series, history, items, revisions and
+    /// notes stay. Returns false when it was archived already (nothing changes).
+    pub async fn archive_account(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        self.get_account(id).await?;
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE accounts SET state = 'disabled', archived_at = $2, credentials = NULL, \
+                 lease_owner = NULL, lease_expires_at = NULL, next_due_at = NULL, updated_at = $2 \
+                 WHERE id = $1 AND archived_at IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sqlx::query(
+                    "DELETE FROM events WHERE calendar_id IN \
+                     (SELECT id FROM calendars WHERE account_id = $1)",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE calendars SET sync_token = NULL, ctag = NULL, last_full_sync_at = NULL \
+                     WHERE account_id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
+    /// What purging an account would delete: (series tracked as 1:1s, meetings with a record,
+    /// items), for the confirmation question.
+    pub(crate) async fn account_holdings(&self, id: i64) -> Result<(i64, i64, i64)> {
+        on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT COUNT(*) FROM series s JOIN calendars c ON c.id = s.calendar_id \
+                  WHERE c.account_id = $1 \
+                  AND ((s.one_on_one AND s.override <> 'excluded') OR s.override = 'included')), \
+                 (SELECT COUNT(*) FROM occurrences o JOIN series s ON s.id = o.series_id \
+                  JOIN calendars c ON c.id = s.calendar_id \
+                  WHERE c.account_id = $1 AND o.closed_at IS NOT NULL), \
+                 (SELECT COUNT(*) FROM items i JOIN series s ON s.id = i.series_id \
+                  JOIN calendars c ON c.id = s.calendar_id WHERE c.account_id = $1)",
+            )
+            .bind(id)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(Into::into)
     }
 
     /// Starts writing agendas for the given accounts (`None`: every account) that were waiting;
@@ -274,26 +351,47 @@ impl Store {
         Ok(started)
     }
 
-    /// A reconnect: new credentials, the account active again and due now.
-    pub(crate) async fn reconnect_account(
+    /// The same calendar connected again (`connect`, `accounts reconnect`, the web's
+    /// "Reconnect"): new credentials and settings, any calendar not synced yet added, the account
+    /// active again and due now; its series, history and links stay. An archived account comes
+    /// back waiting to be started (its first pass is a preview, DESIGN.md guarantee 12); one that
+    /// was writing goes on writing.
+    pub async fn reconnect_account(
         &self,
         id: i64,
-        credentials: &[u8],
+        again: &Reconnect<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let settings = again.settings.map(|s| s.to_string());
         on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
             sqlx::query(
-                "UPDATE accounts SET credentials = $2, state = 'active', consecutive_failures = 0, \
-                 next_due_at = $3, updated_at = $3 WHERE id = $1",
+                "UPDATE accounts SET credentials = $2, settings = COALESCE($4, settings), \
+                 state = 'active', consecutive_failures = 0, next_due_at = $3, updated_at = $3, \
+                 writing_started_at = CASE WHEN archived_at IS NULL THEN writing_started_at END, \
+                 archived_at = NULL WHERE id = $1",
             )
             .bind(id)
-            .bind(credentials)
+            .bind(again.credentials)
             .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(())
+            .bind(&settings)
+            .execute(&mut *tx)
+            .await?;
+            for (remote_id, name, tz) in again.calendars {
+                sqlx::query(
+                    "INSERT INTO calendars (account_id, remote_id, display_name, timezone) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, remote_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(remote_id)
+                .bind(name)
+                .bind(tz)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     pub async fn set_account_state(

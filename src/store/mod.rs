@@ -14,6 +14,7 @@ mod pool;
 mod runs;
 mod web;
 
+pub use accounts::Reconnect;
 pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
 pub use agenda::{MeetingSummary, SeriesMemory};
 pub use error::{Result, StoreError};

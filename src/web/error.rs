@@ -89,9 +89,9 @@ impl From<ManageError> for WebError {
             ManageError::NotFound { what, id } => Self::NotFound { what, id },
             ManageError::Store(e) => e.into(),
             // The request does not apply (the message says why): the person's to change.
-            e @ (ManageError::Invalid { .. } | ManageError::Conflict(_)) => {
-                Self::BadRequest(format!("{e}."))
-            }
+            e @ (ManageError::Invalid { .. }
+            | ManageError::Conflict(_)
+            | ManageError::NeedsConfirmation(_)) => Self::BadRequest(format!("{e}.")),
         }
     }
 }
@@ -118,6 +118,11 @@ impl WebError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            // The person's to change (another Google account, or the account holding the
+            // calendar), not Google's failure.
+            Self::GoogleConnect(ConnectError::Taken(_) | ConnectError::WrongAccount { .. }) => {
+                StatusCode::CONFLICT
+            }
             Self::GoogleConnect(_) => StatusCode::BAD_GATEWAY,
             Self::GoogleNotSetUp(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::Template(_) | Self::Notes(_) => {

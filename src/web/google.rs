@@ -35,6 +35,8 @@ struct Pending {
     verifier: SecretString,
     redirect: Url,
     at: Instant,
+    /// "Reconnect" on an account's page: the consent must be that account's.
+    account: Option<i64>,
 }
 
 /// The consents in flight, by their OAuth state.
@@ -100,6 +102,7 @@ async fn start(
     State(GoogleState { app: s, consents }): State<GoogleState>,
     ext: axum::http::Extensions,
     headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     // A signed-in admin (the web pages' session cookie), or a script with the admin API token.
     let session =
@@ -127,6 +130,7 @@ async fn start(
             verifier: req.pkce_verifier,
             redirect,
             at: Instant::now(),
+            account: q.get("account").and_then(|a| a.parse().ok()),
         },
     );
     Ok(Redirect::to(req.url.as_str()).into_response())
@@ -159,7 +163,10 @@ async fn callback(
         &pending.redirect,
         code,
         &pending.verifier,
-        &Choices::default(),
+        &Choices {
+            account: pending.account,
+            ..Choices::default()
+        },
         now,
     )
     .await
@@ -170,7 +177,12 @@ async fn callback(
         tracing::warn!(account = connected.account_id, error = %e, "cannot queue the first pass");
     }
     s.wake.notify_one();
-    Ok(Redirect::to(&format!("/accounts/{}", connected.account_id)).into_response())
+    let notice = match (connected.reconnected, connected.removed_at) {
+        (false, _) => "",
+        (true, None) => "?notice=updated",
+        (true, Some(_)) => "?notice=back",
+    };
+    Ok(Redirect::to(&format!("/accounts/{}{notice}", connected.account_id)).into_response())
 }
 
 /// `POST /webhooks/google`: Google says a watched calendar changed. The channel's token (its

@@ -4,6 +4,7 @@
 //! file routes them and sets the headers every page gets; Google's connect flow and push webhook
 //! are `google`'s.
 
+mod accounts;
 mod auth;
 mod direct;
 mod error;
@@ -53,6 +54,15 @@ pub(crate) fn router(state: WebState) -> Router {
         .route("/accounts/{id}", get(pages::account_page))
         .route("/accounts/{id}/start", post(pages::start_account))
         .route("/accounts/{id}/sync", post(pages::sync_account))
+        .route(
+            "/accounts/{id}/reconnect",
+            get(accounts::reconnect_form).post(accounts::reconnect),
+        )
+        .route("/accounts/{id}/remove", post(accounts::remove))
+        .route(
+            "/accounts/{id}/purge",
+            get(accounts::purge_form).post(accounts::purge),
+        )
         .route("/series", get(pages::series_list))
         .route("/series/{id}", get(pages::series_page))
         .route("/series/{id}/override", post(pages::set_override))

@@ -35,6 +35,7 @@ struct AccountView {
 pub(super) async fn home(
     State(s): State<WebState>,
     session: AdminSession,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Html<String>, WebError> {
     let mut accounts = Vec::new();
     for a in s.store.list_accounts().await? {
@@ -62,7 +63,13 @@ pub(super) async fn home(
     }
     Ok(render(
         "home.html",
-        context! { admin => true, csrf => session.csrf(), accounts => accounts },
+        context! {
+            admin => true,
+            csrf => session.csrf(),
+            accounts => accounts,
+            notice => (q.notice.as_deref() == Some("purged"))
+                .then_some("The account is deleted, with its 1:1s and history."),
+        },
     )?)
 }
 
@@ -149,7 +156,15 @@ pub(super) async fn caldav_connect(
             // it found, with the Start button.
             s.store.request_sync(connected.account_id, now).await?;
             s.wake.notify_one();
-            Ok(Redirect::to(&format!("/accounts/{}", connected.account_id)).into_response())
+            let notice = match connected.again {
+                None => "",
+                Some(None) => "?notice=updated",
+                Some(Some(_)) => "?notice=back",
+            };
+            Ok(
+                Redirect::to(&format!("/accounts/{}{notice}", connected.account_id))
+                    .into_response(),
+            )
         }
         Err(e) => {
             // Name the URL once: most errors name the address they were about already.
@@ -170,6 +185,7 @@ pub(super) async fn account_page(
     State(s): State<WebState>,
     session: AdminSession,
     Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Html<String>, WebError> {
     let a = s.store.get_account(id).await?;
     let calendars: Vec<String> = s
@@ -185,14 +201,38 @@ pub(super) async fn account_page(
             }
         })
         .collect();
-    let reading = a.last_success_at.is_none() && a.last_error.is_none();
-    let found = crate::sync::preview::account_preview(&s.previewer(), id).await?;
+    let removed = a.archived_at.map(when);
+    let reading = removed.is_none() && a.last_success_at.is_none() && a.last_error.is_none();
+    let (found, kept) = if removed.is_some() {
+        let kept = crate::manage::purge_holdings(&s.store, id).await?;
+        (Vec::new(), Some(kept))
+    } else {
+        let found = crate::sync::preview::account_preview(&s.previewer(), id).await?;
+        (found, None)
+    };
+    let notice = match q.notice.as_deref() {
+        Some("updated") => Some(
+            "This calendar was already connected: its credentials and settings are updated in \
+             place; its 1:1s, history and the direct's links stay.",
+        ),
+        Some("reconnected") => Some(
+            "Reconnected: the new credentials are stored; the 1:1s, history and the direct's \
+             links stay. The next pass runs now.",
+        ),
+        Some("back") => Some(
+            "Connected again: the 1:1s, history and the direct's links of this account are back. \
+             Nothing is written into a calendar until you press Start.",
+        ),
+        _ => None,
+    };
     let account = context! {
         id => a.id,
         name => a.display_name,
         provider => a.provider.as_str(),
         calendars => calendars,
         last_error => a.current_error(),
+        needs_reconnect => a.state == crate::store::AccountState::NeedsReconnect,
+        removed => removed,
     };
     Ok(render(
         "account.html",
@@ -200,6 +240,8 @@ pub(super) async fn account_page(
             admin => true,
             csrf => session.csrf(),
             account => account,
+            notice => notice,
+            kept => kept,
             reading => reading,
             // Start only after a pass has read the calendars (not after a failed one alone).
             read => a.last_success_at.is_some(),
@@ -207,6 +249,13 @@ pub(super) async fn account_page(
             started => a.writing_started_at.map(when),
         },
     )?)
+}
+
+/// A page's one-line confirmation of what the person just did (`?notice=`).
+#[derive(Deserialize, Default)]
+pub(super) struct NoticeQuery {
+    #[serde(default)]
+    notice: Option<String>,
 }
 
 /// "Start": the person has seen the preview; the account's passes write agendas from now on.

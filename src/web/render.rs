@@ -15,6 +15,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("home.html", include_str!("templates/home.html")),
         ("account.html", include_str!("templates/account.html")),
         ("caldav.html", include_str!("templates/caldav.html")),
+        ("reconnect.html", include_str!("templates/reconnect.html")),
+        ("purge.html", include_str!("templates/purge.html")),
         (
             "series_list.html",
             include_str!("templates/series_list.html"),
@@ -59,6 +61,6 @@ mod tests {
         for name in super::TEMPLATES.templates().map(|(n, _)| n) {
             assert!(super::TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(super::TEMPLATES.templates().count(), 14);
+        assert_eq!(super::TEMPLATES.templates().count(), 16);
     }
 }

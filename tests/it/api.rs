@@ -649,10 +649,38 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
         .await
         .error(405, "method_not_allowed");
 
-    // Removing the account last: everything hanging off it goes.
+    // Removing the account: it stops syncing, its history stays readable.
     let acc = format!("/api/v1/accounts/{}", s.account);
-    let gone = api.call(Method::DELETE, &acc, None).await;
-    assert_eq!(gone.status, 204, "{}", gone.text);
+    let removed = api.call(Method::DELETE, &acc, None).await;
+    let removed = removed.ok(200);
+    assert_eq!(removed["removed_now"], true, "{removed}");
+    assert_eq!(removed["purged"], false, "{removed}");
+    let again = api.call(Method::DELETE, &acc, None).await;
+    assert_eq!(again.ok(200)["removed_now"], false, "{}", again.text);
+    let accounts = api.get("/api/v1/accounts").await;
+    assert_eq!(accounts.ok(200)[0]["state"], "removed");
+    let series = api.get("/api/v1/series?all=true").await;
+    assert!(!series.ok(200).as_array().unwrap().is_empty());
+    // A purge needs `yes=true`: without it nothing goes, and the answer says what would.
+    let refused = api
+        .call(Method::DELETE, &format!("{acc}?purge=true"), None)
+        .await;
+    refused.error(409, "needs_confirmation");
+    let msg = refused.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        msg.contains("yes=true") && msg.contains("nothing was deleted"),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("account {}", s.account)), "{msg}");
+    let series = api.get("/api/v1/series?all=true").await;
+    assert!(!series.ok(200).as_array().unwrap().is_empty());
+    let purged = api
+        .call(Method::DELETE, &format!("{acc}?purge=true&yes=true"), None)
+        .await;
+    assert_eq!(purged.ok(200)["purged"], true, "{}", purged.text);
     api.call(Method::DELETE, &acc, None)
         .await
         .error(404, "not_found");

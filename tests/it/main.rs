@@ -1,6 +1,7 @@
 //! The one integration test binary: each module exercises one part of the product against real
 //! processes and databases (see `fixtures`).
 
+mod accounts;
 mod agenda;
 mod api;
 

@@ -93,7 +93,7 @@ async fn accounts_with_calendars_are_stored_listed_and_removed_with_everything_b
             .await
             .unwrap();
 
-        store.remove_account(id).await.unwrap();
+        store.purge_account(id).await.unwrap();
         assert!(store.list_accounts().await.unwrap().is_empty());
         assert!(
             store.list_series().await.unwrap().is_empty(),
@@ -101,9 +101,97 @@ async fn accounts_with_calendars_are_stored_listed_and_removed_with_everything_b
             db.kind
         );
         assert!(matches!(
-            store.remove_account(id).await,
+            store.purge_account(id).await,
             Err(StoreError::NotFound { .. })
         ));
+        store.close().await;
+    }
+}
+
+/// `accounts remove` archives: the account is no longer claimed, its credentials, cached events
+/// and sync cursors go, and its series, items and meetings stay; connecting it again brings it
+/// back waiting to be started, with a calendar picked then added; only a purge deletes.
+#[tokio::test]
+async fn a_removed_account_keeps_its_history_and_comes_back_when_connected_again() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let store = db.store().await;
+        let now = t("2026-11-02T09:00:00Z");
+        let (id, cal) = account_with_calendar(&store, now).await;
+        store.start_writing(Some(&[id]), now).await.unwrap();
+        let s = series(&store, cal, "uid-1").await;
+        let item = store
+            .add_item(s.id, "action", "Send the plan", ItemSource::Cli, None, now)
+            .await
+            .unwrap();
+        let event = oneonone::store::CachedEvent {
+            remote_id: "/alice/work/1.ics".into(),
+            uid: "uid-1".into(),
+            etag: Some("\"1\"".into()),
+            payload_hash: "h".into(),
+            summary: None,
+            start_at: None,
+            status: "confirmed".into(),
+            raw: String::new(),
+        };
+        store.upsert_events(cal, vec![event], now).await.unwrap();
+        store
+            .set_calendar_cursor(cal, Some("token-1"), None, Some(now))
+            .await
+            .unwrap();
+
+        let later = now + Duration::hours(1);
+        assert!(store.archive_account(id, later).await.unwrap(), "{kind}");
+        assert!(
+            !store.archive_account(id, later).await.unwrap(),
+            "{kind}: twice"
+        );
+        let a = store.get_account(id).await.unwrap();
+        assert_eq!(a.archived_at, Some(later), "{kind}");
+        assert_eq!(a.credentials, None, "{kind}");
+        assert_eq!(a.state, AccountState::Disabled, "{kind}");
+        let claimed = store
+            .claim_due_accounts(
+                "d1",
+                later + Duration::days(1),
+                later + Duration::days(2),
+                10,
+            )
+            .await
+            .unwrap();
+        assert!(claimed.is_empty(), "{kind}: a removed account was claimed");
+        assert_eq!(store.count_events(cal).await.unwrap(), 0, "{kind}");
+        assert_eq!(
+            store.get_calendar(cal).await.unwrap().sync_token,
+            None,
+            "{kind}"
+        );
+        assert_eq!(store.list_series().await.unwrap().len(), 1, "{kind}");
+        let items = store.list_items(s.id, false).await.unwrap();
+        assert_eq!(
+            items.iter().map(|i| i.id).collect::<Vec<_>>(),
+            [item],
+            "{kind}"
+        );
+
+        let again = oneonone::store::Reconnect {
+            credentials: &[9, 9],
+            settings: None,
+            calendars: &[("/alice/home/".into(), "Home".into(), None)],
+        };
+        store.reconnect_account(id, &again, later).await.unwrap();
+        let a = store.get_account(id).await.unwrap();
+        assert_eq!(
+            (a.state, a.archived_at, a.credentials.as_deref()),
+            (AccountState::Active, None, Some(&[9u8, 9][..])),
+            "{kind}"
+        );
+        assert!(
+            a.writing_started_at.is_none(),
+            "{kind}: back from removal, it previews first"
+        );
+        assert_eq!(store.list_calendars(id).await.unwrap().len(), 2, "{kind}");
+        assert_eq!(store.list_series().await.unwrap()[0].id, s.id, "{kind}");
         store.close().await;
     }
 }

@@ -700,6 +700,144 @@ async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_accoun
     store.close().await;
 }
 
+/// An account's own controls on its page, on SQLite and PostgreSQL: "Change the password" checks
+/// the new one with the server (a wrong one changes nothing), "Remove" keeps the 1:1s and says
+/// so, the Connect form brings a removed account back, and "Delete for good" deletes only from
+/// its confirmation page.
+#[tokio::test]
+async fn an_account_is_reconnected_removed_brought_back_and_purged_from_its_page() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let mut s = Setup::new(Kind::Radicale).await;
+        s.db = db;
+        s.connect();
+        let d = daemon_for(&s);
+        let store = s.db.store().await;
+        let mut b = Browser::new(&d);
+        b.sign_in(TOKEN).await;
+        let (_, page) = b.get("/accounts/1").await;
+        assert!(
+            page.contains("Change the password") && page.contains("id=\"remove\""),
+            "{kind}: {page}"
+        );
+        let (code, page) = b.get("/accounts/1/reconnect").await;
+        assert_eq!(code, StatusCode::OK, "{kind}");
+        assert!(
+            page.contains(s.server.base.as_str()) && page.contains(USER),
+            "{kind}: {page}"
+        );
+        let csrf = csrf_of(&page);
+        let before = store.get_account(1).await.unwrap().credentials;
+        let wrong = [("password", "wrong-password"), ("csrf", &csrf)];
+        let (code, _, page) = b.post("/accounts/1/reconnect", &wrong).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        assert_eq!(page.matches("Nothing changed").count(), 1, "{kind}: {page}");
+        assert!(
+            page.contains("refused the user name or password"),
+            "{kind}: {page}"
+        );
+        assert!(!page.contains("wrong-password"), "{kind}");
+        assert_eq!(
+            store.get_account(1).await.unwrap().credentials,
+            before,
+            "{kind}"
+        );
+        let right = [("password", PASSWORD), ("csrf", &csrf)];
+        let (code, location, _) = b.post("/accounts/1/reconnect", &right).await;
+        assert_eq!(
+            (code, location.as_deref()),
+            (
+                StatusCode::SEE_OTHER,
+                Some("/accounts/1?notice=reconnected")
+            ),
+            "{kind}"
+        );
+        let (_, page) = b.get("/accounts/1?notice=reconnected").await;
+        assert!(
+            page.contains("Reconnected: the new credentials are stored"),
+            "{kind}: {page}"
+        );
+        assert_ne!(
+            store.get_account(1).await.unwrap().credentials,
+            before,
+            "{kind}"
+        );
+
+        let (code, location, _) = b.post("/accounts/1/remove", &[("csrf", &csrf)]).await;
+        assert_eq!(
+            (code, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/accounts/1"))
+        );
+        let (_, page) = b.get("/accounts/1").await;
+        assert!(
+            page.contains("Removed on ") && page.contains("Kept: its 3 1:1s"),
+            "{kind}: {page}"
+        );
+        assert!(!page.contains("id=\"remove\""), "{kind}");
+        let (_, home) = b.get("/").await;
+        assert!(
+            home.contains("Connect again") && home.contains(">removed<"),
+            "{kind}: {home}"
+        );
+        let (code, _) = b.get("/series").await;
+        assert_eq!(code, StatusCode::OK, "{kind}");
+        assert_eq!(
+            store.list_series().await.unwrap().len(),
+            4,
+            "{kind}: series kept"
+        );
+
+        // The Connect form with the same server and user brings it back, as account 1.
+        let (_, form) = b.get("/connect/caldav").await;
+        let base = s.server.base.to_string();
+        let again = [
+            ("url", base.as_str()),
+            ("username", USER),
+            ("password", PASSWORD),
+            ("owner", "sam@example.com"),
+            ("csrf", &csrf_of(&form)),
+        ];
+        let (code, location, _) = b.post("/connect/caldav", &again).await;
+        assert_eq!(
+            (code, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/accounts/1?notice=back")),
+            "{kind}"
+        );
+        let (_, page) = b.get("/accounts/1?notice=back").await;
+        assert!(page.contains("Connected again"), "{kind}: {page}");
+        assert_eq!(store.list_accounts().await.unwrap().len(), 1, "{kind}");
+
+        // "Delete for good" only from its confirmation page.
+        let (_, page) = b.get("/accounts/1/purge").await;
+        assert!(
+            page.contains("for good?") && page.contains("its 3 1:1s"),
+            "{kind}: {page}"
+        );
+        let csrf = csrf_of(&page);
+        let (code, location, _) = b.post("/accounts/1/purge", &[("csrf", &csrf)]).await;
+        assert_eq!(
+            (code, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/accounts/1/purge"))
+        );
+        assert_eq!(
+            store.list_accounts().await.unwrap().len(),
+            1,
+            "{kind}: not confirmed"
+        );
+        let confirmed = [("csrf", csrf.as_str()), ("confirm", "yes")];
+        let (code, location, _) = b.post("/accounts/1/purge", &confirmed).await;
+        assert_eq!(
+            (code, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/?notice=purged"))
+        );
+        assert!(store.list_accounts().await.unwrap().is_empty(), "{kind}");
+        assert!(store.list_series().await.unwrap().is_empty(), "{kind}");
+        let (_, home) = b.get("/?notice=purged").await;
+        assert!(home.contains("The account is deleted"), "{kind}: {home}");
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn a_running_daemon_writes_nothing_for_an_account_connected_on_the_web_until_start() {
     for db in TestDb::all().await {

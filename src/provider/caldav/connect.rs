@@ -1,6 +1,9 @@
 //! Connecting a CalDAV account once: verify the credentials, find the calendars, store the
 //! account with its password encrypted.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -8,8 +11,9 @@ use url::Url;
 
 use super::client::{CalDavClient, CalendarInfo, DavError};
 use crate::model::{EmailAddress, Owner};
+use crate::provider::existing::{self, Existing};
 use crate::secrets::Keyring;
-use crate::store::{Account, NewAccount, Provider, Store, StoreError};
+use crate::store::{Account, NewAccount, Provider, Reconnect, Store, StoreError};
 
 /// The non-secret settings of a CalDAV account, stored as JSON in `accounts.settings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +57,8 @@ pub(crate) enum ConnectError {
     Http(#[from] reqwest::Error),
     #[error(transparent)]
     Url(#[from] crate::provider::netcheck::UrlRefused),
+    #[error(transparent)]
+    Taken(#[from] crate::provider::existing::Taken),
 }
 
 pub(crate) struct ConnectRequest {
@@ -72,6 +78,95 @@ pub(crate) struct Connected {
     pub account_id: i64,
     pub calendars: Vec<CalendarInfo>,
     pub settings: CaldavSettings,
+    /// The account existed: `Some(removed_at)`, `Some(None)` for one that was connected.
+    pub again: Option<Option<DateTime<Utc>>>,
+}
+
+/// Whether two collection URLs name one collection: the same port and path, on the same host or
+/// on two names of it (`localhost` and `127.0.0.1`, a server's two DNS names), as `hosts` resolved
+/// them.
+fn same_collection(a: &str, b: &str, hosts: &HashMap<(String, u16), Vec<IpAddr>>) -> bool {
+    let (Ok(a), Ok(b)) = (Url::parse(a), Url::parse(b)) else {
+        return a == b;
+    };
+    let path = |u: &Url| {
+        percent_encoding::percent_decode_str(u.path().trim_end_matches('/'))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let key = |u: &Url| {
+        (
+            u.host_str().unwrap_or_default().to_string(),
+            u.port_or_known_default().unwrap_or(0),
+        )
+    };
+    if a.scheme() != b.scheme() || key(&a).1 != key(&b).1 || path(&a) != path(&b) {
+        return false;
+    }
+    let (ka, kb) = (key(&a), key(&b));
+    ka == kb
+        || hosts.get(&ka).is_some_and(|x| {
+            hosts
+                .get(&kb)
+                .is_some_and(|y| x.iter().any(|ip| y.contains(ip)))
+        })
+}
+
+/// The addresses each URL's host resolves to (none when it does not resolve in two seconds).
+async fn resolve_hosts(urls: &[String]) -> HashMap<(String, u16), Vec<IpAddr>> {
+    let mut out = HashMap::new();
+    for u in urls.iter().filter_map(|u| Url::parse(u).ok()) {
+        let Some(host) = u.host_str() else { continue };
+        let port = u.port_or_known_default().unwrap_or(0);
+        let key = (host.to_string(), port);
+        if out.contains_key(&key) {
+            continue;
+        }
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let found = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            tokio::net::lookup_host((bare, port)),
+        )
+        .await;
+        let ips = match found {
+            Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
+            _ => Vec::new(),
+        };
+        out.insert(key, ips);
+    }
+    out
+}
+
+/// The account this connect is about, if one is stored (see `provider::existing`): the same
+/// server origin and user name, else an account that syncs one of `calendars`.
+async fn existing(
+    store: &Store,
+    url: &Url,
+    username: &str,
+    calendars: &[CalendarInfo],
+) -> Result<Existing, ConnectError> {
+    let ours: Vec<String> = calendars.iter().map(|c| c.url.to_string()).collect();
+    let mut theirs = Vec::new();
+    for a in store.list_accounts().await? {
+        if a.provider == Provider::Caldav {
+            theirs.extend(
+                store
+                    .list_calendars(a.id)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.remote_id),
+            );
+        }
+    }
+    theirs.extend(ours.iter().cloned());
+    let hosts = resolve_hosts(&theirs).await;
+    let same_account = |a: &Account| {
+        CaldavSettings::from_account(a).is_ok_and(|s| {
+            s.username == username && Url::parse(&s.url).is_ok_and(|u| u.origin() == url.origin())
+        })
+    };
+    let same_calendar = |t: &str, o: &str| same_collection(t, o, &hosts);
+    Ok(existing::find(store, Provider::Caldav, same_account, same_calendar, &ours).await?)
 }
 
 /// Picks the calendars the user named (by display name, case-insensitively, or by URL/path).
@@ -169,11 +264,76 @@ pub(crate) async fn connect(
         // Connecting writes nothing: the person starts the account after seeing the preview.
         writing_started_at: None,
     };
-    let account_id = store.insert_account(&account, now).await?;
+    let account_id = match existing(store, &found.url, &req.username, &calendars).await? {
+        Existing::Taken(t) => return Err(t.into()),
+        Existing::Same(a) => {
+            let credentials = account.credentials.as_deref().unwrap_or_default();
+            let again = Reconnect {
+                credentials,
+                settings: Some(&account.settings),
+                calendars: &account.calendars,
+            };
+            store.reconnect_account(a.id, &again, now).await?;
+            return Ok(Connected {
+                account_id: a.id,
+                calendars,
+                settings,
+                again: Some(a.archived_at),
+            });
+        }
+        Existing::New => store.insert_account(&account, now).await?,
+    };
     Ok(Connected {
         account_id,
         calendars,
         settings,
+        again: None,
+    })
+}
+
+/// `accounts reconnect ID` (and the web's "Reconnect"): checks the new password against the
+/// account's server, as its user, and replaces the stored one; its calendars, 1:1s, history and
+/// links stay. A removed account comes back (waiting to be started).
+pub(crate) async fn reconnect(
+    store: &Store,
+    keyring: &Keyring,
+    id: i64,
+    password: SecretString,
+    net: (std::time::Duration, bool),
+    now: DateTime<Utc>,
+) -> Result<Connected, ConnectError> {
+    let (timeout, allow_http) = net;
+    let a = store.get_account(id).await?;
+    let settings = CaldavSettings::from_account(&a)?;
+    let url = Url::parse(&settings.url).map_err(|e| {
+        ConnectError::Settings(format!("account {id}: url {:?}: {e}", settings.url))
+    })?;
+    crate::provider::netcheck::check(&url, allow_http).await?;
+    let client = CalDavClient::new(&settings.username, password.clone(), timeout)?
+        .for_account(&url, allow_http);
+    let found = client.discover(&url).await?;
+    let credentials = keyring.encrypt(&password);
+    let again = Reconnect {
+        credentials: &credentials,
+        settings: None,
+        calendars: &[],
+    };
+    store.reconnect_account(id, &again, now).await?;
+    let ours: Vec<String> = store
+        .list_calendars(id)
+        .await?
+        .into_iter()
+        .map(|c| c.remote_id)
+        .collect();
+    Ok(Connected {
+        account_id: id,
+        calendars: found
+            .calendars
+            .into_iter()
+            .filter(|c| ours.contains(&c.url.to_string()))
+            .collect(),
+        settings,
+        again: Some(a.archived_at),
     })
 }
 

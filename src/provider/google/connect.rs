@@ -13,8 +13,9 @@ use super::client::{CalendarListEntry, GoogleClient, GoogleError};
 use super::oauth::{self, OAuthError, RefreshingTokens};
 use super::provider::{GoogleSettings, oauth_settings};
 use crate::config::Config;
+use crate::provider::existing::{self, Existing};
 use crate::secrets::Keyring;
-use crate::store::{NewAccount, Provider, Store, StoreError};
+use crate::store::{NewAccount, Provider, Reconnect, Store, StoreError};
 
 /// The scopes we ask for: events (read and PATCH) and the calendar list (to pick calendars).
 pub(crate) const SCOPES: [&str; 2] = [oauth::SCOPE_EVENTS, oauth::SCOPE_CALENDAR_LIST];
@@ -48,6 +49,18 @@ pub(crate) enum ConnectError {
     Url(#[from] crate::provider::netcheck::UrlRefused),
     #[error("cannot create the HTTP client: {0}")]
     Http(reqwest::Error),
+    #[error(transparent)]
+    Taken(#[from] crate::provider::existing::Taken),
+    #[error(
+        "Google's consent was given as {got}, but account {account} is {expected}: run \
+         `oneonone accounts reconnect {account}` again and choose that Google account on \
+         Google's page"
+    )]
+    WrongAccount {
+        account: i64,
+        expected: String,
+        got: String,
+    },
 }
 
 /// What the user asked for besides consent.
@@ -57,6 +70,8 @@ pub(crate) struct Choices {
     pub calendars: Vec<String>,
     /// Addresses the owner is known by, besides the primary calendar's id.
     pub owners: Vec<String>,
+    /// `accounts reconnect ID`: the consent must be this account's.
+    pub account: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -64,6 +79,8 @@ pub(crate) struct Connected {
     pub account_id: i64,
     /// An account of the same owner existed (e.g. `needs_reconnect`): it got the new grant.
     pub reconnected: bool,
+    /// When the reconnected account had been removed (its history is back).
+    pub removed_at: Option<DateTime<Utc>>,
     pub calendars: Vec<CalendarListEntry>,
     pub settings: GoogleSettings,
 }
@@ -206,19 +223,49 @@ pub(crate) async fn finish(
         channels: Default::default(),
     };
     let credentials = keyring.encrypt(&refresh);
-    // The same Google user connecting again (a revoked or expired grant): the account, its
-    // calendars and history stay; only the grant is replaced.
+    let picked: Vec<(String, String, Option<String>)> = calendars
+        .iter()
+        .map(|c| (c.id.clone(), c.name().to_string(), c.time_zone.clone()))
+        .collect();
+    // The same Google user connecting again (a revoked or expired grant, or an account that was
+    // removed): the account, its calendars and history stay; the grant is replaced.
     let primary = found.iter().find(|c| c.primary).map(|c| c.id.as_str());
-    for a in store.list_accounts().await? {
-        let same = a.provider == Provider::Google
-            && serde_json::from_value::<GoogleSettings>(a.settings.clone())
-                .is_ok_and(|s| primary.is_some_and(|p| s.owner_emails.iter().any(|e| e == p)));
-        if same {
-            store.reconnect_account(a.id, &credentials, now).await?;
+    let same_account = |a: &crate::store::Account| {
+        serde_json::from_value::<GoogleSettings>(a.settings.clone())
+            .is_ok_and(|s| primary.is_some_and(|p| s.owner_emails.iter().any(|e| e == p)))
+    };
+    let ours: Vec<String> = picked.iter().map(|c| c.0.clone()).collect();
+    let existing =
+        existing::find(store, Provider::Google, same_account, |t, o| t == o, &ours).await?;
+    if let Some(wanted) = choices.account {
+        let got = match &existing {
+            Existing::Same(a) => Some(a.id),
+            _ => None,
+        };
+        if got != Some(wanted) {
+            let expected = store.get_account(wanted).await?.display_name;
+            return Err(ConnectError::WrongAccount {
+                account: wanted,
+                expected,
+                got: primary.unwrap_or("another Google account").to_string(),
+            });
+        }
+    }
+    match existing {
+        Existing::Taken(t) => return Err(t.into()),
+        Existing::Same(a) => {
+            let again = Reconnect {
+                credentials: &credentials,
+                // The stored settings hold the push channels: kept.
+                settings: None,
+                calendars: &picked,
+            };
+            store.reconnect_account(a.id, &again, now).await?;
             let calendars = store.list_calendars(a.id).await?;
             return Ok(Connected {
                 account_id: a.id,
                 reconnected: true,
+                removed_at: a.archived_at,
                 calendars: found
                     .into_iter()
                     .filter(|f| calendars.iter().any(|c| c.remote_id == f.id))
@@ -226,16 +273,14 @@ pub(crate) async fn finish(
                 settings,
             });
         }
+        Existing::New => {}
     }
     let account = NewAccount {
         provider: Provider::Google,
         display_name: format!("{} on Google", settings.owner_emails[0]),
         settings: serde_json::to_value(&settings).expect("settings serialize"),
         credentials: Some(credentials),
-        calendars: calendars
-            .iter()
-            .map(|c| (c.id.clone(), c.name().to_string(), c.time_zone.clone()))
-            .collect(),
+        calendars: picked,
         // Connecting writes nothing: the person starts the account after seeing the preview.
         writing_started_at: None,
     };
@@ -243,6 +288,7 @@ pub(crate) async fn finish(
     Ok(Connected {
         account_id,
         reconnected: false,
+        removed_at: None,
         calendars,
         settings,
     })
