@@ -29,4 +29,6 @@ pub(crate) fn router(state: AppState, pages: WebState) -> Router {
         )
         // The pages log their paths without the direct's link token: their own trace layer.
         .merge(crate::web::router(pages))
+        // Any other address: a page that says so, with the way back (not an empty 404).
+        .fallback(crate::web::unknown_page)
 }

@@ -23,6 +23,9 @@ pub(crate) enum WebError {
     /// on its list: one answer for all, which tells nothing about the token.
     #[error("This page does not exist (or the link was revoked).")]
     NoSuchPage,
+    /// 404: no page at this address at all (a mistyped or outdated address).
+    #[error("There is no page at this address.")]
+    UnknownPage,
     /// 403: the form's CSRF token is missing or does not belong to this session or link.
     #[error("This form has expired or did not come from this site. Reload the page and try again.")]
     Csrf,
@@ -111,7 +114,7 @@ impl From<NotesError> for WebError {
 impl WebError {
     pub(super) fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound { .. } | Self::NoSuchPage => StatusCode::NOT_FOUND,
+            Self::NotFound { .. } | Self::NoSuchPage | Self::UnknownPage => StatusCode::NOT_FOUND,
             Self::WrongToken => StatusCode::UNAUTHORIZED,
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::TooMany | Self::TooManyTokens(_) | Self::LinkBusy(_) => {
@@ -166,6 +169,7 @@ impl WebError {
                 Some(("/", "Back to the accounts"))
             }
             Self::NotFound { .. } => Some(("/series", "Back to the series")),
+            Self::UnknownPage => Some(("/", "Go to the start page")),
             _ => None,
         }
     }

@@ -40,6 +40,11 @@ pub(crate) async fn build_state(
     Ok(WebState::new(services, clock, wake, admin_digest))
 }
 
+/// Any address no route serves: the error page naming it, with a link to the start page.
+pub(crate) async fn unknown_page() -> axum::response::Response {
+    axum::response::IntoResponse::into_response(error::WebError::UnknownPage)
+}
+
 pub(crate) fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(pages::home))

@@ -1767,3 +1767,65 @@ async fn connect_google_without_an_oauth_client_shows_the_setup_steps_not_a_bare
         "{page}"
     );
 }
+
+/// Every page, as axe-core sees it in Chromium (tests/browser/a11y.mjs): signed in, each page a
+/// link leads to from the home page (once per route shape), plus sign-in, the direct's link and a
+/// page that does not exist; at 1280 px and at 375 px wide. None may have a serious or critical
+/// violation of the WCAG 2.1 A/AA rules, nor be wider than a 375 px screen. The data is a
+/// week of use: a connected, started account, a meeting held, a direct's link, a topic.
+#[tokio::test]
+async fn every_page_passes_the_accessibility_check_at_1280_and_375_px() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let node_dir = root.join(".node");
+    assert!(
+        node_dir.join("node_modules/axe-core").exists(),
+        "axe-core is missing: run scripts/setup-node (scripts/test does)"
+    );
+    let s = Setup::new(Kind::Radicale).await;
+    s.connect_and_start("2026-03-24T12:00:00Z");
+    s.cli_ok(&[
+        "item",
+        "add",
+        "--with",
+        "alice@example.com",
+        "--section",
+        "manager",
+        "Conference budget",
+    ]);
+    s.sync("2026-04-01T12:00:00Z");
+    let d = daemon_for(&s);
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    store.close().await;
+    let link = make_link(&mut b, alice.id).await;
+    // An address no page has: a page that says so, with the way back (it was an empty 404).
+    let (code, page) = b.get("/no/such/page").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("There is no page at this address.") && page.contains("href=\"/\""),
+        "{page}"
+    );
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("a11y");
+    let mut node = std::process::Command::new("node");
+    node.arg(root.join("tests/browser/a11y.mjs"))
+        .env("BASE_URL", d.url(""))
+        .env("ADMIN_TOKEN", TOKEN)
+        .env("EXTRA_PATHS", &link)
+        .env("ARTIFACTS", &artifacts)
+        .env("NODE_DIR", &node_dir);
+    let out = tokio::task::spawn_blocking(move || node.output().expect("run node"))
+        .await
+        .unwrap();
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    // The crawl reached the pages a manager works in.
+    for page in ["/series/N", "/insights", "/history", "/accounts/N"] {
+        assert!(said.contains(page), "{page} not checked:\n{said}");
+    }
+}

@@ -1,0 +1,123 @@
+// Every page in headless Chromium, checked with axe-core (the accessibility rules of WCAG 2.x A
+// and AA) at 1280 px and at 375 px wide: no serious or critical violation, and nothing wider
+// than the 375 px screen (no sideways scrolling). The pages are found the way a person finds
+// them: signed in, from the home page, following every same-site link (one page per route
+// shape: /series/1 and /series/2 count once), plus the pages no admin link reaches (sign-in,
+// the direct's link, a page that does not exist).
+// Started by the Rust test `web::every_page_passes_the_accessibility_check_at_1280_and_375_px`.
+//
+// Environment: BASE_URL, ADMIN_TOKEN, NODE_DIR (the .node folder holding playwright-core and
+// axe-core), EXTRA_PATHS (space-separated paths visited without signing in: the direct's link),
+// ARTIFACTS (folder for screenshots of failures).
+
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+const require = createRequire(join(env('NODE_DIR'), 'package.json'));
+const { chromium } = require('playwright-core');
+const AXE = require.resolve('axe-core/axe.min.js');
+const base = env('BASE_URL');
+const artifacts = env('ARTIFACTS');
+mkdirSync(artifacts, { recursive: true });
+
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const WIDTHS = [1280, 375];
+// Links that change state on a GET would be a bug; these only end the session.
+const SKIP = [/^\/signout/, /^\/static\//, /^\/api\//, /^\/oauth\//, /^\/connect\/google/];
+
+/** The route shape of a path: numbers and tokens replaced, so each page is checked once. */
+const shape = (path) => path.replace(/\/\d+/g, '/N').replace(/\/d\/[^/]+/, '/d/T').replace(/\?.*$/, '');
+
+const dir = mkdtempSync(join(tmpdir(), 'oneonone-a11y-'));
+const context = await chromium.launchPersistentContext(dir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ARGS,
+  viewport: { width: 1280, height: 900 },
+  // The pages' Content-Security-Policy forbids scripts (they need none); axe-core is injected.
+  bypassCSP: true,
+});
+context.setDefaultTimeout(20000);
+const page = context.pages()[0] ?? (await context.newPage());
+
+const problems = [];
+let checked = 0;
+
+/** axe-core and the width check on the page as it stands, at each width. */
+async function check(path) {
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(base + path);
+    await page.addScriptTag({ path: AXE });
+    const result = await page.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    );
+    for (const v of result.violations) {
+      if (v.impact !== 'serious' && v.impact !== 'critical') continue;
+      const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
+      problems.push(`${path} at ${width} px: ${v.impact} ${v.id}: ${v.help} (${where})`);
+    }
+    if (width === 375) {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > 376) {
+        const culprit = await page.evaluate(() => {
+          const all = [...document.querySelectorAll('body *')];
+          const over = all.filter((e) => e.getBoundingClientRect().right > 376);
+          const e = over[over.length - 1];
+          return e ? `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className ? '.' + e.className : ''}` : '?';
+        });
+        problems.push(`${path} at 375 px: the page is ${wide} px wide (scrolls sideways; widest: ${culprit})`);
+        await page.screenshot({ path: join(artifacts, `wide-${shape(path).replace(/\W+/g, '_')}.png`), fullPage: true });
+      }
+    }
+    checked++;
+  }
+}
+
+try {
+  // The pages before signing in.
+  await check('/signin');
+  for (const p of env('EXTRA_PATHS').split(/\s+/).filter(Boolean)) await check(p);
+  await check('/no/such/page');
+
+  // Sign in, then every page a link leads to.
+  await page.goto(base + '/signin');
+  await page.fill('#token', env('ADMIN_TOKEN'));
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  const seen = new Set();
+  const queue = ['/'];
+  while (queue.length > 0 && seen.size < 60) {
+    const path = queue.shift();
+    if (seen.has(shape(path))) continue;
+    seen.add(shape(path));
+    await check(path);
+    const links = await page.evaluate(() => [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')));
+    for (const href of links) {
+      if (!href.startsWith('/') || href.startsWith('//')) continue;
+      const clean = href.split('#')[0];
+      if (SKIP.some((r) => r.test(clean)) || seen.has(shape(clean))) continue;
+      queue.push(clean);
+    }
+  }
+  console.log(`checked ${seen.size} signed-in page shapes and the public pages, ${checked} page views`);
+  console.log(`pages: ${[...seen].join(' ')}`);
+} finally {
+  await context.close();
+}
+if (problems.length > 0) {
+  console.error(`${problems.length} accessibility problem(s):\n${problems.join('\n')}`);
+  process.exit(1);
+}
+console.log('no serious or critical violation, nothing wider than 375 px');
