@@ -208,6 +208,135 @@ async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     assert!(store.list_accounts().await.unwrap().is_empty());
 }
 
+/// A connect error names `url` once, says what to do (`next`), and never blames the password.
+fn names_once(err: &str, url: &str, next: &str) {
+    assert!(err.contains(next), "{next:?} missing from: {err}");
+    assert_eq!(err.matches(url).count(), 1, "{err}");
+    assert!(!err.contains("password"), "{err}");
+}
+
+#[tokio::test]
+async fn connect_to_a_calendar_the_user_may_not_read_says_so_not_that_the_password_is_wrong() {
+    let s = Setup::new(Kind::Radicale).await;
+    // Bob's calendar: Radicale lets each user read only their own (a real 403).
+    let bobs = s.server.base.join("/bob/work/").unwrap();
+    let err = failed_connect(&s, bobs.as_str(), None);
+    names_once(
+        &err,
+        bobs.as_str(),
+        &format!(
+            "{bobs}: the server does not let alice read this collection (HTTP 403): check the \
+             calendar path in the URL, or ask the calendar's owner to share it with alice"
+        ),
+    );
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn connect_to_a_calendar_path_that_is_not_there_lists_the_calendars_instead_of_taking_them_all()
+ {
+    let s = Setup::new(Kind::Radicale).await;
+    let typo = s.server.base.join("/alice/wrok/").unwrap();
+    let err = failed_connect(&s, typo.as_str(), None);
+    names_once(
+        &err,
+        typo.as_str(),
+        &format!(
+            "{typo}: there is no calendar at this address (HTTP 404); the server has \"Work\" \
+             <{}>: connect with one of these URLs (or with the server's address for all of them)",
+            s.calendar
+        ),
+    );
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+}
+
+// Multi-threaded: the CLI blocks one thread while the test server answers on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_refused_with_a_webdav_precondition_names_it_and_not_the_password() {
+    let s = Setup::new(Kind::Radicale).await;
+    // A server that answers what RFC 3744 servers answer a user without the read privilege.
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            "<?xml version=\"1.0\"?><D:error xmlns:D=\"DAV:\"><D:need-privileges><D:resource>\
+             <D:href>/cal/team/</D:href><D:privilege><D:read/></D:privilege></D:resource>\
+             </D:need-privileges></D:error>",
+        )
+    });
+    let base = crate::fixtures::proxy::serve(app).await;
+    let url = base.join("/cal/team/").unwrap();
+    let err = failed_connect(&s, url.as_str(), None);
+    names_once(
+        &err,
+        url.as_str(),
+        &format!(
+            "{url}: the server does not let alice read this collection (HTTP 403, \
+             DAV:need-privileges): check the calendar path in the URL, or ask the calendar's \
+             owner to share it with alice"
+        ),
+    );
+}
+
+/// A pass on a calendar that answers 403 (the user may not read it) or 404 (no calendar there):
+/// the account is not asked to reconnect (the password is right), its error names the calendar
+/// and the next step once, and the other state goes on.
+#[tokio::test]
+async fn a_calendar_refused_or_gone_during_a_pass_is_not_a_password_problem() {
+    let s = Setup::new(Kind::Radicale).await;
+    s.connect_and_start("2026-03-24T12:00:00Z");
+    let set_calendar_url = async |url: &str| {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&s.db.url).await.unwrap();
+        sqlx::query("UPDATE calendars SET remote_id = $1, sync_token = NULL")
+            .bind(url)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    };
+    let account = async || {
+        let list = s.cli(&["accounts", "list", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        let field = |k: &str| v[0][k].as_str().unwrap_or_default().to_string();
+        (
+            field("state"),
+            field("last_error_kind"),
+            field("last_error"),
+        )
+    };
+    let bobs = s.server.base.join("/bob/work/").unwrap();
+    let gone = s.server.base.join("/alice/deleted/").unwrap();
+    for (url, kind, next) in [
+        (
+            &bobs,
+            "forbidden",
+            "the server does not let alice read this collection (HTTP 403): check the calendar \
+             path in the URL, or ask the calendar's owner to share it with alice",
+        ),
+        (
+            &gone,
+            "not_a_calendar",
+            "there is no calendar at this address (HTTP 404): connect again with the server's \
+             address, without the calendar path, and pick from the calendars it lists",
+        ),
+    ] {
+        set_calendar_url(url.as_str()).await;
+        let out = s.cli(&["sync", "--once", "--now", "2026-03-24T13:00:00Z"]);
+        assert!(!out.status.success(), "{url}");
+        let (state, error_kind, error) = account().await;
+        assert_eq!(state, "backing_off", "{url}: {error}");
+        assert_eq!(error_kind, kind, "{url}: {error}");
+        assert!(error.contains(&format!("{url}: {next}")), "{url}: {error}");
+        assert_eq!(error.matches(url.as_str()).count(), 1, "{error}");
+        assert!(!error.contains("password"), "{error}");
+        // Printed once (the log on stderr is the log).
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(printed.matches(next).count(), 1, "{printed}");
+    }
+}
+
 #[tokio::test]
 async fn connect_to_a_server_that_is_not_running_names_the_url_once_the_cause_and_what_to_check() {
     let s = Setup::new(Kind::Radicale).await;
