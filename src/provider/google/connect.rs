@@ -204,17 +204,23 @@ pub(crate) async fn finish(
     let settings = GoogleSettings {
         owner_emails,
         channels: Default::default(),
+        grant_issued_at: Some(now),
     };
     let credentials = keyring.encrypt(&refresh);
     // The same Google user connecting again (a revoked or expired grant): the account, its
     // calendars and history stay; only the grant is replaced.
     let primary = found.iter().find(|c| c.primary).map(|c| c.id.as_str());
     for a in store.list_accounts().await? {
-        let same = a.provider == Provider::Google
-            && serde_json::from_value::<GoogleSettings>(a.settings.clone())
-                .is_ok_and(|s| primary.is_some_and(|p| s.owner_emails.iter().any(|e| e == p)));
-        if same {
+        let stored = (a.provider == Provider::Google)
+            .then(|| serde_json::from_value::<GoogleSettings>(a.settings.clone()).ok())
+            .flatten()
+            .filter(|s| primary.is_some_and(|p| s.owner_emails.iter().any(|e| e == p)));
+        if let Some(mut stored) = stored {
             store.reconnect_account(a.id, &credentials, now).await?;
+            // A new grant: its week starts now (see `TestingGrantExpired`).
+            stored.grant_issued_at = Some(now);
+            let value = serde_json::to_value(&stored).expect("settings serialize");
+            store.set_account_settings(a.id, &value).await?;
             let calendars = store.list_calendars(a.id).await?;
             return Ok(Connected {
                 account_id: a.id,
