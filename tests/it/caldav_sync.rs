@@ -1021,6 +1021,90 @@ async fn restoring_an_older_agenda_drops_no_item() {
     store.close().await;
 }
 
+/// A template whose direct's area says "Nothing queued yet" while it is empty (the default one
+/// did, before the short invite; people keep their own): a restore puts back a block that said
+/// it, now that a topic is queued. The next pass must not keep the prompt above the topic, nor
+/// take it for a topic or a note (issue 24).
+#[tokio::test]
+async fn after_a_restore_the_empty_prompt_is_not_kept_above_a_queued_topic() {
+    let s = Setup::new(Kind::Radicale).await;
+    let dir = tempfile::tempdir().unwrap();
+    let template = crate::fixtures::write_file(
+        dir.path(),
+        "prompting.j2",
+        include_str!("../data/agenda/old_default_template.j2"),
+    );
+    let template = template.to_str().unwrap();
+    let env = [("ONEONONE__AGENDA__TEMPLATE_FILE", template)];
+    let prompt = "Nothing queued yet";
+    let sync = |now: &str| {
+        crate::fixtures::ok(
+            &format!("sync at {now}"),
+            s.cli_with(&["sync", "--once", "--now", now], &env),
+        )
+    };
+    let connect = s.connect_args(&s.server.base, Some("2026-03-24T12:00:00Z"));
+    crate::fixtures::ok("connect", s.cli_with(&connect, &env));
+    sync("2026-03-24T12:00:00Z");
+    let first = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(first.contains(prompt), "{first}");
+    // Alice queues a topic; the next pass writes it in place of the prompt.
+    let add = s.cli_with(
+        &[
+            "item",
+            "add",
+            "--with",
+            "alice@example.com",
+            "--section",
+            "direct",
+            "Career goals",
+        ],
+        &env,
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    sync("2026-03-24T12:05:00Z");
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let newest = store
+        .list_revisions(Some(alice.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    assert!(newest.description_after.contains("Career goals"));
+    assert!(!newest.description_after.contains(prompt));
+    // Undo that write: the invite says "Nothing queued yet" again, the topic is still queued.
+    let out = s.cli_with(&["restore", &newest.id.to_string()], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(
+        restored.contains(prompt) && !restored.contains("Career goals"),
+        "{restored}"
+    );
+
+    // The next pass: the topic, and no prompt, neither in the invite nor kept as a line.
+    sync("2026-03-24T12:10:00Z");
+    let after = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(after.contains("- [ ] Career goals"), "{after}");
+    assert!(!after.contains(prompt), "{after}");
+    let items = store.list_items(alice.id, false).await.unwrap();
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(texts, ["Career goals"], "the prompt became an item");
+    let page = s.cli_with(&["history", "--with", "alice@example.com"], &env);
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(!page.contains(prompt), "{page}");
+    store.close().await;
+}
+
 /// Adds an item to Alice's series as the store would from `source`.
 async fn add_alice_item(
     store: &oneonone::store::Store,
