@@ -869,11 +869,25 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         .unwrap();
     let out = s.cli(&["restore", &ghost.to_string()]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("never accepted"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("never accepted"), "{err}");
+    // The revision is named once (issue 24).
+    assert_eq!(
+        err.matches(&format!("revision {ghost}")).count(),
+        1,
+        "{err}"
     );
+    // An id that does not exist: named once, with where the ids are listed.
+    let out = s.cli(&["restore", "999"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "there is no revision 999: `oneonone history --with EMAIL` lists the revisions of a 1:1"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("999").count(), 1, "{err}");
 
     // The meeting stays in the history, at its Berlin time: the calendar kept it, and nothing
     // was ticked or typed in it, so it took place with no notes (issue 22).
