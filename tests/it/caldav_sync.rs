@@ -208,11 +208,16 @@ async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     assert!(store.list_accounts().await.unwrap().is_empty());
 }
 
-/// A connect error names `url` once, says what to do (`next`), and never blames the password.
-fn names_once(err: &str, url: &str, next: &str) {
+/// `connect caldav --url URL` fails, naming `url` once, saying what to do (`next`), never
+/// blaming the password, and stores nothing.
+async fn refused_once(s: &Setup, url: &url::Url, next: &str) {
+    let err = failed_connect(s, url.as_str(), None);
     assert!(err.contains(next), "{next:?} missing from: {err}");
-    assert_eq!(err.matches(url).count(), 1, "{err}");
+    assert_eq!(err.matches(url.as_str()).count(), 1, "{err}");
     assert!(!err.contains("password"), "{err}");
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+    store.close().await;
 }
 
 #[tokio::test]
@@ -220,17 +225,11 @@ async fn connect_to_a_calendar_the_user_may_not_read_says_so_not_that_the_passwo
     let s = Setup::new(Kind::Radicale).await;
     // Bob's calendar: Radicale lets each user read only their own (a real 403).
     let bobs = s.server.base.join("/bob/work/").unwrap();
-    let err = failed_connect(&s, bobs.as_str(), None);
-    names_once(
-        &err,
-        bobs.as_str(),
-        &format!(
-            "{bobs}: the server does not let alice read this collection (HTTP 403): check the \
-             calendar path in the URL, or ask the calendar's owner to share it with alice"
-        ),
+    let next = format!(
+        "{bobs}: the server does not let alice read this collection (HTTP 403): check the \
+         calendar path in the URL, or ask the calendar's owner to share it with alice"
     );
-    let store = s.db.store().await;
-    assert!(store.list_accounts().await.unwrap().is_empty());
+    refused_once(&s, &bobs, &next).await;
 }
 
 #[tokio::test]
@@ -238,18 +237,12 @@ async fn connect_to_a_calendar_path_that_is_not_there_lists_the_calendars_instea
  {
     let s = Setup::new(Kind::Radicale).await;
     let typo = s.server.base.join("/alice/wrok/").unwrap();
-    let err = failed_connect(&s, typo.as_str(), None);
-    names_once(
-        &err,
-        typo.as_str(),
-        &format!(
-            "{typo}: there is no calendar at this address (HTTP 404); the server has \"Work\" \
-             <{}>: connect with one of these URLs (or with the server's address for all of them)",
-            s.calendar
-        ),
+    let next = format!(
+        "{typo}: there is no calendar at this address (HTTP 404); the server has \"Work\" \
+         <{}>: connect with one of these URLs (or with the server's address for all of them)",
+        s.calendar
     );
-    let store = s.db.store().await;
-    assert!(store.list_accounts().await.unwrap().is_empty());
+    refused_once(&s, &typo, &next).await;
 }
 
 // Multi-threaded: the CLI blocks one thread while the test server answers on the other.
@@ -267,16 +260,12 @@ async fn connect_refused_with_a_webdav_precondition_names_it_and_not_the_passwor
     });
     let base = crate::fixtures::proxy::serve(app).await;
     let url = base.join("/cal/team/").unwrap();
-    let err = failed_connect(&s, url.as_str(), None);
-    names_once(
-        &err,
-        url.as_str(),
-        &format!(
-            "{url}: the server does not let alice read this collection (HTTP 403, \
-             DAV:need-privileges): check the calendar path in the URL, or ask the calendar's \
-             owner to share it with alice"
-        ),
+    let next = format!(
+        "{url}: the server does not let alice read this collection (HTTP 403, \
+         DAV:need-privileges): check the calendar path in the URL, or ask the calendar's owner \
+         to share it with alice"
     );
+    refused_once(&s, &url, &next).await;
 }
 
 /// A pass on a calendar that answers 403 (the user may not read it) or 404 (no calendar there):
@@ -1003,13 +992,7 @@ async fn restoring_an_older_agenda_drops_no_item() {
     }
     let store = s.db.store().await;
     let alice = series_with_uid(&store, "weekly-alice").await;
-    let newest = store
-        .list_revisions(Some(alice.id))
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap();
+    let newest = newest_revision(&store, alice.id).await;
     assert!(newest.description_after.contains("Second topic"));
     let out = s.cli(&["restore", &newest.id.to_string()]);
     assert!(
@@ -1063,42 +1046,25 @@ async fn after_a_restore_the_empty_prompt_is_not_kept_above_a_queued_topic() {
     let first = description_at(&s.body(ALICE).await, "weekly-alice", W1);
     assert!(first.contains(prompt), "{first}");
     // Alice queues a topic; the next pass writes it in place of the prompt.
-    let add = s.cli_with(
-        &[
-            "item",
-            "add",
-            "--with",
-            "alice@example.com",
-            "--section",
-            "direct",
-            "Career goals",
-        ],
-        &env,
-    );
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
+    let add = [
+        "item",
+        "add",
+        "--with",
+        "alice@example.com",
+        "--section",
+        "direct",
+    ];
+    let add = [&add[..], &["Career goals"]].concat();
+    crate::fixtures::ok("item add", s.cli_with(&add, &env));
     sync("2026-03-24T12:05:00Z");
     let store = s.db.store().await;
     let alice = series_with_uid(&store, "weekly-alice").await;
-    let newest = store
-        .list_revisions(Some(alice.id))
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap();
+    let newest = newest_revision(&store, alice.id).await;
     assert!(newest.description_after.contains("Career goals"));
     assert!(!newest.description_after.contains(prompt));
     // Undo that write: the invite says "Nothing queued yet" again, the topic is still queued.
-    let out = s.cli_with(&["restore", &newest.id.to_string()], &env);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let restore = ["restore".to_string(), newest.id.to_string()];
+    crate::fixtures::ok("restore", s.cli_with(&restore, &env));
     let restored = description_at(&s.body(ALICE).await, "weekly-alice", W1);
     assert!(
         restored.contains(prompt) && !restored.contains("Career goals"),
@@ -1117,6 +1083,12 @@ async fn after_a_restore_the_empty_prompt_is_not_kept_above_a_queued_topic() {
     let page = String::from_utf8_lossy(&page.stdout);
     assert!(!page.contains(prompt), "{page}");
     store.close().await;
+}
+
+/// The last write recorded for a series.
+async fn newest_revision(store: &oneonone::store::Store, series: i64) -> oneonone::store::Revision {
+    let revisions = store.list_revisions(Some(series)).await.unwrap();
+    revisions.into_iter().next().unwrap()
 }
 
 /// Adds an item to Alice's series as the store would from `source`.

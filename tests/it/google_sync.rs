@@ -391,15 +391,7 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
         );
     }
     // The user removes oneonone's access in their Google account.
-    let http =
-        oneonone::provider::google::oauth::http_client(std::time::Duration::from_secs(5)).unwrap();
-    oneonone::provider::google::oauth::revoke(
-        &http,
-        &s.oauth.issuer.join("revoke").unwrap(),
-        &refresh,
-    )
-    .await
-    .unwrap();
+    revoke(&s, &refresh).await;
     let out = s
         .cli(&["sync", "--once", "--now", "2026-03-25T12:00:00Z"])
         .await;
@@ -440,6 +432,20 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
     s.google.assert_clean();
 }
 
+/// Google refuses `refresh` from now on (`invalid_grant`): the user removed oneonone's access,
+/// or (as far as the daemon can tell) Google expired it.
+async fn revoke(s: &Setup, refresh: &secrecy::SecretString) {
+    let http =
+        oneonone::provider::google::oauth::http_client(std::time::Duration::from_secs(5)).unwrap();
+    oneonone::provider::google::oauth::revoke(
+        &http,
+        &s.oauth.issuer.join("revoke").unwrap(),
+        refresh,
+    )
+    .await
+    .unwrap();
+}
+
 /// Google refuses the account's refresh token (`invalid_grant`), as it does for the user's own
 /// revocation and for an app in "Testing" status 7 days after consent.
 async fn refuse_the_grant(s: &Setup) {
@@ -449,15 +455,7 @@ async fn refuse_the_grant(s: &Setup) {
         .keyring
         .decrypt(account.credentials.as_ref().unwrap())
         .unwrap();
-    let http =
-        oneonone::provider::google::oauth::http_client(std::time::Duration::from_secs(5)).unwrap();
-    oneonone::provider::google::oauth::revoke(
-        &http,
-        &s.oauth.issuer.join("revoke").unwrap(),
-        &refresh,
-    )
-    .await
-    .unwrap();
+    revoke(s, &refresh).await;
     services.store.close().await;
 }
 
@@ -474,17 +472,21 @@ async fn account_error(s: &Setup) -> (String, String, String) {
     )
 }
 
+/// A pass at `now` after Google refused the grant: what it printed, and the account's error.
+async fn pass_refused(s: &Setup, now: &str) -> (String, (String, String, String)) {
+    refuse_the_grant(s).await;
+    let out = s.cli(&["sync", "--once", "--now", now]).await;
+    assert!(!out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    (printed, account_error(s).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grant_refused_a_week_after_consent_names_the_testing_status_and_its_fix_once() {
     let s = Setup::new().await;
     s.connect_and_start("2026-03-24T12:00:00Z").await;
     // Seven days later Google refuses the refresh token: an app in "Testing" status.
-    refuse_the_grant(&s).await;
-    let out = s
-        .cli(&["sync", "--once", "--now", "2026-03-31T12:30:00Z"])
-        .await;
-    assert!(!out.status.success());
-    let (state, kind, error) = account_error(&s).await;
+    let (printed, (state, kind, error)) = pass_refused(&s, "2026-03-31T12:30:00Z").await;
     assert_eq!(state, "needs_reconnect");
     assert_eq!(kind, "grant_expired_testing_app");
     for want in [
@@ -500,7 +502,6 @@ async fn a_grant_refused_a_week_after_consent_names_the_testing_status_and_its_f
         assert_eq!(error.matches(once).count(), 1, "{once}: {error}");
     }
     // As the CLI printed it, once (the log on stderr is the log).
-    let printed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         printed.matches("\"Testing\" status").count(),
         1,
@@ -510,12 +511,7 @@ async fn a_grant_refused_a_week_after_consent_names_the_testing_status_and_its_f
     // Reconnected (a new grant), then refused a day later (8 days after the account was
     // made): not the week-old case, the message stays the one of a revoked grant.
     s.connect("2026-03-31T13:00:00Z").await;
-    refuse_the_grant(&s).await;
-    let out = s
-        .cli(&["sync", "--once", "--now", "2026-04-01T13:00:00Z"])
-        .await;
-    assert!(!out.status.success());
-    let (state, kind, error) = account_error(&s).await;
+    let (_, (state, kind, error)) = pass_refused(&s, "2026-04-01T13:00:00Z").await;
     assert_eq!(
         (state.as_str(), kind.as_str()),
         ("needs_reconnect", "unauthorized")

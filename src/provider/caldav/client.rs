@@ -45,7 +45,8 @@ pub enum DavError {
     InvalidSyncToken { url: String },
     #[error("{url}: not found (HTTP 404)")]
     NotFound { url: String },
-    /// HTTP 403: the password was right, this request is not allowed here (see [`refusal`]).
+    /// HTTP 403: the password was right, this request is not allowed here (see
+    /// `CalDavClient::refusal`).
     /// `condition` is the precondition the server named (`DAV:need-privileges`, a `CALDAV:`
     /// one), `detail` what else its error element said (shown only without a condition).
     #[error("{}", forbidden_message(.method, .url, .user, .condition.as_deref(), .detail))]
