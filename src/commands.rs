@@ -833,8 +833,8 @@ pub(crate) async fn restore(
 ) -> anyhow::Result<()> {
     let services = Services::open(config).await?;
     let now = crate::clock::from_option(now).now();
-    let restored = crate::manage::restore_revision(&services, revision, now).await;
-    let id = restored.with_context(|| format!("cannot restore revision {revision}"))?;
+    // Every RestoreError names the revision (once).
+    let id = crate::manage::restore_revision(&services, revision, now).await?;
     outln!("Restored revision {revision}; the restore itself is revision {id}.");
     services.store.close().await;
     Ok(())

@@ -296,6 +296,33 @@ impl RenderedBlock {
                 .collect(),
         }
     }
+
+    /// This block with the template's own lines of `other` (a render of another state, e.g.
+    /// with nothing queued) that it lacks, each after the last line of its area: with
+    /// [`Self::without_items`], the stand-in for a block found that may have been written in
+    /// that state (a restored one), so its prompts ("Nothing queued yet") read as the
+    /// template's, not as topics or notes.
+    pub fn with_template_lines_of(&self, other: &RenderedBlock) -> RenderedBlock {
+        let mut lines = self.lines.clone();
+        for extra in other.lines.iter().filter(|l| {
+            matches!(l.kind, LineKind::Fixed | LineKind::Title | LineKind::Bullet)
+                && !self
+                    .lines
+                    .iter()
+                    .any(|m| m.area == l.area && m.kind == l.kind && m.text == l.text)
+        }) {
+            let at = lines
+                .iter()
+                .rposition(|m| m.area == extra.area)
+                .map_or(lines.len(), |i| i + 1);
+            lines.insert(at, extra.clone());
+        }
+        RenderedBlock {
+            format: self.format,
+            text: self.text.clone(),
+            lines,
+        }
+    }
 }
 
 /// How the meeting's minutes split between the direct and the manager: halves, the direct's

@@ -94,11 +94,17 @@ pub(crate) async fn restore(
             "conflict",
             e.to_string(),
         )),
-        Err(RestoreError::Store(e)) => Err(e.into()),
-        Err(e @ RestoreError::Provider(_)) => Err(ApiError::new(
+        Err(RestoreError::Store { source, .. }) => Err(source.into()),
+        // Deleted since the check above.
+        Err(RestoreError::Unknown(_)) => Err(crate::store::StoreError::NotFound {
+            what: "revision",
+            id: id.to_string(),
+        }
+        .into()),
+        Err(e @ RestoreError::Provider { .. }) => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "calendar_error",
-            format!("cannot restore revision {id}: {e}"),
+            e.to_string(),
         )),
     }
 }

@@ -56,6 +56,11 @@ impl ProviderError {
     /// The short name of the failure for `/readyz`, `sync_runs` and `/metrics`.
     pub(crate) fn kind(&self) -> &'static str {
         match self {
+            // A Google app in "Testing" status: its week-old grants expire (named apart so
+            // `/readyz` shows the cause).
+            ProviderError::Unauthorized(e) if e.is::<google::TestingGrantExpired>() => {
+                "grant_expired_testing_app"
+            }
             ProviderError::Unauthorized(_) => "unauthorized",
             ProviderError::Transient { kind, .. } | ProviderError::Resource { kind, .. } => kind,
             ProviderError::Store(_) => "internal",

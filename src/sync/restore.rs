@@ -9,22 +9,48 @@ use crate::config::Config;
 use crate::provider::{ProviderError, Read, Target, Written};
 use crate::store::{Account, Calendar, NewRevision, Revision, Store, StoreError};
 
+/// Why revision `id` was not restored: each message names the revision once, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RestoreError {
-    #[error("revision {0} does not say which occurrence it belongs to")]
+    #[error(
+        "there is no revision {0}: `oneonone history --with EMAIL` lists the revisions of a 1:1"
+    )]
+    Unknown(i64),
+    #[error(
+        "revision {0} does not say which occurrence it belongs to: it cannot be restored; \
+         `oneonone history --with EMAIL` lists the others"
+    )]
     NoOccurrence(i64),
     #[error("revision {0} is of a write the server never accepted: there is nothing to undo")]
     NeverApplied(i64),
     #[error(
-        "the occurrence of revision {0} was changed while it was being restored: nothing was written; try again"
+        "the occurrence of revision {0} was changed while it was being restored: nothing was \
+         written; run the restore again"
     )]
     Conflict(i64),
     #[error("the occurrence of revision {0} is cancelled: there is nothing to restore it into")]
     Cancelled(i64),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
+    #[error("cannot restore revision {id}: {source}")]
+    Store { id: i64, source: StoreError },
+    #[error("cannot restore revision {id}: {source}")]
+    Provider { id: i64, source: ProviderError },
+}
+
+/// What went wrong restoring revision `id`, with the revision named.
+trait Naming<T> {
+    fn naming(self, id: i64) -> Result<T, RestoreError>;
+}
+
+impl<T> Naming<T> for Result<T, StoreError> {
+    fn naming(self, id: i64) -> Result<T, RestoreError> {
+        self.map_err(|source| RestoreError::Store { id, source })
+    }
+}
+
+impl<T> Naming<T> for Result<T, ProviderError> {
+    fn naming(self, id: i64) -> Result<T, RestoreError> {
+        self.map_err(|source| RestoreError::Provider { id, source })
+    }
 }
 
 /// Revision `id` (refused unless its write reached the calendar), the original start of its
@@ -33,13 +59,16 @@ async fn restorable(
     store: &Store,
     id: i64,
 ) -> Result<(Revision, DateTime<Utc>, Calendar, Account), RestoreError> {
-    let rev = store.get_revision(id).await?;
+    let rev = match store.get_revision(id).await {
+        Err(StoreError::NotFound { .. }) => return Err(RestoreError::Unknown(id)),
+        other => other.naming(id)?,
+    };
     if rev.applied_at.is_none() {
         return Err(RestoreError::NeverApplied(id));
     }
     let original_start = rev.original_start.ok_or(RestoreError::NoOccurrence(id))?;
-    let cal = store.get_calendar(rev.calendar_id).await?;
-    let account = store.get_account(cal.account_id).await?;
+    let cal = store.get_calendar(rev.calendar_id).await.naming(id)?;
+    let account = store.get_account(cal.account_id).await.naming(id)?;
     Ok((rev, original_start, cal, account))
 }
 
@@ -52,8 +81,8 @@ pub(crate) async fn restore(
     now: DateTime<Utc>,
 ) -> Result<i64, RestoreError> {
     let (rev, original_start, cal, account) = restorable(store, id).await?;
-    let provider = providers.get(account.provider)?;
-    let session = provider.open(&account)?;
+    let provider = providers.get(account.provider).naming(id)?;
+    let session = provider.open(&account).naming(id)?;
     let occ = Target {
         calendar: &cal,
         loaded: None,
@@ -62,13 +91,13 @@ pub(crate) async fn restore(
         tz: calendar_tz(&cal, config),
         now,
     };
-    let current = match session.read(occ).await? {
+    let current = match session.read(occ).await.naming(id)? {
         Read::Ready(c) if !c.cancelled => c,
         Read::Ready(_) | Read::Gone => return Err(RestoreError::Cancelled(id)),
         Read::Stale { .. } => return Err(RestoreError::Conflict(id)),
     };
     let target = rev.description_before.clone().unwrap_or_default();
-    let prepared = session.prepare(occ, &current, &target)?;
+    let prepared = session.prepare(occ, &current, &target).naming(id)?;
     let record = NewRevision {
         series_id: rev.series_id,
         occurrence_id: rev.occurrence_id,
@@ -79,12 +108,12 @@ pub(crate) async fn restore(
         description_before: current.description.clone(),
         description_after: target.clone(),
     };
-    let new_id = store.insert_revision(&record, now).await?;
-    match session.write(occ, &current, prepared).await? {
-        Written::Stored(cached) => store.upsert_event(cal.id, &cached, now).await?,
+    let new_id = store.insert_revision(&record, now).await.naming(id)?;
+    match session.write(occ, &current, prepared).await.naming(id)? {
+        Written::Stored(cached) => store.upsert_event(cal.id, &cached, now).await.naming(id)?,
         Written::Conflict => return Err(RestoreError::Conflict(id)),
     }
-    store.mark_revision_applied(new_id, now).await?;
+    store.mark_revision_applied(new_id, now).await.naming(id)?;
     // The restored text holds an older agenda block: compared with the newer block we wrote, it
     // would read as "items deleted". Forget the written block so it is read as found. (Without a
     // block, the record stays: the daemon then knows its block was removed and does not re-add
@@ -92,8 +121,8 @@ pub(crate) async fn restore(
     let restored_has_block = crate::agenda::parse_block(&target, provider.format(), usize::MAX)
         .is_ok_and(|b| b.is_some());
     if let (true, Some(occ)) = (restored_has_block, rev.occurrence_id) {
-        store.forget_written_block(occ).await?;
+        store.forget_written_block(occ).await.naming(id)?;
     }
-    store.mark_revision_restored(id, now).await?;
+    store.mark_revision_restored(id, now).await.naming(id)?;
     Ok(new_id)
 }

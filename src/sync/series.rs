@@ -204,7 +204,11 @@ impl SeriesStep<'_> {
                 // that shows no items, so nothing in the block is taken as deleted.
                 let base = match (&written, current) {
                     (Some(w), _) => Some(w.clone()),
-                    (None, Some(o)) => Some(self.render(row, o, occ).await?.without_items()),
+                    (None, Some(o)) => {
+                        let items = self.store.agenda_items(row.id, occ.id).await?;
+                        let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
+                        Some(self.stand_in(row, o, &items, &notes).await?)
+                    }
                     (None, None) => None,
                 };
                 if let Some(base) = base {
@@ -274,15 +278,21 @@ impl SeriesStep<'_> {
     }
 
     /// Renders the occurrence's block from the store's current state.
-    async fn render(
+    /// What a block found without a record of writing it (a restore forgot the record, or a
+    /// crash came between the write and the record) is compared with: the render of now without
+    /// its items, so nothing in the block is taken as deleted, plus the lines the template
+    /// shows with nothing queued, so a block written in that state (a restored older one) does
+    /// not turn its "Nothing queued yet" into a topic.
+    async fn stand_in(
         &self,
         row: &SeriesRow,
         next: &Occurrence,
-        occ: &OccurrenceRow,
+        items: &[agenda::Item],
+        notes: &[agenda::Note],
     ) -> Result<RenderedBlock, SeriesError> {
-        let items = self.store.agenda_items(row.id, occ.id).await?;
-        let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
-        self.render_parts(row, next, &items, &notes).await
+        let now = self.render_parts(row, next, items, notes).await?;
+        let empty = self.render_parts(row, next, &[], notes).await?;
+        Ok(now.without_items().with_template_lines_of(&empty))
     }
 
     async fn render_parts(
@@ -344,10 +354,7 @@ impl SeriesStep<'_> {
                 // no items, so nothing in it is taken as deleted.
                 let base = match &written {
                     Some(w) => w.clone(),
-                    None => self
-                        .render_parts(row, next, &items, &notes)
-                        .await?
-                        .without_items(),
+                    None => self.stand_in(row, next, &items, &notes).await?,
                 };
                 let moment = if self.now < next.start {
                     agenda::Moment::BeforeMeeting

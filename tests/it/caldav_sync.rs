@@ -208,6 +208,124 @@ async fn connect_with_a_wrong_password_stores_nothing_and_says_why() {
     assert!(store.list_accounts().await.unwrap().is_empty());
 }
 
+/// `connect caldav --url URL` fails, naming `url` once, saying what to do (`next`), never
+/// blaming the password, and stores nothing.
+async fn refused_once(s: &Setup, url: &url::Url, next: &str) {
+    let err = failed_connect(s, url.as_str(), None);
+    assert!(err.contains(next), "{next:?} missing from: {err}");
+    assert_eq!(err.matches(url.as_str()).count(), 1, "{err}");
+    assert!(!err.contains("password"), "{err}");
+    let store = s.db.store().await;
+    assert!(store.list_accounts().await.unwrap().is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn connect_to_a_calendar_the_user_may_not_read_says_so_not_that_the_password_is_wrong() {
+    let s = Setup::new(Kind::Radicale).await;
+    // Bob's calendar: Radicale lets each user read only their own (a real 403).
+    let bobs = s.server.base.join("/bob/work/").unwrap();
+    let next = format!(
+        "{bobs}: the server does not let alice read this collection (HTTP 403): check the \
+         calendar path in the URL, or ask the calendar's owner to share it with alice"
+    );
+    refused_once(&s, &bobs, &next).await;
+}
+
+#[tokio::test]
+async fn connect_to_a_calendar_path_that_is_not_there_lists_the_calendars_instead_of_taking_them_all()
+ {
+    let s = Setup::new(Kind::Radicale).await;
+    let typo = s.server.base.join("/alice/wrok/").unwrap();
+    let next = format!(
+        "{typo}: there is no calendar at this address (HTTP 404); the server has \"Work\" \
+         <{}>: connect with one of these URLs (or with the server's address for all of them)",
+        s.calendar
+    );
+    refused_once(&s, &typo, &next).await;
+}
+
+// Multi-threaded: the CLI blocks one thread while the test server answers on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_refused_with_a_webdav_precondition_names_it_and_not_the_password() {
+    let s = Setup::new(Kind::Radicale).await;
+    // A server that answers what RFC 3744 servers answer a user without the read privilege.
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            "<?xml version=\"1.0\"?><D:error xmlns:D=\"DAV:\"><D:need-privileges><D:resource>\
+             <D:href>/cal/team/</D:href><D:privilege><D:read/></D:privilege></D:resource>\
+             </D:need-privileges></D:error>",
+        )
+    });
+    let base = crate::fixtures::proxy::serve(app).await;
+    let url = base.join("/cal/team/").unwrap();
+    let next = format!(
+        "{url}: the server does not let alice read this collection (HTTP 403, \
+         DAV:need-privileges): check the calendar path in the URL, or ask the calendar's owner \
+         to share it with alice"
+    );
+    refused_once(&s, &url, &next).await;
+}
+
+/// A pass on a calendar that answers 403 (the user may not read it) or 404 (no calendar there):
+/// the account is not asked to reconnect (the password is right), its error names the calendar
+/// and the next step once, and the other state goes on.
+#[tokio::test]
+async fn a_calendar_refused_or_gone_during_a_pass_is_not_a_password_problem() {
+    let s = Setup::new(Kind::Radicale).await;
+    s.connect_and_start("2026-03-24T12:00:00Z");
+    let set_calendar_url = async |url: &str| {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&s.db.url).await.unwrap();
+        sqlx::query("UPDATE calendars SET remote_id = $1, sync_token = NULL")
+            .bind(url)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    };
+    let account = async || {
+        let list = s.cli(&["accounts", "list", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        let field = |k: &str| v[0][k].as_str().unwrap_or_default().to_string();
+        (
+            field("state"),
+            field("last_error_kind"),
+            field("last_error"),
+        )
+    };
+    let bobs = s.server.base.join("/bob/work/").unwrap();
+    let gone = s.server.base.join("/alice/deleted/").unwrap();
+    for (url, kind, next) in [
+        (
+            &bobs,
+            "forbidden",
+            "the server does not let alice read this collection (HTTP 403): check the calendar \
+             path in the URL, or ask the calendar's owner to share it with alice",
+        ),
+        (
+            &gone,
+            "not_a_calendar",
+            "there is no calendar at this address (HTTP 404): connect again with the server's \
+             address, without the calendar path, and pick from the calendars it lists",
+        ),
+    ] {
+        set_calendar_url(url.as_str()).await;
+        let out = s.cli(&["sync", "--once", "--now", "2026-03-24T13:00:00Z"]);
+        assert!(!out.status.success(), "{url}");
+        let (state, error_kind, error) = account().await;
+        assert_eq!(state, "backing_off", "{url}: {error}");
+        assert_eq!(error_kind, kind, "{url}: {error}");
+        assert!(error.contains(&format!("{url}: {next}")), "{url}: {error}");
+        assert_eq!(error.matches(url.as_str()).count(), 1, "{error}");
+        assert!(!error.contains("password"), "{error}");
+        // Printed once (the log on stderr is the log).
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(printed.matches(next).count(), 1, "{printed}");
+    }
+}
+
 #[tokio::test]
 async fn connect_to_a_server_that_is_not_running_names_the_url_once_the_cause_and_what_to_check() {
     let s = Setup::new(Kind::Radicale).await;
@@ -740,11 +858,25 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         .unwrap();
     let out = s.cli(&["restore", &ghost.to_string()]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("never accepted"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("never accepted"), "{err}");
+    // The revision is named once (issue 24).
+    assert_eq!(
+        err.matches(&format!("revision {ghost}")).count(),
+        1,
+        "{err}"
     );
+    // An id that does not exist: named once, with where the ids are listed.
+    let out = s.cli(&["restore", "999"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "there is no revision 999: `oneonone history --with EMAIL` lists the revisions of a 1:1"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("999").count(), 1, "{err}");
 
     // The meeting stays in the history, at its Berlin time: the calendar kept it, and nothing
     // was ticked or typed in it, so it took place with no notes (issue 22).
@@ -860,13 +992,7 @@ async fn restoring_an_older_agenda_drops_no_item() {
     }
     let store = s.db.store().await;
     let alice = series_with_uid(&store, "weekly-alice").await;
-    let newest = store
-        .list_revisions(Some(alice.id))
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap();
+    let newest = newest_revision(&store, alice.id).await;
     assert!(newest.description_after.contains("Second topic"));
     let out = s.cli(&["restore", &newest.id.to_string()]);
     assert!(
@@ -890,6 +1016,79 @@ async fn restoring_an_older_agenda_drops_no_item() {
         "an item was dropped by the restore"
     );
     store.close().await;
+}
+
+/// A template whose direct's area says "Nothing queued yet" while it is empty (the default one
+/// did, before the short invite; people keep their own): a restore puts back a block that said
+/// it, now that a topic is queued. The next pass must not keep the prompt above the topic, nor
+/// take it for a topic or a note (issue 24).
+#[tokio::test]
+async fn after_a_restore_the_empty_prompt_is_not_kept_above_a_queued_topic() {
+    let s = Setup::new(Kind::Radicale).await;
+    let dir = tempfile::tempdir().unwrap();
+    let template = crate::fixtures::write_file(
+        dir.path(),
+        "prompting.j2",
+        include_str!("../data/agenda/old_default_template.j2"),
+    );
+    let template = template.to_str().unwrap();
+    let env = [("ONEONONE__AGENDA__TEMPLATE_FILE", template)];
+    let prompt = "Nothing queued yet";
+    let sync = |now: &str| {
+        crate::fixtures::ok(
+            &format!("sync at {now}"),
+            s.cli_with(&["sync", "--once", "--now", now], &env),
+        )
+    };
+    let connect = s.connect_args(&s.server.base, Some("2026-03-24T12:00:00Z"));
+    crate::fixtures::ok("connect", s.cli_with(&connect, &env));
+    sync("2026-03-24T12:00:00Z");
+    let first = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(first.contains(prompt), "{first}");
+    // Alice queues a topic; the next pass writes it in place of the prompt.
+    let add = [
+        "item",
+        "add",
+        "--with",
+        "alice@example.com",
+        "--section",
+        "direct",
+    ];
+    let add = [&add[..], &["Career goals"]].concat();
+    crate::fixtures::ok("item add", s.cli_with(&add, &env));
+    sync("2026-03-24T12:05:00Z");
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let newest = newest_revision(&store, alice.id).await;
+    assert!(newest.description_after.contains("Career goals"));
+    assert!(!newest.description_after.contains(prompt));
+    // Undo that write: the invite says "Nothing queued yet" again, the topic is still queued.
+    let restore = ["restore".to_string(), newest.id.to_string()];
+    crate::fixtures::ok("restore", s.cli_with(&restore, &env));
+    let restored = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(
+        restored.contains(prompt) && !restored.contains("Career goals"),
+        "{restored}"
+    );
+
+    // The next pass: the topic, and no prompt, neither in the invite nor kept as a line.
+    sync("2026-03-24T12:10:00Z");
+    let after = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    assert!(after.contains("- [ ] Career goals"), "{after}");
+    assert!(!after.contains(prompt), "{after}");
+    let items = store.list_items(alice.id, false).await.unwrap();
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(texts, ["Career goals"], "the prompt became an item");
+    let page = s.cli_with(&["history", "--with", "alice@example.com"], &env);
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(!page.contains(prompt), "{page}");
+    store.close().await;
+}
+
+/// The last write recorded for a series.
+async fn newest_revision(store: &oneonone::store::Store, series: i64) -> oneonone::store::Revision {
+    let revisions = store.list_revisions(Some(series)).await.unwrap();
+    revisions.into_iter().next().unwrap()
 }
 
 /// Adds an item to Alice's series as the store would from `source`.

@@ -391,15 +391,7 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
         );
     }
     // The user removes oneonone's access in their Google account.
-    let http =
-        oneonone::provider::google::oauth::http_client(std::time::Duration::from_secs(5)).unwrap();
-    oneonone::provider::google::oauth::revoke(
-        &http,
-        &s.oauth.issuer.join("revoke").unwrap(),
-        &refresh,
-    )
-    .await
-    .unwrap();
+    revoke(&s, &refresh).await;
     let out = s
         .cli(&["sync", "--once", "--now", "2026-03-25T12:00:00Z"])
         .await;
@@ -437,6 +429,97 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
         "the pass after the reconnect wrote nothing"
     );
     services.store.close().await;
+    s.google.assert_clean();
+}
+
+/// Google refuses `refresh` from now on (`invalid_grant`): the user removed oneonone's access,
+/// or (as far as the daemon can tell) Google expired it.
+async fn revoke(s: &Setup, refresh: &secrecy::SecretString) {
+    let http =
+        oneonone::provider::google::oauth::http_client(std::time::Duration::from_secs(5)).unwrap();
+    oneonone::provider::google::oauth::revoke(
+        &http,
+        &s.oauth.issuer.join("revoke").unwrap(),
+        refresh,
+    )
+    .await
+    .unwrap();
+}
+
+/// Google refuses the account's refresh token (`invalid_grant`), as it does for the user's own
+/// revocation and for an app in "Testing" status 7 days after consent.
+async fn refuse_the_grant(s: &Setup) {
+    let services = s.services().await;
+    let account = services.store.get_account(1).await.unwrap();
+    let refresh = services
+        .keyring
+        .decrypt(account.credentials.as_ref().unwrap())
+        .unwrap();
+    revoke(s, &refresh).await;
+    services.store.close().await;
+}
+
+/// The account's state, error kind and error as `accounts list --json` shows them (the state
+/// and kind are `/readyz`'s, the error the account page's).
+async fn account_error(s: &Setup) -> (String, String, String) {
+    let list = s.cli(&["accounts", "list", "--json"]).await;
+    let v: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let field = |k: &str| v[0][k].as_str().unwrap_or_default().to_string();
+    (
+        field("state"),
+        field("last_error_kind"),
+        field("last_error"),
+    )
+}
+
+/// A pass at `now` after Google refused the grant: what it printed, and the account's error.
+async fn pass_refused(s: &Setup, now: &str) -> (String, (String, String, String)) {
+    refuse_the_grant(s).await;
+    let out = s.cli(&["sync", "--once", "--now", now]).await;
+    assert!(!out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    (printed, account_error(s).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_refused_a_week_after_consent_names_the_testing_status_and_its_fix_once() {
+    let s = Setup::new().await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
+    // Seven days later Google refuses the refresh token: an app in "Testing" status.
+    let (printed, (state, kind, error)) = pass_refused(&s, "2026-03-31T12:30:00Z").await;
+    assert_eq!(state, "needs_reconnect");
+    assert_eq!(kind, "grant_expired_testing_app");
+    for want in [
+        "Google refused this account's grant (invalid_grant) 7 days after it was given",
+        "the OAuth app is most likely in \"Testing\" status, whose refresh tokens Google expires \
+         after 7 days",
+        "publish it (Google Cloud console > OAuth consent screen > Publish app, status \"In \
+         production\"), then reconnect the account",
+    ] {
+        assert!(error.contains(want), "{want:?} missing from: {error}");
+    }
+    for once in ["invalid_grant", "Testing", "reconnect"] {
+        assert_eq!(error.matches(once).count(), 1, "{once}: {error}");
+    }
+    // As the CLI printed it, once (the log on stderr is the log).
+    assert_eq!(
+        printed.matches("\"Testing\" status").count(),
+        1,
+        "{printed}"
+    );
+
+    // Reconnected (a new grant), then refused a day later (8 days after the account was
+    // made): not the week-old case, the message stays the one of a revoked grant.
+    s.connect("2026-03-31T13:00:00Z").await;
+    let (_, (state, kind, error)) = pass_refused(&s, "2026-04-01T13:00:00Z").await;
+    assert_eq!(
+        (state.as_str(), kind.as_str()),
+        ("needs_reconnect", "unauthorized")
+    );
+    assert!(
+        error.contains("invalid_grant") && !error.contains("Testing"),
+        "{error}"
+    );
     s.google.assert_clean();
 }
 

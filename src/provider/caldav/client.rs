@@ -45,6 +45,32 @@ pub enum DavError {
     InvalidSyncToken { url: String },
     #[error("{url}: not found (HTTP 404)")]
     NotFound { url: String },
+    /// HTTP 403: the password was right, this request is not allowed here (see
+    /// `CalDavClient::refusal`).
+    /// `condition` is the precondition the server named (`DAV:need-privileges`, a `CALDAV:`
+    /// one), `detail` what else its error element said (shown only without a condition).
+    #[error("{}", forbidden_message(.method, .url, .user, .condition.as_deref(), .detail))]
+    Forbidden {
+        method: String,
+        url: String,
+        user: String,
+        condition: Option<String>,
+        detail: String,
+    },
+    /// HTTP 403 with `DAV:supported-report`: the server has no such REPORT on that collection
+    /// (the case a fallback to another way of listing hooks into).
+    #[error(
+        "{url}: the server does not support the {report} report here (HTTP 403, DAV:supported-report)"
+    )]
+    UnsupportedReport { url: String, report: String },
+    /// HTTP 404 (or 405 to a PROPFIND) at a URL that should be a calendar; `found` lists the
+    /// calendars discovery found instead, when it looked.
+    #[error("{}", not_a_calendar_message(.url, *.status, .found))]
+    NotACalendar {
+        url: String,
+        status: u16,
+        found: Vec<String>,
+    },
     /// `body` is a short excerpt of a CalDAV error element, or empty (see [`error_excerpt`]).
     #[error("{method} {url}: HTTP {status}{}", excerpt_suffix(.body))]
     Status {
@@ -80,6 +106,9 @@ impl DavError {
             DavError::PreconditionFailed { .. } => "conflict",
             DavError::InvalidSyncToken { .. } => "invalid_sync_token",
             DavError::NotFound { .. } => "not_found",
+            DavError::Forbidden { .. } => "forbidden",
+            DavError::UnsupportedReport { .. } => "unsupported_report",
+            DavError::NotACalendar { .. } => "not_a_calendar",
             DavError::Status { status, .. } if *status >= 500 => "server_error",
             DavError::Status { .. } => "http_error",
             DavError::Xml { .. } => "bad_xml",
@@ -440,29 +469,68 @@ impl CalDavClient {
         Ok((status, headers, body))
     }
 
-    fn status_error(method: &str, url: &Url, status: StatusCode, body: &[u8]) -> DavError {
-        if status == StatusCode::NOT_FOUND {
-            return DavError::NotFound { url: redact(url) };
+    /// What an error answer (anything but 401, which [`Self::send`] answers) to `asked` at
+    /// `url` means: the one place refusals are classified. A 403 is never the password: a
+    /// precondition the server names, or a collection this user may not use; a 404 (or a 405
+    /// to a PROPFIND) where a calendar was expected is no calendar there.
+    fn refusal(&self, asked: Asked<'_>, url: &Url, status: StatusCode, body: &[u8]) -> DavError {
+        let at = redact(url);
+        if asked.report == Some("sync-collection") && is_invalid_token(status, body) {
+            return DavError::InvalidSyncToken { url: at };
         }
-        if status == StatusCode::PRECONDITION_FAILED {
-            return DavError::PreconditionFailed { url: redact(url) };
+        match status.as_u16() {
+            403 => {
+                let (condition, detail) = dav_condition(body);
+                if let (Some("DAV:supported-report"), Some(report)) =
+                    (condition.as_deref(), asked.report)
+                {
+                    return DavError::UnsupportedReport {
+                        url: at,
+                        report: report.into(),
+                    };
+                }
+                DavError::Forbidden {
+                    method: asked.method.into(),
+                    url: at,
+                    user: self.username.clone(),
+                    condition,
+                    detail,
+                }
+            }
+            404 if asked.calendar => DavError::NotACalendar {
+                url: at,
+                status: 404,
+                found: vec![],
+            },
+            405 if asked.calendar && asked.method == "PROPFIND" => DavError::NotACalendar {
+                url: at,
+                status: 405,
+                found: vec![],
+            },
+            404 => DavError::NotFound { url: at },
+            412 => DavError::PreconditionFailed { url: at },
+            code => DavError::Status {
+                method: asked.method.into(),
+                url: at,
+                status: code,
+                body: error_excerpt(body),
+            },
         }
-        DavError::Status {
-            method: method.into(),
-            url: redact(url),
-            status: status.as_u16(),
-            body: error_excerpt(body),
-        }
+    }
+
+    /// [`Self::refusal`] of a request to one resource (GET, PUT, DELETE, MKCALENDAR).
+    fn status_error(&self, method: &str, url: &Url, status: StatusCode, body: &[u8]) -> DavError {
+        self.refusal(Asked::resource(method), url, status, body)
     }
 
     async fn dav_request(
         &self,
-        method: &str,
+        asked: Asked<'_>,
         url: &Url,
         depth: &str,
         body: String,
     ) -> Result<Multistatus> {
-        let body = self.dav_body(method, url, depth, body).await?;
+        let body = self.dav_body(asked, url, depth, body).await?;
         Multistatus::parse(&body).map_err(|source| DavError::Xml {
             url: redact(url),
             source,
@@ -472,28 +540,19 @@ impl CalDavClient {
     /// A WebDAV request answered 207: the multistatus body, not yet read.
     async fn dav_body(
         &self,
-        method: &str,
+        asked: Asked<'_>,
         url: &Url,
         depth: &str,
         body: String,
     ) -> Result<Vec<u8>> {
-        let m = Method::from_bytes(method.as_bytes()).expect("a valid method name");
+        let m = Method::from_bytes(asked.method.as_bytes()).expect("a valid method name");
         let headers = [
             ("Depth", depth.to_string()),
             ("Content-Type", "application/xml; charset=utf-8".to_string()),
         ];
         let (status, _, body) = self.send(m, url, &headers, Some(body.into_bytes())).await?;
         if status != StatusCode::MULTI_STATUS {
-            if method == "REPORT" && is_invalid_token(status, &body) {
-                return Err(DavError::InvalidSyncToken { url: redact(url) });
-            }
-            if status == StatusCode::FORBIDDEN {
-                return Err(DavError::Unauthorized {
-                    url: redact(url),
-                    status: 403,
-                });
-            }
-            return Err(Self::status_error(method, url, status, &body));
+            return Err(self.refusal(asked, url, status, &body));
         }
         Ok(body)
     }
@@ -505,7 +564,27 @@ impl CalDavClient {
         depth: &str,
         props: &[(&str, &str)],
     ) -> Result<Multistatus> {
-        self.dav_request("PROPFIND", url, depth, propfind_body(props))
+        self.dav_request(
+            Asked::resource("PROPFIND"),
+            url,
+            depth,
+            propfind_body(props),
+        )
+        .await
+    }
+
+    /// PROPFIND of a calendar: a 404 or 405 says there is none there.
+    async fn propfind_calendar(
+        &self,
+        url: &Url,
+        depth: &str,
+        props: &[(&str, &str)],
+    ) -> Result<Multistatus> {
+        let asked = Asked {
+            calendar: true,
+            ..Asked::resource("PROPFIND")
+        };
+        self.dav_request(asked, url, depth, propfind_body(props))
             .await
     }
 
@@ -514,6 +593,9 @@ impl CalDavClient {
     /// A redirect to another origin is followed here only (RFC 6764), when its target passes the
     /// rules; the account's origin becomes the target's ([`Discovery::url`]). The principal and
     /// home set the server names must be on the account's origin.
+    ///
+    /// A URL with a path that is not there (404) is refused naming the calendars the server has
+    /// (found from `/.well-known/caldav`): a mistyped calendar path does not connect them all.
     pub async fn discover(&self, start: &Url) -> Result<Discovery> {
         let probe = self
             .probe(
@@ -521,6 +603,35 @@ impl CalDavClient {
                 &[(DAV, "resourcetype"), (DAV, "current-user-principal")],
             )
             .await;
+        let missing = matches!(probe, Err(DavError::NotFound { .. })) && start.path() != "/";
+        let found = self.discover_from(start, probe).await?;
+        if missing {
+            return Err(DavError::NotACalendar {
+                url: redact(start),
+                status: 404,
+                found: found
+                    .calendars
+                    .iter()
+                    .filter(|c| c.holds_events())
+                    .map(|c| {
+                        format!(
+                            "{:?} <{}>",
+                            c.display_name.as_deref().unwrap_or(""),
+                            redact(&c.url)
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        Ok(found)
+    }
+
+    /// Discovery on from the first probe of `start`.
+    async fn discover_from(
+        &self,
+        start: &Url,
+        probe: Result<(Multistatus, Url)>,
+    ) -> Result<Discovery> {
         let (probe, base) = match probe {
             Ok(found) => found,
             Err(first @ (DavError::NotFound { .. } | DavError::Status { .. })) => {
@@ -684,7 +795,9 @@ impl CalDavClient {
 
     /// One calendar's properties (ctag and sync token: the cheap "anything new?" question).
     pub(crate) async fn calendar_info(&self, url: &Url) -> Result<CalendarInfo> {
-        let ms = self.propfind(url, "0", &Self::CALENDAR_PROPS).await?;
+        let ms = self
+            .propfind_calendar(url, "0", &Self::CALENDAR_PROPS)
+            .await?;
         let r = ms.responses.first().ok_or_else(|| DavError::NotCalDav {
             url: redact(url),
             reason: "empty PROPFIND answer".into(),
@@ -740,7 +853,9 @@ impl CalDavClient {
              <D:prop><D:getetag/>{data}</D:prop></D:sync-collection>",
             escape(token.unwrap_or(""))
         );
-        let body = self.dav_body("REPORT", calendar, "0", body).await?;
+        let body = self
+            .dav_body(Asked::report("sync-collection"), calendar, "0", body)
+            .await?;
         Ok(SyncPage {
             calendar: calendar.clone(),
             body,
@@ -750,7 +865,7 @@ impl CalDavClient {
     /// Every resource of a calendar with its etag (the fallback where sync-collection is missing).
     pub async fn list_etags(&self, calendar: &Url) -> Result<Vec<(Url, Etag)>> {
         let ms = self
-            .propfind(calendar, "1", &[(DAV, "getetag"), (DAV, "resourcetype")])
+            .propfind_calendar(calendar, "1", &[(DAV, "getetag"), (DAV, "resourcetype")])
             .await?;
         Ok(ms
             .responses
@@ -776,7 +891,9 @@ impl CalDavClient {
                  xmlns:C=\"{CALDAV}\"><D:prop><D:getetag/><C:calendar-data/></D:prop>{hrefs}\
                  </C:calendar-multiget>"
             );
-            let ms = self.dav_request("REPORT", calendar, "1", body).await?;
+            let ms = self
+                .dav_request(Asked::report("calendar-multiget"), calendar, "1", body)
+                .await?;
             for mut r in ms.responses {
                 let etag = r.etag();
                 let Some(data) = r.take_prop(CALDAV, "calendar-data") else {
@@ -799,7 +916,7 @@ impl CalDavClient {
     pub async fn get(&self, url: &Url) -> Result<Resource> {
         let (status, headers, body) = self.send(Method::GET, url, &[], None).await?;
         if !status.is_success() {
-            return Err(Self::status_error("GET", url, status, &body));
+            return Err(self.status_error("GET", url, status, &body));
         }
         Ok(Resource {
             url: url.clone(),
@@ -829,7 +946,7 @@ impl CalDavClient {
         ];
         let (status, h, resp) = self.send(Method::PUT, url, &headers, Some(body)).await?;
         if !status.is_success() {
-            return Err(Self::status_error("PUT", url, status, &resp));
+            return Err(self.status_error("PUT", url, status, &resp));
         }
         Ok(etag_header(&h))
     }
@@ -859,7 +976,7 @@ impl CalDavClient {
             .send(Method::DELETE, url, &[("If-Match", etag.0.clone())], None)
             .await?;
         if !status.is_success() {
-            return Err(Self::status_error("DELETE", url, status, &body));
+            return Err(self.status_error("DELETE", url, status, &body));
         }
         Ok(())
     }
@@ -877,9 +994,103 @@ impl CalDavClient {
         let headers = [("Content-Type", "application/xml; charset=utf-8".to_string())];
         let (status, _, resp) = self.send(m, url, &headers, Some(body.into_bytes())).await?;
         if !status.is_success() {
-            return Err(Self::status_error("MKCALENDAR", url, status, &resp));
+            return Err(self.status_error("MKCALENDAR", url, status, &resp));
         }
         Ok(())
+    }
+}
+
+/// What a request asked, for [`CalDavClient::refusal`].
+#[derive(Debug, Clone, Copy)]
+struct Asked<'a> {
+    method: &'a str,
+    /// The REPORT's name (`sync-collection`, `calendar-multiget`).
+    report: Option<&'a str>,
+    /// Addressed to a calendar collection: a 404 there means no calendar.
+    calendar: bool,
+}
+
+impl<'a> Asked<'a> {
+    fn resource(method: &'a str) -> Self {
+        Self {
+            method,
+            report: None,
+            calendar: false,
+        }
+    }
+
+    /// A REPORT, always addressed to a calendar.
+    fn report(name: &'a str) -> Self {
+        Self {
+            method: "REPORT",
+            report: Some(name),
+            calendar: true,
+        }
+    }
+}
+
+/// The precondition a `DAV:error` body names (`DAV:need-privileges`,
+/// `CALDAV:supported-calendar-data`: its first element in the DAV or CalDAV namespace), and
+/// what else it says, as [`error_excerpt`] shows it.
+fn dav_condition(body: &[u8]) -> (Option<String>, String) {
+    let condition = (body.len() <= 16 * 1024)
+        .then(|| xml::parse_keeping_every_element(body).ok())
+        .flatten()
+        .filter(|root| root.is(DAV, "error"))
+        .and_then(|root| {
+            root.children.iter().find_map(|c| match c.ns.as_ref() {
+                DAV => Some(format!("DAV:{}", c.name)),
+                CALDAV => Some(format!("CALDAV:{}", c.name)),
+                _ => None,
+            })
+        });
+    (condition, error_excerpt(body))
+}
+
+/// A 403's message: the URL, what the user may not do there, the condition the server named,
+/// and where to look, once.
+fn forbidden_message(
+    method: &str,
+    url: &str,
+    user: &str,
+    condition: Option<&str>,
+    detail: &str,
+) -> String {
+    let why = match (condition, detail) {
+        (Some(c), _) => format!("HTTP 403, {c}"),
+        (None, "") => "HTTP 403".to_string(),
+        (None, d) => format!("HTTP 403; the server says: {d}"),
+    };
+    let reads = matches!(method, "GET" | "PROPFIND" | "REPORT");
+    match condition {
+        None | Some("DAV:need-privileges") if reads => format!(
+            "{url}: the server does not let {user} read this collection ({why}): check the \
+             calendar path in the URL, or ask the calendar's owner to share it with {user}"
+        ),
+        None | Some("DAV:need-privileges") => format!(
+            "{method} {url}: the server does not let {user} change this ({why}): ask the \
+             calendar's owner for write access, or check the calendar path"
+        ),
+        Some(_) => format!(
+            "{method} {url}: the server refuses it ({why}): the server's documentation of that \
+             condition says what it requires"
+        ),
+    }
+}
+
+/// The message of [`DavError::NotACalendar`]: with the calendars found elsewhere on the
+/// server, pick one of them; else connect at the server's address.
+fn not_a_calendar_message(url: &str, status: u16, found: &[String]) -> String {
+    match found {
+        [] => format!(
+            "{url}: there is no calendar at this address (HTTP {status}): connect again with the \
+             server's address, without the calendar path, and pick from the calendars it lists"
+        ),
+        found => format!(
+            "{url}: there is no calendar at this address (HTTP {status}); the server has {}: \
+             connect with one of these URLs (or with the server's address for all of them)",
+            found.join(", ")
+        ),
     }
 }
 
@@ -1427,14 +1638,124 @@ mod tests {
             assert_eq!(error_excerpt(other), "", "{:?}", String::from_utf8_lossy(other));
         }
         let url = Url::parse("http://127.0.0.1:1/c/").unwrap();
-        let e =
-            CalDavClient::status_error("PUT", &url, StatusCode::FORBIDDEN, b"AccessKeyId: AKIA");
-        assert_eq!(e.to_string(), "PUT http://127.0.0.1:1/c/: HTTP 403");
-        let e = CalDavClient::status_error("PUT", &url, StatusCode::FORBIDDEN, dav);
+        let client =
+            CalDavClient::new("alice", SecretString::from("p"), Duration::from_secs(2)).unwrap();
+        let e = client.status_error("PUT", &url, StatusCode::FORBIDDEN, b"AccessKeyId: AKIA");
         assert_eq!(
             e.to_string(),
-            "PUT http://127.0.0.1:1/c/: HTTP 403 (supported-calendar-data)"
+            "PUT http://127.0.0.1:1/c/: the server does not let alice change this (HTTP 403): \
+             ask the calendar's owner for write access, or check the calendar path"
         );
+        let e = client.status_error("PUT", &url, StatusCode::FORBIDDEN, dav);
+        assert_eq!(
+            e.to_string(),
+            "PUT http://127.0.0.1:1/c/: the server refuses it (HTTP 403, \
+             CALDAV:supported-calendar-data): the server's documentation of that condition \
+             says what it requires"
+        );
+        let e = client.status_error("DELETE", &url, StatusCode::FORBIDDEN, sabre.as_bytes());
+        assert!(
+            e.to_string()
+                .contains("(HTTP 403; the server says: exception: Sabre"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_403_is_a_permission_or_a_precondition_never_the_password_and_a_404_at_a_calendar_is_no_calendar()
+     {
+        let client =
+            CalDavClient::new("alice", SecretString::from("p"), Duration::from_secs(2)).unwrap();
+        let url = Url::parse("https://dav.example/bob/work/").unwrap();
+        let at = "https://dav.example/bob/work/";
+        let refused = |asked: Asked<'_>, status: u16, body: &str| {
+            let e = client.refusal(
+                asked,
+                &url,
+                StatusCode::from_u16(status).unwrap(),
+                body.as_bytes(),
+            );
+            (e.kind(), e.to_string())
+        };
+        let error = |inner: &str| {
+            format!(
+                "<?xml version=\"1.0\"?><D:error xmlns:D=\"DAV:\" \
+                 xmlns:C=\"urn:ietf:params:xml:ns:caldav\">{inner}</D:error>"
+            )
+        };
+        let sync = Asked::report("sync-collection");
+        // Each message names the URL once and says what to do.
+        let once = |(kind, msg): (&str, String), want_kind: &str, want: &str| {
+            assert_eq!(kind, want_kind, "{msg}");
+            assert!(msg.contains(want), "{msg}");
+            assert_eq!(msg.matches(at).count(), 1, "{msg}");
+            assert!(!msg.contains("password"), "{msg}");
+        };
+        // No precondition: this user may not read that collection.
+        once(
+            refused(sync, 403, "<html>Forbidden</html>"),
+            "forbidden",
+            "https://dav.example/bob/work/: the server does not let alice read this collection \
+             (HTTP 403): check the calendar path in the URL, or ask the calendar's owner to \
+             share it with alice",
+        );
+        // DAV:need-privileges is the same, named.
+        let privileges = error(
+            "<D:need-privileges><D:resource><D:href>/bob/work/</D:href><D:privilege><D:read/>\
+             </D:privilege></D:resource></D:need-privileges>",
+        );
+        once(
+            refused(Asked::resource("PROPFIND"), 403, &privileges),
+            "forbidden",
+            "read this collection (HTTP 403, DAV:need-privileges): check the calendar path",
+        );
+        // A report the server does not have there (issue 28's fallback hooks on this kind).
+        let unsupported = error("<D:supported-report/>");
+        once(
+            refused(sync, 403, &unsupported),
+            "unsupported_report",
+            "https://dav.example/bob/work/: the server does not support the sync-collection \
+             report here (HTTP 403, DAV:supported-report)",
+        );
+        once(
+            refused(Asked::report("calendar-multiget"), 403, &unsupported),
+            "unsupported_report",
+            "the calendar-multiget report",
+        );
+        // Another precondition is named as the server gave it.
+        once(
+            refused(sync, 403, &error("<C:max-resource-size/>")),
+            "forbidden",
+            "REPORT https://dav.example/bob/work/: the server refuses it (HTTP 403, \
+             CALDAV:max-resource-size)",
+        );
+        // The sync token is still its own case.
+        let token = error("<D:valid-sync-token/>");
+        assert_eq!(refused(sync, 403, &token).0, "invalid_sync_token");
+        // No calendar at a calendar's URL.
+        for (asked, status) in [(sync, 404), (Asked::report("calendar-multiget"), 404)] {
+            once(
+                refused(asked, status, ""),
+                "not_a_calendar",
+                "https://dav.example/bob/work/: there is no calendar at this address (HTTP 404): \
+                 connect again with the server's address, without the calendar path, and pick \
+                 from the calendars it lists",
+            );
+        }
+        let calendar_propfind = Asked {
+            calendar: true,
+            ..Asked::resource("PROPFIND")
+        };
+        once(
+            refused(calendar_propfind, 405, ""),
+            "not_a_calendar",
+            "no calendar at this address (HTTP 405)",
+        );
+        // A REPORT answered 405 may be a server without sync-collection: left to the fallback.
+        assert_eq!(refused(sync, 405, "").0, "http_error");
+        // A resource that is gone is only that.
+        assert_eq!(refused(Asked::resource("GET"), 404, "").0, "not_found");
+        assert_eq!(refused(Asked::resource("PUT"), 412, "").0, "conflict");
     }
 
     #[tokio::test]

@@ -27,11 +27,16 @@ use crate::store::{Account, CachedEvent, Calendar, Provider};
 
 impl From<DavError> for ProviderError {
     /// A refusal about one resource (4xx, an answer too large or unreadable) stays with its
-    /// series; the server being down, slow or refusing us is the whole account's.
+    /// series; the server being down, slow or refusing us is the whole account's. Only a 401
+    /// asks for a reconnect: a 403 (a collection this user may not use, a precondition, a
+    /// report the server lacks) or no calendar at a URL is about that calendar, not the password.
     fn from(e: DavError) -> Self {
         let kind = e.kind();
         match e {
             DavError::Unauthorized { .. } => ProviderError::Unauthorized(Box::new(e)),
+            DavError::Forbidden { .. }
+            | DavError::UnsupportedReport { .. }
+            | DavError::NotACalendar { .. } => ProviderError::resource(kind, e),
             // 408 and 429 say "later", not "never": the whole pass is retried with backoff.
             DavError::Status { status, .. }
                 if (400..500).contains(&status) && status != 408 && status != 429 =>
@@ -427,7 +432,25 @@ DESCRIPTION:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             };
             (class, e.kind())
         };
-        assert_eq!(kind(status(403)), ("series", "http_error"));
+        let forbidden = DavError::Forbidden {
+            method: "REPORT".into(),
+            url: "u".into(),
+            user: "alice".into(),
+            condition: None,
+            detail: String::new(),
+        };
+        assert_eq!(kind(forbidden), ("series", "forbidden"));
+        let unsupported = DavError::UnsupportedReport {
+            url: "u".into(),
+            report: "sync-collection".into(),
+        };
+        assert_eq!(kind(unsupported), ("series", "unsupported_report"));
+        let gone = DavError::NotACalendar {
+            url: "u".into(),
+            status: 404,
+            found: vec![],
+        };
+        assert_eq!(kind(gone), ("series", "not_a_calendar"));
         assert_eq!(kind(status(404)), ("series", "http_error"));
         assert_eq!(
             kind(DavError::NotFound { url: "u".into() }),

@@ -221,6 +221,7 @@ pub(crate) async fn finish(
     let settings = GoogleSettings {
         owner_emails,
         channels: Default::default(),
+        grant_issued_at: Some(now),
     };
     let credentials = keyring.encrypt(&refresh);
     let picked: Vec<(String, String, Option<String>)> = calendars
@@ -254,10 +255,18 @@ pub(crate) async fn finish(
     match existing {
         Existing::Taken(t) => return Err(t.into()),
         Existing::Same(a) => {
+            // The stored settings hold the push channels: kept; a new grant's week starts now
+            // (see `TestingGrantExpired`).
+            let mut stored: GoogleSettings = serde_json::from_value(a.settings.clone())
+                .map_err(|e| StoreError::Corrupt {
+                    column: "accounts.settings",
+                    value: e.to_string(),
+                })?;
+            stored.grant_issued_at = Some(now);
+            let value = serde_json::to_value(&stored).expect("settings serialize");
             let again = Reconnect {
                 credentials: &credentials,
-                // The stored settings hold the push channels: kept.
-                settings: None,
+                settings: Some(&value),
                 calendars: &picked,
             };
             store.reconnect_account(a.id, &again, now).await?;

@@ -33,4 +33,4 @@ pub use client::{
     AccessTokenSource, CalendarListEntry, EventListing, GOOGLE_API_BASE, GoogleClient, GoogleError,
     GoogleEvent, RequestBudget, RetryPolicy, StaticToken, SyncMode, TokenError,
 };
-pub(crate) use provider::Google;
+pub(crate) use provider::{Google, TestingGrantExpired};

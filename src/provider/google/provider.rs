@@ -41,6 +41,48 @@ pub(crate) struct GoogleSettings {
     /// The open push channel of each calendar (by calendar row id), when `google.push_url` is set.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub channels: std::collections::BTreeMap<String, PushChannel>,
+    /// When the stored grant was given (connect or reconnect); absent on accounts connected
+    /// before it was recorded, whose grant dates from the account's creation at the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_issued_at: Option<DateTime<Utc>>,
+}
+
+/// `invalid_grant` about a week after the grant was given: what Google does to the refresh
+/// tokens of an OAuth app left in "Testing" status (they expire after 7 days), said with the
+/// fix. Another `invalid_grant` keeps its own message.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Google refused this account's grant (invalid_grant) {days} days after it was given: the \
+     OAuth app is most likely in \"Testing\" status, whose refresh tokens Google expires after 7 \
+     days; publish it (Google Cloud console > OAuth consent screen > Publish app, status \"In \
+     production\"), then reconnect the account"
+)]
+pub(crate) struct TestingGrantExpired {
+    days: i64,
+}
+
+impl TestingGrantExpired {
+    /// The explanation of `e` when it is a refused grant (`invalid_grant`) issued 6 to 8 days
+    /// before `now`; `e` itself otherwise.
+    pub(crate) fn explain(
+        e: ProviderError,
+        issued_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> ProviderError {
+        let days = (now - issued_at).num_days();
+        match e {
+            ProviderError::Unauthorized(cause)
+                if (6..=8).contains(&days)
+                    && matches!(
+                        cause.downcast_ref::<GoogleError>(),
+                        Some(GoogleError::Token(TokenError::Revoked(_)))
+                    ) =>
+            {
+                ProviderError::Unauthorized(Box::new(TestingGrantExpired { days }))
+            }
+            other => other,
+        }
+    }
 }
 
 /// A push channel (events.watch) of one calendar.
@@ -254,6 +296,7 @@ impl CalendarProvider for Google {
         let (client, settings) = self.client_for(account)?;
         Ok(Box::new(GoogleSession {
             before: client.request_count(),
+            grant_issued_at: settings.grant_issued_at.unwrap_or(account.created_at),
             client,
             settings,
             config: self.config.clone(),
@@ -267,6 +310,8 @@ struct GoogleSession {
     config: Arc<Config>,
     /// The client's request count when the session opened (the client outlives it).
     before: u64,
+    /// When the account's grant was given: an `invalid_grant` a week later is explained.
+    grant_issued_at: DateTime<Utc>,
 }
 
 impl GoogleSession {
@@ -332,31 +377,114 @@ impl GoogleSession {
     }
 }
 
-impl Session for GoogleSession {
-    fn fetch<'a>(&'a self, cal: &'a Calendar, _: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let tz = calendar_tz(cal, self.config.agenda.default_timezone);
-            if let Some(token) = cal.sync_token.clone() {
-                match self
-                    .client
-                    .list_events(&cal.remote_id, &SyncMode::Incremental(token))
-                    .await
-                {
-                    Ok(listing) => return apply_changes(cache, cal, listing, tz).await,
-                    Err(GoogleError::FullSyncRequired { .. }) => {
-                        warn!(
-                            calendar = cal.id,
-                            "Google invalidated the sync token; full sync"
-                        );
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            let listing = self
+impl GoogleSession {
+    /// `e` as the account should show it at `now` (see [`TestingGrantExpired`]).
+    fn explain(&self, e: ProviderError, now: DateTime<Utc>) -> ProviderError {
+        TestingGrantExpired::explain(e, self.grant_issued_at, now)
+    }
+
+    async fn fetch_events(&self, cal: &Calendar, cache: Sink<'_>) -> Res<()> {
+        let tz = calendar_tz(cal, self.config.agenda.default_timezone);
+        if let Some(token) = cal.sync_token.clone() {
+            match self
                 .client
-                .list_events(&cal.remote_id, &SyncMode::Full)
+                .list_events(&cal.remote_id, &SyncMode::Incremental(token))
+                .await
+            {
+                Ok(listing) => return apply_changes(cache, cal, listing, tz).await,
+                Err(GoogleError::FullSyncRequired { .. }) => {
+                    warn!(
+                        calendar = cal.id,
+                        "Google invalidated the sync token; full sync"
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let listing = self
+            .client
+            .list_events(&cal.remote_id, &SyncMode::Full)
+            .await?;
+        apply_full(cache, listing, tz).await
+    }
+
+    async fn read_instance(&self, occ: Target<'_>) -> Res<Read> {
+        let (cal, now) = (occ.calendar, occ.now);
+        let instance = if occ.loaded.is_some() {
+            // The instance itself: its own id and etag (Google creates the exception on
+            // PATCH).
+            let lookahead = i64::from(self.config.agenda.lookahead_days) + 1;
+            let instances = self
+                .client
+                .instances(
+                    &cal.remote_id,
+                    occ.remote_id,
+                    now - chrono::Duration::days(1),
+                    now + chrono::Duration::days(lookahead),
+                )
                 .await?;
-            apply_full(cache, listing, tz).await
+            let found = instances.into_iter().find(|i| {
+                convert::occurrence_from_instance(i, Some(occ.tz))
+                    .ok()
+                    .flatten()
+                    .is_some_and(|o| o.original_start == occ.original_start)
+            });
+            found.ok_or_else(|| {
+                ProviderError::resource(
+                    "not_found",
+                    format!(
+                        "Google lists no instance originally at {}",
+                        occ.original_start.to_rfc3339()
+                    ),
+                )
+            })?
+        } else {
+            // A restore: the instance the revision names (an exception since that write).
+            self.client.get(&cal.remote_id, occ.remote_id).await?
+        };
+        if instance.is_cancelled() && occ.loaded.is_some() {
+            return Ok(Read::Gone);
+        }
+        if instance.etag.is_none() {
+            return Err(ProviderError::resource(
+                "no_etag",
+                "Google gives no etag for the instance",
+            ));
+        }
+        Ok(Read::Ready(Current {
+            cancelled: instance.is_cancelled(),
+            remote_id: instance.id,
+            etag: instance.etag,
+            description: instance.description,
+            state: Box::new(()),
+        }))
+    }
+
+    async fn patch(&self, occ: Target<'_>, current: &Current, p: Prepared) -> Res<Written> {
+        let description: String = p.take()?;
+        let etag = current.etag_to_write()?;
+        match self
+            .client
+            .patch_description(
+                &occ.calendar.remote_id,
+                &current.remote_id,
+                &etag,
+                &description,
+            )
+            .await
+        {
+            Ok(stored) => Ok(Written::Stored(to_cached(&stored, occ.tz))),
+            Err(GoogleError::Conflict { .. }) => Ok(Written::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Session for GoogleSession {
+    fn fetch<'a>(&'a self, cal: &'a Calendar, now: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let fetched = self.fetch_events(cal, cache).await;
+            fetched.map_err(|e| self.explain(e, now))
         })
     }
 
@@ -367,55 +495,8 @@ impl Session for GoogleSession {
 
     fn read<'a>(&'a self, occ: Target<'a>) -> Fut<'a, Read> {
         Box::pin(async move {
-            let (cal, now) = (occ.calendar, occ.now);
-            let instance = if occ.loaded.is_some() {
-                // The instance itself: its own id and etag (Google creates the exception on
-                // PATCH).
-                let lookahead = i64::from(self.config.agenda.lookahead_days) + 1;
-                let instances = self
-                    .client
-                    .instances(
-                        &cal.remote_id,
-                        occ.remote_id,
-                        now - chrono::Duration::days(1),
-                        now + chrono::Duration::days(lookahead),
-                    )
-                    .await?;
-                let found = instances.into_iter().find(|i| {
-                    convert::occurrence_from_instance(i, Some(occ.tz))
-                        .ok()
-                        .flatten()
-                        .is_some_and(|o| o.original_start == occ.original_start)
-                });
-                found.ok_or_else(|| {
-                    ProviderError::resource(
-                        "not_found",
-                        format!(
-                            "Google lists no instance originally at {}",
-                            occ.original_start.to_rfc3339()
-                        ),
-                    )
-                })?
-            } else {
-                // A restore: the instance the revision names (an exception since that write).
-                self.client.get(&cal.remote_id, occ.remote_id).await?
-            };
-            if instance.is_cancelled() && occ.loaded.is_some() {
-                return Ok(Read::Gone);
-            }
-            if instance.etag.is_none() {
-                return Err(ProviderError::resource(
-                    "no_etag",
-                    "Google gives no etag for the instance",
-                ));
-            }
-            Ok(Read::Ready(Current {
-                cancelled: instance.is_cancelled(),
-                remote_id: instance.id,
-                etag: instance.etag,
-                description: instance.description,
-                state: Box::new(()),
-            }))
+            let read = self.read_instance(occ).await;
+            read.map_err(|e| self.explain(e, occ.now))
         })
     }
 
@@ -425,22 +506,8 @@ impl Session for GoogleSession {
 
     fn write<'a>(&'a self, occ: Target<'a>, current: &'a Current, p: Prepared) -> Fut<'a, Written> {
         Box::pin(async move {
-            let description: String = p.take()?;
-            let etag = current.etag_to_write()?;
-            match self
-                .client
-                .patch_description(
-                    &occ.calendar.remote_id,
-                    &current.remote_id,
-                    &etag,
-                    &description,
-                )
-                .await
-            {
-                Ok(stored) => Ok(Written::Stored(to_cached(&stored, occ.tz))),
-                Err(GoogleError::Conflict { .. }) => Ok(Written::Conflict),
-                Err(e) => Err(e.into()),
-            }
+            let written = self.patch(occ, current, p).await;
+            written.map_err(|e| self.explain(e, occ.now))
         })
     }
 
