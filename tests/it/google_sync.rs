@@ -417,7 +417,11 @@ async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_
     };
     let before = patches(&s);
     let text = s.connect("2026-04-01T12:00:00Z").await;
-    assert!(text.contains("Reconnected account 1"), "{text}");
+    assert_eq!(
+        text.matches("Account 1 (alice@example.com on Google): already connected, so its credentials and settings are updated in place").count(),
+        1,
+        "{text}"
+    );
     assert!(
         text.contains("Connecting wrote nothing. This account was already writing agendas"),
         "{text}"

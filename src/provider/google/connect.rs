@@ -257,8 +257,8 @@ pub(crate) async fn finish(
         Existing::Same(a) => {
             // The stored settings hold the push channels: kept; a new grant's week starts now
             // (see `TestingGrantExpired`).
-            let mut stored: GoogleSettings = serde_json::from_value(a.settings.clone())
-                .map_err(|e| StoreError::Corrupt {
+            let mut stored: GoogleSettings =
+                serde_json::from_value(a.settings.clone()).map_err(|e| StoreError::Corrupt {
                     column: "accounts.settings",
                     value: e.to_string(),
                 })?;
