@@ -61,6 +61,7 @@ async fn seed(store: &Store) -> Seeded {
         owner_is_organizer: true,
         confidence: 0.97,
         detection_reason: "seeded".into(),
+        cadence: None,
     };
     let now = t("2026-03-02T00:00:00Z");
     let series = store
