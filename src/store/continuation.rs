@@ -168,17 +168,22 @@ impl Store {
         .map_err(Into::into)
     }
 
-    /// A series and every series it continues, newest first.
-    pub(crate) async fn series_chain(&self, series_id: i64) -> Result<Vec<i64>> {
-        // The recursion visits the newest first; a rare long chain is ordered by id (a series
-        // continues an older one, so the later the id, the newer).
-        let sql = format!("{CHAIN} SELECT id FROM chain");
-        let mut ids: Vec<i64> = on_pool!(self, |p| {
+    /// The ids `select` (a query on `chain`, with `$1` the series) gives.
+    async fn chain_ids(&self, select: &str, series_id: i64) -> Result<Vec<i64>> {
+        let sql = format!("{CHAIN} {select}");
+        on_pool!(self, |p| {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(series_id)
                 .fetch_all(p)
                 .await
-        })?;
+        })
+        .map_err(Into::into)
+    }
+
+    /// A series and every series it continues, newest first.
+    pub(crate) async fn series_chain(&self, series_id: i64) -> Result<Vec<i64>> {
+        let mut ids = self.chain_ids("SELECT id FROM chain", series_id).await?;
+        // A series continues an older one: the later the id, the newer.
         ids.sort_by_key(|&id| (id != series_id, std::cmp::Reverse(id)));
         Ok(ids)
     }
@@ -217,21 +222,14 @@ impl Store {
         .map_err(Into::into)
     }
 
-    /// The meetings with a private note, of a series and of every series it continues.
+    /// The meetings with a private note (no note is decrypted), of a series and of every
+    /// series it continues: evidence that they took place (see `attendance`).
     pub(crate) async fn private_note_occurrences_in_chain(
         &self,
         series_id: i64,
     ) -> Result<Vec<i64>> {
-        let sql = format!(
-            "{CHAIN} SELECT DISTINCT occurrence_id FROM private_notes \
-             WHERE series_id IN (SELECT id FROM chain) AND occurrence_id IS NOT NULL"
-        );
-        on_pool!(self, |p| {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(series_id)
-                .fetch_all(p)
-                .await
-        })
-        .map_err(Into::into)
+        let select = "SELECT DISTINCT occurrence_id FROM private_notes \
+             WHERE series_id IN (SELECT id FROM chain) AND occurrence_id IS NOT NULL";
+        self.chain_ids(select, series_id).await
     }
 }

@@ -8,13 +8,15 @@ use tracing::{info, warn};
 
 use crate::detect::continuation::{self, Cadence, Ended, SeriesFacts};
 use crate::model::EventStatus;
-use crate::provider::{CalendarProvider, ProviderError};
+use crate::provider::{CalendarProvider, Loaded, ProviderError};
 use crate::store::{Account, OccurrenceRow, SeriesRow, Store};
 
 /// How long after its end a meeting may still be closed (as `sync::series` closes it).
 const CLOSE_GRACE_HOURS: i64 = 2;
-/// How far ahead an earlier series' rule is read for a meeting left.
+/// How far ahead an earlier series' rule is read for a meeting left, and how far back for its
+/// last one.
 const AHEAD_DAYS: i64 = 400;
+const BEHIND_DAYS: i64 = 800;
 
 /// Links every new tracked series of `calendar_id` that continues an ended one of the account.
 pub(crate) async fn link_new_series(
@@ -39,7 +41,8 @@ pub(crate) async fn link_new_series(
             continue;
         }
         let old_occ = store.list_occurrences(old.id).await?;
-        let ended = match ended(store, provider, account, &old, &old_occ, now).await {
+        let old_loaded = load(store, provider, account, &old).await;
+        let (ended, rule_last) = match old_loaded.and_then(|l| ended(l.as_ref(), &old_occ, now)) {
             Ok(e) => e,
             Err(e) => {
                 warn!(series = old.id, error = %e, "cannot tell whether the series ended");
@@ -52,11 +55,21 @@ pub(crate) async fn link_new_series(
                 &old_occ.iter().map(|o| o.original_start).collect::<Vec<_>>(),
             )
         });
-        let verdict = continuation::continues(
-            &facts(&new, &new_occ, cadence_of(&new), now),
-            &facts(&old, &old_occ, old_cadence, now),
-            ended,
-        );
+        // The new series' first meeting by its rule, too: on a first import nothing is
+        // recorded yet, and two 1:1s that ran side by side must not be taken for one.
+        let new_start = match load(store, provider, account, &new).await {
+            Ok(Some(l)) => l
+                .series
+                .master
+                .and_then(|m| m.start)
+                .map(|t| t.to_utc(l.tz)),
+            _ => None,
+        };
+        let mut new_facts = facts(&new, &new_occ, cadence_of(&new), now);
+        new_facts.first_start = new_facts.first_start.into_iter().chain(new_start).min();
+        let mut old_facts = facts(&old, &old_occ, old_cadence, now);
+        old_facts.last_started = old_facts.last_started.into_iter().chain(rule_last).max();
+        let verdict = continuation::continues(&new_facts, &old_facts, ended);
         let reason = match verdict {
             Ok(r) => r,
             Err(why) => {
@@ -102,52 +115,58 @@ fn cadence_of(s: &SeriesRow) -> Option<Cadence> {
     })
 }
 
-/// Whether `old` has ended: gone from the calendar cache (deleted, cancelled, no longer
-/// recurring), or no meeting of its rule left and every recorded one closed.
-async fn ended(
+/// A series as the calendar cache holds it; `None` when it is gone (deleted, cancelled, no
+/// longer recurring).
+async fn load(
     store: &Store,
     provider: &dyn CalendarProvider,
     account: &Account,
-    old: &SeriesRow,
-    occurrences: &[OccurrenceRow],
-    now: DateTime<Utc>,
-) -> Result<Ended, ProviderError> {
-    let cal = store.get_calendar(old.calendar_id).await?;
-    let cached = store.events_by_uid(cal.id, &old.uid).await?;
-    let today = now.date_naive();
-    let loaded = provider.load_series(account, &cal, cached)?;
-    let Some(l) = loaded.filter(|l| {
+    row: &SeriesRow,
+) -> Result<Option<Loaded>, ProviderError> {
+    let cal = store.get_calendar(row.calendar_id).await?;
+    let cached = store.events_by_uid(cal.id, &row.uid).await?;
+    Ok(provider.load_series(account, &cal, cached)?.filter(|l| {
         l.series.is_recurring()
             && l.series
                 .master
                 .as_ref()
                 .is_some_and(|m| m.status != EventStatus::Cancelled)
-    }) else {
-        return Ok(Ended::Deleted(today));
+    }))
+}
+
+/// Whether the old series (`loaded`, as [`load`] gives it) has ended: gone from the calendar,
+/// or no meeting of its rule left and every recorded one closed; with, then, the start of the
+/// last meeting its rule had.
+fn ended(
+    loaded: Option<&Loaded>,
+    occurrences: &[OccurrenceRow],
+    now: DateTime<Utc>,
+) -> Result<(Ended, Option<DateTime<Utc>>), ProviderError> {
+    let Some(l) = loaded else {
+        return Ok((Ended::Deleted(now.date_naive()), None));
     };
     if occurrences.iter().any(|o| o.closed_at.is_none()) {
-        return Ok(Ended::No);
+        return Ok((Ended::No, None));
     }
-    let from = now - chrono::Duration::hours(CLOSE_GRACE_HOURS);
-    let ahead = crate::ics::expand(
+    let expanded = crate::ics::expand(
         &l.series,
-        from,
+        now - chrono::Duration::days(BEHIND_DAYS),
         now + chrono::Duration::days(AHEAD_DAYS),
         l.tz,
     )
     .map_err(|e| ProviderError::resource("unexpandable", e.to_string()))?;
-    if ahead
+    let held = expanded
         .iter()
-        .any(|o| o.status != crate::model::OccurrenceStatus::Cancelled)
-    {
-        return Ok(Ended::No);
+        .filter(|o| o.status != crate::model::OccurrenceStatus::Cancelled);
+    let grace = now - chrono::Duration::hours(CLOSE_GRACE_HOURS);
+    if held.clone().any(|o| o.end > grace) {
+        return Ok((Ended::No, None));
     }
-    let last = occurrences
-        .iter()
-        .map(|o| o.start_at)
-        .max()
+    let last = held.map(|o| o.start).max();
+    let day = last
+        .or_else(|| occurrences.iter().map(|o| o.start_at).max())
         .unwrap_or(now)
         .with_timezone(&l.tz)
         .date_naive();
-    Ok(Ended::Finished(last))
+    Ok((Ended::Finished(day), last))
 }
