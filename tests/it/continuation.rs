@@ -215,3 +215,80 @@ async fn a_recreated_one_on_one_continues_until_split<B: Backend>(mut b: B) {
     store.close().await;
     b.check();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_rule_radicale_sqlite() {
+    if let Some(b) = CalDav::start(Kind::Radicale).await {
+        a_series_split_by_its_rule_continues_unless_they_ran_side_by_side(b).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_rule_google_postgres() {
+    let db = TestDb::postgres().await.unwrap_or_else(TestDb::sqlite);
+    a_series_split_by_its_rule_continues_unless_they_ran_side_by_side(Google::on(db).await).await;
+}
+
+/// "This and following" in a calendar client ends the series by its rule (UNTIL) and starts a
+/// new one: found on the very first import, the new one continues the ended one. A series that
+/// ended while a new one already ran (two 1:1s side by side) is not continued.
+async fn a_series_split_by_its_rule_continues_unless_they_ran_side_by_side<B: Backend>(mut b: B) {
+    let name = format!("{} on {}", b.name(), b.db().kind);
+    let (_, direct) = b.slot_series(Slot::Monday);
+    let until = "FREQ=WEEKLY;UNTIL=20260316T090000Z";
+    let before = b
+        .create_series(
+            "until11",
+            Slot::Monday,
+            "2026-03-02T10:00:00",
+            until,
+            &direct,
+            "",
+        )
+        .await;
+    let after = b
+        .create_series(
+            "split11",
+            Slot::Monday,
+            "2026-03-19T10:00:00",
+            "FREQ=WEEKLY",
+            &direct,
+            "",
+        )
+        .await;
+    let erin = Person {
+        name: "Erin".into(),
+        email: "erin@example.com".into(),
+    };
+    b.create_series(
+        "erin11",
+        Slot::Tuesday,
+        "2026-03-02T09:00:00",
+        until,
+        &erin,
+        "",
+    )
+    .await;
+    let side = b
+        .create_series(
+            "erin22",
+            Slot::Tuesday,
+            "2026-02-26T09:00:00",
+            "FREQ=WEEKLY",
+            &erin,
+            "",
+        )
+        .await;
+    b.connect_and_start(CONNECTED).await;
+    let old_id = listed(&b, &before.id).await["id"].as_i64().unwrap();
+    let linked = listed(&b, &after.id).await;
+    assert_eq!(linked["continues"], old_id, "{name}: {linked}");
+    let reason = linked["continues_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("ended 2026-03-16): same two people, weekly"),
+        "{name}: {reason}"
+    );
+    let apart = listed(&b, &side.id).await;
+    assert_eq!(apart["continues"], Value::Null, "{name}: {apart}");
+    b.check();
+}
