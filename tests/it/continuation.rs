@@ -54,6 +54,14 @@ async fn listed<B: Backend>(b: &B, uid: &str) -> Value {
         .clone()
 }
 
+/// A direct neither slot's 1:1 is with.
+fn erin() -> Person {
+    Person {
+        name: "Erin".into(),
+        email: "erin@example.com".into(),
+    }
+}
+
 async fn open_items(store: &Store, series: i64) -> Vec<String> {
     let items = store.list_items(series, true).await.unwrap();
     items.into_iter().map(|i| i.text).collect()
@@ -93,10 +101,7 @@ async fn a_recreated_one_on_one_continues_until_split<B: Backend>(mut b: B) {
             "",
         )
         .await;
-    let erin = Person {
-        name: "Erin".into(),
-        email: "erin@example.com".into(),
-    };
+    let erin = erin();
     let other = b
         .create_series(
             "erin11",
@@ -256,10 +261,7 @@ async fn a_series_split_by_its_rule_continues_unless_they_ran_side_by_side<B: Ba
             "",
         )
         .await;
-    let erin = Person {
-        name: "Erin".into(),
-        email: "erin@example.com".into(),
-    };
+    let erin = erin();
     b.create_series(
         "erin11",
         Slot::Tuesday,
