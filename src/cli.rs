@@ -366,6 +366,18 @@ pub(crate) enum SeriesAction {
     Exclude { id: i64 },
     /// Let detection decide again.
     Auto { id: i64 },
+    /// Undo a continuation (a re-created 1:1 linked to the series it replaced): the open items
+    /// it took over go back, the histories are separate again, and detection does not link the
+    /// two again. ID is either series of the pair.
+    Split { id: i64 },
+    /// Make series ID continue an earlier series by hand: its open items move over and its
+    /// meetings join ID's history (what detection does for a 1:1 re-created with the same direct).
+    Continue {
+        id: i64,
+        /// The earlier series' id.
+        #[arg(long)]
+        from: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

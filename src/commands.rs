@@ -505,6 +505,12 @@ pub(crate) async fn series(config: Config, action: SeriesAction) -> anyhow::Resu
                         format!(" [{}]", s.override_)
                     };
                     outln!("{:>4}  {}{o}\n      {}", s.id, s.summary, s.reason);
+                    if let Some(why) = &s.continues_reason {
+                        outln!("      {why} (undo: `oneonone series split {}`)", s.id);
+                    }
+                    if let Some(later) = s.continued_by {
+                        outln!("      continued by series {later}");
+                    }
                     if let Some(e) = &s.last_error {
                         outln!("      problem: {e}");
                     }
@@ -517,6 +523,31 @@ pub(crate) async fn series(config: Config, action: SeriesAction) -> anyhow::Resu
         SeriesAction::Include { id } => set(id, SeriesOverride::Included).await?,
         SeriesAction::Exclude { id } => set(id, SeriesOverride::Excluded).await?,
         SeriesAction::Auto { id } => set(id, SeriesOverride::Auto).await?,
+        SeriesAction::Split { id } => {
+            let split = crate::manage::split_series(&store, id, Utc::now()).await?;
+            let (later, earlier) = (split.series.id, split.earlier_series_id);
+            let items = match split.items_moved_back {
+                0 => "no open item went".to_string(),
+                1 => "1 open item went".to_string(),
+                n => format!("{n} open items went"),
+            };
+            outln!(
+                "Series {later} ({:?}) no longer continues series {earlier} ({:?}): {items} back to \
+                 series {earlier}, and each keeps its own history. Detection will not link them \
+                 again; to link them by hand: `oneonone series continue {later} --from {earlier}`.",
+                split.series.summary,
+                split.earlier_summary,
+            );
+        }
+        SeriesAction::Continue { id, from } => {
+            let s = crate::manage::continue_series(&store, id, from, Utc::now()).await?;
+            outln!(
+                "Series {id} ({:?}) now {}; its open items show in the next agenda after the next \
+                 pass. Undo with `oneonone series split {id}`.",
+                s.summary,
+                s.continues_reason.as_deref().unwrap_or_default()
+            );
+        }
     }
     store.close().await;
     Ok(())

@@ -205,6 +205,12 @@ pub(crate) struct SeriesView {
     pub writes_agenda: bool,
     /// What keeps the series from getting its agenda, if anything.
     pub last_error: Option<String>,
+    /// The earlier series this 1:1 continues (its meetings are part of this one's history),
+    /// and why; `oneonone series split` undoes it.
+    pub continues: Option<i64>,
+    pub continues_reason: Option<String>,
+    /// The later series that continues this one, if any.
+    pub continued_by: Option<i64>,
 }
 
 impl From<&SeriesRow> for SeriesView {
@@ -219,23 +225,123 @@ impl From<&SeriesRow> for SeriesView {
             reason: s.detection_reason.clone(),
             writes_agenda: s.owner_is_organizer,
             last_error: s.last_error.clone(),
+            continues: s.continues_series_id,
+            continues_reason: s.continues_reason.clone(),
+            continued_by: None,
         }
     }
 }
 
 /// Every series (`all`) or only the tracked 1:1s.
 pub(crate) async fn list_series(store: &Store, all: bool) -> Result<Vec<SeriesView>> {
-    Ok(store
-        .list_series()
-        .await?
+    let rows = store.list_series().await?;
+    let successor: std::collections::HashMap<i64, i64> = rows
+        .iter()
+        .filter_map(|s| Some((s.continues_series_id?, s.id)))
+        .collect();
+    Ok(rows
         .iter()
         .filter(|s| all || s.tracked())
-        .map(SeriesView::from)
+        .map(|s| SeriesView {
+            continued_by: successor.get(&s.id).copied(),
+            ..SeriesView::from(s)
+        })
         .collect())
 }
 
 pub(crate) async fn get_series(store: &Store, id: i64) -> Result<SeriesView> {
-    Ok(SeriesView::from(&store.get_series(id).await?))
+    Ok(SeriesView {
+        continued_by: store.continued_by(id).await?,
+        ..SeriesView::from(&store.get_series(id).await?)
+    })
+}
+
+/// What `series split` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SplitView {
+    /// The series as it now stands (continuing nothing).
+    pub series: SeriesView,
+    /// The series it continued, whose history is its own again.
+    pub earlier_series_id: i64,
+    pub earlier_summary: String,
+    /// Items taken over from the earlier series, still open, moved back to it.
+    pub items_moved_back: u64,
+}
+
+/// Undoes a continuation: `id` names the later series (or the earlier one, when a later one
+/// continues it). Open items it took over go back, the histories are separate again, and
+/// detection does not link the pair again.
+pub(crate) async fn split_series(store: &Store, id: i64, now: DateTime<Utc>) -> Result<SplitView> {
+    let row = store.get_series(id).await?;
+    let later = match row.continues_series_id {
+        Some(_) => id,
+        None => store.continued_by(id).await?.ok_or_else(|| {
+            ManageError::Conflict(format!(
+                "series {id} ({:?}) neither continues nor is continued by another series; \
+                 nothing to split (see `oneonone series list`)",
+                row.summary
+            ))
+        })?,
+    };
+    let split = store.split_series(later, now).await?.ok_or_else(|| {
+        ManageError::Conflict(format!(
+            "series {later} continues no series; nothing to split"
+        ))
+    })?;
+    let earlier = store.get_series(split.earlier_series_id).await?;
+    Ok(SplitView {
+        series: get_series(store, later).await?,
+        earlier_series_id: earlier.id,
+        earlier_summary: earlier.summary,
+        items_moved_back: split.items_moved_back,
+    })
+}
+
+/// Makes series `id` continue series `earlier` by hand (what detection does for a re-created
+/// 1:1, or again after a split): the earlier one's open items move over and its meetings join
+/// the history.
+pub(crate) async fn continue_series(
+    store: &Store,
+    id: i64,
+    earlier: i64,
+    now: DateTime<Utc>,
+) -> Result<SeriesView> {
+    let row = store.get_series(id).await?;
+    let old = store.get_series(earlier).await?;
+    if id == earlier {
+        return Err(ManageError::Invalid {
+            field: "from",
+            message: format!("series {id} cannot continue itself; give the earlier series' id"),
+        });
+    }
+    if let Some(c) = row.continues_series_id {
+        return Err(ManageError::Conflict(format!(
+            "series {id} already continues series {c}; undo that first with `oneonone series split {id}`"
+        )));
+    }
+    if let Some(c) = store.continued_by(earlier).await? {
+        return Err(ManageError::Conflict(format!(
+            "series {earlier} is already continued by series {c}; undo that first with `oneonone series split {c}`"
+        )));
+    }
+    if store.series_chain(earlier).await?.contains(&id) {
+        return Err(ManageError::Conflict(format!(
+            "series {earlier} continues series {id} already; a series cannot continue a later one"
+        )));
+    }
+    let reason = format!(
+        "continues series {} ({:?}): linked by hand",
+        old.id, old.summary
+    );
+    store
+        .link_series(id, earlier, &reason, now)
+        .await?
+        .ok_or_else(|| {
+            ManageError::Conflict(format!(
+                "series {id} or {earlier} was linked meanwhile; see `oneonone series list`"
+            ))
+        })?;
+    get_series(store, id).await
 }
 
 /// Stores the user's choice for a series and returns it as it now stands.
@@ -255,11 +361,14 @@ pub(crate) async fn series_with(store: &Store, email: &str) -> Result<SeriesRow>
         field: "with",
         message: format!("{email:?} is not an email address"),
     })?;
-    let mut found: Vec<SeriesRow> = store
-        .list_series()
-        .await?
+    let all = store.list_series().await?;
+    // A series another one continues is part of that one's history, not a 1:1 of its own.
+    let continued: std::collections::HashSet<i64> =
+        all.iter().filter_map(|s| s.continues_series_id).collect();
+    let mut found: Vec<SeriesRow> = all
         .into_iter()
         .filter(|s| s.tracked() && s.direct_email.as_deref() == Some(wanted.as_str()))
+        .filter(|s| !continued.contains(&s.id))
         .collect();
     match found.len() {
         0 => Err(ManageError::Invalid {
@@ -481,6 +590,8 @@ impl ClosedItemView {
 pub(crate) struct MeetingView {
     /// The occurrence (to mark it held or skipped).
     pub occurrence_id: i64,
+    /// The series it belongs to: this one, or an earlier one it continues.
+    pub series_id: i64,
     /// Start in the series' zone, for a person: `2026-12-07 10:00 CET`.
     pub date: String,
     /// Start in the series' zone, RFC 3339 with its offset: `2026-12-07T10:00:00+01:00`.
@@ -535,6 +646,9 @@ pub(crate) struct HistoryView {
     pub series_id: i64,
     /// The series' title.
     pub series: String,
+    /// Why the earlier series it continues belongs to this history (their meetings are
+    /// included); null when it continues none.
+    pub continues_reason: Option<String>,
     pub with: Option<String>,
     /// The zone its times are given in (IANA name).
     pub timezone: String,
@@ -568,9 +682,13 @@ pub(crate) async fn history(
 ) -> Result<HistoryView> {
     let series = store.get_series(series_id).await?;
     let tz = crate::when::series_zone(store, &series, default_tz).await?;
-    let occurrences = store.list_occurrences(series.id).await?;
-    let items = store.list_items(series.id, false).await?;
-    let evidence = Evidence::new(&items, &store.private_note_occurrences(series.id).await?);
+    // With the meetings and items of the earlier series it continues: one 1:1.
+    let occurrences = store.list_occurrences_in_chain(series.id).await?;
+    let items = store.list_items_in_chain(series.id).await?;
+    let evidence = Evidence::new(
+        &items,
+        &store.private_note_occurrences_in_chain(series.id).await?,
+    );
     // Where each closed item shows: the meeting it was closed in, else the one that was next.
     let mut closed_items: Vec<(Option<i64>, &ItemRow)> = items
         .iter()
@@ -622,6 +740,7 @@ pub(crate) async fn history(
         let status = attendance::status(o, &evidence);
         meetings.push(MeetingView {
             occurrence_id: o.id,
+            series_id: o.series_id,
             date: crate::when::display(o.start_at, tz),
             at: crate::when::at(o.start_at, tz),
             status,
@@ -645,6 +764,7 @@ pub(crate) async fn history(
     Ok(HistoryView {
         series_id: series.id,
         series: series.summary,
+        continues_reason: series.continues_reason,
         with: series.direct_email,
         timezone: tz.name().to_string(),
         meetings,
@@ -672,7 +792,7 @@ pub(crate) async fn mark_meeting(
 ) -> Result<MeetingView> {
     let series = store.get_series(series_id).await?;
     let tz = crate::when::series_zone(store, &series, default_tz).await?;
-    let occurrences = store.list_occurrences(series_id).await?;
+    let occurrences = store.list_occurrences_in_chain(series_id).await?;
     let not_found = || ManageError::NotFound {
         what: "meeting",
         id: occurrence_id.to_string(),
@@ -688,7 +808,7 @@ pub(crate) async fn mark_meeting(
         )));
     }
     if !store
-        .mark_occurrence(series_id, occurrence_id, mark, via, now)
+        .mark_occurrence(occ.series_id, occurrence_id, mark, via, now)
         .await?
     {
         return Err(not_found());
@@ -711,7 +831,7 @@ pub(crate) async fn meeting_on(
     default_tz: Tz,
 ) -> Result<i64> {
     let tz = crate::when::series_zone(store, series, default_tz).await?;
-    let occurrences = store.list_occurrences(series.id).await?;
+    let occurrences = store.list_occurrences_in_chain(series.id).await?;
     let found = match date {
         Some(d) => crate::notes::occurrence_on(&occurrences, d, tz),
         None => occurrences.iter().rev().find(|o| o.start_at <= now),
@@ -744,6 +864,14 @@ impl HistoryView {
                 self.with.as_deref().unwrap_or("?"),
                 self.timezone
             );
+        }
+        if let Some(why) = &self.continues_reason {
+            // "continues series 12 (...)": its meetings are listed below with this one's.
+            if markdown {
+                let _ = writeln!(out, "This 1:1 {why}.\n");
+            } else {
+                let _ = writeln!(out, "This 1:1 {why}.");
+            }
         }
         let bullet = if markdown { "- " } else { "    " };
         for m in &self.meetings {
@@ -930,10 +1058,12 @@ mod tests {
         let view = HistoryView {
             series_id: 1,
             series: "1:1 Alice / Sam".into(),
+            continues_reason: None,
             with: Some("alice@example.com".into()),
             timezone: "Europe/Berlin".into(),
             meetings: vec![MeetingView {
                 occurrence_id: 1,
+                series_id: 1,
                 date: "2026-12-07 10:00 CET".into(),
                 at,
                 status: Attendance::Held,

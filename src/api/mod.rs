@@ -72,6 +72,8 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(series::list))
         .routes(routes!(series::get))
         .routes(routes!(series::set_override))
+        .routes(routes!(series::split))
+        .routes(routes!(series::continue_from))
         .routes(routes!(items::list, items::add))
         .routes(routes!(items::get, items::update))
         .routes(routes!(items::close))

@@ -19,6 +19,7 @@
 //! test checks they are calibrated: verdicts given at least 0.95 must be right at least 95% of
 //! the time, and wrong verdicts must carry less confidence on average than right ones.
 
+pub(crate) mod continuation;
 mod people;
 mod rules;
 mod title;

@@ -12,8 +12,12 @@ use super::history::{ItemFact, Meeting, SeriesHistory, Topics};
 /// (`default_tz` where none is known).
 pub(crate) async fn load(store: &Store, default_tz: Tz) -> Result<Vec<SeriesHistory>, StoreError> {
     let mut out = Vec::new();
-    for s in store.list_series().await? {
-        if s.tracked() {
+    let all = store.list_series().await?;
+    // A series another continues is part of that one's history, not a 1:1 of its own.
+    let continued: std::collections::HashSet<i64> =
+        all.iter().filter_map(|s| s.continues_series_id).collect();
+    for s in all {
+        if s.tracked() && !continued.contains(&s.id) {
             out.push(load_series(store, s, default_tz).await?);
         }
     }
@@ -27,10 +31,11 @@ pub(crate) async fn load_series(
     default_tz: Tz,
 ) -> Result<SeriesHistory, StoreError> {
     let tz = crate::when::series_zone(store, &s, default_tz).await?;
-    let rows = store.list_items(s.id, false).await?;
-    let evidence = Evidence::new(&rows, &store.private_note_occurrences(s.id).await?);
+    // With the earlier series it continues: one 1:1.
+    let rows = store.list_items_in_chain(s.id).await?;
+    let evidence = Evidence::new(&rows, &store.private_note_occurrences_in_chain(s.id).await?);
     let mut meetings = Vec::new();
-    for o in store.list_occurrences(s.id).await? {
+    for o in store.list_occurrences_in_chain(s.id).await? {
         let state = o.state()?;
         let topics = if state == OccurrenceState::Held {
             let (written, _) = store.occurrence_agenda(o.id).await?;

@@ -412,15 +412,20 @@ impl Store {
     /// The last held meeting and the run of cancellations since, for the header.
     pub(crate) async fn series_memory(&self, series_id: i64) -> Result<SeriesMemory> {
         // A meeting a person marked skipped did not take place; one marked held did.
+        // Through the series it continues: a 1:1 re-created under a new series remembers its
+        // last meeting.
+        let sql = format!(
+            "{} SELECT CASE WHEN marked = 'skipped' THEN 'skipped' WHEN marked = 'held' THEN 'held' \
+             ELSE status END, start_at FROM occurrences \
+             WHERE series_id IN (SELECT id FROM chain) AND closed_at IS NOT NULL \
+             ORDER BY original_start DESC LIMIT 50",
+            super::continuation::CHAIN
+        );
         let rows: Vec<(String, DateTime<Utc>)> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT CASE WHEN marked = 'skipped' THEN 'skipped' WHEN marked = 'held' THEN 'held' \
-                 ELSE status END, start_at FROM occurrences WHERE series_id = $1 AND closed_at IS NOT NULL \
-                 ORDER BY original_start DESC LIMIT 50",
-            )
-            .bind(series_id)
-            .fetch_all(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(series_id)
+                .fetch_all(p)
+                .await
         })?;
         let mut m = SeriesMemory::default();
         let mut streak = true;

@@ -38,6 +38,12 @@ pub struct SeriesRow {
     pub last_error: Option<String>,
     /// The zone its events are in (IANA name), as the last pass saw it; see `when::series_zone`.
     pub timezone: Option<String>,
+    /// How often it meets, as detection read its rule: in words, and the gap in days.
+    pub cadence: Option<String>,
+    pub cadence_days: Option<f64>,
+    /// The earlier series this one continues (a 1:1 re-created under a new UID), and why.
+    pub continues_series_id: Option<i64>,
+    pub continues_reason: Option<String>,
 }
 
 impl SeriesRow {
@@ -68,6 +74,10 @@ struct SeriesRecord {
     override_: String,
     last_error: Option<String>,
     timezone: Option<String>,
+    cadence: Option<String>,
+    cadence_days: Option<f64>,
+    continues_series_id: Option<i64>,
+    continues_reason: Option<String>,
 }
 
 impl TryFrom<SeriesRecord> for SeriesRow {
@@ -89,12 +99,17 @@ impl TryFrom<SeriesRecord> for SeriesRow {
             override_: parse_enum("series.override", &r.override_)?,
             last_error: r.last_error,
             timezone: r.timezone,
+            cadence: r.cadence,
+            cadence_days: r.cadence_days,
+            continues_series_id: r.continues_series_id,
+            continues_reason: r.continues_reason,
         })
     }
 }
 
 const SERIES_COLUMNS: &str = "id, calendar_id, uid, summary, manager_email, direct_email, direct_name, \
-    one_on_one, owner_is_organizer, confidence, detection_reason, override, last_error, timezone";
+    one_on_one, owner_is_organizer, confidence, detection_reason, override, last_error, timezone, \
+    cadence, cadence_days, continues_series_id, continues_reason";
 
 /// The columns of [`OccurrenceRow`], in its order.
 pub(super) const OCCURRENCE_COLUMNS: &str = "id, series_id, original_start, start_at, end_at, \
@@ -114,6 +129,8 @@ pub struct SeriesUpsert {
     pub owner_is_organizer: bool,
     pub confidence: f64,
     pub detection_reason: String,
+    /// How often it meets (in words, and the gap in days), when its rule says.
+    pub cadence: Option<(String, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -203,20 +220,22 @@ pub(super) const MARK_REVISION_APPLIED: &str =
     "UPDATE description_revisions SET applied_at = $2 WHERE id = $1";
 
 /// Records a detected series, or updates the one with its calendar and UID.
-/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` series (12 parameters a row; see
+/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` series (14 parameters a row; see
 /// [`upsert_series_bind`]). The user's override is not among the columns, so it is kept.
 fn upsert_series_sql(rows: usize, dialect: &str) -> String {
     let values: Vec<String> = (0..rows)
-        .map(|r| format!("({})", super::events::placeholders(dialect, r * 12, 12)))
+        .map(|r| format!("({})", super::events::placeholders(dialect, r * 14, 14)))
         .collect();
     format!(
         "INSERT INTO series (calendar_id, uid, summary, manager_email, direct_email, direct_name, \
-         one_on_one, owner_is_organizer, confidence, detection_reason, created_at, updated_at) \
+         one_on_one, owner_is_organizer, confidence, detection_reason, cadence, cadence_days, \
+         created_at, updated_at) \
          VALUES {} ON CONFLICT (calendar_id, uid) DO UPDATE SET summary = excluded.summary, \
          manager_email = excluded.manager_email, direct_email = excluded.direct_email, \
          direct_name = excluded.direct_name, one_on_one = excluded.one_on_one, \
          owner_is_organizer = excluded.owner_is_organizer, confidence = excluded.confidence, \
-         detection_reason = excluded.detection_reason, updated_at = excluded.updated_at",
+         detection_reason = excluded.detection_reason, cadence = excluded.cadence, \
+         cadence_days = excluded.cadence_days, updated_at = excluded.updated_at",
         values.join(", ")
     )
 }
@@ -234,6 +253,8 @@ macro_rules! upsert_series_bind {
             .bind($s.owner_is_organizer)
             .bind($s.confidence)
             .bind(&$s.detection_reason)
+            .bind($s.cadence.as_ref().map(|c| c.0.as_str()))
+            .bind($s.cadence.as_ref().map(|c| c.1))
             .bind($now)
             .bind($now)
     };
@@ -278,7 +299,7 @@ impl Store {
         series: &[SeriesUpsert],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        const ROWS: usize = 200; // 2,400 parameters a statement.
+        const ROWS: usize = 200; // 2,800 parameters a statement.
         // One row per series: PostgreSQL refuses to update a row twice in one statement.
         let mut seen = std::collections::HashSet::new();
         let mut unique: Vec<&SeriesUpsert> = series

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod agenda;
+mod continuation;
 mod error;
 mod events;
 mod history;
@@ -17,6 +18,7 @@ mod web;
 pub use accounts::Reconnect;
 pub use accounts::{Account, AccountState, Calendar, NewAccount, Provider};
 pub use agenda::{MeetingSummary, SeriesMemory};
+pub use continuation::{Linked, Split};
 pub use error::{Result, StoreError};
 pub use events::{CachedEvent, payload_hash};
 pub use history::{

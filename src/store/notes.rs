@@ -92,21 +92,6 @@ impl Store {
         .map_err(Into::into)
     }
 
-    /// The meetings of a series that a private note is about (no note is decrypted): evidence
-    /// that they took place (see `attendance`).
-    pub(crate) async fn private_note_occurrences(&self, series_id: i64) -> Result<Vec<i64>> {
-        on_pool!(self, |p| {
-            sqlx::query_scalar(
-                "SELECT DISTINCT occurrence_id FROM private_notes \
-                 WHERE series_id = $1 AND occurrence_id IS NOT NULL",
-            )
-            .bind(series_id)
-            .fetch_all(p)
-            .await
-        })
-        .map_err(Into::into)
-    }
-
     /// Re-encrypts every private note in one transaction (key rotation); nothing changes when
     /// one of them cannot be re-encrypted.
     pub(crate) async fn reencrypt_private_notes<E: std::fmt::Display>(

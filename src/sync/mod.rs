@@ -6,6 +6,7 @@
 //! jitter, and exponential backoff after failures).
 
 pub mod cache;
+pub(crate) mod continuation;
 pub(crate) mod pass;
 pub(crate) mod preview;
 pub(crate) mod restore;

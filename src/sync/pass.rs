@@ -135,6 +135,7 @@ pub(crate) fn series_row(
         owner_is_organizer,
         confidence: f64::from(verdict.confidence),
         detection_reason: verdict.reason.clone(),
+        cadence: crate::detect::continuation::cadence(series).map(|c| (c.words, c.days)),
     }
 }
 
@@ -232,6 +233,18 @@ impl Pass {
                     cal.remote_id
                 ),
             ));
+        }
+        if !self.dry_run {
+            // A new 1:1 that continues a deleted one takes over its open items before its
+            // agenda is rendered (issue 24).
+            super::continuation::link_new_series(
+                &self.store,
+                ctx.provider,
+                ctx.account,
+                cal.id,
+                ctx.now,
+            )
+            .await?;
         }
         self.agendas(ctx, cal, stats).await?;
         if !report.changed.is_empty() || report.deleted > 0 {

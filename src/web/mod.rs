@@ -71,6 +71,7 @@ pub(crate) fn router(state: WebState) -> Router {
         .route("/series", get(pages::series_list))
         .route("/series/{id}", get(pages::series_page))
         .route("/series/{id}/override", post(pages::set_override))
+        .route("/series/{id}/split", post(pages::split_series))
         .route("/series/{id}/link", post(pages::rotate_link))
         .route("/series/{id}/link/revoke", post(pages::revoke_link))
         .route("/series/{id}/notes", post(insights::add_note))

@@ -309,6 +309,10 @@ struct SeriesView {
     reason: String,
     writes_agenda: bool,
     problem: Option<String>,
+    /// "continues series 12 (...)": a re-created 1:1 linked to the series it replaced.
+    continues_reason: Option<String>,
+    /// The later series whose history this one is part of.
+    continued_by: Option<i64>,
 }
 
 impl From<&SeriesRow> for SeriesView {
@@ -322,6 +326,8 @@ impl From<&SeriesRow> for SeriesView {
             reason: r.detection_reason.clone(),
             writes_agenda: r.owner_is_organizer,
             problem: r.last_error.clone(),
+            continues_reason: r.continues_reason.clone(),
+            continued_by: None,
         }
     }
 }
@@ -333,7 +339,17 @@ pub(super) async fn series_list(
     let mut rows = s.store.list_series().await?;
     // Tracked 1:1s first, then the rest, each by title.
     rows.sort_by(|a, b| (!a.tracked(), &a.summary).cmp(&(!b.tracked(), &b.summary)));
-    let series: Vec<SeriesView> = rows.iter().map(SeriesView::from).collect();
+    let later: std::collections::HashMap<i64, i64> = rows
+        .iter()
+        .filter_map(|r| Some((r.continues_series_id?, r.id)))
+        .collect();
+    let series: Vec<SeriesView> = rows
+        .iter()
+        .map(|r| SeriesView {
+            continued_by: later.get(&r.id).copied(),
+            ..SeriesView::from(r)
+        })
+        .collect();
     Ok(render(
         "series_list.html",
         context! { admin => true, csrf => session.csrf(), series => series },
@@ -363,6 +379,18 @@ pub(super) async fn set_override(
     s.store.get_series(id).await?;
     s.store.set_series_override(id, to, s.clock.now()).await?;
     Ok(Redirect::to("/series").into_response())
+}
+
+/// "Split": the series no longer continues the earlier one (see `manage::split_series`).
+pub(super) async fn split_series(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    session.check(&form.csrf)?;
+    let split = crate::manage::split_series(&s.store, id, s.clock.now()).await?;
+    Ok(Redirect::to(&format!("/series/{}", split.series.id)).into_response())
 }
 
 #[derive(Serialize)]
@@ -533,6 +561,7 @@ async fn series_view(
     new_link: Option<String>,
 ) -> Result<Html<String>, WebError> {
     let row = s.store.get_series(id).await?;
+    let continued_by = s.store.continued_by(row.id).await?;
     let (agenda, agenda_problem) =
         match crate::sync::preview::next_agenda(&s.previewer(), &row).await {
             Ok(a) => (a, None),
@@ -551,7 +580,8 @@ async fn series_view(
     Ok(render(
         "series.html",
         context! {
-            admin => true, csrf => session.csrf(), series => SeriesView::from(&row),
+            admin => true, csrf => session.csrf(),
+            series => SeriesView { continued_by, ..SeriesView::from(&row) },
             agenda => agenda, agenda_problem => agenda_problem, items => items,
             link_created => link_created, new_link => new_link, meetings => history,
             public_url_missing => s.config.server.public_base().is_none(),
@@ -655,8 +685,14 @@ pub(super) async fn history(
     let q = shown_q.to_lowercase();
     let mut found = Vec::new();
     let mut items = Vec::new();
-    for row in s.store.list_series().await? {
-        found.extend(meetings(&s, &row, &q).await?);
+    let rows = s.store.list_series().await?;
+    let continued: std::collections::HashSet<i64> =
+        rows.iter().filter_map(|r| r.continues_series_id).collect();
+    for row in rows {
+        if !continued.contains(&row.id) {
+            // A series another continues: its meetings are in that one's history.
+            found.extend(meetings(&s, &row, &q).await?);
+        }
         if !q.is_empty() {
             for i in s.store.list_items(row.id, false).await? {
                 if matches(&i.text, &q) {

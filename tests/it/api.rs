@@ -61,6 +61,7 @@ async fn seed(store: &Store) -> Seeded {
         owner_is_organizer: true,
         confidence: 0.97,
         detection_reason: "seeded".into(),
+        cadence: None,
     };
     let now = t("2026-03-02T00:00:00Z");
     let series = store
@@ -391,6 +392,45 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
     )
     .await
     .error(404, "not_found");
+
+    // Continuation (issue 24): a series linked by hand to an earlier one takes over its open
+    // items; a split (through either id) gives them back; nothing is left to split after.
+    let cont = format!("/api/v1/series/{}/continue", s.team);
+    let linked = api
+        .call(Method::POST, &cont, Some(json!({"from": s.series})))
+        .await;
+    let linked = linked.ok(200);
+    assert_eq!(linked["continues"], s.series, "{kind}: {linked}");
+    assert!(
+        linked["continues_reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("linked by hand"),
+        "{kind}: {linked}"
+    );
+    let moved = api.get(&format!("/api/v1/series/{}/items", s.team)).await;
+    assert_eq!(moved.ok(200).as_array().unwrap().len(), 2, "{kind}");
+    let twice = api
+        .call(Method::POST, &cont, Some(json!({"from": s.series})))
+        .await;
+    twice.error(409, "conflict");
+    assert!(twice.text.contains("series split"), "{}", twice.text);
+    api.call(Method::POST, &cont, Some(json!({"from": "x"})))
+        .await
+        .error(422, "invalid_body");
+    let split_of = |id: i64| format!("/api/v1/series/{id}/split");
+    let split = api.call(Method::POST, &split_of(s.series), None).await;
+    let split = split.ok(200);
+    assert_eq!(split["earlier_series_id"], s.series, "{kind}: {split}");
+    assert_eq!(split["series"]["id"], s.team, "{kind}: {split}");
+    assert_eq!(split["items_moved_back"], 2, "{kind}: {split}");
+    assert_eq!(split["series"]["continues"], Value::Null, "{kind}: {split}");
+    let none = api.call(Method::POST, &split_of(s.team), None).await;
+    none.error(409, "conflict");
+    assert!(none.text.contains("nothing to split"), "{}", none.text);
+    api.call(Method::POST, &split_of(424242), None)
+        .await
+        .error(404, "not_found");
 
     // Items: list, add, update, close.
     let items_of = format!("/api/v1/series/{}/items", s.series);
@@ -1324,6 +1364,7 @@ async fn every_operation_on_an_id_that_does_not_exist_answers_404_json_naming_it
                 }
                 "override" => Some(json!({"override": "included"})),
                 "mark" => Some(json!({"mark": "held"})),
+                "continue" => Some(json!({"from": 1})),
                 "notes" if method == Method::POST => Some(json!({"text": "x"})),
                 _ => None,
             };

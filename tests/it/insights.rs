@@ -237,6 +237,7 @@ async fn escape_sequences_in_titles_names_and_items_never_reach_the_terminal_raw
                 owner_is_organizer: true,
                 confidence: 0.9,
                 detection_reason: format!("weekly{TERMINAL_TRAP}, 2 people"),
+                cadence: None,
             },
             t("2026-03-02T00:00:00Z"),
         )

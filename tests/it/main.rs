@@ -8,6 +8,7 @@ mod api;
 mod bench_google;
 mod caldav_client;
 mod caldav_sync;
+mod continuation;
 mod contract;
 mod daemon;
 mod detect;

@@ -37,6 +37,7 @@ async fn series(store: &Store, calendar_id: i64, uid: &str) -> oneonone::store::
                 owner_is_organizer: true,
                 confidence: 0.9,
                 detection_reason: "weekly, 2 people".into(),
+                cadence: None,
             },
             t("2026-11-01T00:00:00Z"),
         )
@@ -330,6 +331,7 @@ async fn many_series_are_stored_across_statements_with_the_last_of_a_uid_winning
             owner_is_organizer: true,
             confidence: 0.5,
             detection_reason: "weekly".into(),
+            cadence: None,
         };
         // 450 series over three statements (200 a statement), one UID listed twice.
         let mut many: Vec<_> = (0..450).map(|i| upsert(i, "first")).collect();

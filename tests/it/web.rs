@@ -1829,3 +1829,53 @@ async fn every_page_passes_the_accessibility_check_at_1280_and_375_px() {
         assert!(said.contains(page), "{page} not checked:\n{said}");
     }
 }
+
+/// A series that continues another says so on its page and in the list, with a "Split" button
+/// that undoes it (issue 24); the earlier series' page points to the later one.
+#[tokio::test]
+async fn a_continued_series_shows_why_and_splits_from_the_web_page() {
+    let (s, d) = connected().await;
+    let store = s.db.store().await;
+    let alice = series_with_uid(&store, "weekly-alice").await;
+    let bob = series_with_uid(&store, "biweekly-bob").await;
+    let (later, earlier) = (bob.id.to_string(), alice.id.to_string());
+    s.cli_ok(&["series", "continue", &later, "--from", &earlier]);
+    let mut admin = Browser::new(&d);
+    admin.sign_in(TOKEN).await;
+    let (_, list) = admin.get("/series").await;
+    let why = format!("continues series {earlier} (");
+    assert!(list.contains(&why), "{list}");
+    let (_, page) = admin.get(&format!("/series/{later}")).await;
+    assert!(
+        page.contains(&why) && page.contains("linked by hand"),
+        "{page}"
+    );
+    assert!(page.contains(r#"id="split""#), "{page}");
+    let (_, old) = admin.get(&format!("/series/{earlier}")).await;
+    assert!(
+        old.contains(&format!("series {later}</a>: its open items")),
+        "{old}"
+    );
+
+    let csrf = csrf_of(&page);
+    let split = format!("/series/{later}/split");
+    let (code, location, _) = admin.post(&split, &[("csrf", &csrf)]).await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("/series/{later}").as_str())
+    );
+    let (_, page) = admin.get(&format!("/series/{later}")).await;
+    assert!(
+        !page.contains(&why) && !page.contains(r#"id="split""#),
+        "{page}"
+    );
+    assert_eq!(
+        store.get_series(bob.id).await.unwrap().continues_series_id,
+        None
+    );
+    let (code, _, body) = admin.post(&split, &[("csrf", &csrf)]).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(body.contains("nothing to split"), "{body}");
+    store.close().await;
+}
