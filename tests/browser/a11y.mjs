@@ -68,6 +68,7 @@ async function check(path) {
       const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
       problems.push(`${path} at ${width} px: ${v.impact} ${v.id}: ${v.help} (${where})`);
     }
+    if (width === 1280) await keyboard(path);
     if (width === 375) {
       const wide = await page.evaluate(() => document.documentElement.scrollWidth);
       if (wide > 376) {
@@ -82,6 +83,41 @@ async function check(path) {
       }
     }
     checked++;
+  }
+}
+
+/**
+ * Keyboard only: Tab from the top reaches every link, button and field of the page, in order,
+ * each showing where the focus is (an outline), and Tab never gets stuck.
+ */
+async function keyboard(path) {
+  const wanted = await page.evaluate(() => {
+    const sel = 'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"])';
+    const all = [...document.querySelectorAll(sel)].filter((e) => !e.disabled && e.getClientRects().length > 0);
+    all.forEach((e, i) => e.setAttribute('data-a11y-k', String(i)));
+    return all.length;
+  });
+  const reached = new Set();
+  const unmarked = [];
+  for (let i = 0; i < wanted + 3; i++) {
+    await page.keyboard.press('Tab');
+    const seen = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      const style = getComputedStyle(e);
+      const shown = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+      const name = `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.name ? '[name=' + e.name + ']' : ''}`;
+      return { k: e.getAttribute('data-a11y-k'), shown, name };
+    });
+    if (!seen) continue;
+    if (seen.k !== null) reached.add(seen.k);
+    if (!seen.shown && !unmarked.includes(seen.name)) unmarked.push(seen.name);
+  }
+  if (reached.size < wanted) {
+    problems.push(`${path}: Tab reaches ${reached.size} of its ${wanted} links, buttons and fields`);
+  }
+  if (unmarked.length > 0) {
+    problems.push(`${path}: focused, these show no outline: ${unmarked.join(', ')}`);
   }
 }
 
