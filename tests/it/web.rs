@@ -695,7 +695,7 @@ async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_accoun
             .as_deref()
             .is_some_and(|c| !c.windows(6).any(|w| w == PASSWORD.as_bytes()))
     );
-    let (_, home) = b.get("/").await;
+    let (_, home) = b.get("/accounts").await;
     assert!(home.contains(&format!("{USER} at 127.0.0.1")), "{home}");
     store.close().await;
 }
@@ -774,7 +774,7 @@ async fn an_account_is_reconnected_removed_brought_back_and_purged_from_its_page
             "{kind}: {page}"
         );
         assert!(!page.contains("id=\"remove\""), "{kind}");
-        let (_, home) = b.get("/").await;
+        let (_, home) = b.get("/accounts").await;
         assert!(
             home.contains("Connect again") && home.contains(">removed<"),
             "{kind}: {home}"
@@ -828,11 +828,11 @@ async fn an_account_is_reconnected_removed_brought_back_and_purged_from_its_page
         let (code, location, _) = b.post("/accounts/1/purge", &confirmed).await;
         assert_eq!(
             (code, location.as_deref()),
-            (StatusCode::SEE_OTHER, Some("/?notice=purged"))
+            (StatusCode::SEE_OTHER, Some("/accounts?notice=purged"))
         );
         assert!(store.list_accounts().await.unwrap().is_empty(), "{kind}");
         assert!(store.list_series().await.unwrap().is_empty(), "{kind}");
-        let (_, home) = b.get("/?notice=purged").await;
+        let (_, home) = b.get("/accounts?notice=purged").await;
         assert!(home.contains("The account is deleted"), "{kind}: {home}");
         store.close().await;
     }
@@ -904,7 +904,7 @@ async fn web_connect_then_start(s: &Setup) {
         "{db}: {ready}"
     );
     assert!(ready["accounts"][0]["writing_started_at"].is_null(), "{db}");
-    let (_, home) = b.get("/").await;
+    let (_, home) = b.get("/accounts").await;
     assert!(home.contains("Review and start"), "{db}: {home}");
     let done = runs().await;
     let (code, _, _) = b
@@ -1147,7 +1147,7 @@ async fn expired_sessions_open_nothing() {
 
 /// "Sync now" on the accounts page.
 async fn sync_now(b: &mut Browser) {
-    let (_, home) = b.get("/").await;
+    let (_, home) = b.get("/accounts").await;
     let (code, _, _) = b
         .post("/accounts/1/sync", &[("csrf", &csrf_of(&home))])
         .await;
@@ -1698,7 +1698,7 @@ async fn a_page_for_a_series_or_account_that_does_not_exist_names_it_with_404_an
             "/accounts/999999",
             None,
             "Account 999999 does not exist.",
-            "/",
+            "/accounts",
         ),
         (
             "/series/999999/notes",
@@ -1710,7 +1710,7 @@ async fn a_page_for_a_series_or_account_that_does_not_exist_names_it_with_404_an
             "/accounts/999999/sync",
             Some(""),
             "Account 999999 does not exist.",
-            "/",
+            "/accounts",
         ),
     ];
     for (path, form, sentence, back) in missing {
