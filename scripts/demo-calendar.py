@@ -1,7 +1,10 @@
 """The demo's manager calendar, written to a CalDAV collection (used by scripts/demo).
 
     demo-calendar.py CALENDAR_URL USER PASSWORD           create the calendar and its events
-    demo-calendar.py --show CALENDAR_URL USER PASSWORD UID print the next occurrence's description
+    demo-calendar.py --show CALENDAR_URL USER PASSWORD UID [NOW]
+                                                          print the description of the next
+                                                          occurrence with an agenda after NOW
+                                                          (RFC 3339; default: now)
     demo-calendar.py --edit CALENDAR_URL USER PASSWORD UID as the direct would in a calendar app:
                                                           tick the first open item of the next
                                                           agenda and add a topic of their own
@@ -105,12 +108,13 @@ def create(cal, user, password):
           "meeting, an interview, focus blocks")
 
 
-def show(cal, user, password, uid):
+def show(cal, user, password, uid, at=None):
     import icalendar
     import recurring_ical_events
 
     data = request("GET", f"{cal}{uid}.ics", user, password)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = (dt.datetime.fromisoformat(at.replace("Z", "+00:00")) if at
+           else dt.datetime.now(dt.timezone.utc))
     events = recurring_ical_events.of(icalendar.Calendar.from_ical(data)).between(
         now, now + dt.timedelta(days=8))
     for ev in sorted(events, key=lambda e: e["DTSTART"].dt):
@@ -168,7 +172,7 @@ def edit(cal, user, password, uid):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--show":
-        show(*sys.argv[2:6])
+        show(*sys.argv[2:7])
     elif sys.argv[1] == "--edit":
         edit(*sys.argv[2:6])
     elif sys.argv[1] == "--cancel":

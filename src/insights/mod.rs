@@ -28,6 +28,7 @@
 //!   one topic under "15 minutes for you" (used) or none (empty); and the direct's topics over
 //!   the direct's plus the manager's topics (follow-ups and action items are neither's topics).
 
+mod attention;
 mod chart;
 mod history;
 mod load;
@@ -35,6 +36,7 @@ mod report;
 mod stats;
 
 pub(crate) use crate::agenda::STALE_AFTER;
+pub(crate) use attention::{Attention, attention, by_urgency};
 pub(crate) use chart::chart_svg;
 pub(crate) use history::SeriesHistory;
 pub(crate) use load::{load, load_series};

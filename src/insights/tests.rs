@@ -448,3 +448,110 @@ fn meetings_without_evidence_and_marked_ones_are_counted_apart_from_held() {
     let chart = chart_svg(&h, now(), 4);
     assert!(chart.contains("took place (no notes)"), "{chart}");
 }
+
+/// A series of `meetings` for the attention tests.
+fn series(id: i64, title: &str, meetings: Vec<Meeting>) -> SeriesHistory {
+    SeriesHistory {
+        series_id: id,
+        title: title.into(),
+        with: format!("{}@example.com", title.to_lowercase()),
+        tz: chrono_tz::Tz::UTC,
+        meetings,
+        items: Vec::new(),
+    }
+}
+
+fn line(h: &SeriesHistory, name: &str) -> Option<super::Attention> {
+    super::attention(h, &series_insights(h, now(), &[4, 12]), name, now())
+}
+
+#[test]
+fn attention_names_each_reason_in_words_and_sorts_the_most_urgent_first() {
+    // Weekly, last held 16 March (36 days, 5 slots missed); Alice's part empty three times.
+    let alice = series(
+        1,
+        "Alice",
+        vec![
+            meeting(1, "2026-03-02T09:00:00Z", Held, Some((0, 1))),
+            meeting(2, "2026-03-09T09:00:00Z", Held, Some((0, 2))),
+            meeting(3, "2026-03-16T09:00:00Z", Held, Some((0, 1))),
+        ],
+    );
+    // Biweekly, last held 2 March (50 days, 3 slots missed).
+    let bob = series(
+        2,
+        "Bob",
+        vec![
+            meeting(4, "2026-02-16T09:00:00Z", Held, Some((1, 1))),
+            meeting(5, "2026-03-02T09:00:00Z", Held, Some((1, 1))),
+        ],
+    );
+    // Weekly, held 7 April (13 days), then cancelled twice.
+    let chen = series(
+        3,
+        "Chen",
+        vec![
+            meeting(6, "2026-03-31T09:00:00Z", Held, Some((1, 0))),
+            meeting(7, "2026-04-07T09:00:00Z", Held, Some((1, 0))),
+            meeting(8, "2026-04-14T09:00:00Z", Cancelled, None),
+            meeting(9, "2026-04-21T07:00:00Z", Cancelled, None),
+        ],
+    );
+    // Weekly, held 13 April with a topic from the direct: on track.
+    let dara = series(
+        4,
+        "Dara",
+        vec![
+            meeting(10, "2026-04-06T09:00:00Z", Held, Some((1, 0))),
+            meeting(11, "2026-04-13T09:00:00Z", Held, Some((0, 1))),
+        ],
+    );
+    assert_eq!(line(&dara, "Dara"), None);
+    // Nothing recorded yet: nothing to say.
+    assert_eq!(line(&series(5, "Eli", Vec::new()), "Eli"), None);
+
+    let mut lines: Vec<_> = [&chen, &bob, &alice]
+        .iter()
+        .filter_map(|h| line(h, h.title.as_str()))
+        .collect();
+    super::by_urgency(&mut lines);
+    let shown: Vec<(&str, Vec<&str>)> = lines
+        .iter()
+        .map(|l| {
+            let reasons = l.reasons.iter().map(String::as_str).collect();
+            (l.title.as_str(), reasons)
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "Alice",
+                vec![
+                    "no 1:1 held in 5 weeks",
+                    "Alice brought no topic to the last 3"
+                ]
+            ),
+            ("Bob", vec!["no 1:1 held in 7 weeks"]),
+            ("Chen", vec!["the last 2 meetings were cancelled"]),
+        ]
+    );
+
+    // The weekly history: two items carried 3+ times, nothing else.
+    let l = line(&weekly(), "Alice").unwrap();
+    assert_eq!(l.reasons, ["2 items carried 3+ times"]);
+    // Never held while its slots passed.
+    let never = series(
+        6,
+        "Fay",
+        vec![
+            meeting(12, "2026-04-06T09:00:00Z", Cancelled, None),
+            meeting(13, "2026-04-13T09:00:00Z", Cancelled, None),
+        ],
+    );
+    let l = line(&never, "Fay").unwrap();
+    assert_eq!(
+        l.reasons,
+        ["no 1:1 held yet", "the last 2 meetings were cancelled"]
+    );
+}

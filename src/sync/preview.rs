@@ -30,6 +30,12 @@ pub(crate) struct NextAgenda {
     pub written_soon: bool,
     /// The block is the HTML source a Google description will hold.
     pub html: bool,
+    /// The occurrence's start, for sorting and grouping (the home page's week).
+    #[serde(skip)]
+    pub start: DateTime<Utc>,
+    /// When its rule placed it: the occurrence's identity in the store.
+    #[serde(skip)]
+    pub original_start: DateTime<Utc>,
 }
 
 /// Why a series' next agenda cannot be shown; each keeps the error it comes from.
@@ -103,6 +109,8 @@ pub(crate) async fn next_agenda(
             text: block.text,
             written_soon: occ.start <= horizon,
             html: block.format == Format::GoogleHtml,
+            start: occ.start,
+            original_start: occ.original_start,
         }
     }))
 }

@@ -1,20 +1,85 @@
-//! An account's own controls: "Reconnect" (a new CalDAV password checked against the server, or
+//! The accounts page (each account with its health: the facts `/readyz` gives) and an
+//! account's own controls: "Reconnect" (a new CalDAV password checked against the server, or
 //! Google's consent again), "Remove" (stops syncing, keeps the history) and "Delete for good"
 //! (after a confirmation page that says what goes). The same operations as `oneonone accounts`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminSession, CsrfOnly};
 use super::error::WebError;
 use super::render::{render, when};
 use super::state::WebState;
+use crate::manage::AccountReadiness;
 use crate::provider::caldav::connect::CaldavSettings;
 use crate::store::{Account, Provider};
+
+#[derive(Serialize)]
+struct AccountView {
+    id: i64,
+    provider: &'static str,
+    name: String,
+    state: &'static str,
+    calendars: Vec<String>,
+    writing_since: Option<String>,
+    last_success: Option<String>,
+    failures: i64,
+    error_kind: Option<String>,
+    last_error: Option<String>,
+    next_due: Option<String>,
+    removed: Option<String>,
+}
+
+/// `/accounts`: every account with its state and health (the same facts as `/readyz`), the
+/// Connect buttons, and each account's Sync now / Reconnect / Review and start.
+pub(super) async fn list(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Query(q): Query<super::pages::NoticeQuery>,
+) -> Result<Html<String>, WebError> {
+    let mut accounts = Vec::new();
+    for a in s.store.list_accounts().await? {
+        let r = AccountReadiness::from(&a);
+        let calendars = s.store.list_calendars(a.id).await?;
+        accounts.push(AccountView {
+            id: a.id,
+            provider: r.provider,
+            name: a.display_name.clone(),
+            state: r.state,
+            calendars: calendars
+                .into_iter()
+                .map(|c| {
+                    if c.display_name.is_empty() {
+                        c.remote_id
+                    } else {
+                        c.display_name
+                    }
+                })
+                .collect(),
+            writing_since: r.writing_started_at.map(when),
+            last_success: r.last_success.map(when),
+            failures: r.consecutive_failures,
+            error_kind: r.last_error_kind.clone(),
+            last_error: a.current_error().map(str::to_string),
+            next_due: r.next_due.map(when),
+            removed: r.removed_at.map(when),
+        });
+    }
+    Ok(render(
+        "accounts.html",
+        context! {
+            admin => true,
+            csrf => session.csrf(),
+            accounts => accounts,
+            notice => (q.notice.as_deref() == Some("purged"))
+                .then_some("The account is deleted, with its 1:1s and history."),
+        },
+    )?)
+}
 
 /// The reconnect page of a CalDAV account (its server and user shown, a new password asked);
 /// a Google account goes to Google's consent for that account.
@@ -160,5 +225,5 @@ pub(super) async fn purge(
     }
     crate::manage::purge_account(&s.store, id, confirmed).await?;
     tracing::info!(account = id, "account purged from the web");
-    Ok(Redirect::to("/?notice=purged").into_response())
+    Ok(Redirect::to("/accounts?notice=purged").into_response())
 }

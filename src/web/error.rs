@@ -166,7 +166,7 @@ impl WebError {
     fn back(&self) -> Option<(&'static str, &'static str)> {
         match self {
             Self::NotFound { what, .. } if matches!(*what, "account" | "calendar") => {
-                Some(("/", "Back to the accounts"))
+                Some(("/accounts", "Back to the accounts"))
             }
             Self::NotFound { .. } => Some(("/series", "Back to the series")),
             Self::UnknownPage => Some(("/", "Go to the start page")),

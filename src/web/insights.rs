@@ -1,6 +1,6 @@
 //! Insights and private notes on the admin pages: the numbers and chart of one series on its page
-//! with its private notes (and the form to add one), and the overview of every tracked series,
-//! the ones slipping first. Admin only: the direct's link never renders any of this.
+//! with its private notes (and the form to add one), the 1:1s that need attention in words
+//! (`/insights`), and every tracked series' numbers, the ones slipping first (`/insights/all`). Admin only: the direct's link never renders any of this.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -12,7 +12,9 @@ use super::auth::AdminSession;
 use super::error::WebError;
 use super::render::{render, when};
 use super::state::WebState;
-use crate::insights::{self, DEFAULT_WEEKS, MAX_WEEKS, Report, SeriesHistory, SeriesInsights};
+use crate::insights::{
+    self, Attention, DEFAULT_WEEKS, MAX_WEEKS, Report, SeriesHistory, SeriesInsights,
+};
 use crate::notes::{self, PrivateNote};
 use crate::store::SeriesRow;
 
@@ -93,9 +95,57 @@ fn weeks_of(q: &Weeks) -> Result<u32, WebError> {
     }
 }
 
-/// `/insights`: every tracked series, those with something to look at first (then the longest
-/// since a held 1:1), with the totals.
+/// The first name a reason calls the direct by ("Alice brought no topic..."), by series.
+async fn first_names(s: &WebState) -> Result<std::collections::HashMap<i64, String>, WebError> {
+    Ok(s.store
+        .list_series()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let name = r
+                .direct_name
+                .as_deref()
+                .and_then(|n| n.split_whitespace().next())
+                .map_or_else(|| "the direct".to_string(), str::to_string);
+            (r.id, name)
+        })
+        .collect())
+}
+
+/// `/insights`: one line per 1:1 that needs attention, with its reasons in words, the most
+/// urgent first (see `insights::attention`); one calm line when none does. The numbers are one
+/// click away, on `/insights/all`.
 pub(super) async fn overview(
+    State(s): State<WebState>,
+    session: AdminSession,
+    Query(q): Query<Weeks>,
+) -> Result<Html<String>, WebError> {
+    let weeks = weeks_of(&q)?;
+    let now = s.clock.now();
+    let histories = insights::load(&s.store, s.config.agenda.default_timezone).await?;
+    let names = first_names(&s).await?;
+    let windows = insights::windows(weeks);
+    let mut lines: Vec<Attention> = histories
+        .iter()
+        .filter_map(|h| {
+            let i = insights::series_insights(h, now, &windows);
+            let name = names.get(&h.series_id).map_or("the direct", String::as_str);
+            insights::attention(h, &i, name, now)
+        })
+        .collect();
+    insights::by_urgency(&mut lines);
+    Ok(render(
+        "insights.html",
+        context! {
+            admin => true, csrf => session.csrf(), as_of => when(now), weeks => weeks,
+            tracked => histories.len(), lines => lines,
+        },
+    )?)
+}
+
+/// `/insights/all`: every tracked series with its numbers and chart, those with something to
+/// look at first (then the longest since a held 1:1), with the totals.
+pub(super) async fn all(
     State(s): State<WebState>,
     session: AdminSession,
     Query(q): Query<Weeks>,
@@ -116,16 +166,12 @@ pub(super) async fn overview(
             i.title.clone(),
         )
     });
-    let slipping = series
-        .iter()
-        .filter(|v| !v.insights.signals.is_empty())
-        .count();
     Ok(render(
-        "insights.html",
+        "insights_all.html",
         context! {
             admin => true, csrf => session.csrf(), as_of => when(now), weeks => weeks,
             totals => report.totals, stale_items => report.stale_items, series => series,
-            slipping => slipping, stale_after => insights::STALE_AFTER,
+            stale_after => insights::STALE_AFTER,
         },
     )?)
 }

@@ -1,5 +1,5 @@
-//! The web pages, rendered on the server with no JavaScript: sign-in with the admin token,
-//! accounts and "Connect CalDAV"/"Connect Google", the detected series with their next agenda,
+//! The web pages, rendered on the server with no JavaScript: sign-in with the admin token, the
+//! coming 1:1s (home), accounts and "Connect CalDAV"/"Connect Google", the detected series with their next agenda,
 //! the meeting history with search, and the direct's secret link (their own topics only). This
 //! file routes them and sets the headers every page gets; Google's connect flow and push webhook
 //! are `google`'s.
@@ -13,6 +13,7 @@ mod insights;
 mod pages;
 mod render;
 mod state;
+mod week;
 
 use std::sync::Arc;
 
@@ -47,7 +48,8 @@ pub(crate) async fn unknown_page() -> axum::response::Response {
 
 pub(crate) fn router(state: WebState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(week::home))
+        .route("/accounts", get(accounts::list))
         .route("/static/style.css", get(style))
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signout", post(auth::signout))
@@ -80,6 +82,7 @@ pub(crate) fn router(state: WebState) -> Router {
             post(pages::mark_meeting),
         )
         .route("/insights", get(insights::overview))
+        .route("/insights/all", get(insights::all))
         .route("/history", get(pages::history))
         .route("/d/{token}", get(direct::page))
         .route("/d/{token}/topics", post(direct::add_topic))

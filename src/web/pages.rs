@@ -17,61 +17,7 @@ use super::error::WebError;
 use super::render::{render, when};
 use super::state::WebState;
 use crate::detect::SeriesOverride;
-use crate::manage::AccountReadiness;
 use crate::store::SeriesRow;
-
-#[derive(Serialize)]
-struct AccountView {
-    id: i64,
-    provider: &'static str,
-    name: String,
-    state: &'static str,
-    calendars: Vec<String>,
-    last_success: Option<String>,
-    last_error: Option<String>,
-    next_due: Option<String>,
-}
-
-pub(super) async fn home(
-    State(s): State<WebState>,
-    session: AdminSession,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
-    let mut accounts = Vec::new();
-    for a in s.store.list_accounts().await? {
-        let r = AccountReadiness::from(&a);
-        let calendars = s.store.list_calendars(a.id).await?;
-        accounts.push(AccountView {
-            id: a.id,
-            provider: r.provider,
-            name: a.display_name.clone(),
-            state: r.state,
-            calendars: calendars
-                .into_iter()
-                .map(|c| {
-                    if c.display_name.is_empty() {
-                        c.remote_id
-                    } else {
-                        c.display_name
-                    }
-                })
-                .collect(),
-            last_success: a.last_success_at.map(when),
-            last_error: a.last_error.clone(),
-            next_due: a.next_due_at.map(when),
-        });
-    }
-    Ok(render(
-        "home.html",
-        context! {
-            admin => true,
-            csrf => session.csrf(),
-            accounts => accounts,
-            notice => (q.notice.as_deref() == Some("purged"))
-                .then_some("The account is deleted, with its 1:1s and history."),
-        },
-    )?)
-}
 
 /// The fields of the "Connect CalDAV" form shown again after an error (never the password).
 #[derive(Default, Serialize, Deserialize)]
@@ -255,7 +201,7 @@ pub(super) async fn account_page(
 #[derive(Deserialize, Default)]
 pub(super) struct NoticeQuery {
     #[serde(default)]
-    notice: Option<String>,
+    pub(super) notice: Option<String>,
 }
 
 /// "Start": the person has seen the preview; the account's passes write agendas from now on.
@@ -295,7 +241,7 @@ pub(super) async fn sync_account(
         });
     }
     s.wake.notify_one();
-    Ok(Redirect::to("/").into_response())
+    Ok(Redirect::to("/accounts").into_response())
 }
 
 #[derive(Serialize)]

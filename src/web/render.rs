@@ -13,6 +13,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("templates/error.html")),
         ("signin.html", include_str!("templates/signin.html")),
         ("home.html", include_str!("templates/home.html")),
+        ("accounts.html", include_str!("templates/accounts.html")),
         ("account.html", include_str!("templates/account.html")),
         ("caldav.html", include_str!("templates/caldav.html")),
         ("reconnect.html", include_str!("templates/reconnect.html")),
@@ -26,6 +27,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("meetings.html", include_str!("templates/meetings.html")),
         ("direct.html", include_str!("templates/direct.html")),
         ("insights.html", include_str!("templates/insights.html")),
+        (
+            "insights_all.html",
+            include_str!("templates/insights_all.html"),
+        ),
         (
             "insights_table.html",
             include_str!("templates/insights_table.html"),
@@ -61,6 +66,6 @@ mod tests {
         for name in super::TEMPLATES.templates().map(|(n, _)| n) {
             assert!(super::TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(super::TEMPLATES.templates().count(), 16);
+        assert_eq!(super::TEMPLATES.templates().count(), 18);
     }
 }

@@ -33,7 +33,11 @@ const ARGS = [
 ];
 const WIDTHS = [1280, 375];
 // Links that change state on a GET would be a bug; these only end the session.
-const SKIP = [/^\/signout/, /^\/static\//, /^\/api\//, /^\/oauth\//, /^\/connect\/google/];
+// The JSON and metrics endpoints are for machines (a page links /readyz for its details).
+const SKIP = [
+  /^\/signout/, /^\/static\//, /^\/api\//, /^\/oauth\//, /^\/connect\/google/,
+  /^\/readyz/, /^\/healthz/, /^\/metrics/,
+];
 
 /** The route shape of a path: numbers and tokens replaced, so each page is checked once. */
 const shape = (path) => path.replace(/\/\d+/g, '/N').replace(/\/d\/[^/]+/, '/d/T').replace(/\?.*$/, '');

@@ -181,3 +181,163 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
     }
 }
+
+/// `scripts/demo` as it runs, killed (with what it started) when dropped.
+struct Demo(std::process::Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        // TERM: the script's trap stops Radicale and the daemon it started.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// `scripts/demo` (with the test binary), up to the running daemon; then its end state through
+/// the admin API, `/readyz` and the home page: three weeks of use ending today. The account's
+/// last pass is today and its next one minutes away; every 1:1 has been held and has a meeting
+/// ahead; Alice's history has the meetings of the last three weeks, held and cancelled, none in
+/// the future.
+#[tokio::test]
+async fn the_demo_leaves_three_weeks_of_history_that_end_today() {
+    use std::io::{BufRead, BufReader};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new("bash")
+        .arg(root.join("scripts/demo"))
+        .current_dir(root)
+        .env("ONEONONE_DEMO_BIN", crate::fixtures::BIN)
+        .env("ONEONONE_DEMO_DIR", dir.path().join("demo"))
+        .env_remove("ONEONONE_DEMO_NO_WAIT")
+        .env_remove("ONEONONE_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut demo = Demo(child);
+    let stdout = demo.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            seen.push_str(&line);
+            seen.push('\n');
+            // web:      http://127.0.0.1:PORT/  (sign in with the admin token: TOKEN)
+            if let Some(rest) = line.strip_prefix("web:") {
+                let base = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let token = rest.rsplit(": ").next().unwrap_or_default();
+                let token = token.trim_end_matches(')').to_string();
+                let _ = tx.send(Ok((base, token, seen.clone())));
+            }
+        }
+        // Read to the end (a closed pipe would stop the script and its daemon).
+        let _ = tx.send(Err(seen));
+    });
+    let (base, token, printed) = match rx.recv_timeout(std::time::Duration::from_secs(300)) {
+        Ok(Ok(found)) => found,
+        Ok(Err(seen)) => panic!("the demo ended before its daemon ran:\n{seen}"),
+        Err(_) => panic!("the demo did not reach its daemon in 5 minutes"),
+    };
+    let base = base.trim_end_matches('/').to_string();
+    let now = chrono::Utc::now();
+    let api = reqwest::Client::new();
+    let get = async |path: &str| -> serde_json::Value {
+        let r = api
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    };
+    let at = |v: &serde_json::Value| -> chrono::DateTime<chrono::Utc> {
+        v.as_str()
+            .unwrap_or_else(|| panic!("not a time: {v}"))
+            .parse()
+            .unwrap()
+    };
+    let minutes = |t: chrono::DateTime<chrono::Utc>| (t - now).num_minutes();
+
+    // The account: writing for three weeks, its last pass today, the next one minutes away.
+    let accounts = get("/api/v1/accounts").await;
+    let a = &accounts[0];
+    assert_eq!(a["state"], "ok", "{accounts}");
+    assert!((minutes(at(&a["last_success"]))).abs() < 30, "{accounts}");
+    assert!(
+        (-30..30).contains(&minutes(at(&a["next_due"]))),
+        "{accounts}"
+    );
+    let started = now - at(&a["writing_started_at"]);
+    assert!((20..=21).contains(&started.num_days()), "{accounts}");
+    let ready = get("/readyz").await;
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["accounts"][0]["state"], "ok", "{ready}");
+
+    // Every 1:1 was held in the three weeks (no "never held").
+    let series = get("/api/v1/series").await;
+    let series = series.as_array().unwrap();
+    assert_eq!(series.len(), 5, "five directs: {series:?}");
+    let mut alice = None;
+    for s in series {
+        let id = s["id"].as_i64().unwrap();
+        let i = get(&format!("/api/v1/series/{id}/insights")).await;
+        let days = i["days_since_last_held"].as_i64();
+        assert!(
+            days.is_some_and(|d| d <= 21),
+            "{}: not held in the three weeks: {i}",
+            s["summary"]
+        );
+        if s["with"] == "alice@example.com" {
+            alice = Some(id);
+        }
+    }
+    // Alice's history: held, then cancelled, then one taken place; nothing closed ahead of now.
+    let history = get(&format!("/api/v1/series/{}/history", alice.unwrap())).await;
+    let meetings = history["meetings"].as_array().unwrap();
+    let past: Vec<&serde_json::Value> = meetings
+        .iter()
+        .filter(|m| m["status"] != "upcoming")
+        .collect();
+    assert!(past.len() >= 3, "{history}");
+    for m in &past {
+        assert!(at(&m["at"]) < now, "closed in the future: {m}");
+    }
+    let statuses: Vec<&str> = past.iter().filter_map(|m| m["status"].as_str()).collect();
+    assert!(
+        statuses.contains(&"held") && statuses.contains(&"cancelled"),
+        "{statuses:?}"
+    );
+    assert!(printed.contains("pass at"), "{printed}");
+
+    // The home page: every 1:1 with a meeting ahead, its agenda written or to be written.
+    let mut b = crate::fixtures::web::Browser::at(&base);
+    b.sign_in(&token).await;
+    let (_, page) = b.get("/").await;
+    for who in [
+        "Alice Martin",
+        "Bob Okafor",
+        "Chen Wei",
+        "Dara Byrne",
+        "Eli Cohen",
+    ] {
+        assert!(
+            page.contains(&format!("<strong>{who}</strong>")),
+            "{who}:\n{page}"
+        );
+    }
+    for wrong in ["No meeting ahead", "Not written", "account-notice"] {
+        assert!(!page.contains(wrong), "{wrong:?} on the home page:\n{page}");
+    }
+    // Insights: the directs brought topics and the manager said which meetings took place, so
+    // only what the demo left undone can be asked about (Alice's last meeting).
+    let (_, page) = b.get("/insights").await;
+    for wrong in ["brought no topic", "no 1:1 held yet"] {
+        assert!(!page.contains(wrong), "{wrong:?} on /insights:\n{page}");
+    }
+    drop(demo);
+}

@@ -695,7 +695,7 @@ async fn connect_caldav_form_says_why_it_failed_and_saves_only_a_verified_accoun
             .as_deref()
             .is_some_and(|c| !c.windows(6).any(|w| w == PASSWORD.as_bytes()))
     );
-    let (_, home) = b.get("/").await;
+    let (_, home) = b.get("/accounts").await;
     assert!(home.contains(&format!("{USER} at 127.0.0.1")), "{home}");
     store.close().await;
 }
@@ -774,7 +774,7 @@ async fn an_account_is_reconnected_removed_brought_back_and_purged_from_its_page
             "{kind}: {page}"
         );
         assert!(!page.contains("id=\"remove\""), "{kind}");
-        let (_, home) = b.get("/").await;
+        let (_, home) = b.get("/accounts").await;
         assert!(
             home.contains("Connect again") && home.contains(">removed<"),
             "{kind}: {home}"
@@ -828,11 +828,11 @@ async fn an_account_is_reconnected_removed_brought_back_and_purged_from_its_page
         let (code, location, _) = b.post("/accounts/1/purge", &confirmed).await;
         assert_eq!(
             (code, location.as_deref()),
-            (StatusCode::SEE_OTHER, Some("/?notice=purged"))
+            (StatusCode::SEE_OTHER, Some("/accounts?notice=purged"))
         );
         assert!(store.list_accounts().await.unwrap().is_empty(), "{kind}");
         assert!(store.list_series().await.unwrap().is_empty(), "{kind}");
-        let (_, home) = b.get("/?notice=purged").await;
+        let (_, home) = b.get("/accounts?notice=purged").await;
         assert!(home.contains("The account is deleted"), "{kind}: {home}");
         store.close().await;
     }
@@ -904,8 +904,14 @@ async fn web_connect_then_start(s: &Setup) {
         "{db}: {ready}"
     );
     assert!(ready["accounts"][0]["writing_started_at"].is_null(), "{db}");
-    let (_, home) = b.get("/").await;
+    let (_, home) = b.get("/accounts").await;
     assert!(home.contains("Review and start"), "{db}: {home}");
+    let (_, week) = b.get("/").await;
+    assert!(
+        week.contains("nothing is written into its calendar until you start it")
+            && week.contains("To be written once you start its account"),
+        "{db}: {week}"
+    );
     let done = runs().await;
     let (code, _, _) = b
         .post("/accounts/1/sync", &[("csrf", &csrf_of(&home))])
@@ -1147,7 +1153,7 @@ async fn expired_sessions_open_nothing() {
 
 /// "Sync now" on the accounts page.
 async fn sync_now(b: &mut Browser) {
-    let (_, home) = b.get("/").await;
+    let (_, home) = b.get("/accounts").await;
     let (code, _, _) = b
         .post("/accounts/1/sync", &[("csrf", &csrf_of(&home))])
         .await;
@@ -1698,7 +1704,7 @@ async fn a_page_for_a_series_or_account_that_does_not_exist_names_it_with_404_an
             "/accounts/999999",
             None,
             "Account 999999 does not exist.",
-            "/",
+            "/accounts",
         ),
         (
             "/series/999999/notes",
@@ -1710,7 +1716,7 @@ async fn a_page_for_a_series_or_account_that_does_not_exist_names_it_with_404_an
             "/accounts/999999/sync",
             Some(""),
             "Account 999999 does not exist.",
-            "/",
+            "/accounts",
         ),
     ];
     for (path, form, sentence, back) in missing {
@@ -1878,4 +1884,161 @@ async fn a_continued_series_shows_why_and_splits_from_the_web_page() {
     assert_eq!(code, StatusCode::BAD_REQUEST);
     assert!(body.contains("nothing to split"), "{body}");
     store.close().await;
+}
+
+/// The text of the page from the element with `id` on (a section of the page), for checks that
+/// a line stands in the right group.
+fn from_id<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in:\n{page}"));
+    &page[at..]
+}
+
+/// The home page, on SQLite and PostgreSQL, as of Wednesday 18 March 2026 12:00 UTC after the
+/// first pass: the 1:1s of the next 7 days (Alice Monday 10:00 Berlin, then Dana's that Dana
+/// organizes), then later (Bob's biweekly, in 13 days), each with where its agenda stands, the
+/// direct's topics and the open follow-ups, and one link to its page; accounts are on /accounts
+/// with their health.
+#[tokio::test]
+async fn home_lists_the_coming_1on1s_soonest_first_with_their_agenda_and_topics() {
+    const NOW: &str = "2026-03-18T12:00:00Z";
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let mut s = Setup::new(Kind::Radicale).await;
+        s.db = db;
+        s.connect_ok(NOW);
+        s.cli_ok(&[
+            "item",
+            "add",
+            "--with",
+            "alice@example.com",
+            "--section",
+            "direct",
+            "Career",
+        ]);
+        s.cli_ok(&[
+            "item",
+            "add",
+            "--with",
+            "alice@example.com",
+            "--section",
+            "action",
+            "Send the plan",
+        ]);
+        s.sync(NOW);
+        let env = s.env();
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
+        let d = Daemon::spawn_with(&s.db.url, &["--now", NOW], &env);
+        let mut b = Browser::new(&d);
+        b.sign_in(TOKEN).await;
+        let store = s.db.store().await;
+        let alice = series_with_uid(&store, "weekly-alice").await;
+        let bob = series_with_uid(&store, "biweekly-bob").await;
+        let dana = series_with_uid(&store, "with-dana").await;
+
+        let (code, page) = b.get("/").await;
+        assert_eq!(code, StatusCode::OK, "{kind}");
+        assert!(
+            page.contains("<a href=\"/\">This week</a>"),
+            "{kind}: {page}"
+        );
+        assert!(
+            page.contains("<a href=\"/accounts\">Accounts</a>"),
+            "{kind}"
+        );
+        let at = |id: i64| {
+            page.find(&format!("data-series=\"{id}\""))
+                .unwrap_or_else(|| panic!("{kind}: series {id} missing:\n{page}"))
+        };
+        let later = page.len() - from_id(&page, "later").len();
+        // The next 7 days, soonest first; Bob's in 13 days under "Later".
+        assert!(page.len() - from_id(&page, "week").len() < at(alice.id));
+        assert!(at(alice.id) < at(dana.id), "{kind}: {page}");
+        assert!(at(dana.id) < later && later < at(bob.id), "{kind}: {page}");
+        let entry = |id: i64| {
+            let from = &page[page.find(&format!("data-series=\"{id}\"")).unwrap()..];
+            from[..from.find("</li>").unwrap()].to_string()
+        };
+        let a = entry(alice.id);
+        for want in [
+            "<a href=\"/series/",
+            "<strong>Alice Example</strong></a> · Mon 23 Mar 2026, 10:00 (CET)",
+            "1:1 Alice / Sam",
+            "Written into the invite.",
+            "1 topic from Alice",
+            "1 open follow-up",
+        ] {
+            assert!(a.contains(want), "{kind}: {want:?} missing from {a}");
+        }
+        assert_eq!(a.matches("<a ").count(), 1, "{kind}: one link: {a}");
+        let d_ = entry(dana.id);
+        assert!(d_.contains("someone else organizes it"), "{kind}: {d_}");
+        let bob_line = entry(bob.id);
+        for want in [
+            "Tue 31 Mar 2026, 14:00 (UTC)",
+            "To be written 8 days before, from Mon 23 Mar.",
+            "No topic from Bob yet · no open follow-up",
+        ] {
+            assert!(
+                bob_line.contains(want),
+                "{kind}: {want:?} missing from {bob_line}"
+            );
+        }
+        assert!(!page.contains("Team sync"), "{kind}: not a 1:1");
+        assert!(
+            !page.contains("account-notice"),
+            "{kind}: the account is fine"
+        );
+
+        // An item added since the write: the page says the change reaches the invite next.
+        s.cli_ok(&["item", "add", "--with", "alice@example.com", "Budget"]);
+        let (_, page) = b.get("/").await;
+        assert!(
+            page.contains("Written into the invite; the changes since reach it at the next pass"),
+            "{kind}: {page}"
+        );
+
+        // The accounts, with their health: the same facts as /readyz.
+        let (code, accounts) = b.get("/accounts").await;
+        assert_eq!(code, StatusCode::OK, "{kind}");
+        for want in [
+            &format!("{USER} at 127.0.0.1"),
+            ">ok<",
+            "since 2026-03-18 12:00 UTC",
+            "Last good pass</dt><dd>2026-03-18 12:00 UTC",
+            "Failed passes in a row</dt><dd>0",
+            "Next pass</dt><dd>2026-03-18 12:01 UTC",
+            "Sync now",
+            "href=\"/readyz\"",
+        ] {
+            assert!(
+                accounts.contains(want),
+                "{kind}: {want:?} missing:\n{accounts}"
+            );
+        }
+        let (code, location, _) = b
+            .post("/accounts/1/sync", &[("csrf", &csrf_of(&accounts))])
+            .await;
+        assert_eq!(
+            (code, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/accounts")),
+            "{kind}"
+        );
+        store.close().await;
+    }
+}
+
+/// Signed in with no calendar connected, home says so and offers both connects.
+#[tokio::test]
+async fn home_with_no_calendar_offers_to_connect_one() {
+    let db = TestDb::sqlite();
+    let d = daemon(&db.url, &[]);
+    let mut b = Browser::new(&d);
+    b.sign_in(TOKEN).await;
+    let (_, page) = b.get("/").await;
+    assert!(page.contains("No calendar is connected yet"), "{page}");
+    assert!(page.contains("id=\"connect-caldav\"") && page.contains("id=\"connect-google\""));
+    assert!(!page.contains("id=\"week\""), "{page}");
 }

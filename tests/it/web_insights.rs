@@ -1,6 +1,7 @@
 //! Insights and private notes on the web pages, with the real daemon (its clock started at the
 //! report's instant) on the hand-built team history of `insights::team`: the numbers and chart of
-//! a series, adding a private note (CSRF, bad input), the overview with the slipping 1:1s first,
+//! a series, adding a private note (CSRF, bad input), the 1:1s that need attention in words and
+//! the full table with the slipping 1:1s first,
 //! and the direct's link that shows none of it.
 
 use reqwest::StatusCode;
@@ -11,10 +12,15 @@ use crate::fixtures::{Daemon, TestDb};
 
 /// The daemon as of the team's report instant, signed in.
 async fn signed_in(db: &TestDb, keydir: &tempfile::TempDir) -> (Daemon, Browser) {
+    signed_in_at(db, keydir, NOW).await
+}
+
+/// The daemon as of `now`, signed in.
+async fn signed_in_at(db: &TestDb, keydir: &tempfile::TempDir, now: &str) -> (Daemon, Browser) {
     let key = keydir.path().join("key").display().to_string();
     let d = Daemon::spawn_with(
         &db.url,
-        &["--now", NOW],
+        &["--now", now],
         &[
             ("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN),
             ("ONEONONE__SECRETS__KEY_FILE", &key),
@@ -148,50 +154,138 @@ async fn series_page_shows_its_insights_and_chart_and_takes_private_notes() {
     }
 }
 
+/// The lines of `/insights`: (series id, the line's text), in the page's order.
+fn attention_lines(page: &str) -> Vec<(i64, String)> {
+    let re = regex::Regex::new(
+        r#"<li data-series="(\d+)"><a href="/series/\d+">[^<]*</a>: ([^<]*)</li>"#,
+    )
+    .unwrap();
+    re.captures_iter(page)
+        .map(|c| (c[1].parse().unwrap(), c[2].to_string()))
+        .collect()
+}
+
 #[tokio::test]
-async fn insights_overview_lists_the_slipping_1on1s_first() {
+async fn insights_open_on_one_line_per_1on1_that_needs_attention_most_urgent_first() {
     let db = TestDb::sqlite();
     let store = db.store().await;
     let (alice, bob) = team(&store).await;
-    store.close().await;
     let keydir = tempfile::tempdir().unwrap();
     let (d, mut b) = signed_in(&db, &keydir).await;
 
+    // As of the report: Alice's stale item; Bob is on track and gets no line.
     let (code, page) = b.get("/insights").await;
     assert_eq!(code, StatusCode::OK, "{page}");
-    assert!(page.contains("1 of 2 1:1s need a look"), "{page}");
+    assert_eq!(
+        attention_lines(&page),
+        [(alice.id, "1 item carried 3+ times.".to_string())],
+        "{page}"
+    );
+    assert!(
+        page.contains("1 of your 2 1:1s, the most urgent first"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<table") && !page.contains("<svg"),
+        "no table here: {page}"
+    );
+    assert!(
+        !page.contains("1:1 Team / Sam"),
+        "the excluded series is left out"
+    );
+    assert!(page.contains("<a href=\"/insights/all?weeks=12\" id=\"all-numbers\">"));
+    for bad in ["0", "105", "soon"] {
+        let (code, page) = b.get(&format!("/insights?weeks={bad}")).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(page.contains("from 1 to 104"), "{page}");
+    }
+
+    // The full table, one click away: the slipping 1:1s first, the totals as the report's.
+    let (code, page) = b.get("/insights/all").await;
+    assert_eq!(code, StatusCode::OK, "{page}");
     let at = |id: i64| {
         page.find(&format!("data-series=\"{id}\""))
             .unwrap_or_else(|| panic!("series {id} missing:\n{page}"))
     };
     assert!(at(alice.id) < at(bob.id), "Alice (a stale item) before Bob");
-    assert!(
-        !page.contains("1:1 Team / Sam"),
-        "the excluded series is left out"
-    );
-    // Totals first: the same as the report's.
+    assert!(!page.contains("1:1 Team / Sam"));
     assert_eq!(row(&page, "held"), ["2", "3"]);
     assert_eq!(row(&page, "took place, no notes"), ["0", "1"]);
     assert_eq!(row(&page, "skipped"), ["1", "1"]);
     assert_eq!(page.matches("<svg").count(), 2, "one chart per series");
-
-    let (code, page) = b.get("/insights?weeks=4").await;
+    assert!(
+        page.contains("href=\"/insights?weeks=12\""),
+        "a way back: {page}"
+    );
+    let (code, page) = b.get("/insights/all?weeks=4").await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(
         row(&page, "held"),
         ["2"],
         "one window when it is the short one"
     );
-    for bad in ["0", "105", "soon"] {
-        let (code, page) = b.get(&format!("/insights?weeks={bad}")).await;
-        assert_eq!(code, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(page.contains("from 1 to 104"), "{page}");
-    }
+    let (code, _) = b.get("/insights/all?weeks=0").await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
     // Signed out: the sign-in page, nothing else.
     let mut stranger = Browser::new(&d);
-    let (code, page) = stranger.get("/insights").await;
-    assert_eq!(code, StatusCode::SEE_OTHER);
-    assert!(!page.contains("Alice"), "{page}");
+    for path in ["/insights", "/insights/all"] {
+        let (code, page) = stranger.get(path).await;
+        assert_eq!(code, StatusCode::SEE_OTHER);
+        assert!(!page.contains("Alice"), "{page}");
+    }
+    drop(d);
+
+    // A month on, with no meeting since: both 1:1s slip; Alice, who missed 5 of her weekly
+    // slots, before Bob, who missed 3 of his biweekly ones.
+    let keydir = tempfile::tempdir().unwrap();
+    let (d, mut b) = signed_in_at(&db, &keydir, "2026-05-21T08:00:00Z").await;
+    let (_, page) = b.get("/insights").await;
+    assert_eq!(
+        attention_lines(&page),
+        [
+            (
+                alice.id,
+                "no 1:1 held in 5 weeks; 1 item carried 3+ times.".to_string()
+            ),
+            (bob.id, "no 1:1 held in 6 weeks.".to_string()),
+        ],
+        "{page}"
+    );
+    drop(d);
+
+    // Alice's stale item closed: nothing needs attention, and the page says so calmly.
+    let hire = store
+        .list_items(alice.id, true)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.times_carried >= 3)
+        .unwrap();
+    let closed = store
+        .close_open_item(
+            hire.id,
+            "done",
+            oneonone::store::ItemSource::Web,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(closed);
+    let (_, page) = b_at_now(&db).await;
+    assert!(attention_lines(&page).is_empty(), "{page}");
+    assert!(
+        page.contains("Nothing needs your attention: your 2 1:1s are on track."),
+        "{page}"
+    );
+    store.close().await;
+}
+
+/// `/insights` as of the team's report instant, from a fresh daemon.
+async fn b_at_now(db: &TestDb) -> (Daemon, String) {
+    let keydir = tempfile::tempdir().unwrap();
+    let (d, mut b) = signed_in(db, &keydir).await;
+    let (_, page) = b.get("/insights").await;
+    (d, page)
 }
 
 #[tokio::test]
