@@ -351,10 +351,12 @@ pub(crate) fn item_text(text: &str) -> Result<String> {
 pub(crate) async fn list_items(store: &Store, series_id: i64, all: bool) -> Result<Vec<ItemView>> {
     store.get_series(series_id).await?;
     // Every item, so each open one gets its place; then only the open ones unless `all`.
-    Ok(ItemView::in_order(store.list_items(series_id, false).await?)
-        .into_iter()
-        .filter(|i| all || i.position.is_some())
-        .collect())
+    Ok(
+        ItemView::in_order(store.list_items(series_id, false).await?)
+            .into_iter()
+            .filter(|i| all || i.position.is_some())
+            .collect(),
+    )
 }
 
 /// Adds an item to a series; it shows in the next agenda after the next pass.
@@ -456,7 +458,7 @@ pub(crate) async fn move_item(
     if section.is_none() && position.is_none() {
         return Err(ManageError::Invalid {
             field: "position",
-            message: format!("item {id}: say where to: a section and/or a position"),
+            message: format!("say where item {id} goes: a section and/or a position"),
         });
     }
     let change = ItemChange {

@@ -1051,7 +1051,8 @@ mod reabsorb_tests {
             .replace("- [ ] Offsite\n", "- [ ] Offsite\n- [ ] Budget\n");
         let p = plan(&items, &w, &swapped);
         assert!(
-            p.actions.contains(&AbsorbAction::Place { id: 1, position: 2 }),
+            p.actions
+                .contains(&AbsorbAction::Place { id: 1, position: 2 }),
             "{:?}",
             p.actions
         );

@@ -916,7 +916,12 @@ async fn reorder_items(api: &Api<'_>, items_of: &str, closed: i64, kind: &str) {
             .unwrap()
             .iter()
             .filter(|i| i["section"] == section)
-            .map(|i| (i["text"].as_str().unwrap().to_string(), i["position"].clone()))
+            .map(|i| {
+                (
+                    i["text"].as_str().unwrap().to_string(),
+                    i["position"].clone(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let path = format!("/api/v1/items/{}", second["id"]);
@@ -974,7 +979,8 @@ async fn reorder_items(api: &Api<'_>, items_of: &str, closed: i64, kind: &str) {
         .await;
     a.error(409, "conflict");
     assert!(
-        a.text.contains(&format!("item {closed} is done; only open items change")),
+        a.text
+            .contains(&format!("item {closed} is done; only open items change")),
         "{}",
         a.text
     );

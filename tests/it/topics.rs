@@ -85,7 +85,10 @@ async fn items_are_listed_edited_closed_moved_and_reordered_from_the_cli_on_ever
                 .any(|l| l.contains("manager") && l.contains("#3") && l.contains("Offsite")),
             "{kind}: {text}"
         );
-        assert!(text.contains("item move ID --section S --position N"), "{text}");
+        assert!(
+            text.contains("item move ID --section S --position N"),
+            "{text}"
+        );
         s.sync("2026-03-24T12:10:00Z");
         let agenda = description_at(&s.body(ALICE).await, &s.uid("weekly-alice"), W1);
         assert!(
@@ -171,7 +174,10 @@ async fn items_are_listed_edited_closed_moved_and_reordered_from_the_cli_on_ever
         let zero = failure(&s.cli(&["item", "move", &budget, "--position", "0"]));
         assert!(zero.contains("--position"), "{kind}: {zero}");
         let gone = failure(&s.cli(&["item", "move", "424242", "--section", "direct"]));
-        assert!(gone.contains("item 424242 does not exist"), "{kind}: {gone}");
+        assert!(
+            gone.contains("item 424242 does not exist"),
+            "{kind}: {gone}"
+        );
         let empty = failure(&s.cli(&["item", "edit", &budget, " "]));
         assert!(empty.contains("the item text is empty"), "{kind}: {empty}");
         // Past the last place: last.

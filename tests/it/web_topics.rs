@@ -126,7 +126,10 @@ async fn topics_added_edited_closed_and_moved_on_the_page_reach_the_written_agen
         &[("position", "2")],
     )
     .await;
-    assert!(page.contains("“Offsite” is now #2 of Your topics."), "{page}");
+    assert!(
+        page.contains("“Offsite” is now #2 of Your topics."),
+        "{page}"
+    );
     let page = act(
         &mut b,
         alice.id,
@@ -143,7 +146,10 @@ async fn topics_added_edited_closed_and_moved_on_the_page_reach_the_written_agen
         &[("section", "manager")],
     )
     .await;
-    assert!(page.contains("“Promotion” is now #4 of Your topics."), "{page}");
+    assert!(
+        page.contains("“Promotion” is now #4 of Your topics."),
+        "{page}"
+    );
     let budget = item_id(&page, "Budget");
     let page = act(
         &mut b,
@@ -152,7 +158,10 @@ async fn topics_added_edited_closed_and_moved_on_the_page_reach_the_written_agen
         &[("text", "Budget for Q3")],
     )
     .await;
-    assert!(page.contains("The topic now reads “Budget for Q3”."), "{page}");
+    assert!(
+        page.contains("The topic now reads “Budget for Q3”."),
+        "{page}"
+    );
     let hiring = item_id(&page, "Hiring");
     let page = act(
         &mut b,
@@ -208,7 +217,9 @@ async fn topics_added_edited_closed_and_moved_on_the_page_reach_the_written_agen
     assert!(!text.contains("travel plan"), "{text}");
     assert!(text.contains("Alice's own notes: keep me."), "{text}");
     // Promotion is the manager's topic now: after "15 minutes for me".
-    let me = text.find("15 minutes for me").expect("the manager's section");
+    let me = text
+        .find("15 minutes for me")
+        .expect("the manager's section");
     assert!(text.find("- [ ] Promotion").unwrap() > me, "{text}");
     // The next pass reads the invite back: the order stays.
     act(&mut b, alice.id, "/sync", &[]).await;
@@ -254,7 +265,10 @@ async fn a_past_meeting_is_marked_and_given_a_note_from_its_own_form() {
     let meeting = format!("{path}/meetings/{occurrence}");
     for (mark, status) in [("skipped", "skipped"), ("held", "held")] {
         let (code, location, _) = b
-            .post(&format!("{meeting}/mark"), &[("csrf", &csrf), ("mark", mark)])
+            .post(
+                &format!("{meeting}/mark"),
+                &[("csrf", &csrf), ("mark", mark)],
+            )
             .await;
         assert_eq!(code, StatusCode::SEE_OTHER);
         assert_eq!(
@@ -271,16 +285,28 @@ async fn a_past_meeting_is_marked_and_given_a_note_from_its_own_form() {
     }
     let note = "Alice asked about the platform team: follow up in May";
     let (code, _, _) = b
-        .post(&format!("{meeting}/notes"), &[("csrf", "wrong"), ("text", note)])
+        .post(
+            &format!("{meeting}/notes"),
+            &[("csrf", "wrong"), ("text", note)],
+        )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     let (code, _, page) = b
-        .post(&format!("{meeting}/notes"), &[("csrf", &csrf), ("text", " ")])
+        .post(
+            &format!("{meeting}/notes"),
+            &[("csrf", &csrf), ("text", " ")],
+        )
         .await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{page}");
-    assert!(page.contains("The note was not saved: the note is empty."), "{page}");
+    assert!(
+        page.contains("The note was not saved: the note is empty."),
+        "{page}"
+    );
     let (code, location, _) = b
-        .post(&format!("{meeting}/notes"), &[("csrf", &csrf), ("text", note)])
+        .post(
+            &format!("{meeting}/notes"),
+            &[("csrf", &csrf), ("text", note)],
+        )
         .await;
     assert_eq!(code, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -302,7 +328,7 @@ async fn a_past_meeting_is_marked_and_given_a_note_from_its_own_form() {
         "--include-private",
     ]);
     assert!(
-        h.contains(&format!("2026-03-30 10:00 CEST  held, marked from web\n"))
+        h.contains("2026-03-30 10:00 CEST  held, marked from web\n")
             && h.contains(&format!("    private: {note}")),
         "{h}"
     );
@@ -355,6 +381,9 @@ async fn browser_topics_managed_on_a_phone_sized_page_reach_the_calendar() {
     let you = text.find("15 minutes for you").unwrap();
     let me = text.find("15 minutes for me").unwrap();
     let at = text.find("- [ ] Share the Q3 roadmap").unwrap();
-    assert!(you < at && at < me, "not among the direct's topics:\n{text}");
+    assert!(
+        you < at && at < me,
+        "not among the direct's topics:\n{text}"
+    );
     store.close().await;
 }
