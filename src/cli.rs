@@ -187,6 +187,23 @@ pub(crate) enum ItemAction {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Change the text of an open item (ID as `item list` shows it).
+    Edit {
+        id: i64,
+        /// The new text.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Move an open item to another section and/or place: `--position 1` puts it first in its
+    /// section (the # column of `item list`); `--section` alone puts it last in that section.
+    Move {
+        id: i64,
+        #[arg(long, value_enum)]
+        section: Option<SectionArg>,
+        /// Its new place among the open items of the section, 1 first.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        position: Option<u32>,
+    },
     /// Close an open item as done (the history says when and that it was from here).
     Done {
         id: i64,
@@ -201,7 +218,7 @@ pub(crate) enum ItemAction {
         #[arg(long, value_name = "RFC3339")]
         now: Option<DateTime<Utc>>,
     },
-    /// The items of the 1:1 with EMAIL.
+    /// The items of the 1:1 with EMAIL in agenda order: id, section, place in it (#), state, text.
     List {
         #[arg(long = "with", value_name = "EMAIL")]
         with: String,

@@ -635,6 +635,14 @@ async fn series_with(store: &Store, email: &str) -> anyhow::Result<SeriesRow> {
     Ok(crate::manage::series_with(store, email).await?)
 }
 
+fn section_of(arg: SectionArg) -> Section {
+    match arg {
+        SectionArg::Direct => Section::Direct,
+        SectionArg::Manager => Section::Manager,
+        SectionArg::Action => Section::Action,
+    }
+}
+
 pub(crate) async fn item(config: Config, action: ItemAction) -> anyhow::Result<()> {
     let store = crate::services::open_store(&config).await?;
     match action {
@@ -644,11 +652,7 @@ pub(crate) async fn item(config: Config, action: ItemAction) -> anyhow::Result<(
             text,
         } => {
             let series = series_with(&store, &with).await?;
-            let section = match section {
-                SectionArg::Direct => Section::Direct,
-                SectionArg::Manager => Section::Manager,
-                SectionArg::Action => Section::Action,
-            };
+            let section = section_of(section);
             let item = crate::manage::add_item(
                 &store,
                 series.id,
@@ -662,6 +666,37 @@ pub(crate) async fn item(config: Config, action: ItemAction) -> anyhow::Result<(
                 "Item {} added to {:?} ({}); it shows in the next agenda after the next pass.",
                 item.id,
                 series.summary,
+                item.section
+            );
+        }
+        ItemAction::Edit { id, text } => {
+            let change = crate::manage::ItemChange {
+                text: Some(&text.join(" ")),
+                ..Default::default()
+            };
+            let item = crate::manage::update_item(&store, id, change, Utc::now()).await?;
+            outln!(
+                "Item {id} now reads {:?}; the agenda shows it at the next pass.",
+                item.text
+            );
+        }
+        ItemAction::Move {
+            id,
+            section,
+            position,
+        } => {
+            let item = crate::manage::move_item(
+                &store,
+                id,
+                section.map(section_of),
+                position.map(|p| p as usize),
+                Utc::now(),
+            )
+            .await?;
+            outln!(
+                "Item {id} ({}) is #{} of {}; the agenda shows it there at the next pass.",
+                item.text,
+                item.position.unwrap_or_default(),
                 item.section
             );
         }
@@ -690,16 +725,22 @@ pub(crate) async fn item(config: Config, action: ItemAction) -> anyhow::Result<(
                     } else {
                         String::new()
                     };
+                    let place = i.position.map(|p| format!("#{p}")).unwrap_or_default();
                     outln!(
-                        "{:>5}  {:<7} {:<7} {}{carried}",
+                        "{:>5}  {:<7} {:>3}  {:<7} {}{carried}",
                         i.id,
                         i.section,
+                        place,
                         i.state,
                         i.text
                     );
                 }
                 if items.is_empty() {
                     outln!("No items.");
+                } else {
+                    outln!(
+                        "Change one with `oneonone item edit|done|drop ID` or `item move ID --section S --position N`."
+                    );
                 }
             }
         }

@@ -388,7 +388,7 @@ pub(crate) async fn series_with(store: &Store, email: &str) -> Result<SeriesRow>
 }
 
 /// One item of a series.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct ItemView {
     pub id: i64,
     pub series_id: i64,
@@ -400,19 +400,35 @@ pub(crate) struct ItemView {
     pub times_carried: i64,
     /// calendar, cli, api or web.
     pub source: String,
+    /// Its place among the open items of its section in the agenda, 1 first (what
+    /// `item move --position` and the API's `position` take); null once closed.
+    pub position: Option<usize>,
 }
 
-impl From<ItemRow> for ItemView {
-    fn from(i: ItemRow) -> Self {
-        Self {
-            id: i.id,
-            series_id: i.series_id,
-            section: i.section,
-            text: i.text,
-            state: i.state,
-            times_carried: i.times_carried,
-            source: i.source,
-        }
+impl ItemView {
+    /// The views of a series' items given in agenda order (`store::list_items`), each open one
+    /// with its place in its section.
+    fn in_order(rows: Vec<ItemRow>) -> Vec<Self> {
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        rows.into_iter()
+            .map(|i| {
+                let position = (i.state == ItemState::Open.as_str()).then(|| {
+                    let n = seen.entry(i.section.clone()).or_default();
+                    *n += 1;
+                    *n
+                });
+                Self {
+                    id: i.id,
+                    series_id: i.series_id,
+                    section: i.section,
+                    text: i.text,
+                    state: i.state,
+                    times_carried: i.times_carried,
+                    source: i.source,
+                    position,
+                }
+            })
+            .collect()
     }
 }
 
@@ -443,12 +459,13 @@ pub(crate) fn item_text(text: &str) -> Result<String> {
 /// The items of a series in agenda order; `all` includes done and dropped ones.
 pub(crate) async fn list_items(store: &Store, series_id: i64, all: bool) -> Result<Vec<ItemView>> {
     store.get_series(series_id).await?;
-    Ok(store
-        .list_items(series_id, !all)
-        .await?
-        .into_iter()
-        .map(ItemView::from)
-        .collect())
+    // Every item, so each open one gets its place; then only the open ones unless `all`.
+    Ok(
+        ItemView::in_order(store.list_items(series_id, false).await?)
+            .into_iter()
+            .filter(|i| all || i.position.is_some())
+            .collect(),
+    )
 }
 
 /// Adds an item to a series; it shows in the next agenda after the next pass.
@@ -465,11 +482,18 @@ pub(crate) async fn add_item(
     let id = store
         .add_item(series_id, section.as_str(), &text, source, None, now)
         .await?;
-    Ok(store.get_item(id).await?.into())
+    get_item(store, id).await
 }
 
 pub(crate) async fn get_item(store: &Store, id: i64) -> Result<ItemView> {
-    Ok(store.get_item(id).await?.into())
+    let row = store.get_item(id).await?;
+    ItemView::in_order(store.list_items(row.series_id, false).await?)
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| ManageError::NotFound {
+            what: "item",
+            id: id.to_string(),
+        })
 }
 
 /// Why an item cannot change: it is gone (not found) or closed (conflict).
@@ -483,29 +507,75 @@ async fn not_open(store: &Store, id: i64) -> ManageError {
     }
 }
 
-/// Changes the text and/or section of an open item.
+/// What changes in an open item: its text, its section, its place in the section (1 first).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ItemChange<'a> {
+    pub text: Option<&'a str>,
+    pub section: Option<Section>,
+    pub position: Option<usize>,
+}
+
+/// Changes the text, section and/or place of an open item. Moved to another section without a
+/// place, it goes after that section's items.
 pub(crate) async fn update_item(
     store: &Store,
     id: i64,
-    text: Option<&str>,
-    section: Option<Section>,
+    change: ItemChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<ItemView> {
-    if text.is_none() && section.is_none() {
+    if change.text.is_none() && change.section.is_none() && change.position.is_none() {
         return Err(ManageError::Invalid {
             field: "body",
-            message: "nothing to change: give text and/or section".into(),
+            message: "nothing to change: give text, section and/or position".into(),
         });
     }
-    let text = text.map(item_text).transpose()?;
-    let section = section.map(Section::as_str);
-    if !store
-        .update_open_item(id, text.as_deref(), section, now)
-        .await?
+    if change.position == Some(0) {
+        return Err(ManageError::Invalid {
+            field: "position",
+            message: "positions start at 1 (the first item of the section)".into(),
+        });
+    }
+    let text = change.text.map(item_text).transpose()?;
+    if let Some(text) = text.as_deref()
+        && !store.update_open_item(id, Some(text), None, now).await?
+    {
+        return Err(not_open(store, id).await);
+    }
+    if (change.section.is_some() || change.position.is_some())
+        && !store
+            .place_open_item(
+                id,
+                change.section.map(Section::as_str),
+                change.position,
+                now,
+            )
+            .await?
     {
         return Err(not_open(store, id).await);
     }
     get_item(store, id).await
+}
+
+/// Moves an open item to another section and/or place (see [`update_item`]).
+pub(crate) async fn move_item(
+    store: &Store,
+    id: i64,
+    section: Option<Section>,
+    position: Option<usize>,
+    now: DateTime<Utc>,
+) -> Result<ItemView> {
+    if section.is_none() && position.is_none() {
+        return Err(ManageError::Invalid {
+            field: "position",
+            message: format!("say where item {id} goes: a section and/or a position"),
+        });
+    }
+    let change = ItemChange {
+        text: None,
+        section,
+        position,
+    };
+    update_item(store, id, change, now).await
 }
 
 /// Closes an open item as done or dropped.

@@ -92,8 +92,6 @@ pub(crate) async fn add(
     now: DateTime<Utc>,
 ) -> Result<PrivateNote, NotesError> {
     check(text)?;
-    // PostgreSQL keeps microseconds: the note returned is the note a later list reads.
-    let now = now.trunc_subsecs(6);
     let occurrence_id = match meeting {
         Some(date) => {
             let occ = store.list_occurrences(series.id).await?;
@@ -101,6 +99,45 @@ pub(crate) async fn add(
         }
         None => None,
     };
+    keep(store, keyring, series, occurrence_id, meeting, text, now).await
+}
+
+/// Stores a note about one recorded meeting of `series` (the form on that meeting in the
+/// series' page: no day to match, so two meetings on one day stay apart), encrypted, as given.
+pub(crate) async fn add_about(
+    store: &Store,
+    keyring: &Keyring,
+    series: &SeriesRow,
+    occurrence: &OccurrenceRow,
+    tz: Tz,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<PrivateNote, NotesError> {
+    check(text)?;
+    let day = crate::when::day(occurrence.start_at, tz);
+    keep(
+        store,
+        keyring,
+        series,
+        Some(occurrence.id),
+        Some(day),
+        text,
+        now,
+    )
+    .await
+}
+
+async fn keep(
+    store: &Store,
+    keyring: &Keyring,
+    series: &SeriesRow,
+    occurrence_id: Option<i64>,
+    meeting: Option<NaiveDate>,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<PrivateNote, NotesError> {
+    // PostgreSQL keeps microseconds: the note returned is the note a later list reads.
+    let now = now.trunc_subsecs(6);
     let body = keyring.encrypt_for(Purpose::PrivateNote, &SecretString::from(text));
     let id = store
         .add_private_note(series.id, occurrence_id, meeting, &body, now)

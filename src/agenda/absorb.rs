@@ -210,9 +210,13 @@ pub(crate) fn answers(question: &str, line: &str) -> bool {
 }
 
 /// Sets the positions of created items and, when people reordered the lines of an area, of the
-/// existing ones: items keep the order they have in the block.
+/// existing ones: items keep the order they have in the block. Reordered means: in another
+/// order than the block was written in (`written_order`, the item ids of the written block), so
+/// an order changed in the store since the write (`item move`, the web page) is kept; with no
+/// record of the written order, than the store's.
 fn place_items(
     items: &[Item],
+    written_order: &[i64],
     cands: &[Candidate],
     cand_anchor: &[Option<Anchor>],
     create_at: &[usize],
@@ -233,8 +237,17 @@ fn place_items(
                 _ => None,
             })
             .collect();
+        let as_written: Vec<i64> = written_order
+            .iter()
+            .copied()
+            .filter(|id| existing.contains(id))
+            .collect();
         let mut sorted = existing.clone();
-        sorted.sort_by_key(|id| (by_id.get(id).map_or(0, |i| i.position), *id));
+        if as_written.len() == existing.len() {
+            sorted = as_written;
+        } else {
+            sorted.sort_by_key(|id| (by_id.get(id).map_or(0, |i| i.position), *id));
+        }
         let first_create = entries
             .iter()
             .position(|a| matches!(a, Anchor::Created { .. }));
@@ -386,10 +399,12 @@ pub fn plan_absorb_at(
                 id,
                 area: l.area,
                 heading: heading_at,
-                section: by_id
-                    .get(&id)
-                    .map(|i| i.section)
-                    .or(l.area.section())
+                // The section it was written in: one moved in the store since (`item move`,
+                // the web page) is not moved back by its line still standing there.
+                section: l
+                    .area
+                    .section()
+                    .or(by_id.get(&id).map(|i| i.section))
                     .unwrap_or(Section::Action),
                 done,
                 text: l.text.clone(),
@@ -716,7 +731,15 @@ pub fn plan_absorb_at(
             }
         }
     }
-    place_items(items, &cands, &cand_anchor, &create_at, &mut plan);
+    let written_order: Vec<i64> = written_items.iter().map(|w| w.id).collect();
+    place_items(
+        items,
+        &written_order,
+        &cands,
+        &cand_anchor,
+        &create_at,
+        &mut plan,
+    );
     plan.notes = pending_notes
         .into_iter()
         .map(|(mut note, anchor)| {
@@ -1005,6 +1028,47 @@ mod plan_tests_support {
 mod reabsorb_tests {
     use super::plan_tests_support::{it, plan, written};
     use super::*;
+
+    #[test]
+    fn an_order_changed_in_the_store_since_the_write_is_not_put_back_by_the_invite() {
+        let mut items = [
+            it(1, Section::Manager, "Budget"),
+            it(2, Section::Manager, "Hiring"),
+            it(3, Section::Manager, "Offsite"),
+        ];
+        for (n, i) in items.iter_mut().enumerate() {
+            i.position = n as i64;
+        }
+        let w = written(&items);
+        // Reordered on the web page: Offsite first. The invite still shows the old order.
+        items[2].position = -1;
+        let p = plan(&items, &w, &w.text);
+        assert_eq!(p.actions, [], "the invite's old order undid the reorder");
+        // Reordered in the invite: that order is taken.
+        let swapped = w
+            .text
+            .replace("- [ ] Budget\n", "")
+            .replace("- [ ] Offsite\n", "- [ ] Offsite\n- [ ] Budget\n");
+        let p = plan(&items, &w, &swapped);
+        assert!(
+            p.actions
+                .contains(&AbsorbAction::Place { id: 1, position: 2 }),
+            "{:?}",
+            p.actions
+        );
+    }
+
+    #[test]
+    fn an_item_moved_to_another_section_in_the_store_is_not_moved_back_by_the_invite() {
+        let mut items = [
+            it(1, Section::Direct, "Promotion"),
+            it(2, Section::Manager, "Budget"),
+        ];
+        let w = written(&items);
+        items[0].section = Section::Manager;
+        let p = plan(&items, &w, &w.text);
+        assert_eq!(p.actions, [], "moved back to where the invite shows it");
+    }
 
     #[test]
     fn a_ticked_line_read_again_does_not_become_a_second_item() {

@@ -1,5 +1,5 @@
 //! Agenda items: `/api/v1/series/{id}/items` (list, add) and `/api/v1/items/{id}` (read, change
-//! text or section, close as done or dropped). They reach the calendar at the next pass.
+//! text, section or place, close as done or dropped). They reach the calendar at the next pass.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -102,11 +102,15 @@ pub(crate) struct ItemChange {
         pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
     )]
     pub text: Option<String>,
-    /// The section to move it to.
+    /// The section to move it to (after its items, unless `position` says where).
     pub section: Option<Section>,
+    /// Its new place among the open items of its section (or of `section`), 1 first, as the
+    /// items' `position` shows it; past the last: last.
+    #[schema(minimum = 1, example = 1)]
+    pub position: Option<usize>,
 }
 
-/// Changes the text and/or section of an open item.
+/// Changes the text, section and/or place of an open item (a reorder: `position`).
 #[utoipa::path(
     patch,
     operation_id = "update_item",
@@ -124,9 +128,13 @@ pub(crate) async fn update(
     Path(id): Path<i64>,
     Json(body): Json<ItemChange>,
 ) -> ApiResult<axum::Json<ItemView>> {
-    let now = s.clock.now();
+    let change = crate::manage::ItemChange {
+        text: body.text.as_deref(),
+        section: body.section,
+        position: body.position,
+    };
     Ok(axum::Json(
-        crate::manage::update_item(&s.store, id, body.text.as_deref(), body.section, now).await?,
+        crate::manage::update_item(&s.store, id, change, s.clock.now()).await?,
     ))
 }
 

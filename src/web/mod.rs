@@ -13,6 +13,7 @@ mod insights;
 mod pages;
 mod render;
 mod state;
+mod topics;
 mod week;
 
 use std::sync::Arc;
@@ -80,6 +81,15 @@ pub(crate) fn router(state: WebState) -> Router {
         .route(
             "/series/{id}/meetings/{occurrence}/mark",
             post(pages::mark_meeting),
+        )
+        .route("/series/{id}/items", post(topics::add))
+        .route("/series/{id}/items/{item}/edit", post(topics::edit))
+        .route("/series/{id}/items/{item}/close", post(topics::close))
+        .route("/series/{id}/items/{item}/move", post(topics::move_item))
+        .route("/series/{id}/sync", post(topics::sync))
+        .route(
+            "/series/{id}/meetings/{occurrence}/notes",
+            post(topics::meeting_note),
         )
         .route("/insights", get(insights::overview))
         .route("/insights/all", get(insights::all))

@@ -500,11 +500,12 @@ fn link_base(s: &WebState, headers: &HeaderMap) -> String {
     }
 }
 
-async fn series_view(
+pub(super) async fn series_view(
     s: &WebState,
     session: &AdminSession,
     id: i64,
     new_link: Option<String>,
+    topics: super::topics::Feedback,
 ) -> Result<Html<String>, WebError> {
     let row = s.store.get_series(id).await?;
     let continued_by = s.store.continued_by(row.id).await?;
@@ -513,25 +514,21 @@ async fn series_view(
             Ok(a) => (a, None),
             Err(why) => (None, Some(why.to_string())),
         };
-    let items: Vec<ItemView> = s
-        .store
-        .list_items(row.id, true)
-        .await?
-        .iter()
-        .map(ItemView::from)
-        .collect();
     let link_created = s.store.series_link_created(row.id).await?.map(when);
     let history = meetings(s, &row, "").await?;
     let (insights, private_notes) = super::insights::series_extras(s, &row).await?;
+    let topics = super::topics::view(s, &row, topics).await?;
+    let meeting_notes = super::topics::meeting_notes(s, &row).await?;
     Ok(render(
         "series.html",
         context! {
             admin => true, csrf => session.csrf(),
             series => SeriesView { continued_by, ..SeriesView::from(&row) },
-            agenda => agenda, agenda_problem => agenda_problem, items => items,
+            agenda => agenda, agenda_problem => agenda_problem,
             link_created => link_created, new_link => new_link, meetings => history,
             public_url_missing => s.config.server.public_base().is_none(),
             insights => insights, private_notes => private_notes,
+            topics => topics, meeting_notes => meeting_notes,
         },
     )?)
 }
@@ -560,14 +557,17 @@ pub(super) async fn series_page(
     session: AdminSession,
     headers: HeaderMap,
     Path(id): Path<i64>,
+    Query(topics): Query<super::topics::Feedback>,
 ) -> Result<Response, WebError> {
     let Some(token) = cookie_value(&headers, NEW_LINK_COOKIE) else {
-        return Ok(series_view(&s, &session, id, None).await?.into_response());
+        return Ok(series_view(&s, &session, id, None, topics)
+            .await?
+            .into_response());
     };
     // Shown only while it is still the series' link (not rotated again or revoked since).
     let live = s.store.series_for_link(&token_digest(&token)).await? == Some(id);
     let link = live.then(|| format!("{}/d/{token}", link_base(&s, &headers)));
-    let page = series_view(&s, &session, id, link).await?;
+    let page = series_view(&s, &session, id, link, topics).await?;
     let mut spent = new_link_cookie(&s, &headers, id, "");
     spent.set_max_age(cookie::time::Duration::ZERO);
     Ok(([set_cookie(spent)], page).into_response())

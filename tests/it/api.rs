@@ -546,6 +546,7 @@ async fn check_endpoints(api: &Api<'_>, s: &Seeded, kind: &str) {
     );
     let every = api.get(&format!("{items_of}?all=true")).await;
     assert_eq!(every.ok(200).as_array().unwrap().len(), 3);
+    reorder_items(api, &items_of, id, kind).await;
     api.get("/api/v1/series/424242/items")
         .await
         .error(404, "not_found");
@@ -928,6 +929,101 @@ async fn the_openapi_document_lists_every_route_the_router_serves() {
         assert_eq!(a.status, 404, "{path}: {}", a.text);
     }
     store.close().await;
+}
+
+/// Reorders and moves items through `PATCH /api/v1/items/{id}` (`position`, with or without
+/// `section`); `closed` is a closed item of the series `items_of` lists.
+async fn reorder_items(api: &Api<'_>, items_of: &str, closed: i64, kind: &str) {
+    let add = |text: &'static str| async move {
+        let a = api
+            .call(
+                Method::POST,
+                items_of,
+                Some(json!({"section": "manager", "text": text})),
+            )
+            .await;
+        a.ok(201).clone()
+    };
+    let first = add("Hiring plan").await;
+    assert_eq!(first["position"], 1, "{kind}: {first}");
+    let second = add("Offsite").await;
+    assert_eq!(second["position"], 2, "{kind}");
+    let order = |section: &'static str| async move {
+        let listed = api.get(items_of).await;
+        listed
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["section"] == section)
+            .map(|i| {
+                (
+                    i["text"].as_str().unwrap().to_string(),
+                    i["position"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let path = format!("/api/v1/items/{}", second["id"]);
+    let put_first = api
+        .call(Method::PATCH, &path, Some(json!({"position": 1})))
+        .await;
+    assert_eq!(put_first.ok(200)["position"], 1, "{kind}");
+    assert_eq!(
+        order("manager").await,
+        [
+            ("Offsite".to_string(), json!(1)),
+            ("Hiring plan".to_string(), json!(2))
+        ],
+        "{kind}"
+    );
+    // Fetched alone, an item says its place too.
+    let alone = api.get(&format!("/api/v1/items/{}", first["id"])).await;
+    assert_eq!(alone.ok(200)["position"], 2, "{kind}");
+    // To the direct's topics, first there; then past the end: last.
+    let moved = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"section": "direct", "position": 1})),
+        )
+        .await;
+    assert_eq!(
+        (&moved.ok(200)["section"], &moved.body["position"]),
+        (&json!("direct"), &json!(1)),
+        "{kind}"
+    );
+    let last = api
+        .call(Method::PATCH, &path, Some(json!({"position": 99})))
+        .await;
+    assert_eq!(last.ok(200)["position"], 2, "{kind}");
+    assert_eq!(
+        order("direct").await,
+        [
+            ("Vacation in May".to_string(), json!(1)),
+            ("Offsite".to_string(), json!(2))
+        ],
+        "{kind}"
+    );
+    for bad in [json!({"position": 0}), json!({"position": -1})] {
+        let a = api.call(Method::PATCH, &path, Some(bad.clone())).await;
+        a.error(422, "invalid_body");
+        assert!(a.text.contains("position"), "{bad}: {}", a.text);
+    }
+    let a = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/items/{closed}"),
+            Some(json!({"position": 1})),
+        )
+        .await;
+    a.error(409, "conflict");
+    assert!(
+        a.text
+            .contains(&format!("item {closed} is done; only open items change")),
+        "{}",
+        a.text
+    );
 }
 
 /// Asks for passes of `account` through the API until the agenda of Alice's first occurrence

@@ -30,5 +30,7 @@ mod scheduling;
 mod secrets;
 mod ssrf;
 mod store;
+mod topics;
 mod web;
 mod web_insights;
+mod web_topics;

@@ -365,7 +365,7 @@ fn daemon_with(s: &Setup, extra: &[(&str, &str)]) -> Daemon {
 }
 
 /// A daemon on a Setup's database with the manager's calendar connected (two 1:1s: Alice, Bob).
-async fn connected() -> (Setup, Daemon) {
+pub(crate) async fn connected() -> (Setup, Daemon) {
     let s = Setup::new(Kind::Radicale).await;
     s.connect();
     let d = daemon_for(&s);
@@ -1162,7 +1162,7 @@ async fn sync_now(b: &mut Browser) {
 
 /// Polls Radicale until Alice's event, unfolded, satisfies `check` (the pass was asked for once:
 /// a request that arrives while a pass runs gets a pass of its own).
-async fn alice_event_until(s: &Setup, check: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn alice_event_until(s: &Setup, check: impl Fn(&str) -> bool) -> String {
     let mut text = String::new();
     for _ in 0..120 {
         let body = s.body(ALICE).await;
