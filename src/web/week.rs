@@ -37,7 +37,8 @@ struct Coming {
     title: String,
     direct: String,
     when: String,
-    #[serde(skip)]
+    /// The meeting's start, for `<time datetime>`.
+    #[serde(rename = "at")]
     start: DateTime<Utc>,
     agenda: AgendaState,
     topics: usize,

@@ -1964,7 +1964,7 @@ async fn home_lists_the_coming_1on1s_soonest_first_with_their_agenda_and_topics(
         let a = entry(alice.id);
         for want in [
             "<a href=\"/series/",
-            "<strong>Alice Example</strong></a> · Mon 23 Mar 2026, 10:00 (CET)",
+            "<strong>Alice Example</strong></a> · <time datetime=\"2026-03-23T09:00:00Z\">Mon 23 Mar 2026, 10:00 (CET)</time>",
             "1:1 Alice / Sam",
             "Written into the invite.",
             "1 topic from Alice",
@@ -2041,4 +2041,50 @@ async fn home_with_no_calendar_offers_to_connect_one() {
     assert!(page.contains("No calendar is connected yet"), "{page}");
     assert!(page.contains("id=\"connect-caldav\"") && page.contains("id=\"connect-google\""));
     assert!(!page.contains("id=\"week\""), "{page}");
+}
+
+/// The manager's weekly tasks in Chromium (tests/browser/cockpit.mjs), on a desktop and on a
+/// phone, a week after connecting: the home page's coming 1:1s soonest first with one link each,
+/// a past meeting marked held and not held from its 1:1's page, the insights lines and their
+/// full table.
+#[tokio::test]
+async fn the_weekly_tasks_work_in_chromium_on_a_desktop_and_a_phone() {
+    const NOW: &str = "2026-04-01T12:00:00Z";
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s = Setup::new(Kind::Radicale).await;
+    s.connect_and_start("2026-03-24T12:00:00Z");
+    s.sync(NOW);
+    let env = s.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("ONEONONE__SERVER__ADMIN_TOKEN", TOKEN));
+    let d = Daemon::spawn_with(&s.db.url, &["--now", NOW], &env);
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cockpit");
+    let mut node = std::process::Command::new("node");
+    node.arg(root.join("tests/browser/cockpit.mjs"))
+        .env("BASE_URL", d.url(""))
+        .env("ADMIN_TOKEN", TOKEN)
+        .env("ARTIFACTS", &artifacts)
+        .env("NODE_DIR", root.join(".node"));
+    let out = tokio::task::spawn_blocking(move || node.output().expect("run node"))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser steps failed (screenshots in {}):\n{}\n{}",
+        artifacts.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The marks the browser made (one meeting per width) stand in the database, each put back
+    // to held last.
+    let store = s.db.store().await;
+    let mut marked = Vec::new();
+    for series in store.list_series().await.unwrap() {
+        for o in store.list_occurrences(series.id).await.unwrap() {
+            marked.extend(o.mark());
+        }
+    }
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    assert!(marked.iter().all(|m| m.as_str() == "held"), "{marked:?}");
+    store.close().await;
 }
