@@ -10,29 +10,13 @@
 // axe-core), EXTRA_PATHS (space-separated paths visited without signing in: the direct's link),
 // ARTIFACTS (folder for screenshots of failures).
 
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { env, fresh, nodeRequire } from './common.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
-const require = createRequire(join(env('NODE_DIR'), 'package.json'));
-const { chromium } = require('playwright-core');
-const AXE = require.resolve('axe-core/axe.min.js');
+const AXE = nodeRequire.resolve('axe-core/axe.min.js');
 const base = env('BASE_URL');
 const artifacts = env('ARTIFACTS');
-mkdirSync(artifacts, { recursive: true });
-
-const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const WIDTHS = [1280, 375];
-// Links that change state on a GET would be a bug; these only end the session.
 // The JSON and metrics endpoints are for machines (a page links /readyz for its details).
 const SKIP = [
   /^\/signout/, /^\/static\//, /^\/api\//, /^\/oauth\//, /^\/connect\/google/,
@@ -42,17 +26,8 @@ const SKIP = [
 /** The route shape of a path: numbers and tokens replaced, so each page is checked once. */
 const shape = (path) => path.replace(/\/\d+/g, '/N').replace(/\/d\/[^/]+/, '/d/T').replace(/\?.*$/, '');
 
-const dir = mkdtempSync(join(tmpdir(), 'oneonone-a11y-'));
-const context = await chromium.launchPersistentContext(dir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ARGS,
-  viewport: { width: 1280, height: 900 },
-  // The pages' Content-Security-Policy forbids scripts (they need none); axe-core is injected.
-  bypassCSP: true,
-});
-context.setDefaultTimeout(20000);
-const page = context.pages()[0] ?? (await context.newPage());
+// The pages' Content-Security-Policy forbids scripts (they need none); axe-core is injected.
+const { context, page } = await fresh('a11y', { width: 1280, bypassCSP: true });
 
 const problems = [];
 let checked = 0;

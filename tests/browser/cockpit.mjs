@@ -7,30 +7,10 @@
 // Environment: BASE_URL, ADMIN_TOKEN, NODE_DIR (the .node folder holding playwright-core),
 // ARTIFACTS (folder for screenshots).
 
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { env, fresh } from './common.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const { chromium } = createRequire(join(env('NODE_DIR'), 'package.json'))('playwright-core');
 const base = env('BASE_URL');
-const artifacts = env('ARTIFACTS');
-mkdirSync(artifacts, { recursive: true });
-
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'oneonone-cockpit-')), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  viewport: { width: 1280, height: 900 },
-});
-context.setDefaultTimeout(20000);
-const page = context.pages()[0] ?? (await context.newPage());
-const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+const { context, page, shot } = await fresh('cockpit', { width: 1280 });
 const fail = async (what) => {
   await shot('failure');
   throw new Error(what);

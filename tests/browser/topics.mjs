@@ -6,31 +6,11 @@
 // Environment: BASE_URL, ADMIN_TOKEN, SERIES_PATH (the 1:1's page), ARTIFACTS (screenshots),
 // NODE_DIR (the .node folder holding playwright-core).
 
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { env, fresh } from './common.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const { chromium } = createRequire(join(env('NODE_DIR'), 'package.json'))('playwright-core');
 const base = env('BASE_URL');
-const artifacts = env('ARTIFACTS');
 const series = env('SERIES_PATH');
-mkdirSync(artifacts, { recursive: true });
-
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'oneonone-topics-')), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  viewport: { width: 375, height: 800 },
-});
-context.setDefaultTimeout(20000);
-const page = context.pages()[0] ?? (await context.newPage());
-const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+const { context, page, shot } = await fresh('topics', { width: 375, height: 800 });
 
 /** What the page says it did. */
 async function notice(want) {

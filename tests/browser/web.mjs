@@ -1,48 +1,18 @@
 // The web pages in headless Chromium, driven by playwright-core: sign in, connect the test
 // Radicale, include a series, make the direct's link, add a topic as the direct, press Start.
-// Started by the Rust test `browser::...` (tests/it/browser.rs), which checks the calendar after.
+// Started by the Rust test `web::browser_direct_topic_reaches_the_agenda_in_the_calendar`, which
+// checks the calendar after.
 //
 // Environment: BASE_URL, ADMIN_TOKEN, CALDAV_URL, CALDAV_USER, CALDAV_PASSWORD, OWNER, TOPIC,
 // ARTIFACTS (folder for screenshots), NODE_DIR (the .node folder holding playwright-core),
 // AGENDA_PNG (optional: where to save the README's picture).
 
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { env, fresh } from './common.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-// playwright-core lives in the project's .node folder, not next to this script.
-const { chromium } = createRequire(join(env('NODE_DIR'), 'package.json'))('playwright-core');
 const base = env('BASE_URL');
-const artifacts = env('ARTIFACTS');
 const topic = env('TOPIC');
-mkdirSync(artifacts, { recursive: true });
-
-const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-/** A browser with its own fresh profile (--user-data-dir), so no state leaks between runs. */
-async function fresh(name) {
-  const dir = mkdtempSync(join(tmpdir(), `oneonone-${name}-`));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1100, height: 900 },
-  });
-  context.setDefaultTimeout(20000);
-  const page = context.pages()[0] ?? (await context.newPage());
-  return { context, page };
-}
-
-const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+const shot = (page, name) => page.screenshot({ path: join(env('ARTIFACTS'), `${name}.png`), fullPage: true });
 
 /** Reloads `path` until `check(page)` holds (a pass runs in the background). */
 async function until(page, path, check, what) {
