@@ -3,7 +3,7 @@
 //! Google's consent again), "Remove" (stops syncing, keeps the history) and "Delete for good"
 //! (after a confirmation page that says what goes). The same operations as `oneonone accounts`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminSession, CsrfOnly};
-use super::error::WebError;
+use super::error::{Path, WebError};
 use super::render::{render, when};
 use super::state::WebState;
 use crate::manage::AccountReadiness;

@@ -12,13 +12,13 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::auth::{csrf_for, same_secret, token_digest};
-use super::error::WebError;
+use super::error::{Path, WebError};
 use super::pages::ItemView;
 use super::render::render;
 use super::state::WebState;

@@ -207,6 +207,18 @@ impl IntoResponse for WebError {
     }
 }
 
+/// `axum::extract::Path` for the pages: an address whose id is not a number (`/series/abc`) is an
+/// address with no page, answered like any other (not with the extractor's own words).
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(WebError))]
+pub(crate) struct Path<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for WebError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        Self::UnknownPage
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

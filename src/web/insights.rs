@@ -2,14 +2,14 @@
 //! with its private notes (and the form to add one), the 1:1s that need attention in words
 //! (`/insights`), and every tracked series' numbers, the ones slipping first (`/insights/all`). Admin only: the direct's link never renders any of this.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::auth::AdminSession;
-use super::error::WebError;
+use super::error::{Path, WebError};
 use super::render::{render, when};
 use super::state::WebState;
 use crate::insights::{

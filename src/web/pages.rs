@@ -1,7 +1,7 @@
 //! The admin pages: accounts (with "Connect CalDAV" and "Connect Google"), series with their
 //! reason, include/exclude and next agenda, the direct's link, and the history with search.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -13,7 +13,7 @@ use cookie::{Cookie, SameSite};
 use super::auth::{
     AdminSession, CsrfOnly, cookie_value, new_token, secure, set_cookie, token_digest,
 };
-use super::error::WebError;
+use super::error::{Path, WebError};
 use super::render::{render, when};
 use super::state::WebState;
 use crate::detect::SeriesOverride;

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminSession, CsrfOnly};
-use super::error::WebError;
+use super::error::{Path, WebError};
 use super::state::WebState;
 use crate::agenda::{ItemState, Section};
 use crate::manage::{self, ItemChange, ItemView, ManageError};
