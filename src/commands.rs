@@ -616,6 +616,8 @@ pub(crate) async fn sync(
         start(Some(ids.clone())).await?;
     }
     let summary = scheduler.sync_now(&ids).await?;
+    // What each account's pass wrote, from its run's record (newest first).
+    let runs = services.store.recent_runs(ids.len() as i64 * 4 + 4).await?;
     for id in &ids {
         let a = services.store.get_account(*id).await?;
         match (&a.last_error_kind, a.consecutive_failures) {
@@ -624,7 +626,22 @@ pub(crate) async fn sync(
                 "account {id}: failed: {}",
                 a.last_error.as_deref().unwrap_or_default()
             ),
-            _ => outln!("account {id}: ok"),
+            _ => {
+                let writes = runs
+                    .iter()
+                    .find(|r| r.account_id == Some(*id))
+                    .map(|r| r.stats.writes);
+                let what = match (dry_run || !a.writing_started(), writes) {
+                    (true, _) => ", nothing written (a preview)".to_string(),
+                    (false, Some(0)) => {
+                        ", nothing to write: the agendas in the invites are up to date".into()
+                    }
+                    (false, Some(1)) => ", 1 agenda written into its invite".into(),
+                    (false, Some(n)) => format!(", {n} agendas written into their invites"),
+                    (false, None) => String::new(),
+                };
+                outln!("account {id}: ok{what}")
+            }
         }
     }
     services.store.close().await;

@@ -67,7 +67,14 @@ async fn one_calendar_one_account<B: Backend>(mut b: B) {
         .unwrap();
     // A week on: the meeting closed, its topic carried.
     let week = "2026-03-31T12:00:00Z";
-    b.sync(week).await;
+    // `sync --once` says what it wrote: the next agenda, then nothing more to write.
+    let out = b.sync(week).await;
+    once(&out, "account 1: ok, 1 agenda written into its invite");
+    let out = b.sync("2026-03-31T12:01:00Z").await;
+    once(
+        &out,
+        "account 1: ok, nothing to write: the agendas in the invites are up to date",
+    );
     let before = attached(&store, &m).await;
 
     // The same calendar connected again (a new password, say): the same account, in place.
