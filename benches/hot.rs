@@ -67,6 +67,7 @@ fn benches(c: &mut Criterion) {
         start: tz.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).single().unwrap(),
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
+        last_closed: Default::default(),
     };
     let template = Template::default_template();
     for (name, format) in [("plain", Format::Plain), ("html", Format::GoogleHtml)] {
@@ -110,6 +111,7 @@ fn stuffed(c: &mut Criterion) {
         start: tz.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).single().unwrap(),
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
+        last_closed: Default::default(),
     };
     let block = render(&input, Format::Plain, &Template::default_template()).unwrap();
     let text = block.text.replace(

@@ -267,6 +267,18 @@ pub struct AgendaConfig {
     pub default_timezone: Tz,
     /// Path of the user's agenda template; empty for the built-in one.
     pub template_file: String,
+    /// What happens to the agenda of a 1:1 with a notetaker invited.
+    pub when_notetaker: WhenNotetaker,
+}
+
+/// `agenda.when_notetaker`: the agenda of a 1:1 with a meeting bot invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenNotetaker {
+    /// Written as usual (the bot reads the invite like the two people do).
+    Write,
+    /// Nothing written into that series' invites.
+    Skip,
 }
 
 impl AgendaConfig {
@@ -292,6 +304,8 @@ pub struct DetectConfig {
     pub max_length_minutes: u32,
     pub include_titles: Vec<String>,
     pub exclude_titles: Vec<String>,
+    /// Address or name patterns of meeting bots (AI notetakers): not people.
+    pub notetakers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -428,6 +442,7 @@ impl Config {
         for (key, list) in [
             ("detect.include_titles", &self.detect.include_titles),
             ("detect.exclude_titles", &self.detect.exclude_titles),
+            ("detect.notetakers", &self.detect.notetakers),
         ] {
             for (i, pattern) in list.iter().enumerate() {
                 if pattern.trim().is_empty() {
@@ -441,6 +456,8 @@ impl Config {
         if let Err(e) = crate::detect::DetectRules::from_config(&self.detect) {
             let list = if self.detect.include_titles.contains(&e.pattern) {
                 "detect.include_titles"
+            } else if self.detect.notetakers.contains(&e.pattern) {
+                "detect.notetakers"
             } else {
                 "detect.exclude_titles"
             };
@@ -606,6 +623,28 @@ mod tests {
         assert_eq!(c.sync.interval_secs, 60);
         assert_eq!(c.agenda.lookahead_days, 8);
         assert_eq!(c.detect.max_length_minutes, 90);
+        // The documented default list is the one detection uses without a config.
+        assert_eq!(c.detect.notetakers, crate::detect::DEFAULT_NOTETAKERS);
+        assert_eq!(c.agenda.when_notetaker, WhenNotetaker::Write);
+    }
+
+    #[test]
+    fn when_notetaker_and_notetakers_are_read_and_checked() {
+        let c = load(
+            Some(
+                "[agenda]\nwhen_notetaker = \"skip\"\n[detect]\nnotetakers = [\"*@bot.example\"]\n",
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.agenda.when_notetaker, WhenNotetaker::Skip);
+        assert_eq!(c.detect.notetakers, ["*@bot.example"]);
+        let err = load(Some("[agenda]\nwhen_notetaker = \"later\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("when_notetaker"), "{err}");
+        let err = load(Some("[detect]\nnotetakers = [\"/(bot/\"]\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("detect.notetakers"), "{err}");
+        let err = load(Some("[detect]\nnotetakers = [\" \"]\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("detect.notetakers[0]"), "{err}");
     }
 
     #[test]

@@ -1012,6 +1012,7 @@ mod plan_tests_support {
             start,
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         };
         render(&input, Format::Plain, &Template::default_template()).unwrap()
     }
@@ -1117,6 +1118,7 @@ mod fold_tests {
                 .unwrap(),
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         };
         render_within(&input, format, &Template::default_template(), max).unwrap()
     }
@@ -1238,6 +1240,7 @@ mod answer_tests {
             start,
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         };
         render(&input, format, &Template::default_template()).unwrap()
     }

@@ -751,6 +751,7 @@ mod tests {
                 .unwrap(),
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         };
         let t = Template::default_template();
         for format in [Format::Plain, Format::GoogleHtml] {

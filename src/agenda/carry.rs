@@ -297,6 +297,7 @@ impl Ledger {
             start,
             length,
             cancelled_in_a_row: self.cancelled_in_a_row,
+            last_closed: Default::default(),
         };
         let block = render(&input, format, template)?;
         self.written = Some(block.clone());

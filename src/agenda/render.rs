@@ -71,6 +71,27 @@ pub struct AgendaInput<'a> {
     pub start: DateTime<Tz>,
     pub length: chrono::Duration,
     pub cancelled_in_a_row: u32,
+    /// What the last held meeting closed, for "(last time: 2 done, 1 dropped)".
+    pub last_closed: LastClosed,
+}
+
+/// How many items the last held meeting closed: ticked done, or dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LastClosed {
+    pub done: u32,
+    pub dropped: u32,
+}
+
+impl LastClosed {
+    /// "2 done, 1 dropped", "1 done", "3 dropped"; `None` when it closed nothing.
+    pub fn text(self) -> Option<String> {
+        let parts: Vec<String> = [(self.done, "done"), (self.dropped, "dropped")]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +200,7 @@ impl Template {
                 })?,
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 1,
+            last_closed: Default::default(),
         };
         let block = render(&input, Format::Plain, self)?;
         for area in [Area::Direct, Area::FollowUps, Area::Manager, Area::Notes] {
@@ -475,6 +497,9 @@ pub fn render_within(
         me_minutes => me,
         last_meeting => input.last_meeting.map(fmt_date),
         cancelled_in_a_row => input.cancelled_in_a_row,
+        last_done => input.last_closed.done,
+        last_dropped => input.last_closed.dropped,
+        last_time => input.last_closed.text(),
         direct_items => list(Area::Direct),
         follow_ups => list(Area::FollowUps),
         manager_items => list(Area::Manager),
@@ -965,6 +990,54 @@ mod tests {
     }
 
     #[test]
+    fn last_closed_reads_as_one_short_line() {
+        let lc = |done, dropped| LastClosed { done, dropped }.text();
+        assert_eq!(lc(2, 1).as_deref(), Some("2 done, 1 dropped"));
+        assert_eq!(lc(1, 0).as_deref(), Some("1 done"));
+        assert_eq!(lc(0, 3).as_deref(), Some("3 dropped"));
+        assert_eq!(lc(0, 0), None);
+    }
+
+    #[test]
+    fn the_follow_ups_say_what_the_last_meeting_closed_only_when_it_closed_something() {
+        let t = Template::default_template();
+        let items = [open_item(1, Section::Action, "Send the offer")];
+        let start = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::UTC, 2026, 3, 10, 10, 0, 0)
+            .single()
+            .unwrap();
+        let input = |last_closed| AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items: &items,
+            notes: &[],
+            last_meeting: chrono::NaiveDate::from_ymd_opt(2026, 3, 3),
+            start,
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+            last_closed,
+        };
+        let both = LastClosed {
+            done: 2,
+            dropped: 1,
+        };
+        let text = render(&input(both), Format::Plain, &t).unwrap().text;
+        let lines: Vec<&str> = text.lines().collect();
+        let heading = lines
+            .iter()
+            .position(|l| l.starts_with("Follow-ups from"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(
+            lines[heading], "Follow-ups from Tue 3 Mar 2026 (last time: 2 done, 1 dropped)",
+            "{text}"
+        );
+        assert!(lines[heading + 1].contains("Send the offer"), "{text}");
+        let none = render(&input(LastClosed::default()), Format::Plain, &t)
+            .unwrap()
+            .text;
+        assert!(!none.contains("last time"), "{none}");
+    }
+
+    #[test]
     fn default_template_compiles() {
         Template::new(DEFAULT_TEMPLATE).unwrap();
     }
@@ -1037,6 +1110,7 @@ mod tests {
             start,
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         };
         let err = render(&input, Format::Plain, &t).unwrap_err();
         assert!(matches!(err, RenderError::Hidden { .. }), "{err}");
@@ -1083,6 +1157,7 @@ mod tests {
                 start,
                 length: chrono::Duration::minutes(30),
                 cancelled_in_a_row: 0,
+                last_closed: Default::default(),
             };
             for format in [Format::Plain, Format::GoogleHtml] {
                 let block = render(&input, format, &t).unwrap();
@@ -1133,6 +1208,7 @@ mod tests {
                 .unwrap(),
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         }
     }
 

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{EventKind, EventStatus, Owner, Person, Series, Transparency};
 use people::{Human, Participants};
-pub use rules::{DEFAULT_MAX_MINUTES, DetectRules, PatternError, TitlePattern};
+pub use rules::{DEFAULT_MAX_MINUTES, DEFAULT_NOTETAKERS, DetectRules, PatternError, TitlePattern};
 use title::TitleSignal;
 
 /// Confidence levels, one per kind of evidence (see the module doc).
@@ -84,9 +84,17 @@ pub struct Verdict {
     /// the 1:1 is with. `None` with zero or several others.
     #[serde(skip)]
     candidate: Option<Person>,
+    /// Meeting bots (AI notetakers) invited, not counted as people.
+    #[serde(skip)]
+    notetakers: Vec<Person>,
 }
 
 impl Verdict {
+    /// Whether a meeting bot (AI notetaker) is invited.
+    pub fn has_notetaker(&self) -> bool {
+        !self.notetakers.is_empty()
+    }
+
     /// The other person's email, as the CLI's JSON shows it.
     pub(crate) fn with_email(&self) -> Option<&str> {
         self.with
@@ -134,6 +142,7 @@ impl SeriesOverride {
                     detected.reason
                 ),
                 candidate: detected.candidate,
+                notetakers: detected.notetakers,
             },
             Self::Excluded => Verdict {
                 one_on_one: false,
@@ -144,6 +153,7 @@ impl SeriesOverride {
                     detected.reason
                 ),
                 candidate: detected.candidate,
+                notetakers: detected.notetakers,
             },
         }
     }
@@ -180,7 +190,7 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
     let full_title = ev.summary.as_deref().map(str::trim).unwrap_or("");
     let title = &shown_title(full_title);
     let tz = series.default_tz.unwrap_or(Tz::UTC);
-    let who = people::participants(ev, owner);
+    let who = people::participants(ev, owner, rules);
     let others: Vec<&Person> = who.others.iter().map(|h| &h.person).collect();
     let candidate = match who.others.as_slice() {
         [one] => Some(one.person.clone()),
@@ -226,12 +236,21 @@ pub fn detect(series: &Series, owner: &Owner, rules: &DetectRules) -> Verdict {
                 detected.reason
             ),
             candidate: None,
+            notetakers: Vec::new(),
         }
     } else {
         detected
     };
     v.candidate = candidate;
+    v.notetakers = who.notetakers;
     v
+}
+
+/// The meeting bots (AI notetakers) invited to `series`, as `detect` sees them.
+pub(crate) fn notetakers(series: &Series, owner: &Owner, rules: &DetectRules) -> Vec<Person> {
+    subject(series)
+        .map(|ev| people::participants(ev, owner, rules).notetakers)
+        .unwrap_or_default()
 }
 
 /// The event that speaks for the series: the master; without one (only some instances are
@@ -444,6 +463,11 @@ fn judge(j: &Judged<'_>) -> Verdict {
     if !who.declined.is_empty() {
         detail.push_str(&format!(" ({} declined)", list(&who.declined)));
     }
+    match who.notetakers.as_slice() {
+        [] => {}
+        [one] => detail.push_str(&format!("; a notetaker ({}) is invited", label(one))),
+        many => detail.push_str(&format!("; notetakers ({}) are invited", list(many))),
+    }
     if !doubts.is_empty() {
         confidence -= conf::DOUBT * doubts.len() as f32;
         detail.push_str("; ");
@@ -455,6 +479,7 @@ fn judge(j: &Judged<'_>) -> Verdict {
         confidence: confidence.max(conf::FLOOR),
         reason: format!("1:1: {detail}"),
         candidate: Some(other.person.clone()),
+        notetakers: Vec::new(),
     }
 }
 
@@ -465,6 +490,7 @@ fn no(confidence: f32, detail: String, candidate: Option<Person>) -> Verdict {
         confidence,
         reason: format!("not a 1:1: {detail}"),
         candidate,
+        notetakers: Vec::new(),
     }
 }
 

@@ -47,6 +47,8 @@ pub(crate) struct Participants {
     pub declined: Vec<Person>,
     /// Groups, rooms and calendar addresses, in file order.
     pub non_humans: Vec<(Person, NonHuman)>,
+    /// Meeting bots (AI notetakers) listed as attendees, in file order: not people.
+    pub notetakers: Vec<Person>,
 }
 
 impl Participants {
@@ -62,8 +64,9 @@ impl Participants {
     }
 }
 
-/// Sorts out the organizer and attendees of `ev` for `owner`.
-pub(crate) fn participants(ev: &Event, owner: &Owner) -> Participants {
+/// Sorts out the organizer and attendees of `ev` for `owner`; attendees matching `rules`'
+/// notetaker patterns are bots.
+pub(crate) fn participants(ev: &Event, owner: &Owner, rules: &super::DetectRules) -> Participants {
     let mut out = Participants::default();
     let mut owner_answers: Vec<ParticipationStatus> = Vec::new();
     // The event is in the owner's calendar, so when none of their known addresses is in it, an
@@ -107,6 +110,19 @@ pub(crate) fn participants(ev: &Event, owner: &Owner) -> Participants {
 
     for a in &ev.attendees {
         let p = &a.person;
+        // A bot listed as a room or resource is one already; otherwise its pattern decides
+        // before any guess from words (a bot's address may look like a shared mailbox).
+        if !matches!(
+            a.cutype,
+            CalendarUserType::Room | CalendarUserType::Resource
+        ) && !is_owner(p)
+            && rules.notetaker(p).is_some()
+        {
+            if !out.notetakers.iter().any(|q| same_person(q, p)) {
+                out.notetakers.push(p.clone());
+            }
+            continue;
+        }
         if let Some(kind) = classify(p, a.cutype) {
             if !out.non_humans.iter().any(|(q, _)| same_person(q, p)) {
                 out.non_humans.push((p.clone(), kind));

@@ -108,9 +108,29 @@ pub struct DetectRules {
     /// A series whose title matches one of these is not a 1:1. Exclusion beats inclusion: when
     /// in doubt, the daemon stays out of a meeting rather than writing into it.
     pub exclude_titles: Vec<TitlePattern>,
+    /// An attendee whose address or display name matches one of these is a meeting bot (an AI
+    /// notetaker), not a person: it does not count toward the two people of a 1:1.
+    pub notetakers: Vec<TitlePattern>,
 }
 
 pub const DEFAULT_MAX_MINUTES: i64 = 90;
+
+/// The meeting bots known by default (`detect.notetakers`; the same list as in
+/// `config/default.toml`). By address domain: the services invite their bot under an address of
+/// their own domain (Fireflies documents `fred@fireflies.ai`); by name: a bot listed under another
+/// address usually says what it is ("Fireflies.ai Notetaker").
+pub const DEFAULT_NOTETAKERS: &[&str] = &[
+    "*@fireflies.ai",
+    "*@otter.ai",
+    "*@read.ai",
+    "*@fathom.video",
+    "*@tldv.io",
+    "*@fellow.app",
+    "*@avoma.com",
+    "*@gong.io",
+    "*notetaker*",
+    "*note taker*",
+];
 
 impl Default for DetectRules {
     fn default() -> Self {
@@ -118,6 +138,10 @@ impl Default for DetectRules {
             max_length: chrono::Duration::minutes(DEFAULT_MAX_MINUTES),
             include_titles: Vec::new(),
             exclude_titles: Vec::new(),
+            notetakers: DEFAULT_NOTETAKERS
+                .iter()
+                .map(|p| TitlePattern::parse(p).expect("default notetaker patterns are valid"))
+                .collect(),
         }
     }
 }
@@ -138,12 +162,28 @@ impl DetectRules {
             max_length: chrono::Duration::minutes(i64::from(max_minutes)),
             include_titles: parse(include)?,
             exclude_titles: parse(exclude)?,
+            notetakers: Self::default().notetakers,
         })
     }
 
     /// Rules from the `[detect]` config section.
     pub(crate) fn from_config(c: &crate::config::DetectConfig) -> Result<Self, PatternError> {
-        Self::new(c.max_length_minutes, &c.include_titles, &c.exclude_titles)
+        let mut rules = Self::new(c.max_length_minutes, &c.include_titles, &c.exclude_titles)?;
+        rules.notetakers = c
+            .notetakers
+            .iter()
+            .map(|p| TitlePattern::parse(p))
+            .collect::<Result<_, _>>()?;
+        Ok(rules)
+    }
+
+    /// The notetaker pattern that `p`'s address or display name matches, if any.
+    pub(crate) fn notetaker(&self, p: &crate::model::Person) -> Option<&TitlePattern> {
+        let email = p.email.as_ref().map(|e| e.as_str());
+        let fields = [email, p.name.as_deref()];
+        self.notetakers
+            .iter()
+            .find(|pat| fields.iter().flatten().any(|f| pat.is_match(f)))
     }
 
     pub(crate) fn excluding(&self, title: &str) -> Option<&TitlePattern> {
@@ -190,6 +230,7 @@ mod tests {
             max_length_minutes: 45,
             include_titles: vec!["Coaching *".into()],
             exclude_titles: vec!["/[/".into()],
+            notetakers: vec!["*@bot.example".into()],
         };
         let err = DetectRules::from_config(&c).unwrap_err();
         assert_eq!(err.pattern, "/[/");
@@ -200,6 +241,70 @@ mod tests {
         let r = DetectRules::from_config(&c).unwrap();
         assert_eq!(r.max_length, chrono::Duration::minutes(45));
         assert!(r.including("coaching Alice").is_some());
+        // The configured list replaces the default one.
+        assert!(r.notetaker(&person("rec@bot.example", None)).is_some());
+        assert!(r.notetaker(&person("fred@fireflies.ai", None)).is_none());
+    }
+
+    fn person(email: &str, name: Option<&str>) -> crate::model::Person {
+        crate::model::Person {
+            email: crate::model::EmailAddress::parse(email),
+            name: name.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn default_notetakers_match_bot_addresses_and_names_not_people() {
+        let r = DetectRules::default();
+        for email in [
+            "fred@fireflies.ai",
+            "Fred@Fireflies.AI",
+            "assistant@otter.ai",
+            "bot@read.ai",
+            "notetaker@fathom.video",
+            "recorder@tldv.io",
+            "x@fellow.app",
+            "x@avoma.com",
+            "recorder@gong.io",
+        ] {
+            assert!(r.notetaker(&person(email, None)).is_some(), "{email}");
+        }
+        let named = person(
+            "bot-7f3a@calendar-bots.example",
+            Some("Fireflies.ai Notetaker"),
+        );
+        assert_eq!(r.notetaker(&named).map(|p| p.as_str()), Some("*notetaker*"));
+        for email in [
+            "alice@example.com",
+            "fred@fireflies.ai.example.com",
+            "fred@notfireflies.ai",
+            "otter@example.com",
+        ] {
+            assert!(r.notetaker(&person(email, None)).is_none(), "{email}");
+        }
+        assert!(
+            r.notetaker(&person("a@example.com", Some("Alice Reed")))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_notetaker_regex_may_match_anywhere() {
+        let c = crate::config::DetectConfig {
+            max_length_minutes: 90,
+            include_titles: vec![],
+            exclude_titles: vec![],
+            notetakers: vec![r"/^recorder\+.*@corp\.example$/".into()],
+        };
+        let r = DetectRules::from_config(&c).unwrap();
+        assert!(
+            r.notetaker(&person("recorder+42@corp.example", None))
+                .is_some()
+        );
+        assert!(
+            r.notetaker(&person("recorder@corp.example", None))
+                .is_none()
+        );
     }
 
     #[test]

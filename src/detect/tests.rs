@@ -695,3 +695,65 @@ fn without_master_a_cancelled_first_instance_does_not_cancel_the_series() {
         v.reason
     );
 }
+
+#[test]
+fn a_notetaker_is_not_a_person_and_the_reason_names_it() {
+    let v = run(meeting(
+        "1:1 Alice / Sam",
+        &[SAM, "alice@example.com", "fred@fireflies.ai"],
+    ));
+    assert!(v.one_on_one, "{}", v.reason);
+    assert_eq!(with_email(&v), Some("alice@example.com"));
+    assert_eq!(v.confidence, conf::TWO_AND_TITLE);
+    assert!(v.has_notetaker());
+    assert!(
+        v.reason
+            .contains("a notetaker (fred@fireflies.ai) is invited"),
+        "{}",
+        v.reason
+    );
+    // Without the pattern list the bot is a third person.
+    let rules = DetectRules {
+        notetakers: Vec::new(),
+        ..DetectRules::default()
+    };
+    let ev = meeting("Weekly", &[SAM, "alice@example.com", "fred@fireflies.ai"]);
+    let v = detect(&series(ev), &owner(), &rules);
+    assert!(!v.one_on_one, "{}", v.reason);
+    assert!(!v.has_notetaker());
+}
+
+#[test]
+fn a_notetaker_and_a_room_leave_two_people() {
+    let mut ev = meeting("Alice / Sam", &[SAM, "alice@example.com"]);
+    ev.attendees.push(Attendee {
+        person: person("bot-91@meetings.example", Some("Otter.ai Notetaker")),
+        ..att("bot-91@meetings.example")
+    });
+    ev.attendees.push(Attendee {
+        cutype: CalendarUserType::Room,
+        ..att("b4-12@example.com")
+    });
+    ev.attendees.push(att("recorder@tldv.io"));
+    let v = run(ev);
+    assert!(v.one_on_one, "{}", v.reason);
+    assert_eq!(with_email(&v), Some("alice@example.com"));
+    assert!(
+        v.reason
+            .contains("notetakers (bot-91@meetings.example, recorder@tldv.io) are invited"),
+        "{}",
+        v.reason
+    );
+    // A third human is still a third human, bot or not.
+    let v = run(meeting(
+        "Weekly",
+        &[
+            SAM,
+            "alice@example.com",
+            "bob@example.com",
+            "fred@fireflies.ai",
+        ],
+    ));
+    assert!(!v.one_on_one, "{}", v.reason);
+    assert!(v.reason.contains("3 people"), "{}", v.reason);
+}

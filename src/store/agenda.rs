@@ -89,6 +89,8 @@ pub struct SeriesMemory {
     pub last_held: Option<DateTime<Utc>>,
     /// How many of the most recent closed meetings were cancelled, in a row.
     pub cancelled_in_a_row: u32,
+    /// What the last held meeting closed (items done or dropped in it).
+    pub last_closed: crate::agenda::LastClosed,
 }
 
 impl From<MeetingOutcome> for OccurrenceState {
@@ -416,12 +418,12 @@ impl Store {
         // last meeting.
         let sql = format!(
             "{} SELECT CASE WHEN marked = 'skipped' THEN 'skipped' WHEN marked = 'held' THEN 'held' \
-             ELSE status END, start_at FROM occurrences \
+             ELSE status END, start_at, id FROM occurrences \
              WHERE series_id IN (SELECT id FROM chain) AND closed_at IS NOT NULL \
              ORDER BY original_start DESC LIMIT 50",
             super::continuation::CHAIN
         );
-        let rows: Vec<(String, DateTime<Utc>)> = on_pool!(self, |p| {
+        let rows: Vec<(String, DateTime<Utc>, i64)> = on_pool!(self, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(series_id)
                 .fetch_all(p)
@@ -429,10 +431,11 @@ impl Store {
         })?;
         let mut m = SeriesMemory::default();
         let mut streak = true;
-        for (status, start) in rows {
+        for (status, start, id) in rows {
             match status.as_str() {
                 "held" => {
                     m.last_held = Some(start);
+                    m.last_closed = self.closed_in(id).await?;
                     break;
                 }
                 "cancelled" if streak => m.cancelled_in_a_row += 1,
@@ -440,6 +443,28 @@ impl Store {
             }
         }
         Ok(m)
+    }
+
+    /// How many items were ticked done and dropped in the meeting `occurrence_id`.
+    async fn closed_in(&self, occurrence_id: i64) -> Result<crate::agenda::LastClosed> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT state, COUNT(*) FROM items WHERE closed_in = $1 \
+                 AND state IN ('done', 'dropped') GROUP BY state",
+            )
+            .bind(occurrence_id)
+            .fetch_all(p)
+            .await
+        })?;
+        let mut out = crate::agenda::LastClosed::default();
+        for (state, n) in rows {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            match state.as_str() {
+                "done" => out.done = n,
+                _ => out.dropped = n,
+            }
+        }
+        Ok(out)
     }
 
     /// The occurrences of a series not yet closed, oldest first: what a pass may still close or

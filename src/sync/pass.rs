@@ -297,7 +297,7 @@ impl Pass {
         let mut done = HashSet::new();
         for l in report.loaded.iter().filter(|l| l.series.is_recurring()) {
             done.insert(l.series.uid.as_str());
-            let verdict = detect(&l.series, &l.owner, &self.rules);
+            let verdict = self.verdict(&l.series, &l.owner);
             rows.push(series_row(cal.id, &l.series, &l.owner, &verdict));
         }
         for uid in report
@@ -308,7 +308,7 @@ impl Pass {
             let cached = self.store.events_by_uid(cal.id, uid).await?;
             match ctx.provider.load_series(ctx.account, cal, cached) {
                 Ok(Some(l)) if l.series.is_recurring() => {
-                    let verdict = detect(&l.series, &l.owner, &self.rules);
+                    let verdict = self.verdict(&l.series, &l.owner);
                     rows.push(series_row(cal.id, &l.series, &l.owner, &verdict));
                 }
                 Ok(_) => {}
@@ -317,6 +317,39 @@ impl Pass {
         }
         self.store.upsert_series_many(&rows, ctx.now).await?;
         Ok(())
+    }
+
+    /// Detection of one series; with `agenda.when_notetaker = "skip"`, the reason of a 1:1 with
+    /// a notetaker invited also says that its agenda is not written.
+    fn verdict(&self, series: &Series, owner: &Owner) -> crate::detect::Verdict {
+        let mut v = detect(series, owner, &self.rules);
+        if v.one_on_one && v.has_notetaker() && self.skips_notetaker_series() {
+            v.reason
+                .push_str("; no agenda is written (agenda.when_notetaker = \"skip\")");
+        }
+        v
+    }
+
+    /// Stores the series' reason again when it no longer says what the agenda step does
+    /// (`agenda.when_notetaker` changed since the series was last detected).
+    async fn refresh_reason(
+        &self,
+        cal: &Calendar,
+        row: &SeriesRow,
+        series: &Series,
+        owner: &Owner,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let verdict = self.verdict(series, owner);
+        if verdict.reason != row.detection_reason {
+            let fresh = series_row(cal.id, series, owner, &verdict);
+            self.store.upsert_series_many(&[fresh], now).await?;
+        }
+        Ok(())
+    }
+
+    fn skips_notetaker_series(&self) -> bool {
+        self.config.agenda.when_notetaker == crate::config::WhenNotetaker::Skip
     }
 
     /// Only the agenda step, from the cache as it stands (no fetch): what a pass does between
@@ -401,7 +434,16 @@ impl Pass {
                 now: ctx.now,
                 read_only: ctx.preview,
             };
-            let writable = may_write && row.owner_is_organizer;
+            // A notetaker invited and `agenda.when_notetaker = "skip"`: the meeting's history
+            // is kept as usual, nothing is written into the invite.
+            let bots =
+                !crate::detect::notetakers(&loaded.series, &loaded.owner, &self.rules).is_empty();
+            let skipped = bots && self.skips_notetaker_series();
+            if bots && !ctx.preview {
+                self.refresh_reason(cal, row, &loaded.series, &loaded.owner, ctx.now)
+                    .await?;
+            }
+            let writable = may_write && row.owner_is_organizer && !skipped;
             let action = step
                 .run(row, &loaded.series, &loaded.remote_id, loaded.tz, writable)
                 .await?;

@@ -318,6 +318,7 @@ impl SeriesStep<'_> {
             start: next.start.with_timezone(&next.tz),
             length: next.end - next.start,
             cancelled_in_a_row: memory.cancelled_in_a_row,
+            last_closed: memory.last_closed,
         };
         // Within its budget: a flood of topics folds into one line instead of pushing the
         // description past `max_description_bytes` (which would stop every write). The text
@@ -460,6 +461,7 @@ mod tests {
                 .unwrap(),
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
+            last_closed: Default::default(),
         };
         let max = 64 * 1024;
         let description = "Join: https://meet.example/abc";

@@ -9,9 +9,9 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use oneonone::agenda::{
-    AbsorbAction, AgendaInput, Anchor, Area, END_MARKER, Format, Item, ItemState, Ledger,
-    MeetingOutcome, Note, ParsedLine, START_MARKER, Section, Template, WriteDecision, WriteRefusal,
-    opted_out, parse_block, plan_absorb, plan_write, render, same_block, splice,
+    AbsorbAction, AgendaInput, Anchor, Area, END_MARKER, Format, Item, ItemState, LastClosed,
+    Ledger, MeetingOutcome, Note, ParsedLine, START_MARKER, Section, Template, WriteDecision,
+    WriteRefusal, opted_out, parse_block, plan_absorb, plan_write, render, same_block, splice,
 };
 use proptest::prelude::*;
 
@@ -43,6 +43,7 @@ fn input<'a>(items: &'a [Item], notes: &'a [Note]) -> AgendaInput<'a> {
         start: at("Europe/Berlin", 2026, 3, 3, 10, 0),
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
+        last_closed: Default::default(),
     }
 }
 
@@ -88,7 +89,15 @@ fn golden_items_carried_twice() {
         Note::new(Area::Notes, "Good energy this week"),
         Note::new(Area::Direct, "- talk about the on-call rota"),
     ];
-    golden_both("carried_twice", &input(&items, &notes));
+    // The last meeting closed some: the follow-ups say so.
+    let i = AgendaInput {
+        last_closed: LastClosed {
+            done: 2,
+            dropped: 1,
+        },
+        ..input(&items, &notes)
+    };
+    golden_both("carried_twice", &i);
 }
 
 #[test]
@@ -852,6 +861,7 @@ proptest! {
             &AgendaInput {
                 direct_name: "Ann", manager_name: "Max", items: &l.agenda_items(), notes: l.notes(),
                 last_meeting: None, start: m.start, length: m.length, cancelled_in_a_row: 0,
+                last_closed: Default::default(),
             },
             Format::Plain,
             &t,
@@ -1037,10 +1047,22 @@ fn seen_lines(block: &str, format: Format) -> Vec<String> {
 #[test]
 fn an_agenda_with_nothing_queued_is_short_and_keeps_the_method() {
     let t = Template::default_template();
-    for last in [None, Some(date(2026, 2, 24))] {
+    // Before the first meeting; after one that closed nothing; after one that closed some
+    // (the follow-ups heading says "(last time: 2 done, 1 dropped)": no line more).
+    let closed = LastClosed {
+        done: 2,
+        dropped: 1,
+    };
+    let cases = [
+        (None, LastClosed::default()),
+        (Some(date(2026, 2, 24)), LastClosed::default()),
+        (Some(date(2026, 2, 24)), closed),
+    ];
+    for (last, last_closed) in cases {
         for format in [Format::Plain, Format::GoogleHtml] {
             let i = AgendaInput {
                 last_meeting: last,
+                last_closed,
                 ..input(&[], &[])
             };
             let block = render(&i, format, &t).unwrap();

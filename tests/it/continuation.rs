@@ -43,7 +43,7 @@ async fn google_postgres() {
 }
 
 /// `series list --json`, the entry whose UID starts with `uid`.
-async fn listed<B: Backend>(b: &B, uid: &str) -> Value {
+pub(crate) async fn listed<B: Backend>(b: &B, uid: &str) -> Value {
     let out = b.cli_ok(&["series", "list", "--json", "--all"]).await;
     let all: Value = serde_json::from_str(&out).unwrap();
     all.as_array()

@@ -254,6 +254,34 @@ fn every_corpus_reason_is_one_sentence_that_states_the_verdict() {
     }
 }
 
+/// The corpus' 1:1s with a meeting bot invited are found, and their reason names the bot.
+#[test]
+fn corpus_one_on_ones_with_a_notetaker_say_so() {
+    let labels = labels();
+    let outcomes = judge_corpus(&labels);
+    let bots: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.label.one_on_one && o.label.note.contains("notetaker"))
+        .collect();
+    assert!(bots.len() >= 4, "{} notetaker cases", bots.len());
+    for o in bots {
+        let r = &o.verdict.reason;
+        assert!(o.verdict.one_on_one && o.verdict.has_notetaker(), "{r}");
+        assert!(r.contains("notetaker"), "{}: {r}", o.label.uid);
+    }
+    let fred = outcomes
+        .iter()
+        .find(|o| o.label.note == "notetaker fred@fireflies.ai invited")
+        .expect("the Fireflies case");
+    assert!(
+        fred.verdict
+            .reason
+            .contains("a notetaker (fred@fireflies.ai) is invited"),
+        "{}",
+        fred.verdict.reason
+    );
+}
+
 #[test]
 fn inspect_with_owner_prints_one_verdict_object_per_series() {
     let file = concat!(

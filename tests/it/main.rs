@@ -24,6 +24,7 @@ mod interop;
 mod limits;
 mod memory;
 mod newcomer;
+mod notetakers;
 mod outage;
 mod scheduler;
 mod scheduling;

@@ -887,6 +887,26 @@ def fastmail_cases():
         Case("Interview loop: Staff Eng", False, "-", "recurring interview slot, 2 people",
              organizer=P("recruiting@startup.example", "Recruiting"),
              attendees=[priya2, P("recruiting@startup.example", "Recruiting")]),
+        # AI notetakers invited as attendees (appended last so the cases above keep their
+        # UIDs): a bot is not a person, whether known by its domain or by its display name.
+        mine("1:1 Tyler / Priya", tyler, note="notetaker fred@fireflies.ai invited",
+             extra=[P("fred@fireflies.ai", "Fireflies.ai Notetaker")], minutes=45),
+        mine("Sara / Priya", sara, note="Otter notetaker and a room (CUTYPE=ROOM)",
+             extra=[P("assistant@otter.ai", "Otter.ai"),
+                    P("fishbowl@startup.example", "Fishbowl", cutype="ROOM")]),
+        mine("Weekly check-in", ivan, note="Read notetaker and a room without CUTYPE",
+             extra=[P("executive-assistant@read.ai", "Read.ai meeting notes"),
+                    P("room.aurora@startup.example", "Aurora room")]),
+        mine("Hannah <> Priya", hannah, note="bot known only by its name",
+             extra=[P("rec-5521@meetbots.example", "Notetaker (Fathom)")]),
+        mine("Ben / Priya", ben, note="two notetakers, one tentative",
+             extra=[P("fred@fireflies.ai", "Fireflies.ai Notetaker"),
+                    P("recorder@tldv.io", "tl;dv", partstat="TENTATIVE")]),
+        Case("Product sync", False, "-", "3 people and a notetaker", organizer=priya2,
+             attendees=[priya2, oscar, zoe, P("fred@fireflies.ai", "Fireflies.ai Notetaker")]),
+        Case("Focus block (recorded)", False, "-", "owner and a notetaker only",
+             organizer=priya2,
+             attendees=[priya2, P("fred@fireflies.ai", "Fireflies.ai Notetaker")]),
     ]
 
 
