@@ -1546,5 +1546,31 @@ async fn a_server_without_sync_collection_is_synced_by_ctag_and_etags_not_marked
     );
     assert_eq!(fetched.changed.len(), 1, "{:?}", fetched.changed);
     assert!(fetched.changed[0].ends_with("new-one.ics"));
+
+    // The daemon keeps what the server asked for from pass to pass: after its first pass, an
+    // idle one is the ctag alone, without a Digest handshake.
+    let mut env = s.env();
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS", "1".into()));
+    env.push(("ONEONONE__SYNC__JITTER", "0".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let _daemon = crate::fixtures::daemon::Daemon::spawn(&s.db.url, &env);
+    let started = std::time::Instant::now();
+    let idle = loop {
+        let runs = store.recent_runs(50).await.unwrap();
+        // Three passes of the binary above, then the daemon's: its first, then idle ones.
+        let account_runs: Vec<_> = runs
+            .iter()
+            .filter(|r| r.account_id == Some(1) && r.finished_at.is_some())
+            .collect();
+        if account_runs.len() >= 6 {
+            break account_runs[0].stats.requests;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the daemon made no passes: {runs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(idle, 1, "an idle pass of the daemon is one request");
     store.close().await;
 }

@@ -6,6 +6,9 @@
 //! Nothing here logs, and nothing here keeps the password: a Digest answer is computed from it
 //! per request and only the hashes leave (guarantee 5).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use md5::Digest as _;
 use sha2::Digest as _;
 
@@ -195,6 +198,24 @@ impl Auth {
                 digest_header(challenge, *nc, username, password, method, uri, cnonce)
             }
         }
+    }
+}
+
+/// The authentication each account's server asked for, kept across passes by the provider (by
+/// account and user name: a reconnect with another user starts over with Basic).
+#[derive(Debug, Default)]
+pub(crate) struct Remembered(Mutex<HashMap<(i64, String), Shared>>);
+
+/// One account's authentication, shared by its clients.
+pub(crate) type Shared = Arc<Mutex<Auth>>;
+
+impl Remembered {
+    /// The shared state of `account` signed in as `username` (Basic until a server asks).
+    pub(crate) fn of(&self, account: i64, username: &str) -> Shared {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry((account, username.to_string()))
+            .or_insert_with(|| Arc::new(Mutex::new(Auth::Basic)))
+            .clone()
     }
 }
 

@@ -285,7 +285,7 @@ pub struct CalDavClient {
     /// `network.allow_http`: the password may go over plain http off loopback.
     allow_http: bool,
     /// Basic, or the Digest challenge being answered (shared by clones: a nonce is reused).
-    auth: Arc<Mutex<auth::Auth>>,
+    auth: auth::Shared,
 }
 
 impl std::fmt::Debug for CalDavClient {
@@ -368,6 +368,13 @@ impl CalDavClient {
             netcheck::check_same_origin(&account, url).map_err(refused)?;
         }
         Ok(())
+    }
+
+    /// Authenticates as `auth` says, and keeps there what the server asks for (see
+    /// [`auth::Remembered`]).
+    pub(crate) fn with_auth(mut self, auth: auth::Shared) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// Refuses answers larger than `bytes` (instead of the default 64 MiB).
