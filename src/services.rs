@@ -54,6 +54,7 @@ impl Services {
             .with(Arc::new(crate::provider::caldav::CalDav {
                 keyring: keyring.clone(),
                 config: config.clone(),
+                auth: Default::default(),
             }))
             .with(Arc::new(crate::provider::google::Google::new(
                 keyring.clone(),

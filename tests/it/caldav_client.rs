@@ -146,6 +146,48 @@ async fn a_wrong_password_is_reported_as_such() {
 }
 
 #[tokio::test]
+async fn a_digest_only_server_is_answered_with_digest_reusing_its_nonce() {
+    // sabre/dav 1.8 asks for Digest only: the first request learns it (a 401, then the same
+    // request with Digest), every later one reuses the nonce with the next count.
+    let server = CalDavServer::start(Kind::SabreDigest);
+    let c = client(PASSWORD);
+    let cal = server.calendar_url("work");
+    c.mkcalendar(&cal, "Work").await.unwrap();
+    assert_eq!(c.request_count(), 2);
+    let found = c.discover(&server.base).await.unwrap();
+    assert!(
+        found.calendars.iter().any(|i| i.url.path() == cal.path()),
+        "{found:?}"
+    );
+    let href = cal.join("one.ics").unwrap();
+    let before = c.request_count();
+    let etag = c
+        .put(
+            &href,
+            event("one", "1:1 Alice / Sam"),
+            &Precondition::Create,
+        )
+        .await
+        .unwrap();
+    let read = c.get(&href).await.unwrap();
+    assert_eq!(read.body, event("one", "1:1 Alice / Sam"));
+    assert_eq!(c.request_count() - before, 2, "no request is asked twice");
+    if let Some(etag) = etag {
+        assert_eq!(read.etag, Some(etag));
+    }
+    // No sync-collection there: a 403 naming DAV:supported-report, not a password problem.
+    let err = c.sync_collection(&cal, None).await.unwrap_err();
+    assert_eq!(err.kind(), "unsupported_report", "{err}");
+
+    // A wrong password: refused after Digest was tried, and never shown.
+    let wrong = client("wrong");
+    let err = wrong.discover(&server.base).await.unwrap_err();
+    assert_eq!(err.kind(), "unauthorized", "{err}");
+    assert_eq!(wrong.request_count(), 2, "Basic, then Digest, then refused");
+    assert!(!err.to_string().contains("wrong"), "{err}");
+}
+
+#[tokio::test]
 async fn a_dead_server_is_a_network_error_not_a_hang() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

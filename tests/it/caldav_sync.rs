@@ -1483,3 +1483,94 @@ async fn connect_to_a_web_server_that_is_not_caldav_says_so_once_without_its_pag
     assert_eq!(err.matches(url.as_str()).count(), 1, "{err}");
     assert!(!err.contains("<html") && !err.contains("nginx"), "{err}");
 }
+
+#[tokio::test]
+async fn a_server_without_sync_collection_is_synced_by_ctag_and_etags_not_marked_unauthorized() {
+    // sabre/dav 1.8 answers sync-collection 403 with DAV:supported-report: the calendar moves
+    // to the listing method (ctag, then etags and a multiget of what changed) and the account
+    // stays healthy.
+    let s = Setup::new(Kind::SabreDigest).await;
+    let text = s.connect();
+    assert!(text.contains("3 recurring 1:1(s) found"), "{text}");
+    let out = s.cli(&["sync", "--once", "--now", "2026-03-01T12:00:00Z"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = s.db.store().await;
+    let cal = store.list_calendars(1).await.unwrap().remove(0);
+    assert!(
+        cal.ctag.is_some() && cal.sync_token.is_none(),
+        "the listing method is recorded: {cal:?}"
+    );
+    let list = s.cli(&["series", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(3), "{v}");
+
+    // The pass after takes in the ctag our own agenda writes moved on; then an idle pass of
+    // the binary writes nothing and asks the ctag once (after the Digest handshake every new
+    // process makes: one 401).
+    let again = s.cli(&["sync", "--once", "--now", "2026-03-01T12:05:00Z"]);
+    assert!(again.status.success());
+    let watched = ["calendars", "events", "series", "occurrences", "items"];
+    s.db.log_writes(&watched).await;
+    let idle = s.cli(&["sync", "--once", "--now", "2026-03-01T12:10:00Z"]);
+    assert!(idle.status.success());
+    assert_eq!(s.db.logged_writes().await, Vec::<String>::new());
+    let runs = store.recent_runs(1).await.unwrap();
+    assert_eq!(
+        runs[0].stats.requests, 2,
+        "one 401, one PROPFIND of the ctag"
+    );
+
+    // With one client that already speaks Digest: the idle fetch is one request; a new event
+    // moves the ctag, and the etag listing and one multiget bring only that event.
+    let client = &s.client;
+    let cal = store.list_calendars(1).await.unwrap().remove(0);
+    let now = t("2026-03-01T12:20:00Z");
+    let before = client.request_count();
+    let idle = fetch_calendar(client, &store, &cal, now).await.unwrap();
+    assert!(idle.changed.is_empty(), "{:?}", idle.changed);
+    assert_eq!(client.request_count() - before, 1);
+    let new = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//oneonone tests//EN\r\nBEGIN:VEVENT\r\n\
+         UID:new-one\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260302T150000Z\r\nDURATION:PT30M\r\n\
+         RRULE:FREQ=WEEKLY\r\nSUMMARY:1:1 Alice / Kim\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    s.put("new-one.ics", new.as_bytes().to_vec()).await;
+    let before = client.request_count();
+    let fetched = fetch_calendar(client, &store, &cal, now).await.unwrap();
+    assert_eq!(
+        client.request_count() - before,
+        3,
+        "ctag, etag listing, multiget"
+    );
+    assert_eq!(fetched.changed.len(), 1, "{:?}", fetched.changed);
+    assert!(fetched.changed[0].ends_with("new-one.ics"));
+
+    // The daemon keeps what the server asked for from pass to pass: after its first pass, an
+    // idle one is the ctag alone, without a Digest handshake.
+    let mut env = s.env();
+    env.push(("ONEONONE__SYNC__INTERVAL_SECS", "1".into()));
+    env.push(("ONEONONE__SYNC__JITTER", "0".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let _daemon = crate::fixtures::daemon::Daemon::spawn(&s.db.url, &env);
+    let started = std::time::Instant::now();
+    let idle = loop {
+        let runs = store.recent_runs(50).await.unwrap();
+        // Three passes of the binary above, then the daemon's: its first, then idle ones.
+        let account_runs: Vec<_> = runs
+            .iter()
+            .filter(|r| r.account_id == Some(1) && r.finished_at.is_some())
+            .collect();
+        if account_runs.len() >= 6 {
+            break account_runs[0].stats.requests;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the daemon made no passes: {runs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(idle, 1, "an idle pass of the daemon is one request");
+    store.close().await;
+}

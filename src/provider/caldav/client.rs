@@ -10,13 +10,14 @@
 //! rules, so a hostile server cannot send our requests (and the password) elsewhere.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::auth;
 use super::xml::{self, CALDAV, CS, DAV, Element, Item, XmlError};
 use crate::model::Etag;
 use crate::provider::netcheck::{self, UrlRefused};
@@ -283,6 +284,8 @@ pub struct CalDavClient {
     origin: Arc<RwLock<Option<Url>>>,
     /// `network.allow_http`: the password may go over plain http off loopback.
     allow_http: bool,
+    /// Basic, or the Digest challenge being answered (shared by clones: a nonce is reused).
+    auth: auth::Shared,
 }
 
 impl std::fmt::Debug for CalDavClient {
@@ -335,6 +338,7 @@ impl CalDavClient {
             max_body: MAX_BODY,
             origin: Arc::new(RwLock::new(None)),
             allow_http: false,
+            auth: Arc::new(Mutex::new(auth::Auth::Basic)),
         })
     }
 
@@ -366,6 +370,13 @@ impl CalDavClient {
         Ok(())
     }
 
+    /// Authenticates as `auth` says, and keeps there what the server asks for (see
+    /// [`auth::Remembered`]).
+    pub(crate) fn with_auth(mut self, auth: auth::Shared) -> Self {
+        self.auth = auth;
+        self
+    }
+
     /// Refuses answers larger than `bytes` (instead of the default 64 MiB).
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
@@ -377,6 +388,9 @@ impl CalDavClient {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// Sends one request, authenticated as the server asks: on a 401 whose challenge calls for
+    /// another scheme (Digest) or a new nonce, once more with it. Only a 401 to the right
+    /// scheme is [`DavError::Unauthorized`].
     async fn send(
         &self,
         method: Method,
@@ -385,10 +399,70 @@ impl CalDavClient {
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, header::HeaderMap, Vec<u8>)> {
         self.check_target(&method, url)?;
+        let body = body.map(bytes::Bytes::from);
+        let mut retried = false;
+        loop {
+            let sent = self.lock_auth().clone();
+            let (status, answer, text) =
+                self.send_once(&method, url, headers, body.clone()).await?;
+            if status != StatusCode::UNAUTHORIZED {
+                return Ok((status, answer, text));
+            }
+            let offered = auth::Offered::from_headers(
+                answer
+                    .get_all(header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            );
+            match sent.after_401(offered, url.scheme() == "https") {
+                Some(next) if !retried => {
+                    *self.lock_auth() = next;
+                    retried = true;
+                }
+                _ => {
+                    return Err(DavError::Unauthorized {
+                        url: redact(url),
+                        status: status.as_u16(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn lock_auth(&self) -> std::sync::MutexGuard<'_, auth::Auth> {
+        self.auth
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One request with the current authentication, its answer read whole (a 401 too).
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: Option<bytes::Bytes>,
+    ) -> Result<(StatusCode, header::HeaderMap, Vec<u8>)> {
+        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let cnonce = hex::encode(rand::random::<[u8; 16]>());
+        let authorization = self.lock_auth().header(
+            &self.username,
+            self.password.expose_secret(),
+            method.as_str(),
+            target,
+            &cnonce,
+        );
+        let mut authorization = header::HeaderValue::from_str(&authorization).map_err(|_| {
+            DavError::NotCalDav {
+                url: redact(url),
+                reason: "the user name or the server's challenge holds characters an HTTP header cannot carry".into(),
+            }
+        })?;
+        authorization.set_sensitive(true);
         let mut req = self
             .http
             .request(method.clone(), url.clone())
-            .basic_auth(&self.username, Some(self.password.expose_secret()));
+            .header(header::AUTHORIZATION, authorization);
         for (k, v) in headers {
             req = req.header(*k, v);
         }
@@ -459,12 +533,6 @@ impl CalDavClient {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(DavError::Unauthorized {
-                url: redact(url),
-                status: status.as_u16(),
-            });
         }
         Ok((status, headers, body))
     }

@@ -140,10 +140,17 @@ impl Fetch<'_> {
         let reconcile = cal
             .last_full_sync_at
             .is_none_or(|t| self.now - t > chrono::Duration::hours(FULL_RESYNC_HOURS));
+        if listing_method(cal) {
+            return self.listing(cache, &url).await.map_err(ProviderError::from);
+        }
         if let Some(token) = cal.sync_token.as_deref().filter(|_| !reconcile) {
             match self.incremental(cache, &url, token).await {
                 Err(DavOr::Dav(DavError::InvalidSyncToken { .. })) => {
                     warn!(calendar = cal.id, "sync token rejected; full resync");
+                }
+                Err(DavOr::Dav(e @ DavError::UnsupportedReport { .. })) => {
+                    warn!(calendar = cal.id, error = %e, "sync-collection gone; listing by etag");
+                    return self.listing(cache, &url).await.map_err(ProviderError::from);
                 }
                 other => return other.map_err(ProviderError::from),
             }
@@ -189,6 +196,11 @@ impl Fetch<'_> {
         if cached.is_empty() {
             match self.first_import(cache, url).await {
                 Ok(()) => return Ok(()),
+                // No sync-collection here (a 403 naming it): the listing method from now on.
+                Err(DavOr::Dav(e @ DavError::UnsupportedReport { .. })) => {
+                    debug!(calendar = self.cal.id, error = %e, "no sync-collection; listing by etag");
+                    return self.listing(cache, url).await;
+                }
                 // A server that refuses data in a sync report (Radicale caps the events one
                 // answer may hold), or an answer too large or unreadable: the listing and
                 // multigets below (what it stored so far shows as cached there, by etag).
@@ -204,41 +216,64 @@ impl Fetch<'_> {
                 Err(e) => return Err(e),
             }
         }
-        let (listing, token, ctag) = match self.client.sync_collection(url, None).await {
-            Ok(mut changes) => {
-                // A server may cut a long first listing short (507): ask on from its token
-                // until the listing is complete, before anything is taken as deleted.
-                let mut listing: Vec<(Url, Option<Etag>)> = std::mem::take(&mut changes.changed);
-                let mut token = changes.token.clone();
-                let mut rounds = 0;
-                while changes.truncated && rounds < 100 {
-                    rounds += 1;
-                    changes = self.client.sync_collection(url, token.as_deref()).await?;
-                    listing.append(&mut changes.changed);
-                    token = changes.token.clone().or(token);
-                }
-                (listing, token, None)
-            }
-            // No sync-collection here (old servers): fall back to ctag + etag listing.
-            Err(DavError::Status { status, .. })
-                if (400..500).contains(&status) || status == 501 =>
-            {
-                let info = self.client.calendar_info(url).await?;
-                if info.ctag.is_some() && info.ctag == self.cal.ctag {
-                    debug!(calendar = self.cal.id, "ctag unchanged");
-                    return Ok(());
-                }
-                let listing = self
-                    .client
-                    .list_etags(url)
-                    .await?
-                    .into_iter()
-                    .map(|(u, e)| (u, Some(e)))
-                    .collect();
-                (listing, None, info.ctag)
+        let changes = match self.client.sync_collection(url, None).await {
+            Ok(changes) => changes,
+            Err(e) if no_sync_collection(&e) => {
+                debug!(calendar = self.cal.id, error = %e, "no sync-collection; listing by etag");
+                return self.listing(cache, url).await;
             }
             Err(e) => return Err(e.into()),
         };
+        // A server may cut a long first listing short (507): ask on from its token until the
+        // listing is complete, before anything is taken as deleted.
+        let mut changes = changes;
+        let mut listing: Vec<(Url, Option<Etag>)> = std::mem::take(&mut changes.changed);
+        let mut token = changes.token.clone();
+        let mut rounds = 0;
+        while changes.truncated && rounds < 100 {
+            rounds += 1;
+            changes = self.client.sync_collection(url, token.as_deref()).await?;
+            listing.append(&mut changes.changed);
+            token = changes.token.clone().or(token);
+        }
+        self.compare(cache, url, listing, &cached, token.as_deref(), None)
+            .await
+    }
+
+    /// The listing method, for servers without sync-collection (the way vdirsyncer syncs every
+    /// server): the calendar's ctag (one PROPFIND, Depth 0: all an idle pass costs); when it
+    /// changed, the etag of every resource (Depth 1) compared with the cache, and a multiget of
+    /// what changed. The ctag stored (empty when the server has none) marks the method.
+    async fn listing(&self, cache: &mut dyn CacheSink, url: &Url) -> Result<(), DavOr> {
+        let info = self.client.calendar_info(url).await?;
+        let ctag = info.ctag.unwrap_or_default();
+        if !ctag.is_empty() && self.cal.ctag.as_deref() == Some(ctag.as_str()) {
+            debug!(calendar = self.cal.id, "ctag unchanged");
+            return Ok(());
+        }
+        let cached = cache.etags().await.map_err(ProviderError::from)?;
+        let listing = self
+            .client
+            .list_etags(url)
+            .await?
+            .into_iter()
+            .map(|(u, e)| (u, Some(e)))
+            .collect();
+        self.compare(cache, url, listing, &cached, None, Some(&ctag))
+            .await
+    }
+
+    /// A complete listing compared with the cache: what is gone is deleted, what changed is
+    /// downloaded, and the cursor is stored.
+    async fn compare(
+        &self,
+        cache: &mut dyn CacheSink,
+        url: &Url,
+        listing: Vec<(Url, Option<Etag>)>,
+        cached: &HashMap<String, Option<String>>,
+        token: Option<&str>,
+        ctag: Option<&str>,
+    ) -> Result<(), DavOr> {
         let present = listing.iter().map(|(u, _)| u.to_string()).collect();
         if !cache
             .full_listing(&present)
@@ -247,10 +282,10 @@ impl Fetch<'_> {
         {
             return Ok(());
         }
-        let wanted = wanted(&listing, &cached);
+        let wanted = wanted(&listing, cached);
         self.download(cache, url, &wanted).await?;
         cache
-            .cursor(token.as_deref(), ctag.as_deref(), true)
+            .cursor(token, ctag, true)
             .await
             .map_err(ProviderError::from)?;
         Ok(())
@@ -363,6 +398,22 @@ impl Fetch<'_> {
             }
         }
         Ok(fetched)
+    }
+}
+
+/// Whether the calendar is synced by the listing method: a ctag stored without a sync token
+/// (only [`Fetch::listing`] stores one so).
+pub(crate) fn listing_method(cal: &Calendar) -> bool {
+    cal.ctag.is_some() && cal.sync_token.is_none()
+}
+
+/// An answer to sync-collection that says the server has none there: a 403 naming
+/// `DAV:supported-report` (sabre/dav 1.8), or a 4xx/501 without a reason (older servers).
+fn no_sync_collection(e: &DavError) -> bool {
+    match e {
+        DavError::UnsupportedReport { .. } => true,
+        DavError::Status { status, .. } => (400..500).contains(status) || *status == 501,
+        _ => false,
     }
 }
 

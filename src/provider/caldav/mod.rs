@@ -1,6 +1,7 @@
 //! CalDAV: our own WebDAV layer on reqwest + quick-xml (see docs/decisions.md for why not libdav),
 //! connecting an account, fetching changes into the cache, and the provider the one pass drives.
 
+pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod connect;
 pub mod fetch;

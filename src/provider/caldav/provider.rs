@@ -55,6 +55,9 @@ impl From<DavError> for ProviderError {
 pub(crate) struct CalDav {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
+    /// How each account's server wants to be authenticated, kept from pass to pass (a Digest
+    /// server's nonce is reused: the daemon's idle pass makes no handshake).
+    pub auth: super::auth::Remembered,
 }
 
 impl CalDav {
@@ -79,7 +82,8 @@ impl CalDav {
         let client = CalDavClient::new(&settings.username, password, timeout)
             .map_err(ProviderError::internal)?
             .with_max_body(self.config.network.max_response_bytes)
-            .for_account(&url, self.config.network.allow_http);
+            .for_account(&url, self.config.network.allow_http)
+            .with_auth(self.auth.of(account.id, &settings.username));
         Ok((client, settings))
     }
 }
