@@ -79,6 +79,10 @@ pub(crate) async fn connect_and_idle_pass(kind: Kind) {
         .collect();
     assert_eq!(withs.len(), expected, "{kind:?}: {v}");
     assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
+    // Synced by sync-collection, not by listing.
+    let listed = s.cli(&["accounts", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(!listed.contains("etag listing"), "{kind:?}: {listed}");
     store.close().await;
 }
 
@@ -1507,6 +1511,16 @@ async fn a_server_without_sync_collection_is_synced_by_ctag_and_etags_not_marked
     let list = s.cli(&["series", "list", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(v.as_array().map(Vec::len), Some(3), "{v}");
+    let listed = s.cli(&["accounts", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains(&format!("{}: synced by ctag and etag listing", s.calendar)),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("ok") || listed.contains("waiting"),
+        "{listed}"
+    );
 
     // The pass after takes in the ctag our own agenda writes moved on; then an idle pass of
     // the binary writes nothing and asks the ctag once (after the Digest handshake every new
