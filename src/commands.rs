@@ -332,6 +332,12 @@ pub(crate) async fn accounts(config: Config, action: AccountsAction) -> anyhow::
                         );
                         continue;
                     }
+                    for c in &l.listing_calendars {
+                        outln!(
+                            "      {c}: synced by ctag and etag listing (the server has no \
+                             sync-collection report)"
+                        );
+                    }
                     if let Some(e) = &l.last_error {
                         outln!("      last error: {e}");
                     }

@@ -107,22 +107,30 @@ pub(crate) struct AccountView {
     pub display_name: String,
     /// The calendars' remote ids (CalDAV collection URLs or Google calendar ids).
     pub calendars: Vec<String>,
+    /// Those of `calendars` synced by ctag and etag listing, their server having no
+    /// sync-collection report (the others: sync-collection, or the provider's own sync).
+    pub listing_calendars: Vec<String>,
     pub last_error: Option<String>,
 }
 
 pub(crate) async fn list_accounts(store: &Store) -> Result<Vec<AccountView>> {
     let mut lines = Vec::new();
     for a in store.list_accounts().await? {
-        let calendars = store
-            .list_calendars(a.id)
-            .await?
-            .into_iter()
-            .map(|c| c.remote_id)
+        let all = store.list_calendars(a.id).await?;
+        let listing_calendars = all
+            .iter()
+            .filter(|c| {
+                a.provider == crate::store::Provider::Caldav
+                    && crate::provider::caldav::fetch::listing_method(c)
+            })
+            .map(|c| c.remote_id.clone())
             .collect();
+        let calendars = all.into_iter().map(|c| c.remote_id).collect();
         lines.push(AccountView {
             state: AccountReadiness::from(&a),
             display_name: a.display_name.clone(),
             calendars,
+            listing_calendars,
             last_error: a.current_error().map(str::to_string),
         });
     }

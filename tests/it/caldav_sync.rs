@@ -79,6 +79,10 @@ pub(crate) async fn connect_and_idle_pass(kind: Kind) {
         .collect();
     assert_eq!(withs.len(), expected, "{kind:?}: {v}");
     assert!(withs.contains(&"alice@example.com") && withs.contains(&"bob@example.com"));
+    // Synced by sync-collection, not by listing.
+    let listed = s.cli(&["accounts", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(!listed.contains("etag listing"), "{kind:?}: {listed}");
     store.close().await;
 }
 
@@ -1492,21 +1496,31 @@ async fn a_server_without_sync_collection_is_synced_by_ctag_and_etags_not_marked
     let s = Setup::new(Kind::SabreDigest).await;
     let text = s.connect();
     assert!(text.contains("3 recurring 1:1(s) found"), "{text}");
+    let store = s.db.store().await;
     let out = s.cli(&["sync", "--once", "--now", "2026-03-01T12:00:00Z"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let store = s.db.store().await;
     let cal = store.list_calendars(1).await.unwrap().remove(0);
     assert!(
-        cal.ctag.is_some() && cal.sync_token.is_none(),
+        cal.ctag.as_deref().is_some_and(|c| !c.is_empty()) && cal.sync_token.is_none(),
         "the listing method is recorded: {cal:?}"
     );
     let list = s.cli(&["series", "list", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(v.as_array().map(Vec::len), Some(3), "{v}");
+    let listed = s.cli(&["accounts", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains(&format!("{}: synced by ctag and etag listing", s.calendar)),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("ok") || listed.contains("waiting"),
+        "{listed}"
+    );
 
     // The pass after takes in the ctag our own agenda writes moved on; then an idle pass of
     // the binary writes nothing and asks the ctag once (after the Digest handshake every new

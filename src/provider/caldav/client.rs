@@ -131,6 +131,9 @@ pub struct CalendarInfo {
     pub components: Vec<String>,
     pub ctag: Option<String>,
     pub sync_token: Option<String>,
+    /// Whether its `DAV:supported-report-set` lists sync-collection (None: the server lists
+    /// no set).
+    pub sync_collection: Option<bool>,
 }
 
 impl CalendarInfo {
@@ -838,7 +841,8 @@ impl CalDavClient {
         })
     }
 
-    const CALENDAR_PROPS: [(&'static str, &'static str); 5] = [
+    const CALENDAR_PROPS: [(&'static str, &'static str); 6] = [
+        (DAV, "supported-report-set"),
         (DAV, "resourcetype"),
         (DAV, "displayname"),
         (CALDAV, "supported-calendar-component-set"),
@@ -1517,6 +1521,11 @@ impl MsResponse {
                 .unwrap_or_default(),
             ctag: text(CS, "getctag"),
             sync_token: text(DAV, "sync-token"),
+            sync_collection: self.prop(DAV, "supported-report-set").map(|set| {
+                set.children_named(DAV, "supported-report")
+                    .flat_map(|r| r.children_named(DAV, "report"))
+                    .any(|r| r.children_named(DAV, "sync-collection").next().is_some())
+            }),
         }
     }
 }
@@ -1869,6 +1878,25 @@ mod tests {
         ] {
             assert_eq!(resource_url(&cal, other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn a_calendar_says_whether_it_has_sync_collection_in_its_supported_report_set() {
+        let info = |set: &str| {
+            let body = format!(
+                r#"<d:multistatus xmlns:d="DAV:" xmlns:cal="urn:ietf:params:xml:ns:caldav"><d:response><d:href>/c/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><cal:calendar/></d:resourcetype>{set}</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#
+            );
+            let ms = Multistatus::parse(body.as_bytes()).unwrap();
+            ms.responses[0]
+                .calendar_info(&Url::parse("http://h/").unwrap())
+                .sync_collection
+        };
+        // sabre/dav 1.8: multiget and query, no sync-collection.
+        let sabre = "<d:supported-report-set><d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report><d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report></d:supported-report-set>";
+        assert_eq!(info(sabre), Some(false));
+        let with = "<d:supported-report-set><d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report></d:supported-report-set>";
+        assert_eq!(info(with), Some(true));
+        assert_eq!(info(""), None);
     }
 
     #[test]

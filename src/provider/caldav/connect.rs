@@ -283,6 +283,22 @@ pub(crate) async fn connect(
         }
         Existing::New => store.insert_account(&account, now).await?,
     };
+    // A calendar whose server lists its reports without sync-collection is synced by listing
+    // from the first pass on (an empty ctag: compared with nothing, see `fetch::listing_method`).
+    let lacking: Vec<&str> = calendars
+        .iter()
+        .filter(|c| c.sync_collection == Some(false))
+        .map(|c| c.url.as_str())
+        .collect();
+    if !lacking.is_empty() {
+        for c in store.list_calendars(account_id).await? {
+            if lacking.contains(&c.remote_id.as_str()) {
+                store
+                    .set_calendar_cursor(c.id, None, Some(""), None)
+                    .await?;
+            }
+        }
+    }
     Ok(Connected {
         account_id,
         calendars,
@@ -354,6 +370,7 @@ mod tests {
             components: comps.iter().map(|s| s.to_string()).collect(),
             ctag: None,
             sync_token: None,
+            sync_collection: None,
         }
     }
 

@@ -410,6 +410,10 @@ impl<'a> Reader<'a> {
 /// element without attributes of any other name is not kept in a tree ([`Reader::finish`]): a
 /// name read as a marker (as `collection` is in `resourcetype`) must be listed here.
 const KNOWN_NAMES: &[&str] = &[
+    "supported-report-set",
+    "supported-report",
+    "report",
+    "sync-collection",
     "multistatus",
     "response",
     "href",
