@@ -4,7 +4,7 @@
 //! URL for the same collection, or shared with another user) is refused; an archived account
 //! that holds the calendar comes back with its history.
 
-use crate::store::{Account, Provider, Store, StoreError};
+use crate::store::{Account, Calendar, Provider, Store, StoreError};
 
 /// The outcome of looking for the account a connect is about.
 #[derive(Debug)]
@@ -34,31 +34,43 @@ pub(crate) struct Taken {
     pub theirs: String,
 }
 
-/// Finds the account a connect of `ours` (calendar remote ids) is about. `same_account`: the
-/// stored account is this server and user (or this Google account). `same_calendar(theirs,
-/// ours)`: two remote ids name one collection.
-pub(crate) async fn find(
+/// The stored accounts of `provider`, each with its calendars: what [`find`] looks through (a
+/// provider may read more from them first, e.g. the CalDAV hosts to resolve).
+pub(crate) async fn stored(
     store: &Store,
     provider: Provider,
+) -> Result<Vec<(Account, Vec<Calendar>)>, StoreError> {
+    let mut out = Vec::new();
+    for a in store.list_accounts().await? {
+        if a.provider == provider {
+            let calendars = store.list_calendars(a.id).await?;
+            out.push((a, calendars));
+        }
+    }
+    Ok(out)
+}
+
+/// Finds, among `accounts` (from [`stored`]), the account a connect of `ours` (calendar remote
+/// ids) is about. `same_account`: the stored account is this server and user (or this Google
+/// account). `same_calendar(theirs, ours)`: two remote ids name one collection.
+pub(crate) fn find(
+    accounts: &[(Account, Vec<Calendar>)],
     same_account: impl Fn(&Account) -> bool,
     same_calendar: impl Fn(&str, &str) -> bool,
     ours: &[String],
-) -> Result<Existing, StoreError> {
-    let accounts: Vec<Account> = store
-        .list_accounts()
-        .await?
-        .into_iter()
-        .filter(|a| a.provider == provider)
-        .collect();
+) -> Existing {
     // A connected account before an archived one: a person with both reconnects the live one.
-    let mut candidates: Vec<&Account> = accounts.iter().filter(|a| same_account(a)).collect();
-    candidates.sort_by_key(|a| (a.archived_at.is_some(), a.id));
-    if let Some(a) = candidates.first() {
-        return Ok(Existing::Same(Box::new((*a).clone())));
+    let same = accounts
+        .iter()
+        .map(|(a, _)| a)
+        .filter(|a| same_account(a))
+        .min_by_key(|a| (a.archived_at.is_some(), a.id));
+    if let Some(a) = same {
+        return Existing::Same(Box::new(a.clone()));
     }
     let mut archived = None;
-    for a in &accounts {
-        for c in store.list_calendars(a.id).await? {
+    for (a, calendars) in accounts {
+        for c in calendars {
             let Some(o) = ours.iter().find(|o| same_calendar(&c.remote_id, o)) else {
                 continue;
             };
@@ -66,15 +78,15 @@ pub(crate) async fn find(
                 archived.get_or_insert_with(|| a.clone());
                 continue;
             }
-            return Ok(Existing::Taken(Taken {
+            return Existing::Taken(Taken {
                 account: a.id,
                 name: a.display_name.clone(),
                 ours: o.clone(),
-                theirs: c.remote_id,
-            }));
+                theirs: c.remote_id.clone(),
+            });
         }
     }
-    Ok(archived.map_or(Existing::New, |a| Existing::Same(Box::new(a))))
+    archived.map_or(Existing::New, |a| Existing::Same(Box::new(a)))
 }
 
 #[cfg(test)]

@@ -146,27 +146,25 @@ async fn existing(
     calendars: &[CalendarInfo],
 ) -> Result<Existing, ConnectError> {
     let ours: Vec<String> = calendars.iter().map(|c| c.url.to_string()).collect();
-    let mut theirs = Vec::new();
-    for a in store.list_accounts().await? {
-        if a.provider == Provider::Caldav {
-            theirs.extend(
-                store
-                    .list_calendars(a.id)
-                    .await?
-                    .into_iter()
-                    .map(|c| c.remote_id),
-            );
-        }
-    }
-    theirs.extend(ours.iter().cloned());
-    let hosts = resolve_hosts(&theirs).await;
+    let accounts = existing::stored(store, Provider::Caldav).await?;
+    let urls: Vec<String> = accounts
+        .iter()
+        .flat_map(|(_, cals)| cals.iter().map(|c| c.remote_id.clone()))
+        .chain(ours.iter().cloned())
+        .collect();
+    let hosts = resolve_hosts(&urls).await;
     let same_account = |a: &Account| {
         CaldavSettings::from_account(a).is_ok_and(|s| {
             s.username == username && Url::parse(&s.url).is_ok_and(|u| u.origin() == url.origin())
         })
     };
     let same_calendar = |t: &str, o: &str| same_collection(t, o, &hosts);
-    Ok(existing::find(store, Provider::Caldav, same_account, same_calendar, &ours).await?)
+    Ok(existing::find(
+        &accounts,
+        same_account,
+        same_calendar,
+        &ours,
+    ))
 }
 
 /// Picks the calendars the user named (by display name, case-insensitively, or by URL/path).

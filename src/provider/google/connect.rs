@@ -236,8 +236,8 @@ pub(crate) async fn finish(
             .is_ok_and(|s| primary.is_some_and(|p| s.owner_emails.iter().any(|e| e == p)))
     };
     let ours: Vec<String> = picked.iter().map(|c| c.0.clone()).collect();
-    let existing =
-        existing::find(store, Provider::Google, same_account, |t, o| t == o, &ours).await?;
+    let accounts = existing::stored(store, Provider::Google).await?;
+    let existing = existing::find(&accounts, same_account, |t, o| t == o, &ours);
     if let Some(wanted) = choices.account {
         let got = match &existing {
             Existing::Same(a) => Some(a.id),
