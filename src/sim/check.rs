@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::lock;
-use super::world::{World, occurrences_of};
+use super::world::World;
 use crate::config::Config;
 use crate::model::OccurrenceStatus;
 use crate::store::Store;
@@ -74,7 +74,7 @@ pub(super) async fn after_pass(
             let live = w
                 .ones
                 .iter()
-                .any(|o| &o.uid == uid && !o.deleted && w.server.resources.contains_key(&o.path));
+                .any(|o| &o.uid == uid && !o.deleted && w.exists(&o.path));
             if live && !tracked.contains(uid) {
                 found.push(format!(
                     "the 1:1 {uid} is still in the calendar but no longer tracked"
@@ -126,11 +126,7 @@ pub(super) async fn at_end(
         // Every line typed inside a block is an item or a note, or still in the calendar.
         for t in &w.typed {
             let deleted = w.ones.iter().any(|o| o.path == t.path && o.deleted);
-            let in_calendar = w
-                .server
-                .resources
-                .get(&t.path)
-                .is_some_and(|s| unfolded(&s.body).contains(&t.key));
+            let in_calendar = w.text_of(&t.path).contains(&t.key);
             if !deleted && !in_calendar && !recorded.contains(&t.key) {
                 found.push(format!("the typed line {:?} was lost", t.key));
             }
@@ -140,11 +136,11 @@ pub(super) async fn at_end(
             let Some(s) = series.iter().find(|s| s.uid == one.uid && s.tracked()) else {
                 continue;
             };
-            let Some(next) = w.server.resources.get(&one.path).and_then(|r| {
-                occurrences_of(&r.body, w.now)
-                    .into_iter()
-                    .find(|o| o.end > w.now && o.status != OccurrenceStatus::Cancelled)
-            }) else {
+            let Some(next) = w
+                .occurrences(&one.path)
+                .into_iter()
+                .find(|o| o.end > w.now && o.status != OccurrenceStatus::Cancelled)
+            else {
                 continue;
             };
             // A meeting in progress is the one the agenda is for until it ends.
@@ -174,7 +170,8 @@ pub(super) async fn at_end(
         // Every write of the daemon has its revision, with the text it replaced.
         for wr in &w.writes {
             let ok = revisions.iter().any(|r| {
-                r.remote_id.ends_with(&format!("/{}", wr.path))
+                (r.remote_id.ends_with(&format!("/{}", wr.path))
+                    || r.remote_id.starts_with(&format!("{}_", wr.path)))
                     && r.original_start == Some(wr.original_start)
                     && r.description_after == wr.after
                     && r.description_before.as_deref().unwrap_or("")
@@ -196,13 +193,4 @@ pub(super) async fn at_end(
         w.violation(f);
     }
     Ok(())
-}
-
-/// An iCalendar text with its folds joined and its text escapes read.
-fn unfolded(body: &str) -> String {
-    body.replace("\r\n ", "")
-        .replace("\n ", "")
-        .replace("\\n", "\n")
-        .replace("\\,", ",")
-        .replace("\\;", ";")
 }

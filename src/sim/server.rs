@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use rand::Rng;
 use url::Url;
 
-use super::world::World;
+use super::gated;
+use super::world::{Gate, World};
 use crate::model::Etag;
 use crate::provider::caldav::client::{
     CalendarInfo, DavError, Precondition, Resource, Result, SyncChanges, SyncPage,
@@ -273,49 +273,21 @@ pub(crate) struct SimDav {
     pub world: Arc<Mutex<World>>,
 }
 
-/// What a request does once the world let it through.
-enum Gate {
-    Go,
-    Fail(DavError),
-    Crash,
-}
-
 impl SimDav {
     /// The world decides: a fault, a crash, or go (a person may act first).
-    fn gate(&self, method: &str, url: &Url) -> Gate {
+    fn gate(&self, method: &str, url: &Url) -> Gate<DavError> {
         let mut w = self.world.lock().expect("the world lock is never poisoned");
-        w.requests += 1;
-        if w.crash_due(false) {
-            w.trace(format!("crash before {method} {}", url.path()));
-            return Gate::Crash;
+        match w.gate(method, url.path()) {
+            Gate::Fail(429) => Gate::Fail(status(method, url, 429)),
+            Gate::Fail(_) => Gate::Fail(status(method, url, 503)),
+            Gate::Crash => Gate::Crash,
+            Gate::Go => Gate::Go,
         }
-        // A person acts while the pass is at this request.
-        let p = w.profile.people_during_pass;
-        if w.rng.random_bool(p) {
-            w.person_acts("during a pass");
-        }
-        let roll: f64 = w.rng.random();
-        let p = w.profile.clone();
-        if roll < p.throttle {
-            w.trace(format!("{method} {} -> 429", url.path()));
-            return Gate::Fail(status(method, url, 429));
-        }
-        if roll < p.throttle + p.server_error {
-            w.trace(format!("{method} {} -> 503", url.path()));
-            return Gate::Fail(status(method, url, 503));
-        }
-        Gate::Go
     }
 
-    /// After a request acted on the server: maybe the daemon crashes before it hears the
-    /// answer (between the remote write and the local commit).
     fn after(&self, method: &str, url: &Url) -> bool {
         let mut w = self.world.lock().expect("the world lock is never poisoned");
-        if w.crash_due(true) {
-            w.trace(format!("crash after {method} {}", url.path()));
-            return true;
-        }
-        false
+        w.crash_after(method, url.path())
     }
 }
 
@@ -328,24 +300,21 @@ fn status(method: &str, url: &Url, status: u16) -> DavError {
     }
 }
 
-/// A request that never answers: the daemon crashed there (the driver drops the pass).
-async fn crashed<T>() -> T {
-    std::future::pending().await
-}
-
-macro_rules! gated {
-    ($self:ident, $method:expr, $url:expr, $body:expr) => {{
-        match $self.gate($method, $url) {
-            Gate::Crash => return crashed().await,
-            Gate::Fail(e) => return Err(e),
-            Gate::Go => {}
+/// What a sync-collection REPORT since `token` names: (path, deleted); the server's refusal
+/// when it has no such report or no longer knows the token.
+fn sync_report(w: &mut World, url: &Url, token: Option<&str>) -> Result<Vec<(String, bool)>> {
+    if w.server.no_sync_collection {
+        return Err(DavError::UnsupportedReport {
+            url: url.to_string(),
+            report: "sync-collection".into(),
+        });
+    }
+    w.server.since(token).map_err(|()| {
+        w.trace("sync token refused".into());
+        DavError::InvalidSyncToken {
+            url: url.to_string(),
         }
-        let answer = $body;
-        if $self.after($method, $url) {
-            return crashed().await;
-        }
-        answer
-    }};
+    })
 }
 
 impl Dav for SimDav {
@@ -373,18 +342,7 @@ impl Dav for SimDav {
         Box::pin(async move {
             gated!(self, "REPORT sync-collection", url, {
                 let mut w = self.world.lock().expect("world lock");
-                if w.server.no_sync_collection {
-                    return Err(DavError::UnsupportedReport {
-                        url: url.to_string(),
-                        report: "sync-collection".into(),
-                    });
-                }
-                let Ok(changes) = w.server.since(token) else {
-                    w.trace("sync token refused".into());
-                    return Err(DavError::InvalidSyncToken {
-                        url: url.to_string(),
-                    });
-                };
+                let changes = sync_report(&mut w, url, token)?;
                 let mut out = SyncChanges {
                     token: Some(w.server.token()),
                     ..SyncChanges::default()
@@ -413,17 +371,7 @@ impl Dav for SimDav {
         Box::pin(async move {
             gated!(self, "REPORT sync-collection", url, {
                 let mut w = self.world.lock().expect("world lock");
-                if w.server.no_sync_collection {
-                    return Err(DavError::UnsupportedReport {
-                        url: url.to_string(),
-                        report: "sync-collection".into(),
-                    });
-                }
-                let Ok(changes) = w.server.since(token) else {
-                    return Err(DavError::InvalidSyncToken {
-                        url: url.to_string(),
-                    });
-                };
+                let changes = sync_report(&mut w, url, token)?;
                 let mut paths: Vec<(Url, Option<Etag>)> = changes
                     .iter()
                     .filter(|(_, d)| !d)

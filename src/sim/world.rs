@@ -16,7 +16,14 @@ use crate::model::OccurrenceStatus;
 /// Descriptions this long are never read in a block check (far above what people type).
 const MAX_TEXT: usize = 1 << 22;
 /// How far around `now` occurrences are compared.
-const WINDOW_DAYS: i64 = 420;
+pub(crate) const WINDOW_DAYS: i64 = 420;
+
+/// What a request of the daemon meets.
+pub(crate) enum Gate<E> {
+    Go,
+    Fail(E),
+    Crash,
+}
 
 /// How often faults and people act in one schedule (drawn from its seed).
 #[derive(Debug, Clone)]
@@ -62,7 +69,12 @@ pub(crate) struct Write {
 pub(crate) struct World {
     pub rng: StdRng,
     pub now: DateTime<Utc>,
+    /// The CalDAV server (a CalDAV schedule), or
     pub server: Server,
+    /// the Google calendar (a Google schedule).
+    pub google: super::google::Calendar,
+    /// Which of the two the account is on, and how its descriptions are written.
+    pub format: Format,
     pub profile: Profile,
     pub ones: Vec<OneOnOne>,
     pub typed: Vec<Typed>,
@@ -86,11 +98,19 @@ pub(crate) struct World {
 pub(crate) const MANAGER: &str = "manager@sim.example";
 
 impl World {
-    pub(crate) fn new(rng: StdRng, now: DateTime<Utc>, server: Server, profile: Profile) -> Self {
+    pub(crate) fn new(
+        rng: StdRng,
+        now: DateTime<Utc>,
+        server: Server,
+        format: Format,
+        profile: Profile,
+    ) -> Self {
         Self {
             rng,
             now,
             server,
+            google: super::google::Calendar::default(),
+            format,
             profile,
             ones: Vec::new(),
             typed: Vec::new(),
@@ -128,6 +148,41 @@ impl World {
         false
     }
 
+    /// What happens to a request of the daemon: a crash, a fault (its HTTP status), or go; a
+    /// person may act first (during a pass).
+    pub(crate) fn gate(&mut self, method: &str, what: &str) -> Gate<u16> {
+        self.requests += 1;
+        if self.crash_due(false) {
+            self.trace(format!("crash before {method} {what}"));
+            return Gate::Crash;
+        }
+        let p = self.profile.people_during_pass;
+        if self.rng.random_bool(p) {
+            self.person_acts("during a pass");
+        }
+        let roll: f64 = self.rng.random();
+        let (throttle, server_error) = (self.profile.throttle, self.profile.server_error);
+        let status = if roll < throttle {
+            429
+        } else if roll < throttle + server_error {
+            503
+        } else {
+            return Gate::Go;
+        };
+        self.trace(format!("{method} {what} -> {status}"));
+        Gate::Fail(status)
+    }
+
+    /// After a request acted on the server: whether the daemon crashes before it hears the
+    /// answer (between the remote write and the local commit).
+    pub(crate) fn crash_after(&mut self, method: &str, what: &str) -> bool {
+        if self.crash_due(true) {
+            self.trace(format!("crash after {method} {what}"));
+            return true;
+        }
+        false
+    }
+
     /// A full listing as a faulty server gives it: sometimes empty, sometimes short.
     pub(crate) fn listing_fault<T>(&mut self, listing: &mut Vec<T>) {
         if listing.is_empty() {
@@ -154,15 +209,20 @@ impl World {
     /// Adds a weekly 1:1 of the manager with `direct`, first on `first`.
     pub(crate) fn add_one_on_one(&mut self, direct: &str, first: DateTime<Utc>) {
         let n = self.unique();
-        let uid = format!("1on1-{n}@sim.example");
-        let path = format!("{n}.ics");
-        let body = series_ics(
-            &uid,
-            &format!("1:1 Manager / {direct}"),
-            first,
-            &[MANAGER, &format!("{direct}@sim.example")],
-        );
-        self.server.store(&path, &body);
+        let summary = format!("1:1 Manager / {direct}");
+        let people = [MANAGER, &format!("{direct}@sim.example")];
+        let (path, uid) = if self.google() {
+            // On Google the series id is both (the pass names a series by it).
+            let id = format!("oneonone{n}");
+            self.google.add_series(&id, &summary, first, &people);
+            (id.clone(), id)
+        } else {
+            let uid = format!("1on1-{n}@sim.example");
+            let path = format!("{n}.ics");
+            self.server
+                .store(&path, &series_ics(&uid, &summary, first, &people));
+            (path, uid)
+        };
         self.trace(format!("1:1 with {direct} created ({path})"));
         self.ones.push(OneOnOne {
             path,
@@ -174,26 +234,78 @@ impl World {
 
     /// Adds the weekly team meeting (four people: not a 1:1, never written).
     pub(crate) fn add_team_meeting(&mut self, first: DateTime<Utc>) {
-        let body = series_ics(
-            "team@sim.example",
-            "Team sync",
-            first,
-            &[
-                MANAGER,
-                "ann@sim.example",
-                "bob@sim.example",
-                "cy@sim.example",
-            ],
-        );
-        self.server.store(TEAM, &body);
+        let people = [
+            MANAGER,
+            "ann@sim.example",
+            "bob@sim.example",
+            "cy@sim.example",
+        ];
+        if self.google() {
+            self.google.add_series(TEAM, "Team sync", first, &people);
+        } else {
+            let body = series_ics("team@sim.example", "Team sync", first, &people);
+            self.server.store(TEAM, &body);
+        }
+    }
+
+    /// Whether this world's calendar is on Google.
+    pub(crate) fn google(&self) -> bool {
+        self.format == Format::GoogleHtml
     }
 
     /// The occurrences of the series in `path` (none when it is gone or unreadable).
     pub(crate) fn occurrences(&self, path: &str) -> Vec<crate::model::Occurrence> {
+        if self.google() {
+            return self.google.occurrences(path, self.now);
+        }
         let Some(s) = self.server.resources.get(path) else {
             return Vec::new();
         };
         occurrences_of(&s.body, self.now)
+    }
+
+    /// Whether the series in `path` is still in the calendar.
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        if self.google() {
+            self.google.is_live(path)
+        } else {
+            self.server.resources.contains_key(path)
+        }
+    }
+
+    /// Every text the series in `path` holds (all its descriptions), as people read it.
+    pub(crate) fn text_of(&self, path: &str) -> String {
+        if self.google() {
+            let id = format!("{path}_");
+            return self
+                .google
+                .events
+                .values()
+                .filter(|e| e.id == path || e.id.starts_with(&id))
+                .filter_map(|e| e.description.clone())
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        self.server
+            .resources
+            .get(path)
+            .map(|s| {
+                unfold_lines(&s.body)
+                    .join("\n")
+                    .replace("\\n", "\n")
+                    .replace("\\,", ",")
+                    .replace("\\;", ";")
+            })
+            .unwrap_or_default()
+    }
+
+    /// Forgets the change log: every sync token given so far is refused.
+    pub(crate) fn compact(&mut self) {
+        if self.google() {
+            self.google.compact();
+        } else {
+            self.server.compact();
+        }
     }
 
     /// One action of a person, at random: what people do to a 1:1 invite.
@@ -227,7 +339,8 @@ impl World {
             0..=19 => tick(&desc).map(|d| (d, "ticks an item".into())),
             20..=44 => {
                 let (form, words) = topic(&mut self.rng, n);
-                insert_under(&desc, "minutes for you", &format!("{form}{words}")).map(|d| {
+                let line = format!("{form}{words}");
+                insert_under(&desc, "minutes for you", &line, self.format).map(|d| {
                     self.typed.push(Typed {
                         key: words.clone(),
                         path: one.path.clone(),
@@ -237,7 +350,7 @@ impl World {
             }
             45..=54 => {
                 let words = format!("decided to try pairing n{n}");
-                insert_under(&desc, "Notes and action items", &words).map(|d| {
+                insert_under(&desc, "Notes and action items", &words, self.format).map(|d| {
                     self.typed.push(Typed {
                         key: words.clone(),
                         path: one.path.clone(),
@@ -245,7 +358,7 @@ impl World {
                     (d, format!("writes the note {words}"))
                 })
             }
-            55..=64 => delete_item_line(&desc).map(|(d, line)| {
+            55..=64 => delete_item_line(&desc, self.format).map(|(d, line)| {
                 // A line taken back before any pass read it is the person's to take back (one
                 // read already is an item, which the record keeps: checked after every pass).
                 self.typed
@@ -253,7 +366,7 @@ impl World {
                 (d, format!("deletes the line {line:?}"))
             }),
             65..=79 => Some((
-                outside_edit(&desc, n, self.rng.random_bool(0.5)),
+                outside_edit(&desc, n, self.rng.random_bool(0.5), self.format),
                 "edits the text outside the agenda".into(),
             )),
             80..=87 => {
@@ -277,6 +390,13 @@ impl World {
     }
 
     fn set_description(&mut self, path: &str, uid: &str, os: DateTime<Utc>, text: &str) {
+        if self.google() {
+            let now = self.now;
+            self.google.edit_instance(path, os, now, |e| {
+                e.description = Some(text.to_string());
+            });
+            return;
+        }
         let Some(body) = self.server.resources.get(path).map(|s| s.body.clone()) else {
             return;
         };
@@ -291,6 +411,20 @@ impl World {
 
     /// The manager moves one occurrence later by `by`.
     fn move_occurrence(&mut self, one: &OneOnOne, os: DateTime<Utc>, by: Duration) {
+        self.trace(format!(
+            "manager moves {} on {} by {} h",
+            one.path,
+            os.format("%m-%d"),
+            by.num_hours()
+        ));
+        if self.google() {
+            let now = self.now;
+            self.google.edit_instance(&one.path, os, now, |e| {
+                e.start = Some(google_time(os + by));
+                e.end = Some(google_time(os + by + Duration::minutes(30)));
+            });
+            return;
+        }
         let Some(body) = self.server.resources.get(&one.path).map(|s| s.body.clone()) else {
             return;
         };
@@ -342,16 +476,22 @@ impl World {
             out.push(l);
         }
         self.server.store(&one.path, &(out.join("\r\n") + "\r\n"));
-        self.trace(format!(
-            "manager moves {} on {} by {} h",
-            one.path,
-            os.format("%m-%d"),
-            by.num_hours()
-        ));
     }
 
     /// The manager cancels one occurrence (EXDATE on the rule).
     fn cancel_occurrence(&mut self, one: &OneOnOne, os: DateTime<Utc>) {
+        self.trace(format!(
+            "manager cancels {} on {}",
+            one.path,
+            os.format("%m-%d")
+        ));
+        if self.google() {
+            let now = self.now;
+            self.google.edit_instance(&one.path, os, now, |e| {
+                e.status = Some("cancelled".into());
+            });
+            return;
+        }
         let Some(body) = self.server.resources.get(&one.path).map(|s| s.body.clone()) else {
             return;
         };
@@ -364,11 +504,6 @@ impl World {
             }
         }
         self.server.store(&one.path, &(out.join("\r\n") + "\r\n"));
-        self.trace(format!(
-            "manager cancels {} on {}",
-            one.path,
-            os.format("%m-%d")
-        ));
     }
 
     /// The manager deletes a 1:1 and makes it again (a new UID, the same two people).
@@ -382,7 +517,11 @@ impl World {
         let i = live[self.rng.random_range(0..live.len())];
         let old = self.ones[i].clone();
         self.ones[i].deleted = true;
-        self.server.delete(&old.path);
+        if self.google() {
+            self.google.delete(&old.path);
+        } else {
+            self.server.delete(&old.path);
+        }
         self.trace(format!("manager deletes the series {}", old.path));
         let first = next_slot(self.now);
         self.add_one_on_one(&old.direct, first);
@@ -390,14 +529,36 @@ impl World {
 
     // ---- the daemon's writes, checked as they arrive -----------------------------------------
 
-    /// Checks a write of the daemon against the resource it replaces.
-    pub(crate) fn daemon_wrote(&mut self, path: &str, before: Option<&str>, after: &str) {
+    /// Whether the daemon may write into the series in `path` at all (counted as a write).
+    fn may_write(&mut self, path: &str) -> bool {
         self.pass_writes += 1;
         if !self.started {
             self.violation(format!("wrote {path} before the account was started"));
         }
         if path == TEAM || !self.ones.iter().any(|o| o.path == path) {
             self.violation(format!("wrote into {path}, which is not a 1:1"));
+            return false;
+        }
+        true
+    }
+
+    /// Checks a Google write of the daemon (a PATCH of one instance's description).
+    pub(crate) fn daemon_wrote_instance(
+        &mut self,
+        path: &str,
+        os: DateTime<Utc>,
+        end: DateTime<Utc>,
+        before: &str,
+        after: &str,
+    ) {
+        if self.may_write(path) {
+            self.agenda_written(path, os, end, before.into(), after.into());
+        }
+    }
+
+    /// Checks a CalDAV write of the daemon against the resource it replaces.
+    pub(crate) fn daemon_wrote(&mut self, path: &str, before: Option<&str>, after: &str) {
+        if !self.may_write(path) {
             return;
         }
         let old = before
@@ -431,22 +592,36 @@ impl World {
             ));
         }
         for (os, end, d0, d1) in changed {
-            if end <= self.now {
-                self.violation(format!(
-                    "an agenda written into the past occurrence of {path} on {os}"
-                ));
-            }
-            if let Some(why) = outside_kept(&d0, &d1) {
-                self.violation(format!("{path} on {os}: {why}"));
-            }
-            self.trace(format!("daemon writes {path} on {}", os.format("%m-%d")));
-            self.writes.push(Write {
-                path: path.into(),
-                original_start: os,
-                before: (!d0.is_empty()).then_some(d0),
-                after: d1,
-            });
+            self.agenda_written(path, os, end, d0, d1);
         }
+    }
+
+    /// Checks the description the daemon wrote into one occurrence, and records the write.
+    fn agenda_written(
+        &mut self,
+        path: &str,
+        os: DateTime<Utc>,
+        end: DateTime<Utc>,
+        d0: String,
+        d1: String,
+    ) {
+        if end <= self.now {
+            self.violation(format!(
+                "an agenda written into the past occurrence of {path} on {os}"
+            ));
+        }
+        if let Some(why) = outside_kept(&d0, &d1, self.format) {
+            self.trace(format!("before: {d0:?}"));
+            self.trace(format!("after: {d1:?}"));
+            self.violation(format!("{path} on {os}: {why}"));
+        }
+        self.trace(format!("daemon writes {path} on {}", os.format("%m-%d")));
+        self.writes.push(Write {
+            path: path.into(),
+            original_start: os,
+            before: (!d0.is_empty()).then_some(d0),
+            after: d1,
+        });
     }
 }
 
@@ -455,14 +630,14 @@ pub(crate) const TEAM: &str = "team.ics";
 
 /// Why `after` does not keep the text of `before` outside the block, if it does not: the
 /// person's bytes before and after the block unchanged, exactly one well-formed block.
-pub(crate) fn outside_kept(before: &str, after: &str) -> Option<String> {
-    let new = match parse_block(after, Format::Plain, MAX_TEXT) {
+pub(crate) fn outside_kept(before: &str, after: &str, format: Format) -> Option<String> {
+    let new = match parse_block(after, format, MAX_TEXT) {
         Ok(Some(b)) => b,
         Ok(None) => return Some("the daemon wrote a description without its block".into()),
         Err(e) => return Some(format!("the written description has a bad block: {e}")),
     };
     let (s1, e1) = (new.span.start, new.span.end);
-    match parse_block(before, Format::Plain, MAX_TEXT) {
+    match parse_block(before, format, MAX_TEXT) {
         Ok(Some(old)) => {
             let (s0, e0) = (old.span.start, old.span.end);
             if before[..s0] != after[..s1] || before[e0..] != after[e1..] {
@@ -471,7 +646,9 @@ pub(crate) fn outside_kept(before: &str, after: &str) -> Option<String> {
         }
         Ok(None) => {
             let head = &after[..s1];
-            if !head.starts_with(before) || !head[before.len()..].trim().is_empty() {
+            // The separator: blank lines (Google: `<br>`s).
+            let gap = head.get(before.len()..).unwrap_or("x").replace("<br>", "");
+            if !head.starts_with(before) || !gap.trim().is_empty() {
                 return Some("text before the new block changed".into());
             }
             if !after[e1..].trim().is_empty() {
@@ -527,25 +704,18 @@ fn series_ics(uid: &str, summary: &str, first: DateTime<Utc>, people: &[&str]) -
     s
 }
 
-/// The start and end line of the block in `desc` (marker lines), when there is one.
-fn block_lines(lines: &[&str]) -> Option<(usize, usize)> {
-    let s = lines
-        .iter()
-        .position(|l| l.contains(crate::agenda::START_MARKER))?;
-    let e = lines
-        .iter()
-        .position(|l| l.contains(crate::agenda::END_MARKER))?;
-    (s < e).then_some((s, e))
+/// The byte range between the block's markers in `desc`, when there is a block.
+fn block_range(desc: &str) -> Option<std::ops::Range<usize>> {
+    let s = desc.find(crate::agenda::START_MARKER)?;
+    let e = desc.find(crate::agenda::END_MARKER)?;
+    (s < e).then_some(s..e)
 }
 
 /// Ticks the first open item of the block.
 fn tick(desc: &str) -> Option<String> {
-    let lines: Vec<&str> = desc.split('\n').collect();
-    let (s, e) = block_lines(&lines)?;
-    let i = (s..e).find(|&i| lines[i].contains("[ ]"))?;
-    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    out[i] = out[i].replacen("[ ]", "[x]", 1);
-    Some(out.join("\n"))
+    let r = block_range(desc)?;
+    let at = r.start + desc[r].find("[ ]")?;
+    Some(format!("{}[x]{}", &desc[..at], &desc[at + 3..]))
 }
 
 /// A topic as people type it: a list mark (or none) and unique words.
@@ -562,35 +732,62 @@ fn topic(rng: &mut StdRng, n: u32) -> (&'static str, String) {
     (form, words)
 }
 
-/// `desc` with `line` typed right under the block line that contains `heading`.
-fn insert_under(desc: &str, heading: &str, line: &str) -> Option<String> {
-    let lines: Vec<&str> = desc.split('\n').collect();
-    let (s, e) = block_lines(&lines)?;
-    let h = (s..e).find(|&i| lines[i].contains(heading))?;
-    let mut out: Vec<&str> = lines.clone();
-    out.insert(h + 1, line);
-    Some(out.join("\n"))
+/// `desc` with `line` typed right under the block line that contains `heading` (in Google's
+/// HTML, a `<br>` and the line after the bold heading, as its editor does).
+fn insert_under(desc: &str, heading: &str, line: &str, format: Format) -> Option<String> {
+    let r = block_range(desc)?;
+    let h = r.start + desc[r.clone()].find(heading)?;
+    let (at, typed) = match format {
+        Format::Plain => (h + desc[h..].find('\n')?, format!("\n{line}")),
+        Format::GoogleHtml => (h + desc[h..].find("</b>")? + 4, format!("<br>{line}")),
+    };
+    (at < r.end).then(|| format!("{}{typed}{}", &desc[..at], &desc[at..]))
 }
 
 /// Deletes the first item line of the block; returns the description and the line.
-fn delete_item_line(desc: &str) -> Option<(String, String)> {
-    let lines: Vec<&str> = desc.split('\n').collect();
-    let (s, e) = block_lines(&lines)?;
-    let i = (s..e).find(|&i| lines[i].trim_start().starts_with("- ["))?;
-    let mut out = lines.clone();
-    let line = out.remove(i).to_string();
-    Some((out.join("\n"), line))
+fn delete_item_line(desc: &str, format: Format) -> Option<(String, String)> {
+    let r = block_range(desc)?;
+    let (open, close) = match format {
+        Format::Plain => ("\n- [", "\n"),
+        Format::GoogleHtml => ("<li>", "</li>"),
+    };
+    let s = r.start + desc[r.clone()].find(open)?;
+    let e = s + 1 + desc[s + 1..].find(close)?;
+    let e = if format == Format::GoogleHtml {
+        e + close.len()
+    } else {
+        e
+    };
+    (e <= r.end).then(|| {
+        (
+            format!("{}{}", &desc[..s], &desc[e..]),
+            desc[s..e].to_string(),
+        )
+    })
 }
 
 /// A person's own text: a join link on top, or a line at the end.
-fn outside_edit(desc: &str, n: u32, top: bool) -> String {
+fn outside_edit(desc: &str, n: u32, top: bool, format: Format) -> String {
+    let br = match format {
+        Format::Plain => "\n",
+        Format::GoogleHtml => "<br>",
+    };
     if desc.is_empty() {
         return format!("Join: https://meet.example/j/{n}");
     }
     if top {
-        format!("Join: https://meet.example/j/{n}\n{desc}")
+        format!("Join: https://meet.example/j/{n}{br}{desc}")
     } else {
-        format!("{desc}\nBring the slides ({n}).")
+        format!("{desc}{br}Bring the slides ({n}).")
+    }
+}
+
+/// A time as Google writes it.
+fn google_time(t: DateTime<Utc>) -> crate::provider::google::client::GoogleDateTime {
+    crate::provider::google::client::GoogleDateTime {
+        date: None,
+        date_time: Some(t.to_rfc3339()),
+        time_zone: Some("UTC".into()),
     }
 }
 
@@ -636,15 +833,15 @@ mod tests {
             crate::agenda::END_MARKER
         );
         let before = format!("Join here\n\n{block}\nafter");
-        assert_eq!(outside_kept(&before, &before), None);
+        assert_eq!(outside_kept(&before, &before, Format::Plain), None);
         let changed = before.replace("Join here", "Join there");
-        assert!(outside_kept(&before, &changed).is_some());
+        assert!(outside_kept(&before, &changed, Format::Plain).is_some());
         let two = format!("{before}\n{block}");
-        assert!(outside_kept(&before, &two).is_some());
+        assert!(outside_kept(&before, &two, Format::Plain).is_some());
         assert_eq!(
-            outside_kept("Join here", &format!("Join here\n\n{block}")),
+            outside_kept("Join here", &format!("Join here\n\n{block}"), Format::Plain),
             None
         );
-        assert!(outside_kept("Join here", &format!("Join\n\n{block}")).is_some());
+        assert!(outside_kept("Join here", &format!("Join\n\n{block}"), Format::Plain).is_some());
     }
 }
