@@ -349,7 +349,7 @@ impl GoogleApi for SimGoogle {
         description: &'a str,
     ) -> BoxFuture<'a, Result<GoogleEvent>> {
         Box::pin(async move {
-            gated!(self, "PATCH", "events.patch", {
+            gated!(self, "PATCH", event_id, {
                 let mut w = self.world.lock().expect("world lock");
                 let now = w.now;
                 let current = split_instance(event_id).and_then(|(master, os)| {

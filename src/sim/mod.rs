@@ -332,9 +332,15 @@ async fn schedule(seed: u64, shared: &Shared) -> anyhow::Result<Outcome> {
                 if start_now {
                     store.start_writing(Some(&[account]), start).await?;
                 }
+                // A fifth of the passes crash: half right after their first write reached the
+                // server (the crash between the remote write and the local commit), half at
+                // any request, before or after the server acted.
                 let crash = rng.random_bool(0.2).then(|| {
-                    let at = rng.random_range(1..12);
-                    (at, rng.random_bool(0.5))
+                    if rng.random_bool(0.5) {
+                        (0, true)
+                    } else {
+                        (rng.random_range(1..8), rng.random_bool(0.5))
+                    }
                 });
                 let crashed = one_pass(&world, &daemons[d], crash, None).await?;
                 if crashed {
@@ -370,7 +376,10 @@ async fn one_pass(
         let mut w = lock(world);
         w.pass_writes = 0;
         w.crashed = false;
-        w.crash_at = crash.map(|(at, after)| (w.requests + at, after));
+        w.crash_after_write = crash == Some((0, true));
+        w.crash_at = crash
+            .filter(|&(at, _)| at > 0)
+            .map(|(at, after)| (w.requests + at, after));
         let line = format!("{} runs a pass", daemon.daemon_id);
         w.trace(line);
     }
@@ -404,6 +413,7 @@ async fn one_pass(
     };
     let mut w = lock(world);
     w.crash_at = None;
+    w.crash_after_write = false;
     w.crashed = false;
     Ok(crashed)
 }
@@ -516,9 +526,9 @@ mod tests {
     const REGRESSIONS: [u64; 2] = [
         // CalDAV: a full listing one resource short made the daemon forget that 1:1 until the
         // next daily comparison (fixed in `Fetch::confirm_missing`).
-        74,
+        827,
         // Google: the same after a 410, for good (fixed in `GoogleSession::confirm_missing`).
-        310,
+        240,
     ];
 
     #[test]
@@ -538,7 +548,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_trace_byte_for_byte() {
-        for seed in [3, 74, 92, 310] {
+        for seed in [3, 92, 240, 827] {
             let a = run_seed(seed, None);
             let b = run_seed(seed, None);
             assert_eq!(a.trace.join("\n"), b.trace.join("\n"), "seed {seed}");
@@ -569,8 +579,8 @@ mod tests {
     fn every_broken_variant_is_caught_within_a_bounded_number_of_seeds() {
         use clap::ValueEnum;
         for m in Mutation::value_variants() {
-            let caught = first_caught(*m, 150);
-            assert!(caught.is_some(), "{m:?} was not caught in 150 seeds");
+            let caught = first_caught(*m, 300);
+            assert!(caught.is_some(), "{m:?} was not caught in 300 seeds");
         }
     }
 }

@@ -87,6 +87,8 @@ pub(crate) struct World {
     pub requests: u64,
     /// The request at which the daemon crashes, and whether after the server acted.
     pub crash_at: Option<(u64, bool)>,
+    /// The daemon crashes once its next write reached the server (before it hears back).
+    pub crash_after_write: bool,
     pub crashed: bool,
     pub trace: Vec<String>,
     pub violations: Vec<String>,
@@ -119,6 +121,7 @@ impl World {
             started: false,
             requests: 0,
             crash_at: None,
+            crash_after_write: false,
             crashed: false,
             trace: Vec::new(),
             violations: Vec::new(),
@@ -157,7 +160,12 @@ impl World {
             return Gate::Crash;
         }
         let p = self.profile.people_during_pass;
-        if self.rng.random_bool(p) {
+        if matches!(method, "PUT" | "PATCH") && self.rng.random_bool((p * 3.0).min(1.0)) {
+            // The same invite, between the daemon's read and its write: the 412 path.
+            let name = what.rsplit('/').next().unwrap_or(what);
+            let series = name.split('_').next().unwrap_or(name).to_string();
+            self.person_acts_on("just before the daemon's write", Some(&series));
+        } else if self.rng.random_bool(p) {
             self.person_acts("during a pass");
         }
         let roll: f64 = self.rng.random();
@@ -176,7 +184,9 @@ impl World {
     /// After a request acted on the server: whether the daemon crashes before it hears the
     /// answer (between the remote write and the local commit).
     pub(crate) fn crash_after(&mut self, method: &str, what: &str) -> bool {
-        if self.crash_due(true) {
+        let wrote = matches!(method, "PUT" | "PATCH");
+        if self.crash_due(true) || (wrote && self.crash_after_write && !self.crashed) {
+            self.crashed = true;
             self.trace(format!("crash after {method} {what}"));
             return true;
         }
@@ -310,8 +320,14 @@ impl World {
 
     /// One action of a person, at random: what people do to a 1:1 invite.
     pub(crate) fn person_acts(&mut self, when: &str) {
+        self.person_acts_on(when, None);
+    }
+
+    /// [`World::person_acts`] on the 1:1 in `target` when given.
+    fn person_acts_on(&mut self, when: &str, target: Option<&str>) {
         let live: Vec<usize> = (0..self.ones.len())
             .filter(|&i| !self.ones[i].deleted)
+            .filter(|&i| target.is_none_or(|t| self.ones[i].path == t))
             .collect();
         if live.is_empty() {
             return;
