@@ -99,6 +99,34 @@ impl From<&Account> for AccountReadiness {
     }
 }
 
+/// How a calendar is brought up to date each pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SyncMethod {
+    /// CalDAV sync-collection since the stored token (RFC 6578).
+    SyncCollection,
+    /// CalDAV ctag, then an etag listing and a multiget of what changed: the server has no
+    /// sync-collection report.
+    Listing,
+    /// The Google Calendar API's incremental sync token.
+    Google,
+}
+
+impl SyncMethod {
+    /// The method `cal` of a `provider` account is synced by.
+    pub(crate) fn of(provider: crate::store::Provider, cal: &crate::store::Calendar) -> Self {
+        match provider {
+            crate::store::Provider::Google => SyncMethod::Google,
+            crate::store::Provider::Caldav
+                if crate::provider::caldav::fetch::listing_method(cal) =>
+            {
+                SyncMethod::Listing
+            }
+            crate::store::Provider::Caldav => SyncMethod::SyncCollection,
+        }
+    }
+}
+
 /// An account with its state, calendars and last error.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AccountView {
