@@ -178,13 +178,7 @@ pub(crate) async fn first_import(s: Setup, requests: u64) {
     let mut expected = Vec::new();
     for id in &ids {
         let r = s.client.get(&url::Url::parse(id).unwrap()).await.unwrap();
-        // sabre/dav 1.8 gives calendar-data in a multiget with its CRs dropped (GET keeps them).
-        let body = if matches!(kind, Kind::SabreDigest | Kind::SabreBasic) {
-            r.body.iter().copied().filter(|b| *b != b'\r').collect()
-        } else {
-            r.body
-        };
-        expected.push(to_cached(id, r.etag.as_ref(), &body).unwrap());
+        expected.push(to_cached(id, r.etag.as_ref(), &r.body).unwrap());
     }
     assert_eq!(cached, expected, "{kind:?}");
     // The token it kept (the ctag, on a server without sync-collection) lets the next pass ask
@@ -1301,7 +1295,7 @@ async fn the_block_folds_to_leave_room_for_a_long_text_of_the_users_own() {
 /// the next write, and the topics carry to the next week.
 #[tokio::test]
 async fn topics_typed_in_outlook_on_a_caldav_server_become_items_and_carry() {
-    for kind in Kind::ALL {
+    for kind in Kind::SCENARIO {
         let s = Setup::new(kind).await;
         s.connect_ok("2026-03-24T12:00:00Z");
         s.sync("2026-03-24T12:00:00Z");
@@ -1535,6 +1529,15 @@ async fn a_server_without_sync_collection_is_synced_by_ctag_and_etags_not_marked
     assert!(
         cal.ctag.as_deref().is_some_and(|c| !c.is_empty()) && cal.sync_token.is_none(),
         "the listing method is recorded: {cal:?}"
+    );
+    // sabre/dav's multiget drops the CRs of calendar-data; the agenda written from it keeps the
+    // event's CRLF line ends (RFC 5545) as the person's client stored them.
+    let written = String::from_utf8(s.body(ALICE).await).unwrap();
+    assert!(written.contains("oneonone agenda"), "{written}");
+    assert_eq!(
+        written.matches('\n').count(),
+        written.matches("\r\n").count(),
+        "bare line feeds in {written:?}"
     );
     let list = s.cli(&["series", "list", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
