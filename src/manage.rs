@@ -100,7 +100,7 @@ impl From<&Account> for AccountReadiness {
 }
 
 /// How a calendar is brought up to date each pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SyncMethod {
     /// CalDAV sync-collection since the stored token (RFC 6578).

@@ -40,7 +40,7 @@ pub(crate) struct Readiness {
 pub(crate) struct AccountReady {
     #[serde(flatten)]
     pub state: AccountReadiness,
-    /// Its calendars by id (as `accounts list --json` numbers them, without their URLs).
+    /// Its calendars by id (the `calendars` table's), not by URL: a CalDAV URL names the user.
     pub calendars: Vec<CalendarReadiness>,
 }
 
