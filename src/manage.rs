@@ -1137,6 +1137,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_calendars_sync_method_is_read_from_its_provider_and_cursor() {
+        use crate::store::{Calendar, Provider};
+        let cal = |sync_token: Option<&str>, ctag: Option<&str>| Calendar {
+            id: 1,
+            account_id: 1,
+            remote_id: "https://dav.example/cal/".into(),
+            display_name: "Work".into(),
+            timezone: None,
+            sync_token: sync_token.map(str::to_string),
+            ctag: ctag.map(str::to_string),
+            last_full_sync_at: None,
+            enabled: true,
+        };
+        let of = |p, c: &Calendar| serde_json::to_value(SyncMethod::of(p, c)).unwrap();
+        // Not yet synced, or synced by token: sync-collection.
+        assert_eq!(of(Provider::Caldav, &cal(None, None)), "sync_collection");
+        assert_eq!(
+            of(Provider::Caldav, &cal(Some("t1"), Some("c1"))),
+            "sync_collection"
+        );
+        // A ctag alone (an empty one from discovery too): the listing method.
+        assert_eq!(of(Provider::Caldav, &cal(None, Some("c1"))), "listing");
+        assert_eq!(of(Provider::Caldav, &cal(None, Some(""))), "listing");
+        assert_eq!(of(Provider::Google, &cal(None, Some("c1"))), "google");
+    }
+
+    #[test]
     fn item_text_is_one_trimmed_line_of_bounded_length() {
         assert_eq!(item_text("  Budget review \t").unwrap(), "Budget review");
         assert_eq!(item_text("Café ✓").unwrap(), "Café ✓");
