@@ -6,6 +6,8 @@ Sections (each can be chosen with --only NAME[,NAME]):
   import   first import of a 10,000-event calendar on a local Radicale: our connect + first pass
            beside `vdirsyncer sync` to a local folder and Python caldav fetching every event
   idle     requests per calendar for an idle pass and per changed 1:1 (from `sync_runs`)
+  sabre    the same on sabre/dav 1.8 (no sync-collection: ctag, etag listing, multiget), Basic
+           and Digest, with the server's CPU time for the idle pass (`php -S`, scripts/setup-php)
   scale    N accounts x 100 events on one Radicale, one steady-state pass, SQLite and PostgreSQL;
            and the Google test server (`cargo test --release bench_google -- --ignored`) when present
   hot      criterion hot paths (parse, expand, detect, render, parse back) and the parser ratio
@@ -417,6 +419,101 @@ def type_a_topic(rad, cal_url):
     raise SystemExit("no 1:1 invite carries an agenda after the first pass")
 
 
+class Sabre:
+    """sabre/dav 1.8 under `php -S` (tests/it/fixtures/sabre_server.php) on an SQLite file that
+    outlives a restart, so one calendar is served with Basic and then with Digest."""
+
+    def __init__(self, work):
+        self.dir = pathlib.Path(work) / f"sabre-{uuid.uuid4().hex[:8]}"
+        self.dir.mkdir()
+        self.proc = None
+
+    def start(self, auth):
+        self.port = free_port()
+        env = dict(os.environ, SABRE_DB=str(self.dir / "db.sqlite"), SABRE_USER="alice",
+                   SABRE_PASSWORD=PASSWORD, SABRE_AUTH=auth)
+        env.pop("PHP_CLI_SERVER_WORKERS", None)  # one process: its CPU time is the server's
+        self.proc = subprocess.Popen(
+            ["php", "-S", f"127.0.0.1:{self.port}", ROOT / "tests/it/fixtures/sabre_server.php"],
+            cwd=self.dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{self.port}/"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("sabre/dav did not start")
+
+    def cpu_s(self):
+        """CPU time of the server process so far, in nanoseconds' resolution (`/proc/<pid>/stat`
+        counts clock ticks, 10 ms: more than an idle request takes)."""
+        ns = pathlib.Path(f"/proc/{self.proc.pid}/schedstat").read_text().split()[0]
+        return int(ns) / 1e9
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def bench_sabre(work, results):
+    events, series, ones = 1_000, 50, 10
+    log(f"idle cost without sync-collection: {events} events ({series} series, {ones} 1:1s) on "
+        "sabre/dav 1.8 (php -S), Basic then Digest")
+    sabre = Sabre(work)
+    sabre.start("basic")
+    try:
+        url = f"{sabre.base}calendars/alice/work/"
+        request("MKCALENDAR", url)
+        for name, body in calendar_items("alice@example.com", events, ones, series, 1):
+            request("PUT", url + name, body.encode(), {"Content-Type": "text/calendar",
+                                                     "If-None-Match": "*"})
+        out = {}
+        for auth in ("basic", "digest"):
+            if auth == "digest":
+                sabre.stop()
+                sabre.start("digest")
+                url = f"{sabre.base}calendars/alice/work/"
+            db = Database(work, "sqlite")
+            env = daemon_env(work, db)
+            connect(env, url, "alice", url)
+            later = NOW + dt.timedelta(minutes=5)
+            for _ in range(5):
+                timed([BIN, "sync", "--once", "--now", rfc3339(later)], env=env)
+                if last_runs(db)[0][1] == 0:
+                    break
+            # Idle passes, and the server's CPU time for each (`/proc`): the median of 5.
+            cpu = []
+            for _ in range(5):
+                before = sabre.cpu_s()
+                timed([BIN, "sync", "--once", "--now", rfc3339(later)], env=env)
+                cpu.append(sabre.cpu_s() - before)
+            server_cpu = sorted(cpu)[len(cpu) // 2]
+            idle = last_runs(db)[0]
+            x = {"requests_per_calendar": idle[0], "writes": idle[1],
+                 "server_cpu_ms": round(server_cpu * 1000, 2)}
+            if auth == "basic":
+                changed = type_a_topic(None, url)
+                before = sabre.cpu_s()
+                timed([BIN, "sync", "--once", "--now",
+                       rfc3339(later + dt.timedelta(minutes=5))], env=env)
+                x["changed_server_cpu_ms"] = round((sabre.cpu_s() - before) * 1000, 2)
+                change = last_runs(db)[0]
+                x["changed_one_on_one_requests"] = change[0]
+                x["changed_one_on_one_writes"] = change[1]
+                log(f"  {auth}: idle pass {idle[0]} requests, {idle[1]} writes, server CPU "
+                    f"{x['server_cpu_ms']} ms; after a topic typed into {changed}: {change[0]} "
+                    f"requests, {change[1]} writes, server CPU {x['changed_server_cpu_ms']} ms")
+            else:
+                log(f"  {auth}: idle pass {idle[0]} requests, {idle[1]} writes, server CPU "
+                    f"{x['server_cpu_ms']} ms")
+            out[auth] = x
+        results["idle_sabre"] = out
+    finally:
+        sabre.stop()
+
+
 def bench_scale(work, results, accounts, dialects):
     per = 100
     log(f"scale: {accounts} accounts x {per} events on one Radicale ({', '.join(dialects)})")
@@ -784,6 +881,30 @@ def report(results, warnings):
                 out.append(f"| {name} | {x['requests_per_calendar']} | {x['writes']} | "
                            f"{x['changed_one_on_one_requests']} | {x['changed_one_on_one_writes']} |")
         out += ["", "Target: exactly 1 request and 0 writes per idle calendar.", ""]
+    if "idle_sabre" in r:
+        x = r["idle_sabre"]
+        out += ["### Without sync-collection (sabre/dav 1.8)", "",
+                f"sabre/dav 1.8 (Debian's `php-sabre-dav` under `php -S`, SQLite; "
+                "`scripts/bench --only sabre`) has no sync-collection: a pass asks the "
+                "calendar's ctag (one PROPFIND, Depth 0) and only when it moved lists the etags "
+                "and multigets what changed. 1,000 events (50 series, 10 1:1s); server CPU from "
+                "`/proc/<pid>/schedstat` of the one `php -S` process around the pass (idle: the "
+                "median of 5 passes). Each "
+                "`sync --once` is a new process: with Digest its first request meets the 401 "
+                "that brings the nonce; the daemon keeps the nonce from pass to pass, so its idle "
+                "pass is 1 request there too (tests/it/caldav_sync.rs).", "",
+                "| auth | idle pass: requests | writes | server CPU (ms) | "
+                "after one change: requests | writes | server CPU (ms) |",
+                "|---|---|---|---|---|---|---|"]
+        for auth in ("basic", "digest"):
+            if auth in x:
+                y = x[auth]
+                out.append(f"| {auth.capitalize()} | {y['requests_per_calendar']} | {y['writes']} | "
+                           f"{y['server_cpu_ms']} | "
+                           f"{y.get('changed_one_on_one_requests', '-')} | "
+                           f"{y.get('changed_one_on_one_writes', '-')} | "
+                           f"{y.get('changed_server_cpu_ms', '-')} |")
+        out.append("")
     for key, name in (("scale_radicale", "Radicale"), ("scale_google", "the Google test server")):
         if key not in r:
             continue
@@ -882,7 +1003,7 @@ def previous_results(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="import,scale,google,hot,memory")
+    ap.add_argument("--only", default="import,scale,sabre,google,hot,memory")
     ap.add_argument("--accounts", type=int, default=200, help="accounts for the Radicale scale run")
     ap.add_argument("--dialects", default="sqlite,postgres")
     ap.add_argument("--import-runs", type=int, default=3,
@@ -908,6 +1029,8 @@ def main():
         if "memory" in only:
             bench_memory(work, results, [int(s) for s in args.memory_sizes.split(",") if s],
                          args.hostile_mb, args.memory_key)
+        if "sabre" in only:
+            bench_sabre(work, results)
     if "google" in only:
         bench_google(results)
     if "hot" in only:

@@ -99,6 +99,34 @@ impl From<&Account> for AccountReadiness {
     }
 }
 
+/// How a calendar is brought up to date each pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SyncMethod {
+    /// CalDAV sync-collection since the stored token (RFC 6578).
+    SyncCollection,
+    /// CalDAV ctag, then an etag listing and a multiget of what changed: the server has no
+    /// sync-collection report.
+    Listing,
+    /// The Google Calendar API's incremental sync token.
+    Google,
+}
+
+impl SyncMethod {
+    /// The method `cal` of a `provider` account is synced by.
+    pub(crate) fn of(provider: crate::store::Provider, cal: &crate::store::Calendar) -> Self {
+        match provider {
+            crate::store::Provider::Google => SyncMethod::Google,
+            crate::store::Provider::Caldav
+                if crate::provider::caldav::fetch::listing_method(cal) =>
+            {
+                SyncMethod::Listing
+            }
+            crate::store::Provider::Caldav => SyncMethod::SyncCollection,
+        }
+    }
+}
+
 /// An account with its state, calendars and last error.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AccountView {
@@ -1107,6 +1135,33 @@ pub(crate) async fn list_revisions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calendars_sync_method_is_read_from_its_provider_and_cursor() {
+        use crate::store::{Calendar, Provider};
+        let cal = |sync_token: Option<&str>, ctag: Option<&str>| Calendar {
+            id: 1,
+            account_id: 1,
+            remote_id: "https://dav.example/cal/".into(),
+            display_name: "Work".into(),
+            timezone: None,
+            sync_token: sync_token.map(str::to_string),
+            ctag: ctag.map(str::to_string),
+            last_full_sync_at: None,
+            enabled: true,
+        };
+        let of = |p, c: &Calendar| serde_json::to_value(SyncMethod::of(p, c)).unwrap();
+        // Not yet synced, or synced by token: sync-collection.
+        assert_eq!(of(Provider::Caldav, &cal(None, None)), "sync_collection");
+        assert_eq!(
+            of(Provider::Caldav, &cal(Some("t1"), Some("c1"))),
+            "sync_collection"
+        );
+        // A ctag alone (an empty one from discovery too): the listing method.
+        assert_eq!(of(Provider::Caldav, &cal(None, Some("c1"))), "listing");
+        assert_eq!(of(Provider::Caldav, &cal(None, Some(""))), "listing");
+        assert_eq!(of(Provider::Google, &cal(None, Some("c1"))), "google");
+    }
 
     #[test]
     fn item_text_is_one_trimmed_line_of_bounded_length() {

@@ -1,5 +1,6 @@
 //! The health endpoints: `/healthz` (the process serves), `/readyz` (database, migrations,
-//! scheduler, per-account state; no secrets, no event contents) and `/metrics` (Prometheus text).
+//! scheduler, per-account state and how each calendar is synced; no secrets, no event contents)
+//! and `/metrics` (Prometheus text).
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::state::AppState;
-use crate::manage::AccountReadiness;
+use crate::manage::{AccountReadiness, SyncMethod};
 
 /// `/healthz`, `/readyz` and `/metrics`.
 pub(super) fn routes() -> Router<AppState> {
@@ -31,7 +32,23 @@ pub(crate) struct Readiness {
     pub status: &'static str,
     pub database: DatabaseReadiness,
     pub scheduler: SchedulerReadiness,
-    pub accounts: Vec<AccountReadiness>,
+    pub accounts: Vec<AccountReady>,
+}
+
+/// An account's state, with how each of its calendars is synced.
+#[derive(Debug, Serialize)]
+pub(crate) struct AccountReady {
+    #[serde(flatten)]
+    pub state: AccountReadiness,
+    /// Its calendars by id (the `calendars` table's), not by URL: a CalDAV URL names the user.
+    pub calendars: Vec<CalendarReadiness>,
+}
+
+/// How one calendar is synced.
+#[derive(Debug, Serialize)]
+pub(crate) struct CalendarReadiness {
+    pub id: i64,
+    pub sync_method: SyncMethod,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,10 +91,9 @@ pub(crate) async fn readiness(s: &AppState) -> Readiness {
             Ok(Ok(true))
         );
     let accounts = if reachable {
-        match tokio::time::timeout(bound, s.store.list_accounts()).await {
-            Ok(Ok(list)) => list.iter().map(AccountReadiness::from).collect(),
-            _ => Vec::new(),
-        }
+        tokio::time::timeout(bound, accounts_ready(&s.store))
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -98,6 +114,31 @@ pub(crate) async fn readiness(s: &AppState) -> Readiness {
         scheduler: SchedulerReadiness { alive, last_pass },
         accounts,
     }
+}
+
+/// Every account's state and calendars; empty when the database fails to answer.
+async fn accounts_ready(store: &crate::store::Store) -> Vec<AccountReady> {
+    let Ok(list) = store.list_accounts().await else {
+        return Vec::new();
+    };
+    let mut accounts = Vec::with_capacity(list.len());
+    for a in &list {
+        let calendars = store
+            .list_calendars(a.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|c| CalendarReadiness {
+                id: c.id,
+                sync_method: SyncMethod::of(a.provider, c),
+            })
+            .collect();
+        accounts.push(AccountReady {
+            state: AccountReadiness::from(a),
+            calendars,
+        });
+    }
+    accounts
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

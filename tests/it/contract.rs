@@ -1,7 +1,8 @@
 //! The contract suite: each guarantee of DESIGN.md that a calendar server can break (1, 2, 3, 7,
 //! 9, 10, 11) is one test body, written once against `fixtures::backend::Backend` and run on
-//! every backend: Radicale, Xandikos and the Google test server in every run, DAViCal and Cyrus
-//! (`interop_*`) when `scripts/interop` names them. A body drives the daemon only as a person
+//! every backend: Radicale, Xandikos, sabre/dav 1.8 with Digest and without sync-collection, and
+//! the Google test server in every run, DAViCal, Cyrus and SOGo (`interop_*`) when
+//! `scripts/interop` names them. A body drives the daemon only as a person
 //! does (the binary) and checks the server's side as the people in the 1:1 would see it.
 
 use oneonone::agenda::START_MARKER;
@@ -38,6 +39,8 @@ macro_rules! on_every_backend {
             on_backend!($guarantee, google, Google::start());
             on_backend!($guarantee, interop_davical, CalDav::start(Kind::Davical));
             on_backend!($guarantee, interop_cyrus, CalDav::start(Kind::Cyrus));
+            on_backend!($guarantee, sabre_digest, CalDav::start(Kind::SabreDigest));
+            on_backend!($guarantee, interop_sogo, CalDav::start(Kind::Sogo));
         }
     )*};
 }

@@ -340,6 +340,19 @@ async fn broken_calendars_do_not_hold_up_healthy_ones_and_readyz_tells_each_stat
         !body.contains("the-real-one") && !body.contains("an-old-password"),
         "{body}"
     );
+    // Each calendar with how it is synced (Radicale has sync-collection), by id, not its URL.
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let first = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == healthy[0])
+        .unwrap();
+    let cals = first["calendars"].as_array().unwrap();
+    assert_eq!(cals.len(), 1, "{first}");
+    assert!(cals[0]["id"].is_i64(), "{first}");
+    assert_eq!(cals[0]["sync_method"], "sync_collection", "{first}");
+    assert!(!body.contains("/ok0/"), "{body}");
     let (_, metrics) = get(&daemon.url("/metrics")).await;
     assert!(
         metrics.contains("oneonone_accounts{state=\"needs_reconnect\"} 1"),

@@ -257,8 +257,20 @@ fn sync_entry(calendar: &Url, mut r: MsResponse) -> Option<SyncEntry> {
         .take_prop(CALDAV, "calendar-data")
         .map(|d| d.text)
         .filter(|text| !text.trim().is_empty())
-        .map(String::into_bytes);
+        .map(calendar_bytes);
     Some(SyncEntry::Changed { url, etag, data })
+}
+
+/// A `calendar-data` text as the resource's bytes. XML reads a raw CRLF as LF (XML 1.0 section
+/// 2.11), and sabre/dav 1.8 sends its calendar-data so: a text with line feeds and not one CR
+/// gets RFC 5545's CRLF back, as a GET of the resource gives it, so a write built on it does not
+/// rewrite every line end of the person's event. A text with any CR is kept byte for byte.
+fn calendar_bytes(text: String) -> Vec<u8> {
+    if text.contains('\n') && !text.contains('\r') {
+        text.replace('\n', "\r\n").into_bytes()
+    } else {
+        text.into_bytes()
+    }
 }
 
 /// A fetched calendar resource.
@@ -982,7 +994,7 @@ impl CalDavClient {
                 out.push(Resource {
                     url,
                     etag,
-                    body: data.text.into_bytes(),
+                    body: calendar_bytes(data.text),
                 });
             }
         }
@@ -1667,6 +1679,19 @@ mod tests {
             proptest::strategy::Just("<X:other xmlns:X=\"urn:x\"><D:href>/no</D:href></X:other>".to_string()),
             proptest::strategy::Just("\n  ".to_string()),
         ]
+    }
+
+    #[test]
+    fn calendar_data_read_as_lf_only_gets_its_crlf_back_and_any_other_is_kept() {
+        // sabre/dav 1.8: the raw CRLFs of its calendar-data arrive as LF.
+        assert_eq!(
+            calendar_bytes("BEGIN:VCALENDAR\nEND:VCALENDAR\n".into()),
+            b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        );
+        // `&#13;` kept the CRs: nothing changes, not even a stray bare LF.
+        let mixed = "BEGIN:VCALENDAR\r\nX-A:1\nEND:VCALENDAR\r\n";
+        assert_eq!(calendar_bytes(mixed.into()), mixed.as_bytes());
+        assert_eq!(calendar_bytes("one line".into()), b"one line");
     }
 
     proptest::proptest! {
