@@ -47,6 +47,9 @@ pub(crate) enum Command {
         /// Replay one schedule and print its trace.
         #[arg(long, value_name = "S", conflicts_with_all = ["seeds", "from"])]
         seed: Option<u64>,
+        /// With --seed: run only the first K steps of the schedule (a shrunk replay).
+        #[arg(long, value_name = "K", requires = "seed")]
+        steps: Option<usize>,
         /// Run a deliberately broken variant of the daemon (to see the simulator catch it).
         #[arg(long, value_enum, value_name = "NAME")]
         mutation: Option<crate::sim::Mutation>,
@@ -601,6 +604,14 @@ fn inspect(
     Ok(())
 }
 
+/// ` --mutation NAME` for a replay command, when a broken variant runs.
+fn mutation_arg(m: Option<crate::sim::Mutation>) -> String {
+    use clap::ValueEnum;
+    m.and_then(|m| m.to_possible_value())
+        .map(|v| format!(" --mutation {}", v.get_name()))
+        .unwrap_or_default()
+}
+
 /// `oneonone simulate --mutation-table`: for each broken variant, the first seed (of `max`)
 /// whose schedule fails, and the violation (a Markdown table for docs/testing.md).
 fn mutation_table_of(max: u64) -> ExitCode {
@@ -635,12 +646,12 @@ fn mutation_table_of(max: u64) -> ExitCode {
 fn simulate(
     seeds: u64,
     from: u64,
-    seed: Option<u64>,
+    seed: Option<(u64, Option<usize>)>,
     mutation: Option<crate::sim::Mutation>,
     jobs: Option<usize>,
 ) -> ExitCode {
-    if let Some(seed) = seed {
-        let o = crate::sim::run_seed(seed, mutation);
+    if let Some((seed, steps)) = seed {
+        let o = crate::sim::run_prefix(seed, steps.unwrap_or(crate::sim::STEPS), mutation);
         for line in &o.trace {
             println!("{line}");
         }
@@ -652,11 +663,21 @@ fn simulate(
                 .map(|v| format!("\n  {v}"))
                 .collect::<String>()
         );
-        return if o.violations.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
+        if o.violations.is_empty() {
+            return ExitCode::SUCCESS;
+        }
+        if steps.is_none()
+            && let Some((k, shrunk)) = crate::sim::shrink(seed, mutation)
+            && k < crate::sim::STEPS
+        {
+            println!(
+                "shrunk: the first {k} of {} steps fail too: {}{}",
+                crate::sim::STEPS,
+                shrunk.replay_command(),
+                mutation_arg(mutation)
+            );
+        }
+        return ExitCode::FAILURE;
     }
     let jobs = jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -664,7 +685,12 @@ fn simulate(
     let started = std::time::Instant::now();
     let (n, bad) = crate::sim::run_many(from, seeds, jobs, mutation, |o| {
         if let Some(first) = o.violations.first() {
-            eprintln!("seed {}: {first} (replay: {})", o.seed, o.replay_command());
+            eprintln!(
+                "seed {}: {first} (replay: {}{})",
+                o.seed,
+                o.replay_command(),
+                mutation_arg(mutation)
+            );
         }
     });
     let secs = started.elapsed().as_secs_f64();
@@ -687,6 +713,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seeds,
             from,
             seed,
+            steps,
             mutation,
             jobs,
             mutation_table,
@@ -694,7 +721,13 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if mutation_table {
                 return Ok(mutation_table_of(seeds));
             }
-            Ok(simulate(seeds, from, seed, mutation, jobs))
+            Ok(simulate(
+                seeds,
+                from,
+                seed.map(|s| (s, steps)),
+                mutation,
+                jobs,
+            ))
         }
         Command::Inspect {
             file,

@@ -59,12 +59,17 @@ pub struct Outcome {
     /// What happened, one line a step: the same for the same seed, byte for byte.
     pub trace: Vec<String>,
     pub violations: Vec<String>,
+    /// Steps the schedule ran before its quiet end ([`STEPS`], or fewer in a shrunk replay).
+    pub steps: usize,
 }
 
 impl Outcome {
     /// The command that replays this schedule.
     pub fn replay_command(&self) -> String {
-        format!("scripts/simulate --seed {}", self.seed)
+        match self.steps {
+            STEPS => format!("scripts/simulate --seed {}", self.seed),
+            k => format!("scripts/simulate --seed {} --steps {k}", self.seed),
+        }
     }
 }
 
@@ -159,15 +164,22 @@ fn config() -> Config {
 /// What every schedule of a thread shares: the configuration, the compiled detection rules and
 /// agenda template (compiling them cost a fifth of a schedule).
 pub struct Shared {
+    /// One SQLite database in memory, migrated once and emptied before each schedule.
+    store: Store,
     config: Arc<Config>,
     rules: Arc<crate::detect::DetectRules>,
     template: Arc<crate::agenda::Template>,
 }
 
 impl Shared {
-    pub fn new() -> anyhow::Result<Self> {
+    pub async fn new() -> anyhow::Result<Self> {
         let config = config();
+        let url = crate::config::DatabaseUrl::try_from("sqlite::memory:".to_string())
+            .map_err(anyhow::Error::msg)?;
+        let store = Store::connect_url(&url, 1, std::time::Duration::from_secs(5)).await?;
+        store.migrate().await?;
         Ok(Self {
+            store,
             rules: Arc::new(crate::detect::DetectRules::from_config(&config.detect)?),
             template: Arc::new(config.agenda.template()?),
             config: Arc::new(config),
@@ -178,28 +190,50 @@ impl Shared {
 /// Runs the schedule of `seed` on a fresh database, on a runtime of its own, with the broken
 /// variant `mutation` of the daemon when given.
 pub fn run_seed(seed: u64, mutation: Option<Mutation>) -> Outcome {
+    run_prefix(seed, STEPS, mutation)
+}
+
+/// [`run_seed`] with only the first `steps` steps of the schedule (then the quiet end).
+pub fn run_prefix(seed: u64, steps: usize, mutation: Option<Mutation>) -> Outcome {
     mutation::set(mutation);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("a current-thread runtime builds");
-    let shared = Shared::new().expect("the default configuration is valid");
-    rt.block_on(run(seed, &shared))
+    rt.block_on(async {
+        let shared = Shared::new().await.expect("the simulator's database opens");
+        run_steps(seed, steps, &shared).await
+    })
+}
+
+/// The shortest prefix of the schedule of `seed` that still breaks an invariant (the schedule
+/// shrunk: its steps after that one are not needed to show the failure), by trying each length
+/// from one step up. `None` when the whole schedule passes.
+pub fn shrink(seed: u64, mutation: Option<Mutation>) -> Option<(usize, Outcome)> {
+    (1..=STEPS).find_map(|k| {
+        let o = run_prefix(seed, k, mutation);
+        (!o.violations.is_empty()).then_some((k, o))
+    })
 }
 
 /// Runs the schedule of `seed`.
 pub async fn run(seed: u64, shared: &Shared) -> Outcome {
-    match schedule(seed, shared).await {
+    run_steps(seed, STEPS, shared).await
+}
+
+async fn run_steps(seed: u64, steps: usize, shared: &Shared) -> Outcome {
+    match schedule(seed, steps, shared).await {
         Ok(o) => o,
         Err(e) => Outcome {
             seed,
             trace: vec![format!("the simulator failed: {e:#}")],
             violations: vec![format!("the simulator failed: {e:#}")],
+            steps,
         },
     }
 }
 
-async fn schedule(seed: u64, shared: &Shared) -> anyhow::Result<Outcome> {
+async fn schedule(seed: u64, steps: usize, shared: &Shared) -> anyhow::Result<Outcome> {
     let mut rng = StdRng::seed_from_u64(seed);
     let start: DateTime<Utc> = "2027-01-04T08:00:00Z".parse()?;
     let start = start + Duration::hours(rng.random_range(0..24 * 7));
@@ -237,10 +271,8 @@ async fn schedule(seed: u64, shared: &Shared) -> anyhow::Result<Outcome> {
     }
 
     let config = shared.config.clone();
-    let url = crate::config::DatabaseUrl::try_from("sqlite::memory:".to_string())
-        .map_err(anyhow::Error::msg)?;
-    let store = Store::connect_url(&url, 1, std::time::Duration::from_secs(5)).await?;
-    store.migrate().await?;
+    let store = shared.store.clone();
+    store.clear_for_simulation().await?;
     let (settings, calendar) = match provider {
         Provider::Google => (
             serde_json::json!({ "owner_emails": [world::MANAGER] }),
@@ -299,7 +331,7 @@ async fn schedule(seed: u64, shared: &Shared) -> anyhow::Result<Outcome> {
     let mut restarts = 0;
     let mut history = check::History::default();
 
-    for _ in 0..STEPS {
+    for _ in 0..steps {
         let roll = rng.random_range(0..100);
         match roll {
             0..=29 => {
@@ -357,6 +389,7 @@ async fn schedule(seed: u64, shared: &Shared) -> anyhow::Result<Outcome> {
         seed,
         trace: w.trace.clone(),
         violations: w.violations.clone(),
+        steps,
     })
 }
 
@@ -482,7 +515,9 @@ pub fn run_many(
                     .enable_time()
                     .build()
                     .expect("a current-thread runtime builds");
-                let shared = Shared::new().expect("the default configuration is valid");
+                let shared = rt
+                    .block_on(Shared::new())
+                    .expect("the simulator's database opens");
                 mutation::set(mutation);
                 loop {
                     let seed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -508,7 +543,9 @@ pub fn first_caught(m: Mutation, max: u64) -> Option<(u64, String)> {
         .enable_time()
         .build()
         .expect("a current-thread runtime builds");
-    let shared = Shared::new().expect("the default configuration is valid");
+    let shared = rt
+        .block_on(Shared::new())
+        .expect("the simulator's database opens");
     mutation::set(Some(m));
     let found = (1..=max).find_map(|seed| {
         let o = rt.block_on(run(seed, &shared));
@@ -556,6 +593,38 @@ mod tests {
         }
         // And two seeds are two different worlds.
         assert_ne!(run_seed(3, None).trace, run_seed(4, None).trace);
+        // A schedule run after others on the same (emptied) database is the same as alone.
+        let traces = Mutex::new(Vec::new());
+        run_many(90, 4, 1, None, |o| traces.lock().unwrap().push(o.clone()));
+        for o in traces.into_inner().unwrap() {
+            assert_eq!(o.trace, run_seed(o.seed, None).trace, "seed {}", o.seed);
+        }
+    }
+
+    #[test]
+    fn a_failing_schedule_shrinks_to_the_shortest_prefix_that_still_fails() {
+        // A daemon that reads no typed line fails once a person typed one (seed 5 of the
+        // mutation table): the prefix ends at that step, and one step fewer passes.
+        let m = Some(Mutation::IgnoreTypedLines);
+        let (k, o) = shrink(5, m).expect("seed 5 fails");
+        assert!(1 < k && k < STEPS, "{k}");
+        assert!(
+            o.violations.iter().any(|v| v.contains("typed line")),
+            "{:#?}",
+            o.violations
+        );
+        let shorter = run_prefix(5, k - 1, m);
+        assert!(shorter.violations.is_empty(), "{:#?}", shorter.violations);
+        assert!(
+            o.trace.iter().any(|l| l.contains("types the topic")),
+            "{:#?}",
+            o.trace
+        );
+        assert!(
+            o.replay_command()
+                .ends_with(&format!("--seed 5 --steps {k}"))
+        );
+        assert!(shrink(5, None).is_none());
     }
 
     #[test]

@@ -25,3 +25,40 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Empties every table of a SQLite database (ids start at 1 again), keeping its schema and
+    /// its connection with the statements it prepared: the seeded simulator runs schedule after
+    /// schedule on one database. Refused on PostgreSQL.
+    pub(crate) async fn clear_for_simulation(&self) -> Result<()> {
+        let Pool::Sqlite(p) = &self.pool else {
+            return Err(super::error::StoreError::Corrupt {
+                column: "the simulator's database",
+                value: "PostgreSQL (the simulator clears SQLite databases only)".into(),
+            });
+        };
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+        )
+        .fetch_all(p)
+        .await?;
+        let mut conn = p.acquire().await?;
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut *conn)
+            .await?;
+        for t in &tables {
+            let sql = format!("DELETE FROM \"{t}\"");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("DELETE FROM sqlite_sequence")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
