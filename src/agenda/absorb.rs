@@ -186,6 +186,21 @@ const MATCH_IN_PLACE: f64 = 0.3;
 /// Upper bound of line/item pairs scored by similarity in one section.
 const MAX_PAIRS: usize = 40_000;
 
+/// Characters of a direct's link token (32 random bytes, URL-safe base64 without padding).
+const LINK_TOKEN_CHARS: usize = 43;
+
+/// True when `text` holds a direct's private link (`…/d/<token>`) as the daemon writes it into
+/// the direct's section: such a line is the template's, whatever words surround it.
+pub(crate) fn holds_direct_link(text: &str) -> bool {
+    text.match_indices("/d/").any(|(at, _)| {
+        let token = &text[at + 3..];
+        let n = token
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(token.len());
+        n == LINK_TOKEN_CHARS && text[..at].contains("://")
+    })
+}
+
 /// The key of a template line as a reader sees it (a standing question reads `- text`).
 pub(crate) fn line_key(l: &RenderedLine) -> String {
     match l.kind {
@@ -535,6 +550,14 @@ pub fn plan_absorb_at(
         // A fold line with another count than the block compared with (a block this store
         // has no record of writing): it stands for items in the store, not for a note.
         if is_fold_text(&canon) {
+            last = Pending::Line(k);
+            continue;
+        }
+        // A line with a direct's link the written block does not show (an earlier render's:
+        // before a rotation, in a restored revision): the daemon's words, never a topic.
+        if let ParsedLine::Bullet(text) | ParsedLine::Text(text) = line
+            && holds_direct_link(text)
+        {
             last = Pending::Line(k);
             continue;
         }
@@ -1013,6 +1036,7 @@ mod plan_tests_support {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         render(&input, Format::Plain, &Template::default_template()).unwrap()
     }
@@ -1119,6 +1143,7 @@ mod fold_tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         render_within(&input, format, &Template::default_template(), max).unwrap()
     }
@@ -1241,6 +1266,7 @@ mod answer_tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         render(&input, format, &Template::default_template()).unwrap()
     }

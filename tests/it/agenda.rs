@@ -44,6 +44,7 @@ fn input<'a>(items: &'a [Item], notes: &'a [Note]) -> AgendaInput<'a> {
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
         last_closed: Default::default(),
+        prompt: Default::default(),
     }
 }
 
@@ -862,6 +863,7 @@ proptest! {
                 direct_name: "Ann", manager_name: "Max", items: &l.agenda_items(), notes: l.notes(),
                 last_meeting: None, start: m.start, length: m.length, cancelled_in_a_row: 0,
                 last_closed: Default::default(),
+                prompt: Default::default(),
             },
             Format::Plain,
             &t,
@@ -1063,6 +1065,7 @@ fn an_agenda_with_nothing_queued_is_short_and_keeps_the_method() {
             let i = AgendaInput {
                 last_meeting: last,
                 last_closed,
+                prompt: Default::default(),
                 ..input(&[], &[])
             };
             let block = render(&i, format, &t).unwrap();
