@@ -858,6 +858,79 @@ mod tests {
     }
 
     #[test]
+    fn the_old_google_push_url_is_read_as_public_url_with_a_warning_naming_it() {
+        let old = [("ONEONONE__GOOGLE__PUSH_URL", "https://1on1.example.com/")];
+        let c = load(None, &old).unwrap();
+        assert_eq!(c.server.public_base(), Some("https://1on1.example.com"));
+        assert_eq!(
+            c.server.public_https_base(),
+            Some("https://1on1.example.com")
+        );
+        assert!(c.google.push_url.is_empty(), "read once, in one place");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("google.push_url")
+                && c.warnings[0].contains("server.public_url"),
+            "{:?}",
+            c.warnings
+        );
+        // Both set: the new key wins, and the warning says the old one is ignored.
+        let c = load(
+            Some("[server]\npublic_url = \"https://new.example.com\"\n"),
+            &old,
+        )
+        .unwrap();
+        assert_eq!(c.server.public_base(), Some("https://new.example.com"));
+        assert!(c.warnings[0].contains("ignored"), "{:?}", c.warnings);
+        // The same address twice: only asked to remove the old key.
+        let c = load(
+            Some("[server]\npublic_url = \"https://1on1.example.com\"\n"),
+            &old,
+        )
+        .unwrap();
+        assert!(c.warnings[0].contains("remove it"), "{:?}", c.warnings);
+        // Still checked as before: https only.
+        let err = load(
+            None,
+            &[("ONEONONE__GOOGLE__PUSH_URL", "http://x.example.com")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`google.push_url`"), "{err}");
+        assert!(load(None, &[]).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn links_in_invites_need_an_https_public_url_and_say_why_not() {
+        let c = load(None, &[]).unwrap();
+        assert!(c.agenda.direct_link_in_invite);
+        let why = c.server.link_missing_why().unwrap();
+        assert!(why.contains("server.public_url"), "{why}");
+        let c = load(
+            None,
+            &[("ONEONONE__SERVER__PUBLIC_URL", "http://10.0.0.5:8080")],
+        )
+        .unwrap();
+        assert_eq!(c.server.public_https_base(), None);
+        assert!(c.server.link_missing_why().unwrap().contains("https"));
+        let c = load(
+            None,
+            &[("ONEONONE__SERVER__PUBLIC_URL", "https://1on1.example.com/")],
+        )
+        .unwrap();
+        assert_eq!(c.server.link_missing_why(), None);
+    }
+
+    #[test]
+    fn the_nudge_defaults_to_a_day_before_and_zero_turns_it_off() {
+        let c = Config::defaults();
+        assert_eq!(c.agenda.nudge_before(), Some(chrono::Duration::hours(24)));
+        let c = load(Some("[agenda]\nnudge_before_hours = 0\n"), &[]).unwrap();
+        assert_eq!(c.agenda.nudge_before(), None);
+        let err = load(Some("[agenda]\nnudge_before_hours = -1\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("nudge_before_hours"), "{err}");
+    }
+
+    #[test]
     fn database_password_never_shows_in_debug_or_display() {
         let c = load(
             None,

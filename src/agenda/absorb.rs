@@ -1429,3 +1429,106 @@ mod answer_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod direct_prompt_tests {
+    use chrono::TimeZone;
+
+    use super::plan_tests_support::it;
+    use super::*;
+    use crate::agenda::block::parse_block;
+    use crate::agenda::render::{AgendaInput, DirectPrompt, Template, render};
+    use crate::agenda::types::Format;
+
+    const LINK: &str = "https://1on1.example.com/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const OTHER: &str = "https://1on1.example.com/d/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+    fn block(items: &[Item], link: Option<&str>, nudge: bool, f: Format) -> RenderedBlock {
+        let input = AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes: &[],
+            last_meeting: None,
+            start: chrono_tz::Europe::Berlin
+                .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+                .unwrap(),
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+            last_closed: Default::default(),
+            prompt: DirectPrompt {
+                link: link.map(str::to_string),
+                nudge,
+            },
+        };
+        render(&input, f, &Template::default_template()).unwrap()
+    }
+
+    fn read(items: &[Item], w: &RenderedBlock, text: &str, f: Format) -> AbsorbPlan {
+        let parsed = parse_block(text, f, usize::MAX).unwrap().unwrap();
+        plan_absorb(items, w, &parsed)
+    }
+
+    #[test]
+    fn the_link_and_the_nudge_are_the_templates_lines_not_topics() {
+        let items = [it(1, Section::Manager, "Budget")];
+        for f in [Format::Plain, Format::GoogleHtml] {
+            for (link, nudge) in [(Some(LINK), false), (Some(LINK), true), (None, true)] {
+                let w = block(&items, link, nudge, f);
+                assert_eq!(w.nudged, nudge);
+                let p = read(&items, &w, &w.text, f);
+                assert!(p.actions.is_empty(), "{f:?}: {:?}", p.actions);
+                assert!(p.notes.is_empty(), "{f:?}: {:?}", p.notes);
+            }
+            // Google links the URL when it saves the description: the line still reads the same.
+            let w = block(&items, Some(LINK), true, f);
+            if f == Format::GoogleHtml {
+                let linked = w.text.replacen(
+                    LINK,
+                    &format!("<a href=\"https://www.google.com/url?q={LINK}\">{LINK}</a>"),
+                    1,
+                );
+                assert_ne!(linked, w.text);
+                let p = read(&items, &w, &linked, f);
+                assert!(p.actions.is_empty() && p.notes.is_empty(), "{p:?}");
+                let parsed = parse_block(&linked, f, usize::MAX).unwrap().unwrap();
+                assert!(crate::agenda::same_block(&parsed, &w));
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_typed_under_the_nudge_is_the_directs_topic() {
+        let w = block(&[], Some(LINK), true, Format::Plain);
+        let text = w.text.replacen(
+            &format!("Add your topics: {LINK}"),
+            &format!("Add your topics: {LINK}\nMy promotion case"),
+            1,
+        );
+        let p = read(&[], &w, &text, Format::Plain);
+        assert!(
+            matches!(
+                p.actions.as_slice(),
+                [AbsorbAction::Create { section: Section::Direct, text, .. }] if text == "My promotion case"
+            ),
+            "{:?}",
+            p.actions
+        );
+    }
+
+    #[test]
+    fn an_earlier_link_line_is_never_a_topic() {
+        // The block written shows the new link; the invite still holds the old one (a restored
+        // revision, or a rotation seen before the record of its write).
+        let w = block(&[], Some(OTHER), false, Format::Plain);
+        let old = block(&[], Some(LINK), false, Format::Plain);
+        let p = read(&[], &w, &old.text, Format::Plain);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+        assert!(holds_direct_link(&format!("Add your topics: {LINK}")));
+        assert!(holds_direct_link(&format!("- see {LINK}.")));
+        assert!(!holds_direct_link("Read https://example.com/d/short first"));
+        assert!(!holds_direct_link(
+            "/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        ));
+    }
+}

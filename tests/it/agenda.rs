@@ -1116,6 +1116,50 @@ fn an_agenda_with_nothing_queued_is_short_and_keeps_the_method() {
     }
 }
 
+/// Issue 27: the direct's way in costs at most two short lines of that budget, in the direct's
+/// section: the link line, and the day before with nothing queued, the question.
+#[test]
+fn the_link_and_the_nudge_add_two_short_lines_under_the_directs_heading() {
+    let t = Template::default_template();
+    // An ordinary public address: the line is its 74 characters and 17 more.
+    let link = format!("https://oneonone.example.com/d/{}", "x".repeat(43));
+    for format in [Format::Plain, Format::GoogleHtml] {
+        let bare = seen_lines(&render(&input(&[], &[]), format, &t).unwrap().text, format);
+        let i = AgendaInput {
+            prompt: oneonone::agenda::DirectPrompt {
+                link: Some(link.clone()),
+                nudge: true,
+            },
+            ..input(&[], &[])
+        };
+        let block = render(&i, format, &t).unwrap();
+        let lines = seen_lines(&block.text, format);
+        assert_eq!(lines.len(), bare.len() + 2, "{format:?}: {lines:#?}");
+        for l in &lines {
+            assert!(l.chars().count() <= 100, "{format:?}: too long: {l:?}");
+        }
+        let heading = lines
+            .iter()
+            .position(|l| l.contains("minutes for you"))
+            .unwrap();
+        assert_eq!(
+            lines[heading + 1],
+            "Anything on your mind for this one? Add a line below, or use the link."
+        );
+        assert_eq!(lines[heading + 2], format!("Add your topics: {link}"));
+        // With a topic queued (no nudge), only the link line.
+        let i = AgendaInput {
+            prompt: oneonone::agenda::DirectPrompt {
+                link: Some(link.clone()),
+                nudge: false,
+            },
+            ..input(&[], &[])
+        };
+        let lines = seen_lines(&render(&i, format, &t).unwrap().text, format);
+        assert_eq!(lines.len(), bare.len() + 1, "{format:?}: {lines:#?}");
+    }
+}
+
 /// One way a client leaves the description after a person typed into it.
 struct Client {
     name: &'static str,
