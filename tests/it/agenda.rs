@@ -108,6 +108,26 @@ fn golden_empty_sections_after_cancellations() {
     golden_both("empty_sections", &i);
 }
 
+/// Issue 27: the day before, nothing queued: the question, then the direct's link; with a
+/// topic queued, the link alone.
+#[test]
+fn golden_the_directs_link_and_the_nudge() {
+    let link = "https://oneonone.example.com/d/k3Jx9vQ2LmN8pR4tW6yZ1aB5cD7eF0gH2iJ4kL6mN8o";
+    let mut i = input(&[], &[]);
+    i.prompt = oneonone::agenda::DirectPrompt {
+        link: Some(link.into()),
+        nudge: true,
+    };
+    golden_both("nudge_and_link", &i);
+    let items = [item(1, Section::Direct, "Career goals for H2", 0)];
+    let mut i = input(&items, &[]);
+    i.prompt = oneonone::agenda::DirectPrompt {
+        link: Some(link.into()),
+        nudge: false,
+    };
+    golden_both("link_with_a_topic", &i);
+}
+
 #[test]
 fn golden_45_and_60_minute_meetings() {
     let items = [item(1, Section::Direct, "Roadmap", 0)];

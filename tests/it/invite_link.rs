@@ -308,3 +308,38 @@ async fn readyz_says_why_the_link_is_not_in_the_invites() {
     );
     assert!(logs.contains("server.public_url"), "{logs}");
 }
+
+/// `secrets rotate` re-encrypts the links kept for the invites with the rest, so the invites
+/// keep their link under the new key.
+#[tokio::test]
+async fn rotating_the_secrets_key_reencrypts_the_links_kept_for_the_invites() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let (alice, _) = crate::fixtures::team::team(&store).await;
+    store.close().await;
+    let keydir = tempfile::tempdir().unwrap();
+    let key_file = keydir.path().join("key").display().to_string();
+    let env = [
+        ("ONEONONE__DATABASE__URL", db.url.as_str()),
+        ("ONEONONE__SECRETS__KEY_FILE", key_file.as_str()),
+        ("ONEONONE__LOG__LEVEL", "warn"),
+    ];
+    let owned = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let services = crate::fixtures::services(owned).await;
+    oneonone::web::rotate_direct_link(
+        &services.store,
+        &services.keyring,
+        alice.id,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    services.store.close().await;
+    let out = crate::fixtures::run_cli(&["secrets", "rotate"], &env);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(said.contains("1 direct's link(s)"), "{said}");
+}
