@@ -307,6 +307,14 @@ async fn readyz_says_why_the_link_is_not_in_the_invites() {
         "{logs}"
     );
     assert!(logs.contains("server.public_url"), "{logs}");
+    // `config check` says it too.
+    let out = crate::fixtures::run_cli(&["config", "check"], &old);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        said.contains("warning: google.push_url is deprecated") && said.contains("ok: defaults"),
+        "{said}"
+    );
 }
 
 /// `secrets rotate` re-encrypts the links kept for the invites with the rest, so the invites
