@@ -35,6 +35,28 @@ pub(crate) enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the seeded simulator (docs/testing.md): schedules of people, faults and crashes
+    /// against the real pass, each checked for lost text and broken guarantees.
+    Simulate {
+        /// How many schedules to run (seeds FROM, FROM+1, ...).
+        #[arg(long, default_value_t = 200, value_name = "N")]
+        seeds: u64,
+        /// The first seed.
+        #[arg(long, default_value_t = 1, value_name = "FROM")]
+        from: u64,
+        /// Replay one schedule and print its trace.
+        #[arg(long, value_name = "S", conflicts_with_all = ["seeds", "from"])]
+        seed: Option<u64>,
+        /// Run a deliberately broken variant of the daemon (to see the simulator catch it).
+        #[arg(long, value_enum, value_name = "NAME")]
+        mutation: Option<crate::sim::Mutation>,
+        /// Threads (default: one per core).
+        #[arg(long, value_name = "J")]
+        jobs: Option<usize>,
+        /// Print, for every broken variant, the first seed that catches it and how.
+        #[arg(long, conflicts_with_all = ["seed", "mutation"])]
+        mutation_table: bool,
+    },
     /// Show what oneonone reads from an iCalendar file: each series, its people, its time zone
     /// and its next occurrences ("why does my meeting look like that").
     Inspect {
@@ -579,8 +601,101 @@ fn inspect(
     Ok(())
 }
 
+/// `oneonone simulate --mutation-table`: for each broken variant, the first seed (of `max`)
+/// whose schedule fails, and the violation (a Markdown table for docs/testing.md).
+fn mutation_table_of(max: u64) -> ExitCode {
+    use clap::ValueEnum;
+    println!(
+        "| broken variant (`--mutation`) | first seed that catches it | what the simulator reports |"
+    );
+    println!("|---|---|---|");
+    let mut missed = 0;
+    for m in crate::sim::Mutation::value_variants() {
+        let name = m
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        match crate::sim::first_caught(*m, max) {
+            Some((seed, v)) => println!("| `{name}` | {seed} | {v} |"),
+            None => {
+                missed += 1;
+                println!("| `{name}` | not within {max} | |");
+            }
+        }
+    }
+    if missed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `oneonone simulate`: one replay with its trace, or many schedules ending with one line
+/// "N schedules, V violations"; every failing seed is printed with the command that replays it.
+fn simulate(
+    seeds: u64,
+    from: u64,
+    seed: Option<u64>,
+    mutation: Option<crate::sim::Mutation>,
+    jobs: Option<usize>,
+) -> ExitCode {
+    if let Some(seed) = seed {
+        let o = crate::sim::run_seed(seed, mutation);
+        for line in &o.trace {
+            println!("{line}");
+        }
+        println!(
+            "seed {seed}: {} violation(s){}",
+            o.violations.len(),
+            o.violations
+                .iter()
+                .map(|v| format!("\n  {v}"))
+                .collect::<String>()
+        );
+        return if o.violations.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let started = std::time::Instant::now();
+    let (n, bad) = crate::sim::run_many(from, seeds, jobs, mutation, |o| {
+        if let Some(first) = o.violations.first() {
+            eprintln!("seed {}: {first} (replay: {})", o.seed, o.replay_command());
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{:.1} s, {:.0} schedules per second on {jobs} thread(s)",
+        secs,
+        n as f64 / secs.max(1e-9)
+    );
+    println!("{n} schedules, {bad} violations");
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Simulate {
+            seeds,
+            from,
+            seed,
+            mutation,
+            jobs,
+            mutation_table,
+        } => {
+            if mutation_table {
+                return Ok(mutation_table_of(seeds));
+            }
+            Ok(simulate(seeds, from, seed, mutation, jobs))
+        }
         Command::Inspect {
             file,
             from,

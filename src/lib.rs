@@ -22,6 +22,7 @@ pub mod provider;
 pub mod secrets;
 pub(crate) mod server;
 pub mod services;
+pub mod sim;
 pub mod store;
 pub mod sync;
 pub(crate) mod telemetry;

@@ -624,7 +624,19 @@ pub fn plan_absorb_at(
         }
         // 2. Edited text: the most similar first; a line where the item was needs less.
         let free_c: Vec<usize> = cs.iter().copied().filter(|&c| pairs[c].is_none()).collect();
-        let free_w: Vec<usize> = ws.iter().copied().filter(|&w| !w_used[w]).collect();
+        // A line whose item is gone from the store since the write (dropped: a retry after a
+        // 412 absorbs against the same written block, the first attempt's drop applied) cannot
+        // take an edited line: that line would be skipped with it, and it is someone's text.
+        let free_w: Vec<usize> = ws
+            .iter()
+            .copied()
+            .filter(|&w| !w_used[w])
+            .filter(|&w| {
+                by_id
+                    .get(&written_items[w].id)
+                    .is_some_and(|i| i.state != ItemState::Dropped)
+            })
+            .collect();
         let mut scored: Vec<(f64, usize, usize, usize)> = Vec::new();
         // A description stuffed with lines would make this quadratic pass slow: past the bound,
         // only exact matches count (the rest become new items and dropped ones, nothing lost).
@@ -1514,6 +1526,32 @@ mod direct_prompt_tests {
             "{:?}",
             p.actions
         );
+    }
+
+    #[test]
+    fn a_line_typed_where_an_item_dropped_since_the_write_stood_is_a_new_topic() {
+        // Seed 346 of the simulator: the first attempt of a write drops "feedback on the
+        // review" (deleted in the invite), the PATCH meets a 412 because the direct typed a
+        // topic in its place meanwhile; the retry reads against the same written block.
+        let items = [it(1, Section::Direct, "feedback on the review n4")];
+        let w = block(&items, None, false, Format::Plain);
+        // The store hands the agenda step no dropped item: the written line's item is gone.
+        let items: [Item; 0] = [];
+        let text = w.text.replacen(
+            "- [ ] feedback on the review n4",
+            "- talk about the offsite n10",
+            1,
+        );
+        let p = read(&items, &w, &text, Format::Plain);
+        assert!(
+            p.actions.iter().any(|a| matches!(a,
+                AbsorbAction::Create { text, .. } if text == "talk about the offsite n10")),
+            "{:?}",
+            p.actions
+        );
+        // The dropped item's own line, still there, does not bring it back.
+        let p = read(&items, &w, &w.text, Format::Plain);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
     }
 
     #[test]

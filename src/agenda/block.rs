@@ -338,6 +338,9 @@ pub fn splice(
     check_len(description, max_len)?;
     let raw = lines::split(description, format);
     match find_markers(&raw)? {
+        Some(_) if crate::sim::mutation::on(crate::sim::Mutation::SecondBlock) => {
+            Ok(format!("{description}\n\n{block}"))
+        }
         Some((s, e)) => {
             let span = raw[s].span.start..raw[e].span.end;
             let mut out = String::with_capacity(description.len() + block.len());
@@ -347,6 +350,9 @@ pub fn splice(
             Ok(out)
         }
         None if description.is_empty() => Ok(block.to_string()),
+        None if crate::sim::mutation::on(crate::sim::Mutation::BlockOnTop) => {
+            Ok(format!("{block}\n\n{description}"))
+        }
         None => Ok(format!(
             "{description}{}{block}",
             separator(description, format)

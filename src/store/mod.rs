@@ -9,6 +9,7 @@ mod continuation;
 mod error;
 mod events;
 mod history;
+mod integrity;
 mod items;
 mod notes;
 mod pool;

@@ -325,6 +325,9 @@ impl Pass {
     /// a notetaker invited also says that its agenda is not written.
     fn verdict(&self, series: &Series, owner: &Owner) -> crate::detect::Verdict {
         let mut v = detect(series, owner, &self.rules);
+        if crate::sim::mutation::on(crate::sim::Mutation::EveryMeetingIsAOneOnOne) {
+            v.one_on_one = true;
+        }
         if v.one_on_one && v.has_notetaker() && self.skips_notetaker_series() {
             v.reason
                 .push_str("; no agenda is written (agenda.when_notetaker = \"skip\")");
@@ -387,7 +390,8 @@ impl Pass {
             .filter(|s| s.calendar_id == cal.id && s.tracked());
         let cap = i64::from(self.config.sync.max_writes_per_pass);
         for row in tracked {
-            let may_write = stats.writes < cap;
+            let may_write =
+                stats.writes < cap || crate::sim::mutation::on(crate::sim::Mutation::NoWriteCap);
             let outcome = self.agenda_for(ctx, cal, &row, stats, may_write).await;
             let error = match &outcome {
                 Err(Failure::Series(msg)) => Some(msg.clone()),
@@ -513,6 +517,14 @@ impl Pass {
                 etag_before: current.etag.clone(),
                 description_before: current.description.clone(),
                 description_after: description.clone(),
+            };
+            let revision = if crate::sim::mutation::on(crate::sim::Mutation::NoRevision) {
+                NewRevision {
+                    description_before: None,
+                    ..revision
+                }
+            } else {
+                revision
             };
             let revision_id = self.store.insert_revision(&revision, ctx.now).await?;
             match ctx.session.write(occ, &current, prepared).await? {

@@ -394,10 +394,13 @@ impl SeriesStep<'_> {
         link: Option<&str>,
     ) -> Result<RenderedBlock, SeriesError> {
         let memory = self.store.series_memory(row.id).await?;
-        let direct = row
+        let mut direct = row
             .direct_name
             .clone()
             .unwrap_or_else(|| "Your report".into());
+        if crate::sim::mutation::on(crate::sim::Mutation::RenderTimestamp) {
+            direct.push_str(&format!(" ({})", crate::sim::mutation::tick()));
+        }
         let input = agenda::AgendaInput {
             direct_name: &direct,
             manager_name: self.manager_name,
@@ -461,7 +464,11 @@ impl SeriesStep<'_> {
                 } else {
                     agenda::Moment::Started
                 };
-                let plan = agenda::plan_absorb_at(&items, &base, &parsed, moment);
+                let plan = if crate::sim::mutation::on(crate::sim::Mutation::IgnoreTypedLines) {
+                    agenda::AbsorbPlan::default()
+                } else {
+                    agenda::plan_absorb_at(&items, &base, &parsed, moment)
+                };
                 // Nothing typed since the last pass (the common case): nothing to record.
                 let changes = !plan.actions.is_empty() || plan.notes_with_ids(&[]) != notes;
                 if changes && self.read_only {

@@ -167,7 +167,7 @@ pub struct SyncChanges {
 }
 
 /// A sync-collection answer as received ([`CalDavClient::sync_page`]).
-pub(crate) struct SyncPage {
+pub struct SyncPage {
     calendar: Url,
     body: Vec<u8>,
 }
@@ -189,6 +189,11 @@ pub(crate) enum SyncEntry {
 }
 
 impl SyncPage {
+    /// A sync-collection answer from its multistatus body (the simulator's server answers so).
+    pub(crate) fn from_body(calendar: Url, body: Vec<u8>) -> Self {
+        Self { calendar, body }
+    }
+
     /// The entries, read as they are asked for; the token once they have all been read.
     pub(crate) fn entries(&self) -> Result<SyncEntries<'_>> {
         Ok(SyncEntries {

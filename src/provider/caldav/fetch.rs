@@ -11,13 +11,17 @@ use chrono_tz::Tz;
 use tracing::{debug, warn};
 use url::Url;
 
-use super::client::{CalDavClient, DavError, Resource, SyncEntry};
+use super::client::{DavError, Resource, SyncEntry};
+use super::dav::Dav;
 use crate::model::{Etag, Owner};
 use crate::provider::{CacheSink, Loaded, ProviderError};
 use crate::store::{CachedEvent, Calendar};
 
 /// How often a calendar gets a full comparison with the cache.
 const FULL_RESYNC_HOURS: i64 = 24;
+/// Resources missing from a complete listing that are asked for one by one before they are
+/// taken as deleted.
+const MAX_CONFIRMED: usize = 50;
 /// Resources downloaded per step of an import (a multiget may split it further).
 const IMPORT_SLICE: usize = 500;
 
@@ -86,7 +90,7 @@ fn record(
 /// What a fetch needs besides the server: the calendar, the time, and how to read a resource
 /// into the cache (the owner and zone its series are detected with).
 pub struct Fetch<'a> {
-    pub client: &'a CalDavClient,
+    pub client: &'a dyn Dav,
     pub cal: &'a Calendar,
     pub now: DateTime<Utc>,
     pub owner: &'a Owner,
@@ -274,6 +278,8 @@ impl Fetch<'_> {
         token: Option<&str>,
         ctag: Option<&str>,
     ) -> Result<(), DavOr> {
+        let mut listing = listing;
+        self.confirm_missing(&mut listing, cached).await?;
         let present = listing.iter().map(|(u, _)| u.to_string()).collect();
         if !cache
             .full_listing(&present)
@@ -288,6 +294,43 @@ impl Fetch<'_> {
             .cursor(token, ctag, true)
             .await
             .map_err(ProviderError::from)?;
+        Ok(())
+    }
+
+    /// Resources the cache holds that a complete listing left out are each asked for (PROPFIND
+    /// Depth 0) before they are taken as deleted: one still there goes back into the listing.
+    /// A server that answers a listing short (the seeded simulator found it) made the daemon
+    /// forget a 1:1 until the next daily comparison, since a sync token only names changes.
+    /// An empty listing is the cache's guard's (guarantee 7); beyond [`MAX_CONFIRMED`] missing
+    /// resources the rest are taken as deleted (a person cleared a calendar).
+    async fn confirm_missing(
+        &self,
+        listing: &mut Vec<(Url, Option<Etag>)>,
+        cached: &HashMap<String, Option<String>>,
+    ) -> Result<(), DavOr> {
+        if listing.is_empty() || crate::sim::mutation::on(crate::sim::Mutation::TrustShortListing) {
+            return Ok(());
+        }
+        let present: std::collections::HashSet<String> =
+            listing.iter().map(|(u, _)| u.to_string()).collect();
+        let mut missing: Vec<&String> = cached.keys().filter(|k| !present.contains(*k)).collect();
+        missing.sort();
+        for gone in missing.into_iter().take(MAX_CONFIRMED) {
+            let Ok(url) = Url::parse(gone) else {
+                continue;
+            };
+            match self.client.etag(&url).await {
+                Ok(etag) => {
+                    debug!(calendar = self.cal.id, resource = %url, "left out of the listing but still there");
+                    listing.push((url, etag));
+                }
+                Err(DavError::NotFound { .. } | DavError::NotACalendar { .. }) => {}
+                Err(DavError::Status {
+                    status: 404 | 410, ..
+                }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod connect;
+pub mod dav;
 pub mod fetch;
 pub(crate) mod provider;
 pub(crate) mod xml;

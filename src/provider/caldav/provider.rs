@@ -12,6 +12,7 @@ use url::Url;
 
 use super::client::{CalDavClient, DavError, Precondition, Resource};
 use super::connect::CaldavSettings;
+use super::dav::Dav;
 use super::fetch::{Fetch, to_cached};
 use crate::agenda::Format;
 use crate::config::Config;
@@ -99,46 +100,65 @@ impl CalendarProvider for CalDav {
 
     fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError> {
         let (client, settings) = self.client_for(account)?;
-        Ok(Box::new(CalDavSession {
-            client,
-            owner: settings.owner(),
-            config: self.config.clone(),
-        }))
+        Ok(session(
+            Box::new(client),
+            settings.owner(),
+            self.config.clone(),
+        ))
     }
 
     fn load_series(&self, account: &Account, cal: &Calendar, cached: Vec<CachedEvent>) -> Found {
-        // One resource holds a series (only resources with a text are found by UID).
-        let mut cached = cached;
-        cached.truncate(1);
-        let Some(first) = cached.first() else {
-            return Ok(None);
-        };
-        let settings = CaldavSettings::from_account(account).map_err(ProviderError::internal)?;
-        let parsed = crate::ics::parse(first.raw.as_bytes()).map_err(|e| {
-            ProviderError::resource(
-                "unreadable",
-                format!("the cached event cannot be read: {e}"),
-            )
-        })?;
-        let tz = parsed
-            .x_wr_timezone
-            .unwrap_or(calendar_tz(cal, self.config.agenda.default_timezone));
-        let Some(series) = parsed.series.into_iter().find(|s| s.uid == first.uid) else {
-            return Ok(None);
-        };
-        let remote_id = first.remote_id.clone();
-        Ok(Some(Loaded {
-            series,
-            tz,
-            owner: settings.owner(),
-            remote_id,
-            cached,
-        }))
+        load_series(&self.config, account, cal, cached)
     }
 }
 
+/// The series a CalDAV calendar's cached resource holds (one resource holds one series).
+pub(crate) fn load_series(
+    config: &Config,
+    account: &Account,
+    cal: &Calendar,
+    cached: Vec<CachedEvent>,
+) -> Found {
+    // One resource holds a series (only resources with a text are found by UID).
+    let mut cached = cached;
+    cached.truncate(1);
+    let Some(first) = cached.first() else {
+        return Ok(None);
+    };
+    let settings = CaldavSettings::from_account(account).map_err(ProviderError::internal)?;
+    let parsed = crate::ics::parse(first.raw.as_bytes()).map_err(|e| {
+        ProviderError::resource(
+            "unreadable",
+            format!("the cached event cannot be read: {e}"),
+        )
+    })?;
+    let tz = parsed
+        .x_wr_timezone
+        .unwrap_or(calendar_tz(cal, config.agenda.default_timezone));
+    let Some(series) = parsed.series.into_iter().find(|s| s.uid == first.uid) else {
+        return Ok(None);
+    };
+    let remote_id = first.remote_id.clone();
+    Ok(Some(Loaded {
+        series,
+        tz,
+        owner: settings.owner(),
+        remote_id,
+        cached,
+    }))
+}
+
+/// A session over any [`Dav`] server: the HTTP client, or the simulator's server.
+pub(crate) fn session(client: Box<dyn Dav>, owner: Owner, config: Arc<Config>) -> Box<dyn Session> {
+    Box::new(CalDavSession {
+        client,
+        owner,
+        config,
+    })
+}
+
 struct CalDavSession {
-    client: CalDavClient,
+    client: Box<dyn Dav>,
     owner: Owner,
     config: Arc<Config>,
 }
@@ -203,7 +223,7 @@ impl Session for CalDavSession {
     fn fetch<'a>(&'a self, cal: &'a Calendar, now: DateTime<Utc>, cache: Sink<'a>) -> Fut<'a, ()> {
         Box::pin(async move {
             let fetch = Fetch {
-                client: &self.client,
+                client: self.client.as_ref(),
                 cal,
                 now,
                 owner: &self.owner,
@@ -223,7 +243,7 @@ impl Session for CalDavSession {
                 ));
             }
             let fetch = Fetch {
-                client: &self.client,
+                client: self.client.as_ref(),
                 cal: occ.calendar,
                 now: occ.now,
                 owner: &self.owner,
@@ -319,7 +339,7 @@ impl Session for CalDavSession {
                 .map_err(|e| ProviderError::resource("edit", e))
             };
             match put_edit(
-                &self.client,
+                self.client.as_ref(),
                 &url,
                 &Precondition::Match(etag),
                 put.plain,
@@ -350,7 +370,7 @@ impl Session for CalDavSession {
 /// the caller's conflict path re-reads. Plain stays the default so that the servers which take
 /// it keep their own scheduling behaviour (docs/decisions.md, "caldav interop").
 async fn put_edit(
-    client: &CalDavClient,
+    client: &dyn Dav,
     url: &Url,
     pre: &Precondition,
     plain: Edited,

@@ -23,6 +23,7 @@
 //! - [`provider::Google`], the provider the one pass drives (sessions keep each account's
 //!   client across passes); [`connect::finish`] stores an account after consent.
 
+pub(crate) mod api;
 pub(crate) mod client;
 pub(crate) mod connect;
 pub mod convert;

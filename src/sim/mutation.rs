@@ -1,0 +1,57 @@
+//! Deliberately broken variants of the daemon, one switch each, to show that the simulator
+//! catches what each invariant guards (docs/testing.md has the table). The switch is read at a
+//! handful of places in the real code. It belongs to one thread (the simulator runs a schedule
+//! and its pass on one thread), so a test that turns it on breaks no other test; it is off
+//! unless `oneonone simulate --mutation NAME` or such a test turns it on.
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+
+/// One broken variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[repr(u8)]
+pub enum Mutation {
+    /// The write ignores the etag it read (an unconditional PUT).
+    UnconditionalWrite = 1,
+    /// An empty listing is taken as "everything was deleted" (no guard, guarantee 7).
+    NoEmptyListingGuard,
+    /// The block is written at the top, before the person's text.
+    BlockOnTop,
+    /// A new block is added even when the description has one.
+    SecondBlock,
+    /// Lines people type in the block are not read.
+    IgnoreTypedLines,
+    /// The revision recorded before a write forgets the text it replaces.
+    NoRevision,
+    /// The write cap is not applied.
+    NoWriteCap,
+    /// Every rendering differs from the last (a timestamp in the block): writes never stop.
+    RenderTimestamp,
+    /// The team meeting is taken for a 1:1.
+    EveryMeetingIsAOneOnOne,
+    /// A resource a complete listing leaves out is taken as deleted without asking for it
+    /// (the bug the simulator found: a short listing made the daemon forget a 1:1).
+    TrustShortListing,
+}
+
+thread_local! {
+    static ACTIVE: Cell<u8> = const { Cell::new(0) };
+}
+
+/// Turns `m` on for this thread (`None`: the daemon as built).
+pub fn set(m: Option<Mutation>) {
+    ACTIVE.with(|a| a.set(m.map_or(0, |m| m as u8)));
+}
+
+/// Whether the broken variant `m` is on (on this thread).
+#[inline]
+pub(crate) fn on(m: Mutation) -> bool {
+    ACTIVE.with(|a| a.get() == m as u8)
+}
+
+static TICKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A number that differs at every call (what a timestamp in a rendering amounts to).
+pub(crate) fn tick() -> u64 {
+    TICKS.fetch_add(1, Ordering::Relaxed)
+}
