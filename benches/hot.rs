@@ -68,6 +68,7 @@ fn benches(c: &mut Criterion) {
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
         last_closed: Default::default(),
+        prompt: Default::default(),
     };
     let template = Template::default_template();
     for (name, format) in [("plain", Format::Plain), ("html", Format::GoogleHtml)] {
@@ -112,6 +113,7 @@ fn stuffed(c: &mut Criterion) {
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
         last_closed: Default::default(),
+        prompt: Default::default(),
     };
     let block = render(&input, Format::Plain, &Template::default_template()).unwrap();
     let text = block.text.replace(

@@ -777,13 +777,17 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let shown = named
                 .as_ref()
                 .map_or_else(|| "defaults".into(), |p| p.display().to_string());
-            load_config(named)?;
+            let config = load_config(named)?;
+            for w in &config.warnings {
+                crate::term::outln!("warning: {w}");
+            }
             crate::term::outln!("ok: {shown}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(async {
                 let store = crate::store::Store::connect(&config.database).await?;
                 let applied = store.migrate().await?;
@@ -796,18 +800,21 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Connect { provider } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging_with_progress(&config.log);
+            config.log_warnings();
             single_thread_runtime()?.block_on(crate::commands::connect(config, provider))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Accounts { action } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::accounts(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Series { action } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::series(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -819,6 +826,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging_with_progress(&config.log);
+            config.log_warnings();
             let ok =
                 runtime()?.block_on(crate::commands::sync(config, once, now, account, dry_run))?;
             Ok(if ok {
@@ -832,12 +840,14 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::rotate(config))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Item { action } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::item(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -848,6 +858,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging_with_progress(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::history(
                 config,
                 &with,
@@ -859,30 +870,35 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Meeting { action } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::meeting(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Note { action } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::note(config, action))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { weeks, format, now } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::report(config, weeks, format, now))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { revision, now } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             runtime()?.block_on(crate::commands::restore(config, revision, now))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { now } => {
             let config = load_config(cli.config)?;
             crate::telemetry::init_logging(&config.log);
+            config.log_warnings();
             let clock = crate::clock::from_option(now);
             runtime()?.block_on(async {
                 let listener = tokio::net::TcpListener::bind(config.server.listen)

@@ -227,6 +227,7 @@ async fn first_pass(
         config: &services.config,
         template: &services.template,
         providers: &services.providers,
+        keyring: &services.keyring,
         now: clock.now(),
     };
     let found = crate::sync::preview::account_preview(&previewer, account_id).await?;
@@ -956,15 +957,25 @@ pub(crate) async fn rotate(config: Config) -> anyhow::Result<()> {
         })
         .await
         .context("the credentials were re-encrypted, the private notes not: run it again")?;
+    let link = crate::secrets::Purpose::DirectLink;
+    let links = store
+        .reencrypt_series_links(|blob| {
+            ring.decrypt_for(link, blob)
+                .map(|pt| ring.encrypt_for(link, &pt))
+        })
+        .await
+        .context(
+            "the credentials and private notes were re-encrypted, the direct's links not: run it again",
+        )?;
     if from_file {
         ring.finish_rotation()?;
         outln!(
-            "Re-encrypted {n} credential(s) and {notes} private note(s) under a new key in {}.",
+            "Re-encrypted {n} credential(s), {notes} private note(s) and {links} direct's link(s) under a new key in {}.",
             config.secrets.key_file.display()
         );
     } else {
         outln!(
-            "Re-encrypted {n} credential(s) and {notes} private note(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
+            "Re-encrypted {n} credential(s), {notes} private note(s) and {links} direct's link(s) under the first key of ONEONONE_SECRET_KEY; the other keys can go."
         );
     }
     store.close().await;

@@ -49,6 +49,10 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub google: GoogleConfig,
     pub web: WebConfig,
+    /// What loading noticed without refusing it (an old key still read), for the log once it
+    /// starts ([`Config::log_warnings`]) and `config check`.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// The Google Calendar provider: the OAuth client and the endpoints (see `[google]`).
@@ -61,6 +65,7 @@ pub struct GoogleConfig {
     pub token_url: url::Url,
     pub revoke_url: url::Url,
     pub api_base: url::Url,
+    /// Deprecated: read into `server.public_url` when that is empty (see [`Config::load`]).
     pub push_url: String,
     pub requests_per_minute: u32,
     pub consent_timeout_secs: u64,
@@ -113,6 +118,31 @@ impl ServerConfig {
     /// `public_url` without a trailing slash, when set.
     pub(crate) fn public_base(&self) -> Option<&str> {
         Some(self.public_url.trim_end_matches('/')).filter(|u| !u.is_empty())
+    }
+
+    /// `public_url` without a trailing slash, when it is an https URL: what links written into
+    /// invites and Google's push channels are built on (a plain http address would send the
+    /// direct's secret over the network in clear, and Google pushes only to https).
+    pub(crate) fn public_https_base(&self) -> Option<&str> {
+        self.public_base().filter(|u| {
+            u.get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        })
+    }
+
+    /// Why the direct's link is not in the invites, when `public_url` is not an https URL.
+    pub(crate) fn link_missing_why(&self) -> Option<&'static str> {
+        match (self.public_base(), self.public_https_base()) {
+            (_, Some(_)) => None,
+            (None, _) => Some(
+                "The direct's link is not in the invites: set server.public_url to this \
+                 daemon's https address.",
+            ),
+            (Some(_), None) => Some(
+                "The direct's link is not in the invites: server.public_url is not an https \
+                 address.",
+            ),
+        }
     }
 }
 
@@ -269,6 +299,12 @@ pub struct AgendaConfig {
     pub template_file: String,
     /// What happens to the agenda of a 1:1 with a notetaker invited.
     pub when_notetaker: WhenNotetaker,
+    /// The direct's section of the invite carries their private link (needs an https
+    /// `server.public_url`).
+    pub direct_link_in_invite: bool,
+    /// How long before a meeting the direct's section asks for a topic when none is queued;
+    /// 0: never.
+    pub nudge_before_hours: u32,
 }
 
 /// `agenda.when_notetaker`: the agenda of a 1:1 with a meeting bot invited.
@@ -282,6 +318,12 @@ pub enum WhenNotetaker {
 }
 
 impl AgendaConfig {
+    /// `nudge_before_hours` as a duration; `None` when nudges are off.
+    pub(crate) fn nudge_before(&self) -> Option<chrono::Duration> {
+        (self.nudge_before_hours > 0)
+            .then(|| chrono::Duration::hours(i64::from(self.nudge_before_hours)))
+    }
+
     /// The agenda template named by `template_file` (compiled and checked), or the built-in one.
     pub(crate) fn template(&self) -> Result<crate::agenda::Template, ConfigError> {
         let path = self.template_file.as_str();
@@ -359,14 +401,58 @@ impl Config {
         for (var, value) in env {
             apply_env(&mut table, var, value)?;
         }
-        let config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
                 let key = e.path().to_string();
                 let message = e.into_inner().to_string();
                 ConfigError::Key { key, message }
             })?;
+        config.read_old_keys()?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Keys of earlier versions still read, each with a warning naming its new place:
+    /// `google.push_url` is the daemon's public address, now `server.public_url`.
+    fn read_old_keys(&mut self) -> Result<(), ConfigError> {
+        let old = std::mem::take(&mut self.google.push_url);
+        if old.is_empty() {
+            return Ok(());
+        }
+        if url::Url::parse(&old).map_or(true, |u| u.scheme() != "https") {
+            return Err(ConfigError::Key {
+                key: "google.push_url".into(),
+                message: "must be an https URL, or empty; it is now server.public_url: set that \
+                          instead"
+                    .into(),
+            });
+        }
+        let new = self.server.public_url.trim_end_matches('/');
+        if new.is_empty() {
+            self.server.public_url = old;
+            self.warnings.push(
+                "google.push_url is deprecated: it is read as server.public_url; rename it to \
+                 server.public_url"
+                    .into(),
+            );
+        } else if new == old.trim_end_matches('/') {
+            self.warnings.push(
+                "google.push_url is deprecated and repeats server.public_url: remove it".into(),
+            );
+        } else {
+            self.warnings.push(format!(
+                "google.push_url is deprecated and ignored: server.public_url ({new}) is used; \
+                 remove google.push_url"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Logs what loading noticed ([`Config::warnings`]); called once logging is set up.
+    pub(crate) fn log_warnings(&self) {
+        for w in &self.warnings {
+            tracing::warn!(config = %w, "configuration");
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -471,11 +557,6 @@ impl Config {
         }
         if !self.google.api_base.path().ends_with('/') {
             return bad("google.api_base", "must end with a slash (…/calendar/v3/)");
-        }
-        if !self.google.push_url.is_empty()
-            && url::Url::parse(&self.google.push_url).map_or(true, |u| u.scheme() != "https")
-        {
-            return bad("google.push_url", "must be an https URL, or empty");
         }
         self.agenda.template()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
@@ -774,6 +855,79 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn the_old_google_push_url_is_read_as_public_url_with_a_warning_naming_it() {
+        let old = [("ONEONONE__GOOGLE__PUSH_URL", "https://1on1.example.com/")];
+        let c = load(None, &old).unwrap();
+        assert_eq!(c.server.public_base(), Some("https://1on1.example.com"));
+        assert_eq!(
+            c.server.public_https_base(),
+            Some("https://1on1.example.com")
+        );
+        assert!(c.google.push_url.is_empty(), "read once, in one place");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("google.push_url")
+                && c.warnings[0].contains("server.public_url"),
+            "{:?}",
+            c.warnings
+        );
+        // Both set: the new key wins, and the warning says the old one is ignored.
+        let c = load(
+            Some("[server]\npublic_url = \"https://new.example.com\"\n"),
+            &old,
+        )
+        .unwrap();
+        assert_eq!(c.server.public_base(), Some("https://new.example.com"));
+        assert!(c.warnings[0].contains("ignored"), "{:?}", c.warnings);
+        // The same address twice: only asked to remove the old key.
+        let c = load(
+            Some("[server]\npublic_url = \"https://1on1.example.com\"\n"),
+            &old,
+        )
+        .unwrap();
+        assert!(c.warnings[0].contains("remove it"), "{:?}", c.warnings);
+        // Still checked as before: https only.
+        let err = load(
+            None,
+            &[("ONEONONE__GOOGLE__PUSH_URL", "http://x.example.com")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`google.push_url`"), "{err}");
+        assert!(load(None, &[]).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn links_in_invites_need_an_https_public_url_and_say_why_not() {
+        let c = load(None, &[]).unwrap();
+        assert!(c.agenda.direct_link_in_invite);
+        let why = c.server.link_missing_why().unwrap();
+        assert!(why.contains("server.public_url"), "{why}");
+        let c = load(
+            None,
+            &[("ONEONONE__SERVER__PUBLIC_URL", "http://10.0.0.5:8080")],
+        )
+        .unwrap();
+        assert_eq!(c.server.public_https_base(), None);
+        assert!(c.server.link_missing_why().unwrap().contains("https"));
+        let c = load(
+            None,
+            &[("ONEONONE__SERVER__PUBLIC_URL", "https://1on1.example.com/")],
+        )
+        .unwrap();
+        assert_eq!(c.server.link_missing_why(), None);
+    }
+
+    #[test]
+    fn the_nudge_defaults_to_a_day_before_and_zero_turns_it_off() {
+        let c = Config::defaults();
+        assert_eq!(c.agenda.nudge_before(), Some(chrono::Duration::hours(24)));
+        let c = load(Some("[agenda]\nnudge_before_hours = 0\n"), &[]).unwrap();
+        assert_eq!(c.agenda.nudge_before(), None);
+        let err = load(Some("[agenda]\nnudge_before_hours = -1\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("nudge_before_hours"), "{err}");
     }
 
     #[test]

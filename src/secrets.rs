@@ -31,6 +31,8 @@ pub(crate) enum Purpose {
     Credentials,
     /// A manager's private notes about a 1:1 (personnel data, never in a calendar).
     PrivateNote,
+    /// A direct's private link, kept so each pass can write it into the 1:1's invite.
+    DirectLink,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
         match self {
             Purpose::Credentials => b"oneonone credentials v1",
             Purpose::PrivateNote => b"oneonone private note v1",
+            Purpose::DirectLink => b"oneonone direct link v1",
         }
     }
 
@@ -45,6 +48,7 @@ impl Purpose {
         match self {
             Purpose::Credentials => "credentials",
             Purpose::PrivateNote => "private notes",
+            Purpose::DirectLink => "direct's links",
         }
     }
 }

@@ -78,6 +78,7 @@ impl Services {
             rules: self.rules.clone(),
             template: self.template.clone(),
             providers: self.providers.clone(),
+            keyring: self.keyring.clone(),
             dry_run,
             preview: false,
         }

@@ -115,6 +115,10 @@ fn describe() {
         "oneonone_schedule_agent_fallbacks_total",
         "New CalDAV overrides written again with SCHEDULE-AGENT=CLIENT after a 5xx (DAViCal)."
     );
+    describe_counter!(
+        "oneonone_nudges_written_total",
+        "Agendas written with the nudge that asks the direct for a topic (once per meeting)."
+    );
     describe_gauge!(
         "oneonone_series_tracked",
         "Recurring series tracked as 1:1s (all accounts)."
@@ -132,5 +136,6 @@ fn describe() {
     }
     counter!("oneonone_writes_total").absolute(0);
     counter!("oneonone_conflicts_total").absolute(0);
+    counter!("oneonone_nudges_written_total").absolute(0);
     counter!("oneonone_schedule_agent_fallbacks_total").absolute(0);
 }

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
         last_closed: Default::default(),
+        prompt: Default::default(),
     };
     for format in [Format::Plain, Format::GoogleHtml] {
         let block = agenda::render(&input, format, &template).expect("the default template renders");

@@ -186,6 +186,21 @@ const MATCH_IN_PLACE: f64 = 0.3;
 /// Upper bound of line/item pairs scored by similarity in one section.
 const MAX_PAIRS: usize = 40_000;
 
+/// Characters of a direct's link token (32 random bytes, URL-safe base64 without padding).
+const LINK_TOKEN_CHARS: usize = 43;
+
+/// True when `text` holds a direct's private link (`…/d/<token>`) as the daemon writes it into
+/// the direct's section: such a line is the template's, whatever words surround it.
+pub(crate) fn holds_direct_link(text: &str) -> bool {
+    text.match_indices("/d/").any(|(at, _)| {
+        let token = &text[at + 3..];
+        let n = token
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(token.len());
+        n == LINK_TOKEN_CHARS && text[..at].contains("://")
+    })
+}
+
 /// The key of a template line as a reader sees it (a standing question reads `- text`).
 pub(crate) fn line_key(l: &RenderedLine) -> String {
     match l.kind {
@@ -538,6 +553,14 @@ pub fn plan_absorb_at(
             last = Pending::Line(k);
             continue;
         }
+        // A line with a direct's link the written block does not show (an earlier render's:
+        // before a rotation, in a restored revision): the daemon's words, never a topic.
+        if let ParsedLine::Bullet(text) | ParsedLine::Text(text) = line
+            && holds_direct_link(text)
+        {
+            last = Pending::Line(k);
+            continue;
+        }
         match line {
             ParsedLine::Checkbox { text, .. } if strip_carried(text).is_empty() => {}
             ParsedLine::Checkbox { checked, text } if area.section().is_some() => {
@@ -601,7 +624,19 @@ pub fn plan_absorb_at(
         }
         // 2. Edited text: the most similar first; a line where the item was needs less.
         let free_c: Vec<usize> = cs.iter().copied().filter(|&c| pairs[c].is_none()).collect();
-        let free_w: Vec<usize> = ws.iter().copied().filter(|&w| !w_used[w]).collect();
+        // A line whose item is gone from the store since the write (dropped: a retry after a
+        // 412 absorbs against the same written block, the first attempt's drop applied) cannot
+        // take an edited line: that line would be skipped with it, and it is someone's text.
+        let free_w: Vec<usize> = ws
+            .iter()
+            .copied()
+            .filter(|&w| !w_used[w])
+            .filter(|&w| {
+                by_id
+                    .get(&written_items[w].id)
+                    .is_some_and(|i| i.state != ItemState::Dropped)
+            })
+            .collect();
         let mut scored: Vec<(f64, usize, usize, usize)> = Vec::new();
         // A description stuffed with lines would make this quadratic pass slow: past the bound,
         // only exact matches count (the rest become new items and dropped ones, nothing lost).
@@ -1013,6 +1048,7 @@ mod plan_tests_support {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         render(&input, Format::Plain, &Template::default_template()).unwrap()
     }
@@ -1119,6 +1155,7 @@ mod fold_tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         render_within(&input, format, &Template::default_template(), max).unwrap()
     }
@@ -1241,6 +1278,7 @@ mod answer_tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         render(&input, format, &Template::default_template()).unwrap()
     }
@@ -1401,5 +1439,134 @@ mod answer_tests {
             "{:?}",
             p.actions
         );
+    }
+}
+
+#[cfg(test)]
+mod direct_prompt_tests {
+    use chrono::TimeZone;
+
+    use super::plan_tests_support::it;
+    use super::*;
+    use crate::agenda::block::parse_block;
+    use crate::agenda::render::{AgendaInput, DirectPrompt, Template, render};
+    use crate::agenda::types::Format;
+
+    const LINK: &str = "https://1on1.example.com/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const OTHER: &str = "https://1on1.example.com/d/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+    fn block(items: &[Item], link: Option<&str>, nudge: bool, f: Format) -> RenderedBlock {
+        let input = AgendaInput {
+            direct_name: "Ann",
+            manager_name: "Max",
+            items,
+            notes: &[],
+            last_meeting: None,
+            start: chrono_tz::Europe::Berlin
+                .with_ymd_and_hms(2026, 3, 3, 10, 0, 0)
+                .unwrap(),
+            length: chrono::Duration::minutes(30),
+            cancelled_in_a_row: 0,
+            last_closed: Default::default(),
+            prompt: DirectPrompt {
+                link: link.map(str::to_string),
+                nudge,
+            },
+        };
+        render(&input, f, &Template::default_template()).unwrap()
+    }
+
+    fn read(items: &[Item], w: &RenderedBlock, text: &str, f: Format) -> AbsorbPlan {
+        let parsed = parse_block(text, f, usize::MAX).unwrap().unwrap();
+        plan_absorb(items, w, &parsed)
+    }
+
+    #[test]
+    fn the_link_and_the_nudge_are_the_templates_lines_not_topics() {
+        let items = [it(1, Section::Manager, "Budget")];
+        for f in [Format::Plain, Format::GoogleHtml] {
+            for (link, nudge) in [(Some(LINK), false), (Some(LINK), true), (None, true)] {
+                let w = block(&items, link, nudge, f);
+                assert_eq!(w.nudged, nudge);
+                let p = read(&items, &w, &w.text, f);
+                assert!(p.actions.is_empty(), "{f:?}: {:?}", p.actions);
+                assert!(p.notes.is_empty(), "{f:?}: {:?}", p.notes);
+            }
+            // Google links the URL when it saves the description: the line still reads the same.
+            let w = block(&items, Some(LINK), true, f);
+            if f == Format::GoogleHtml {
+                let linked = w.text.replacen(
+                    LINK,
+                    &format!("<a href=\"https://www.google.com/url?q={LINK}\">{LINK}</a>"),
+                    1,
+                );
+                assert_ne!(linked, w.text);
+                let p = read(&items, &w, &linked, f);
+                assert!(p.actions.is_empty() && p.notes.is_empty(), "{p:?}");
+                let parsed = parse_block(&linked, f, usize::MAX).unwrap().unwrap();
+                assert!(crate::agenda::same_block(&parsed, &w));
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_typed_under_the_nudge_is_the_directs_topic() {
+        let w = block(&[], Some(LINK), true, Format::Plain);
+        let text = w.text.replacen(
+            &format!("Add your topics: {LINK}"),
+            &format!("Add your topics: {LINK}\nMy promotion case"),
+            1,
+        );
+        let p = read(&[], &w, &text, Format::Plain);
+        assert!(
+            matches!(
+                p.actions.as_slice(),
+                [AbsorbAction::Create { section: Section::Direct, text, .. }] if text == "My promotion case"
+            ),
+            "{:?}",
+            p.actions
+        );
+    }
+
+    #[test]
+    fn a_line_typed_where_an_item_dropped_since_the_write_stood_is_a_new_topic() {
+        // Seed 346 of the simulator: the first attempt of a write drops "feedback on the
+        // review" (deleted in the invite), the PATCH meets a 412 because the direct typed a
+        // topic in its place meanwhile; the retry reads against the same written block.
+        let items = [it(1, Section::Direct, "feedback on the review n4")];
+        let w = block(&items, None, false, Format::Plain);
+        // The store hands the agenda step no dropped item: the written line's item is gone.
+        let items: [Item; 0] = [];
+        let text = w.text.replacen(
+            "- [ ] feedback on the review n4",
+            "- talk about the offsite n10",
+            1,
+        );
+        let p = read(&items, &w, &text, Format::Plain);
+        assert!(
+            p.actions.iter().any(|a| matches!(a,
+                AbsorbAction::Create { text, .. } if text == "talk about the offsite n10")),
+            "{:?}",
+            p.actions
+        );
+        // The dropped item's own line, still there, does not bring it back.
+        let p = read(&items, &w, &w.text, Format::Plain);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+    }
+
+    #[test]
+    fn an_earlier_link_line_is_never_a_topic() {
+        // The block written shows the new link; the invite still holds the old one (a restored
+        // revision, or a rotation seen before the record of its write).
+        let w = block(&[], Some(OTHER), false, Format::Plain);
+        let old = block(&[], Some(LINK), false, Format::Plain);
+        let p = read(&[], &w, &old.text, Format::Plain);
+        assert!(p.actions.is_empty(), "{:?}", p.actions);
+        assert!(holds_direct_link(&format!("Add your topics: {LINK}")));
+        assert!(holds_direct_link(&format!("- see {LINK}.")));
+        assert!(!holds_direct_link("Read https://example.com/d/short first"));
+        assert!(!holds_direct_link(
+            "/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        ));
     }
 }

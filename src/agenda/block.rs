@@ -680,6 +680,7 @@ mod tests {
             format: Format::Plain,
             text: format!("{START_MARKER}\n- [ ] new\n{END_MARKER}"),
             lines: Vec::new(),
+            nudged: false,
         };
         let old = format!("{START_MARKER}\n- [ ] #no-agenda\n{END_MARKER}\nuser text");
         let Ok(WriteDecision::Write(new)) = plan_write(&old, &block, true, MAX) else {
@@ -758,6 +759,7 @@ mod tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         let t = Template::default_template();
         for format in [Format::Plain, Format::GoogleHtml] {

@@ -298,6 +298,7 @@ impl Ledger {
             length,
             cancelled_in_a_row: self.cancelled_in_a_row,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         let block = render(&input, format, template)?;
         self.written = Some(block.clone());

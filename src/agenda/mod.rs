@@ -80,7 +80,8 @@ pub use block::{
 };
 pub use carry::{CarryChange, ClosedMeeting, Ledger, MeetingOutcome, MeetingRecord, close_meeting};
 pub use render::{
-    AgendaInput, DEFAULT_TEMPLATE, LastClosed, LineKind, RenderError, RenderedBlock, RenderedLine,
-    STALE_AFTER, STALE_HINT, Template, render, render_within, split_carry_label, split_minutes,
+    AgendaInput, DEFAULT_TEMPLATE, DirectPrompt, LastClosed, LineKind, RenderError, RenderedBlock,
+    RenderedLine, STALE_AFTER, STALE_HINT, Template, render, render_within, split_carry_label,
+    split_minutes,
 };
 pub use types::{Anchor, Area, Format, Item, ItemState, Note, Section};

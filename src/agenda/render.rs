@@ -73,6 +73,19 @@ pub struct AgendaInput<'a> {
     pub cancelled_in_a_row: u32,
     /// What the last held meeting closed, for "(last time: 2 done, 1 dropped)".
     pub last_closed: LastClosed,
+    /// The direct's way in: their link, and whether to ask them for a topic.
+    pub prompt: DirectPrompt,
+}
+
+/// What the direct's section says besides their topics (issue 27): the line with their private
+/// link, and the nudge (a one-line question) when the meeting is near and they queued nothing.
+/// The default is neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectPrompt {
+    /// The direct's private link (`https://…/d/…`), when the invite carries it.
+    pub link: Option<String>,
+    /// The meeting is within `agenda.nudge_before_hours` and the direct has no topic queued.
+    pub nudge: bool,
 }
 
 /// How many items the last held meeting closed: ticked done, or dropped.
@@ -201,6 +214,7 @@ impl Template {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 1,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         let block = render(&input, Format::Plain, self)?;
         for area in [Area::Direct, Area::FollowUps, Area::Manager, Area::Notes] {
@@ -289,6 +303,10 @@ pub struct RenderedBlock {
     pub format: Format,
     pub text: String,
     pub lines: Vec<RenderedLine>,
+    /// Rendered with the nudge ([`DirectPrompt::nudge`]): the write that first carries it is
+    /// counted as a nudge.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nudged: bool,
 }
 
 impl RenderedBlock {
@@ -310,6 +328,7 @@ impl RenderedBlock {
         RenderedBlock {
             format: self.format,
             text: self.text.clone(),
+            nudged: self.nudged,
             lines: self
                 .lines
                 .iter()
@@ -343,6 +362,7 @@ impl RenderedBlock {
             format: self.format,
             text: self.text.clone(),
             lines,
+            nudged: self.nudged,
         }
     }
 }
@@ -504,6 +524,8 @@ pub fn render_within(
         follow_ups => list(Area::FollowUps),
         manager_items => list(Area::Manager),
         new_actions => list(Area::Notes),
+        direct_link => input.prompt.link.as_deref().map(clean),
+        nudge => input.prompt.nudge,
     };
     let out = template.env.get_template("agenda")?.render(ctx)?;
 
@@ -622,6 +644,7 @@ pub fn render_within(
         format,
         text,
         lines,
+        nudged: input.prompt.nudge,
     })
 }
 
@@ -1015,6 +1038,7 @@ mod tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed,
+            prompt: Default::default(),
         };
         let both = LastClosed {
             done: 2,
@@ -1111,6 +1135,7 @@ mod tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         let err = render(&input, Format::Plain, &t).unwrap_err();
         assert!(matches!(err, RenderError::Hidden { .. }), "{err}");
@@ -1158,6 +1183,7 @@ mod tests {
                 length: chrono::Duration::minutes(30),
                 cancelled_in_a_row: 0,
                 last_closed: Default::default(),
+                prompt: Default::default(),
             };
             for format in [Format::Plain, Format::GoogleHtml] {
                 let block = render(&input, format, &t).unwrap();
@@ -1209,6 +1235,7 @@ mod tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         }
     }
 

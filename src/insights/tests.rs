@@ -372,6 +372,7 @@ fn topics_are_read_from_the_final_block_with_the_written_headings() {
         length: chrono::Duration::minutes(30),
         cancelled_in_a_row: 0,
         last_closed: Default::default(),
+        prompt: Default::default(),
     };
     for format in [Format::Plain, Format::GoogleHtml] {
         let written = render(&input, format, &Template::default_template()).unwrap();

@@ -33,6 +33,8 @@ pub(crate) struct Readiness {
     pub database: DatabaseReadiness,
     pub scheduler: SchedulerReadiness,
     pub accounts: Vec<AccountReady>,
+    /// Whether invites carry the direct's link (never a reason to be not ready).
+    pub direct_link: DirectLinkReadiness,
 }
 
 /// An account's state, with how each of its calendars is synced.
@@ -49,6 +51,28 @@ pub(crate) struct AccountReady {
 pub(crate) struct CalendarReadiness {
     pub id: i64,
     pub sync_method: SyncMethod,
+}
+
+/// Whether the direct's link goes into the invites, and if not, why (the key to set).
+#[derive(Debug, Serialize)]
+pub(crate) struct DirectLinkReadiness {
+    pub in_invites: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<&'static str>,
+}
+
+impl DirectLinkReadiness {
+    pub(crate) fn of(config: &crate::config::Config) -> Self {
+        let why_not = if config.agenda.direct_link_in_invite {
+            config.server.link_missing_why()
+        } else {
+            Some("Off: agenda.direct_link_in_invite is false.")
+        };
+        Self {
+            in_invites: why_not.is_none(),
+            why_not,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +137,7 @@ pub(crate) async fn readiness(s: &AppState) -> Readiness {
         },
         scheduler: SchedulerReadiness { alive, last_pass },
         accounts,
+        direct_link: DirectLinkReadiness::of(&s.services.config),
     }
 }
 

@@ -29,3 +29,4 @@ pub use history::{
 pub(crate) use notes::PrivateNoteRow;
 pub use pool::Store;
 pub use runs::{RunOutcome, RunStats, SyncRun};
+pub(crate) use web::SeriesLink;

@@ -31,6 +31,7 @@ pub struct InsightCounts {
 pub(super) enum Encrypted {
     Credentials,
     PrivateNotes,
+    SeriesLinks,
 }
 
 /// `attendance::status(o) == Held`, in SQL over `occurrences o` (notes: any kept, where the
@@ -46,6 +47,7 @@ impl Encrypted {
         match self {
             Encrypted::Credentials => ("accounts", "credentials", "accounts.credentials"),
             Encrypted::PrivateNotes => ("private_notes", "body", "private_notes.body"),
+            Encrypted::SeriesLinks => ("series_links", "token_sealed", "series_links.token_sealed"),
         }
     }
 }

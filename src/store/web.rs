@@ -6,6 +6,19 @@ use chrono::{DateTime, Utc};
 use super::error::Result;
 use super::pool::{Store, on_pool};
 
+/// The state of a series' link, as the invite needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SeriesLink {
+    /// The series never had a link: the first pass that shows it makes one.
+    Never,
+    /// A live link, kept encrypted (purpose `DirectLink`).
+    Sealed(Vec<u8>),
+    /// A live link made before links were kept for the invite: only its digest is known.
+    DigestOnly,
+    /// Its last link was revoked: none is shown until the manager makes a new one.
+    Revoked,
+}
+
 impl Store {
     /// The digest of the generated admin token, if one was generated.
     pub async fn admin_token_hash(&self) -> Result<Option<String>> {
@@ -101,6 +114,19 @@ impl Store {
         hash: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.rotate_series_link_sealed(series_id, hash, None, now)
+            .await
+    }
+
+    /// [`Self::rotate_series_link`], keeping the link itself encrypted (`sealed`, purpose
+    /// `DirectLink`) so the passes can write it into the invite.
+    pub(crate) async fn rotate_series_link_sealed(
+        &self,
+        series_id: i64,
+        hash: &str,
+        sealed: Option<&[u8]>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
@@ -111,16 +137,80 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO series_links (series_id, token_hash, created_at) VALUES ($1, $2, $3)",
+                "INSERT INTO series_links (series_id, token_hash, created_at, token_sealed) \
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(series_id)
             .bind(hash)
             .bind(now)
+            .bind(sealed)
             .execute(&mut *tx)
             .await?;
             tx.commit().await
         })?;
         Ok(())
+    }
+
+    /// Makes the series' first link, unless it ever had one (live or revoked: a revoked link is
+    /// the manager's choice, not a gap to fill). Returns whether this one was made; a daemon
+    /// sharing the database may have won the race.
+    pub(crate) async fn create_first_series_link(
+        &self,
+        series_id: i64,
+        hash: &str,
+        sealed: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO series_links (series_id, token_hash, created_at, token_sealed) \
+                 SELECT $1, $2, $3, $4 \
+                 WHERE NOT EXISTS (SELECT 1 FROM series_links WHERE series_id = $1)",
+            )
+            .bind(series_id)
+            .bind(hash)
+            .bind(now)
+            .bind(sealed)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// What the series' link is, for the invite: see [`SeriesLink`].
+    pub(crate) async fn series_link_state(&self, series_id: i64) -> Result<SeriesLink> {
+        let live: Option<(Option<Vec<u8>>,)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT token_sealed FROM series_links WHERE series_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(series_id)
+            .fetch_optional(p)
+            .await
+        })?;
+        if let Some((sealed,)) = live {
+            return Ok(sealed.map_or(SeriesLink::DigestOnly, SeriesLink::Sealed));
+        }
+        let any: i64 = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM series_links WHERE series_id = $1")
+                .bind(series_id)
+                .fetch_one(p)
+                .await
+        })?;
+        Ok(if any > 0 {
+            SeriesLink::Revoked
+        } else {
+            SeriesLink::Never
+        })
+    }
+
+    /// Re-encrypts every kept link with `f` (secrets key rotation), in one transaction.
+    pub(crate) async fn reencrypt_series_links<E: std::fmt::Display>(
+        &self,
+        f: impl Fn(&[u8]) -> std::result::Result<Vec<u8>, E>,
+    ) -> Result<usize> {
+        self.reencrypt_column(super::notes::Encrypted::SeriesLinks, f)
+            .await
     }
 
     /// Revokes the series' live link; returns how many were revoked (0 or 1).

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use tracing::{info, warn};
 
 use super::cache::{CalendarCache, Fetched};
-use super::series::{NextAction, SeriesError, SeriesStep, show_dry_run};
+use super::series::{InviteLink, NextAction, SeriesError, SeriesStep, show_dry_run};
 use super::{AccountSyncer, PassError, previews};
 use crate::agenda::Template;
 use crate::config::Config;
@@ -69,6 +69,8 @@ pub struct Pass {
     /// The compiled agenda template (compiled once at start-up).
     pub template: Arc<Template>,
     pub providers: Providers,
+    /// Unseals the direct's links the invites carry.
+    pub keyring: Arc<crate::secrets::Keyring>,
     /// Write nothing into calendars; print each description a write would put there.
     pub dry_run: bool,
     /// Write nothing into calendars, started or not, and print nothing: `connect`'s own pass,
@@ -431,6 +433,7 @@ impl Pass {
             let manager = manager_name(&loaded.series, &loaded.owner);
             let step = SeriesStep {
                 store: &self.store,
+                link: InviteLink::from_config(&self.config, &self.keyring),
                 cfg: &self.config.agenda,
                 template: &self.template,
                 format: ctx.provider.format(),
@@ -458,6 +461,7 @@ impl Pass {
                 before,
                 description,
                 block,
+                nudge,
             } = action
             else {
                 if let NextAction::Refused { why, .. } = action {
@@ -529,7 +533,10 @@ impl Pass {
                         .record_write(cal.id, &fresh, occurrence_id, &block, revision_id, ctx.now)
                         .await?;
                     stats.writes += 1;
-                    info!(series = row.id, attempt, "agenda written");
+                    if nudge {
+                        metrics::counter!("oneonone_nudges_written_total").increment(1);
+                    }
+                    info!(series = row.id, attempt, nudge, "agenda written");
                     return Ok(());
                 }
                 Written::Conflict => {

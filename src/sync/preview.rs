@@ -16,6 +16,8 @@ pub(crate) struct Previewer<'a> {
     pub config: &'a Config,
     pub template: &'a Template,
     pub providers: &'a Providers,
+    /// Unseals the direct's link the invite shows.
+    pub keyring: &'a crate::secrets::Keyring,
     pub now: DateTime<Utc>,
 }
 
@@ -94,6 +96,7 @@ pub(crate) async fn next_agenda(
     let now = s.now;
     let step = SeriesStep {
         store: s.store,
+        link: super::series::InviteLink::from_config(s.config, s.keyring),
         cfg: &s.config.agenda,
         template: s.template,
         format: provider.format(),

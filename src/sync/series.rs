@@ -9,8 +9,10 @@ use chrono_tz::Tz;
 use crate::agenda::{
     self, Format, MeetingOutcome, RenderedBlock, Template, WriteDecision, WriteRefusal,
 };
-use crate::config::AgendaConfig;
+use crate::config::{AgendaConfig, Config};
 use crate::model::{Occurrence, OccurrenceStatus, Series};
+use crate::secrets::{Keyring, Purpose};
+use crate::store::SeriesLink;
 use crate::store::{MeetingSummary, OccurrenceRow, SeriesRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,8 @@ pub(crate) enum NextAction {
         before: Option<String>,
         description: String,
         block: RenderedBlock,
+        /// This write is the first to carry the nudge into the occurrence (counted).
+        nudge: bool,
     },
 }
 
@@ -60,8 +64,30 @@ pub(crate) fn show_dry_run(
     );
 }
 
+/// Where the direct's link in the invite comes from: the https base URL and the keys that
+/// unseal the kept link (see [`InviteLink::from_config`]).
+#[derive(Clone, Copy)]
+pub(crate) struct InviteLink<'a> {
+    pub base: &'a str,
+    pub keyring: &'a Keyring,
+}
+
+impl<'a> InviteLink<'a> {
+    /// The source of the links when invites carry them: `agenda.direct_link_in_invite` on and
+    /// `server.public_url` an https URL; `None` otherwise (the line is left out).
+    pub(crate) fn from_config(config: &'a Config, keyring: &'a Keyring) -> Option<Self> {
+        let base = config.server.public_https_base()?;
+        config
+            .agenda
+            .direct_link_in_invite
+            .then_some(Self { base, keyring })
+    }
+}
+
 pub(crate) struct SeriesStep<'a> {
     pub store: &'a Store,
+    /// Where the direct's link comes from; `None`: the invite carries no link.
+    pub link: Option<InviteLink<'a>>,
     pub cfg: &'a AgendaConfig,
     pub template: &'a Template,
     pub format: Format,
@@ -207,7 +233,11 @@ impl SeriesStep<'_> {
                     (None, Some(o)) => {
                         let items = self.store.agenda_items(row.id, occ.id).await?;
                         let (_, notes) = self.store.occurrence_agenda(occ.id).await?;
-                        Some(self.stand_in(row, o, &items, &notes).await?)
+                        let link = self.direct_link(row, false).await?;
+                        Some(
+                            self.stand_in(row, o, &items, &notes, link.as_deref())
+                                .await?,
+                        )
                     }
                     (None, None) => None,
                 };
@@ -273,7 +303,10 @@ impl SeriesStep<'_> {
             ),
             None => (self.store.agenda_items(row.id, -1).await?, Vec::new()),
         };
-        let block = self.render_parts(row, &next, &items, &notes).await?;
+        let link = self.direct_link(row, false).await?;
+        let block = self
+            .render_parts(row, &next, &items, &notes, link.as_deref())
+            .await?;
         Ok(Some((next, block)))
     }
 
@@ -289,10 +322,67 @@ impl SeriesStep<'_> {
         next: &Occurrence,
         items: &[agenda::Item],
         notes: &[agenda::Note],
+        link: Option<&str>,
     ) -> Result<RenderedBlock, SeriesError> {
-        let now = self.render_parts(row, next, items, notes).await?;
-        let empty = self.render_parts(row, next, &[], notes).await?;
+        let now = self.render_parts(row, next, items, notes, link).await?;
+        let empty = self.render_parts(row, next, &[], notes, link).await?;
         Ok(now.without_items().with_template_lines_of(&empty))
+    }
+
+    /// The direct's link for the invite, when it carries one: the series' live link, unsealed.
+    /// With `create` (a pass that may write), a series that never had a link gets its first
+    /// one here; a revoked link is the manager's choice and is not replaced. A link that cannot
+    /// be unsealed (the key changed) is logged and left out.
+    async fn direct_link(
+        &self,
+        row: &SeriesRow,
+        create: bool,
+    ) -> Result<Option<String>, SeriesError> {
+        let Some(source) = self.link else {
+            return Ok(None);
+        };
+        let mut state = self.store.series_link_state(row.id).await?;
+        if state == SeriesLink::Never && create && !self.read_only {
+            let token = crate::web::new_token();
+            let sealed = source.keyring.encrypt_for(
+                Purpose::DirectLink,
+                &secrecy::SecretString::from(token.clone()),
+            );
+            self.store
+                .create_first_series_link(
+                    row.id,
+                    &crate::web::token_digest(&token),
+                    &sealed,
+                    self.now,
+                )
+                .await?;
+            state = self.store.series_link_state(row.id).await?;
+        }
+        let SeriesLink::Sealed(blob) = state else {
+            return Ok(None);
+        };
+        match source.keyring.decrypt_for(Purpose::DirectLink, &blob) {
+            Ok(token) => Ok(Some(format!(
+                "{}/d/{}",
+                source.base,
+                secrecy::ExposeSecret::expose_secret(&token)
+            ))),
+            Err(e) => {
+                tracing::warn!(series = row.id, error = %e, "the direct's link is left out of the invite");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The nudge is due: `agenda.nudge_before_hours` or less before the occurrence starts (and
+    /// until it ends: the render changes once, never back), and the direct has no open topic.
+    fn nudge_due(&self, next: &Occurrence, items: &[agenda::Item]) -> bool {
+        self.cfg
+            .nudge_before()
+            .is_some_and(|before| self.now >= next.start - before)
+            && !items
+                .iter()
+                .any(|i| i.section == agenda::Section::Direct && i.state == agenda::ItemState::Open)
     }
 
     async fn render_parts(
@@ -301,6 +391,7 @@ impl SeriesStep<'_> {
         next: &Occurrence,
         items: &[agenda::Item],
         notes: &[agenda::Note],
+        link: Option<&str>,
     ) -> Result<RenderedBlock, SeriesError> {
         let memory = self.store.series_memory(row.id).await?;
         let mut direct = row
@@ -322,6 +413,10 @@ impl SeriesStep<'_> {
             length: next.end - next.start,
             cancelled_in_a_row: memory.cancelled_in_a_row,
             last_closed: memory.last_closed,
+            prompt: agenda::DirectPrompt {
+                link: link.map(str::to_string),
+                nudge: self.nudge_due(next, items),
+            },
         };
         // Within its budget: a flood of topics folds into one line instead of pushing the
         // description past `max_description_bytes` (which would stop every write). The text
@@ -350,6 +445,7 @@ impl SeriesStep<'_> {
     ) -> Result<NextAction, SeriesError> {
         let description = next.description.as_deref().unwrap_or_default();
         let (written, mut notes) = self.store.occurrence_agenda(occ.id).await?;
+        let link = self.direct_link(row, may_write).await?;
         let mut items = self.store.agenda_items(row.id, occ.id).await?;
         match agenda::parse_block(description, self.format, self.cfg.max_description_bytes) {
             Ok(Some(parsed)) => {
@@ -358,7 +454,10 @@ impl SeriesStep<'_> {
                 // no items, so nothing in it is taken as deleted.
                 let base = match &written {
                     Some(w) => w.clone(),
-                    None => self.stand_in(row, next, &items, &notes).await?,
+                    None => {
+                        self.stand_in(row, next, &items, &notes, link.as_deref())
+                            .await?
+                    }
                 };
                 let moment = if self.now < next.start {
                     agenda::Moment::BeforeMeeting
@@ -395,7 +494,9 @@ impl SeriesStep<'_> {
                 });
             }
         }
-        let block = self.render_parts(row, next, &items, &notes).await?;
+        let block = self
+            .render_parts(row, next, &items, &notes, link.as_deref())
+            .await?;
         if !may_write {
             return Ok(NextAction::Nothing);
         }
@@ -412,6 +513,7 @@ impl SeriesStep<'_> {
                 Ok(NextAction::UpToDate)
             }
             Ok(WriteDecision::Write(new)) => Ok(NextAction::Write {
+                nudge: block.nudged && !written.as_ref().is_some_and(|w| w.nudged),
                 occurrence_id: occ.id,
                 original_start: next.original_start,
                 tz: next.tz,
@@ -469,6 +571,7 @@ mod tests {
             length: chrono::Duration::minutes(30),
             cancelled_in_a_row: 0,
             last_closed: Default::default(),
+            prompt: Default::default(),
         };
         let max = 64 * 1024;
         let description = "Join: https://meet.example/abc";

@@ -85,14 +85,15 @@ pub(crate) fn routes(app: AppState) -> Router {
         })
 }
 
-/// Where Google sends the browser back: `google.push_url` when set (the public base URL), else
-/// this request's own host.
+/// Where Google sends the browser back: `server.public_url` when set, else this request's own
+/// host.
 fn redirect_url(config: &Config, headers: &HeaderMap) -> Option<Url> {
-    let base = if config.google.push_url.is_empty() {
-        let host = headers.get(header::HOST)?.to_str().ok()?;
-        format!("http://{host}")
-    } else {
-        config.google.push_url.trim_end_matches('/').to_string()
+    let base = match config.server.public_base() {
+        Some(base) => base.to_string(),
+        None => {
+            let host = headers.get(header::HOST)?.to_str().ok()?;
+            format!("http://{host}")
+        }
     };
     Url::parse(&format!("{base}/oauth/google/callback")).ok()
 }
@@ -120,7 +121,7 @@ async fn start(
     let config = &s.services.config;
     check_config(config).map_err(WebError::GoogleNotSetUp)?;
     let redirect = redirect_url(config, &headers).ok_or_else(|| {
-        WebError::BadRequest("Cannot tell this server's address: set google.push_url.".into())
+        WebError::BadRequest("Cannot tell this server's address: set server.public_url.".into())
     })?;
     let req = oauth::authorize_url(&oauth_settings(&config.google), &redirect, &SCOPES)
         .map_err(|e| WebError::GoogleNotSetUp(e.into()))?;

@@ -24,12 +24,33 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+pub(crate) use auth::new_token;
 pub use auth::{AdminSession, session_key, token_digest};
 pub(crate) use state::WebState;
 
 use crate::clock::Clock;
 use crate::services::Services;
 use crate::store::StoreError;
+
+/// Makes a new link for a series (any earlier one stops working) and returns its token: kept as
+/// a digest, which opens the direct's page, and sealed under the secrets key, so the passes can
+/// write it into the invite (issue 27). What "Make a link" on the 1:1's page does.
+pub async fn rotate_direct_link(
+    store: &crate::store::Store,
+    keyring: &crate::secrets::Keyring,
+    series_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, StoreError> {
+    let token = auth::new_token();
+    let sealed = keyring.encrypt_for(
+        crate::secrets::Purpose::DirectLink,
+        &secrecy::SecretString::from(token.clone()),
+    );
+    store
+        .rotate_series_link_sealed(series_id, &token_digest(&token), Some(&sealed), now)
+        .await?;
+    Ok(token)
+}
 
 /// Builds the pages' state; when `server.admin_token` is empty and none was generated before,
 /// generates one, prints it once on the console and stores only its digest.

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use cookie::{Cookie, SameSite};
 
-use super::auth::{
-    AdminSession, CsrfOnly, cookie_value, new_token, secure, set_cookie, token_digest,
-};
+use super::auth::{AdminSession, CsrfOnly, cookie_value, secure, set_cookie, token_digest};
 use super::error::{Path, WebError};
 use super::render::{render, when};
 use super::state::WebState;
@@ -515,6 +513,7 @@ pub(super) async fn series_view(
             Err(why) => (None, Some(why.to_string())),
         };
     let link_created = s.store.series_link_created(row.id).await?.map(when);
+    let invite_link = invite_link_note(s, row.id).await?;
     let history = meetings(s, &row, "").await?;
     let (insights, private_notes) = super::insights::series_extras(s, &row).await?;
     let topics = super::topics::view(s, &row, topics).await?;
@@ -527,10 +526,33 @@ pub(super) async fn series_view(
             agenda => agenda, agenda_problem => agenda_problem,
             link_created => link_created, new_link => new_link, meetings => history,
             public_url_missing => s.config.server.public_base().is_none(),
+            invite_link => invite_link,
             insights => insights, private_notes => private_notes,
             topics => topics, meeting_notes => meeting_notes,
         },
     )?)
+}
+
+/// What the page says about the link in the invites: whether the next pass puts it there, and
+/// if not, why (the setting to change, or the link to make).
+async fn invite_link_note(s: &WebState, id: i64) -> Result<&'static str, WebError> {
+    if !s.config.agenda.direct_link_in_invite {
+        return Ok("The invites carry no link (agenda.direct_link_in_invite is false).");
+    }
+    if let Some(why) = s.config.server.link_missing_why() {
+        return Ok(why);
+    }
+    Ok(match s.store.series_link_state(id).await? {
+        crate::store::SeriesLink::Sealed(_) => {
+            "The invite carries this link in the direct's section; a new link or a revoke \
+             changes it at the next pass."
+        }
+        crate::store::SeriesLink::Never => "The next pass makes a link and puts it in the invite.",
+        crate::store::SeriesLink::DigestOnly => {
+            "This link was made before links went into invites: make a new one to have it there."
+        }
+        crate::store::SeriesLink::Revoked => "The invite carries no link until you make a new one.",
+    })
 }
 
 /// Carries a link just made from the "Make a link" POST to the page it redirects to, so that
@@ -584,10 +606,7 @@ pub(super) async fn rotate_link(
 ) -> Result<Response, WebError> {
     session.check(&form.csrf)?;
     s.store.get_series(id).await?;
-    let token = new_token();
-    s.store
-        .rotate_series_link(id, &token_digest(&token), s.clock.now())
-        .await?;
+    let token = super::rotate_direct_link(&s.store, &s.keyring, id, s.clock.now()).await?;
     let carried = new_link_cookie(&s, &headers, id, &token);
     Ok((
         [set_cookie(carried)],

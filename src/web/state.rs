@@ -69,6 +69,7 @@ impl WebState {
             config: &self.config,
             template: &self.template,
             providers: &self.providers,
+            keyring: &self.keyring,
             now: self.clock.now(),
         }
     }

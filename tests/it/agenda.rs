@@ -44,6 +44,7 @@ fn input<'a>(items: &'a [Item], notes: &'a [Note]) -> AgendaInput<'a> {
         length: Duration::minutes(30),
         cancelled_in_a_row: 0,
         last_closed: Default::default(),
+        prompt: Default::default(),
     }
 }
 
@@ -105,6 +106,26 @@ fn golden_empty_sections_after_cancellations() {
     let mut i = input(&[], &[]);
     i.cancelled_in_a_row = 2;
     golden_both("empty_sections", &i);
+}
+
+/// Issue 27: the day before, nothing queued: the question, then the direct's link; with a
+/// topic queued, the link alone.
+#[test]
+fn golden_the_directs_link_and_the_nudge() {
+    let link = "https://oneonone.example.com/d/k3Jx9vQ2LmN8pR4tW6yZ1aB5cD7eF0gH2iJ4kL6mN8o";
+    let mut i = input(&[], &[]);
+    i.prompt = oneonone::agenda::DirectPrompt {
+        link: Some(link.into()),
+        nudge: true,
+    };
+    golden_both("nudge_and_link", &i);
+    let items = [item(1, Section::Direct, "Career goals for H2", 0)];
+    let mut i = input(&items, &[]);
+    i.prompt = oneonone::agenda::DirectPrompt {
+        link: Some(link.into()),
+        nudge: false,
+    };
+    golden_both("link_with_a_topic", &i);
 }
 
 #[test]
@@ -862,6 +883,7 @@ proptest! {
                 direct_name: "Ann", manager_name: "Max", items: &l.agenda_items(), notes: l.notes(),
                 last_meeting: None, start: m.start, length: m.length, cancelled_in_a_row: 0,
                 last_closed: Default::default(),
+                prompt: Default::default(),
             },
             Format::Plain,
             &t,
@@ -1063,6 +1085,7 @@ fn an_agenda_with_nothing_queued_is_short_and_keeps_the_method() {
             let i = AgendaInput {
                 last_meeting: last,
                 last_closed,
+                prompt: Default::default(),
                 ..input(&[], &[])
             };
             let block = render(&i, format, &t).unwrap();
@@ -1110,6 +1133,50 @@ fn an_agenda_with_nothing_queued_is_short_and_keeps_the_method() {
                 "{text}"
             );
         }
+    }
+}
+
+/// Issue 27: the direct's way in costs at most two short lines of that budget, in the direct's
+/// section: the link line, and the day before with nothing queued, the question.
+#[test]
+fn the_link_and_the_nudge_add_two_short_lines_under_the_directs_heading() {
+    let t = Template::default_template();
+    // An ordinary public address: the line is its 74 characters and 17 more.
+    let link = format!("https://oneonone.example.com/d/{}", "x".repeat(43));
+    for format in [Format::Plain, Format::GoogleHtml] {
+        let bare = seen_lines(&render(&input(&[], &[]), format, &t).unwrap().text, format);
+        let i = AgendaInput {
+            prompt: oneonone::agenda::DirectPrompt {
+                link: Some(link.clone()),
+                nudge: true,
+            },
+            ..input(&[], &[])
+        };
+        let block = render(&i, format, &t).unwrap();
+        let lines = seen_lines(&block.text, format);
+        assert_eq!(lines.len(), bare.len() + 2, "{format:?}: {lines:#?}");
+        for l in &lines {
+            assert!(l.chars().count() <= 100, "{format:?}: too long: {l:?}");
+        }
+        let heading = lines
+            .iter()
+            .position(|l| l.contains("minutes for you"))
+            .unwrap();
+        assert_eq!(
+            lines[heading + 1],
+            "Anything on your mind for this one? Add a line below, or use the link."
+        );
+        assert_eq!(lines[heading + 2], format!("Add your topics: {link}"));
+        // With a topic queued (no nudge), only the link line.
+        let i = AgendaInput {
+            prompt: oneonone::agenda::DirectPrompt {
+                link: Some(link.clone()),
+                nudge: false,
+            },
+            ..input(&[], &[])
+        };
+        let lines = seen_lines(&render(&i, format, &t).unwrap().text, format);
+        assert_eq!(lines.len(), bare.len() + 1, "{format:?}: {lines:#?}");
     }
 }
 

@@ -21,6 +21,7 @@ mod ics;
 mod input_limits;
 mod insights;
 mod interop;
+mod invite_link;
 mod limits;
 mod memory;
 mod newcomer;

@@ -209,6 +209,8 @@ async fn postgres_stopped_mid_pass_and_restarted_is_survived_without_a_restart()
     env.push(("ONEONONE__SYNC__JITTER", "0.0".into()));
     env.push(("ONEONONE__SYNC__LEASE_SECS", "3".into()));
     env.push(("ONEONONE__DATABASE__CONNECT_TIMEOUT_SECS", "2".into()));
+    // The first PUT must be Alice's agenda: no nudge into Bob's meeting of the next day first.
+    env.push(("ONEONONE__AGENDA__NUDGE_BEFORE_HOURS", "0".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     s.connect_and_start_via(&via, &env);
 

@@ -1639,6 +1639,11 @@ async fn the_direct_link_is_built_on_public_url_and_never_on_a_foreign_host_head
         "{link}"
     );
     assert!(page.contains("Set server.public_url so this link works for your direct"));
+    // Nor does it go into the invites, and the page says why (issue 27).
+    assert!(
+        page.contains("The direct's link is not in the invites: set server.public_url"),
+        "{page}"
+    );
     // The daemon's own loopback address is taken as it is.
     let own = d.addr.to_string();
     let link = shown(&link_page(&d, &own).await);
@@ -1655,6 +1660,11 @@ async fn the_direct_link_is_built_on_public_url_and_never_on_a_foreign_host_head
     assert!(link.starts_with("https://1on1.example.com/d/"), "{link}");
     assert_eq!(link.len(), "https://1on1.example.com/d/".len() + 43);
     assert!(!page.contains("Set server.public_url"));
+    // A link made on the page is kept for the invite too.
+    assert!(
+        page.contains("The invite carries this link in the direct's section"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -39,7 +39,7 @@ use crate::store::{Account, CachedEvent, Calendar, Provider, Store};
 pub(crate) struct GoogleSettings {
     /// Every address the calendar owner is known by (the primary calendar's id, plus `--owner`).
     pub owner_emails: Vec<String>,
-    /// The open push channel of each calendar (by calendar row id), when `google.push_url` is set.
+    /// The open push channel of each calendar (by calendar row id), when `server.public_url` is an https URL.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub channels: std::collections::BTreeMap<String, PushChannel>,
     /// When the stored grant was given (connect or reconnect); absent on accounts connected
@@ -346,16 +346,15 @@ struct GoogleSession {
 }
 
 impl GoogleSession {
-    /// With `google.push_url` set, keeps one push channel open per calendar, renewed a day
-    /// before it expires (real time: Google's clock, not `--now`). A channel that cannot be
-    /// opened is logged and polling goes on.
+    /// With `server.public_url` an https URL, keeps one push channel open per calendar,
+    /// renewed a day before it expires (real time: Google's clock, not `--now`). A channel that
+    /// cannot be opened is logged and polling goes on.
     async fn ensure_channels(&self, store: &Store, account: &Account, calendars: &[Calendar]) {
         let client = self.client.as_ref();
         let mut settings = self.settings.clone();
-        let push = self.config.google.push_url.trim_end_matches('/');
-        if push.is_empty() {
+        let Some(push) = self.config.server.public_https_base() else {
             return;
-        }
+        };
         let address = format!("{push}/webhooks/google");
         let real_now = Utc::now();
         let mut changed = false;
