@@ -29,6 +29,10 @@ pub enum Mutation {
     RenderTimestamp,
     /// The team meeting is taken for a 1:1.
     EveryMeetingIsAOneOnOne,
+    /// A line deleted from the block deletes its item (the record forgets it).
+    DeleteDroppedItems,
+    /// The agenda shows no items: nothing is carried to the next meeting.
+    CarryNothing,
     /// A resource a complete listing leaves out is taken as deleted without asking for it
     /// (the bug the simulator found: a short listing made the daemon forget a 1:1).
     TrustShortListing,

@@ -256,6 +256,15 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    AbsorbAction::Drop { id }
+                        if crate::sim::mutation::on(crate::sim::Mutation::DeleteDroppedItems) =>
+                    {
+                        sqlx::query("DELETE FROM items WHERE id = $1 AND series_id = $2")
+                            .bind(id)
+                            .bind(series_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     AbsorbAction::Drop { id } => {
                         sqlx::query(
                             "UPDATE items SET state = 'dropped', closed_in = $3, updated_at = $4, \

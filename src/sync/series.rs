@@ -393,6 +393,11 @@ impl SeriesStep<'_> {
         notes: &[agenda::Note],
         link: Option<&str>,
     ) -> Result<RenderedBlock, SeriesError> {
+        let items = if crate::sim::mutation::on(crate::sim::Mutation::CarryNothing) {
+            &[]
+        } else {
+            items
+        };
         let memory = self.store.series_memory(row.id).await?;
         let mut direct = row
             .direct_name
