@@ -85,67 +85,58 @@ impl Clock for SimClock {
     }
 }
 
-/// The CalDAV provider over the simulated server: the real session (fetch, read, prepare,
-/// write) on [`SimDav`] instead of HTTP.
-struct SimCalDav {
+/// A provider over the simulated calendar of its kind: the real CalDAV session on [`SimDav`],
+/// or the real Google session on [`google::SimGoogle`], instead of HTTP.
+struct SimProvider {
+    kind: Provider,
     world: Arc<Mutex<World>>,
     config: Arc<Config>,
 }
 
-impl CalendarProvider for SimCalDav {
+/// How descriptions of a provider's calendars are written.
+fn format_of(kind: Provider) -> crate::agenda::Format {
+    match kind {
+        Provider::Google => crate::agenda::Format::GoogleHtml,
+        _ => crate::agenda::Format::Plain,
+    }
+}
+
+impl CalendarProvider for SimProvider {
     fn kind(&self) -> Provider {
-        Provider::Caldav
+        self.kind
     }
 
     fn format(&self) -> crate::agenda::Format {
-        crate::agenda::Format::Plain
+        format_of(self.kind)
     }
 
-    fn open(&self, _account: &Account) -> Result<Box<dyn Session>, ProviderError> {
+    fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError> {
+        let world = self.world.clone();
+        if self.kind == Provider::Google {
+            let settings =
+                crate::provider::google::provider::GoogleSettings::from_account(account)?;
+            return Ok(crate::provider::google::provider::session(
+                Box::new(google::SimGoogle { world }),
+                settings,
+                self.config.clone(),
+                account.created_at,
+            ));
+        }
         let owner = crate::model::Owner::new(crate::model::EmailAddress::parse(world::MANAGER));
         Ok(crate::provider::caldav::provider::session(
-            Box::new(SimDav {
-                world: self.world.clone(),
-            }),
+            Box::new(SimDav { world }),
             owner,
             self.config.clone(),
         ))
     }
 
     fn load_series(&self, account: &Account, cal: &Calendar, cached: Vec<CachedEvent>) -> Found {
-        crate::provider::caldav::provider::load_series(&self.config, account, cal, cached)
-    }
-}
-
-/// The Google provider over the simulated calendar: the real session on [`google::SimGoogle`].
-struct SimGoogleProvider {
-    world: Arc<Mutex<World>>,
-    config: Arc<Config>,
-}
-
-impl CalendarProvider for SimGoogleProvider {
-    fn kind(&self) -> Provider {
-        Provider::Google
-    }
-
-    fn format(&self) -> crate::agenda::Format {
-        crate::agenda::Format::GoogleHtml
-    }
-
-    fn open(&self, account: &Account) -> Result<Box<dyn Session>, ProviderError> {
-        let settings = crate::provider::google::provider::GoogleSettings::from_account(account)?;
-        Ok(crate::provider::google::provider::session(
-            Box::new(google::SimGoogle {
-                world: self.world.clone(),
-            }),
-            settings,
-            self.config.clone(),
-            account.created_at,
-        ))
-    }
-
-    fn load_series(&self, account: &Account, cal: &Calendar, cached: Vec<CachedEvent>) -> Found {
-        crate::provider::google::provider::load_series(&self.config, account, cal, cached)
+        match self.kind {
+            Provider::Google => {
+                crate::provider::google::provider::load_series(&self.config, account, cal, cached)
+            }
+            _ => crate::provider::caldav::provider::load_series(&self.config, account, cal, cached),
+        }
     }
 }
 
@@ -244,10 +235,7 @@ async fn schedule(seed: u64, steps: usize, shared: &Shared) -> anyhow::Result<Ou
     } else {
         Provider::Caldav
     };
-    let format = match provider {
-        Provider::Google => crate::agenda::Format::GoogleHtml,
-        _ => crate::agenda::Format::Plain,
-    };
+    let format = format_of(provider);
     let people_rng = StdRng::seed_from_u64(rng.random());
     let world = Arc::new(Mutex::new(World::new(
         people_rng, start, server, format, profile,
@@ -306,11 +294,13 @@ async fn schedule(seed: u64, steps: usize, shared: &Shared) -> anyhow::Result<Ou
         rules: shared.rules.clone(),
         template: shared.template.clone(),
         providers: Providers::default()
-            .with(Arc::new(SimCalDav {
+            .with(Arc::new(SimProvider {
+                kind: Provider::Caldav,
                 world: world.clone(),
                 config: config.clone(),
             }))
-            .with(Arc::new(SimGoogleProvider {
+            .with(Arc::new(SimProvider {
+                kind: Provider::Google,
                 world: world.clone(),
                 config: config.clone(),
             })),
