@@ -498,7 +498,7 @@ fn single_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Keeps the calling thread, and the threads it starts from now on, to the CPU it runs on.
 #[cfg(target_os = "linux")]
-fn keep_to_this_cpu() {
+pub(crate) fn keep_to_this_cpu() {
     use rustix::thread::{CpuSet, sched_getcpu, sched_setaffinity};
     let mut cpus = CpuSet::new();
     cpus.set(sched_getcpu());
@@ -508,7 +508,7 @@ fn keep_to_this_cpu() {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn keep_to_this_cpu() {}
+pub(crate) fn keep_to_this_cpu() {}
 
 fn start_runtime(mut builder: tokio::runtime::Builder) -> anyhow::Result<tokio::runtime::Runtime> {
     builder

@@ -42,22 +42,24 @@ pub(super) async fn after_pass(
         ));
     }
     let series = store.list_series().await?;
-    let mut items = BTreeMap::new();
-    let mut closed = BTreeMap::new();
-    let mut tracked = BTreeSet::new();
-    for s in &series {
-        for it in store.list_items(s.id, false).await? {
-            items.insert(it.id, it.text);
-        }
-        for o in store.list_occurrences(s.id).await? {
-            if o.closed_at.is_some() {
-                closed.insert(o.id, (o.final_agenda, o.notes, o.summary));
-            }
-        }
-        if s.tracked() {
-            tracked.insert(s.uid.clone());
-        }
-    }
+    let items: BTreeMap<i64, String> = store
+        .all_items()
+        .await?
+        .into_iter()
+        .map(|it| (it.id, it.text))
+        .collect();
+    let closed: BTreeMap<i64, Closed> = store
+        .all_occurrences()
+        .await?
+        .into_iter()
+        .filter(|o| o.closed_at.is_some())
+        .map(|o| (o.id, (o.final_agenda, o.notes, o.summary)))
+        .collect();
+    let tracked: BTreeSet<String> = series
+        .iter()
+        .filter(|s| s.tracked())
+        .map(|s| s.uid.clone())
+        .collect();
     for (id, text) in &history.items {
         if !items.contains_key(id) {
             found.push(format!("item {id} ({text:?}) disappeared from the record"));
@@ -103,23 +105,25 @@ pub(super) async fn at_end(
     // Everything the record holds as text.
     let mut recorded = String::new();
     let series = store.list_series().await?;
-    for s in &series {
-        for it in store.list_items(s.id, false).await? {
-            recorded.push_str(&it.text);
+    let items = store.all_items().await?;
+    for it in &items {
+        recorded.push_str(&it.text);
+        recorded.push('\n');
+    }
+    for o in store.all_occurrences().await? {
+        for t in [o.notes, o.final_agenda].into_iter().flatten() {
+            recorded.push_str(&t);
             recorded.push('\n');
-        }
-        for o in store.list_occurrences(s.id).await? {
-            for t in [o.notes, o.final_agenda].into_iter().flatten() {
-                recorded.push_str(&t);
-                recorded.push('\n');
-            }
         }
     }
     let revisions = store.list_revisions(None).await?;
     let mut open: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for s in series.iter().filter(|s| s.tracked()) {
-        let texts = store.list_items(s.id, true).await?;
-        open.insert(s.id, texts.into_iter().map(|i| i.text).collect());
+        let texts = items
+            .iter()
+            .filter(|i| i.series_id == s.id && i.state == "open")
+            .map(|i| i.text.clone());
+        open.insert(s.id, texts.collect());
     }
     {
         let w = lock(world);

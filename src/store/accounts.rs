@@ -428,9 +428,11 @@ impl Store {
             "UPDATE accounts SET lease_owner = $1, lease_expires_at = $3, next_due_at = NULL \
              WHERE id IN (SELECT id FROM accounts WHERE state = 'active' \
                  AND (next_due_at IS NULL OR next_due_at <= $2) AND {free} \
-                 ORDER BY next_due_at, id LIMIT $4) \
+                 ORDER BY next_due_at, id LIMIT CAST($4 AS BIGINT)) \
              AND {free} RETURNING {ACCOUNT_COLUMNS}"
         );
+        // `LIMIT $4` bare: SQLite plans a LIMIT by its bound value, so it prepared this
+        // statement again at every claim (once a pass); behind a CAST the plan holds.
         let rows: Vec<AccountRecord> = on_pool!(self, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(daemon)
