@@ -795,16 +795,8 @@ pub(crate) async fn history(
         HistoryFormat::Text => {
             out!("{}", history.render(false));
             let revs = store.list_revisions(Some(series.id)).await?;
-            if !revs.is_empty() {
-                outln!(
-                    "Revisions (undo a write with `oneonone restore ID`): {}",
-                    revs.iter()
-                        .take(10)
-                        .map(|r| r.id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
+            let tz = history.timezone.parse().unwrap_or(default_tz);
+            out!("{}", crate::manage::render_revisions(&revs, tz));
         }
     }
     store.close().await;

@@ -1132,9 +1132,97 @@ pub(crate) async fn list_revisions(
         .collect())
 }
 
+/// How many writes `history` lists (the newest: the ones a person undoes).
+const REVISIONS_SHOWN: usize = 10;
+
+/// The writes into a 1:1's invites for `history`'s text, newest first, one a line: the id to
+/// give `oneonone restore`, when it was written, into which meeting, and whether it never
+/// reached the calendar or was undone. Empty when nothing was written.
+pub(crate) fn render_revisions(revisions: &[Revision], tz: Tz) -> String {
+    use std::fmt::Write;
+    if revisions.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "Writes into the invites, newest first (undo one with `oneonone restore ID`):\n",
+    );
+    for r in revisions.iter().take(REVISIONS_SHOWN) {
+        let meeting = match r.original_start {
+            Some(t) => format!("into the meeting of {}", crate::when::display(t, tz)),
+            None => "into the series".to_string(),
+        };
+        let (verb, fate) = match (r.applied_at, r.restored_at) {
+            (_, Some(t)) => (
+                "written",
+                format!(", undone {}", crate::when::display(t, tz)),
+            ),
+            (None, None) => ("tried", ", never reached the calendar".to_string()),
+            (Some(_), None) => ("written", String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "    {:>4}  {verb} {}  {meeting}{fate}",
+            r.id,
+            crate::when::display(r.created_at, tz)
+        );
+    }
+    if let Some(older) = revisions
+        .len()
+        .checked_sub(REVISIONS_SHOWN)
+        .filter(|n| *n > 0)
+    {
+        let _ = writeln!(out, "    ... and {older} older");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_lists_each_write_with_its_date_its_meeting_and_what_became_of_it() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let rev = |id: i64, applied: bool, restored: Option<&str>| Revision {
+            id,
+            series_id: Some(1),
+            occurrence_id: Some(1),
+            calendar_id: 1,
+            remote_id: "https://dav.example/cal/a.ics".into(),
+            original_start: Some(t("2026-03-30T08:00:00Z")),
+            etag_before: None,
+            description_before: None,
+            description_after: "x".into(),
+            created_at: t("2026-03-24T12:05:00Z"),
+            applied_at: applied.then(|| t("2026-03-24T12:05:01Z")),
+            restored_at: restored.map(t),
+        };
+        let berlin = chrono_tz::Europe::Berlin;
+        let text = render_revisions(
+            &[
+                rev(3, true, None),
+                rev(2, false, None),
+                rev(1, true, Some("2026-03-25T09:00:00Z")),
+            ],
+            berlin,
+        );
+        assert_eq!(
+            text,
+            "Writes into the invites, newest first (undo one with `oneonone restore ID`):\n\
+             \x20      3  written 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST\n\
+             \x20      2  tried 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST, never reached the calendar\n\
+             \x20      1  written 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST, undone 2026-03-25 10:00 CET\n"
+        );
+        assert_eq!(render_revisions(&[], berlin), "");
+        let many: Vec<Revision> = (1..=12).rev().map(|i| rev(i, true, None)).collect();
+        let text = render_revisions(&many, berlin);
+        assert_eq!(text.lines().count(), 1 + REVISIONS_SHOWN + 1, "{text}");
+        assert!(text.ends_with("    ... and 2 older\n"), "{text}");
+        assert!(
+            text.contains("  12  written") && !text.contains("   2  written"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_calendars_sync_method_is_read_from_its_provider_and_cursor() {

@@ -823,6 +823,22 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         description_at(&s.body(ALICE).await, "weekly-alice", W1),
         "Alice's own notes: keep me."
     );
+    // `history` lists the writes with their dates, their meeting and the one undone.
+    let h = s.cli(&["history", "--with", "alice@example.com"]);
+    let h = String::from_utf8_lossy(&h.stdout);
+    assert!(h.contains("undo one with `oneonone restore ID`"), "{h}");
+    let line = h
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with(&format!("{}  written", first.id))
+        })
+        .unwrap_or_else(|| panic!("revision {} is not listed: {h}", first.id));
+    assert!(
+        line.contains("written 2026-03-24 13:")
+            && line.contains("into the meeting of 2026-03-30 10:00 CEST, undone "),
+        "{line}"
+    );
 
     // The daemon does not put back a block someone removed; it says why.
     s.sync("2026-03-24T12:10:00Z");
