@@ -142,6 +142,11 @@ impl Store {
             // an embedded database's cannot drop, and each ping was one more round trip to
             // SQLite's worker thread (a first import made some 600 of them).
             .test_before_acquire(false)
+            // Nor does it go stale: kept for good, not closed and opened again after 30 minutes
+            // (preparing every statement again). A database in memory lives only as long as its
+            // connection: the seeded simulator's lost its tables half an hour into a long run.
+            .max_lifetime(None)
+            .idle_timeout(None)
             .acquire_timeout(timeout)
             .connect_with(opts)
             .await
@@ -247,6 +252,17 @@ pub(super) mod tests {
             .fetch_one(c)
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_one_sqlite_connection_is_kept_for_good() {
+        let url = DatabaseUrl::try_from("sqlite::memory:".to_string()).unwrap();
+        let store = Store::connect_url(&url, 1, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let options = sqlite(&store).options();
+        assert_eq!(options.get_max_lifetime(), None);
+        assert_eq!(options.get_idle_timeout(), None);
     }
 
     #[cfg(unix)]
