@@ -499,12 +499,28 @@ fn single_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Keeps the calling thread, and the threads it starts from now on, to the CPU it runs on.
 #[cfg(target_os = "linux")]
 pub(crate) fn keep_to_this_cpu() {
-    use rustix::thread::{CpuSet, sched_getcpu, sched_setaffinity};
+    keep_to(rustix::thread::sched_getcpu());
+}
+
+/// Keeps the calling thread, and the threads it starts from now on, to CPU `cpu`. Where that
+/// is refused it runs anywhere: slower, not wrong.
+#[cfg(target_os = "linux")]
+pub(crate) fn keep_to(cpu: usize) {
+    use rustix::thread::{CpuSet, sched_setaffinity};
     let mut cpus = CpuSet::new();
-    cpus.set(sched_getcpu());
+    cpus.set(cpu);
     if let Err(e) = sched_setaffinity(None, &cpus) {
         tracing::debug!(error = %e, "cannot keep the command to one CPU; it runs anywhere");
     }
+}
+
+/// The CPUs the calling thread may run on.
+#[cfg(target_os = "linux")]
+pub(crate) fn allowed_cpus() -> Vec<usize> {
+    use rustix::thread::{CpuSet, sched_getaffinity};
+    sched_getaffinity(None)
+        .map(|set| (0..CpuSet::MAX_CPU).filter(|&c| set.is_set(c)).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -157,6 +157,8 @@ fn config() -> Config {
 pub struct Shared {
     /// One SQLite database in memory, migrated once and emptied before each schedule.
     store: Store,
+    /// Its tables, in the order they are emptied.
+    tables: Vec<String>,
     config: Arc<Config>,
     rules: Arc<crate::detect::DetectRules>,
     template: Arc<crate::agenda::Template>,
@@ -170,6 +172,7 @@ impl Shared {
         let store = Store::connect_url(&url, 1, std::time::Duration::from_secs(5)).await?;
         store.migrate().await?;
         Ok(Self {
+            tables: store.simulation_tables().await?,
             store,
             rules: Arc::new(crate::detect::DetectRules::from_config(&config.detect)?),
             template: Arc::new(config.agenda.template()?),
@@ -261,7 +264,7 @@ async fn schedule(seed: u64, steps: usize, shared: &Shared) -> anyhow::Result<Ou
 
     let config = shared.config.clone();
     let store = shared.store.clone();
-    store.clear_for_simulation().await?;
+    store.clear_for_simulation(&shared.tables).await?;
     let (settings, calendar) = match provider {
         Provider::Google => (
             serde_json::json!({ "owner_emails": [world::MANAGER] }),
@@ -538,20 +541,10 @@ pub fn run_many(
 /// (`--seeds 300 --jobs 1`: 29 s of CPU unpinned, 9.5 s pinned).
 #[cfg(target_os = "linux")]
 fn keep_to_cpu(job: usize) {
-    use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
-    let Ok(allowed) = sched_getaffinity(None) else {
-        return;
-    };
-    let cpus: Vec<usize> = (0..CpuSet::MAX_CPU)
-        .filter(|&c| allowed.is_set(c))
-        .collect();
-    if cpus.is_empty() {
-        return;
+    let cpus = crate::cli::allowed_cpus();
+    if let Some(&cpu) = cpus.get(job % cpus.len().max(1)) {
+        crate::cli::keep_to(cpu);
     }
-    let mut one = CpuSet::new();
-    one.set(cpus[job % cpus.len()]);
-    // Not kept to one CPU, the job runs slower, not wrong.
-    let _ = sched_setaffinity(None, &one);
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -693,10 +686,7 @@ mod tests {
     #[test]
     fn each_job_and_its_database_thread_keep_to_one_cpu_of_their_own() {
         use rustix::thread::{CpuSet, sched_getaffinity};
-        let allowed = sched_getaffinity(None).unwrap();
-        let cpus: Vec<usize> = (0..CpuSet::MAX_CPU)
-            .filter(|&c| allowed.is_set(c))
-            .collect();
+        let cpus = crate::cli::allowed_cpus();
         for job in 0..3 {
             let (count, cpu) = std::thread::spawn(move || {
                 keep_to_cpu(job);

@@ -49,16 +49,10 @@ impl Store {
 }
 
 impl Store {
-    /// Empties every table of a SQLite database (ids start at 1 again), keeping its schema and
-    /// its connection with the statements it prepared: the seeded simulator runs schedule after
-    /// schedule on one database. Refused on PostgreSQL.
-    pub(crate) async fn clear_for_simulation(&self) -> Result<()> {
-        let Pool::Sqlite(p) = &self.pool else {
-            return Err(super::error::StoreError::Corrupt {
-                column: "the simulator's database",
-                value: "PostgreSQL (the simulator clears SQLite databases only)".into(),
-            });
-        };
+    /// The tables a simulation empties, children before their parents (read once per database:
+    /// the schema does not change between schedules). Refused on PostgreSQL.
+    pub(crate) async fn simulation_tables(&self) -> Result<Vec<String>> {
+        let p = Self::simulation_pool(self)?;
         let tables: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'table' \
              AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
@@ -71,11 +65,19 @@ impl Store {
         )
         .fetch_all(p)
         .await?;
-        // Children before their parents, with the foreign keys left on: turning them off and
-        // on again is a pragma that expires every prepared statement of the connection, and
-        // the next schedule then prepared each of its ~200 statements again.
+        Ok(delete_order(tables, &references))
+    }
+
+    /// Empties `tables` (from [`Store::simulation_tables`]) and restarts the ids at 1, keeping
+    /// the schema and the connection with the statements it prepared: the seeded simulator runs
+    /// schedule after schedule on one database. Children go before their parents with the
+    /// foreign keys left on: turning them off and on again is a pragma that expires every
+    /// prepared statement of the connection, and the next schedule then prepared each of its
+    /// ~200 statements again.
+    pub(crate) async fn clear_for_simulation(&self, tables: &[String]) -> Result<()> {
+        let p = Self::simulation_pool(self)?;
         let mut conn = p.acquire().await?;
-        for t in delete_order(tables, &references) {
+        for t in tables {
             let sql = format!("DELETE FROM \"{t}\"");
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *conn)
@@ -85,6 +87,16 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+
+    fn simulation_pool(&self) -> Result<&sqlx::SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Ok(p),
+            Pool::Postgres(_) => Err(super::error::StoreError::Corrupt {
+                column: "the simulator's database",
+                value: "PostgreSQL (the simulator clears SQLite databases only)".into(),
+            }),
+        }
     }
 }
 
