@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -637,12 +638,12 @@ fn mutation_table_of(max: u64) -> ExitCode {
     );
     println!("|---|---|---|");
     let mut missed = 0;
-    for m in crate::sim::Mutation::value_variants() {
+    for m in crate::sim::Mutation::table() {
         let name = m
             .to_possible_value()
             .map(|v| v.get_name().to_string())
             .unwrap_or_default();
-        match crate::sim::first_caught(*m, max) {
+        match crate::sim::first_caught(m, max) {
             Some((seed, v)) => println!("| `{name}` | {seed} | {v} |"),
             None => {
                 missed += 1;
@@ -656,6 +657,9 @@ fn mutation_table_of(max: u64) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// A long `simulate` run prints a line each time this many schedules are done.
+const PROGRESS_EVERY: u64 = 10_000;
 
 /// `oneonone simulate`: one replay with its trace, or many schedules ending with one line
 /// "N schedules, V violations"; every failing seed is printed with the command that replays it.
@@ -699,13 +703,26 @@ fn simulate(
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let started = std::time::Instant::now();
+    let (done, failed) = (AtomicU64::new(0), AtomicU64::new(0));
     let (n, bad) = crate::sim::run_many(from, seeds, jobs, mutation, |o| {
         if let Some(first) = o.violations.first() {
+            failed.fetch_add(1, Ordering::Relaxed);
             eprintln!(
                 "seed {}: {first} (replay: {}{})",
                 o.seed,
                 o.replay_command(),
                 mutation_arg(mutation)
+            );
+        }
+        // A long run says how far it got, so one stopped early still counts for something.
+        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if k % PROGRESS_EVERY == 0 && k < seeds {
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "{k} of {seeds} schedules (seeds {from} to about {}), {} violations, {:.0} s",
+                from + k - 1,
+                failed.load(Ordering::Relaxed),
+                secs
             );
         }
     });

@@ -200,7 +200,9 @@ pub(crate) enum Read {
     /// What the pass planned from is stale: read again (into the cache), plan again.
     /// `edited` when a person changed the description since (counted as a conflict).
     Stale { edited: bool },
-    /// The occurrence was cancelled since the listing: nothing to write this pass.
+    /// The occurrence was cancelled since the listing: nothing to write into it; the pass
+    /// reads it again ([`Session::reread`] puts the cancellation into the cache) and plans for
+    /// the next meeting.
     Gone,
 }
 

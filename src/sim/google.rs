@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use super::gated;
 use super::world::{Gate, World, stamp};
-use crate::model::{Etag, OccurrenceStatus};
+use crate::model::Etag;
 use crate::provider::google::api::GoogleApi;
 use crate::provider::google::client::{
     EventListing, GoogleAttendee, GoogleDateTime, GoogleError, GoogleEvent, GooglePerson, Result,
@@ -306,11 +306,11 @@ impl GoogleApi for SimGoogle {
                         status: 410,
                     });
                 }
+                // Cancelled instances included, as Google does with `showDeleted=true`.
                 Ok(w.google
                     .occurrences(event_id, w.now)
                     .into_iter()
                     .filter(|o| o.start >= time_min && o.start < time_max)
-                    .filter(|o| o.status != OccurrenceStatus::Cancelled)
                     .filter_map(|o| w.google.instance(event_id, o.original_start, w.now))
                     .collect())
             })

@@ -36,6 +36,23 @@ pub enum Mutation {
     /// A resource a complete listing leaves out is taken as deleted without asking for it
     /// (the bug the simulator found: a short listing made the daemon forget a 1:1).
     TrustShortListing,
+    /// A cancelled meeting no listing names is not looked for: a short listing's confirmation
+    /// drops a cancelled exception, and a write that finds its meeting cancelled ends the
+    /// series' pass (the bug of seed 92394). Too rare for the table (1 schedule in 77,537): it
+    /// puts that bug back for its seed's regression test.
+    ForgetCancellations,
+}
+
+impl Mutation {
+    /// The variants of the table (docs/testing.md), each caught within a few hundred seeds:
+    /// all but those that only put back a rare bug for its seed's test.
+    pub fn table() -> impl Iterator<Item = Mutation> {
+        use clap::ValueEnum;
+        Self::value_variants()
+            .iter()
+            .copied()
+            .filter(|m| *m != Mutation::ForgetCancellations)
+    }
 }
 
 thread_local! {

@@ -487,7 +487,19 @@ impl Pass {
             };
             let current = match ctx.session.read(occ).await? {
                 Read::Ready(c) => c,
-                Read::Gone => return Ok(()), // Cancelled since the listing: the next pass sees it.
+                // Cancelled, and what the pass planned from did not say so: read it again (a
+                // listing may never name it: seed 92394), plan again for the next meeting.
+                Read::Gone
+                    if crate::sim::mutation::on(crate::sim::Mutation::ForgetCancellations) =>
+                {
+                    return Ok(());
+                }
+                Read::Gone => {
+                    self.fetch(ctx, cal, Some(occ))
+                        .await
+                        .map_err(Failure::Pass)?;
+                    continue;
+                }
                 Read::Stale { edited } => {
                     stats.conflicts += i64::from(edited);
                     self.fetch(ctx, cal, Some(occ))

@@ -440,11 +440,13 @@ impl GoogleSession {
     }
 
     /// Events the cache holds that a full listing left out are each asked for (events.get)
-    /// before they are taken as deleted: one still there (not cancelled) goes back into the
-    /// listing. A listing one event short (the seeded simulator found it) made the daemon
-    /// forget a 1:1 for good, since incremental listings only name what changes. An empty
-    /// listing is the cache's guard's (guarantee 7); beyond [`MAX_CONFIRMED`] the rest are
-    /// taken as deleted.
+    /// before they are taken as deleted: one still there goes back into the listing, and so
+    /// does a cancelled exception (one meeting of a series called off), which a full listing
+    /// names too: dropping it from the cache brings the meeting back. A listing one event short
+    /// (the seeded simulator found it) made the daemon forget a 1:1 for good, since incremental
+    /// listings only name what changes; leaving out a cancellation (seed 92394) made it take
+    /// the cancelled meeting for the next one. An empty listing is the cache's guard's
+    /// (guarantee 7); beyond [`MAX_CONFIRMED`] the rest are taken as deleted.
     async fn confirm_missing(
         &self,
         cal: &Calendar,
@@ -463,10 +465,23 @@ impl GoogleSession {
             .into_keys()
             .filter(|id| !present.contains(id.as_str()))
             .collect();
+        // Sorted, a master comes before its exceptions (`ID_YYYYMMDDTHHMMSSZ`).
         missing.sort();
         for id in missing.into_iter().take(MAX_CONFIRMED) {
             match self.client.get(&cal.remote_id, &id).await {
                 Ok(ev) if !ev.is_cancelled() => listing.events.push(ev),
+                // A cancelled meeting of a series still listed.
+                Ok(ev)
+                    if !crate::sim::mutation::on(crate::sim::Mutation::ForgetCancellations)
+                        && ev.recurring_event_id.as_deref().is_some_and(|master| {
+                            listing
+                                .events
+                                .iter()
+                                .any(|e| e.id == master && !e.is_cancelled())
+                        }) =>
+                {
+                    listing.events.push(ev)
+                }
                 Ok(_) | Err(GoogleError::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -563,7 +578,8 @@ impl Session for GoogleSession {
     /// what changed, so an exception the cache lacks (a listing left it out) would stay stale
     /// however often it is read: the instance as Google has it goes into the cache when the
     /// cache holds no exception for it and its text differs from the series' (the seeded
-    /// simulator found a 1:1 that was never written again after a short first listing).
+    /// simulator found a 1:1 that was never written again after a short first listing), or
+    /// when it is cancelled and the cache does not hold it so.
     fn reread<'a>(&'a self, occ: Target<'a>, cache: Sink<'a>) -> Fut<'a, ()> {
         Box::pin(async move {
             self.fetch_events(occ.calendar, &mut *cache)
@@ -581,10 +597,17 @@ impl Session for GoogleSession {
                 .map_err(|e| self.explain(e, occ.now))?;
             let cached = cache.by_uid(&loaded.series.uid).await?;
             let master = loaded.series.master.as_ref();
-            if !instance.is_cancelled()
-                && !cached.iter().any(|c| c.remote_id == instance.id)
-                && master.map(|m| &m.description) != Some(&instance.description)
-            {
+            let held = cached.iter().find(|c| c.remote_id == instance.id);
+            let missing = if instance.is_cancelled() {
+                if crate::sim::mutation::on(crate::sim::Mutation::ForgetCancellations) {
+                    return Ok(());
+                }
+                // A cancellation the listings never named (seed 92394).
+                held.is_none_or(|c| c.status != "cancelled")
+            } else {
+                held.is_none() && master.map(|m| &m.description) != Some(&instance.description)
+            };
+            if missing {
                 cache.put(to_cached(&instance, occ.tz), Vec::new()).await?;
                 cache.changed(loaded.series.uid.clone());
             }
