@@ -87,6 +87,7 @@ pub(crate) async fn restore(
         Err(
             e @ (RestoreError::NoOccurrence(_)
             | RestoreError::NeverApplied(_)
+            | RestoreError::Unconfirmed { .. }
             | RestoreError::Conflict(_)
             | RestoreError::Cancelled(_)),
         ) => Err(ApiError::new(
@@ -101,10 +102,8 @@ pub(crate) async fn restore(
             id: id.to_string(),
         }
         .into()),
-        Err(e @ RestoreError::Provider { .. }) => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "calendar_error",
-            e.to_string(),
-        )),
+        Err(e @ (RestoreError::Provider { .. } | RestoreError::Unanswered(_))) => Err(
+            ApiError::new(StatusCode::BAD_GATEWAY, "calendar_error", e.to_string()),
+        ),
     }
 }

@@ -243,6 +243,10 @@ pub(crate) enum Written {
     Stored(CachedEvent),
     /// Refused as stale (412): someone edited it since it was read.
     Conflict,
+    /// Refused as stale (412) on a second try, after the first try's error (5xx) turned out
+    /// to be no refusal: the write most likely landed, unseen. The caller counts it as a
+    /// write (the cap bounds the invites a pass changes) and reads the occurrence again.
+    MaybeLanded,
 }
 
 /// A calendar service: Google Calendar, a CalDAV server. Sessions do the I/O; the provider

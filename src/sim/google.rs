@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use secrecy::SecretString;
 
 use super::gated;
-use super::world::{Gate, World, stamp};
+use super::world::{After, Gate, World, stamp};
 use crate::model::Etag;
 use crate::provider::google::api::GoogleApi;
 use crate::provider::google::client::{
@@ -244,9 +244,20 @@ impl SimGoogle {
         }
     }
 
-    fn after(&self, method: &str, what: &str) -> bool {
+    fn after(&self, method: &str, what: &str) -> After {
         let mut w = self.world.lock().expect("the world lock is never poisoned");
-        w.crash_after(method, what)
+        w.after(method, what)
+    }
+
+    /// A request whose answer was lost: Google's front end gave up waiting.
+    fn timed_out(&self, method: &str, what: &str) -> GoogleError {
+        GoogleError::Status {
+            method: method.into(),
+            url: what.into(),
+            status: 504,
+            reason: "gatewayTimeout".into(),
+            body: String::new(),
+        }
     }
 }
 
@@ -367,6 +378,7 @@ impl GoogleApi for SimGoogle {
                     w.trace(format!("PATCH {event_id} -> 412"));
                     return Err(GoogleError::Conflict {
                         event_id: event_id.into(),
+                        after_server_error: false,
                     });
                 }
                 let master = master.to_string();

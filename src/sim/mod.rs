@@ -35,7 +35,8 @@ pub(crate) async fn crashed<T>() -> T {
 }
 
 /// The body of a simulated request, behind the world's gate: a fault or a crash before it, a
-/// crash after it (the server acted, the daemon never heard).
+/// crash after it (the server acted, the daemon never heard), or a timeout after it (the
+/// server acted, the daemon heard 504).
 macro_rules! gated {
     ($self:ident, $method:expr, $what:expr, $body:expr) => {{
         match $self.gate($method, $what) {
@@ -44,8 +45,10 @@ macro_rules! gated {
             $crate::sim::world::Gate::Go => {}
         }
         let answer = $body;
-        if $self.after($method, $what) {
-            return $crate::sim::crashed().await;
+        match $self.after($method, $what) {
+            $crate::sim::world::After::Crash => return $crate::sim::crashed().await,
+            $crate::sim::world::After::Lost => return Err($self.timed_out($method, $what)),
+            $crate::sim::world::After::Answer => {}
         }
         answer
     }};
@@ -593,10 +596,26 @@ mod tests {
         (92394, Mutation::ForgetCancellations),
     ];
 
+    /// Seeds that found a bug once the simulator lost answers (a write times out after it
+    /// landed), with the violation they show when it is put back
+    /// (`Mutation::UncountedLostWrites`): CalDAV's second try of the write met a 412 and the
+    /// pass took it for a person's edit, so the landed write went uncounted and the pass wrote
+    /// past its cap (fixed with `Written::MaybeLanded`, counted, and the pass stops at the cap).
+    const LOST_ANSWER_REGRESSIONS: [u64; 2] = [
+        // Then wrote two more series.
+        64, // Then a person typed in that invite, and the pass wrote it once more.
+        4138,
+    ];
+
     #[test]
     fn a_few_hundred_seeded_schedules_break_no_invariant() {
         let failed = Mutex::new(Vec::new());
+        // Schedules in which a write landed and its answer was lost (a timeout).
+        let timed_out = std::sync::atomic::AtomicU32::new(0);
         let (n, bad) = run_many(1, 300, 2, None, |o| {
+            if o.trace.iter().any(|l| l.contains("its answer lost")) {
+                timed_out.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             if let Some(v) = o.violations.first() {
                 failed.lock().unwrap().push(format!(
                     "seed {}: {v} ({})",
@@ -606,6 +625,10 @@ mod tests {
             }
         });
         assert_eq!((n, bad), (300, 0), "{:#?}", failed.into_inner().unwrap());
+        assert!(
+            timed_out.into_inner() >= 5,
+            "too few timed-out writes to test them"
+        );
     }
 
     /// Seed 19242 (a long run; seed 346 of an earlier version of the world, found with issue
@@ -667,6 +690,25 @@ mod tests {
                 .ends_with(&format!("--seed 5 --steps {k}"))
         );
         assert!(shrink(5, None).is_none());
+    }
+
+    #[test]
+    fn the_seeds_that_found_a_write_past_the_cap_after_a_lost_answer_pass() {
+        for seed in LOST_ANSWER_REGRESSIONS {
+            let o = run_seed(seed, None);
+            assert!(o.violations.is_empty(), "seed {seed}: {:#?}", o.violations);
+            assert!(
+                o.trace.iter().any(|l| l.contains("its answer lost")),
+                "seed {seed} no longer loses an answer: {:#?}",
+                o.trace
+            );
+            let o = run_seed(seed, Some(Mutation::UncountedLostWrites));
+            assert!(
+                o.violations.iter().any(|v| v.contains("over the cap")),
+                "seed {seed}: {:#?}",
+                o.violations
+            );
+        }
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub enum Mutation {
     /// series' pass (the bug of seed 92394). Too rare for the table (1 schedule in 77,537): it
     /// puts that bug back for its seed's regression test.
     ForgetCancellations,
+    /// A write whose answer was lost (a timeout: it landed unseen) is not counted toward the
+    /// write cap, and the pass writes on (the bug of seeds 64 and 4138, found once the
+    /// simulator lost answers).
+    UncountedLostWrites,
 }
 
 impl Mutation {

@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use url::Url;
 
 use super::gated;
-use super::world::{Gate, World};
+use super::world::{After, Gate, World};
 use crate::model::Etag;
 use crate::provider::caldav::client::{
     CalendarInfo, DavError, Precondition, Resource, Result, SyncChanges, SyncPage,
@@ -285,9 +285,14 @@ impl SimDav {
         }
     }
 
-    fn after(&self, method: &str, url: &Url) -> bool {
+    fn after(&self, method: &str, url: &Url) -> After {
         let mut w = self.world.lock().expect("the world lock is never poisoned");
-        w.crash_after(method, url.path())
+        w.after(method, url.path())
+    }
+
+    /// A request whose answer was lost: the server's proxy gave up waiting.
+    fn timed_out(&self, method: &str, url: &Url) -> DavError {
+        status(method, url, 504)
     }
 }
 

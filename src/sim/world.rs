@@ -25,6 +25,17 @@ pub(crate) enum Gate<E> {
     Crash,
 }
 
+/// What happens once a request acted on the server.
+pub(crate) enum After {
+    /// The daemon hears the answer.
+    Answer,
+    /// The daemon crashed before it heard (between the remote write and the local commit).
+    Crash,
+    /// The answer never comes: the request times out (a proxy answers 504), the daemon lives
+    /// on, not knowing that its write landed.
+    Lost,
+}
+
 /// How often faults and people act in one schedule (drawn from its seed).
 #[derive(Debug, Clone)]
 pub(crate) struct Profile {
@@ -90,6 +101,8 @@ pub(crate) struct World {
     /// The daemon crashes once its next write reached the server (before it hears back).
     pub crash_after_write: bool,
     pub crashed: bool,
+    /// The request going through now acts on the server, but its answer is lost (a timeout).
+    answer_lost: bool,
     pub trace: Vec<String>,
     pub violations: Vec<String>,
     /// A counter that keeps typed words unique.
@@ -123,6 +136,7 @@ impl World {
             crash_at: None,
             crash_after_write: false,
             crashed: false,
+            answer_lost: false,
             trace: Vec::new(),
             violations: Vec::new(),
             serial: 0,
@@ -173,6 +187,12 @@ impl World {
         let status = if roll < throttle {
             429
         } else if roll < throttle + server_error {
+            // Half of a write's server errors are timeouts: the write lands, its answer is
+            // lost (the daemon hears 504 and does not know whether it landed).
+            if matches!(method, "PUT" | "PATCH") && self.rng.random_bool(0.5) {
+                self.answer_lost = true;
+                return Gate::Go;
+            }
             503
         } else {
             return Gate::Go;
@@ -181,16 +201,21 @@ impl World {
         Gate::Fail(status)
     }
 
-    /// After a request acted on the server: whether the daemon crashes before it hears the
-    /// answer (between the remote write and the local commit).
-    pub(crate) fn crash_after(&mut self, method: &str, what: &str) -> bool {
+    /// After a request acted on the server: whether the daemon hears the answer, crashes
+    /// before it does (between the remote write and the local commit), or times out.
+    pub(crate) fn after(&mut self, method: &str, what: &str) -> After {
         let wrote = matches!(method, "PUT" | "PATCH");
+        let lost = std::mem::take(&mut self.answer_lost);
         if self.crash_due(true) || (wrote && self.crash_after_write && !self.crashed) {
             self.crashed = true;
             self.trace(format!("crash after {method} {what}"));
-            return true;
+            return After::Crash;
         }
-        false
+        if lost {
+            self.trace(format!("{method} {what} acted, its answer lost -> 504"));
+            return After::Lost;
+        }
+        After::Answer
     }
 
     /// A full listing as a faulty server gives it: sometimes empty, sometimes short.

@@ -23,11 +23,23 @@ pub(crate) enum RestoreError {
     NoOccurrence(i64),
     #[error("revision {0} is of a write the server never accepted: there is nothing to undo")]
     NeverApplied(i64),
+    /// Its write was never confirmed (no answer, or a crash before the commit), and the
+    /// calendar, which would show whether it landed, cannot be read.
+    #[error(
+        "revision {id} is of a write the server never confirmed, and the calendar cannot be \
+         read to see whether it landed ({source}); once it can, run the restore again"
+    )]
+    Unconfirmed { id: i64, source: ProviderError },
     #[error(
         "the occurrence of revision {0} was changed while it was being restored: nothing was \
          written; run the restore again"
     )]
     Conflict(i64),
+    #[error(
+        "the server did not answer the restore of revision {0}, and most likely stored it: \
+         look at the meeting's description, and run the restore again if it is not restored"
+    )]
+    Unanswered(i64),
     #[error("the occurrence of revision {0} is cancelled: there is nothing to restore it into")]
     Cancelled(i64),
     #[error("cannot restore revision {id}: {source}")]
@@ -53,8 +65,7 @@ impl<T> Naming<T> for Result<T, ProviderError> {
     }
 }
 
-/// Revision `id` (refused unless its write reached the calendar), the original start of its
-/// occurrence, and its calendar and account.
+/// Revision `id`, the original start of its occurrence, and its calendar and account.
 async fn restorable(
     store: &Store,
     id: i64,
@@ -63,9 +74,6 @@ async fn restorable(
         Err(StoreError::NotFound { .. }) => return Err(RestoreError::Unknown(id)),
         other => other.naming(id)?,
     };
-    if rev.applied_at.is_none() {
-        return Err(RestoreError::NeverApplied(id));
-    }
     let original_start = rev.original_start.ok_or(RestoreError::NoOccurrence(id))?;
     let cal = store.get_calendar(rev.calendar_id).await.naming(id)?;
     let account = store.get_account(cal.account_id).await.naming(id)?;
@@ -82,7 +90,16 @@ pub(crate) async fn restore(
 ) -> Result<i64, RestoreError> {
     let (rev, original_start, cal, account) = restorable(store, id).await?;
     let provider = providers.get(account.provider).naming(id)?;
-    let session = provider.open(&account).naming(id)?;
+    // A write never confirmed is only restorable if the calendar shows it landed: when the
+    // calendar cannot be read, that is what stops the restore.
+    let unconfirmed = |source| {
+        if rev.applied_at.is_none() {
+            RestoreError::Unconfirmed { id, source }
+        } else {
+            RestoreError::Provider { id, source }
+        }
+    };
+    let session = provider.open(&account).map_err(unconfirmed)?;
     let occ = Target {
         calendar: &cal,
         loaded: None,
@@ -91,12 +108,20 @@ pub(crate) async fn restore(
         tz: calendar_tz(&cal, config),
         now,
     };
-    let current = match session.read(occ).await.naming(id)? {
+    let current = match session.read(occ).await.map_err(unconfirmed)? {
         Read::Ready(c) if !c.cancelled => c,
         Read::Ready(_) | Read::Gone => return Err(RestoreError::Cancelled(id)),
         Read::Stale { .. } => return Err(RestoreError::Conflict(id)),
     };
     let target = rev.description_before.clone().unwrap_or_default();
+    // Refused unless its write reached the calendar. One never marked so may have landed
+    // unanswered (a timeout, a crash before the commit): the calendar holding exactly the text
+    // it wrote says it did; holding the text it replaced, a restore of it landed unanswered,
+    // and this one completes it.
+    let now_text = current.description.as_deref().unwrap_or_default();
+    if rev.applied_at.is_none() && now_text != rev.description_after && now_text != target {
+        return Err(RestoreError::NeverApplied(id));
+    }
     let prepared = session.prepare(occ, &current, &target).naming(id)?;
     let record = NewRevision {
         series_id: rev.series_id,
@@ -112,6 +137,7 @@ pub(crate) async fn restore(
     match session.write(occ, &current, prepared).await.naming(id)? {
         Written::Stored(cached) => store.upsert_event(cal.id, &cached, now).await.naming(id)?,
         Written::Conflict => return Err(RestoreError::Conflict(id)),
+        Written::MaybeLanded => return Err(RestoreError::Unanswered(id)),
     }
     store.mark_revision_applied(new_id, now).await.naming(id)?;
     // The restored text holds an older agenda block: compared with the newer block we wrote, it

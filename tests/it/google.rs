@@ -385,7 +385,7 @@ async fn patching_an_instance_creates_an_exception_and_a_stale_etag_is_a_conflic
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, GoogleError::Conflict { event_id } if event_id == id),
+        matches!(&e, GoogleError::Conflict { event_id, after_server_error: false } if event_id == id),
         "{e}"
     );
     assert_eq!(

@@ -338,19 +338,27 @@ impl Session for CalDavSession {
                 )
                 .map_err(|e| ProviderError::resource("edit", e))
             };
-            match put_edit(
+            let (answer, retried) = put_edit(
                 self.client.as_ref(),
                 &url,
                 &Precondition::Match(etag),
                 put.plain,
                 edit,
             )
-            .await?
-            {
+            .await?;
+            match answer {
                 Ok(stored) => {
                     let fresh = to_cached(url.as_str(), stored.etag.as_ref(), &stored.body)
                         .map_err(|e| ProviderError::resource("unreadable", e))?;
                     Ok(Written::Stored(fresh))
+                }
+                // The first PUT's 5xx was no refusal: it acted (a timeout behind a proxy, or
+                // DAViCal storing the edit before its scheduling failed).
+                Err(DavError::PreconditionFailed { .. })
+                    if retried
+                        && !crate::sim::mutation::on(crate::sim::Mutation::UncountedLostWrites) =>
+                {
+                    Ok(Written::MaybeLanded)
                 }
                 Err(DavError::PreconditionFailed { .. }) => Ok(Written::Conflict),
                 Err(e) => Err(e.into()),
@@ -366,34 +374,36 @@ impl Session for CalDavSession {
 /// PUTs an agenda edit. Guarantee 10 on DAViCal: when the server answers 5xx to an edit that
 /// adds an override (DAViCal fails every such PUT when an attendee is one of its users), the
 /// same edit goes once more under the same etag with `SCHEDULE-AGENT=CLIENT` on the override's
-/// attendees, which it stores and sends nothing for. A 412 then means the first PUT did act:
-/// the caller's conflict path re-reads. Plain stays the default so that the servers which take
-/// it keep their own scheduling behaviour (docs/decisions.md, "caldav interop").
+/// attendees, which it stores and sends nothing for. A 412 then means the first PUT did act
+/// (so does a timeout's 504: the seeded simulator's); the answer says whether it came from
+/// that second PUT, and the caller counts the write and re-reads. Plain stays the default so
+/// that the servers which take it keep their own scheduling behaviour (docs/decisions.md,
+/// "caldav interop").
 async fn put_edit(
     client: &dyn Dav,
     url: &Url,
     pre: &Precondition,
     plain: Edited,
     edit: impl Fn(EditOptions) -> Result<Edited, ProviderError>,
-) -> Result<Result<Resource, DavError>, ProviderError> {
+) -> Result<(Result<Resource, DavError>, bool), ProviderError> {
     let created_override = plain.created_override;
     let first = client.put_and_read(url, plain.body.clone(), pre).await;
     let status = match &first {
         Err(DavError::Status { status, .. }) if *status >= 500 && created_override => *status,
-        _ => return Ok(first),
+        _ => return Ok((first, false)),
     };
     let fallback = edit(EditOptions {
         client_schedules_attendees: true,
     })?;
     if fallback.body == plain.body {
-        return Ok(first); // No attendee to take out of the server's scheduling.
+        return Ok((first, false)); // No attendee to take out of the server's scheduling.
     }
     info!(
         resource = %url,
         status, "new override refused; writing it with SCHEDULE-AGENT=CLIENT on its attendees"
     );
     metrics::counter!("oneonone_schedule_agent_fallbacks_total").increment(1);
-    Ok(client.put_and_read(url, fallback.body, pre).await)
+    Ok((client.put_and_read(url, fallback.body, pre).await, true))
 }
 
 #[cfg(test)]

@@ -48,9 +48,14 @@ pub enum GoogleError {
     /// The sync token is no longer valid (410): wipe this calendar's cache and list in full.
     #[error("calendar {calendar_id}: Google requires a full sync ({reason})")]
     FullSyncRequired { calendar_id: String, reason: String },
-    /// `If-Match` did not match (412 `conditionNotMet`): re-read, absorb, retry.
+    /// `If-Match` did not match (412 `conditionNotMet`): re-read, absorb, retry. After a 5xx
+    /// (`after_server_error`: the request was sent again), the first try most likely went
+    /// through unanswered (a timeout behind Google's front end): the 412 is our own write.
     #[error("event {event_id}: changed on Google since we read it (HTTP 412)")]
-    Conflict { event_id: String },
+    Conflict {
+        event_id: String,
+        after_server_error: bool,
+    },
     #[error("{url}: not found (HTTP {status})")]
     NotFound { url: String, status: u16 },
     /// Still rate limited after every retry, or told to wait longer than we are willing to.
@@ -497,6 +502,8 @@ fn retry_after(h: &header::HeaderMap) -> Option<Duration> {
 struct Answer {
     status: StatusCode,
     body: Vec<u8>,
+    /// An earlier try of this request was answered 5xx (it may have acted).
+    after_server_error: bool,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -606,6 +613,7 @@ impl GoogleClient {
         let redacted = url.path().to_string();
         let mut attempt: u32 = 0;
         let mut refreshed = false;
+        let mut after_server_error = false;
         loop {
             let token = self.tokens.access_token().await?;
             let mut req = self
@@ -668,6 +676,7 @@ impl GoogleClient {
                 return Ok(Answer {
                     status,
                     body: bytes,
+                    after_server_error,
                 });
             }
             let told = retry_after(&headers);
@@ -689,8 +698,10 @@ impl GoogleClient {
                 return Ok(Answer {
                     status,
                     body: bytes,
+                    after_server_error,
                 });
             }
+            after_server_error |= status.is_server_error();
             // Retry-After is Google telling us exactly when: wait that long, no less.
             let wait = told.unwrap_or_else(|| self.retry.backoff(attempt, &mut rand::rng()));
             tracing::info!(path = %redacted, status = status.as_u16(), reason = %reason,
@@ -914,6 +925,7 @@ impl GoogleClient {
         if answer.status == StatusCode::PRECONDITION_FAILED {
             return Err(GoogleError::Conflict {
                 event_id: event_id.to_string(),
+                after_server_error: answer.after_server_error,
             });
         }
         if !answer.status.is_success() {

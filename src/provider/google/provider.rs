@@ -560,6 +560,13 @@ impl GoogleSession {
             .await
         {
             Ok(stored) => Ok(Written::Stored(to_cached(&stored, occ.tz))),
+            // The client sent the PATCH again after a 5xx: the first try landed, unanswered.
+            Err(GoogleError::Conflict {
+                after_server_error: true,
+                ..
+            }) if !crate::sim::mutation::on(crate::sim::Mutation::UncountedLostWrites) => {
+                Ok(Written::MaybeLanded)
+            }
             Err(GoogleError::Conflict { .. }) => Ok(Written::Conflict),
             Err(e) => Err(e.into()),
         }
