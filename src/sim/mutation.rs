@@ -45,17 +45,24 @@ pub enum Mutation {
     /// write cap, and the pass writes on (the bug of seeds 64 and 4138, found once the
     /// simulator lost answers).
     UncountedLostWrites,
+    /// Google: a meeting moved into the past between the pass's listing and its read of the
+    /// instance is written anyway, and a re-read after a 412 does not cache a move the
+    /// listings did not name (the bug of seed 142738). Too rare for the table: it puts that bug
+    /// back for its seed's regression test.
+    WriteIntoAMeetingMovedPast,
 }
 
 impl Mutation {
     /// The variants of the table (docs/testing.md), each caught within a few hundred seeds:
-    /// all but those that only put back a rare bug for its seed's test.
+    /// all but those that only put back a rare bug for their seed's test.
     pub fn table() -> impl Iterator<Item = Mutation> {
         use clap::ValueEnum;
-        Self::value_variants()
-            .iter()
-            .copied()
-            .filter(|m| *m != Mutation::ForgetCancellations)
+        Self::value_variants().iter().copied().filter(|m| {
+            !matches!(
+                m,
+                Mutation::ForgetCancellations | Mutation::WriteIntoAMeetingMovedPast
+            )
+        })
     }
 }
 

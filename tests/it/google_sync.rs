@@ -539,6 +539,46 @@ async fn a_write_google_applied_but_answered_503_is_counted_as_a_write_not_a_con
     s.google.assert_clean();
 }
 
+/// The meeting a pass is about to write is moved, between the pass's listing and its read of
+/// the instance, to earlier that day, already over (seed 142738 of the seeded simulator): the
+/// instance read has the moved one's etag, so a write would go through. The pass plans again
+/// and writes the next meeting, never the past one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_moved_into_the_past_during_a_pass_gets_no_agenda_the_next_one_does() {
+    let s = Setup::new().await;
+    s.connect_and_start("2026-03-24T12:00:00Z").await;
+    // Bob adds a topic to W1, so the next pass writes W1 again.
+    s.web_edit(BOB, W1, |d| {
+        insert_after(d, "15 minutes for you", "- Offsite budget<br>")
+    });
+    let patches = |at: &str| {
+        s.google
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, at)))
+            .count()
+    };
+    let (w1, w2) = (patches(W1), patches(W2));
+    // Half an hour before W1 (08:00), Alice moves it to 06:00, over by now.
+    s.google.move_before_next_instances(
+        CAL,
+        &inst(BOB, W1),
+        "2026-03-30T06:00:00Z",
+        "2026-03-30T06:30:00Z",
+    );
+    s.sync("2026-03-30T07:30:00Z").await;
+    assert_eq!(
+        patches(W1),
+        w1,
+        "an agenda was written into the past meeting"
+    );
+    assert_eq!(patches(W2), w2 + 1);
+    let d2 = s.description(BOB, W2);
+    assert!(d2.starts_with(OWN_TEXT), "{d2}");
+    assert!(d2.contains("Offsite budget"), "Bob's topic, carried: {d2}");
+    s.google.assert_clean();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_google_grant_marks_the_account_needs_reconnect_and_the_token_is_encrypted() {
     let s = Setup::new().await;

@@ -168,13 +168,16 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         &["config", "print-default"],
         &["completions", "bash"],
     ] {
-        let mut child = Command::new(crate::fixtures::BIN)
+        // The reading end closed before the command starts: closed after it, a short output
+        // could be written whole first (it was, once, on a loaded machine).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let child = Command::new(crate::fixtures::BIN)
             .args(args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(writer)
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.is_empty(), "{args:?}: {stderr}");

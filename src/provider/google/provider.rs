@@ -531,6 +531,21 @@ impl GoogleSession {
         if instance.is_cancelled() && occ.loaded.is_some() {
             return Ok(Read::Gone);
         }
+        // Moved into the past since the pass planned (a person moved it between the listing
+        // and this read; its etag is the moved one's, so the write would go through): plan
+        // again (seed 142738 wrote an agenda into a meeting moved to earlier that day).
+        let ended = || {
+            convert::occurrence_from_instance(&instance, Some(occ.tz))
+                .ok()
+                .flatten()
+                .is_some_and(|o| o.end <= occ.now)
+        };
+        if occ.loaded.is_some()
+            && !crate::sim::mutation::on(crate::sim::Mutation::WriteIntoAMeetingMovedPast)
+            && ended()
+        {
+            return Ok(Read::Stale { edited: false });
+        }
         if instance.etag.is_none() {
             return Err(ProviderError::resource(
                 "no_etag",
@@ -612,7 +627,24 @@ impl Session for GoogleSession {
                 // A cancellation the listings never named (seed 92394).
                 held.is_none_or(|c| c.status != "cancelled")
             } else {
-                held.is_none() && master.map(|m| &m.description) != Some(&instance.description)
+                // Where it is now, when it was moved.
+                let start = convert::occurrence_from_instance(&instance, Some(occ.tz))
+                    .ok()
+                    .flatten()
+                    .map(|o| o.start)
+                    .filter(|start| *start != occ.original_start)
+                    .filter(|_| {
+                        !crate::sim::mutation::on(crate::sim::Mutation::WriteIntoAMeetingMovedPast)
+                    });
+                match held {
+                    // A move the listings never named (a read found the meeting moved into the
+                    // past: seed 142738's kind, after a short listing).
+                    Some(c) => start.is_some() && c.start_at != start,
+                    None => {
+                        start.is_some()
+                            || master.map(|m| &m.description) != Some(&instance.description)
+                    }
+                }
             };
             if missing {
                 cache.put(to_cached(&instance, occ.tz), Vec::new()).await?;
