@@ -487,21 +487,16 @@ impl Pass {
             };
             let current = match ctx.session.read(occ).await? {
                 Read::Ready(c) => c,
-                // Cancelled, and what the pass planned from did not say so: read it again (a
-                // listing may never name it: seed 92394), plan again for the next meeting.
+                // Seed 92394's bug, put back.
                 Read::Gone
                     if crate::sim::mutation::on(crate::sim::Mutation::ForgetCancellations) =>
                 {
                     return Ok(());
                 }
-                Read::Gone => {
-                    self.fetch(ctx, cal, Some(occ))
-                        .await
-                        .map_err(Failure::Pass)?;
-                    continue;
-                }
-                Read::Stale { edited } => {
-                    stats.conflicts += i64::from(edited);
+                // Changed, or cancelled, since what the pass planned from (a listing may never
+                // name a cancellation: seed 92394): read it again, plan again.
+                stale @ (Read::Gone | Read::Stale { .. }) => {
+                    stats.conflicts += i64::from(matches!(stale, Read::Stale { edited: true }));
                     self.fetch(ctx, cal, Some(occ))
                         .await
                         .map_err(Failure::Pass)?;

@@ -504,10 +504,7 @@ impl GoogleSession {
             )
             .await?;
         let found = instances.into_iter().find(|i| {
-            convert::occurrence_from_instance(i, Some(occ.tz))
-                .ok()
-                .flatten()
-                .is_some_and(|o| o.original_start == occ.original_start)
+            instance_occurrence(i, occ.tz).is_some_and(|o| o.original_start == occ.original_start)
         });
         found.ok_or_else(|| {
             ProviderError::resource(
@@ -534,12 +531,7 @@ impl GoogleSession {
         // Moved into the past since the pass planned (a person moved it between the listing
         // and this read; its etag is the moved one's, so the write would go through): plan
         // again (seed 142738 wrote an agenda into a meeting moved to earlier that day).
-        let ended = || {
-            convert::occurrence_from_instance(&instance, Some(occ.tz))
-                .ok()
-                .flatten()
-                .is_some_and(|o| o.end <= occ.now)
-        };
+        let ended = || instance_occurrence(&instance, occ.tz).is_some_and(|o| o.end <= occ.now);
         if occ.loaded.is_some()
             && !crate::sim::mutation::on(crate::sim::Mutation::WriteIntoAMeetingMovedPast)
             && ended()
@@ -600,8 +592,9 @@ impl Session for GoogleSession {
     /// what changed, so an exception the cache lacks (a listing left it out) would stay stale
     /// however often it is read: the instance as Google has it goes into the cache when the
     /// cache holds no exception for it and its text differs from the series' (the seeded
-    /// simulator found a 1:1 that was never written again after a short first listing), or
-    /// when it is cancelled and the cache does not hold it so.
+    /// simulator found a 1:1 that was never written again after a short first listing), when
+    /// it is cancelled and the cache does not hold it so, or when it was moved and the cache
+    /// does not hold it where it is now.
     fn reread<'a>(&'a self, occ: Target<'a>, cache: Sink<'a>) -> Fut<'a, ()> {
         Box::pin(async move {
             self.fetch_events(occ.calendar, &mut *cache)
@@ -628,9 +621,7 @@ impl Session for GoogleSession {
                 held.is_none_or(|c| c.status != "cancelled")
             } else {
                 // Where it is now, when it was moved.
-                let start = convert::occurrence_from_instance(&instance, Some(occ.tz))
-                    .ok()
-                    .flatten()
+                let start = instance_occurrence(&instance, occ.tz)
                     .map(|o| o.start)
                     .filter(|start| *start != occ.original_start)
                     .filter(|_| {
@@ -738,6 +729,14 @@ async fn apply_full(
         .cursor(listing.next_sync_token.as_deref(), None, true)
         .await?;
     Ok(())
+}
+
+/// The occurrence an instance (events.instances) stands for, in `tz`; `None` when it does not
+/// read as one.
+fn instance_occurrence(i: &GoogleEvent, tz: Tz) -> Option<crate::model::Occurrence> {
+    convert::occurrence_from_instance(i, Some(tz))
+        .ok()
+        .flatten()
 }
 
 /// An event as the cache keeps it: `remote_id` its own id, `uid` its series' master id, `raw`
