@@ -253,13 +253,7 @@ async fn google_concurrent_edits_keep_both_texts_and_a_write_can_be_restored() {
     let concurrent = insert_after(&d, "15 minutes for you", "- [ ] Parental leave<br>") + "<br>PS2";
     s.google
         .edit_before_next_patch(CAL, &inst(BOB, W1), &concurrent);
-    let patches = |s: &Setup| {
-        s.google
-            .requests()
-            .iter()
-            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, W1)))
-            .count()
-    };
+    let patches = |s: &Setup| s.google.patches_to(&inst(BOB, W1));
     let before = patches(&s);
     let stats = syncer
         .sync(&account, t("2026-03-25T13:00:00Z"))
@@ -346,13 +340,7 @@ async fn google_sync_survives_a_lost_sync_token_rate_limits_and_a_cancelled_meet
     s.sync("2026-03-31T09:00:00Z").await;
     assert!(s.description(BOB, W2).contains("Career growth"));
     s.google.delete(CAL, &inst(BOB, W2));
-    let patches = |s: &Setup| {
-        s.google
-            .requests()
-            .iter()
-            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, W2)))
-            .count()
-    };
+    let patches = |s: &Setup| s.google.patches_to(&inst(BOB, W2));
     let before = patches(&s);
     s.sync("2026-04-07T09:00:00Z").await;
     assert_eq!(patches(&s), before, "a cancelled instance is never written");
@@ -385,13 +373,7 @@ async fn a_cancelled_meeting_a_full_listing_leaves_out_still_moves_the_agenda_on
     let s = Setup::new().await;
     s.connect_and_start("2026-03-24T12:00:00Z").await;
     assert!(s.description(BOB, W1).contains("oneonone agenda"));
-    let patches = |at: &str| {
-        let id = inst(BOB, at);
-        let all = s.google.requests();
-        all.iter()
-            .filter(|r| r.method == "PATCH" && r.path.ends_with(&id))
-            .count()
-    };
+    let patches = |at: &str| s.google.patches_to(&inst(BOB, at));
     let store = s.db.store().await;
     let status_of = async |at: &str| {
         let occ = store
@@ -460,13 +442,7 @@ async fn a_write_google_applied_but_answered_503_is_counted_as_a_write_not_a_con
     s.web_edit(BOB, W1, |d| {
         insert_after(d, "15 minutes for you", "- Offsite budget<br>")
     });
-    let patches = || {
-        s.google
-            .requests()
-            .iter()
-            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, W1)))
-            .count()
-    };
+    let patches = || s.google.patches_to(&inst(BOB, W1));
     let before = patches();
     let all_before = s.google.requests().len();
     s.google.lose_next_patch_answer(503);
@@ -551,13 +527,7 @@ async fn a_meeting_moved_into_the_past_during_a_pass_gets_no_agenda_the_next_one
     s.web_edit(BOB, W1, |d| {
         insert_after(d, "15 minutes for you", "- Offsite budget<br>")
     });
-    let patches = |at: &str| {
-        s.google
-            .requests()
-            .iter()
-            .filter(|r| r.method == "PATCH" && r.path.ends_with(&inst(BOB, at)))
-            .count()
-    };
+    let patches = |at: &str| s.google.patches_to(&inst(BOB, at));
     let (w1, w2) = (patches(W1), patches(W2));
     // Half an hour before W1 (08:00), Alice moves it to 06:00, over by now.
     s.google.move_before_next_instances(
