@@ -1,7 +1,8 @@
 //! The invariants read from the database: after every pass (the write cap; history is never
 //! lost: no item disappears, a closed meeting never changes, a 1:1 still in the calendar stays
 //! tracked) and at the end (every typed line is an item or a note, open items are carried to
-//! the next meeting, every write has its revision, the database checks out).
+//! the next meeting, every write has its revision, the database checks out), then the newest
+//! write into each meeting undone from its revision.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use super::world::World;
 use crate::config::Config;
 use crate::model::OccurrenceStatus;
 use crate::store::Store;
+use crate::sync::pass::Providers;
 
 /// What closing a meeting recorded: its final agenda, its notes, its summary.
 type Closed = (Option<String>, Option<String>, Option<String>);
@@ -87,10 +89,7 @@ pub(super) async fn after_pass(
     history.items = items;
     history.closed = closed;
     history.tracked = tracked;
-    let mut w = lock(world);
-    for f in found {
-        w.violation(f);
-    }
+    report(world, found);
     Ok(())
 }
 
@@ -192,9 +191,76 @@ pub(super) async fn at_end(
     for p in store.integrity_problems().await? {
         found.push(format!("database check: {p}"));
     }
+    report(world, found);
+    Ok(())
+}
+
+/// Every write can be undone from its revision: once the checks at the end passed, the newest
+/// write into each occurrence whose text the calendar still holds (no one edited it since) is
+/// restored as `oneonone restore` does, and the calendar must then hold, byte for byte, the
+/// text that write replaced; the database must still check out.
+pub(super) async fn undo_writes(
+    world: &Arc<Mutex<World>>,
+    store: &Store,
+    config: &Config,
+    providers: &Providers,
+) -> anyhow::Result<()> {
+    lock(world).trace("the manager undoes the newest write into each meeting".into());
+    let mut found = Vec::new();
+    let mut newest = BTreeSet::new();
+    // Newest first: the first revision of an occurrence is the write now in the calendar.
+    for r in store.list_revisions(None).await? {
+        let Some(os) = r.original_start else {
+            continue;
+        };
+        if !newest.insert((r.remote_id.clone(), os)) {
+            continue;
+        }
+        let (path, now) = {
+            let w = lock(world);
+            let Some(path) = w.path_of(&r.remote_id) else {
+                continue;
+            };
+            if w.description_at(&path, os).as_deref() != Some(r.description_after.as_str()) {
+                continue;
+            }
+            (path, w.now)
+        };
+        lock(world).restoring = true;
+        let restored = crate::sync::restore::restore(store, config, providers, r.id, now).await;
+        lock(world).restoring = false;
+        let before = r.description_before.unwrap_or_default();
+        match restored {
+            Err(e) => found.push(format!(
+                "the write into {path} on {os} could not be undone from revision {}: {e}",
+                r.id
+            )),
+            Ok(_) => {
+                let mut w = lock(world);
+                let now_text = w.description_at(&path, os);
+                if now_text.as_deref() != Some(before.as_str()) {
+                    w.trace(format!("replaced: {before:?}"));
+                    w.trace(format!("restored: {now_text:?}"));
+                    found.push(format!(
+                        "restoring revision {} did not put back into {path} on {os} the text \
+                         its write replaced",
+                        r.id
+                    ));
+                }
+            }
+        }
+    }
+    for p in store.integrity_problems().await? {
+        found.push(format!("database check after the restores: {p}"));
+    }
+    report(world, found);
+    Ok(())
+}
+
+/// Records what a check found as the schedule's violations.
+fn report(world: &Arc<Mutex<World>>, found: Vec<String>) {
     let mut w = lock(world);
     for f in found {
         w.violation(f);
     }
-    Ok(())
 }

@@ -295,22 +295,23 @@ async fn schedule(seed: u64, steps: usize, shared: &Shared) -> anyhow::Result<Ou
             start,
         )
         .await?;
+    let providers = Providers::default()
+        .with(Arc::new(SimProvider {
+            kind: Provider::Caldav,
+            world: world.clone(),
+            config: config.clone(),
+        }))
+        .with(Arc::new(SimProvider {
+            kind: Provider::Google,
+            world: world.clone(),
+            config: config.clone(),
+        }));
     let pass = Pass {
         store: store.clone(),
         config: config.clone(),
         rules: shared.rules.clone(),
         template: shared.template.clone(),
-        providers: Providers::default()
-            .with(Arc::new(SimProvider {
-                kind: Provider::Caldav,
-                world: world.clone(),
-                config: config.clone(),
-            }))
-            .with(Arc::new(SimProvider {
-                kind: Provider::Google,
-                world: world.clone(),
-                config: config.clone(),
-            })),
+        providers: providers.clone(),
         // A fixed key: the simulation is replayed from its seed alone.
         keyring: Arc::new(crate::secrets::Keyring::from_bytes([7; 32])),
         dry_run: false,
@@ -383,6 +384,7 @@ async fn schedule(seed: u64, steps: usize, shared: &Shared) -> anyhow::Result<Ou
         }
     }
     quiet(&world, &store, &daemons, &config, &mut history, account).await?;
+    check::undo_writes(&world, &store, &config, &providers).await?;
     let w = lock(&world);
     Ok(Outcome {
         seed,

@@ -45,6 +45,10 @@ pub enum Mutation {
     /// write cap, and the pass writes on (the bug of seeds 64 and 4138, found once the
     /// simulator lost answers).
     UncountedLostWrites,
+    /// `restore` refuses a write whose answer never came (a crash before the commit, a lost
+    /// answer) as "never accepted", though the calendar shows it landed (fixed with the bug of
+    /// seeds 64 and 4138).
+    RestoreOnlyAnsweredWrites,
     /// Google: a meeting moved into the past between the pass's listing and its read of the
     /// instance is written anyway, and a re-read after a 412 does not cache a move the
     /// listings did not name (the bug of seed 142738). Too rare for the table: it puts that bug

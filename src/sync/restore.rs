@@ -119,7 +119,10 @@ pub(crate) async fn restore(
     // it wrote says it did; holding the text it replaced, a restore of it landed unanswered,
     // and this one completes it.
     let now_text = current.description.as_deref().unwrap_or_default();
-    if rev.applied_at.is_none() && now_text != rev.description_after && now_text != target {
+    let broken = crate::sim::mutation::on(crate::sim::Mutation::RestoreOnlyAnsweredWrites);
+    if rev.applied_at.is_none()
+        && (broken || now_text != rev.description_after && now_text != target)
+    {
         return Err(RestoreError::NeverApplied(id));
     }
     let prepared = session.prepare(occ, &current, &target).naming(id)?;

@@ -36,7 +36,9 @@ export async function fresh(name, { width = 1100, height = 900, bypassCSP = fals
     viewport: { width, height },
     bypassCSP,
   });
-  context.setDefaultTimeout(20000);
+  // A limit, not a delay: only a step that fails waits it out. At 20 s a step once ran out on a
+  // machine busy with a long simulation and a compile beside the tests.
+  context.setDefaultTimeout(60000);
   const page = context.pages()[0] ?? (await context.newPage());
   const shot = (what) => page.screenshot({ path: join(artifacts, `${what}.png`), fullPage: true });
   return { context, page, shot };

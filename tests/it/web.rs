@@ -1164,7 +1164,8 @@ async fn sync_now(b: &mut Browser) {
 /// a request that arrives while a pass runs gets a pass of its own).
 pub(crate) async fn alice_event_until(s: &Setup, check: impl Fn(&str) -> bool) -> String {
     let mut text = String::new();
-    for _ in 0..120 {
+    // Up to a minute (a limit: it returns as soon as the check holds), for a loaded machine.
+    for _ in 0..240 {
         let body = s.body(ALICE).await;
         text = String::from_utf8_lossy(&body).replace("\r\n ", "");
         if check(&text) {
