@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::detect::SeriesOverride;
 use crate::services::Services;
 use crate::store::{ItemSource, SeriesRow, Store};
+use crate::sync::restore::Restored;
 use crate::term::{out, outln};
 
 fn read_password(
@@ -922,8 +923,15 @@ pub(crate) async fn restore(
     let services = Services::open(config).await?;
     let now = crate::clock::from_option(now).now();
     // Every RestoreError names the revision (once).
-    let id = crate::manage::restore_revision(&services, revision, now).await?;
-    outln!("Restored revision {revision}; the restore itself is revision {id}.");
+    match crate::manage::restore_revision(&services, revision, now).await? {
+        Restored::Written(id) => {
+            outln!("Restored revision {revision}; the restore itself is revision {id}.");
+        }
+        Restored::AlreadyThere => outln!(
+            "Revision {revision} is already undone: its meeting holds the text that write \
+             replaced. Nothing was written."
+        ),
+    }
     services.store.close().await;
     Ok(())
 }

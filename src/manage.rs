@@ -1099,13 +1099,12 @@ impl From<Revision> for RevisionView {
     }
 }
 
-/// Puts back the description revision `id` replaced, through the provider of its account;
-/// returns the id of the revision that records the restore.
+/// Puts back the description revision `id` replaced, through the provider of its account.
 pub(crate) async fn restore_revision(
     services: &crate::services::Services,
     id: i64,
     now: DateTime<Utc>,
-) -> std::result::Result<i64, RestoreError> {
+) -> std::result::Result<crate::sync::restore::Restored, RestoreError> {
     crate::sync::restore::restore(
         &services.store,
         &services.config,

@@ -56,8 +56,9 @@ pub(crate) async fn get(
 pub(crate) struct Restored {
     /// The revision that was put back.
     pub restored: i64,
-    /// The revision recording the restore itself (restore it to undo the restore).
-    pub revision: i64,
+    /// The revision recording the restore itself (restore it to undo the restore); null when
+    /// the meeting already held the text the write replaced, and nothing was written.
+    pub revision: Option<i64>,
 }
 
 /// Puts back the description a write replaced.
@@ -80,9 +81,12 @@ pub(crate) async fn restore(
     // Unknown ids are answered here; past this point a failure is the calendar's.
     s.store.get_revision(id).await?;
     match crate::manage::restore_revision(&s.services, id, s.clock.now()).await {
-        Ok(revision) => Ok(axum::Json(Restored {
+        Ok(done) => Ok(axum::Json(Restored {
             restored: id,
-            revision,
+            revision: match done {
+                crate::sync::restore::Restored::Written(revision) => Some(revision),
+                crate::sync::restore::Restored::AlreadyThere => None,
+            },
         })),
         Err(
             e @ (RestoreError::NoOccurrence(_)

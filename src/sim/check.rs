@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::model::OccurrenceStatus;
 use crate::store::Store;
 use crate::sync::pass::Providers;
+use crate::sync::restore::{Restored, restore};
 
 /// What closing a meeting recorded: its final agenda, its notes, its summary.
 type Closed = (Option<String>, Option<String>, Option<String>);
@@ -227,23 +228,43 @@ pub(super) async fn undo_writes(
             (path, w.now)
         };
         lock(world).restoring = true;
-        let restored = crate::sync::restore::restore(store, config, providers, r.id, now).await;
-        lock(world).restoring = false;
+        let first = restore(store, config, providers, r.id, now).await;
+        let (restored, writes) = {
+            let w = lock(world);
+            (w.description_at(&path, os), w.pass_writes)
+        };
+        // The manager runs it again: it must find the text there and write nothing.
+        let again = match first {
+            Ok(Restored::Written(_)) => Some(restore(store, config, providers, r.id, now).await),
+            _ => None,
+        };
+        let mut w = lock(world);
+        w.restoring = false;
         let before = r.description_before.unwrap_or_default();
-        match restored {
+        match first {
             Err(e) => found.push(format!(
                 "the write into {path} on {os} could not be undone from revision {}: {e}",
                 r.id
             )),
-            Ok(_) => {
-                let mut w = lock(world);
-                let now_text = w.description_at(&path, os);
-                if now_text.as_deref() != Some(before.as_str()) {
+            Ok(Restored::AlreadyThere) => found.push(format!(
+                "restoring revision {} into {path} on {os} wrote nothing, though the meeting \
+                 held the text that write put there",
+                r.id
+            )),
+            Ok(Restored::Written(_)) => {
+                if restored.as_deref() != Some(before.as_str()) {
                     w.trace(format!("replaced: {before:?}"));
-                    w.trace(format!("restored: {now_text:?}"));
+                    w.trace(format!("restored: {restored:?}"));
                     found.push(format!(
                         "restoring revision {} did not put back into {path} on {os} the text \
                          its write replaced",
+                        r.id
+                    ));
+                }
+                if !matches!(again, Some(Ok(Restored::AlreadyThere))) || w.pass_writes != writes {
+                    found.push(format!(
+                        "restoring revision {} again did not find it done and write nothing: \
+                         {again:?}",
                         r.id
                     ));
                 }

@@ -80,14 +80,24 @@ async fn restorable(
     Ok((rev, original_start, cal, account))
 }
 
-/// Restores revision `id`; returns the id of the revision that records the restore.
+/// What a restore did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Restored {
+    /// The text was put back; the revision that records the restore (restore it to undo it).
+    Written(i64),
+    /// The meeting already held the text the write replaced (it was restored before, or
+    /// someone put it back): nothing was written.
+    AlreadyThere,
+}
+
+/// Restores revision `id`.
 pub(crate) async fn restore(
     store: &Store,
     config: &Config,
     providers: &Providers,
     id: i64,
     now: DateTime<Utc>,
-) -> Result<i64, RestoreError> {
+) -> Result<Restored, RestoreError> {
     let (rev, original_start, cal, account) = restorable(store, id).await?;
     let provider = providers.get(account.provider).naming(id)?;
     // A write never confirmed is only restorable if the calendar shows it landed: when the
@@ -125,6 +135,14 @@ pub(crate) async fn restore(
     {
         return Err(RestoreError::NeverApplied(id));
     }
+    // Restored already (a second `restore`, or one that landed unanswered): writing the same
+    // text again would only touch the invite and add a revision for nothing.
+    if now_text == target {
+        settle(store, provider.format(), &rev, &target, now)
+            .await
+            .naming(id)?;
+        return Ok(Restored::AlreadyThere);
+    }
     let prepared = session.prepare(occ, &current, &target).naming(id)?;
     let record = NewRevision {
         series_id: rev.series_id,
@@ -143,15 +161,31 @@ pub(crate) async fn restore(
         Written::MaybeLanded => return Err(RestoreError::Unanswered(id)),
     }
     store.mark_revision_applied(new_id, now).await.naming(id)?;
+    settle(store, provider.format(), &rev, &target, now)
+        .await
+        .naming(id)?;
+    Ok(Restored::Written(new_id))
+}
+
+/// Records that the meeting of `rev` holds `restored`, the text its write replaced.
+async fn settle(
+    store: &Store,
+    format: crate::agenda::Format,
+    rev: &Revision,
+    restored: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     // The restored text holds an older agenda block: compared with the newer block we wrote, it
     // would read as "items deleted". Forget the written block so it is read as found. (Without a
     // block, the record stays: the daemon then knows its block was removed and does not re-add
     // it.)
-    let restored_has_block = crate::agenda::parse_block(&target, provider.format(), usize::MAX)
-        .is_ok_and(|b| b.is_some());
+    let restored_has_block =
+        crate::agenda::parse_block(restored, format, usize::MAX).is_ok_and(|b| b.is_some());
     if let (true, Some(occ)) = (restored_has_block, rev.occurrence_id) {
-        store.forget_written_block(occ).await.naming(id)?;
+        store.forget_written_block(occ).await?;
     }
-    store.mark_revision_restored(id, now).await.naming(id)?;
-    Ok(new_id)
+    if rev.restored_at.is_none() {
+        store.mark_revision_restored(rev.id, now).await?;
+    }
+    Ok(())
 }

@@ -1169,6 +1169,19 @@ async fn items_changed_through_the_api_reach_the_calendar_and_a_restore_undoes_t
         undo.ok(200)["description_after"],
         "Alice's own notes: keep me."
     );
+    // Restored again, nothing is written: no revision, the invite as it was.
+    let body = s.body(ALICE).await;
+    let again = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/revisions/{}/restore", first["id"]),
+            None,
+        )
+        .await;
+    let again = again.ok(200).clone();
+    assert_eq!(again["restored"], first["id"]);
+    assert_eq!(again["revision"], Value::Null, "{again}");
+    assert_eq!(s.body(ALICE).await, body, "a second restore wrote");
 }
 
 /// schemathesis (from the project's venv) generates requests from the served document,

@@ -823,6 +823,25 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         description_at(&s.body(ALICE).await, "weekly-alice", W1),
         "Alice's own notes: keep me."
     );
+    // Run again, it says so and writes nothing: the invite and the revisions stay as they are.
+    let restored = s.body(ALICE).await;
+    let revisions = store.list_revisions(Some(alice.id)).await.unwrap().len();
+    let again = s.cli(&["restore", &first.id.to_string()]);
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{said}");
+    assert_eq!(
+        said.trim(),
+        format!(
+            "Revision {} is already undone: its meeting holds the text that write replaced. \
+             Nothing was written.",
+            first.id
+        )
+    );
+    assert_eq!(s.body(ALICE).await, restored, "a second restore wrote");
+    assert_eq!(
+        store.list_revisions(Some(alice.id)).await.unwrap().len(),
+        revisions
+    );
     // `history` lists the writes with their dates, their meeting and the one undone.
     let h = s.cli(&["history", "--with", "alice@example.com"]);
     let h = String::from_utf8_lossy(&h.stdout);
