@@ -1079,6 +1079,8 @@ pub(crate) struct RevisionView {
     /// When the server accepted the write (null: it never took effect).
     pub applied_at: Option<DateTime<Utc>>,
     pub restored_at: Option<DateTime<Utc>>,
+    /// The revision this write undid (null: a write of the daemon, not a restore).
+    pub restores: Option<i64>,
 }
 
 impl From<Revision> for RevisionView {
@@ -1095,6 +1097,7 @@ impl From<Revision> for RevisionView {
             created_at: r.created_at,
             applied_at: r.applied_at,
             restored_at: r.restored_at,
+            restores: r.restores,
         }
     }
 }
@@ -1158,9 +1161,14 @@ pub(crate) fn render_revisions(revisions: &[Revision], tz: Tz) -> String {
             (None, None) => ("tried", ", never reached the calendar".to_string()),
             (Some(_), None) => ("written", String::new()),
         };
+        // A restore's write says which write it undid.
+        let undoing = r
+            .restores
+            .map(|id| format!(", undoing {id}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {:>4}  {verb} {}  {meeting}{fate}",
+            "    {:>4}  {verb} {}  {meeting}{undoing}{fate}",
             r.id,
             crate::when::display(r.created_at, tz)
         );
@@ -1195,10 +1203,15 @@ mod tests {
             created_at: t("2026-03-24T12:05:00Z"),
             applied_at: applied.then(|| t("2026-03-24T12:05:01Z")),
             restored_at: restored.map(t),
+            restores: None,
         };
         let berlin = chrono_tz::Europe::Berlin;
         let text = render_revisions(
             &[
+                Revision {
+                    restores: Some(1),
+                    ..rev(4, true, None)
+                },
                 rev(3, true, None),
                 rev(2, false, None),
                 rev(1, true, Some("2026-03-25T09:00:00Z")),
@@ -1208,6 +1221,7 @@ mod tests {
         assert_eq!(
             text,
             "Writes into the invites, newest first (undo one with `oneonone restore ID`):\n\
+             \x20      4  written 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST, undoing 1\n\
              \x20      3  written 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST\n\
              \x20      2  tried 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST, never reached the calendar\n\
              \x20      1  written 2026-03-24 13:05 CET  into the meeting of 2026-03-30 10:00 CEST, undone 2026-03-25 10:00 CET\n"

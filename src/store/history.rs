@@ -197,6 +197,8 @@ pub struct NewRevision {
     pub etag_before: Option<String>,
     pub description_before: Option<String>,
     pub description_after: String,
+    /// The revision this write undoes (a restore's); `None` for the daemon's own writes.
+    pub restores: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -213,6 +215,8 @@ pub struct Revision {
     pub created_at: DateTime<Utc>,
     pub applied_at: Option<DateTime<Utc>>,
     pub restored_at: Option<DateTime<Utc>>,
+    /// The revision this one undid, when it is a restore's.
+    pub restores: Option<i64>,
 }
 
 /// Marks a revision as having reached the calendar (parameters: id, when).
@@ -272,6 +276,7 @@ macro_rules! bind_revision {
             .bind(&$r.description_before)
             .bind(&$r.description_after)
             .bind($now)
+            .bind($r.restores)
     };
 }
 
@@ -580,7 +585,8 @@ impl Store {
     pub async fn insert_revision(&self, r: &NewRevision, now: DateTime<Utc>) -> Result<i64> {
         const INSERT: &str = "INSERT INTO description_revisions (series_id, occurrence_id, \
              calendar_id, remote_id, original_start, etag_before, description_before, \
-             description_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+             description_after, created_at, restores) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             RETURNING id";
         match &self.pool {
             Pool::Postgres(p) => bind_revision!(sqlx::query_scalar(INSERT), r, now)
                 .fetch_one(p)
@@ -603,7 +609,7 @@ impl Store {
         on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
-                 description_before, description_after, created_at, applied_at, restored_at \
+                 description_before, description_after, created_at, applied_at, restored_at, restores \
                  FROM description_revisions WHERE ($1 IS NULL OR series_id = $1) ORDER BY id DESC",
             )
             .bind(series_id)
@@ -642,7 +648,7 @@ impl Store {
         let row: Option<Revision> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
-                 description_before, description_after, created_at, applied_at, restored_at \
+                 description_before, description_after, created_at, applied_at, restored_at, restores \
                  FROM description_revisions WHERE id = $1",
             )
             .bind(id)

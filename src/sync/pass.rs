@@ -524,6 +524,7 @@ impl Pass {
                 etag_before: current.etag.clone(),
                 description_before: current.description.clone(),
                 description_after: description.clone(),
+                restores: None,
             };
             let revision = if crate::sim::mutation::on(crate::sim::Mutation::NoRevision) {
                 NewRevision {

@@ -153,6 +153,7 @@ pub(crate) async fn restore(
         etag_before: current.etag.clone(),
         description_before: current.description.clone(),
         description_after: target.clone(),
+        restores: Some(id),
     };
     let new_id = store.insert_revision(&record, now).await.naming(id)?;
     match session.write(occ, &current, prepared).await.naming(id)? {

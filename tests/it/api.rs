@@ -129,6 +129,7 @@ async fn seed(store: &Store) -> Seeded {
                 etag_before: Some("\"1\"".into()),
                 description_before: Some("Alice's own notes".into()),
                 description_after: "agenda".into(),
+                restores: None,
             },
             now,
         )
@@ -1165,10 +1166,9 @@ async fn items_changed_through_the_api_reach_the_calendar_and_a_restore_undoes_t
     let undo = api
         .get(&format!("/api/v1/revisions/{}", restored["revision"]))
         .await;
-    assert_eq!(
-        undo.ok(200)["description_after"],
-        "Alice's own notes: keep me."
-    );
+    let undo = undo.ok(200);
+    assert_eq!(undo["description_after"], "Alice's own notes: keep me.");
+    assert_eq!(undo["restores"], first["id"], "{undo}");
     // Restored again, nothing is written: no revision, the invite as it was.
     let body = s.body(ALICE).await;
     let again = api

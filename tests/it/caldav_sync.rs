@@ -858,6 +858,15 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
             && line.contains("into the meeting of 2026-03-30 10:00 CEST, undone "),
         "{line}"
     );
+    // The restore's own write is listed as the undo it is (it comes first: the newest).
+    let undo = h
+        .lines()
+        .find(|l| l.contains(&format!(", undoing {}", first.id)))
+        .unwrap_or_else(|| panic!("the restore of {} is not listed as one: {h}", first.id));
+    assert!(
+        undo.contains("into the meeting of 2026-03-30 10:00 CEST"),
+        "{undo}"
+    );
 
     // The daemon does not put back a block someone removed; it says why.
     s.sync("2026-03-24T12:10:00Z");
@@ -916,6 +925,7 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
                 etag_before: None,
                 description_before: Some("never written".into()),
                 description_after: "x".into(),
+                restores: None,
             },
             t("2026-03-30T09:40:00Z"),
         )

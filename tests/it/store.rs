@@ -456,6 +456,7 @@ async fn items_carry_and_revisions_keep_the_replaced_text() {
                     etag_before: Some("\"e1\"".into()),
                     description_before: Some(before.into()),
                     description_after: "agenda".into(),
+                    restores: None,
                 },
                 now,
             )

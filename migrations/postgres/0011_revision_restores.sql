@@ -1,0 +1,3 @@
+-- Session 16: a revision written by `oneonone restore` names the revision it undid, so
+-- `history` shows it as the restore it is, not as one more write of the daemon.
+ALTER TABLE description_revisions ADD COLUMN restores BIGINT REFERENCES description_revisions (id) ON DELETE SET NULL;
