@@ -138,9 +138,12 @@ pub(crate) async fn restore(
     // Restored already (a second `restore`, or one that landed unanswered): writing the same
     // text again would only touch the invite and add a revision for nothing.
     if now_text == target {
-        settle(store, provider.format(), &rev, &target, now)
+        settle(store, provider.format(), &rev, &target)
             .await
             .naming(id)?;
+        if rev.restored_at.is_none() {
+            store.mark_revision_restored(id, now).await.naming(id)?;
+        }
         return Ok(Restored::AlreadyThere);
     }
     let prepared = session.prepare(occ, &current, &target).naming(id)?;
@@ -162,19 +165,20 @@ pub(crate) async fn restore(
         Written::MaybeLanded => return Err(RestoreError::Unanswered(id)),
     }
     store.mark_revision_applied(new_id, now).await.naming(id)?;
-    settle(store, provider.format(), &rev, &target, now)
+    settle(store, provider.format(), &rev, &target)
         .await
         .naming(id)?;
+    store.mark_revision_restored(id, now).await.naming(id)?;
     Ok(Restored::Written(new_id))
 }
 
-/// Records that the meeting of `rev` holds `restored`, the text its write replaced.
+/// Once the meeting of `rev` holds `restored`, the text its write replaced: the block the
+/// daemon wrote there is forgotten when that text has one of its own.
 async fn settle(
     store: &Store,
     format: crate::agenda::Format,
     rev: &Revision,
     restored: &str,
-    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     // The restored text holds an older agenda block: compared with the newer block we wrote, it
     // would read as "items deleted". Forget the written block so it is read as found. (Without a
@@ -184,9 +188,6 @@ async fn settle(
         crate::agenda::parse_block(restored, format, usize::MAX).is_ok_and(|b| b.is_some());
     if let (true, Some(occ)) = (restored_has_block, rev.occurrence_id) {
         store.forget_written_block(occ).await?;
-    }
-    if rev.restored_at.is_none() {
-        store.mark_revision_restored(rev.id, now).await?;
     }
     Ok(())
 }

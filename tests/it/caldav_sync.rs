@@ -826,6 +826,8 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
     // Run again, it says so and writes nothing: the invite and the revisions stay as they are.
     let restored = s.body(ALICE).await;
     let revisions = store.list_revisions(Some(alice.id)).await.unwrap().len();
+    let undone_at = store.get_revision(first.id).await.unwrap().restored_at;
+    assert!(undone_at.is_some());
     let again = s.cli(&["restore", &first.id.to_string()]);
     let said = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success(), "{said}");
@@ -841,6 +843,11 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
     assert_eq!(
         store.list_revisions(Some(alice.id)).await.unwrap().len(),
         revisions
+    );
+    // It was undone when it was: the second run does not move that date.
+    assert_eq!(
+        store.get_revision(first.id).await.unwrap().restored_at,
+        undone_at
     );
     // `history` lists the writes with their dates, their meeting and the one undone.
     let h = s.cli(&["history", "--with", "alice@example.com"]);
