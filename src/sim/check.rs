@@ -196,7 +196,7 @@ pub(super) async fn at_end(
     Ok(())
 }
 
-/// Every write can be undone from its revision: once the checks at the end passed, the newest
+/// Every write can be undone from its revision: after the checks at the end, the newest
 /// write into each occurrence whose text the calendar still holds (no one edited it since) is
 /// restored as `oneonone restore` does, and the calendar must then hold, byte for byte, the
 /// text that write replaced; the database must still check out.

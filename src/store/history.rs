@@ -644,6 +644,31 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a restore of revision `id` put `text` into its meeting, which holds that text
+    /// now: the newest such restore that never heard back is then known to have landed, and is
+    /// marked applied.
+    pub(crate) async fn confirm_restore(
+        &self,
+        id: i64,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let found: Option<(i64, bool)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, applied_at IS NOT NULL FROM description_revisions \
+                 WHERE restores = $1 AND description_after = $2 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(id)
+            .bind(text)
+            .fetch_optional(p)
+            .await
+        })?;
+        if let Some((restore, false)) = found {
+            self.mark_revision_applied(restore, now).await?;
+        }
+        Ok(found.is_some())
+    }
+
     pub async fn get_revision(&self, id: i64) -> Result<Revision> {
         let row: Option<Revision> = on_pool!(self, |p| {
             sqlx::query_as(

@@ -126,8 +126,8 @@ pub(crate) async fn restore(
     let target = rev.description_before.clone().unwrap_or_default();
     // Refused unless its write reached the calendar. One never marked so may have landed
     // unanswered (a timeout, a crash before the commit): the calendar holding exactly the text
-    // it wrote says it did; holding the text it replaced, a restore of it landed unanswered,
-    // and this one completes it.
+    // it wrote says it did; holding the text it replaced, either a restore of it landed
+    // unanswered (below) or it never landed.
     let now_text = current.description.as_deref().unwrap_or_default();
     let broken = crate::sim::mutation::on(crate::sim::Mutation::RestoreOnlyAnsweredWrites);
     if rev.applied_at.is_none()
@@ -136,8 +136,14 @@ pub(crate) async fn restore(
         return Err(RestoreError::NeverApplied(id));
     }
     // Restored already (a second `restore`, or one that landed unanswered): writing the same
-    // text again would only touch the invite and add a revision for nothing.
+    // text again would only touch the invite and add a revision for nothing. A restore that
+    // landed unanswered is now known to have landed; a write never confirmed, with no such
+    // restore, never landed: the meeting holds what it held before it.
     if now_text == target {
+        let restored_before = store.confirm_restore(id, &target, now).await.naming(id)?;
+        if rev.applied_at.is_none() && !restored_before {
+            return Err(RestoreError::NeverApplied(id));
+        }
         settle(store, provider.format(), &rev, &target)
             .await
             .naming(id)?;

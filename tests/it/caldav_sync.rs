@@ -921,23 +921,22 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
     );
 
     // A write that never reached the server cannot be "restored".
-    let ghost = store
-        .insert_revision(
-            &oneonone::store::NewRevision {
-                series_id: Some(alice.id),
-                occurrence_id: None,
-                calendar_id: alice.calendar_id,
-                remote_id: s.calendar.join(ALICE).unwrap().to_string(),
-                original_start: Some(t(W1)),
-                etag_before: None,
-                description_before: Some("never written".into()),
-                description_after: "x".into(),
-                restores: None,
-            },
-            t("2026-03-30T09:40:00Z"),
-        )
-        .await
-        .unwrap();
+    let unsent_write = async |before: String, after: &str| {
+        let revision = oneonone::store::NewRevision {
+            series_id: Some(alice.id),
+            occurrence_id: None,
+            calendar_id: alice.calendar_id,
+            remote_id: s.calendar.join(ALICE).unwrap().to_string(),
+            original_start: Some(t(W1)),
+            etag_before: None,
+            description_before: Some(before),
+            description_after: after.into(),
+            restores: None,
+        };
+        let at = t("2026-03-30T09:40:00Z");
+        store.insert_revision(&revision, at).await.unwrap()
+    };
+    let ghost = unsent_write("never written".into(), "x").await;
     let out = s.cli(&["restore", &ghost.to_string()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -948,6 +947,18 @@ async fn items_from_the_cli_show_up_and_a_write_can_be_undone() {
         1,
         "{err}"
     );
+    // Nor one whose text was never sent, though the meeting holds the text it would have
+    // replaced: that is not a write "already undone".
+    let held = description_at(&s.body(ALICE).await, "weekly-alice", W1);
+    let unsent = unsent_write(held, "never sent").await;
+    let out = s.cli(&["restore", &unsent.to_string()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(err.contains("never accepted"), "{err}");
     // An id that does not exist: named once, with where the ids are listed.
     let out = s.cli(&["restore", "999"]);
     assert!(!out.status.success());

@@ -510,7 +510,20 @@ async fn a_write_google_applied_but_answered_503_is_counted_as_a_write_not_a_con
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("is already undone"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(s.description(BOB, W1), restored);
+    // The restore that landed unanswered is now known to have landed: `history` does not call
+    // it "never reached the calendar", and it can be undone in turn.
+    let undo = of_w1()
+        .await
+        .into_iter()
+        .find(|r| r.restores == Some(rev.id))
+        .expect("the restore's own revision");
+    assert!(undo.applied_at.is_some(), "{undo:?}");
     store.close().await;
     s.google.assert_clean();
 }
