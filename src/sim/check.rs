@@ -174,8 +174,7 @@ pub(super) async fn at_end(
         // Every write of the daemon has its revision, with the text it replaced.
         for wr in &w.writes {
             let ok = revisions.iter().any(|r| {
-                (r.remote_id.ends_with(&format!("/{}", wr.path))
-                    || r.remote_id.starts_with(&format!("{}_", wr.path)))
+                super::world::names(&r.remote_id, &wr.path)
                     && r.original_start == Some(wr.original_start)
                     && r.description_after == wr.after
                     && r.description_before.as_deref().unwrap_or("")

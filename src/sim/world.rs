@@ -303,15 +303,12 @@ impl World {
         occurrences_of(&s.body, self.now)
     }
 
-    /// The series a revision's remote id names: a CalDAV resource's href ends with its path, a
-    /// Google instance's id starts with it.
+    /// The series a revision's remote id [`names`].
     pub(crate) fn path_of(&self, remote_id: &str) -> Option<String> {
         self.ones
             .iter()
             .map(|o| &o.path)
-            .find(|p| {
-                remote_id.ends_with(&format!("/{p}")) || remote_id.starts_with(&format!("{p}_"))
-            })
+            .find(|p| names(remote_id, p))
             .cloned()
     }
 
@@ -693,6 +690,12 @@ impl World {
             after: d1,
         });
     }
+}
+
+/// Whether a revision's remote id names the series in `path`: a CalDAV resource's href ends
+/// with it, a Google instance's id starts with it.
+pub(crate) fn names(remote_id: &str, path: &str) -> bool {
+    remote_id.ends_with(&format!("/{path}")) || remote_id.starts_with(&format!("{path}_"))
 }
 
 /// The team meeting's resource.

@@ -219,6 +219,11 @@ pub struct Revision {
     pub restores: Option<i64>,
 }
 
+/// Every column of a revision, as [`Revision`] reads them.
+const SELECT_REVISIONS: &str = "SELECT id, series_id, occurrence_id, calendar_id, remote_id, \
+     original_start, etag_before, description_before, description_after, created_at, applied_at, \
+     restored_at, restores FROM description_revisions";
+
 /// Marks a revision as having reached the calendar (parameters: id, when).
 pub(super) const MARK_REVISION_APPLIED: &str =
     "UPDATE description_revisions SET applied_at = $2 WHERE id = $1";
@@ -606,15 +611,13 @@ impl Store {
 
     /// Every revision of a series (all series with `None`), newest first.
     pub async fn list_revisions(&self, series_id: Option<i64>) -> Result<Vec<Revision>> {
+        let sql =
+            format!("{SELECT_REVISIONS} WHERE ($1 IS NULL OR series_id = $1) ORDER BY id DESC");
         on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
-                 description_before, description_after, created_at, applied_at, restored_at, restores \
-                 FROM description_revisions WHERE ($1 IS NULL OR series_id = $1) ORDER BY id DESC",
-            )
-            .bind(series_id)
-            .fetch_all(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(series_id)
+                .fetch_all(p)
+                .await
         })
         .map_err(Into::into)
     }
@@ -670,15 +673,12 @@ impl Store {
     }
 
     pub async fn get_revision(&self, id: i64) -> Result<Revision> {
+        let sql = format!("{SELECT_REVISIONS} WHERE id = $1");
         let row: Option<Revision> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT id, series_id, occurrence_id, calendar_id, remote_id, original_start, etag_before, \
-                 description_before, description_after, created_at, applied_at, restored_at, restores \
-                 FROM description_revisions WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_optional(p)
+                .await
         })?;
         row.ok_or(StoreError::NotFound {
             what: "revision",

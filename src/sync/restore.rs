@@ -124,26 +124,23 @@ pub(crate) async fn restore(
         Read::Stale { .. } => return Err(RestoreError::Conflict(id)),
     };
     let target = rev.description_before.clone().unwrap_or_default();
+    // Restored already (a second `restore`, or one that landed unanswered): the meeting holds
+    // the text the write replaced. A restore of it that never heard back is then known to have
+    // landed.
+    let now_text = current.description.as_deref().unwrap_or_default();
+    let already = now_text == target;
+    let restored_before = already && store.confirm_restore(id, &target, now).await.naming(id)?;
     // Refused unless its write reached the calendar. One never marked so may have landed
     // unanswered (a timeout, a crash before the commit): the calendar holding exactly the text
-    // it wrote says it did; holding the text it replaced, either a restore of it landed
-    // unanswered (below) or it never landed.
-    let now_text = current.description.as_deref().unwrap_or_default();
+    // it wrote says it did, or holding the text it replaced, with a restore of it that put it
+    // back; otherwise it never landed.
     let broken = crate::sim::mutation::on(crate::sim::Mutation::RestoreOnlyAnsweredWrites);
-    if rev.applied_at.is_none()
-        && (broken || now_text != rev.description_after && now_text != target)
+    if rev.applied_at.is_none() && (broken || now_text != rev.description_after && !restored_before)
     {
         return Err(RestoreError::NeverApplied(id));
     }
-    // Restored already (a second `restore`, or one that landed unanswered): writing the same
-    // text again would only touch the invite and add a revision for nothing. A restore that
-    // landed unanswered is now known to have landed; a write never confirmed, with no such
-    // restore, never landed: the meeting holds what it held before it.
-    if now_text == target {
-        let restored_before = store.confirm_restore(id, &target, now).await.naming(id)?;
-        if rev.applied_at.is_none() && !restored_before {
-            return Err(RestoreError::NeverApplied(id));
-        }
+    // Writing the same text again would only touch the invite and add a revision for nothing.
+    if already {
         settle(store, provider.format(), &rev, &target)
             .await
             .naming(id)?;
